@@ -1,0 +1,61 @@
+# The lottery system: `make run`, `make test`. See README.md.
+
+PACKAGES  = libzmq3-dev libczmq-dev libcmocka-dev libyaml-dev libinih-dev pkg-config
+PKGS      = libczmq libzmq inih yaml-0.1
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
+            -Ilib -Iactors -Ibroker -Iserver -Iclient
+LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+BUILD     = build
+
+LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
+            $(filter-out client/lottery_client.c,$(wildcard client/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
+PROGRAMS  = bin/lottery-server bin/lottery-frontend bin/lottery-handler \
+            bin/lottery-persister bin/lottery-coordinator bin/lottery-client
+TEST_SRC  = $(wildcard tests/test_*.c)
+TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_UTIL = $(BUILD)/tests/testutil.o
+
+.PHONY: all deps run test bench clean
+all: deps $(PROGRAMS)
+
+# Installs the Debian packages the build needs, when any is missing.
+deps:
+	@pkg-config --exists $(PKGS) cmocka 2>/dev/null || { \
+	    echo "installing $(PACKAGES)"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PACKAGES) >/dev/null; }
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h server/*.h client/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/liblot.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+bin/lottery-%: $(BUILD)/server/lottery_%.o $(BUILD)/liblot.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/lottery-client: $(BUILD)/client/lottery_client.o $(BUILD)/liblot.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/liblot.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Runs the server and five agencies; see scripts/run.sh.
+run: all
+	@sh scripts/run.sh
+
+test: all $(TESTS)
+	@sh scripts/test.sh $(TESTS)
+
+bench: all
+	@sh scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD) bin

@@ -1,0 +1,190 @@
+/*  lot_coordinator - counts finished agencies and announces the draw  */
+#include "lot_coordinator.h"
+#include "lot_actor.h"
+#include "lot_log.h"
+#include "lot_msg.h"
+
+#define ACTOR "coordinator"
+
+typedef struct {
+    zsock_t *pipe;
+    const lot_settings_t *settings;
+    zsock_t *events;            //  ROUTER: persisters report here
+    zsock_t *winners;           //  PUB: winner-ready
+    zpoller_t *poller;
+    bool *done;                 //  By agency
+    long done_count;
+    zframe_t *persister;        //  Routing id of the persister to ask
+    zmsg_t *result;             //  The draw's winners, once drawn
+    int64_t next_action;        //  When to re-announce or ask again
+    bool terminated;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zpoller_destroy (&self->poller);
+        lot_socket_destroy (&self->events, ACTOR, "events");
+        lot_socket_destroy (&self->winners, ACTOR, "winners");
+        zframe_destroy (&self->persister);
+        zmsg_destroy (&self->result);
+        free (self->done);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_self_start (self_t *self)
+{
+    const lot_settings_t *settings = self->settings;
+    self->events = lot_socket_new (ZMQ_ROUTER, settings->events_endpoint, true,
+                                   settings, ACTOR, "events");
+    self->winners = lot_socket_new (ZMQ_PUB, settings->winners_endpoint, true,
+                                    settings, ACTOR, "winners");
+    if (!self->events || !self->winners)
+        return -1;
+    zpoller_add (self->poller, self->events);
+    return 0;
+}
+
+static bool
+s_all_done (self_t *self)
+{
+    return self->settings->agencies > 0 && self->done_count == self->settings->agencies;
+}
+
+static void
+s_self_ask_draw (self_t *self)
+{
+    zframe_t *to = zframe_dup (self->persister);
+    zframe_send (&to, self->events, ZFRAME_MORE);
+    zstr_send (self->events, LOT_MSG_DRAW);
+    self->next_action = zclock_mono () + self->settings->announce_interval;
+}
+
+static void
+s_self_announce (self_t *self)
+{
+    zmsg_t *msg = zmsg_dup (self->result);
+    zmsg_pushstr (msg, LOT_MSG_WINNERS);
+    zmsg_send (&msg, self->winners);
+    self->next_action = zclock_mono () + self->settings->announce_interval;
+}
+
+static void
+s_self_handle_done (self_t *self, zframe_t *sender, zmsg_t *msg)
+{
+    char *text = zmsg_popstr (msg);
+    long agency = text ? atol (text) : 0;
+    zstr_free (&text);
+    zframe_destroy (&self->persister);
+    self->persister = zframe_dup (sender);
+    if (agency < 1 || agency > self->settings->agencies || self->done [agency])
+        return;
+    self->done [agency] = true;
+    self->done_count++;
+    lot_log_info ("action: agencia_finalizada | result: success | agencia: %ld"
+                  " | finalizadas: %ld", agency, self->done_count);
+    if (s_all_done (self) && !self->result)
+        s_self_ask_draw (self);
+}
+
+static void
+s_self_handle_drawn (self_t *self, zmsg_t *msg)
+{
+    char *ok = zmsg_popstr (msg);
+    char *detail = zmsg_popstr (msg);
+    bool valid = ok && streq (ok, "1")
+              && zmsg_size (msg) == (size_t) self->settings->agencies;
+    if (self->result) {
+        //  A repeated DRAW was answered twice: the first answer stands
+    }
+    else
+    if (valid) {
+        self->result = zmsg_dup (msg);
+        lot_log_info ("action: sorteo | result: success | detalle: %s", detail);
+        s_self_announce (self);
+    }
+    else
+        lot_log_error ("action: sorteo | result: fail | reason: %s",
+                       detail ? detail : "malformed answer");
+    zstr_free (&ok);
+    zstr_free (&detail);
+}
+
+static void
+s_self_handle_events (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->events);
+    zframe_t *sender = msg ? zmsg_pop (msg) : NULL;
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    if (command && streq (command, LOT_MSG_DONE))
+        s_self_handle_done (self, sender, msg);
+    else
+    if (command && streq (command, LOT_MSG_DRAWN))
+        s_self_handle_drawn (self, msg);
+    zstr_free (&command);
+    zframe_destroy (&sender);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command) {
+        self->terminated = true;
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START"))
+        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
+    zstr_free (&command);
+}
+
+//  The draw is asked for again until answered, then announced for ever.
+static void
+s_self_handle_timer (self_t *self)
+{
+    if (self->result)
+        s_self_announce (self);
+    else
+    if (s_all_done (self))
+        s_self_ask_draw (self);
+}
+
+void
+lot_coordinator_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->pipe = pipe;
+    self->settings = args;
+    self->done = calloc ((size_t) self->settings->agencies + 1, sizeof (bool));
+    assert (self->done);
+    self->poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self->poller, true);
+    zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        int timeout = -1;
+        if (self->result || s_all_done (self)) {
+            int64_t left = self->next_action - zclock_mono ();
+            timeout = left > 0 ? (int) left : 0;
+        }
+        void *which = zpoller_wait (self->poller, timeout);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else
+        if (which == self->events)
+            s_self_handle_events (self);
+        else
+        if (zpoller_expired (self->poller))
+            s_self_handle_timer (self);
+    }
+    s_self_destroy (&self);
+}

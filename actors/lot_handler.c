@@ -1,0 +1,149 @@
+/*  lot_handler - turns chunks into bets-file lines, all or nothing  */
+#include "lot_handler.h"
+#include "lot_actor.h"
+#include "lot_codec.h"
+#include "lot_log.h"
+#include "lot_msg.h"
+
+#define ACTOR "handler"
+
+typedef struct {
+    zsock_t *pipe;
+    const lot_settings_t *settings;
+    zsock_t *work;              //  PULL from the front-end
+    zsock_t *records;           //  PUSH to the persister
+    zsock_t *results;           //  PUSH rejections to the front-end
+    zpoller_t *poller;
+    char *lines;                //  Reused for every chunk
+    size_t capacity;
+    bool terminated;
+} self_t;
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zpoller_destroy (&self->poller);
+        lot_socket_destroy (&self->work, ACTOR, "work");
+        lot_socket_destroy (&self->records, ACTOR, "records");
+        lot_socket_destroy (&self->results, ACTOR, "results");
+        free (self->lines);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_self_start (self_t *self)
+{
+    const lot_settings_t *settings = self->settings;
+    self->work = lot_socket_new (ZMQ_PULL, settings->work_endpoint, false,
+                                 settings, ACTOR, "work");
+    self->records = lot_socket_new (ZMQ_PUSH, settings->records_endpoint, false,
+                                    settings, ACTOR, "records");
+    self->results = lot_socket_new (ZMQ_PUSH, settings->results_endpoint, false,
+                                    settings, ACTOR, "results");
+    if (!self->work || !self->records || !self->results)
+        return -1;
+    zpoller_add (self->poller, self->work);
+    return 0;
+}
+
+const char *
+lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
+                     char **lines, size_t *capacity, size_t *used,
+                     unsigned *agency, bool *last, unsigned *count)
+{
+    lot_chunk_reader_t reader;
+    if (lot_codec_chunk_open (&reader, chunk, size))
+        return "malformed chunk";
+    *count = reader.count;
+    *last = reader.last;
+    if (lot_bet_parse_uint (reader.agency, 10, max_agency, agency) || *agency == 0)
+        return "unknown agency";
+    lot_span_t fields [1 + LOT_BET_FIELDS] = { reader.agency };
+    int rc;
+    while ((rc = lot_codec_chunk_next (&reader, fields + 1)) == 1) {
+        lot_bet_t bet;
+        const char *reason = lot_bet_from_fields (&bet, fields, max_agency);
+        if (reason)
+            return reason;
+        size_t put;
+        while ((put = lot_bet_format_csv (&bet, *lines + *used, *capacity - *used)) == 0) {
+            size_t grown = *capacity ? *capacity * 2 : 4096;
+            char *bigger = realloc (*lines, grown);
+            if (!bigger)
+                return "out of memory";
+            *lines = bigger;
+            *capacity = grown;
+        }
+        *used += put;
+    }
+    return rc == 0 ? NULL : "malformed chunk";
+}
+
+static void
+s_self_handle_work (self_t *self)
+{
+    uint64_t id;
+    zframe_t *chunk;
+    if (lot_msg_recv_work (self->work, &id, &chunk))
+        return;
+    unsigned agency = 0, count = 0;
+    bool last = false;
+    size_t used = 0;
+    const char *reason = lot_handler_convert (
+        zframe_data (chunk), zframe_size (chunk),
+        (unsigned) self->settings->agencies, &self->lines, &self->capacity,
+        &used, &agency, &last, &count);
+    zframe_destroy (&chunk);
+    if (reason) {
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: %s", count, reason);
+        lot_msg_send_result (self->results, id, false, count, reason);
+    }
+    else
+        lot_msg_send_records (self->records, id, agency, last, count,
+                              self->lines, used);
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command) {
+        self->terminated = true;
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START"))
+        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
+    else
+        lot_log_error ("action: pipe_command | result: fail | actor: " ACTOR
+                       " | command: %s", command);
+    zstr_free (&command);
+}
+
+void
+lot_handler_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->pipe = pipe;
+    self->settings = args;
+    self->poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self->poller, true);
+    zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        void *which = zpoller_wait (self->poller, -1);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else
+        if (which == self->work)
+            s_self_handle_work (self);
+    }
+    s_self_destroy (&self);
+}

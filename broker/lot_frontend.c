@@ -1,0 +1,513 @@
+/*  lot_frontend - the TCP front-end: agency connections in, answers out  */
+#include "lot_frontend.h"
+#include "lot_actor.h"
+#include "lot_codec.h"
+#include "lot_log.h"
+#include "lot_msg.h"
+
+#define ACTOR "frontend"
+#define AGENCY_DIGITS_MAX 10
+#define RETRY_MSECS 10          //  Retry interval while the handlers are full
+
+typedef enum {
+    CONN_NEW,                   //  Waiting for 'B' or 'W'
+    CONN_BETS,                  //  Chunks follow
+    CONN_WINNERS                //  A winners query is held
+} conn_state_t;
+
+typedef struct {
+    zframe_t *routing_id;
+    char *key;                  //  routing_id in hex: the conns key
+    char *peer;                 //  The agency's address, for log lines
+    conn_state_t state;
+    uint8_t *data;              //  Bytes received, not yet handled
+    size_t size;
+    uint64_t in_flight;         //  Chunk id awaiting its RESULT, or 0
+    void *backlog_handle;       //  In the backlog when non-NULL
+    void *held_handle;          //  In held when non-NULL
+    unsigned agency;            //  Of a winners query
+} s_conn_t;
+
+typedef struct {
+    zsock_t *pipe;
+    const lot_settings_t *settings;
+    zsock_t *stream;            //  STREAM: agency TCP connections
+    zsock_t *work;              //  PUSH to the handlers
+    zsock_t *results;           //  PULL from the handlers and persister
+    zsock_t *winners;           //  SUB to the coordinator
+    zpoller_t *poller;
+    zhashx_t *conns;            //  key -> s_conn_t
+    zhashx_t *in_flight;        //  chunk id -> s_conn_t (not owned)
+    zlistx_t *backlog;          //  Connections with a chunk to dispatch
+    zlistx_t *held;             //  Winners queries waiting for the draw
+    zhashx_t *closing;          //  Keys we closed, until libzmq confirms
+    zchunk_t **answers;         //  By agency: the encoded winners answer
+    size_t buffer_limit;
+    uint64_t next_id;
+    bool terminated;
+} self_t;
+
+//  ---------------------------------------------------------------------
+//  Connections
+
+static void
+s_conn_destroy (s_conn_t **self_p)
+{
+    if (*self_p) {
+        s_conn_t *self = *self_p;
+        zframe_destroy (&self->routing_id);
+        free (self->key);
+        free (self->peer);
+        free (self->data);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_conn_free (void **item)
+{
+    s_conn_destroy ((s_conn_t **) item);
+}
+
+static char *
+s_chunk_key (uint64_t id, char *key)
+{
+    sprintf (key, "%" PRIu64, id);
+    return key;
+}
+
+//  Forgets a connection: its pending chunk's RESULT will find no one.
+static void
+s_self_drop (self_t *self, s_conn_t *conn)
+{
+    if (conn->in_flight) {
+        char key [24];
+        zhashx_delete (self->in_flight, s_chunk_key (conn->in_flight, key));
+    }
+    if (conn->backlog_handle)
+        zlistx_delete (self->backlog, conn->backlog_handle);
+    if (conn->held_handle)
+        zlistx_delete (self->held, conn->held_handle);
+    zhashx_delete (self->conns, conn->key);
+}
+
+static int
+s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
+{
+    zframe_t *id = zframe_dup (conn->routing_id);
+    zframe_t *frame = zframe_new (data, size);
+    //  SNDTIMEO is 0: a peer that does not read never blocks the others
+    if (zframe_send (&id, self->stream, ZFRAME_MORE)
+    ||  zframe_send (&frame, self->stream, 0)) {
+        zframe_destroy (&id);
+        zframe_destroy (&frame);
+        return -1;
+    }
+    return 0;
+}
+
+//  Closes a connection from our side; what was written goes out first.
+static void
+s_self_close (self_t *self, s_conn_t *conn)
+{
+    if (s_self_write (self, conn, "", 0) == 0)
+        zhashx_insert (self->closing, conn->key, "");
+    s_self_drop (self, conn);
+}
+
+static void
+s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
+{
+    uint8_t answer [1 + 2 + 255];
+    answer [0] = LOT_TAG_ERROR;
+    size_t length = strnlen (reason, 255);
+    size_t size = 1 + lot_codec_put_string (answer + 1, sizeof answer - 1,
+                                            (lot_span_t) { reason, length });
+    if (s_self_write (self, conn, answer, size))
+        lot_log_error ("action: responder | result: fail | peer: %s"
+                       " | reason: agency not reading its answers", conn->peer);
+}
+
+//  The stream cannot be decoded any further: say why, when it still
+//  makes sense, and close.
+static void
+s_self_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
+{
+    if (conn->state == CONN_BETS) {
+        unsigned count = conn->size >= 3 ? lot_codec_get_u16 (conn->data + 1) : 0;
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: %s | peer: %s", count, reason, conn->peer);
+    }
+    else
+        lot_log_error ("action: conexion | result: fail | reason: %s | peer: %s",
+                       reason, conn->peer);
+    s_self_write_error (self, conn, reason);
+    s_self_close (self, conn);
+}
+
+static void
+s_conn_consume (s_conn_t *conn, size_t size)
+{
+    memmove (conn->data, conn->data + size, conn->size - size);
+    conn->size -= size;
+}
+
+//  ---------------------------------------------------------------------
+//  Chunks
+
+static int
+s_self_dispatch (self_t *self, s_conn_t *conn, size_t size)
+{
+    uint64_t id = self->next_id;
+    if (lot_msg_send_work (self->work, id, conn->data, size))
+        return -1;              //  The handlers' queues are full
+    self->next_id++;
+    char key [24];
+    conn->in_flight = id;
+    zhashx_insert (self->in_flight, s_chunk_key (id, key), conn);
+    s_conn_consume (conn, size);
+    return 0;
+}
+
+static void
+s_self_answer_winners (self_t *self, s_conn_t *conn)
+{
+    zchunk_t *answer = self->answers [conn->agency];
+    if (!answer) {
+        s_self_close (self, conn);      //  Its winners do not fit in v1
+        return;
+    }
+    unsigned count = lot_codec_get_u16 (zchunk_data (answer));
+    if (s_self_write (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0)
+        lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
+                      " | cant_ganadores: %u", conn->agency, count);
+    s_self_close (self, conn);
+}
+
+static void s_self_process (self_t *self, s_conn_t *conn);
+
+//  A winners query: 'W' then the agency as a string.
+static void
+s_self_take_query (self_t *self, s_conn_t *conn)
+{
+    size_t total;
+    lot_codec_status_t status = lot_codec_string_measure (
+        conn->data + 1, conn->size - 1, AGENCY_DIGITS_MAX, &total);
+    if (status == LOT_CODEC_INCOMPLETE)
+        return;
+    unsigned agency = 0;
+    if (status == LOT_CODEC_INVALID
+    ||  lot_bet_parse_uint ((lot_span_t) { (char *) conn->data + 3, total - 2 },
+                            AGENCY_DIGITS_MAX, (unsigned) self->settings->agencies,
+                            &agency)
+    ||  agency == 0) {
+        //  v1 has no error form for a winners query: close without answer
+        lot_log_error ("action: consulta_ganadores | result: fail"
+                       " | reason: unknown agency | peer: %s", conn->peer);
+        s_self_close (self, conn);
+        return;
+    }
+    s_conn_consume (conn, 1 + total);
+    conn->state = CONN_WINNERS;
+    conn->agency = agency;
+    if (self->answers)
+        s_self_answer_winners (self, conn);
+    else
+        conn->held_handle = zlistx_add_end (self->held, conn);
+}
+
+//  Handles as much of a connection's buffer as it can: one chunk at most
+//  goes out until its RESULT is back.
+static void
+s_self_process (self_t *self, s_conn_t *conn)
+{
+    while (conn->size > 0 && !conn->in_flight && !conn->backlog_handle) {
+        if (conn->state == CONN_NEW) {
+            if (conn->data [0] == LOT_TAG_BETS) {
+                conn->state = CONN_BETS;
+                s_conn_consume (conn, 1);
+            }
+            else
+            if (conn->data [0] == LOT_TAG_WINNERS) {
+                s_self_take_query (self, conn);
+                return;
+            }
+            else {
+                s_self_protocol_error (self, conn, "unknown message tag");
+                return;
+            }
+        }
+        else
+        if (conn->state == CONN_BETS) {
+            size_t size;
+            const char *reason = NULL;
+            lot_codec_status_t status = lot_codec_chunk_measure (
+                conn->data, conn->size, (size_t) self->settings->max_chunk_bytes,
+                &size, &reason);
+            if (status == LOT_CODEC_INCOMPLETE)
+                return;
+            if (status == LOT_CODEC_INVALID) {
+                s_self_protocol_error (self, conn, reason);
+                return;
+            }
+            if (s_self_dispatch (self, conn, size)) {
+                conn->backlog_handle = zlistx_add_end (self->backlog, conn);
+                return;
+            }
+        }
+        else {
+            //  Nothing may follow a winners query
+            s_conn_consume (conn, conn->size);
+        }
+    }
+}
+
+//  Dispatches what waited for room in the handlers' queues, oldest first.
+static void
+s_self_flush_backlog (self_t *self)
+{
+    s_conn_t *conn;
+    while ((conn = zlistx_first (self->backlog))) {
+        size_t size;
+        const char *reason;
+        lot_codec_chunk_measure (conn->data, conn->size,
+                                 (size_t) self->settings->max_chunk_bytes,
+                                 &size, &reason);
+        if (s_self_dispatch (self, conn, size))
+            return;
+        zlistx_delete (self->backlog, conn->backlog_handle);
+        conn->backlog_handle = NULL;
+        s_self_process (self, conn);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Socket handlers
+
+static void
+s_self_handle_stream (self_t *self)
+{
+    zframe_t *id = zframe_recv (self->stream);
+    zframe_t *data = id ? zframe_recv (self->stream) : NULL;
+    if (!data) {
+        zframe_destroy (&id);
+        return;
+    }
+    char *key = zframe_strhex (id);
+    s_conn_t *conn = zhashx_lookup (self->conns, key);
+    if (zframe_size (data) == 0) {
+        if (zhashx_lookup (self->closing, key))
+            zhashx_delete (self->closing, key);     //  Our close, confirmed
+        else
+        if (conn)
+            s_self_drop (self, conn);               //  The agency left
+        else {
+            conn = calloc (1, sizeof *conn);
+            assert (conn);
+            conn->routing_id = zframe_dup (id);
+            conn->key = strdup (key);
+            const char *peer = zframe_meta (data, "Peer-Address");
+            conn->peer = strdup (peer ? peer : "unknown");
+            zhashx_insert (self->conns, key, conn);
+        }
+    }
+    else
+    if (conn) {
+        size_t size = zframe_size (data);
+        if (conn->size + size > self->buffer_limit)
+            s_self_protocol_error (self, conn, "too much data before an answer");
+        else {
+            if (!conn->data)
+                conn->data = malloc (self->buffer_limit);
+            assert (conn->data);
+            memcpy (conn->data + conn->size, zframe_data (data), size);
+            conn->size += size;
+            s_self_process (self, conn);
+        }
+    }
+    zstr_free (&key);
+    zframe_destroy (&id);
+    zframe_destroy (&data);
+}
+
+static void
+s_self_handle_result (self_t *self)
+{
+    uint64_t id;
+    bool ok;
+    uint32_t count;
+    char *reason;
+    if (lot_msg_recv_result (self->results, &id, &ok, &count, &reason))
+        return;
+    char key [24];
+    s_conn_t *conn = zhashx_lookup (self->in_flight, s_chunk_key (id, key));
+    if (conn) {
+        zhashx_delete (self->in_flight, key);
+        conn->in_flight = 0;
+        if (ok) {
+            uint8_t answer = LOT_TAG_OK;
+            if (s_self_write (self, conn, &answer, 1))
+                lot_log_error ("action: responder | result: fail | peer: %s"
+                               " | reason: agency not reading its answers", conn->peer);
+        }
+        else
+            s_self_write_error (self, conn, reason);
+        s_self_process (self, conn);
+    }
+    zstr_free (&reason);
+}
+
+//  Encodes each agency's answer once: count, then one string per document.
+static zchunk_t *
+s_encode_answer (zframe_t *documents)
+{
+    const char *text = (const char *) zframe_data (documents);
+    size_t size = zframe_size (documents);
+    zchunk_t *answer = zchunk_new (NULL, 2 + size + size);
+    uint8_t pair [2];
+    unsigned count = 0;
+    zchunk_append (answer, pair, 2);
+    for (size_t start = 0, end; start < size; start = end + 1) {
+        const char *newline = memchr (text + start, '\n', size - start);
+        end = newline ? (size_t) (newline - text) : size;
+        lot_codec_put_u16 (pair, 2, (unsigned) (end - start));
+        zchunk_append (answer, pair, 2);
+        zchunk_append (answer, text + start, end - start);
+        count++;
+    }
+    if (count > UINT16_MAX) {
+        zchunk_destroy (&answer);
+        return NULL;
+    }
+    lot_codec_put_u16 (zchunk_data (answer), 2, count);
+    return answer;
+}
+
+static void
+s_self_handle_winners (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->winners);
+    char *topic = msg ? zmsg_popstr (msg) : NULL;
+    size_t agencies = (size_t) self->settings->agencies;
+    if (!self->answers && topic && streq (topic, LOT_MSG_WINNERS)
+    &&  zmsg_size (msg) == agencies) {
+        self->answers = calloc (agencies + 1, sizeof *self->answers);
+        assert (self->answers);
+        size_t agency = 1;
+        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+            if (!(self->answers [agency++] = s_encode_answer (frame)))
+                lot_log_error ("action: ganadores | result: fail | agencia: %zu"
+                               " | reason: more winners than v1 can send", agency - 1);
+        s_conn_t *conn;
+        while ((conn = zlistx_first (self->held)))
+            s_self_answer_winners (self, conn);
+    }
+    zstr_free (&topic);
+    zmsg_destroy (&msg);
+}
+
+static int
+s_self_start (self_t *self)
+{
+    const lot_settings_t *settings = self->settings;
+    char endpoint [32];
+    snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
+    self->stream = lot_socket_new (ZMQ_STREAM, endpoint, true, settings,
+                                   ACTOR, "agencies");
+    self->work = lot_socket_new (ZMQ_PUSH, settings->work_endpoint, true,
+                                 settings, ACTOR, "work");
+    self->results = lot_socket_new (ZMQ_PULL, settings->results_endpoint, true,
+                                    settings, ACTOR, "results");
+    self->winners = lot_socket_new (ZMQ_SUB, settings->winners_endpoint, false,
+                                    settings, ACTOR, "winners");
+    if (!self->stream || !self->work || !self->results || !self->winners)
+        return -1;
+    zsock_set_sndtimeo (self->stream, 0);
+    zsock_set_sndtimeo (self->work, 0);
+    zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
+    zpoller_add (self->poller, self->stream);
+    zpoller_add (self->poller, self->results);
+    zpoller_add (self->poller, self->winners);
+    lot_log_info ("action: escuchar | result: success | port: %ld", settings->port);
+    return 0;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zpoller_destroy (&self->poller);
+        zlistx_destroy (&self->backlog);
+        zlistx_destroy (&self->held);
+        zhashx_destroy (&self->in_flight);
+        zhashx_destroy (&self->conns);
+        zhashx_destroy (&self->closing);
+        lot_socket_destroy (&self->stream, ACTOR, "agencies");
+        lot_socket_destroy (&self->work, ACTOR, "work");
+        lot_socket_destroy (&self->results, ACTOR, "results");
+        lot_socket_destroy (&self->winners, ACTOR, "winners");
+        if (self->answers)
+            for (long i = 1; i <= self->settings->agencies; i++)
+                zchunk_destroy (&self->answers [i]);
+        free (self->answers);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command) {
+        self->terminated = true;
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "START"))
+        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
+    zstr_free (&command);
+}
+
+void
+lot_frontend_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->pipe = pipe;
+    self->settings = args;
+    self->conns = zhashx_new ();
+    zhashx_set_destructor (self->conns, s_conn_free);
+    self->in_flight = zhashx_new ();
+    self->closing = zhashx_new ();
+    self->backlog = zlistx_new ();
+    self->held = zlistx_new ();
+    //  A chunk in flight, and as much again from a peer that does not wait
+    self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
+    self->next_id = 1;
+    self->poller = zpoller_new (pipe, NULL);
+    zpoller_set_nonstop (self->poller, true);
+    zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        int timeout = zlistx_size (self->backlog) ? RETRY_MSECS : -1;
+        void *which = zpoller_wait (self->poller, timeout);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else
+        if (which == self->stream)
+            s_self_handle_stream (self);
+        else
+        if (which == self->results)
+            s_self_handle_result (self);
+        else
+        if (which == self->winners)
+            s_self_handle_winners (self);
+        if (zlistx_size (self->backlog))
+            s_self_flush_backlog (self);
+    }
+    s_self_destroy (&self);
+}

@@ -1,0 +1,21 @@
+/*  lot_frontend - the TCP front-end: agency connections in, answers out
+
+    The only part that sees agency bytes. A ZMQ_STREAM socket (libzmq's
+    ROUTER for raw TCP peers) takes every agency connection; each gets a
+    buffer where the v1 protocol is reassembled. A complete chunk becomes a
+    WORK message with a fresh chunk id, PUSHed to the handlers; its RESULT,
+    from a handler or the persister, is PULLed back and written to the
+    connection as 'O' or 'E'. One chunk per connection is in flight at a
+    time (the protocol is stop-and-wait), so a connection never holds more
+    than two chunks' worth of bytes. Winners queries are held until WINNERS
+    arrives from the coordinator's PUB.
+*/
+#ifndef LOT_FRONTEND_H_INCLUDED
+#define LOT_FRONTEND_H_INCLUDED
+
+#include <czmq.h>
+
+//  The actor; args is the const lot_settings_t *.
+void lot_frontend_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,199 @@
+/*  lot_bet - a bet, its validation rules and its line in the bets file  */
+#include "lot_bet.h"
+
+#include <stdint.h>
+#include <string.h>
+
+//  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+static bool
+s_valid_utf8 (const unsigned char *s, size_t size)
+{
+    size_t i = 0;
+    while (i < size) {
+        unsigned char c = s [i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t extra;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; }
+        else
+            return false;
+        if (size - i <= extra)
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s [i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s [i + k] & 0x3F);
+        }
+        if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+        || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+static bool
+s_all_digits (lot_span_t text)
+{
+    for (size_t i = 0; i < text.size; i++)
+        if (text.data [i] < '0' || text.data [i] > '9')
+            return false;
+    return true;
+}
+
+const char *
+lot_bet_check_name (lot_span_t name)
+{
+    if (name.size == 0)
+        return "empty";
+    if (name.size > LOT_NAME_MAX)
+        return "longer than 255 bytes";
+    if (!s_valid_utf8 ((const unsigned char *) name.data, name.size))
+        return "not valid UTF-8";
+    return NULL;
+}
+
+const char *
+lot_bet_check_document (lot_span_t document)
+{
+    if (document.size == 0 || document.size > LOT_DOCUMENT_MAX
+    || !s_all_digits (document))
+        return "not 1 to 10 decimal digits";
+    return NULL;
+}
+
+const char *
+lot_bet_check_birthdate (lot_span_t date)
+{
+    const char *d = date.data;
+    if (date.size != 10 || d [4] != '-' || d [7] != '-')
+        return "not YYYY-MM-DD";
+    unsigned year, month, day;
+    if (lot_bet_parse_uint ((lot_span_t) { d, 4 }, 4, 9999, &year)
+    ||  lot_bet_parse_uint ((lot_span_t) { d + 5, 2 }, 2, 12, &month)
+    ||  lot_bet_parse_uint ((lot_span_t) { d + 8, 2 }, 2, 31, &day))
+        return "not YYYY-MM-DD";
+    static const unsigned days_in [] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year == 0 || month == 0 || day == 0
+    || day > days_in [month - 1] + (month == 2 && leap))
+        return "not a calendar date";
+    return NULL;
+}
+
+int
+lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
+                    unsigned *value)
+{
+    if (text.size == 0 || text.size > max_digits || !s_all_digits (text))
+        return -1;
+    unsigned long result = 0;
+    for (size_t i = 0; i < text.size; i++)
+        result = result * 10 + (unsigned) (text.data [i] - '0');
+    if (result > max)
+        return -1;
+    *value = (unsigned) result;
+    return 0;
+}
+
+const char *
+lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
+                     unsigned max_agency)
+{
+    if (lot_bet_parse_uint (fields [0], 10, max_agency, &bet->agency)
+    ||  bet->agency == 0)
+        return "unknown agency";
+    if (lot_bet_check_name (fields [1]))
+        return "invalid first name";
+    if (lot_bet_check_name (fields [2]))
+        return "invalid last name";
+    if (lot_bet_check_document (fields [3]))
+        return "invalid document";
+    if (lot_bet_check_birthdate (fields [4]))
+        return "invalid birthdate";
+    if (lot_bet_parse_uint (fields [5], 10, LOT_NUMBER_MAX, &bet->number))
+        return "invalid number";
+    bet->first_name = fields [1];
+    bet->last_name = fields [2];
+    bet->document = fields [3];
+    bet->birthdate = fields [4];
+    return NULL;
+}
+
+//  Appends one CSV field, quoted only when it holds a comma, a quote or a
+//  line break. Returns the new position, or NULL when out of room.
+static char *
+s_put_field (char *out, const char *limit, lot_span_t field)
+{
+    bool quote = memchr (field.data, ',', field.size)
+              || memchr (field.data, '"', field.size)
+              || memchr (field.data, '\n', field.size)
+              || memchr (field.data, '\r', field.size);
+    if (!quote) {
+        if ((size_t) (limit - out) < field.size)
+            return NULL;
+        memcpy (out, field.data, field.size);
+        return out + field.size;
+    }
+    if (limit - out < 2)
+        return NULL;
+    *out++ = '"';
+    for (size_t i = 0; i < field.size; i++) {
+        if (limit - out < 3)
+            return NULL;
+        if (field.data [i] == '"')
+            *out++ = '"';
+        *out++ = field.data [i];
+    }
+    *out++ = '"';
+    return out;
+}
+
+static char *
+s_put_uint (char *out, const char *limit, unsigned value)
+{
+    char digits [12];
+    size_t size = 0;
+    do {
+        digits [size++] = (char) ('0' + value % 10);
+        value /= 10;
+    } while (value);
+    if ((size_t) (limit - out) < size)
+        return NULL;
+    while (size)
+        *out++ = digits [--size];
+    return out;
+}
+
+static char *
+s_put_char (char *out, const char *limit, char c)
+{
+    if (!out || out == limit)
+        return NULL;
+    *out = c;
+    return out + 1;
+}
+
+size_t
+lot_bet_format_csv (const lot_bet_t *bet, char *out, size_t capacity)
+{
+    const char *limit = out + capacity;
+    char *p = s_put_uint (out, limit, bet->agency);
+    const lot_span_t *text [] = {
+        &bet->first_name, &bet->last_name, &bet->document, &bet->birthdate
+    };
+    for (size_t i = 0; p && i < 4; i++) {
+        p = s_put_char (p, limit, ',');
+        p = p ? s_put_field (p, limit, *text [i]) : NULL;
+    }
+    p = s_put_char (p, limit, ',');
+    p = p ? s_put_uint (p, limit, bet->number) : NULL;
+    p = s_put_char (p, limit, '\r');
+    p = s_put_char (p, limit, '\n');
+    return p ? (size_t) (p - out) : 0;
+}

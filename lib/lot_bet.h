@@ -1,0 +1,55 @@
+/*  lot_bet - a bet, its validation rules and its line in the bets file
+
+    A bet is agency, first name, last name, document, birthdate and number.
+    Its text fields are views (pointer and length) into a buffer owned by
+    the caller: decoding a chunk or reading a CSV record copies nothing.
+*/
+#ifndef LOT_BET_H_INCLUDED
+#define LOT_BET_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define LOT_WINNING_NUMBER  7574
+#define LOT_NAME_MAX        255     //  Bytes in a first or last name
+#define LOT_DOCUMENT_MAX    10      //  Digits in a document
+#define LOT_NUMBER_MAX      9999
+//  Longest bets-file line a bet can make: two names fully quoted with
+//  every byte a doubled quote, the other fields, five commas and CRLF.
+#define LOT_BET_CSV_MAX     (2 * (2 * LOT_NAME_MAX + 2) + LOT_DOCUMENT_MAX + 10 + 4 + 5 + 2 + 10)
+
+typedef struct {
+    const char *data;
+    size_t size;
+} lot_span_t;
+
+typedef struct {
+    unsigned agency;
+    lot_span_t first_name;
+    lot_span_t last_name;
+    lot_span_t document;
+    lot_span_t birthdate;
+    unsigned number;
+} lot_bet_t;
+
+//  Each check returns NULL when the field is valid, else a short reason.
+const char *lot_bet_check_name (lot_span_t name);
+const char *lot_bet_check_document (lot_span_t document);
+const char *lot_bet_check_birthdate (lot_span_t birthdate);
+
+//  Parses an unsigned decimal of 1..max_digits digits (leading zeros
+//  allowed) no greater than max. Returns 0 and sets *value, or -1.
+int lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
+                        unsigned *value);
+
+//  Fills *bet from its six text fields, in bets-file order (agency first),
+//  checking every field; agencies run from 1 to max_agency. Returns NULL
+//  when valid, else a short reason naming the field.
+const char *lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
+                                 unsigned max_agency);
+
+//  Writes the bet's bets-file line (CSV with minimal quoting, CRLF) to out.
+//  Returns the bytes written, or 0 when it does not fit in capacity.
+size_t lot_bet_format_csv (const lot_bet_t *bet, char *out, size_t capacity);
+
+#endif

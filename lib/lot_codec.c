@@ -1,0 +1,163 @@
+/*  lot_codec - the agency wire protocol v1, byte for byte, with no I/O  */
+#include "lot_codec.h"
+
+#include <string.h>
+
+unsigned
+lot_codec_get_u16 (const uint8_t *data)
+{
+    return (unsigned) data [0] << 8 | data [1];
+}
+
+size_t
+lot_codec_put_u16 (uint8_t *out, size_t capacity, unsigned value)
+{
+    if (capacity < 2 || value > UINT16_MAX)
+        return 0;
+    out [0] = (uint8_t) (value >> 8);
+    out [1] = (uint8_t) value;
+    return 2;
+}
+
+size_t
+lot_codec_put_string (uint8_t *out, size_t capacity, lot_span_t text)
+{
+    if (text.size > UINT16_MAX || capacity < 2 + text.size)
+        return 0;
+    lot_codec_put_u16 (out, capacity, (unsigned) text.size);
+    memcpy (out + 2, text.data, text.size);
+    return 2 + text.size;
+}
+
+lot_codec_status_t
+lot_codec_string_measure (const uint8_t *data, size_t size, size_t max,
+                          size_t *total)
+{
+    if (size < 2)
+        return LOT_CODEC_INCOMPLETE;
+    size_t length = lot_codec_get_u16 (data);
+    if (length > max)
+        return LOT_CODEC_INVALID;
+    if (size < 2 + length)
+        return LOT_CODEC_INCOMPLETE;
+    *total = 2 + length;
+    return LOT_CODEC_COMPLETE;
+}
+
+lot_codec_status_t
+lot_codec_chunk_measure (const uint8_t *data, size_t size, size_t max,
+                         size_t *chunk_size, const char **reason)
+{
+    if (size < 1)
+        return LOT_CODEC_INCOMPLETE;
+    if (data [0] != LOT_TAG_CHUNK && data [0] != LOT_TAG_LAST) {
+        *reason = "unknown message tag";
+        return LOT_CODEC_INVALID;
+    }
+    if (size < 3)
+        return LOT_CODEC_INCOMPLETE;
+    size_t strings = 1 + (size_t) lot_codec_get_u16 (data + 1) * LOT_BET_FIELDS;
+    //  Every string takes two bytes at least: reject what cannot fit
+    //  before reading any of it.
+    if (3 + 2 * strings > max) {
+        *reason = "chunk larger than the packet limit";
+        return LOT_CODEC_INVALID;
+    }
+    size_t offset = 3;
+    for (size_t i = 0; i < strings; i++) {
+        if (size < offset + 2)
+            return LOT_CODEC_INCOMPLETE;
+        size_t next = offset + 2 + lot_codec_get_u16 (data + offset);
+        if (next + 2 * (strings - i - 1) > max) {
+            *reason = "chunk larger than the packet limit";
+            return LOT_CODEC_INVALID;
+        }
+        offset = next;
+    }
+    if (size < offset)
+        return LOT_CODEC_INCOMPLETE;
+    *chunk_size = offset;
+    return LOT_CODEC_COMPLETE;
+}
+
+static int
+s_read_string (lot_chunk_reader_t *reader, lot_span_t *text)
+{
+    if (reader->end - reader->cursor < 2)
+        return -1;
+    size_t length = lot_codec_get_u16 (reader->cursor);
+    if ((size_t) (reader->end - reader->cursor) - 2 < length)
+        return -1;
+    text->data = (const char *) reader->cursor + 2;
+    text->size = length;
+    reader->cursor += 2 + length;
+    return 0;
+}
+
+int
+lot_codec_chunk_open (lot_chunk_reader_t *reader, const uint8_t *data,
+                      size_t size)
+{
+    if (size < 3 || (data [0] != LOT_TAG_CHUNK && data [0] != LOT_TAG_LAST))
+        return -1;
+    reader->last = data [0] == LOT_TAG_LAST;
+    reader->count = lot_codec_get_u16 (data + 1);
+    reader->left = reader->count;
+    reader->cursor = data + 3;
+    reader->end = data + size;
+    return s_read_string (reader, &reader->agency);
+}
+
+int
+lot_codec_chunk_next (lot_chunk_reader_t *reader,
+                      lot_span_t fields [LOT_BET_FIELDS])
+{
+    if (reader->left == 0)
+        return reader->cursor == reader->end ? 0 : -1;
+    for (int i = 0; i < LOT_BET_FIELDS; i++)
+        if (s_read_string (reader, &fields [i]))
+            return -1;
+    reader->left--;
+    return 1;
+}
+
+int
+lot_codec_chunk_start (lot_chunk_writer_t *writer, uint8_t *data,
+                       size_t capacity, lot_span_t agency)
+{
+    *writer = (lot_chunk_writer_t) { data, capacity, 3, 0 };
+    if (capacity < 3)
+        return -1;
+    size_t put = lot_codec_put_string (data + 3, capacity - 3, agency);
+    if (put == 0)
+        return -1;
+    writer->size += put;
+    return 0;
+}
+
+int
+lot_codec_chunk_add (lot_chunk_writer_t *writer,
+                     const lot_span_t fields [LOT_BET_FIELDS])
+{
+    if (writer->count == UINT16_MAX)
+        return -1;
+    size_t size = writer->size;
+    for (int i = 0; i < LOT_BET_FIELDS; i++) {
+        size_t put = lot_codec_put_string (writer->data + size,
+                                           writer->capacity - size, fields [i]);
+        if (put == 0)
+            return -1;
+        size += put;
+    }
+    writer->size = size;
+    writer->count++;
+    return 0;
+}
+
+size_t
+lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last)
+{
+    writer->data [0] = last ? LOT_TAG_LAST : LOT_TAG_CHUNK;
+    lot_codec_put_u16 (writer->data + 1, 2, writer->count);
+    return writer->size;
+}

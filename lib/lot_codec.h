@@ -1,0 +1,94 @@
+/*  lot_codec - the agency wire protocol v1, byte for byte, with no I/O
+
+    Strings are a big-endian u16 length and that many bytes. A chunk is
+    tag ('C' more follow, 'L' last), count u16, agency string, then five
+    strings per bet. There is no outer length: framing means walking the
+    fields, which lot_codec_chunk_measure does without copying.
+
+    The front-end only frames (measure); handlers decode (chunk_reader);
+    the agency client encodes (chunk_writer). See docs/protocol.md.
+*/
+#ifndef LOT_CODEC_H_INCLUDED
+#define LOT_CODEC_H_INCLUDED
+
+#include "lot_bet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOT_TAG_BETS        'B'     //  Opens a bets connection
+#define LOT_TAG_CHUNK       'C'     //  A chunk, more follow
+#define LOT_TAG_LAST        'L'     //  The agency's last chunk
+#define LOT_TAG_WINNERS     'W'     //  Winners query
+#define LOT_TAG_OK          'O'     //  Chunk stored
+#define LOT_TAG_ERROR       'E'     //  Chunk rejected, with a reason
+
+#define LOT_CHUNK_MAX_DEFAULT   8192
+#define LOT_BET_FIELDS          5   //  Strings per bet on the wire
+#define LOT_CHUNK_HEADER_MIN    5   //  Tag, count and an empty agency
+
+typedef enum {
+    LOT_CODEC_INVALID = -1,         //  Never decodes: reject, close
+    LOT_CODEC_INCOMPLETE = 0,       //  Needs more bytes
+    LOT_CODEC_COMPLETE = 1
+} lot_codec_status_t;
+
+//  Frames the chunk at the start of data. COMPLETE sets *chunk_size;
+//  INVALID sets *reason (an unknown tag, or a chunk that announces or
+//  reaches more than max bytes). Only what has arrived is read.
+lot_codec_status_t lot_codec_chunk_measure (const uint8_t *data, size_t size,
+                                            size_t max, size_t *chunk_size,
+                                            const char **reason);
+
+//  Frames one string at the start of data; COMPLETE sets *total (2 + n).
+//  A string longer than max is INVALID.
+lot_codec_status_t lot_codec_string_measure (const uint8_t *data, size_t size,
+                                             size_t max, size_t *total);
+
+//  Reads a complete chunk (as framed by lot_codec_chunk_measure).
+typedef struct {
+    bool last;
+    unsigned count;
+    lot_span_t agency;
+    const uint8_t *cursor;
+    const uint8_t *end;
+    unsigned left;
+} lot_chunk_reader_t;
+
+//  Returns 0 with the header read, or -1 when the bytes are no chunk.
+int lot_codec_chunk_open (lot_chunk_reader_t *reader,
+                          const uint8_t *data, size_t size);
+
+//  Reads the next bet's five strings. Returns 1 for a bet, 0 after the
+//  last bet (when no byte is left over), -1 when the bytes do not fit.
+int lot_codec_chunk_next (lot_chunk_reader_t *reader,
+                          lot_span_t fields [LOT_BET_FIELDS]);
+
+//  Builds a chunk in a caller's buffer, bet by bet, never past capacity.
+typedef struct {
+    uint8_t *data;
+    size_t capacity;
+    size_t size;
+    unsigned count;
+} lot_chunk_writer_t;
+
+//  Starts a chunk for an agency. Returns -1 when it does not fit.
+int lot_codec_chunk_start (lot_chunk_writer_t *writer, uint8_t *data,
+                           size_t capacity, lot_span_t agency);
+
+//  Adds a bet's five strings. Returns -1, leaving the chunk as it was,
+//  when the bet does not fit or the chunk already holds 65535 bets.
+int lot_codec_chunk_add (lot_chunk_writer_t *writer,
+                         const lot_span_t fields [LOT_BET_FIELDS]);
+
+//  Sets the tag and the count; returns the encoded size.
+size_t lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last);
+
+//  Primitives, for the other messages. Each put returns the bytes written,
+//  or 0 when they do not fit (or a string is longer than 65535 bytes).
+size_t lot_codec_put_u16 (uint8_t *out, size_t capacity, unsigned value);
+size_t lot_codec_put_string (uint8_t *out, size_t capacity, lot_span_t text);
+unsigned lot_codec_get_u16 (const uint8_t *data);
+
+#endif

@@ -1,0 +1,53 @@
+/*  lot_msg - the messages actors send each other
+
+    One function pair per message, so the frames of a message are written
+    down once. Every chunk carries the id the front-end gave it: results
+    find their connection by it, and a later resend can use it as the key
+    that makes storing idempotent.
+
+        WORK     front-end -> handler     [id][chunk bytes as received]
+        RECORDS  handler -> persister     [id][agency][last][count][bets-file lines]
+        RESULT   handler, persister -> front-end  [id][ok][count][reason]
+        DONE     persister -> coordinator [agency]           (its 'L' stored)
+        DRAW     coordinator -> persister (ask for the draw)
+        DRAWN    persister -> coordinator [ok][reason][winners...]
+        WINNERS  coordinator PUB -> front-end [winners...]
+
+    Winners travel as one frame per agency (agency 1 first) holding that
+    agency's winning documents, each followed by a newline.
+*/
+#ifndef LOT_MSG_H_INCLUDED
+#define LOT_MSG_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t id;
+    uint32_t agency;
+    bool last;
+    uint32_t count;
+    zframe_t *lines;        //  Owned by the receiver
+} lot_records_t;
+
+int lot_msg_send_work (void *dest, uint64_t id, const void *chunk, size_t size);
+//  Returns 0 and the chunk's frame (the caller destroys it), or -1.
+int lot_msg_recv_work (void *source, uint64_t *id, zframe_t **chunk);
+
+int lot_msg_send_records (void *dest, uint64_t id, uint32_t agency, bool last,
+                          uint32_t count, const void *lines, size_t size);
+int lot_msg_recv_records (void *source, lot_records_t *records);
+
+int lot_msg_send_result (void *dest, uint64_t id, bool ok, uint32_t count,
+                         const char *reason);
+//  *reason is freshly allocated.
+int lot_msg_recv_result (void *source, uint64_t *id, bool *ok, uint32_t *count,
+                         char **reason);
+
+#define LOT_MSG_DONE    "DONE"
+#define LOT_MSG_DRAW    "DRAW"
+#define LOT_MSG_DRAWN   "DRAWN"
+#define LOT_MSG_WINNERS "WINNERS"
+
+#endif

@@ -1,0 +1,154 @@
+/*  lot_settings - the server's settings  */
+#include "lot_settings.h"
+#include "lot_options.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_OPTION(key, name, type, field, fallback, min, max) \
+    { key, key, name, type, offsetof (lot_settings_t, field), fallback, min, max }
+
+//  Endpoint defaults are per mode: filled in by lot_settings_new.
+static const lot_option_t s_table [] = {
+    S_OPTION ("SERVER_PORT", "port", LOT_OPTION_INT, port, "12345", 1, 65535),
+    S_OPTION ("SERVER_IP", "server_ip", LOT_OPTION_STRING, server_ip, "server", 1, 0),
+    S_OPTION ("SERVER_LISTEN_BACKLOG", "listen_backlog", LOT_OPTION_INT, listen_backlog, "5", 1, 65535),
+    S_OPTION ("LOGGING_LEVEL", "logging_level", LOT_OPTION_LEVEL, logging_level, "INFO", 0, 0),
+    S_OPTION ("AGENCIES", "agencies", LOT_OPTION_INT, agencies, "5", 0, 65535),
+    S_OPTION ("HANDLERS", "handlers", LOT_OPTION_INT, handlers, "2", 1, 256),
+    S_OPTION ("BETS_FILE", "bets_file", LOT_OPTION_STRING, bets_file, "./bets.csv", 1, 0),
+    S_OPTION ("BETS_FSYNC", "bets_fsync", LOT_OPTION_BOOL, bets_fsync, "true", 0, 0),
+    S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
+    S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
+    S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000),
+    S_OPTION ("WORK_ENDPOINT", "work_endpoint", LOT_OPTION_STRING, work_endpoint, NULL, 1, 0),
+    S_OPTION ("RECORDS_ENDPOINT", "records_endpoint", LOT_OPTION_STRING, records_endpoint, NULL, 1, 0),
+    S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0),
+    S_OPTION ("EVENTS_ENDPOINT", "events_endpoint", LOT_OPTION_STRING, events_endpoint, NULL, 1, 0),
+    S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
+};
+#define S_COUNT (sizeof s_table / sizeof s_table [0])
+#define S_FIRST_ENDPOINT 11
+
+static const char *s_endpoints [][5] = {
+    [LOT_MODE_EMBEDDED] = {
+        "inproc://work", "inproc://records", "inproc://results",
+        "inproc://events", "inproc://winners"
+    },
+    [LOT_MODE_DISTRIBUTED] = {
+        "tcp://127.0.0.1:5560", "tcp://127.0.0.1:5561", "tcp://127.0.0.1:5562",
+        "tcp://127.0.0.1:5563", "tcp://127.0.0.1:5564"
+    },
+};
+
+typedef struct {
+    lot_settings_t *settings;
+    char *error;
+} s_ini_state_t;
+
+static int
+s_ini_entry (void *user, const char *section, const char *key, const char *value)
+{
+    (void) section;             //  Keys of every section are taken alike
+    s_ini_state_t *state = user;
+    int rc = lot_options_set (s_table, S_COUNT, state->settings, key, value,
+                              &state->error);
+    return rc < 0 ? 0 : 1;      //  Unknown keys are left for other tools
+}
+
+static int
+s_load_file (lot_settings_t *self, const char *path, bool required, char **error)
+{
+    if (!required && access (path, F_OK) != 0)
+        return 0;
+    s_ini_state_t state = { self, NULL };
+    int rc = ini_parse (path, s_ini_entry, &state);
+    if (rc == 0)
+        return 0;
+    if (state.error)
+        *error = state.error;
+    else if (rc < 0 && asprintf (error, "cannot read %s: %s", path, strerror (errno)) < 0)
+        *error = NULL;
+    else if (rc > 0 && asprintf (error, "%s: syntax error on line %d", path, rc) < 0)
+        *error = NULL;
+    return -1;
+}
+
+lot_settings_t *
+lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
+{
+    *error = NULL;
+    lot_settings_t *self = calloc (1, sizeof *self);
+    lot_option_t table [S_COUNT];
+    memcpy (table, s_table, sizeof table);
+    for (size_t i = 0; i < 5; i++)
+        table [S_FIRST_ENDPOINT + i].fallback = s_endpoints [mode][i];
+    if (!self || lot_options_defaults (table, S_COUNT, self)
+    ||  s_load_file (self, config_file ? config_file : "config.ini",
+                     config_file != NULL, error)
+    ||  lot_options_apply_env (table, S_COUNT, self, error)) {
+        if (self && !*error)
+            *error = strdup ("out of memory");
+        lot_settings_destroy (&self);
+        return NULL;
+    }
+    lot_log_set_level (self->logging_level);
+    return self;
+}
+
+void
+lot_settings_destroy (lot_settings_t **self_p)
+{
+    if (*self_p) {
+        lot_options_free (s_table, S_COUNT, *self_p);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+lot_settings_log (const lot_settings_t *self, const char *program)
+{
+    char *details = lot_options_describe (s_table, S_COUNT, self);
+    lot_log_info ("action: config | result: success | program: %s%s",
+                  program, details ? details : "");
+    free (details);
+}
+
+char *
+lot_endpoint_bind_form (const char *endpoint)
+{
+    const char *port;
+    if (strncmp (endpoint, "tcp://", 6) == 0 && (port = strrchr (endpoint + 6, ':'))) {
+        char *bind = NULL;
+        return asprintf (&bind, "tcp://*%s", port) < 0 ? NULL : bind;
+    }
+    return strdup (endpoint);
+}
+
+int
+lot_settings_parse_args (int argc, char *argv [], const char *usage,
+                         const char **config_file)
+{
+    *config_file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv [i], "--config") == 0 && i + 1 < argc)
+            *config_file = argv [++i];
+        else
+        if (strcmp (argv [i], "--help") == 0 || strcmp (argv [i], "-h") == 0) {
+            printf ("Usage: %s [--config PATH]\n%s", argv [0], usage);
+            return 1;
+        }
+        else {
+            fprintf (stderr, "%s: unexpected argument '%s' (try --help)\n",
+                     argv [0], argv [i]);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*  lot_settings - the server's settings
+
+    config.ini ([DEFAULT] section, the four keys of the course) and then
+    the environment: a variable of the same name overrides each key, and
+    every other setting comes from the environment alone. Endpoints are
+    the addresses actors connect to; the actor that binds an endpoint
+    binds its port on every interface (see lot_endpoint_bind_form).
+*/
+#ifndef LOT_SETTINGS_H_INCLUDED
+#define LOT_SETTINGS_H_INCLUDED
+
+#include "lot_log.h"
+
+#include <stdbool.h>
+
+typedef enum {
+    LOT_MODE_EMBEDDED,      //  Every actor a thread: inproc:// by default
+    LOT_MODE_DISTRIBUTED    //  Every actor a process: tcp:// by default
+} lot_mode_t;
+
+typedef struct {
+    long port;                  //  Agency TCP port
+    char *server_ip;            //  The name agencies use to reach us
+    long listen_backlog;
+    lot_log_level_t logging_level;
+    long agencies;              //  How many agencies the draw waits for
+    long handlers;              //  Handler actors (embedded mode)
+    char *bets_file;
+    bool bets_fsync;            //  fdatasync before a chunk is confirmed
+    long max_chunk_bytes;       //  Largest encoded chunk accepted
+    long queue_limit;           //  High-water mark of every actor queue
+    long announce_interval;     //  ms between winner-ready re-announces
+    char *work_endpoint;        //  front-end PUSH -> handlers PULL
+    char *records_endpoint;     //  handlers PUSH -> persister PULL
+    char *results_endpoint;     //  handlers, persister PUSH -> front-end PULL
+    char *events_endpoint;      //  persister DEALER -> coordinator ROUTER
+    char *winners_endpoint;     //  coordinator PUB -> front-end SUB
+} lot_settings_t;
+
+//  Loads defaults for the mode, then config_file (NULL: ./config.ini when
+//  it exists), then the environment. Returns NULL with *error set (free
+//  it) when a file cannot be read or a value is invalid.
+lot_settings_t *lot_settings_new (lot_mode_t mode, const char *config_file,
+                                  char **error);
+
+void lot_settings_destroy (lot_settings_t **self_p);
+
+//  Logs `action: config | result: success` with every effective setting.
+void lot_settings_log (const lot_settings_t *self, const char *program);
+
+//  "tcp://host:port" -> "tcp://*:port"; other transports unchanged.
+//  Returns a fresh string.
+char *lot_endpoint_bind_form (const char *endpoint);
+
+//  Parses the program's arguments: [--config PATH] [--help]. Returns 0
+//  and sets *config_file (NULL when absent), 1 after printing usage,
+//  -1 for bad arguments.
+int lot_settings_parse_args (int argc, char *argv [], const char *usage,
+                             const char **config_file);
+
+#endif

@@ -1,0 +1,74 @@
+/*  lot_server - what every server program does, in order  */
+#include "lot_server.h"
+#include "lot_actor.h"
+#include "lot_log.h"
+
+#define USAGE \
+    "Reads config.ini from the working directory unless --config is given;\n" \
+    "environment variables override it (see README.md).\n"
+
+int
+lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
+                const lot_server_part_t *parts, size_t count)
+{
+    setvbuf (stdout, NULL, _IOLBF, 0);
+    const char *config_file;
+    int rc = lot_settings_parse_args (argc, argv, USAGE, &config_file);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    char *error = NULL;
+    lot_settings_t *settings = lot_settings_new (mode, config_file, &error);
+    if (!settings) {
+        lot_log_error ("action: config | result: fail | program: %s | reason: %s",
+                       program, error ? error : "out of memory");
+        free (error);
+        return 1;
+    }
+    lot_settings_log (settings, program);
+
+    zsys_init ();
+    zsys_set_logstream (NULL);      //  Our own log lines only
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += parts [i].replicated ? (size_t) settings->handlers : 1;
+    zactor_t **actors = calloc (total, sizeof *actors);
+    const char **names = calloc (total, sizeof *names);
+    assert (actors && names);
+    size_t started = 0;
+    rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        size_t replicas = parts [i].replicated ? (size_t) settings->handlers : 1;
+        for (size_t r = 0; r < replicas && rc == 0; r++) {
+            names [started] = parts [i].name;
+            actors [started] = lot_actor_start (parts [i].actor, settings);
+            if (actors [started])
+                started++;
+            else {
+                lot_log_error ("action: start | result: fail | program: %s"
+                               " | actor: %s", program, parts [i].name);
+                rc = 1;
+            }
+        }
+    }
+    if (rc == 0) {
+        lot_log_info ("action: start | result: success | program: %s | actors: %zu",
+                      program, started);
+        //  Nothing is ever read from the actors: this returns on a signal
+        zpoller_t *poller = zpoller_new (NULL);
+        for (size_t i = 0; i < started; i++)
+            zpoller_add (poller, actors [i]);
+        zpoller_wait (poller, -1);
+        zpoller_destroy (&poller);
+    }
+    while (started > 0) {
+        started--;
+        zactor_destroy (&actors [started]);
+        lot_log_info ("action: stop | result: success | actor: %s", names [started]);
+    }
+    free (actors);
+    free (names);
+    lot_log_info ("action: exit | result: success | program: %s | status: %d",
+                  program, rc);
+    lot_settings_destroy (&settings);
+    return rc;
+}

@@ -1,0 +1,26 @@
+/*  lot_server - what every server program does, in order
+
+    Parse the arguments, load and log the settings, start the program's
+    actors in the order given, wait for SIGINT or SIGTERM, and destroy the
+    actors in the reverse order: the persister starts first and stops last,
+    so nothing is left half written. The mains are one table each.
+*/
+#ifndef LOT_SERVER_H_INCLUDED
+#define LOT_SERVER_H_INCLUDED
+
+#include "lot_settings.h"
+
+#include <czmq.h>
+
+typedef struct {
+    const char *name;
+    zactor_fn *actor;
+    bool replicated;            //  Started HANDLERS times
+} lot_server_part_t;
+
+//  Runs a server program. Returns the process exit status.
+int lot_server_run (int argc, char *argv [], const char *program,
+                    lot_mode_t mode, const lot_server_part_t *parts,
+                    size_t count);
+
+#endif
