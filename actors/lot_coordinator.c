@@ -99,8 +99,8 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
     char *detail = zmsg_popstr (msg);
     bool valid = ok && streq (ok, "1")
               && zmsg_size (msg) == (size_t) self->settings->agencies;
-    if (self->result) {
-        //  A repeated DRAW was answered twice: the first answer stands
+    if (self->result || !s_all_done (self)) {
+        //  The first answer stands; an answer nobody asked for is ignored
     }
     else
     if (valid) {

@@ -1,0 +1,360 @@
+/*  testutil - helpers for tests that run the real programs  */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static long long
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+char *
+tu_tempdir (const char *name)
+{
+    char *path = NULL;
+    if (asprintf (&path, "/tmp/lottery-test-%s-XXXXXX", name) < 0)
+        return NULL;
+    if (!mkdtemp (path)) {
+        free (path);
+        return NULL;
+    }
+    return path;
+}
+
+int
+tu_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    socklen_t size = sizeof addr;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
+    &&  getsockname (fd, (struct sockaddr *) &addr, &size) == 0)
+        port = ntohs (addr.sin_port);
+    close (fd);
+    return port;
+}
+
+tu_proc_t *
+tu_spawn (const char *cwd, char *const argv [], char *const env [],
+          const char *log_path)
+{
+    tu_proc_t *proc = calloc (1, sizeof *proc);
+    proc->log_path = strdup (log_path);
+    proc->status = -1;
+    fflush (NULL);
+    proc->pid = fork ();
+    if (proc->pid == 0) {
+        int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        int null = open ("/dev/null", O_RDONLY);
+        if (fd < 0 || null < 0 || chdir (cwd))
+            _exit (126);
+        dup2 (null, 0);
+        dup2 (fd, 1);
+        dup2 (fd, 2);
+        for (size_t i = 0; env && env [i]; i++)
+            putenv (env [i]);
+        execv (argv [0], argv);
+        _exit (127);
+    }
+    return proc;
+}
+
+int
+tu_wait (tu_proc_t *proc, int timeout_ms)
+{
+    if (proc->status >= 0)
+        return proc->status;
+    long long deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        int status;
+        pid_t got = waitpid (proc->pid, &status, WNOHANG);
+        if (got == proc->pid) {
+            proc->status = WIFEXITED (status) ? WEXITSTATUS (status)
+                                              : 128 + WTERMSIG (status);
+            return proc->status;
+        }
+        if (s_now_ms () >= deadline) {
+            kill (proc->pid, SIGKILL);
+            waitpid (proc->pid, &status, 0);
+            proc->status = 255;
+            return -1;
+        }
+        usleep (5000);
+    }
+}
+
+int
+tu_stop (tu_proc_t *proc, int signal, int timeout_ms)
+{
+    if (proc->status < 0)
+        kill (proc->pid, signal);
+    return tu_wait (proc, timeout_ms);
+}
+
+void
+tu_proc_destroy (tu_proc_t **proc_p)
+{
+    if (*proc_p) {
+        tu_proc_t *proc = *proc_p;
+        if (proc->status < 0)
+            tu_stop (proc, SIGKILL, 5000);
+        free (proc->log_path);
+        free (proc);
+        *proc_p = NULL;
+    }
+}
+
+char *
+tu_read_file (const char *path, size_t *size)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return NULL;
+    char *data = NULL;
+    size_t used = 0, capacity = 0;
+    while (true) {
+        if (used + 65536 + 1 > capacity) {
+            capacity = (used + 65536 + 1) * 2;
+            data = realloc (data, capacity);
+        }
+        size_t got = fread (data + used, 1, 65536, file);
+        used += got;
+        if (got == 0)
+            break;
+    }
+    fclose (file);
+    data [used] = 0;
+    if (size)
+        *size = used;
+    return data;
+}
+
+bool
+tu_wait_for_text (const char *path, const char *text, int timeout_ms)
+{
+    const char *parts [] = { text, NULL };
+    return tu_wait_for_lines (path, parts, 1, timeout_ms);
+}
+
+static bool
+s_line_has_all (const char *line, size_t size, const char *const parts [])
+{
+    for (size_t i = 0; parts [i]; i++) {
+        const char *found = memmem (line, size, parts [i], strlen (parts [i]));
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+//  Calls back for every line holding all parts; stops when it returns false.
+typedef bool (s_line_fn) (const char *line, size_t size, void *arg);
+
+static void
+s_each_line (const char *text, const char *const parts [], s_line_fn *fn, void *arg)
+{
+    const char *line = text;
+    while (line && *line) {
+        const char *end = strchr (line, '\n');
+        size_t size = end ? (size_t) (end - line) : strlen (line);
+        if (s_line_has_all (line, size, parts) && !fn (line, size, arg))
+            return;
+        line = end ? end + 1 : NULL;
+    }
+}
+
+static bool
+s_count (const char *line, size_t size, void *arg)
+{
+    (void) line, (void) size;
+    (*(size_t *) arg)++;
+    return true;
+}
+
+size_t
+tu_count_lines (const char *text, const char *const parts [])
+{
+    size_t count = 0;
+    s_each_line (text, parts, s_count, &count);
+    return count;
+}
+
+typedef struct {
+    const char *key;
+    long sum;
+} s_sum_t;
+
+static bool
+s_sum (const char *line, size_t size, void *arg)
+{
+    s_sum_t *sum = arg;
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "%s: ", sum->key);
+    const char *found = memmem (line, size, pattern, strlen (pattern));
+    if (found)
+        sum->sum += atol (found + strlen (pattern));
+    return true;
+}
+
+long
+tu_sum_field (const char *text, const char *const parts [], const char *key)
+{
+    s_sum_t sum = { key, 0 };
+    s_each_line (text, parts, s_sum, &sum);
+    return sum.sum;
+}
+
+typedef struct {
+    const char *text;
+    long offset;
+    bool first;
+} s_find_t;
+
+static bool
+s_find (const char *line, size_t size, void *arg)
+{
+    (void) size;
+    s_find_t *find = arg;
+    find->offset = line - find->text;
+    return !find->first;
+}
+
+long
+tu_first_line (const char *text, const char *const parts [])
+{
+    s_find_t find = { text, -1, true };
+    s_each_line (text, parts, s_find, &find);
+    return find.offset;
+}
+
+long
+tu_last_line (const char *text, const char *const parts [])
+{
+    s_find_t find = { text, -1, false };
+    s_each_line (text, parts, s_find, &find);
+    return find.offset;
+}
+
+bool
+tu_wait_for_lines (const char *path, const char *const parts [], size_t count,
+                   int timeout_ms)
+{
+    long long deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        char *data = tu_read_file (path, NULL);
+        bool found = data && tu_count_lines (data, parts) >= count;
+        free (data);
+        if (found)
+            return true;
+        if (s_now_ms () >= deadline)
+            return false;
+        usleep (10000);
+    }
+}
+
+int
+tu_connect (int port, int timeout_ms)
+{
+    long long deadline = s_now_ms () + timeout_ms;
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port) };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    while (true) {
+        int fd = socket (AF_INET, SOCK_STREAM, 0);
+        if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+            return fd;
+        close (fd);
+        if (s_now_ms () >= deadline)
+            return -1;
+        usleep (10000);
+    }
+}
+
+int
+tu_send_all (int fd, const void *data, size_t size)
+{
+    const char *p = data;
+    while (size > 0) {
+        ssize_t sent = send (fd, p, size, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += sent;
+        size -= (size_t) sent;
+    }
+    return 0;
+}
+
+size_t
+tu_recv_exact (int fd, void *data, size_t size, int timeout_ms)
+{
+    long long deadline = s_now_ms () + timeout_ms;
+    size_t got = 0;
+    while (got < size) {
+        long long left = deadline - s_now_ms ();
+        struct pollfd item = { fd, POLLIN, 0 };
+        if (left <= 0 || poll (&item, 1, (int) left) <= 0)
+            break;
+        ssize_t n = recv (fd, (char *) data + got, size - got, 0);
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    return got;
+}
+
+bool
+tu_wait_closed (int fd, int timeout_ms)
+{
+    char byte;
+    long long deadline = s_now_ms () + timeout_ms;
+    while (true) {
+        long long left = deadline - s_now_ms ();
+        struct pollfd item = { fd, POLLIN, 0 };
+        if (left <= 0 || poll (&item, 1, (int) left) <= 0)
+            return false;
+        ssize_t n = recv (fd, &byte, 1, 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            return true;
+        if (n < 0)
+            return false;
+    }
+}
+
+char *
+tu_shared_data (int agency)
+{
+    char *path = NULL;
+    if (asprintf (&path, "%s/agency-%d.csv",
+                  getenv ("LOTTERY_DATA_DIR") ? getenv ("LOTTERY_DATA_DIR")
+                                              : "../shared/data", agency) < 0)
+        return NULL;
+    if (access (path, R_OK) != 0) {
+        free (path);
+        return NULL;
+    }
+    char *absolute = realpath (path, NULL);
+    free (path);
+    return absolute;
+}

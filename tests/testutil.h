@@ -1,0 +1,79 @@
+/*  testutil - helpers for tests that run the real programs
+
+    Starts programs as child processes with their own environment and a
+    log file, waits for them with a deadline, and reads what they wrote.
+    Every wait has a deadline: a test that hangs fails instead.
+*/
+#ifndef TESTUTIL_H_INCLUDED
+#define TESTUTIL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;
+    char *log_path;
+    int status;             //  Exit status once reaped, -1 before
+} tu_proc_t;
+
+//  A fresh empty directory under /tmp; the caller frees the path.
+char *tu_tempdir (const char *name);
+
+//  A TCP port on 127.0.0.1 that nothing listens on right now.
+int tu_free_port (void);
+
+//  Starts argv [0] (a path) in cwd with the current environment plus env
+//  ("NAME=value" strings, NULL-terminated), stdout and stderr to log_path.
+tu_proc_t *tu_spawn (const char *cwd, char *const argv [], char *const env [],
+                     const char *log_path);
+
+//  Waits up to timeout_ms for the process; returns its exit status, or -1
+//  on timeout (the process is then killed).
+int tu_wait (tu_proc_t *proc, int timeout_ms);
+
+//  Sends a signal and waits like tu_wait.
+int tu_stop (tu_proc_t *proc, int signal, int timeout_ms);
+
+void tu_proc_destroy (tu_proc_t **proc_p);
+
+//  Whole file contents, NUL-terminated; NULL when unreadable.
+char *tu_read_file (const char *path, size_t *size);
+
+//  Waits until the file contains text, up to timeout_ms. True when found.
+bool tu_wait_for_text (const char *path, const char *text, int timeout_ms);
+
+//  Waits until at least count lines of the file hold every part, up to
+//  timeout_ms. True when they do.
+bool tu_wait_for_lines (const char *path, const char *const parts [],
+                        size_t count, int timeout_ms);
+
+//  How many lines of text contain every one of the given substrings
+//  (NULL-terminated list).
+size_t tu_count_lines (const char *text, const char *const parts []);
+
+//  Sum of the numbers after "key: " on lines that contain every part.
+long tu_sum_field (const char *text, const char *const parts [], const char *key);
+
+//  Offset of the first line containing every part, or -1.
+long tu_first_line (const char *text, const char *const parts []);
+//  Offset of the last line containing every part, or -1.
+long tu_last_line (const char *text, const char *const parts []);
+
+//  A connected TCP socket to 127.0.0.1:port, retrying for up to timeout_ms.
+int tu_connect (int port, int timeout_ms);
+
+//  Writes all; returns 0 or -1.
+int tu_send_all (int fd, const void *data, size_t size);
+
+//  Reads exactly size bytes within timeout_ms; returns bytes read (less on
+//  EOF or timeout).
+size_t tu_recv_exact (int fd, void *data, size_t size, int timeout_ms);
+
+//  True when the peer closed the connection within timeout_ms (reads EOF).
+bool tu_wait_closed (int fd, int timeout_ms);
+
+//  Path of the shared real data file for an agency, or NULL if absent.
+char *tu_shared_data (int agency);
+
+#endif
