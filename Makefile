@@ -19,6 +19,7 @@ TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
 .PHONY: all deps run test bench clean
+.SECONDARY:
 all: deps $(PROGRAMS)
 
 # Installs the Debian packages the build needs, when any is missing.

@@ -50,6 +50,23 @@ s_self_start (self_t *self)
     return 0;
 }
 
+//  Formats one valid bet onto the end of *lines, growing it as needed.
+static const char *
+s_append_line (const lot_bet_t *bet, char **lines, size_t *capacity, size_t *used)
+{
+    size_t put;
+    while ((put = lot_bet_format_csv (bet, *lines + *used, *capacity - *used)) == 0) {
+        size_t grown = *capacity ? *capacity * 2 : 4096;
+        char *bigger = realloc (*lines, grown);
+        if (!bigger)
+            return "out of memory";
+        *lines = bigger;
+        *capacity = grown;
+    }
+    *used += put;
+    return NULL;
+}
+
 const char *
 lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
                      char **lines, size_t *capacity, size_t *used,
@@ -62,25 +79,19 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
     *last = reader.last;
     if (lot_bet_parse_uint (reader.agency, 10, max_agency, agency) || *agency == 0)
         return "unknown agency";
+    size_t start = *used;
     lot_span_t fields [1 + LOT_BET_FIELDS] = { reader.agency };
+    const char *reason = NULL;
     int rc;
-    while ((rc = lot_codec_chunk_next (&reader, fields + 1)) == 1) {
-        lot_bet_t bet;
-        const char *reason = lot_bet_from_fields (&bet, fields, max_agency);
-        if (reason)
-            return reason;
-        size_t put;
-        while ((put = lot_bet_format_csv (&bet, *lines + *used, *capacity - *used)) == 0) {
-            size_t grown = *capacity ? *capacity * 2 : 4096;
-            char *bigger = realloc (*lines, grown);
-            if (!bigger)
-                return "out of memory";
-            *lines = bigger;
-            *capacity = grown;
-        }
-        *used += put;
-    }
-    return rc == 0 ? NULL : "malformed chunk";
+    lot_bet_t bet;
+    while (!reason && (rc = lot_codec_chunk_next (&reader, fields + 1)) == 1)
+        if (!(reason = lot_bet_from_fields (&bet, fields, max_agency)))
+            reason = s_append_line (&bet, lines, capacity, used);
+    if (!reason && rc != 0)
+        reason = "malformed chunk";
+    if (reason)
+        *used = start;          //  All or nothing
+    return reason;
 }
 
 static void

@@ -18,7 +18,8 @@
 void lot_handler_actor (zsock_t *pipe, void *args);
 
 //  Decodes and validates a chunk into bets-file lines, appended to *lines
-//  (grown as needed). Returns NULL when the chunk is valid, else a reason.
+//  (grown as needed). Returns NULL when the chunk is valid, else a reason
+//  and *used as it was.
 //  Sets *count from the chunk's header whenever the header decodes.
 const char *lot_handler_convert (const uint8_t *chunk, size_t size,
                                  unsigned max_agency, char **lines,

@@ -25,7 +25,8 @@ lot_codec_put_string (uint8_t *out, size_t capacity, lot_span_t text)
     if (text.size > UINT16_MAX || capacity < 2 + text.size)
         return 0;
     lot_codec_put_u16 (out, capacity, (unsigned) text.size);
-    memcpy (out + 2, text.data, text.size);
+    if (text.size)              //  An empty span may have no data pointer
+        memcpy (out + 2, text.data, text.size);
     return 2 + text.size;
 }
 

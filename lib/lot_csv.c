@@ -64,13 +64,17 @@ s_append (lot_csv_t *self, const char *data, size_t size)
     return 0;
 }
 
-//  Reads whole lines until the quotes balance: a quoted field may hold
-//  line breaks. Returns 1 with a record, 0 at the end, -1 on error.
+//  Reads whole lines until no quoted field is open: a quoted field may
+//  hold line breaks. Only a quote that starts a field opens one; a stray
+//  quote inside an unquoted field does not (lot_csv_next rejects that
+//  record alone). Returns 1 with a record, 0 at the end, -1 on error.
 static int
 s_read_record (lot_csv_t *self)
 {
     self->size = 0;
     bool quoted = false;
+    //  Field start, unquoted field, quoted field, quote in a quoted field
+    enum { S_START, S_PLAIN, S_QUOTED, S_QUOTE } state = S_START;
     while (true) {
         ssize_t got = getline (&self->line, &self->line_capacity, self->file);
         if (got < 0) {
@@ -81,11 +85,21 @@ s_read_record (lot_csv_t *self)
             return quoted ? -1 : self->size > 0;
         }
         self->line_number++;
-        if (!quoted && self->size == 0)
+        if (!quoted && self->size == 0) {
             self->record_line = self->line_number;
-        for (ssize_t i = 0; i < got; i++)
-            if (self->line [i] == '"')
-                quoted = !quoted;
+            state = S_START;
+        }
+        for (ssize_t i = 0; i < got; i++) {
+            char c = self->line [i];
+            if (state == S_QUOTED)
+                state = c == '"' ? S_QUOTE : S_QUOTED;
+            else
+            if (c == '"')
+                state = state == S_PLAIN ? S_PLAIN : S_QUOTED;
+            else
+                state = c == ',' ? S_START : S_PLAIN;
+        }
+        quoted = state == S_QUOTED;
         if (s_append (self, self->line, (size_t) got))
             return -1;
         if (!quoted) {

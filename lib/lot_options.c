@@ -3,6 +3,7 @@
 #include "lot_log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,14 @@ s_parse_duration (const char *text, long *ms)
     char *end;
     errno = 0;
     double value = strtod (text, &end);
-    if (errno || end == text || value < 0)
+    if (errno || end == text || !(value >= 0))      //  NaN fails too
         return -1;
     for (size_t i = 0; i < sizeof units / sizeof units [0]; i++)
         if (strcmp (end, units [i].unit) == 0) {
-            *ms = (long) (value * units [i].scale + 0.5);
+            double scaled = value * units [i].scale + 0.5;
+            if (!(scaled < (double) LONG_MAX))      //  Inf, or no long
+                return -1;
+            *ms = (long) scaled;
             return 0;
         }
     return -1;

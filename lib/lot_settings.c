@@ -56,9 +56,18 @@ s_ini_entry (void *user, const char *section, const char *key, const char *value
 {
     (void) section;             //  Keys of every section are taken alike
     s_ini_state_t *state = user;
+    char *error = NULL;
     int rc = lot_options_set (s_table, S_COUNT, state->settings, key, value,
-                              &state->error);
-    return rc < 0 ? 0 : 1;      //  Unknown keys are left for other tools
+                              &error);
+    if (rc < 0) {
+        //  inih goes on after an error: keep the first, as its line is
+        if (state->error)
+            free (error);
+        else
+            state->error = error;
+        return 0;
+    }
+    return 1;                   //  Unknown keys are left for other tools
 }
 
 static int
@@ -92,7 +101,7 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
     ||  s_load_file (self, config_file ? config_file : "config.ini",
                      config_file != NULL, error)
     ||  lot_options_apply_env (table, S_COUNT, self, error)) {
-        if (self && !*error)
+        if (!*error)
             *error = strdup ("out of memory");
         lot_settings_destroy (&self);
         return NULL;
