@@ -17,6 +17,9 @@ typedef struct {
     int status;             //  Exit status once reaped, -1 before
 } tu_proc_t;
 
+//  A freshly allocated formatted string (aborts when out of memory).
+char *tu_printf (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
 //  A fresh empty directory under /tmp; the caller frees the path.
 char *tu_tempdir (const char *name);
 

@@ -1,0 +1,39 @@
+/*  lot_client_config - the agency client's settings
+
+    config.yaml (nested mappings, read as dotted keys such as
+    "batch.maxAmount"), then the environment: CLI_ID, CLI_SERVER_ADDRESS,
+    CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD, CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT,
+    CLI_DATA_FILE and CLI_MAX_CHUNK_BYTES. CLI_ID has no default: an agency
+    must know its number. Beyond the course's keys, config.yaml may also
+    hold id, data.file and batch.maxBytes; other keys are ignored.
+*/
+#ifndef LOT_CLIENT_CONFIG_H_INCLUDED
+#define LOT_CLIENT_CONFIG_H_INCLUDED
+
+#include "lot_log.h"
+
+typedef struct {
+    long id;                    //  Agency number, from 1
+    char *server_address;       //  host:port
+    long loop_amount;           //  Connection attempts
+    long loop_period;           //  ms between connection attempts
+    lot_log_level_t log_level;
+    long batch_max_amount;      //  Most bets per chunk
+    char *data_file;            //  Default .data/agency-<id>.csv
+    long max_chunk_bytes;       //  Largest encoded chunk sent
+    char *server_host;          //  server_address split, for getaddrinfo
+    char *server_port;
+} lot_client_config_t;
+
+//  Loads defaults, then config_file (NULL: ./config.yaml when it exists),
+//  then the environment, and sets the log level. Returns NULL with *error
+//  set (free it) when the file cannot be read or a value is invalid.
+lot_client_config_t *lot_client_config_new (const char *config_file,
+                                            char **error);
+
+void lot_client_config_destroy (lot_client_config_t **self_p);
+
+//  Logs `action: config | result: success` with every effective setting.
+void lot_client_config_log (const lot_client_config_t *self);
+
+#endif

@@ -1,0 +1,1235 @@
+/*  test_client - the agency client: its settings, its chunks, and the
+    real bin/lottery-client against a fake server that checks every byte
+
+    The fake server is a thread that plays a script (accept, expect these
+    exact bytes, send these, expect the client to close...) on a listening
+    socket; the client runs as a child process with its own environment.
+*/
+#include "lot_agency.h"
+#include "lot_client_config.h"
+#include "lot_codec.h"
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS 10000               //  Deadline for anything that should happen
+
+static char *s_client_path;         //  Absolute path of bin/lottery-client
+
+static const char *s_env_vars [] = {
+    "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD",
+    "CLI_LOG_LEVEL", "CLI_BATCH_MAXAMOUNT", "CLI_DATA_FILE",
+    "CLI_MAX_CHUNK_BYTES", "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO",
+    "NUMERO", NULL
+};
+
+//  ---------------------------------------------------------------------
+//  Helpers
+
+static int
+s_clean_env (void **state)
+{
+    (void) state;
+    for (size_t i = 0; s_env_vars [i]; i++)
+        unsetenv (s_env_vars [i]);
+    lot_log_set_level (LOT_LOG_CRITICAL);       //  Keep the report readable
+    return 0;
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *info, int type, struct FTW *ftw)
+{
+    (void) info, (void) type, (void) ftw;
+    return remove (path);
+}
+
+//  Removes a test's temporary directory and frees its path.
+static void
+s_remove_dir (char *dir)
+{
+    if (dir)
+        nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free (dir);
+}
+
+static char *
+s_write_file (const char *dir, const char *name, const char *text)
+{
+    char *path = tu_printf ("%s/%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (text, 1, strlen (text), file), strlen (text));
+    assert_int_equal (fclose (file), 0);
+    return path;
+}
+
+static long long
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+//  Expected wire bytes, built by hand (not with lot_codec).
+typedef struct {
+    uint8_t data [8192];
+    size_t size;
+} s_bytes_t;
+
+static void
+s_put_byte (s_bytes_t *bytes, uint8_t value)
+{
+    assert_true (bytes->size < sizeof bytes->data);
+    bytes->data [bytes->size++] = value;
+}
+
+static void
+s_put_u16 (s_bytes_t *bytes, unsigned value)
+{
+    s_put_byte (bytes, (uint8_t) (value >> 8));
+    s_put_byte (bytes, (uint8_t) value);
+}
+
+static void
+s_put_str (s_bytes_t *bytes, const char *text)
+{
+    s_put_u16 (bytes, (unsigned) strlen (text));
+    for (const char *c = text; *c; c++)
+        s_put_byte (bytes, (uint8_t) *c);
+}
+
+static void
+s_put_bet (s_bytes_t *bytes, const char *const bet [5])
+{
+    for (int i = 0; i < 5; i++)
+        s_put_str (bytes, bet [i]);
+}
+
+static lot_span_t
+s_span (const char *text)
+{
+    return (lot_span_t) { text, strlen (text) };
+}
+
+//  ---------------------------------------------------------------------
+//  Settings
+
+static lot_client_config_t *
+s_config (const char *path)
+{
+    char *error = NULL;
+    lot_client_config_t *config = lot_client_config_new (path, &error);
+    if (!config)
+        print_error ("unexpected config error: %s\n", error ? error : "(none)");
+    free (error);
+    assert_non_null (config);
+    return config;
+}
+
+//  Expects loading to fail with an error that mentions text.
+static void
+s_config_fails (const char *path, const char *text)
+{
+    char *error = NULL;
+    lot_client_config_t *config = lot_client_config_new (path, &error);
+    assert_null (config);
+    assert_non_null (error);
+    if (!strstr (error, text))
+        print_error ("error '%s' does not mention '%s'\n", error, text);
+    assert_non_null (strstr (error, text));
+    free (error);
+}
+
+static const char *s_yaml =
+    "# agency settings, as in the course, plus keys of other tools\n"
+    "server:\n"
+    "  address: \"example.org:4321\"\n"
+    "loop:\n"
+    "  amount: 7\n"
+    "  period: \"250ms\"\n"
+    "other:\n"
+    "  list: [1, 2, {level: ignored}]\n"
+    "  nested:\n"
+    "    deep: x\n"
+    "log:\n"
+    "  level: \"DEBUG\"\n"
+    "batch:\n"
+    "  maxAmount: 42\n";
+
+static void
+test_config_yaml (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("client-config");
+    char *path = s_write_file (dir, "config.yaml", s_yaml);
+    setenv ("CLI_ID", "4", 1);
+    lot_client_config_t *config = s_config (path);
+    assert_int_equal (config->id, 4);
+    assert_string_equal (config->server_address, "example.org:4321");
+    assert_string_equal (config->server_host, "example.org");
+    assert_string_equal (config->server_port, "4321");
+    assert_int_equal (config->loop_amount, 7);
+    assert_int_equal (config->loop_period, 250);
+    assert_int_equal (config->log_level, LOT_LOG_DEBUG);
+    assert_int_equal (config->batch_max_amount, 42);
+    assert_string_equal (config->data_file, ".data/agency-4.csv");
+    assert_int_equal (config->max_chunk_bytes, 8192);
+    lot_client_config_destroy (&config);
+    assert_null (config);
+    free (path);
+    s_remove_dir (dir);
+}
+
+static void
+test_config_env_overrides (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("client-config");
+    char *path = s_write_file (dir, "config.yaml",
+        "id: 9\nserver: {address: \"a:1\"}\nloop: {amount: 2, period: 1s}\n"
+        "log: {level: ERROR}\nbatch: {maxAmount: 3}\n");
+    setenv ("CLI_ID", "12", 1);
+    setenv ("CLI_SERVER_ADDRESS", "[::1]:23456", 1);
+    setenv ("CLI_LOOP_AMOUNT", "11", 1);
+    setenv ("CLI_LOOP_PERIOD", "1m", 1);
+    setenv ("CLI_LOG_LEVEL", "warning", 1);
+    setenv ("CLI_BATCH_MAXAMOUNT", "65535", 1);
+    setenv ("CLI_DATA_FILE", "/data/mine.csv", 1);
+    setenv ("CLI_MAX_CHUNK_BYTES", "64", 1);
+    lot_client_config_t *config = s_config (path);
+    assert_int_equal (config->id, 12);
+    assert_string_equal (config->server_host, "::1");
+    assert_string_equal (config->server_port, "23456");
+    assert_int_equal (config->loop_amount, 11);
+    assert_int_equal (config->loop_period, 60000);
+    assert_int_equal (config->log_level, LOT_LOG_WARNING);
+    assert_int_equal (config->batch_max_amount, 65535);
+    assert_string_equal (config->data_file, "/data/mine.csv");
+    assert_int_equal (config->max_chunk_bytes, 64);
+    lot_client_config_destroy (&config);
+
+    //  The file alone gives the id when the environment does not
+    unsetenv ("CLI_ID");
+    config = s_config (path);
+    assert_int_equal (config->id, 9);
+    lot_client_config_destroy (&config);
+    free (path);
+    s_remove_dir (dir);
+}
+
+static void
+test_config_defaults (void **state)
+{
+    (void) state;
+    //  No config.yaml in the working directory: every default
+    char *dir = tu_tempdir ("client-config");
+    char cwd [PATH_MAX];
+    assert_non_null (getcwd (cwd, sizeof cwd));
+    assert_int_equal (chdir (dir), 0);
+    setenv ("CLI_ID", "1", 1);
+    char *error = NULL;
+    lot_client_config_t *config = lot_client_config_new (NULL, &error);
+    assert_int_equal (chdir (cwd), 0);
+    assert_non_null (config);
+    assert_string_equal (config->server_host, "server");
+    assert_string_equal (config->server_port, "12345");
+    assert_int_equal (config->loop_amount, 5);
+    assert_int_equal (config->loop_period, 5000);
+    assert_int_equal (config->log_level, LOT_LOG_INFO);
+    assert_int_equal (config->batch_max_amount, 10);
+    assert_string_equal (config->data_file, ".data/agency-1.csv");
+    assert_int_equal (config->max_chunk_bytes, 8192);
+    lot_client_config_destroy (&config);
+    s_remove_dir (dir);
+}
+
+static void
+test_config_durations (void **state)
+{
+    (void) state;
+    static const struct { const char *text; long ms; } cases [] = {
+        { "5s", 5000 }, { "250ms", 250 }, { "1m", 60000 }, { "0", 0 },
+        { "1.5s", 1500 }
+    };
+    setenv ("CLI_ID", "1", 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        setenv ("CLI_LOOP_PERIOD", cases [i].text, 1);
+        lot_client_config_t *config = s_config ("/dev/null");
+        assert_int_equal (config->loop_period, cases [i].ms);
+        lot_client_config_destroy (&config);
+    }
+    //  And from the file
+    unsetenv ("CLI_LOOP_PERIOD");
+    char *dir = tu_tempdir ("client-config");
+    char *path = s_write_file (dir, "config.yaml", "loop:\n  period: 1m\n");
+    lot_client_config_t *config = s_config (path);
+    assert_int_equal (config->loop_period, 60000);
+    lot_client_config_destroy (&config);
+    free (path);
+    s_remove_dir (dir);
+}
+
+static void
+test_config_invalid (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("client-config");
+    static const struct { const char *yaml; const char *mentions; } files [] = {
+        { "loop:\n  period: \"5 parsecs\"\n", "loop.period" },
+        { "loop:\n  period: \"-1s\"\n", "loop.period" },
+        { "batch:\n  maxAmount: 0\n", "batch.maxAmount" },
+        { "batch:\n  maxAmount: 65536\n", "batch.maxAmount" },
+        { "loop:\n  amount: five\n", "loop.amount" },
+        { "log:\n  level: LOUD\n", "log.level" },
+        { "server:\n  address: \"server\"\n", "server.address" },
+        { "server:\n  address: \"server:0\"\n", "server.address" },
+        { "server:\n  address: \":12345\"\n", "server.address" },
+        { "server: [\n", "line" },
+        { "just a scalar\n", "mapping" },
+    };
+    setenv ("CLI_ID", "1", 1);
+    for (size_t i = 0; i < sizeof files / sizeof files [0]; i++) {
+        char *path = s_write_file (dir, "config.yaml", files [i].yaml);
+        s_config_fails (path, files [i].mentions);
+        free (path);
+    }
+    //  A file named explicitly must exist
+    s_config_fails ("/nonexistent/config.yaml", "cannot read");
+
+    static const struct { const char *name, *value; } envs [] = {
+        { "CLI_ID", "abc" }, { "CLI_ID", "0" }, { "CLI_ID", "-3" },
+        { "CLI_ID", "" }, { "CLI_BATCH_MAXAMOUNT", "0" },
+        { "CLI_LOOP_PERIOD", "soon" }, { "CLI_MAX_CHUNK_BYTES", "63" },
+        { "CLI_LOOP_AMOUNT", "0" }, { "CLI_DATA_FILE", "" },
+        { "CLI_SERVER_ADDRESS", "server:http" },
+    };
+    for (size_t i = 0; i < sizeof envs / sizeof envs [0]; i++) {
+        setenv ("CLI_ID", "1", 1);
+        setenv (envs [i].name, envs [i].value, 1);
+        s_config_fails ("/dev/null", strcmp (envs [i].name, "CLI_SERVER_ADDRESS")
+                                     ? envs [i].name : "server.address");
+        unsetenv (envs [i].name);
+    }
+    //  No agency number at all
+    unsetenv ("CLI_ID");
+    s_config_fails ("/dev/null", "CLI_ID");
+    s_remove_dir (dir);
+}
+
+//  ---------------------------------------------------------------------
+//  Chunks, with no socket
+
+//  Generated bets; field lengths vary with the index.
+typedef struct {
+    char (*bets) [5][64];
+    size_t count;
+    size_t next;
+} s_gen_t;
+
+static void
+s_gen_init (s_gen_t *gen, size_t count, size_t name_size)
+{
+    gen->bets = calloc (count ? count : 1, sizeof *gen->bets);
+    assert_non_null (gen->bets);
+    gen->count = count;
+    gen->next = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t size = 1 + (i * 7 + name_size) % 40;
+        memset (gen->bets [i][0], 'a' + (int) (i % 26), size);
+        snprintf (gen->bets [i][1], 64, "Apellido%zu", i);
+        snprintf (gen->bets [i][2], 64, "%zu", 20000000 + i);
+        snprintf (gen->bets [i][3], 64, "19%02zu-%02zu-%02zu", i % 100, 1 + i % 12, 1 + i % 28);
+        snprintf (gen->bets [i][4], 64, "%zu", i % 10000);
+    }
+}
+
+static int
+s_gen_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
+{
+    s_gen_t *gen = source;
+    if (gen->next == gen->count)
+        return 0;
+    for (int f = 0; f < 5; f++)
+        fields [f] = s_span (gen->bets [gen->next][f]);
+    gen->next++;
+    return 1;
+}
+
+static size_t
+s_bet_size (const char bet [5][64])
+{
+    size_t size = 0;
+    for (int f = 0; f < 5; f++)
+        size += 2 + strlen (bet [f]);
+    return size;
+}
+
+//  Drains a source in chunks of at most max_bets and capacity bytes, and
+//  checks every chunk: it decodes, holds the bets in order, only the last
+//  is 'L', and each is full (by count or by bytes) except the last.
+static size_t
+s_drain (s_gen_t *gen, unsigned max_bets, size_t capacity, size_t *counts,
+         size_t counts_max)
+{
+    lot_agency_feed_t feed;
+    lot_agency_feed_init (&feed, s_gen_next, gen);
+    uint8_t *buffer = malloc (capacity);
+    assert_non_null (buffer);
+    size_t chunks = 0, bets = 0;
+    bool last = false;
+    while (!last) {
+        lot_chunk_writer_t writer;
+        assert_int_equal (lot_codec_chunk_start (&writer, buffer, capacity, s_span ("7")), 0);
+        int count = lot_agency_fill_chunk (&feed, &writer, max_bets, &last);
+        assert_true (count >= 0);
+        size_t size = lot_codec_chunk_finish (&writer, last);
+        assert_true (size <= capacity);
+        assert_int_equal (buffer [0], last ? 'L' : 'C');
+        assert_int_equal (lot_codec_get_u16 (buffer + 1), count);
+        size_t measured;
+        const char *reason;
+        assert_int_equal (lot_codec_chunk_measure (buffer, size, capacity, &measured, &reason),
+                          LOT_CODEC_COMPLETE);
+        assert_int_equal (measured, size);
+        lot_chunk_reader_t reader;
+        assert_int_equal (lot_codec_chunk_open (&reader, buffer, size), 0);
+        lot_span_t fields [5];
+        for (int i = 0; i < count; i++) {
+            assert_int_equal (lot_codec_chunk_next (&reader, fields), 1);
+            for (int f = 0; f < 5; f++) {
+                assert_int_equal (fields [f].size, strlen (gen->bets [bets + i][f]));
+                assert_memory_equal (fields [f].data, gen->bets [bets + i][f], fields [f].size);
+            }
+        }
+        assert_int_equal (lot_codec_chunk_next (&reader, fields), 0);
+        if (!last) {
+            //  Full: by count, or the next bet would not have fit
+            assert_true (bets + (size_t) count < gen->count);
+            if ((unsigned) count < max_bets)
+                assert_true (size + s_bet_size (gen->bets [bets + count]) > capacity);
+        }
+        bets += (size_t) count;
+        if (chunks < counts_max)
+            counts [chunks] = (size_t) count;
+        chunks++;
+    }
+    assert_int_equal (bets, gen->count);
+    free (buffer);
+    return chunks;
+}
+
+static void
+test_chunk_counts (void **state)
+{
+    (void) state;
+    static const struct {
+        unsigned max_bets;
+        size_t bets;
+        size_t chunks;
+        size_t last;            //  Bets in the last chunk
+    } cases [] = {
+        { 1, 250, 250, 1 },
+        { 64, 250, 4, 58 },
+        { 99, 250, 3, 52 },
+        { 99, 198, 2, 99 },     //  Ends on a boundary: no empty chunk after
+        { 10, 0, 1, 0 },        //  An empty file: one empty 'L' chunk
+        { 10, 1, 1, 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_gen_t gen;
+        s_gen_init (&gen, cases [i].bets, 3);
+        size_t counts [256];
+        size_t chunks = s_drain (&gen, cases [i].max_bets, LOT_CHUNK_MAX_DEFAULT,
+                                 counts, 256);
+        assert_int_equal (chunks, cases [i].chunks);
+        for (size_t c = 0; c + 1 < chunks; c++)
+            assert_int_equal (counts [c], cases [i].max_bets);
+        assert_int_equal (counts [chunks - 1], cases [i].last);
+        free (gen.bets);
+    }
+}
+
+static void
+test_chunk_byte_cap (void **state)
+{
+    (void) state;
+    //  65535 bets would never fit in 8192 bytes: the size decides
+    s_gen_t gen;
+    s_gen_init (&gen, 2000, 17);
+    size_t counts [256];
+    size_t chunks = s_drain (&gen, 65535, LOT_CHUNK_MAX_DEFAULT, counts, 256);
+    assert_true (chunks > 10);
+    assert_true (chunks < 256);
+    for (size_t c = 0; c + 1 < chunks; c++) {
+        assert_true (counts [c] > 50);
+        assert_true (counts [c] < 300);
+    }
+    free (gen.bets);
+
+    //  And a small cap with a count that would also fit in 8192
+    s_gen_init (&gen, 300, 5);
+    chunks = s_drain (&gen, 99, 1024, counts, 256);
+    assert_true (chunks > 300 / 99 + 1);
+    free (gen.bets);
+}
+
+static void
+test_chunk_exact_bytes (void **state)
+{
+    (void) state;
+    //  protocol.md's captured example, agency 5's first bet
+    static const uint8_t expected [] = {
+        'L', 0x00, 0x01,
+        0x00, 0x01, 0x35,
+        0x00, 0x09, 0x56, 0x61, 0x6c, 0x65, 0x6e, 0x74, 0x69, 0x6e, 0x61,
+        0x00, 0x04, 0x56, 0x65, 0x72, 0x61,
+        0x00, 0x08, 0x33, 0x30, 0x31, 0x37, 0x30, 0x39, 0x32, 0x31,
+        0x00, 0x0a, 0x31, 0x39, 0x38, 0x32, 0x2d, 0x30, 0x35, 0x2d, 0x32, 0x32,
+        0x00, 0x04, 0x36, 0x30, 0x35, 0x33,
+    };
+    s_gen_t gen = { .count = 1 };
+    char bets [1][5][64] = {
+        { "Valentina", "Vera", "30170921", "1982-05-22", "6053" }
+    };
+    gen.bets = bets;
+    lot_agency_feed_t feed;
+    lot_agency_feed_init (&feed, s_gen_next, &gen);
+    uint8_t buffer [8192];
+    lot_chunk_writer_t writer;
+    assert_int_equal (lot_codec_chunk_start (&writer, buffer, sizeof buffer, s_span ("5")), 0);
+    bool last = false;
+    assert_int_equal (lot_agency_fill_chunk (&feed, &writer, 50, &last), 1);
+    assert_true (last);
+    size_t size = lot_codec_chunk_finish (&writer, last);
+    assert_int_equal (size, sizeof expected);
+    assert_memory_equal (buffer, expected, sizeof expected);
+}
+
+static void
+test_chunk_oversized (void **state)
+{
+    (void) state;
+    //  A bet that does not fit even alone is an error, not an empty chunk
+    s_gen_t gen = { .count = 1 };
+    char bets [1][5][64] = {
+        { "Valentina Valentina Valentina", "Vera", "30170921", "1982-05-22", "6053" }
+    };
+    gen.bets = bets;
+    lot_agency_feed_t feed;
+    lot_agency_feed_init (&feed, s_gen_next, &gen);
+    uint8_t buffer [64];
+    lot_chunk_writer_t writer;
+    assert_int_equal (lot_codec_chunk_start (&writer, buffer, sizeof buffer, s_span ("5")), 0);
+    bool last = false;
+    assert_int_equal (lot_agency_fill_chunk (&feed, &writer, 10, &last), -1);
+    assert_true (feed.oversized);
+}
+
+//  Reads a data file through the client's CSV source into one chunk.
+static int
+s_read_data (const char *path, uint8_t *buffer, size_t capacity, size_t *size)
+{
+    lot_agency_csv_t source = { lot_csv_new (path), path, 0 };
+    assert_non_null (source.csv);
+    lot_agency_feed_t feed;
+    lot_agency_feed_init (&feed, lot_agency_csv_next, &source);
+    lot_chunk_writer_t writer;
+    assert_int_equal (lot_codec_chunk_start (&writer, buffer, capacity, s_span ("3")), 0);
+    bool last = false;
+    int count = lot_agency_fill_chunk (&feed, &writer, 100, &last);
+    if (count >= 0) {
+        assert_true (last);
+        *size = lot_codec_chunk_finish (&writer, last);
+    }
+    lot_csv_destroy (&source.csv);
+    return count;
+}
+
+static const char *s_three [3][5] = {
+    { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
+    { "Núñez, \"Jr\"", "O'Neil", "12345678", "2000-02-29", "7574" },
+    { "María Inés", "de la Fuente", "1", "1999-12-31", "0042" },
+};
+static const char *s_three_csv =
+    "Valentina,Vera,30170921,1982-05-22,6053\n"
+    "\"Núñez, \"\"Jr\"\"\",O'Neil,12345678,2000-02-29,7574\n"
+    "María Inés,de la Fuente,1,1999-12-31,0042\n";
+
+static char *
+s_with_crlf (const char *text)
+{
+    char *out = malloc (2 * strlen (text) + 1);
+    assert_non_null (out);
+    char *p = out;
+    for (; *text; text++) {
+        if (*text == '\n')
+            *p++ = '\r';
+        *p++ = *text;
+    }
+    *p = 0;
+    return out;
+}
+
+static void
+test_csv_line_endings (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("client-csv");
+    char *crlf_text = s_with_crlf (s_three_csv);
+    char *lf = s_write_file (dir, "lf.csv", s_three_csv);
+    char *crlf = s_write_file (dir, "crlf.csv", crlf_text);
+    s_bytes_t expected = { .size = 0 };
+    s_put_byte (&expected, 'L');
+    s_put_u16 (&expected, 3);
+    s_put_str (&expected, "3");
+    for (int i = 0; i < 3; i++)
+        s_put_bet (&expected, s_three [i]);
+    const char *paths [] = { lf, crlf };
+    for (int i = 0; i < 2; i++) {
+        uint8_t buffer [8192];
+        size_t size = 0;
+        assert_int_equal (s_read_data (paths [i], buffer, sizeof buffer, &size), 3);
+        assert_int_equal (size, expected.size);
+        assert_memory_equal (buffer, expected.data, size);
+    }
+    free (crlf_text);
+    free (lf);
+    free (crlf);
+    s_remove_dir (dir);
+}
+
+static void
+test_csv_bad_records (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("client-csv");
+    static const char *bad [] = {
+        "Ana,Paz,22,2000-02-29,1\nBeto,Paz,23,2000-01-01\n",        //  4 fields
+        "Ana,Paz,22,2000-02-29,1\nBeto,Paz,23,2000-01-01,2,3\n",    //  6 fields
+        "Ana,Paz,22,2000-02-29,1\n\"Beto,Paz,23,2000-01-01,2\n",    //  Unclosed quote
+        "Ana,Paz,22,1999-02-29,1\n",                                 //  No such date
+        "Ana,Paz,2x,2000-02-29,1\n",                                 //  Document
+        "Ana,Paz,22,2000-02-29,10000\n",                             //  Number
+        "Ana,,22,2000-02-29,1\n",                                    //  Empty name
+        "Ana,P\xC3,22,2000-02-29,1\n",                               //  Bad UTF-8
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        char *path = s_write_file (dir, "bad.csv", bad [i]);
+        uint8_t buffer [8192];
+        size_t size = 0;
+        assert_int_equal (s_read_data (path, buffer, sizeof buffer, &size), -1);
+        free (path);
+    }
+    //  An empty file is no error: an empty last chunk
+    char *path = s_write_file (dir, "empty.csv", "");
+    uint8_t buffer [64];
+    size_t size = 0;
+    assert_int_equal (s_read_data (path, buffer, sizeof buffer, &size), 0);
+    assert_int_equal (size, 6);
+    assert_memory_equal (buffer, "L\x00\x00\x00\x01" "3", 6);
+    free (path);
+    s_remove_dir (dir);
+}
+
+//  ---------------------------------------------------------------------
+//  A fake server, step by step
+
+typedef enum {
+    STEP_ACCEPT,                //  Accept the next connection
+    STEP_EXPECT,                //  Receive exactly these bytes
+    STEP_SEND,
+    STEP_NOTIFY,                //  Tell the test we got this far
+    STEP_EXPECT_CLOSED,         //  The client closes the connection
+    STEP_CLOSE
+} s_op_t;
+
+typedef struct {
+    s_op_t op;
+    uint8_t *data;
+    size_t size;
+} s_step_t;
+
+typedef struct {
+    int listener;
+    int port;
+    s_step_t steps [16];
+    size_t count;
+    int notify [2];
+    pthread_t thread;
+    long failed_step;           //  -1 when every step went as scripted
+    char detail [512];
+} s_fake_t;
+
+static s_fake_t *
+s_fake_new (void)
+{
+    s_fake_t *fake = calloc (1, sizeof *fake);
+    assert_non_null (fake);
+    fake->port = tu_free_port ();
+    assert_true (fake->port > 0);
+    fake->listener = socket (AF_INET, SOCK_STREAM, 0);
+    assert_true (fake->listener >= 0);
+    int on = 1;
+    setsockopt (fake->listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (fake->port) };
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    assert_int_equal (bind (fake->listener, (struct sockaddr *) &addr, sizeof addr), 0);
+    assert_int_equal (listen (fake->listener, 8), 0);
+    assert_int_equal (pipe (fake->notify), 0);
+    fake->failed_step = -1;
+    return fake;
+}
+
+static void
+s_fake_step (s_fake_t *fake, s_op_t op, const void *data, size_t size)
+{
+    assert_true (fake->count < 16);
+    s_step_t *step = &fake->steps [fake->count++];
+    step->op = op;
+    step->size = size;
+    step->data = malloc (size ? size : 1);
+    assert_non_null (step->data);
+    if (size)
+        memcpy (step->data, data, size);
+}
+
+static void
+s_fake_bytes (s_fake_t *fake, s_op_t op, const s_bytes_t *bytes)
+{
+    s_fake_step (fake, op, bytes->data, bytes->size);
+}
+
+static bool
+s_fake_run_step (s_fake_t *fake, s_step_t *step, int *fd)
+{
+    switch (step->op) {
+        case STEP_ACCEPT: {
+            struct pollfd item = { fake->listener, POLLIN, 0 };
+            if (poll (&item, 1, WAIT_MS) != 1) {
+                snprintf (fake->detail, sizeof fake->detail, "no connection came");
+                return false;
+            }
+            if (*fd >= 0)
+                close (*fd);
+            *fd = accept (fake->listener, NULL, NULL);
+            return *fd >= 0;
+        }
+        case STEP_EXPECT: {
+            uint8_t *got = malloc (step->size);
+            size_t size = tu_recv_exact (*fd, got, step->size, WAIT_MS);
+            size_t at = 0;
+            while (at < size && got [at] == step->data [at])
+                at++;
+            if (size < step->size || at < size)
+                snprintf (fake->detail, sizeof fake->detail,
+                          "got %zu of %zu bytes, first difference at byte %zu"
+                          " (got 0x%02x, expected 0x%02x)", size, step->size, at,
+                          at < size ? got [at] : 0, step->data [at]);
+            free (got);
+            return size == step->size && at == size;
+        }
+        case STEP_SEND:
+            return tu_send_all (*fd, step->data, step->size) == 0;
+        case STEP_NOTIFY:
+            return write (fake->notify [1], "!", 1) == 1;
+        case STEP_EXPECT_CLOSED:
+            if (!tu_wait_closed (*fd, WAIT_MS)) {
+                snprintf (fake->detail, sizeof fake->detail,
+                          "the client did not close the connection");
+                return false;
+            }
+            return true;
+        case STEP_CLOSE:
+            close (*fd);
+            *fd = -1;
+            return true;
+    }
+    return false;
+}
+
+static void *
+s_fake_thread (void *arg)
+{
+    s_fake_t *fake = arg;
+    int fd = -1;
+    for (size_t i = 0; i < fake->count; i++)
+        if (!s_fake_run_step (fake, &fake->steps [i], &fd)) {
+            fake->failed_step = (long) i;
+            break;
+        }
+    if (fd >= 0)
+        close (fd);
+    return NULL;
+}
+
+static void
+s_fake_start (s_fake_t *fake)
+{
+    assert_int_equal (pthread_create (&fake->thread, NULL, s_fake_thread, fake), 0);
+}
+
+//  Waits for a STEP_NOTIFY.
+static bool
+s_fake_reached (s_fake_t *fake)
+{
+    struct pollfd item = { fake->notify [0], POLLIN, 0 };
+    char byte;
+    return poll (&item, 1, WAIT_MS) == 1 && read (fake->notify [0], &byte, 1) == 1;
+}
+
+//  Joins the script and checks it ran to the end; then checks that no
+//  further connection is waiting.
+static void
+s_fake_destroy (s_fake_t **fake_p)
+{
+    s_fake_t *fake = *fake_p;
+    assert_int_equal (pthread_join (fake->thread, NULL), 0);
+    if (fake->failed_step >= 0)
+        print_error ("fake server: step %ld failed: %s\n", fake->failed_step, fake->detail);
+    assert_int_equal (fake->failed_step, -1);
+    struct pollfd item = { fake->listener, POLLIN, 0 };
+    assert_int_equal (poll (&item, 1, 0), 0);
+    close (fake->listener);
+    close (fake->notify [0]);
+    close (fake->notify [1]);
+    for (size_t i = 0; i < fake->count; i++)
+        free (fake->steps [i].data);
+    free (fake);
+    *fake_p = NULL;
+}
+
+//  ---------------------------------------------------------------------
+//  The real client
+
+typedef struct {
+    char *dir;
+    char *log;
+    char *env [16];
+    size_t env_count;
+    tu_proc_t *proc;
+} s_client_t;
+
+static s_client_t *
+s_client_new (const char *name, int port)
+{
+    s_client_t *client = calloc (1, sizeof *client);
+    assert_non_null (client);
+    client->dir = tu_tempdir (name);
+    assert_non_null (client->dir);
+    client->log = tu_printf ("%s/client.log", client->dir);
+    client->env [client->env_count++] = tu_printf ("CLI_ID=3");
+    client->env [client->env_count++] = tu_printf ("CLI_SERVER_ADDRESS=127.0.0.1:%d", port);
+    client->env [client->env_count++] = tu_printf ("CLI_LOOP_AMOUNT=2");
+    client->env [client->env_count++] = tu_printf ("CLI_LOOP_PERIOD=50ms");
+    client->env [client->env_count++] = tu_printf ("CLI_LOG_LEVEL=DEBUG");
+    return client;
+}
+
+static void
+s_client_env (s_client_t *client, const char *format, ...)
+{
+    assert_true (client->env_count < 15);
+    va_list args;
+    va_start (args, format);
+    assert_true (vasprintf (&client->env [client->env_count++], format, args) >= 0);
+    va_end (args);
+}
+
+static void
+s_client_start (s_client_t *client)
+{
+    char *argv [] = { s_client_path, NULL };
+    client->proc = tu_spawn (client->dir, argv, client->env, client->log);
+    assert_non_null (client->proc);
+}
+
+//  Waits for the exit and checks its status; the log is in *log.
+static void
+s_client_exits (s_client_t *client, int expected, char **log)
+{
+    int status = tu_wait (client->proc, WAIT_MS);
+    *log = tu_read_file (client->log, NULL);
+    assert_non_null (*log);
+    if (status != expected)
+        print_error ("client log:\n%s", *log);
+    assert_int_equal (status, expected);
+}
+
+static void
+s_client_destroy (s_client_t **client_p)
+{
+    s_client_t *client = *client_p;
+    tu_proc_destroy (&client->proc);
+    for (size_t i = 0; i < client->env_count; i++)
+        free (client->env [i]);
+    free (client->log);
+    s_remove_dir (client->dir);
+    free (client);
+    *client_p = NULL;
+}
+
+static size_t
+s_lines (const char *log, const char *text)
+{
+    const char *parts [] = { text, NULL };
+    return tu_count_lines (log, parts);
+}
+
+static void
+test_client_bets_and_winners (void **state)
+{
+    (void) state;
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-bets", fake->port);
+    char *crlf = s_with_crlf (s_three_csv);
+    char *data = s_write_file (client->dir, "agency-3.csv", crlf);
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_env (client, "CLI_BATCH_MAXAMOUNT=2");
+
+    s_bytes_t first = { .size = 0 }, second = { .size = 0 };
+    s_put_byte (&first, 'B');
+    s_put_byte (&first, 'C');
+    s_put_u16 (&first, 2);
+    s_put_str (&first, "3");
+    s_put_bet (&first, s_three [0]);
+    s_put_bet (&first, s_three [1]);
+    s_put_byte (&second, 'L');
+    s_put_u16 (&second, 1);
+    s_put_str (&second, "3");
+    s_put_bet (&second, s_three [2]);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_bytes (fake, STEP_EXPECT, &first);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_bytes (fake, STEP_EXPECT, &second);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+    s_fake_step (fake, STEP_SEND, "\x00\x02\x00\x03" "111\x00\x03" "222", 12);
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
+    s_fake_start (fake);
+    s_client_start (client);
+
+    char *log;
+    s_client_exits (client, 0, &log);
+    s_fake_destroy (&fake);
+    assert_int_equal (s_lines (log, "action: config | result: success | id: 3 | "), 1);
+    assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 2"), 1);
+    assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 1"), 1);
+    assert_int_equal (s_lines (log, "action: apuestas_enviadas | result: success | cantidad: 3"), 1);
+    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: success | cant_ganadores: 2"), 1);
+    assert_int_equal (s_lines (log, "action: ganador | result: success | agencia: 3 | dni: 111"), 1);
+    assert_int_equal (s_lines (log, "action: ganador | result: success | agencia: 3 | dni: 222"), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 0);
+    assert_int_equal (s_lines (log, "action: exit | result: success | status: 0"), 1);
+    free (log);
+    free (data);
+    free (crlf);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_single_bet (void **state)
+{
+    (void) state;
+    //  Both ways a data file can be missing: no such path, and the empty
+    //  directory docker makes for a missing bind-mount source
+    for (int as_dir = 0; as_dir < 2; as_dir++) {
+        s_fake_t *fake = s_fake_new ();
+        s_client_t *client = s_client_new ("client-single", fake->port);
+        if (as_dir) {
+            char *path = tu_printf ("%s/agency-3.csv", client->dir);
+            assert_int_equal (mkdir (path, 0755), 0);
+            s_client_env (client, "CLI_DATA_FILE=%s", path);
+            free (path);
+        }
+        else
+            s_client_env (client, "CLI_DATA_FILE=%s/none.csv", client->dir);
+        s_client_env (client, "NOMBRE=María Inés");
+        s_client_env (client, "APELLIDO=O'Neil");
+        s_client_env (client, "DOCUMENTO=30904465");
+        s_client_env (client, "NACIMIENTO=1999-03-17");
+        s_client_env (client, "NUMERO=7574");
+        s_bytes_t bytes = { .size = 0 };
+        s_put_byte (&bytes, 'B');
+        s_put_byte (&bytes, 'L');
+        s_put_u16 (&bytes, 1);
+        s_put_str (&bytes, "3");
+        const char *bet [5] = { "María Inés", "O'Neil", "30904465", "1999-03-17", "7574" };
+        s_put_bet (&bytes, bet);
+        s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+        s_fake_bytes (fake, STEP_EXPECT, &bytes);
+        s_fake_step (fake, STEP_SEND, "O", 1);
+        s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+        s_fake_start (fake);
+        s_client_start (client);
+
+        char *log;
+        s_client_exits (client, 0, &log);
+        //  Also checks that no winners query came
+        s_fake_destroy (&fake);
+        assert_int_equal (s_lines (log, "action: apuesta_enviada | result: success"
+                                        " | dni: 30904465 | numero: 7574"), 1);
+        //  Exactly that: nothing appended
+        assert_non_null (strstr (log, "| numero: 7574\n"));
+        assert_int_equal (s_lines (log, "consulta_ganadores"), 0);
+        assert_int_equal (s_lines (log, "result: fail"), 0);
+        free (log);
+        s_client_destroy (&client);
+    }
+}
+
+static void
+test_client_nothing_to_send (void **state)
+{
+    (void) state;
+    //  No data file and no (or an incomplete, or an invalid) single bet
+    static const char *cases [][5] = {
+        { NULL },
+        { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29", NULL },
+        { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-30", "NUMERO=1" },
+        { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29", "NUMERO=10000" },
+    };
+    static const char *mentions [] = { "NOMBRE", "NUMERO", "NACIMIENTO", "NUMERO" };
+    s_fake_t *fake = s_fake_new ();
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_client_t *client = s_client_new ("client-nothing", fake->port);
+        s_client_env (client, "CLI_DATA_FILE=%s/none.csv", client->dir);
+        for (int f = 0; f < 5 && cases [i][f]; f++)
+            s_client_env (client, "%s", cases [i][f]);
+        s_client_start (client);
+        char *log;
+        s_client_exits (client, 2, &log);
+        const char *parts [] = { "result: fail", mentions [i], NULL };
+        assert_int_equal (tu_count_lines (log, parts), 1);
+        free (log);
+        s_client_destroy (&client);
+    }
+    //  Nothing ever connected
+    s_fake_start (fake);
+    s_fake_destroy (&fake);
+}
+
+static void
+test_client_unreachable (void **state)
+{
+    (void) state;
+    int port = tu_free_port ();
+    s_client_t *client = s_client_new ("client-unreachable", port);
+    char *data = s_write_file (client->dir, "agency-3.csv", s_three_csv);
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    long long start = s_now_ms ();
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 1, &log);
+    long long took = s_now_ms () - start;
+    //  Two attempts 50 ms apart: well under a second, not 5 x 5 s
+    assert_true (took >= 50);
+    assert_true (took < 2000);
+    assert_int_equal (s_lines (log, "action: conectar | result: in_progress"), 1);
+    assert_int_equal (s_lines (log, "action: conectar | result: fail"), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 1);
+    free (log);
+    free (data);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_rejected (void **state)
+{
+    (void) state;
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-rejected", fake->port);
+    char *data = s_write_file (client->dir, "agency-3.csv", s_three_csv);
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_bytes_t bytes = { .size = 0 };
+    s_put_byte (&bytes, 'B');
+    s_put_byte (&bytes, 'L');
+    s_put_u16 (&bytes, 3);
+    s_put_str (&bytes, "3");
+    for (int i = 0; i < 3; i++)
+        s_put_bet (&bytes, s_three [i]);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_bytes (fake, STEP_EXPECT, &bytes);
+    s_fake_step (fake, STEP_SEND, "E\x00\x0f" "unknown agency|", 18);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_start (fake);
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 1, &log);
+    s_fake_destroy (&fake);
+    //  The reason is the server's, masked so the line keeps its shape
+    assert_int_equal (s_lines (log, "result: fail"), 1);
+    assert_int_equal (s_lines (log, "reason: rejected by the server: unknown agency?"), 1);
+    assert_int_equal (s_lines (log, "apuestas_enviadas | result: success"), 0);
+    free (log);
+    free (data);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_bad_file (void **state)
+{
+    (void) state;
+    //  A bad line anywhere: nothing is sent, not even the good lines
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-badfile", fake->port);
+    char *data = s_write_file (client->dir, "agency-3.csv",
+                               "Ana,Paz,22,2000-02-29,1\r\nBeto,Paz,23,2000-01-01\r\n"
+                               "Carla,Paz,24,2000-01-01,3\r\n");
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 1, &log);
+    s_fake_start (fake);
+    s_fake_destroy (&fake);
+    const char *parts [] = { "result: fail", data, "line: 2", NULL };
+    assert_int_equal (tu_count_lines (log, parts), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 1);
+    free (log);
+    free (data);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_no_answer (void **state)
+{
+    (void) state;
+    //  The server closes the winners connection without an answer
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-noanswer", fake->port);
+    char *data = s_write_file (client->dir, "agency-3.csv", "");
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "BL\x00\x00\x00\x01" "3", 7);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+    s_fake_step (fake, STEP_SEND, "\x00\x01\x00", 3);   //  Half an answer
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
+    s_fake_start (fake);
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 1, &log);
+    s_fake_destroy (&fake);
+    assert_int_equal (s_lines (log, "action: apuestas_enviadas | result: success | cantidad: 0"), 1);
+    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: fail"), 1);
+    assert_int_equal (s_lines (log, "cant_ganadores"), 0);
+    free (log);
+    free (data);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_sigterm (void **state)
+{
+    (void) state;
+    //  SIGTERM while the client waits for the draw
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-sigterm", fake->port);
+    char *data = s_write_file (client->dir, "agency-3.csv", "");
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_env (client, "CLI_LOG_LEVEL=INFO");
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "BL\x00\x00\x00\x01" "3", 7);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+    s_fake_step (fake, STEP_NOTIFY, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_start (fake);
+    s_client_start (client);
+    assert_true (s_fake_reached (fake));
+    assert_int_equal (tu_stop (client->proc, SIGTERM, WAIT_MS), 0);
+    s_fake_destroy (&fake);
+    char *log = tu_read_file (client->log, NULL);
+    assert_non_null (log);
+    assert_int_equal (s_lines (log, "action: close | result: success | resource: winners_connection"), 1);
+    assert_int_equal (s_lines (log, "action: exit | result: success | signal: SIGTERM | status: 0"), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 0);
+    free (log);
+    free (data);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_config_fail (void **state)
+{
+    (void) state;
+    s_client_t *client = s_client_new ("client-config", 1);
+    free (client->env [0]);
+    client->env [0] = tu_printf ("CLI_LOOP_AMOUNT=2");       //  No CLI_ID
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 2, &log);
+    const char *parts [] = { "action: config | result: fail", "CLI_ID", NULL };
+    assert_int_equal (tu_count_lines (log, parts), 1);
+    free (log);
+    s_client_destroy (&client);
+
+    //  A config file named on the command line must exist
+    client = s_client_new ("client-config", 1);
+    char *argv [] = { s_client_path, "--config", "missing.yaml", NULL };
+    client->proc = tu_spawn (client->dir, argv, client->env, client->log);
+    s_client_exits (client, 2, &log);
+    const char *missing [] = { "action: config | result: fail", "missing.yaml", NULL };
+    assert_int_equal (tu_count_lines (log, missing), 1);
+    free (log);
+    s_client_destroy (&client);
+}
+
+int
+main (void)
+{
+    s_client_path = realpath ("bin/lottery-client", NULL);
+    if (!s_client_path) {
+        fprintf (stderr, "bin/lottery-client not found: run from the repository root\n");
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (test_config_yaml, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_config_env_overrides, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_config_defaults, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_config_durations, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_config_invalid, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_chunk_counts, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_chunk_byte_cap, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_chunk_exact_bytes, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_chunk_oversized, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_csv_line_endings, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_csv_bad_records, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_bets_and_winners, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_single_bet, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_nothing_to_send, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_unreachable, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_rejected, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_bad_file, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_no_answer, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_sigterm, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_client_config_fail, s_clean_env, s_clean_env),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    free (s_client_path);
+    return failed;
+}
