@@ -1,16 +1,23 @@
 #!/bin/sh
 # Runs every test program given, prints its cmocka report (stderr merged
-# into stdout) and a closing tally; exits non-zero when any failed.
-passed=0
-failed=0
+# into stdout), then one closing tally of the tests of all programs; exits
+# non-zero when any test or program failed.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+status=0
 for test in "$@"; do
     echo "=== $test"
-    if "$test" 2>&1; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "=== FAILED: $test"
+    if ! "$test" > "$out" 2>&1; then
+        status=1
+        echo "=== FAILED: $test" >> "$out"
     fi
+    cat "$out"
+    cat "$out" >> "$out.all"
 done
-echo "test programs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+awk '/^\[  PASSED  \]/ { passed += $4 }
+     /^\[  FAILED  \] [0-9]+ test/ { failed += $4 }
+     /^\[  SKIPPED \] [0-9]+ test/ { skipped += $4 }
+     /^=== FAILED:/ { crashed++ }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed + crashed, skipped }' "$out.all"
+rm -f "$out.all"
+exit $status
