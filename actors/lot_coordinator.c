@@ -1,6 +1,7 @@
 /*  lot_coordinator - counts finished agencies and announces the draw  */
 #include "lot_coordinator.h"
 #include "lot_actor.h"
+#include "lot_socket.h"
 #include "lot_log.h"
 #include "lot_msg.h"
 

@@ -1,6 +1,7 @@
 /*  lot_handler - turns chunks into bets-file lines, all or nothing  */
 #include "lot_handler.h"
 #include "lot_actor.h"
+#include "lot_socket.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"

@@ -1,6 +1,7 @@
 /*  lot_persister - the one owner of the bets file  */
 #include "lot_persister.h"
 #include "lot_actor.h"
+#include "lot_socket.h"
 #include "lot_bet.h"
 #include "lot_csv.h"
 #include "lot_log.h"

@@ -1,6 +1,7 @@
 /*  lot_frontend - the TCP front-end: agency connections in, answers out  */
 #include "lot_frontend.h"
 #include "lot_actor.h"
+#include "lot_socket.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"
@@ -184,8 +185,6 @@ s_self_answer_winners (self_t *self, s_conn_t *conn)
                       " | cant_ganadores: %u", conn->agency, count);
     s_self_close (self, conn);
 }
-
-static void s_self_process (self_t *self, s_conn_t *conn);
 
 //  A winners query: 'W' then the agency as a string.
 static void

@@ -16,16 +16,4 @@
 //  actor could not start (it has logged why).
 zactor_t *lot_actor_start (zactor_fn *actor, const lot_settings_t *settings);
 
-//  Opens a socket of the given type on an endpoint, with the settings'
-//  queue limit as its high-water marks, the listen backlog and TCP
-//  keepalive. Binds when bind is true (a tcp
-//  endpoint on every interface), else connects. Logs a fail line naming
-//  the actor and the socket and returns NULL when it cannot.
-zsock_t *lot_socket_new (int type, const char *endpoint, bool bind,
-                         const lot_settings_t *settings,
-                         const char *actor, const char *name);
-
-//  Closes a socket and logs it.
-void lot_socket_destroy (zsock_t **self_p, const char *actor, const char *name);
-
 #endif

@@ -1,7 +1,8 @@
 /*  lot_msg - the messages actors send each other
 
-    One function pair per message, so the frames of a message are written
-    down once. Every chunk carries the id the front-end gave it: results
+    The chunk messages (WORK, RECORDS, RESULT) have a function pair each,
+    so their frames are written down once; the control messages are named
+    here and built by their one sender (persister or coordinator). Every chunk carries the id the front-end gave it: results
     find their connection by it, and a later resend can use it as the key
     that makes storing idempotent.
 
