@@ -1,7 +1,7 @@
 /*  lot_coordinator - counts finished agencies and announces the draw  */
 #include "lot_coordinator.h"
 #include "lot_actor.h"
-#include "lot_socket.h"
+#include "lot_sockets.h"
 #include "lot_log.h"
 #include "lot_msg.h"
 
@@ -13,6 +13,7 @@ typedef struct {
     zsock_t *events;            //  ROUTER: persisters report here
     zsock_t *winners;           //  PUB: winner-ready
     zpoller_t *poller;
+    lot_sockets_t *sockets;     //  Owns both sockets
     bool *done;                 //  By agency
     long done_count;
     zframe_t *persister;        //  Routing id of the persister to ask
@@ -26,9 +27,8 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
-        lot_socket_destroy (&self->events, ACTOR, "events");
-        lot_socket_destroy (&self->winners, ACTOR, "winners");
         zframe_destroy (&self->persister);
         zmsg_destroy (&self->result);
         free (self->done);
@@ -41,10 +41,10 @@ static int
 s_self_start (self_t *self)
 {
     const lot_settings_t *settings = self->settings;
-    self->events = lot_socket_new (ZMQ_ROUTER, settings->events_endpoint, true,
-                                   settings, ACTOR, "events");
-    self->winners = lot_socket_new (ZMQ_PUB, settings->winners_endpoint, true,
-                                    settings, ACTOR, "winners");
+    self->events = lot_sockets_open (self->sockets, ZMQ_ROUTER,
+                                     settings->events_endpoint, true, "events");
+    self->winners = lot_sockets_open (self->sockets, ZMQ_PUB,
+                                      settings->winners_endpoint, true, "winners");
     if (!self->events || !self->winners)
         return -1;
     zpoller_add (self->poller, self->events);
@@ -170,6 +170,7 @@ lot_coordinator_actor (zsock_t *pipe, void *args)
     assert (self->done);
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
+    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         int timeout = -1;
@@ -186,6 +187,8 @@ lot_coordinator_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_expired (self->poller))
             s_self_handle_timer (self);
+        else
+            lot_sockets_handle_event (self->sockets, which);
     }
     s_self_destroy (&self);
 }

@@ -1,7 +1,7 @@
 /*  lot_handler - turns chunks into bets-file lines, all or nothing  */
 #include "lot_handler.h"
 #include "lot_actor.h"
-#include "lot_socket.h"
+#include "lot_sockets.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"
@@ -15,6 +15,7 @@ typedef struct {
     zsock_t *records;           //  PUSH to the persister
     zsock_t *results;           //  PUSH rejections to the front-end
     zpoller_t *poller;
+    lot_sockets_t *sockets;     //  Owns the three sockets
     char *lines;                //  Reused for every chunk
     size_t capacity;
     bool terminated;
@@ -25,10 +26,8 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
-        lot_socket_destroy (&self->work, ACTOR, "work");
-        lot_socket_destroy (&self->records, ACTOR, "records");
-        lot_socket_destroy (&self->results, ACTOR, "results");
         free (self->lines);
         free (self);
         *self_p = NULL;
@@ -39,12 +38,12 @@ static int
 s_self_start (self_t *self)
 {
     const lot_settings_t *settings = self->settings;
-    self->work = lot_socket_new (ZMQ_PULL, settings->work_endpoint, false,
-                                 settings, ACTOR, "work");
-    self->records = lot_socket_new (ZMQ_PUSH, settings->records_endpoint, false,
-                                    settings, ACTOR, "records");
-    self->results = lot_socket_new (ZMQ_PUSH, settings->results_endpoint, false,
-                                    settings, ACTOR, "results");
+    self->work = lot_sockets_open (self->sockets, ZMQ_PULL,
+                                   settings->work_endpoint, false, "work");
+    self->records = lot_sockets_open (self->sockets, ZMQ_PUSH,
+                                      settings->records_endpoint, false, "records");
+    self->results = lot_sockets_open (self->sockets, ZMQ_PUSH,
+                                      settings->results_endpoint, false, "results");
     if (!self->work || !self->records || !self->results)
         return -1;
     zpoller_add (self->poller, self->work);
@@ -148,6 +147,7 @@ lot_handler_actor (zsock_t *pipe, void *args)
     self->settings = args;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
+    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, -1);
@@ -156,6 +156,8 @@ lot_handler_actor (zsock_t *pipe, void *args)
         else
         if (which == self->work)
             s_self_handle_work (self);
+        else
+            lot_sockets_handle_event (self->sockets, which);
     }
     s_self_destroy (&self);
 }

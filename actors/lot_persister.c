@@ -1,7 +1,7 @@
 /*  lot_persister - the one owner of the bets file  */
 #include "lot_persister.h"
 #include "lot_actor.h"
-#include "lot_socket.h"
+#include "lot_sockets.h"
 #include "lot_bet.h"
 #include "lot_csv.h"
 #include "lot_log.h"
@@ -22,6 +22,7 @@ typedef struct {
     zsock_t *results;           //  PUSH to the front-end
     zsock_t *events;            //  DEALER to the coordinator
     zpoller_t *poller;
+    lot_sockets_t *sockets;     //  Owns the three sockets
     int fd;                     //  The bets file, append only
     bool *finished;             //  By agency: its 'L' chunk is stored
     lot_records_t batch [BATCH_MAX];
@@ -33,10 +34,8 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
-        lot_socket_destroy (&self->records, ACTOR, "records");
-        lot_socket_destroy (&self->results, ACTOR, "results");
-        lot_socket_destroy (&self->events, ACTOR, "events");
         if (self->fd >= 0) {
             //  Every write was already made durable before its chunk was
             //  confirmed; this sync covers BETS_FSYNC=false.
@@ -101,12 +100,12 @@ s_self_start (self_t *self)
                        settings->bets_file, strerror (errno));
         return -1;
     }
-    self->records = lot_socket_new (ZMQ_PULL, settings->records_endpoint, true,
-                                    settings, ACTOR, "records");
-    self->results = lot_socket_new (ZMQ_PUSH, settings->results_endpoint, false,
-                                    settings, ACTOR, "results");
-    self->events = lot_socket_new (ZMQ_DEALER, settings->events_endpoint, false,
-                                   settings, ACTOR, "events");
+    self->records = lot_sockets_open (self->sockets, ZMQ_PULL,
+                                      settings->records_endpoint, true, "records");
+    self->results = lot_sockets_open (self->sockets, ZMQ_PUSH,
+                                      settings->results_endpoint, false, "results");
+    self->events = lot_sockets_open (self->sockets, ZMQ_DEALER,
+                                     settings->events_endpoint, false, "events");
     if (!self->records || !self->results || !self->events)
         return -1;
     zpoller_add (self->poller, self->records);
@@ -325,6 +324,7 @@ lot_persister_actor (zsock_t *pipe, void *args)
     assert (self->finished);
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
+    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, -1);
@@ -336,6 +336,8 @@ lot_persister_actor (zsock_t *pipe, void *args)
         else
         if (which == self->events)
             s_self_handle_events (self);
+        else
+            lot_sockets_handle_event (self->sockets, which);
     }
     s_self_destroy (&self);
 }

@@ -1,7 +1,7 @@
 /*  lot_frontend - the TCP front-end: agency connections in, answers out  */
 #include "lot_frontend.h"
 #include "lot_actor.h"
-#include "lot_socket.h"
+#include "lot_sockets.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"
@@ -37,6 +37,7 @@ typedef struct {
     zsock_t *results;           //  PULL from the handlers and persister
     zsock_t *winners;           //  SUB to the coordinator
     zpoller_t *poller;
+    lot_sockets_t *sockets;     //  Owns the four sockets
     zhashx_t *conns;            //  key -> s_conn_t
     zhashx_t *in_flight;        //  chunk id -> s_conn_t (not owned)
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
@@ -412,14 +413,14 @@ s_self_start (self_t *self)
     const lot_settings_t *settings = self->settings;
     char endpoint [32];
     snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
-    self->stream = lot_socket_new (ZMQ_STREAM, endpoint, true, settings,
-                                   ACTOR, "agencies");
-    self->work = lot_socket_new (ZMQ_PUSH, settings->work_endpoint, true,
-                                 settings, ACTOR, "work");
-    self->results = lot_socket_new (ZMQ_PULL, settings->results_endpoint, true,
-                                    settings, ACTOR, "results");
-    self->winners = lot_socket_new (ZMQ_SUB, settings->winners_endpoint, false,
-                                    settings, ACTOR, "winners");
+    self->stream = lot_sockets_open (self->sockets, ZMQ_STREAM, endpoint, true,
+                                     "agencies");
+    self->work = lot_sockets_open (self->sockets, ZMQ_PUSH,
+                                   settings->work_endpoint, true, "work");
+    self->results = lot_sockets_open (self->sockets, ZMQ_PULL,
+                                      settings->results_endpoint, true, "results");
+    self->winners = lot_sockets_open (self->sockets, ZMQ_SUB,
+                                      settings->winners_endpoint, false, "winners");
     if (!self->stream || !self->work || !self->results || !self->winners)
         return -1;
     zsock_set_sndtimeo (self->stream, 0);
@@ -437,16 +438,13 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        zpoller_destroy (&self->poller);
         zlistx_destroy (&self->backlog);
         zlistx_destroy (&self->held);
         zhashx_destroy (&self->in_flight);
         zhashx_destroy (&self->conns);
         zhashx_destroy (&self->closing);
-        lot_socket_destroy (&self->stream, ACTOR, "agencies");
-        lot_socket_destroy (&self->work, ACTOR, "work");
-        lot_socket_destroy (&self->results, ACTOR, "results");
-        lot_socket_destroy (&self->winners, ACTOR, "winners");
+        lot_sockets_destroy (&self->sockets);
+        zpoller_destroy (&self->poller);
         if (self->answers)
             for (long i = 1; i <= self->settings->agencies; i++)
                 zchunk_destroy (&self->answers [i]);
@@ -490,6 +488,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->next_id = 1;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
+    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         int timeout = zlistx_size (self->backlog) ? RETRY_MSECS : -1;
@@ -505,6 +504,8 @@ lot_frontend_actor (zsock_t *pipe, void *args)
         else
         if (which == self->winners)
             s_self_handle_winners (self);
+        else
+            lot_sockets_handle_event (self->sockets, which);
         if (zlistx_size (self->backlog))
             s_self_flush_backlog (self);
     }

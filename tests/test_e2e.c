@@ -291,6 +291,33 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
     free (log);
 }
 
+//  Every socket is watched: each bound socket logs LISTENING, and in
+//  distributed mode each handler's connection to the front-end completes
+//  its handshake.
+static void
+s_check_monitor_events (const char *log, bool distributed)
+{
+    const char *bound [][2] = {
+        { "frontend", "agencies" }, { "frontend", "work" }, { "frontend", "results" },
+        { "persister", "records" }, { "coordinator", "events" }, { "coordinator", "winners" }
+    };
+    for (size_t i = 0; i < (distributed ? 6 : 1); i++) {
+        char *line = tu_printf ("action: zmq_evento | result: success | actor: %s"
+                                " | socket: %s | event: LISTENING | endpoint: tcp://0.0.0.0:",
+                                bound [i][0], bound [i][1]);
+        const char *parts [] = { line, NULL };
+        assert_int_equal (tu_count_lines (log, parts), 1);
+        free (line);
+    }
+    const char *handshakes [] = { "action: zmq_evento | result: success | actor: handler"
+                                  " | socket: work | event: HANDSHAKE_SUCCEEDED", NULL };
+    size_t count = tu_count_lines (log, handshakes);
+    if (distributed)
+        assert_true (count >= 3);
+    else
+        assert_int_equal (count, 0);
+}
+
 //  A whole run: server, every agency at once, checks, shutdown. Returns
 //  the merged log for further checks.
 static char *
@@ -310,6 +337,7 @@ s_run (const char *name, bool distributed, data_t *data, int max_amount)
     s_check_log (sys, data, false);
     s_check_bets_file (sys, data);
     char *log = tu_read_file (sys->log, NULL);
+    s_check_monitor_events (log, distributed);
     s_sys_destroy (&sys);
     return log;
 }

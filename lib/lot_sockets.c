@@ -1,0 +1,166 @@
+/*  lot_sockets - the ZeroMQ sockets of one actor, each watched  */
+#include "lot_sockets.h"
+#include "lot_log.h"
+
+typedef struct {
+    zsock_t *sock;
+    zactor_t *monitor;
+    char *name;
+} s_entry_t;
+
+struct _lot_sockets_t {
+    const char *actor;
+    const lot_settings_t *settings;
+    zpoller_t *poller;
+    zlistx_t *entries;          //  s_entry_t, in opening order
+};
+
+static void
+s_entry_destroy (void **item)
+{
+    s_entry_t *entry = *item;
+    if (entry) {
+        zsock_destroy (&entry->sock);
+        free (entry->name);
+        free (entry);
+        *item = NULL;
+    }
+}
+
+lot_sockets_t *
+lot_sockets_new (const char *actor, const lot_settings_t *settings,
+                 zpoller_t *poller)
+{
+    lot_sockets_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->actor = actor;
+    self->settings = settings;
+    self->poller = poller;
+    self->entries = zlistx_new ();
+    zlistx_set_destructor (self->entries, s_entry_destroy);
+    return self;
+}
+
+void
+lot_sockets_destroy (lot_sockets_t **self_p)
+{
+    if (*self_p) {
+        lot_sockets_t *self = *self_p;
+        //  A monitor goes first: it still speaks to its socket
+        for (s_entry_t *entry = zlistx_first (self->entries); entry;
+             entry = zlistx_next (self->entries))
+            if (entry->monitor) {
+                zpoller_remove (self->poller, entry->monitor);
+                zactor_destroy (&entry->monitor);
+            }
+        for (s_entry_t *entry = zlistx_first (self->entries); entry;
+             entry = zlistx_next (self->entries)) {
+            zsock_destroy (&entry->sock);
+            lot_log_info ("action: socket_close | result: success | actor: %s"
+                          " | socket: %s", self->actor, entry->name);
+        }
+        zlistx_destroy (&self->entries);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Starts a zmonitor on the socket, before it binds or connects.
+static zactor_t *
+s_monitor_new (zsock_t *sock)
+{
+    zactor_t *monitor = zactor_new (zmonitor, sock);
+    if (monitor) {
+        zstr_sendx (monitor, "LISTEN", "ALL", NULL);
+        zstr_send (monitor, "START");
+        zsock_wait (monitor);
+    }
+    return monitor;
+}
+
+zsock_t *
+lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind,
+                  const char *name)
+{
+    const lot_settings_t *settings = self->settings;
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
+                       " | reason: %s", self->actor, name, zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_sndhwm (sock, (int) settings->queue_limit);
+    zsock_set_rcvhwm (sock, (int) settings->queue_limit);
+    zsock_set_backlog (sock, (int) settings->listen_backlog);
+    zsock_set_tcp_keepalive (sock, 1);     //  Finds peers that vanished
+    s_entry_t *entry = calloc (1, sizeof *entry);
+    assert (entry);
+    entry->sock = sock;
+    entry->name = strdup (name);
+    entry->monitor = s_monitor_new (sock);
+    if (entry->monitor)
+        zpoller_add (self->poller, entry->monitor);
+    zlistx_add_end (self->entries, entry);
+
+    char *address = bind ? lot_endpoint_bind_form (endpoint) : strdup (endpoint);
+    int rc = bind ? zsock_bind (sock, "%s", address) : zsock_connect (sock, "%s", address);
+    if (rc == -1)
+        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
+                       " | endpoint: %s | reason: %s", self->actor, name, address,
+                       zmq_strerror (zmq_errno ()));
+    else
+        lot_log_debug ("action: socket_open | result: success | actor: %s | socket: %s"
+                       " | endpoint: %s | mode: %s", self->actor, name, address,
+                       bind ? "bind" : "connect");
+    free (address);
+    return rc == -1 ? NULL : sock;
+}
+
+static const char *
+s_event_result (const char *event)
+{
+    if (strstr (event, "FAILED"))
+        return "fail";
+    if (streq (event, "CONNECT_RETRIED") || streq (event, "CONNECT_DELAYED"))
+        return "in_progress";
+    return "success";
+}
+
+static void
+s_log_event (lot_sockets_t *self, s_entry_t *entry, const char *event,
+             const char *value, const char *endpoint)
+{
+    const char *result = s_event_result (event);
+    lot_log_level_t level = streq (result, "fail") ? LOT_LOG_ERROR : LOT_LOG_INFO;
+    //  libzmq reports every close of a raw TCP peer (STREAM) as a failed
+    //  handshake: raw peers have no handshake, so it is no failure there,
+    //  and DISCONNECTED follows.
+    if (zsock_type (entry->sock) == ZMQ_STREAM
+    &&  streq (event, "HANDSHAKE_FAILED_NO_DETAIL")) {
+        result = "success";
+        level = LOT_LOG_DEBUG;
+    }
+    lot_log (level, "action: zmq_evento | result: %s | actor: %s | socket: %s"
+             " | event: %s | endpoint: %s | value: %s", result, self->actor,
+             entry->name, event, endpoint, value);
+}
+
+bool
+lot_sockets_handle_event (lot_sockets_t *self, void *which)
+{
+    for (s_entry_t *entry = zlistx_first (self->entries); entry;
+         entry = zlistx_next (self->entries)) {
+        if (entry->monitor != which)
+            continue;
+        char *event = NULL, *value = NULL, *endpoint = NULL;
+        zstr_recvx (entry->monitor, &event, &value, &endpoint, NULL);
+        if (event)
+            s_log_event (self, entry, event, value ? value : "",
+                         endpoint ? endpoint : "");
+        zstr_free (&event);
+        zstr_free (&value);
+        zstr_free (&endpoint);
+        return true;
+    }
+    return false;
+}

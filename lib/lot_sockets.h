@@ -1,0 +1,45 @@
+/*  lot_sockets - the ZeroMQ sockets of one actor, each watched
+
+    An actor opens every socket through its lot_sockets_t, which gives
+    them all the same options (the settings' queue limit as high-water
+    marks, the listen backlog, TCP keepalive) and starts a czmq zmonitor
+    on each before it binds or connects, so no event is missed. Each event
+    becomes one log line naming the actor, the socket and the endpoint:
+
+        action: zmq_evento | result: success | actor: persister
+            | socket: records | event: ACCEPTED | endpoint: tcp://0.0.0.0:5561
+
+    Failures (BIND_FAILED, ACCEPT_FAILED, CLOSE_FAILED, handshake failures)
+    say `fail`; retries and delays say `in_progress`. The monitors are read
+    in the actor's own poll loop (an unread monitor stalls libzmq's I/O
+    thread) and destroyed before the sockets they watch.
+
+    Events exist for tcp:// and ipc:// only: inproc sockets are opened and
+    closed alike, with nothing to report in between.
+*/
+#ifndef LOT_SOCKETS_H_INCLUDED
+#define LOT_SOCKETS_H_INCLUDED
+
+#include "lot_settings.h"
+
+#include <czmq.h>
+
+typedef struct _lot_sockets_t lot_sockets_t;
+
+//  The monitors are added to poller, which must outlive the set.
+lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *settings,
+                                zpoller_t *poller);
+
+//  Closes the monitors, then every socket, logging each close.
+void lot_sockets_destroy (lot_sockets_t **self_p);
+
+//  Opens a socket on an endpoint: binds when bind is true (a tcp endpoint
+//  on every interface), else connects. The set owns it. Logs a fail line
+//  and returns NULL when it cannot.
+zsock_t *lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint,
+                           bool bind, const char *name);
+
+//  When which is one of the monitors, logs its event and returns true.
+bool lot_sockets_handle_event (lot_sockets_t *self, void *which);
+
+#endif
