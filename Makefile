@@ -10,10 +10,11 @@ LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 BUILD     = build
 
 LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
-            $(filter-out client/lottery_client.c,$(wildcard client/*.c))
+            $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS  = bin/lottery-server bin/lottery-frontend bin/lottery-handler \
-            bin/lottery-persister bin/lottery-coordinator bin/lottery-client
+            bin/lottery-persister bin/lottery-coordinator bin/lottery-client \
+            bin/lottery-ping
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
@@ -41,7 +42,7 @@ bin/lottery-%: $(BUILD)/server/lottery_%.o $(BUILD)/liblot.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/lottery-client: $(BUILD)/client/lottery_client.o $(BUILD)/liblot.a
+bin/lottery-client bin/lottery-ping: bin/lottery-%: $(BUILD)/client/lottery_%.o $(BUILD)/liblot.a
 	@mkdir -p bin
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -233,6 +233,14 @@ s_self_process (self_t *self, s_conn_t *conn)
                 s_self_take_query (self, conn);
                 return;
             }
+            else
+            if (conn->data [0] == LOT_TAG_PING) {
+                uint8_t answer = LOT_TAG_OK;
+                s_self_write (self, conn, &answer, 1);
+                lot_log_debug ("action: ping | result: success | peer: %s", conn->peer);
+                s_self_close (self, conn);
+                return;
+            }
             else {
                 s_self_protocol_error (self, conn, "unknown message tag");
                 return;

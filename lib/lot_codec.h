@@ -23,6 +23,9 @@
 #define LOT_TAG_WINNERS     'W'     //  Winners query
 #define LOT_TAG_OK          'O'     //  Chunk stored
 #define LOT_TAG_ERROR       'E'     //  Chunk rejected, with a reason
+//  Extension: a health check that stores nothing. A v1 client never sends
+//  it; the server answers 'O' and closes.
+#define LOT_TAG_PING        'P'
 
 #define LOT_CHUNK_MAX_DEFAULT   8192
 #define LOT_BET_FIELDS          5   //  Strings per bet on the wire

@@ -587,12 +587,52 @@ test_bad_input (void **state)
     free (dir);
 }
 
+//  The health check's probe: 'P' is answered 'O' and stores nothing; a
+//  server that is down is a fail line within the timeout, not a hang.
+static void
+test_ping (void **state)
+{
+    (void) state;
+    char *extra [] = { "AGENCIES=1", NULL };
+    sys_t *sys = s_sys_start ("ping", false, extra);
+    char *ping = s_repo_path ("bin/lottery-ping");
+    char *address = tu_printf ("127.0.0.1:%d", sys->port);
+    char *argv [] = { ping, address, NULL };
+    char *output = tu_printf ("%s/ping.log", sys->dir);
+    tu_proc_t *probe = tu_spawn (sys->dir, argv, NULL, output);
+    assert_int_equal (tu_wait (probe, 10000), 0);
+    tu_proc_destroy (&probe);
+    s_sys_stop (sys);
+    char *text = tu_read_file (output, NULL);
+    const char *success [] = { "action: test_echo_server | result: success", NULL };
+    assert_int_equal (tu_count_lines (text, success), 1);
+    free (text);
+    char *bets = tu_read_file (sys->bets, NULL);
+    assert_string_equal (bets, "");
+    free (bets);
+
+    //  The server is gone now
+    char *env [] = { "PING_TIMEOUT=2", NULL };
+    probe = tu_spawn (sys->dir, argv, env, output);
+    assert_int_equal (tu_wait (probe, 10000), 1);
+    tu_proc_destroy (&probe);
+    text = tu_read_file (output, NULL);
+    const char *failed [] = { "action: test_echo_server | result: fail", NULL };
+    assert_int_equal (tu_count_lines (text, failed), 1);
+    free (text);
+    free (output);
+    free (address);
+    free (ping);
+    s_sys_destroy (&sys);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_single_bet),
         cmocka_unit_test (test_restart_appends),
+        cmocka_unit_test (test_ping),
         cmocka_unit_test (test_one_agency),
         cmocka_unit_test (test_three_agencies),
         cmocka_unit_test (test_chunk_size_sweep),

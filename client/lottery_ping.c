@@ -1,0 +1,110 @@
+/*  lottery-ping - is the server up? The health check's probe.
+
+    Usage: lottery-ping [HOST:PORT]   (default $PING_ADDRESS or server:12345)
+
+    Connects, sends the protocol's ping ('P', which stores nothing), and
+    expects 'O'. Prints `action: test_echo_server | result: success` and
+    exits 0, or a fail line with the reason and exits 1, within
+    PING_TIMEOUT (default 3s) whatever the server does.
+*/
+#include "lot_codec.h"
+#include "lot_log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
+}
+
+//  Waits for events until the deadline. Returns 0 when ready, else -1.
+static int
+s_wait (int fd, short events, long long deadline)
+{
+    struct pollfd item = { fd, events, 0 };
+    while (true) {
+        long long left = deadline - s_now_ms ();
+        if (left <= 0)
+            return -1;
+        int rc = poll (&item, 1, (int) left);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+static const char *
+s_ping (const char *host, const char *port, long long deadline)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *address;
+    if (getaddrinfo (host, port, &hints, &address))
+        return "cannot resolve the server's name";
+    int fd = socket (address->ai_family, address->ai_socktype | SOCK_NONBLOCK,
+                     address->ai_protocol);
+    const char *reason = NULL;
+    int error = 0;
+    socklen_t size = sizeof error;
+    uint8_t answer = 0;
+    if (fd < 0)
+        reason = "cannot open a socket";
+    else
+    if (connect (fd, address->ai_addr, address->ai_addrlen) && errno != EINPROGRESS)
+        reason = "connection refused";
+    else
+    if (s_wait (fd, POLLOUT, deadline)
+    ||  getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size) || error)
+        reason = "cannot connect";
+    else
+    if (send (fd, (char []) { LOT_TAG_PING }, 1, MSG_NOSIGNAL) != 1)
+        reason = "cannot send";
+    else
+    if (s_wait (fd, POLLIN, deadline) || recv (fd, &answer, 1, 0) != 1)
+        reason = "no answer";
+    else
+    if (answer != LOT_TAG_OK)
+        reason = "unexpected answer";
+    if (fd >= 0)
+        close (fd);
+    freeaddrinfo (address);
+    return reason;
+}
+
+int
+main (int argc, char *argv [])
+{
+    setvbuf (stdout, NULL, _IOLBF, 0);
+    const char *address = argc > 1 ? argv [1]
+                        : getenv ("PING_ADDRESS") ? getenv ("PING_ADDRESS")
+                        : "server:12345";
+    long timeout = getenv ("PING_TIMEOUT") ? atol (getenv ("PING_TIMEOUT")) : 3;
+    const char *colon = strrchr (address, ':');
+    if (!colon || colon == address || timeout <= 0) {
+        lot_log_error ("action: test_echo_server | result: fail | server: %s"
+                       " | reason: expected HOST:PORT and a PING_TIMEOUT in seconds",
+                       address);
+        return 2;
+    }
+    char *host = strndup (address, (size_t) (colon - address));
+    const char *reason = s_ping (host, colon + 1, s_now_ms () + timeout * 1000);
+    free (host);
+    if (reason) {
+        lot_log_error ("action: test_echo_server | result: fail | server: %s"
+                       " | reason: %s", address, reason);
+        return 1;
+    }
+    lot_log_info ("action: test_echo_server | result: success | server: %s", address);
+    return 0;
+}
