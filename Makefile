@@ -19,9 +19,11 @@ TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all deps run test bench clean
+.PHONY: all programs deps run test bench clean \
+        docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
-all: deps $(PROGRAMS)
+all: deps programs
+programs: $(PROGRAMS)
 
 # Installs the Debian packages the build needs, when any is missing.
 deps:
@@ -58,6 +60,33 @@ test: all $(TESTS)
 
 bench: all
 	@sh scripts/bench.sh
+
+# The compose stack (see README.md): images, up, logs, down.
+DOCKER_TARGETS = frontend handler persister coordinator server client
+STACK_FILE    ?= docker-compose-dev.yaml
+STACK_AGENCIES ?= 5
+STACK_HANDLERS ?= 2
+COMPOSE        = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+docker-build:
+	@for target in $(DOCKER_TARGETS); do \
+	    echo "docker: building lottery-$$target"; \
+	    docker build -q -f docker/Dockerfile --target $$target -t lottery-$$target . >/dev/null || exit 1; \
+	done
+
+docker-up: docker-build
+	sh docker/generar-compose.sh $(STACK_FILE) $(STACK_AGENCIES) $(STACK_HANDLERS)
+	$(COMPOSE) -f $(STACK_FILE) up -d
+
+docker-logs:
+	$(COMPOSE) -f $(STACK_FILE) logs -f
+
+docker-down:
+	$(COMPOSE) -f $(STACK_FILE) stop -t 10
+	$(COMPOSE) -f $(STACK_FILE) down -v
+
+docker-test:
+	bash tests/test_stack.sh
 
 clean:
 	rm -rf $(BUILD) bin

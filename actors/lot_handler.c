@@ -97,9 +97,9 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
 static void
 s_self_handle_work (self_t *self)
 {
-    uint64_t id;
+    uint64_t id, watermark;
     zframe_t *chunk;
-    if (lot_msg_recv_work (self->work, &id, &chunk))
+    if (lot_msg_recv_work (self->work, &id, &watermark, &chunk))
         return;
     unsigned agency = 0, count = 0;
     bool last = false;
@@ -115,7 +115,7 @@ s_self_handle_work (self_t *self)
         lot_msg_send_result (self->results, id, false, count, reason);
     }
     else
-        lot_msg_send_records (self->records, id, agency, last, count,
+        lot_msg_send_records (self->records, id, watermark, agency, last, count,
                               self->lines, used);
 }
 

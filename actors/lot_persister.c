@@ -14,6 +14,7 @@
 
 #define ACTOR "persister"
 #define BATCH_MAX 256           //  Chunks per write and fdatasync
+#define PRUNE_MIN 1024          //  Stored ids kept before forgetting any
 
 typedef struct {
     zsock_t *pipe;
@@ -25,6 +26,9 @@ typedef struct {
     lot_sockets_t *sockets;     //  Owns the three sockets
     int fd;                     //  The bets file, append only
     bool *finished;             //  By agency: its 'L' chunk is stored
+    zhashx_t *stored;           //  Ids of stored chunks a resend may repeat
+    uint64_t watermark;         //  Ids below it will not come again
+    size_t prune_at;            //  Size of stored that triggers forgetting
     lot_records_t batch [BATCH_MAX];
     bool terminated;
 } self_t;
@@ -46,6 +50,7 @@ s_self_destroy (self_t **self_p)
                           self->settings->bets_file);
         }
         free (self->finished);
+        zhashx_destroy (&self->stored);
         free (self);
         *self_p = NULL;
     }
@@ -174,6 +179,29 @@ s_log_stored_bets (zframe_t *lines)
     lot_csv_destroy (&csv);
 }
 
+static char *
+s_id_key (uint64_t id, char *key)
+{
+    sprintf (key, "%" PRIu64, id);
+    return key;
+}
+
+//  Forgets the ids below the watermark, once there are enough of them
+//  that it pays: memory follows the chunks in flight, not the data.
+static void
+s_self_prune (self_t *self)
+{
+    if (zhashx_size (self->stored) < self->prune_at)
+        return;
+    zlistx_t *keys = zhashx_keys (self->stored);
+    for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys))
+        if (strtoull (key, NULL, 10) < self->watermark)
+            zhashx_delete (self->stored, key);
+    zlistx_destroy (&keys);
+    size_t twice = 2 * zhashx_size (self->stored);
+    self->prune_at = twice > PRUNE_MIN ? twice : PRUNE_MIN;
+}
+
 static void
 s_self_handle_records (self_t *self)
 {
@@ -186,9 +214,17 @@ s_self_handle_records (self_t *self)
     //  Agencies that finish within this batch count as finished for the
     //  chunks after them; the flags are set for good once stored.
     lot_records_t *accepted [BATCH_MAX];
-    int count = 0;
+    lot_records_t *repeated [BATCH_MAX];
+    int count = 0, repeats = 0;
     for (int i = 0; i < received; i++) {
         lot_records_t *records = &self->batch [i];
+        char key [24];
+        if (records->watermark > self->watermark)
+            self->watermark = records->watermark;
+        if (zhashx_lookup (self->stored, s_id_key (records->id, key))) {
+            repeated [repeats++] = records;
+            continue;
+        }
         bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
         const char *reason = !known ? "unknown agency"
                            : self->finished [records->agency] ? "agency already finished"
@@ -202,12 +238,15 @@ s_self_handle_records (self_t *self)
         }
         if (records->last)
             self->finished [records->agency] = true;
+        zhashx_insert (self->stored, key, "");
         accepted [count++] = records;
     }
     const char *failure = count ? s_self_store (self, accepted, count) : NULL;
     for (int i = 0; i < count; i++) {
         lot_records_t *records = accepted [i];
         if (failure) {
+            char key [24];
+            zhashx_delete (self->stored, s_id_key (records->id, key));
             self->finished [records->agency] = false;
             lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                            " | reason: %s", records->count, failure);
@@ -223,8 +262,17 @@ s_self_handle_records (self_t *self)
         if (records->last)
             zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency);
     }
+    //  A chunk sent again shares its first copy's fate: stored, or not
+    for (int i = 0; i < repeats; i++) {
+        char key [24];
+        bool stored = zhashx_lookup (self->stored, s_id_key (repeated [i]->id, key));
+        lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
+        lot_msg_send_result (self->results, repeated [i]->id, stored,
+                             repeated [i]->count, stored ? NULL : failure);
+    }
     for (int i = 0; i < received; i++)
         zframe_destroy (&self->batch [i].lines);
+    s_self_prune (self);
 }
 
 //  Reads the bets back from the file and answers DRAWN with the winning
@@ -322,6 +370,8 @@ lot_persister_actor (zsock_t *pipe, void *args)
     self->fd = -1;
     self->finished = calloc ((size_t) self->settings->agencies + 1, sizeof (bool));
     assert (self->finished);
+    self->stored = zhashx_new ();
+    self->prune_at = PRUNE_MIN;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);

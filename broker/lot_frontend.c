@@ -24,6 +24,9 @@ typedef struct {
     uint8_t *data;              //  Bytes received, not yet handled
     size_t size;
     uint64_t in_flight;         //  Chunk id awaiting its RESULT, or 0
+    size_t in_flight_size;      //  It stays at the head of data until then
+    int64_t sent_at;            //  When it was last sent
+    void *in_flight_handle;     //  In the in-flight list
     void *backlog_handle;       //  In the backlog when non-NULL
     void *held_handle;          //  In held when non-NULL
     unsigned agency;            //  Of a winners query
@@ -40,12 +43,15 @@ typedef struct {
     lot_sockets_t *sockets;     //  Owns the four sockets
     zhashx_t *conns;            //  key -> s_conn_t
     zhashx_t *in_flight;        //  chunk id -> s_conn_t (not owned)
+    zlistx_t *in_flight_order;  //  The same connections, oldest id first
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
     zlistx_t *held;             //  Winners queries waiting for the draw
     zhashx_t *closing;          //  Keys we closed, until libzmq confirms
     zchunk_t **answers;         //  By agency: the encoded winners answer
     size_t buffer_limit;
-    uint64_t next_id;
+    uint64_t next_id;           //  Start time in the high 32 bits: ids
+                                //  grow across restarts too
+    int64_t next_resend_check;
     bool terminated;
 } self_t;
 
@@ -86,6 +92,7 @@ s_self_drop (self_t *self, s_conn_t *conn)
     if (conn->in_flight) {
         char key [24];
         zhashx_delete (self->in_flight, s_chunk_key (conn->in_flight, key));
+        zlistx_delete (self->in_flight_order, conn->in_flight_handle);
     }
     if (conn->backlog_handle)
         zlistx_delete (self->backlog, conn->backlog_handle);
@@ -158,18 +165,50 @@ s_conn_consume (s_conn_t *conn, size_t size)
 //  ---------------------------------------------------------------------
 //  Chunks
 
+//  Every id below the watermark has its answer: the persister may forget
+//  them, for none will be sent again.
+static uint64_t
+s_self_watermark (self_t *self)
+{
+    s_conn_t *oldest = zlistx_first (self->in_flight_order);
+    return oldest ? oldest->in_flight : self->next_id;
+}
+
 static int
 s_self_dispatch (self_t *self, s_conn_t *conn, size_t size)
 {
     uint64_t id = self->next_id;
-    if (lot_msg_send_work (self->work, id, conn->data, size))
+    if (lot_msg_send_work (self->work, id, s_self_watermark (self), conn->data, size))
         return -1;              //  The handlers' queues are full
     self->next_id++;
     char key [24];
     conn->in_flight = id;
+    conn->in_flight_size = size;
+    conn->sent_at = zclock_mono ();
+    conn->in_flight_handle = zlistx_add_end (self->in_flight_order, conn);
     zhashx_insert (self->in_flight, s_chunk_key (id, key), conn);
-    s_conn_consume (conn, size);
     return 0;
+}
+
+//  PUSH/PULL drops what was queued for a handler that stops or dies: a
+//  chunk unanswered for RESEND_TIMEOUT goes out again, with its id, and
+//  the persister stores it once.
+static void
+s_self_resend (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    uint64_t watermark = s_self_watermark (self);
+    for (s_conn_t *conn = zlistx_first (self->in_flight_order); conn;
+         conn = zlistx_next (self->in_flight_order)) {
+        if (now - conn->sent_at < self->settings->resend_timeout)
+            continue;
+        if (lot_msg_send_work (self->work, conn->in_flight, watermark,
+                               conn->data, conn->in_flight_size))
+            return;             //  Full: next time
+        conn->sent_at = now;
+        lot_log_warning ("action: reenviar | result: in_progress | chunk: %" PRIu64
+                         " | peer: %s", conn->in_flight, conn->peer);
+    }
 }
 
 static void
@@ -352,6 +391,8 @@ s_self_handle_result (self_t *self)
     s_conn_t *conn = zhashx_lookup (self->in_flight, s_chunk_key (id, key));
     if (conn) {
         zhashx_delete (self->in_flight, key);
+        zlistx_delete (self->in_flight_order, conn->in_flight_handle);
+        s_conn_consume (conn, conn->in_flight_size);
         conn->in_flight = 0;
         if (ok) {
             uint8_t answer = LOT_TAG_OK;
@@ -449,6 +490,7 @@ s_self_destroy (self_t **self_p)
         zlistx_destroy (&self->backlog);
         zlistx_destroy (&self->held);
         zhashx_destroy (&self->in_flight);
+        zlistx_destroy (&self->in_flight_order);
         zhashx_destroy (&self->conns);
         zhashx_destroy (&self->closing);
         lot_sockets_destroy (&self->sockets);
@@ -488,18 +530,21 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->conns = zhashx_new ();
     zhashx_set_destructor (self->conns, s_conn_free);
     self->in_flight = zhashx_new ();
+    self->in_flight_order = zlistx_new ();
     self->closing = zhashx_new ();
     self->backlog = zlistx_new ();
     self->held = zlistx_new ();
     //  A chunk in flight, and as much again from a peer that does not wait
     self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
-    self->next_id = 1;
+    self->next_id = (uint64_t) time (NULL) << 32;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
-        int timeout = zlistx_size (self->backlog) ? RETRY_MSECS : -1;
+        int timeout = zlistx_size (self->backlog) ? RETRY_MSECS
+                    : zlistx_size (self->in_flight_order) ? (int) self->settings->resend_timeout / 2
+                    : -1;
         void *which = zpoller_wait (self->poller, timeout);
         if (which == self->pipe)
             s_self_handle_pipe (self);
@@ -516,6 +561,10 @@ lot_frontend_actor (zsock_t *pipe, void *args)
             lot_sockets_handle_event (self->sockets, which);
         if (zlistx_size (self->backlog))
             s_self_flush_backlog (self);
+        if (zclock_mono () >= self->next_resend_check) {
+            s_self_resend (self);
+            self->next_resend_check = zclock_mono () + self->settings->resend_timeout / 2;
+        }
     }
     s_self_destroy (&self);
 }

@@ -2,16 +2,18 @@
 #include "lot_msg.h"
 
 int
-lot_msg_send_work (void *dest, uint64_t id, const void *chunk, size_t size)
+lot_msg_send_work (void *dest, uint64_t id, uint64_t watermark,
+                   const void *chunk, size_t size)
 {
-    return zsock_send (dest, "8b", id, chunk, size);
+    return zsock_send (dest, "88b", id, watermark, chunk, size);
 }
 
 int
-lot_msg_recv_work (void *source, uint64_t *id, zframe_t **chunk)
+lot_msg_recv_work (void *source, uint64_t *id, uint64_t *watermark,
+                   zframe_t **chunk)
 {
     *chunk = NULL;
-    if (zsock_recv (source, "8f", id, chunk) || !*chunk) {
+    if (zsock_recv (source, "88f", id, watermark, chunk) || !*chunk) {
         zframe_destroy (chunk);
         return -1;
     }
@@ -19,11 +21,12 @@ lot_msg_recv_work (void *source, uint64_t *id, zframe_t **chunk)
 }
 
 int
-lot_msg_send_records (void *dest, uint64_t id, uint32_t agency, bool last,
-                      uint32_t count, const void *lines, size_t size)
+lot_msg_send_records (void *dest, uint64_t id, uint64_t watermark,
+                      uint32_t agency, bool last, uint32_t count,
+                      const void *lines, size_t size)
 {
-    return zsock_send (dest, "8444b", id, agency, (uint32_t) last, count,
-                       lines, size);
+    return zsock_send (dest, "88444b", id, watermark, agency, (uint32_t) last,
+                       count, lines, size);
 }
 
 int
@@ -31,7 +34,8 @@ lot_msg_recv_records (void *source, lot_records_t *records)
 {
     uint32_t flag = 0;
     records->lines = NULL;
-    if (zsock_recv (source, "8444f", &records->id, &records->agency, &flag,
+    if (zsock_recv (source, "88444f", &records->id, &records->watermark,
+                    &records->agency, &flag,
                     &records->count, &records->lines) || !records->lines) {
         zframe_destroy (&records->lines);
         return -1;

@@ -6,13 +6,19 @@
     find their connection by it, and a later resend can use it as the key
     that makes storing idempotent.
 
-        WORK     front-end -> handler     [id][chunk bytes as received]
-        RECORDS  handler -> persister     [id][agency][last][count][bets-file lines]
+        WORK     front-end -> handler     [id][watermark][chunk bytes as received]
+        RECORDS  handler -> persister     [id][watermark][agency][last][count][lines]
         RESULT   handler, persister -> front-end  [id][ok][count][reason]
         DONE     persister -> coordinator [agency]           (its 'L' stored)
         DRAW     coordinator -> persister (ask for the draw)
         DRAWN    persister -> coordinator [ok][reason][winners...]
         WINNERS  coordinator PUB -> front-end [winners...]
+
+    A chunk unanswered for a while is sent again with the same id (a
+    handler that stops or dies loses what PUSH had queued for it), so the
+    persister keeps the ids it stored and stores each once. The watermark
+    is the front-end's lowest unanswered id: ids below it will never come
+    again and may be forgotten.
 
     Winners travel as one frame per agency (agency 1 first) holding that
     agency's winning documents, each followed by a newline.
@@ -26,18 +32,22 @@
 
 typedef struct {
     uint64_t id;
+    uint64_t watermark;
     uint32_t agency;
     bool last;
     uint32_t count;
     zframe_t *lines;        //  Owned by the receiver
 } lot_records_t;
 
-int lot_msg_send_work (void *dest, uint64_t id, const void *chunk, size_t size);
+int lot_msg_send_work (void *dest, uint64_t id, uint64_t watermark,
+                       const void *chunk, size_t size);
 //  Returns 0 and the chunk's frame (the caller destroys it), or -1.
-int lot_msg_recv_work (void *source, uint64_t *id, zframe_t **chunk);
+int lot_msg_recv_work (void *source, uint64_t *id, uint64_t *watermark,
+                       zframe_t **chunk);
 
-int lot_msg_send_records (void *dest, uint64_t id, uint32_t agency, bool last,
-                          uint32_t count, const void *lines, size_t size);
+int lot_msg_send_records (void *dest, uint64_t id, uint64_t watermark,
+                          uint32_t agency, bool last, uint32_t count,
+                          const void *lines, size_t size);
 int lot_msg_recv_records (void *source, lot_records_t *records);
 
 int lot_msg_send_result (void *dest, uint64_t id, bool ok, uint32_t count,

@@ -95,7 +95,7 @@ test_handler_valid_and_invalid (void **state)
     const char *bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", bad, 1);
-    assert_int_equal (lot_msg_send_work (work, 41, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 41, 0, chunk, size), 0);
     uint64_t id;
     bool ok;
     uint32_t count;
@@ -109,7 +109,7 @@ test_handler_valid_and_invalid (void **state)
 
     //  An unknown agency too
     size = s_chunk (chunk, false, "3", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 42, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 42, 0, chunk, size), 0);
     assert_int_equal (lot_msg_recv_result (results, &id, &ok, &count, &reason), 0);
     assert_int_equal (id, 42);
     assert_string_equal (reason, "unknown agency");
@@ -118,7 +118,7 @@ test_handler_valid_and_invalid (void **state)
     //  A valid one becomes the chunk's bets-file lines; it is the first
     //  RECORDS message, so nothing of the rejected chunks went on
     size = s_chunk (chunk, true, "1", s_bets, 2);
-    assert_int_equal (lot_msg_send_work (work, 43, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 43, 0, chunk, size), 0);
     lot_records_t got;
     assert_int_equal (lot_msg_recv_records (records, &got), 0);
     assert_int_equal (got.id, 43);
@@ -154,24 +154,60 @@ s_expect_result (zsock_t *results, uint64_t want_id, bool want_ok, const char *w
     zstr_free (&reason);
 }
 
+//  A persister with the test as its handlers, front-end and coordinator.
+typedef struct {
+    lot_settings_t *settings;
+    char *dir;
+    zsock_t *records;           //  PUSH, as the handlers
+    zsock_t *results;           //  PULL, as the front-end
+    zsock_t *events;            //  ROUTER, as the coordinator
+    zactor_t *persister;
+} s_persister_t;
+
+static s_persister_t *
+s_persister_new (const char *name)
+{
+    s_persister_t *self = calloc (1, sizeof *self);
+    self->settings = s_settings (name);
+    self->dir = tu_tempdir (name);
+    free (self->settings->bets_file);
+    self->settings->bets_file = tu_printf ("%s/bets.csv", self->dir);
+    self->results = s_socket (ZMQ_PULL, self->settings->results_endpoint, true);
+    self->events = s_socket (ZMQ_ROUTER, self->settings->events_endpoint, true);
+    self->persister = lot_actor_start (lot_persister_actor, self->settings);
+    assert_non_null (self->persister);
+    self->records = s_socket (ZMQ_PUSH, self->settings->records_endpoint, false);
+    return self;
+}
+
+static void
+s_persister_destroy (s_persister_t **self_p)
+{
+    s_persister_t *self = *self_p;
+    zactor_destroy (&self->persister);
+    zsock_destroy (&self->records);
+    zsock_destroy (&self->results);
+    zsock_destroy (&self->events);
+    lot_settings_destroy (&self->settings);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
 static void
 test_persister_stores_confirms_and_draws (void **state)
 {
     (void) state;
-    lot_settings_t *settings = s_settings ("persister");
-    char *dir = tu_tempdir ("persister");
-    free (settings->bets_file);
-    assert_true (asprintf (&settings->bets_file, "%s/bets.csv", dir) > 0);
-    zsock_t *results = s_socket (ZMQ_PULL, settings->results_endpoint, true);
-    zsock_t *events = s_socket (ZMQ_ROUTER, settings->events_endpoint, true);
-    zactor_t *persister = lot_actor_start (lot_persister_actor, settings);
-    assert_non_null (persister);
-    zsock_t *records = s_socket (ZMQ_PUSH, settings->records_endpoint, false);
+    s_persister_t *fixture = s_persister_new ("persister");
+    zsock_t *records = fixture->records;
+    zsock_t *results = fixture->results;
+    zsock_t *events = fixture->events;
+    const char *bets_file = fixture->settings->bets_file;
 
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n2,Cy,Mo,33,2000-01-03,1\r\n";
     const char *late = "1,Late,Bet,44,2000-01-04,7574\r\n";
-    assert_int_equal (lot_msg_send_records (records, 1, 1, true, 1, one, strlen (one)), 0);
+    assert_int_equal (lot_msg_send_records (records, 1, 0, 1, true, 1, one, strlen (one)), 0);
     s_expect_result (results, 1, true, "");
     //  The agency is done once its 'L' chunk is stored
     zmsg_t *done = zmsg_recv (events);
@@ -186,12 +222,12 @@ test_persister_stores_confirms_and_draws (void **state)
     zmsg_destroy (&done);
 
     //  A chunk after the agency's last is rejected and not stored
-    assert_int_equal (lot_msg_send_records (records, 2, 1, false, 1, late, strlen (late)), 0);
+    assert_int_equal (lot_msg_send_records (records, 2, 0, 1, false, 1, late, strlen (late)), 0);
     s_expect_result (results, 2, false, "agency already finished");
-    assert_int_equal (lot_msg_send_records (records, 3, 2, false, 2, two, strlen (two)), 0);
+    assert_int_equal (lot_msg_send_records (records, 3, 0, 2, false, 2, two, strlen (two)), 0);
     s_expect_result (results, 3, true, "");
 
-    char *stored = tu_read_file (settings->bets_file, NULL);
+    char *stored = tu_read_file (bets_file, NULL);
     char *expected = NULL;
     assert_true (asprintf (&expected, "%s%s", one, two) > 0);
     assert_string_equal (stored, expected);
@@ -220,12 +256,7 @@ test_persister_stores_confirms_and_draws (void **state)
     zstr_free (&first), zstr_free (&second);
     zmsg_destroy (&drawn);
 
-    zactor_destroy (&persister);
-    zsock_destroy (&records);
-    zsock_destroy (&results);
-    zsock_destroy (&events);
-    lot_settings_destroy (&settings);
-    free (dir);
+    s_persister_destroy (&fixture);
 }
 
 //  ---------------------------------------------------------------------
@@ -289,7 +320,8 @@ static void
 s_expect_work (zsock_t *work, const uint8_t *chunk, size_t size, uint64_t *id)
 {
     zframe_t *frame;
-    assert_int_equal (lot_msg_recv_work (work, id, &frame), 0);
+    uint64_t watermark;
+    assert_int_equal (lot_msg_recv_work (work, id, &watermark, &frame), 0);
     assert_int_equal (zframe_size (frame), size);
     assert_memory_equal (zframe_data (frame), chunk, size);
     zframe_destroy (&frame);
@@ -381,6 +413,83 @@ test_frontend_bridges_agencies (void **state)
     lot_settings_destroy (&settings);
 }
 
+//  A chunk sent again (after a handler died, say) is stored once, and its
+//  every copy is confirmed, even when it was the agency's last.
+static void
+test_persister_stores_a_resent_chunk_once (void **state)
+{
+    (void) state;
+    s_persister_t *fixture = s_persister_new ("resent");
+    zsock_t *records = fixture->records;
+    zsock_t *results = fixture->results;
+    const char *bets_file = fixture->settings->bets_file;
+
+    const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
+    const char *last = "1,Bo,Lu,22,2000-01-02,1\r\n";
+    for (int copy = 0; copy < 2; copy++) {
+        assert_int_equal (lot_msg_send_records (records, 9, 9, 1, false, 1, one, strlen (one)), 0);
+        s_expect_result (results, 9, true, "");
+    }
+    for (int copy = 0; copy < 3; copy++) {
+        assert_int_equal (lot_msg_send_records (records, 10, 9, 1, true, 1, last, strlen (last)), 0);
+        s_expect_result (results, 10, true, "");
+    }
+    char *stored = tu_read_file (bets_file, NULL);
+    char *expected = NULL;
+    assert_true (asprintf (&expected, "%s%s", one, last) > 0);
+    assert_string_equal (stored, expected);
+    free (stored);
+    free (expected);
+
+    s_persister_destroy (&fixture);
+}
+
+//  A chunk that gets no RESULT goes out again with the same id; the agency
+//  gets one answer however many RESULTs come back.
+static void
+test_frontend_resends_unanswered_chunks (void **state)
+{
+    (void) state;
+    lot_settings_t *settings = s_settings ("resend");
+    settings->port = tu_free_port ();
+    settings->resend_timeout = 100;
+    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
+    assert_non_null (frontend);
+    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
+    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
+
+    int agency = tu_connect ((int) settings->port, 5000);
+    uint8_t chunk [8192];
+    size_t size = s_chunk (chunk, false, "1", s_bets, 2);
+    assert_int_equal (tu_send_all (agency, "B", 1), 0);
+    assert_int_equal (tu_send_all (agency, chunk, size), 0);
+    uint64_t id, again;
+    s_expect_work (work, chunk, size, &id);
+    s_expect_work (work, chunk, size, &again);
+    assert_true (again == id);
+    assert_int_equal (lot_msg_send_result (results, id, true, 2, NULL), 0);
+    assert_int_equal (lot_msg_send_result (results, id, true, 2, NULL), 0);
+    uint8_t answer [2];
+    assert_int_equal (tu_recv_exact (agency, answer, 1, RECV_TIMEOUT_MS), 1);
+    assert_int_equal (answer [0], 'O');
+
+    //  The next chunk goes out as usual, and only one 'O' ever came
+    size = s_chunk (chunk, true, "1", s_bets, 1);
+    assert_int_equal (tu_send_all (agency, chunk, size), 0);
+    s_expect_work (work, chunk, size, &again);
+    assert_true (again > id);
+    assert_int_equal (lot_msg_send_result (results, again, false, 1, "x"), 0);
+    const uint8_t rejected [] = "E\x00\x01x";
+    assert_int_equal (tu_recv_exact (agency, answer, 2, RECV_TIMEOUT_MS), 2);
+    assert_memory_equal (answer, rejected, 2);
+    close (agency);
+
+    zactor_destroy (&frontend);
+    zsock_destroy (&work);
+    zsock_destroy (&results);
+    lot_settings_destroy (&settings);
+}
+
 int
 main (void)
 {
@@ -389,6 +498,8 @@ main (void)
         cmocka_unit_test (test_persister_stores_confirms_and_draws),
         cmocka_unit_test (test_coordinator_draws_once_all_are_done),
         cmocka_unit_test (test_frontend_bridges_agencies),
+        cmocka_unit_test (test_persister_stores_a_resent_chunk_once),
+        cmocka_unit_test (test_frontend_resends_unanswered_chunks),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);
 }

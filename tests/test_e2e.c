@@ -111,7 +111,8 @@ static void
 s_sys_stop (sys_t *sys)
 {
     for (size_t i = sys->count; i-- > 0;)
-        assert_int_equal (tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS), 0);
+        if (sys->procs [i])
+            assert_int_equal (tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS), 0);
     sys->stops++;
     char *log = tu_read_file (sys->log, NULL);
     const char *closed [] = { "action: close | result: success | actor: persister"
@@ -626,6 +627,43 @@ test_ping (void **state)
     s_sys_destroy (&sys);
 }
 
+//  A handler killed in the middle of the upload loses what PUSH had queued
+//  for it: those chunks go out again after RESEND_TIMEOUT, and every bet is
+//  stored exactly once.
+static void
+test_handler_killed_mid_run (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("killed");
+    data_t data = { 0 };
+    s_data_generate (&data, dir, 2, 3000);
+    char *extra [] = { "AGENCIES=2", "RESEND_TIMEOUT=300ms", NULL };
+    sys_t *sys = s_sys_start ("killed", true, extra);
+    tu_proc_t *clients [3];
+    for (int a = 1; a <= 2; a++)
+        clients [a] = s_client_start (sys, a, data.files [a], 1, NULL);
+    const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
+    assert_true (tu_wait_for_lines (sys->log, stored, 500, 60000));
+    //  procs: persister, coordinator, three handlers, front-end
+    assert_int_equal (tu_stop (sys->procs [2], SIGKILL, 5000), 128 + SIGKILL);
+    tu_proc_destroy (&sys->procs [2]);
+    sys->spawned--;
+    for (int a = 1; a <= 2; a++) {
+        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
+        tu_proc_destroy (&clients [a]);
+    }
+    s_sys_stop (sys);
+    s_check_bets_file (sys, &data);
+    //  Resends warn, which is no failure; nothing else may fail
+    char *log = tu_read_file (sys->log, NULL);
+    const char *failed [] = { "result: fail", NULL };
+    assert_int_equal (tu_count_lines (log, failed), 0);
+    free (log);
+    s_sys_destroy (&sys);
+    s_data_free (&data);
+    free (dir);
+}
+
 int
 main (void)
 {
@@ -639,6 +677,7 @@ main (void)
         cmocka_unit_test (test_bad_input),
         cmocka_unit_test (test_real_data_embedded),
         cmocka_unit_test (test_real_data_distributed),
+        cmocka_unit_test (test_handler_killed_mid_run),
     };
     return cmocka_run_group_tests_name ("end to end", tests, NULL, NULL);
 }
