@@ -69,9 +69,12 @@ STACK_HANDLERS ?= 2
 COMPOSE        = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 docker-build:
+	@mkdir -p $(BUILD)
 	@for target in $(DOCKER_TARGETS); do \
 	    echo "docker: building lottery-$$target"; \
-	    docker build -q -f docker/Dockerfile --target $$target -t lottery-$$target . >/dev/null || exit 1; \
+	    docker build -f docker/Dockerfile --target $$target -t lottery-$$target . \
+	        > $(BUILD)/docker-$$target.log 2>&1 \
+	        || { cat $(BUILD)/docker-$$target.log; exit 1; }; \
 	done
 
 docker-up: docker-build
