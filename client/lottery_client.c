@@ -39,10 +39,11 @@ main (int argc, char *argv [])
     lot_agency_destroy (&agency);
     lot_client_config_destroy (&config);
     int signal = lot_agency_signal ();
+    const char *result = rc == 0 ? "success" : "fail";
     if (signal)
-        lot_log_info ("action: exit | result: success | signal: %s | status: %d",
+        lot_log_info ("action: exit | result: %s | signal: %s | status: %d", result,
                       signal == SIGTERM ? "SIGTERM" : "SIGINT", rc);
     else
-        lot_log_info ("action: exit | result: success | status: %d", rc);
+        lot_log_info ("action: exit | result: %s | status: %d", result, rc);
     return rc;
 }

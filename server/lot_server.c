@@ -67,8 +67,8 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     }
     free (actors);
     free (names);
-    lot_log_info ("action: exit | result: success | program: %s | status: %d",
-                  program, rc);
+    lot_log_info ("action: exit | result: %s | program: %s | status: %d",
+                  rc == 0 ? "success" : "fail", program, rc);
     lot_settings_destroy (&settings);
     return rc;
 }

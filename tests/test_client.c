@@ -1048,7 +1048,9 @@ test_client_unreachable (void **state)
     assert_true (took < 2000);
     assert_int_equal (s_lines (log, "action: conectar | result: in_progress"), 1);
     assert_int_equal (s_lines (log, "action: conectar | result: fail"), 1);
-    assert_int_equal (s_lines (log, "result: fail"), 1);
+    //  The reason, then the exit line
+    assert_int_equal (s_lines (log, "result: fail"), 2);
+    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
     free (log);
     free (data);
     s_client_destroy (&client);
@@ -1079,7 +1081,9 @@ test_client_rejected (void **state)
     s_client_exits (client, 1, &log);
     s_fake_destroy (&fake);
     //  The reason is the server's, masked so the line keeps its shape
-    assert_int_equal (s_lines (log, "result: fail"), 1);
+    //  The reason, then the exit line
+    assert_int_equal (s_lines (log, "result: fail"), 2);
+    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
     assert_int_equal (s_lines (log, "reason: rejected by the server: unknown agency?"), 1);
     assert_int_equal (s_lines (log, "apuestas_enviadas | result: success"), 0);
     free (log);
@@ -1105,7 +1109,9 @@ test_client_bad_file (void **state)
     s_fake_destroy (&fake);
     const char *parts [] = { "result: fail", data, "line: 2", NULL };
     assert_int_equal (tu_count_lines (log, parts), 1);
-    assert_int_equal (s_lines (log, "result: fail"), 1);
+    //  The reason, then the exit line
+    assert_int_equal (s_lines (log, "result: fail"), 2);
+    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
     free (log);
     free (data);
     s_client_destroy (&client);

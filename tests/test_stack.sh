@@ -33,9 +33,9 @@ finish () {
 }
 
 if ! docker info >/dev/null 2>&1; then
-    if [ -x "$engine" ]; then
+    if [ -f "$engine" ]; then
         echo "starting a Docker engine with $engine"
-        "$engine" up >/dev/null 2>"$work/engine.log" && trap '"$engine" down' EXIT
+        bash "$engine" up >/dev/null 2>"$work/engine.log" && trap 'bash "$engine" down' EXIT
     fi
     if ! docker info >/dev/null 2>&1; then
         echo "SKIP: no Docker engine could be started here (see $work/engine.log):"
