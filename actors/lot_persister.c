@@ -179,13 +179,6 @@ s_log_stored_bets (zframe_t *lines)
     lot_csv_destroy (&csv);
 }
 
-static char *
-s_id_key (uint64_t id, char *key)
-{
-    sprintf (key, "%" PRIu64, id);
-    return key;
-}
-
 //  Forgets the ids below the watermark, once there are enough of them
 //  that it pays: memory follows the chunks in flight, not the data.
 static void
@@ -218,10 +211,10 @@ s_self_handle_records (self_t *self)
     int count = 0, repeats = 0;
     for (int i = 0; i < received; i++) {
         lot_records_t *records = &self->batch [i];
-        char key [24];
+        char key [LOT_MSG_KEY_SIZE];
         if (records->watermark > self->watermark)
             self->watermark = records->watermark;
-        if (zhashx_lookup (self->stored, s_id_key (records->id, key))) {
+        if (zhashx_lookup (self->stored, lot_msg_id_key (records->id, key))) {
             repeated [repeats++] = records;
             continue;
         }
@@ -245,8 +238,8 @@ s_self_handle_records (self_t *self)
     for (int i = 0; i < count; i++) {
         lot_records_t *records = accepted [i];
         if (failure) {
-            char key [24];
-            zhashx_delete (self->stored, s_id_key (records->id, key));
+            char key [LOT_MSG_KEY_SIZE];
+            zhashx_delete (self->stored, lot_msg_id_key (records->id, key));
             self->finished [records->agency] = false;
             lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                            " | reason: %s", records->count, failure);
@@ -264,8 +257,8 @@ s_self_handle_records (self_t *self)
     }
     //  A chunk sent again shares its first copy's fate: stored, or not
     for (int i = 0; i < repeats; i++) {
-        char key [24];
-        bool stored = zhashx_lookup (self->stored, s_id_key (repeated [i]->id, key));
+        char key [LOT_MSG_KEY_SIZE];
+        bool stored = zhashx_lookup (self->stored, lot_msg_id_key (repeated [i]->id, key));
         lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
         lot_msg_send_result (self->results, repeated [i]->id, stored,
                              repeated [i]->count, stored ? NULL : failure);

@@ -78,20 +78,13 @@ s_conn_free (void **item)
     s_conn_destroy ((s_conn_t **) item);
 }
 
-static char *
-s_chunk_key (uint64_t id, char *key)
-{
-    sprintf (key, "%" PRIu64, id);
-    return key;
-}
-
 //  Forgets a connection: its pending chunk's RESULT will find no one.
 static void
 s_self_drop (self_t *self, s_conn_t *conn)
 {
     if (conn->in_flight) {
-        char key [24];
-        zhashx_delete (self->in_flight, s_chunk_key (conn->in_flight, key));
+        char key [LOT_MSG_KEY_SIZE];
+        zhashx_delete (self->in_flight, lot_msg_id_key (conn->in_flight, key));
         zlistx_delete (self->in_flight_order, conn->in_flight_handle);
     }
     if (conn->backlog_handle)
@@ -181,12 +174,12 @@ s_self_dispatch (self_t *self, s_conn_t *conn, size_t size)
     if (lot_msg_send_work (self->work, id, s_self_watermark (self), conn->data, size))
         return -1;              //  The handlers' queues are full
     self->next_id++;
-    char key [24];
+    char key [LOT_MSG_KEY_SIZE];
     conn->in_flight = id;
     conn->in_flight_size = size;
     conn->sent_at = zclock_mono ();
     conn->in_flight_handle = zlistx_add_end (self->in_flight_order, conn);
-    zhashx_insert (self->in_flight, s_chunk_key (id, key), conn);
+    zhashx_insert (self->in_flight, lot_msg_id_key (id, key), conn);
     return 0;
 }
 
@@ -387,8 +380,8 @@ s_self_handle_result (self_t *self)
     char *reason;
     if (lot_msg_recv_result (self->results, &id, &ok, &count, &reason))
         return;
-    char key [24];
-    s_conn_t *conn = zhashx_lookup (self->in_flight, s_chunk_key (id, key));
+    char key [LOT_MSG_KEY_SIZE];
+    s_conn_t *conn = zhashx_lookup (self->in_flight, lot_msg_id_key (id, key));
     if (conn) {
         zhashx_delete (self->in_flight, key);
         zlistx_delete (self->in_flight_order, conn->in_flight_handle);

@@ -1,6 +1,15 @@
 /*  lot_msg - the messages actors send each other  */
 #include "lot_msg.h"
 
+#include <inttypes.h>
+
+char *
+lot_msg_id_key (uint64_t id, char *key)
+{
+    snprintf (key, LOT_MSG_KEY_SIZE, "%" PRIu64, id);
+    return key;
+}
+
 int
 lot_msg_send_work (void *dest, uint64_t id, uint64_t watermark,
                    const void *chunk, size_t size)

@@ -56,6 +56,10 @@ int lot_msg_send_result (void *dest, uint64_t id, bool ok, uint32_t count,
 int lot_msg_recv_result (void *source, uint64_t *id, bool *ok, uint32_t *count,
                          char **reason);
 
+//  A chunk id as a hash key; key must hold LOT_MSG_KEY_SIZE bytes.
+#define LOT_MSG_KEY_SIZE 24
+char *lot_msg_id_key (uint64_t id, char *key);
+
 #define LOT_MSG_DONE    "DONE"
 #define LOT_MSG_DRAW    "DRAW"
 #define LOT_MSG_DRAWN   "DRAWN"
