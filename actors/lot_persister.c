@@ -218,6 +218,12 @@ s_self_handle_records (self_t *self)
             repeated [repeats++] = records;
             continue;
         }
+        if (records->id < self->watermark) {
+            //  A late copy of a chunk the front-end has had its answer for
+            //  (a handler that stalled past RESEND_TIMEOUT): drop it
+            lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
+            continue;
+        }
         bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
         const char *reason = !known ? "unknown agency"
                            : self->finished [records->agency] ? "agency already finished"

@@ -434,9 +434,19 @@ test_persister_stores_a_resent_chunk_once (void **state)
         assert_int_equal (lot_msg_send_records (records, 10, 9, 1, true, 1, last, strlen (last)), 0);
         s_expect_result (results, 10, true, "");
     }
+    //  Once the watermark is past an id, a late copy of it is dropped
+    //  unanswered: the next answer is for the chunk after it
+    const char *late = "2,Late,Copy,33,2000-01-03,7574\r\n";
+    const char *other = "2,Cy,Mo,44,2000-01-04,2\r\n";
+    assert_int_equal (lot_msg_send_records (records, 11, 11, 2, false, 1, other, strlen (other)), 0);
+    s_expect_result (results, 11, true, "");
+    assert_int_equal (lot_msg_send_records (records, 8, 8, 2, false, 1, late, strlen (late)), 0);
+    assert_int_equal (lot_msg_send_records (records, 12, 12, 2, true, 1, other, strlen (other)), 0);
+    s_expect_result (results, 12, true, "");
+
     char *stored = tu_read_file (bets_file, NULL);
     char *expected = NULL;
-    assert_true (asprintf (&expected, "%s%s", one, last) > 0);
+    assert_true (asprintf (&expected, "%s%s%s%s", one, last, other, other) > 0);
     assert_string_equal (stored, expected);
     free (stored);
     free (expected);
