@@ -195,6 +195,70 @@ s_self_prune (self_t *self)
     self->prune_at = twice > PRUNE_MIN ? twice : PRUNE_MIN;
 }
 
+typedef enum {
+    ADMIT_STORE,                //  New: goes into this batch's write
+    ADMIT_REPEAT,               //  Sent again: shares its first copy's fate
+    ADMIT_DROP,                 //  A late copy nobody waits for
+    ADMIT_REJECT                //  Answered with a failure already
+} s_admit_t;
+
+//  Decides what becomes of one chunk of the batch. Agencies that finish
+//  within the batch count as finished for the chunks after them.
+static s_admit_t
+s_self_admit (self_t *self, lot_records_t *records)
+{
+    char key [LOT_MSG_KEY_SIZE];
+    lot_msg_id_key (records->id, key);
+    if (records->watermark > self->watermark)
+        self->watermark = records->watermark;
+    if (zhashx_lookup (self->stored, key))
+        return ADMIT_REPEAT;
+    if (records->id < self->watermark) {
+        //  The front-end has had its answer: a handler that stalled past
+        //  RESEND_TIMEOUT woke up
+        lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
+        return ADMIT_DROP;
+    }
+    bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
+    const char *reason = !known ? "unknown agency"
+                       : self->finished [records->agency] ? "agency already finished"
+                       : NULL;
+    if (reason) {
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: %s", records->count, reason);
+        lot_msg_send_result (self->results, records->id, false, records->count, reason);
+        return ADMIT_REJECT;
+    }
+    if (records->last)
+        self->finished [records->agency] = true;
+    zhashx_insert (self->stored, key, "");
+    return ADMIT_STORE;
+}
+
+//  Tells the front-end (and the coordinator, for an 'L' chunk) how the
+//  write went; on failure the chunk is forgotten as if it never came.
+static void
+s_self_confirm (self_t *self, lot_records_t *records, const char *failure)
+{
+    if (failure) {
+        char key [LOT_MSG_KEY_SIZE];
+        zhashx_delete (self->stored, lot_msg_id_key (records->id, key));
+        if (records->last)
+            self->finished [records->agency] = false;
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: %s", records->count, failure);
+        lot_msg_send_result (self->results, records->id, false, records->count, failure);
+        return;
+    }
+    if (lot_log_enabled (LOT_LOG_DEBUG))
+        s_log_stored_bets (records->lines);
+    lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
+                  records->count);
+    lot_msg_send_result (self->results, records->id, true, records->count, NULL);
+    if (records->last)
+        zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency);
+}
+
 static void
 s_self_handle_records (self_t *self)
 {
@@ -204,64 +268,20 @@ s_self_handle_records (self_t *self)
             received++;
     } while (received < BATCH_MAX && (zsock_events (self->records) & ZMQ_POLLIN));
 
-    //  Agencies that finish within this batch count as finished for the
-    //  chunks after them; the flags are set for good once stored.
     lot_records_t *accepted [BATCH_MAX];
     lot_records_t *repeated [BATCH_MAX];
     int count = 0, repeats = 0;
     for (int i = 0; i < received; i++) {
-        lot_records_t *records = &self->batch [i];
-        char key [LOT_MSG_KEY_SIZE];
-        if (records->watermark > self->watermark)
-            self->watermark = records->watermark;
-        if (zhashx_lookup (self->stored, lot_msg_id_key (records->id, key))) {
-            repeated [repeats++] = records;
-            continue;
-        }
-        if (records->id < self->watermark) {
-            //  A late copy of a chunk the front-end has had its answer for
-            //  (a handler that stalled past RESEND_TIMEOUT): drop it
-            lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
-            continue;
-        }
-        bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
-        const char *reason = !known ? "unknown agency"
-                           : self->finished [records->agency] ? "agency already finished"
-                           : NULL;
-        if (reason) {
-            lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                           " | reason: %s", records->count, reason);
-            lot_msg_send_result (self->results, records->id, false,
-                                 records->count, reason);
-            continue;
-        }
-        if (records->last)
-            self->finished [records->agency] = true;
-        zhashx_insert (self->stored, key, "");
-        accepted [count++] = records;
+        s_admit_t admit = s_self_admit (self, &self->batch [i]);
+        if (admit == ADMIT_STORE)
+            accepted [count++] = &self->batch [i];
+        else
+        if (admit == ADMIT_REPEAT)
+            repeated [repeats++] = &self->batch [i];
     }
     const char *failure = count ? s_self_store (self, accepted, count) : NULL;
-    for (int i = 0; i < count; i++) {
-        lot_records_t *records = accepted [i];
-        if (failure) {
-            char key [LOT_MSG_KEY_SIZE];
-            zhashx_delete (self->stored, lot_msg_id_key (records->id, key));
-            self->finished [records->agency] = false;
-            lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                           " | reason: %s", records->count, failure);
-            lot_msg_send_result (self->results, records->id, false,
-                                 records->count, failure);
-            continue;
-        }
-        if (lot_log_enabled (LOT_LOG_DEBUG))
-            s_log_stored_bets (records->lines);
-        lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
-                      records->count);
-        lot_msg_send_result (self->results, records->id, true, records->count, NULL);
-        if (records->last)
-            zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency);
-    }
-    //  A chunk sent again shares its first copy's fate: stored, or not
+    for (int i = 0; i < count; i++)
+        s_self_confirm (self, accepted [i], failure);
     for (int i = 0; i < repeats; i++) {
         char key [LOT_MSG_KEY_SIZE];
         bool stored = zhashx_lookup (self->stored, lot_msg_id_key (repeated [i]->id, key));
