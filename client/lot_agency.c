@@ -2,6 +2,7 @@
 #include "lot_agency.h"
 #include "lot_log.h"
 
+#include <czmq.h>
 #include <assert.h>
 #include <errno.h>
 #include <netdb.h>
@@ -239,14 +240,6 @@ s_fail (int status, const char *format, ...)
     return status;
 }
 
-static long long
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
-}
-
 //  Waits for events on fd, or just for the time when fd < 0; timeout_ms
 //  < 0 waits for ever. The signals get in here only. Returns 1 when ready,
 //  0 on timeout, -1 when a signal stopped the wait or poll failed.
@@ -254,11 +247,11 @@ static int
 s_wait (lot_agency_t *self, int fd, short events, long timeout_ms)
 {
     struct pollfd item = { fd, events, 0 };
-    long long deadline = timeout_ms < 0 ? -1 : s_now_ms () + timeout_ms;
+    long long deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (!s_signal) {
         struct timespec left, *limit = NULL;
         if (deadline >= 0) {
-            long long ms = deadline - s_now_ms ();
+            long long ms = deadline - zclock_mono ();
             ms = ms < 0 ? 0 : ms;
             left = (struct timespec) { ms / 1000, ms % 1000 * 1000000 };
             limit = &left;

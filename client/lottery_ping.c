@@ -10,6 +10,7 @@
 #include "lot_codec.h"
 #include "lot_log.h"
 
+#include <czmq.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -17,16 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return now.tv_sec * 1000LL + now.tv_nsec / 1000000;
-}
 
 //  Waits for events until the deadline. Returns 0 when ready, else -1.
 static int
@@ -34,7 +26,7 @@ s_wait (int fd, short events, long long deadline)
 {
     struct pollfd item = { fd, events, 0 };
     while (true) {
-        long long left = deadline - s_now_ms ();
+        long long left = deadline - zclock_mono ();
         if (left <= 0)
             return -1;
         int rc = poll (&item, 1, (int) left);
@@ -98,7 +90,7 @@ main (int argc, char *argv [])
         return 2;
     }
     char *host = strndup (address, (size_t) (colon - address));
-    const char *reason = s_ping (host, colon + 1, s_now_ms () + timeout * 1000);
+    const char *reason = s_ping (host, colon + 1, zclock_mono () + timeout * 1000);
     free (host);
     if (reason) {
         lot_log_error ("action: test_echo_server | result: fail | server: %s"

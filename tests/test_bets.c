@@ -599,25 +599,8 @@ test_csv_long_record (void **state)
 //  --------------------------------------------------------------------------
 //  Round trip: 1000 bets with tricky names, written and read back
 
-typedef struct { uint64_t s; } rng_t;
-
-static uint64_t
-s_rand (rng_t *rng)
-{
-    uint64_t z = (rng->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static size_t
-s_below (rng_t *rng, size_t n)
-{
-    return (size_t) (s_rand (rng) % n);
-}
-
 static void
-s_tricky_name (rng_t *rng, char *name)
+s_tricky_name (tu_rng_t *rng, char *name)
 {
     static const char *pieces [] = {
         "Ana", "Mar\xc3\xad" "a", ",", "\"", "\"\"", "\r\n", "\n", "\r", " ",
@@ -626,11 +609,11 @@ s_tricky_name (rng_t *rng, char *name)
     };
     size_t count = sizeof pieces / sizeof pieces [0];
     size_t size = 0;
-    size_t parts = 1 + s_below (rng, 8);
-    if (s_below (rng, 50) == 0)
+    size_t parts = 1 + tu_below (rng, 8);
+    if (tu_below (rng, 50) == 0)
         parts = 100;                    //  Now and then a long one
     for (size_t i = 0; i < parts; i++) {
-        const char *piece = pieces [s_below (rng, count)];
+        const char *piece = pieces [tu_below (rng, count)];
         if (size + strlen (piece) > LOT_NAME_MAX)
             break;
         memcpy (name + size, piece, strlen (piece));
@@ -644,7 +627,7 @@ test_csv_round_trip (void **state)
 {
     (void) state;
     enum { BETS = 1000 };
-    rng_t rng = { 42 };
+    tu_rng_t rng = { 42 };
     typedef struct {
         char first [LOT_NAME_MAX + 1];
         char last [LOT_NAME_MAX + 1];
@@ -663,14 +646,14 @@ test_csv_round_trip (void **state)
         row_t *row = &rows [i];
         s_tricky_name (&rng, row->first);
         s_tricky_name (&rng, row->last);
-        size_t digits = 1 + s_below (&rng, 10);
+        size_t digits = 1 + tu_below (&rng, 10);
         for (size_t d = 0; d < digits; d++)
-            row->document [d] = (char) ('0' + s_below (&rng, 10));
+            row->document [d] = (char) ('0' + tu_below (&rng, 10));
         snprintf (row->birthdate, sizeof row->birthdate, "%04u-%02u-%02u",
-                  (unsigned) (1900 + s_below (&rng, 125)),
-                  (unsigned) (1 + s_below (&rng, 12)), (unsigned) (1 + s_below (&rng, 28)));
-        unsigned agency = (unsigned) (1 + s_below (&rng, 5));
-        unsigned number = (unsigned) s_below (&rng, 10000);
+                  (unsigned) (1900 + tu_below (&rng, 125)),
+                  (unsigned) (1 + tu_below (&rng, 12)), (unsigned) (1 + tu_below (&rng, 28)));
+        unsigned agency = (unsigned) (1 + tu_below (&rng, 5));
+        unsigned number = (unsigned) tu_below (&rng, 10000);
         snprintf (row->agency, sizeof row->agency, "%u", agency);
         snprintf (row->number, sizeof row->number, "%u", number);
         //  Every generated field is valid

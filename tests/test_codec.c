@@ -976,38 +976,26 @@ test_primitives (void **state)
 //  Fuzz: random and mutated buffers never read out of bounds, and measure
 //  and the reader agree
 
-typedef struct { uint64_t s; } rng_t;
-
-static uint64_t
-s_rand (rng_t *rng)
-{
-    //  splitmix64
-    uint64_t z = (rng->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 static size_t
-s_below (rng_t *rng, size_t n)
+s_below_or_zero (tu_rng_t *rng, size_t n)
 {
-    return n ? (size_t) (s_rand (rng) % n) : 0;
+    return n ? tu_below (rng, n) : 0;
 }
 
 //  A valid chunk of random shape
 static void
-s_random_chunk (rng_t *rng, buf_t *buf)
+s_random_chunk (tu_rng_t *rng, buf_t *buf)
 {
     buf->size = 0;
-    s_byte (buf, s_below (rng, 2) ? 'C' : 'L');
-    unsigned count = (unsigned) s_below (rng, 6);
+    s_byte (buf, s_below_or_zero (rng, 2) ? 'C' : 'L');
+    unsigned count = (unsigned) s_below_or_zero (rng, 6);
     s_u16 (buf, count);
     size_t strings = 1 + count * LOT_BET_FIELDS;
     for (size_t i = 0; i < strings; i++) {
-        size_t length = s_below (rng, 4) ? s_below (rng, 12) : s_below (rng, 300);
+        size_t length = s_below_or_zero (rng, 4) ? s_below_or_zero (rng, 12) : s_below_or_zero (rng, 300);
         s_u16 (buf, (unsigned) length);
         for (size_t k = 0; k < length; k++)
-            s_byte (buf, (uint8_t) s_rand (rng));
+            s_byte (buf, (uint8_t) tu_rand (rng));
     }
 }
 
@@ -1043,40 +1031,40 @@ static void
 test_fuzz (void **state)
 {
     (void) state;
-    rng_t rng = { 20240531 };
+    tu_rng_t rng = { 20240531 };
     static buf_t buf;
     size_t complete = 0, invalid = 0, incomplete = 0, decoded = 0;
     static const size_t maxes [] = { 5, 16, 64, 300, 1000, 8192, 65535 };
 
     for (int iteration = 0; iteration < 200000; iteration++) {
-        switch (s_below (&rng, 4)) {
+        switch (s_below_or_zero (&rng, 4)) {
             case 0:                         //  Pure noise, mostly C/L tags
-                buf.size = s_below (&rng, 80);
+                buf.size = s_below_or_zero (&rng, 80);
                 for (size_t i = 0; i < buf.size; i++)
-                    buf.data [i] = (uint8_t) (s_below (&rng, 3) ? s_rand (&rng) % 8
-                                                                : s_rand (&rng));
-                if (buf.size && s_below (&rng, 4))
-                    buf.data [0] = s_below (&rng, 2) ? 'C' : 'L';
+                    buf.data [i] = (uint8_t) (s_below_or_zero (&rng, 3) ? tu_rand (&rng) % 8
+                                                                : tu_rand (&rng));
+                if (buf.size && s_below_or_zero (&rng, 4))
+                    buf.data [0] = s_below_or_zero (&rng, 2) ? 'C' : 'L';
                 break;
             case 1:                         //  A valid chunk, as is or cut
                 s_random_chunk (&rng, &buf);
-                if (s_below (&rng, 2))
-                    buf.size = s_below (&rng, buf.size + 1);
+                if (s_below_or_zero (&rng, 2))
+                    buf.size = s_below_or_zero (&rng, buf.size + 1);
                 break;
             case 2:                         //  A valid chunk, bytes flipped
                 s_random_chunk (&rng, &buf);
-                for (size_t n = 1 + s_below (&rng, 3); n && buf.size; n--)
-                    buf.data [s_below (&rng, buf.size)] ^= (uint8_t) (1u << s_below (&rng, 8));
+                for (size_t n = 1 + s_below_or_zero (&rng, 3); n && buf.size; n--)
+                    buf.data [s_below_or_zero (&rng, buf.size)] ^= (uint8_t) (1u << s_below_or_zero (&rng, 8));
                 break;
             default: {                      //  A valid chunk with bytes after
                 s_random_chunk (&rng, &buf);
-                size_t extra = 1 + s_below (&rng, 20);
+                size_t extra = 1 + s_below_or_zero (&rng, 20);
                 for (size_t i = 0; i < extra; i++)
-                    s_byte (&buf, (uint8_t) s_rand (&rng));
+                    s_byte (&buf, (uint8_t) tu_rand (&rng));
                 break;
             }
         }
-        size_t max = maxes [s_below (&rng, sizeof maxes / sizeof maxes [0])];
+        size_t max = maxes [s_below_or_zero (&rng, sizeof maxes / sizeof maxes [0])];
         size_t chunk_size = SIZE_MAX;
         const char *reason = NULL;
         lot_codec_status_t status = s_measure (buf.data, buf.size, max,
@@ -1091,7 +1079,7 @@ test_fuzz (void **state)
             decoded++;
             //  Any shorter prefix is incomplete
             size_t shorter = 777;
-            assert_int_equal (s_measure (buf.data, s_below (&rng, chunk_size), max,
+            assert_int_equal (s_measure (buf.data, s_below_or_zero (&rng, chunk_size), max,
                                          &shorter, &reason), LOT_CODEC_INCOMPLETE);
             assert_int_equal (shorter, 777);
         }

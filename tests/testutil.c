@@ -1,6 +1,7 @@
 /*  testutil - helpers for tests that run the real programs  */
 #include "testutil.h"
 
+#include <czmq.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,18 +15,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
-
-static long long
-s_now_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 char *
 tu_printf (const char *format, ...)
@@ -97,7 +89,7 @@ tu_wait (tu_proc_t *proc, int timeout_ms)
 {
     if (proc->status >= 0)
         return proc->status;
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = zclock_mono () + timeout_ms;
     while (true) {
         int status;
         pid_t got = waitpid (proc->pid, &status, WNOHANG);
@@ -106,7 +98,7 @@ tu_wait (tu_proc_t *proc, int timeout_ms)
                                               : 128 + WTERMSIG (status);
             return proc->status;
         }
-        if (s_now_ms () >= deadline) {
+        if (zclock_mono () >= deadline) {
             kill (proc->pid, SIGKILL);
             waitpid (proc->pid, &status, 0);
             proc->status = 255;
@@ -272,14 +264,14 @@ bool
 tu_wait_for_lines (const char *path, const char *const parts [], size_t count,
                    int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = zclock_mono () + timeout_ms;
     while (true) {
         char *data = tu_read_file (path, NULL);
         bool found = data && tu_count_lines (data, parts) >= count;
         free (data);
         if (found)
             return true;
-        if (s_now_ms () >= deadline)
+        if (zclock_mono () >= deadline)
             return false;
         usleep (10000);
     }
@@ -288,7 +280,7 @@ tu_wait_for_lines (const char *path, const char *const parts [], size_t count,
 int
 tu_connect (int port, int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = zclock_mono () + timeout_ms;
     struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (port) };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     while (true) {
@@ -296,7 +288,7 @@ tu_connect (int port, int timeout_ms)
         if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
             return fd;
         close (fd);
-        if (s_now_ms () >= deadline)
+        if (zclock_mono () >= deadline)
             return -1;
         usleep (10000);
     }
@@ -322,10 +314,10 @@ tu_send_all (int fd, const void *data, size_t size)
 size_t
 tu_recv_exact (int fd, void *data, size_t size, int timeout_ms)
 {
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = zclock_mono () + timeout_ms;
     size_t got = 0;
     while (got < size) {
-        long long left = deadline - s_now_ms ();
+        long long left = deadline - zclock_mono ();
         struct pollfd item = { fd, POLLIN, 0 };
         if (left <= 0 || poll (&item, 1, (int) left) <= 0)
             break;
@@ -341,9 +333,9 @@ bool
 tu_wait_closed (int fd, int timeout_ms)
 {
     char byte;
-    long long deadline = s_now_ms () + timeout_ms;
+    long long deadline = zclock_mono () + timeout_ms;
     while (true) {
-        long long left = deadline - s_now_ms ();
+        long long left = deadline - zclock_mono ();
         struct pollfd item = { fd, POLLIN, 0 };
         if (left <= 0 || poll (&item, 1, (int) left) <= 0)
             return false;
@@ -370,4 +362,19 @@ tu_shared_data (int agency)
     char *absolute = realpath (path, NULL);
     free (path);
     return absolute;
+}
+
+unsigned long long
+tu_rand (tu_rng_t *rng)
+{
+    unsigned long long z = (rng->state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+size_t
+tu_below (tu_rng_t *rng, size_t n)
+{
+    return (size_t) (tu_rand (rng) % n);
 }

@@ -76,6 +76,17 @@ size_t tu_recv_exact (int fd, void *data, size_t size, int timeout_ms);
 //  True when the peer closed the connection within timeout_ms (reads EOF).
 bool tu_wait_closed (int fd, int timeout_ms);
 
+//  A small deterministic random generator (splitmix64) for fuzz and
+//  generated test data: the same seed gives the same sequence.
+typedef struct {
+    unsigned long long state;
+} tu_rng_t;
+
+unsigned long long tu_rand (tu_rng_t *rng);
+
+//  A number from 0 to n - 1.
+size_t tu_below (tu_rng_t *rng, size_t n);
+
 //  Path of the shared real data file for an agency, or NULL if absent.
 char *tu_shared_data (int agency);
 
