@@ -14,7 +14,7 @@
     { key, env, name, type, offsetof (lot_client_config_t, field), fallback, min, max }
 
 static const lot_option_t s_table [] = {
-    S_OPTION ("id", "CLI_ID", "id", LOT_OPTION_INT, id, "0", 1, 65535),
+    S_OPTION ("id", "CLI_ID", "id", LOT_OPTION_INT, id, NULL, 1, 65535),
     S_OPTION ("server.address", "CLI_SERVER_ADDRESS", "server_address",
               LOT_OPTION_STRING, server_address, "server:12345", 1, 0),
     S_OPTION ("loop.amount", "CLI_LOOP_AMOUNT", "loop_amount",
@@ -26,13 +26,11 @@ static const lot_option_t s_table [] = {
     S_OPTION ("batch.maxAmount", "CLI_BATCH_MAXAMOUNT", "batch_max_amount",
               LOT_OPTION_INT, batch_max_amount, "10", 1, 65535),
     S_OPTION ("data.file", "CLI_DATA_FILE", "data_file",
-              LOT_OPTION_STRING, data_file, "", 1, 0),
+              LOT_OPTION_STRING, data_file, NULL, 1, 0),
     S_OPTION ("batch.maxBytes", "CLI_MAX_CHUNK_BYTES", "max_chunk_bytes",
               LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_ID 0
-#define S_DATA_FILE 6
 #define S_DEPTH_MAX 16          //  Nesting levels in config.yaml
 
 //  ---------------------------------------------------------------------
@@ -229,13 +227,9 @@ lot_client_config_new (const char *config_file, char **error)
 {
     *error = NULL;
     lot_client_config_t *self = calloc (1, sizeof *self);
-    //  The id and data file have no usable default: zero and empty stand
-    //  for "not set" until the file and environment had their say.
-    lot_option_t table [S_COUNT];
-    memcpy (table, s_table, sizeof table);
-    table [S_ID].min = 0;
-    table [S_DATA_FILE].min = 0;
-    if (!self || lot_options_defaults (table, S_COUNT, self)
+    //  The id and the data file have no default: 0 and NULL until the
+    //  file and the environment had their say
+    if (!self || lot_options_defaults (s_table, S_COUNT, self)
     ||  s_load_yaml (self, config_file ? config_file : "config.yaml",
                      config_file != NULL, error)
     ||  lot_options_apply_env (s_table, S_COUNT, self, error))
@@ -244,8 +238,7 @@ lot_client_config_new (const char *config_file, char **error)
         *error = strdup ("CLI_ID is not set: the agency number (1 to 65535) is required");
         goto failed;
     }
-    if (!*self->data_file) {
-        free (self->data_file);
+    if (!self->data_file) {
         if (asprintf (&self->data_file, ".data/agency-%ld.csv", self->id) < 0) {
             self->data_file = NULL;
             goto failed;

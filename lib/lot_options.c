@@ -117,7 +117,8 @@ lot_options_defaults (const lot_option_t *table, size_t count, void *base)
 {
     for (size_t i = 0; i < count; i++) {
         char *error = NULL;
-        if (s_set (&table [i], base, table [i].fallback, &error)) {
+        if (table [i].fallback
+        &&  s_set (&table [i], base, table [i].fallback, &error)) {
             free (error);
             return -1;
         }
@@ -183,7 +184,8 @@ lot_options_describe (const lot_option_t *table, size_t count, const void *base)
                 fputs (lot_log_level_name (*s_field (base, option, lot_log_level_t)), out);
                 break;
             case LOT_OPTION_STRING:
-                fputs (*s_field (base, option, char *), out);
+                if (*s_field (base, option, char *))
+                    fputs (*s_field (base, option, char *), out);
                 break;
         }
     }

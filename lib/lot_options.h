@@ -26,7 +26,7 @@ typedef struct {
     const char *name;       //  Key in the config line
     lot_option_type_t type;
     size_t offset;          //  Where the value lives in the settings struct
-    const char *fallback;   //  Default, as text
+    const char *fallback;   //  Default, as text; NULL: none (stays 0 or NULL)
     long min;
     long max;
 } lot_option_t;
