@@ -4,7 +4,7 @@
 # Builds the images, generates compose files with docker/generar-compose.sh
 # and brings each stack up: 5 agencies on the real data (../shared/data, or
 # generated data when it is absent) with 3 handlers, then 3 agencies with
-# 2 handlers, then handlers scaled up and down before the agencies run.
+# 2 handlers, then handlers scaled up and down while two agencies upload.
 # For each: every client exits 0 with its agency's cant_ganadores, the
 # docker logs merged by time have every apuesta_recibida before the sorteo
 # and every consulta_ganadores after it, no line says fail, the health
@@ -50,16 +50,16 @@ check "images build" make -s docker-build
 data=$repo/../shared/data
 if [ -f "$data/agency-5.csv" ]; then
     data=$(cd "$data" && pwd)
-    winners=(x 2 3 3 2 0)
 else
     echo "note: ../shared/data not found, using generated data"
     data=$work/data
     sh scripts/gen-data.sh "$data" 5 5000
-    winners=(x)
-    for n in 1 2 3 4 5; do
-        winners+=("$(grep -c ',7574$' "$data/agency-$n.csv")")
-    done
 fi
+
+# Winning bets of agency N in a data directory, CRLF or LF
+winners_of () {   # winners_of DIR N
+    grep -c ',7574'$'\r''\?$' "$1/agency-$2.csv"
+}
 
 # Each container's log lines, prefixed with its name and docker's own
 # timestamp, merged by time: what graders read.
@@ -91,7 +91,7 @@ run_stack () {   # run_stack AGENCIES HANDLERS
         test "$(echo $statuses | tr -d ' 0')" = ""
     check "$agencies agencies: health check answers" \
         sh -c "sh docker/validar-echo-server.sh | grep -qx 'action: test_echo_server | result: success'"
-    verify_logs "$file" "$agencies"
+    verify_logs "$file" "$agencies" "$data"
     stop_stack "$file" "$agencies"
     local started
     started=$(date +%s)
@@ -101,14 +101,16 @@ run_stack () {   # run_stack AGENCIES HANDLERS
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
 
-verify_logs () {   # verify_logs FILE AGENCIES
-    local file=$1 agencies=$2 log=$work/merged-$2.log
+verify_logs () {   # verify_logs FILE AGENCIES DATA_DIR
+    local file=$1 agencies=$2 data=$3 log=$work/merged-$2.log
     merged_logs "$file" > "$log"
     local total=0
     for n in $(seq 1 "$agencies"); do
         total=$((total + $(grep -c . "$data/agency-$n.csv")))
-        check "$agencies agencies: client$n has cant_ganadores ${winners[$n]}" \
-            grep -q "^client$n .*action: consulta_ganadores | result: success | cant_ganadores: ${winners[$n]} |" "$log"
+        local won
+        won=$(winners_of "$data" "$n")
+        check "$agencies agencies: client$n has cant_ganadores $won" \
+            grep -q "^client$n .*action: consulta_ganadores | result: success | cant_ganadores: $won |" "$log"
     done
     local stored
     stored=$(grep 'action: apuesta_recibida | result: success' "$log" \
@@ -149,32 +151,34 @@ stop_stack () {   # stop_stack FILE AGENCIES
         sh -c "docker logs $persister 2>&1 | grep -q 'action: close | result: success | actor: persister | resource: bets_file'"
 }
 
-# Handlers scaled up, then down, while the server side runs; then the
-# agencies upload through the one handler left.
+# Handlers scaled up, then down, while two agencies upload 100,000 bets
+# each: a handler that stops loses what PUSH had queued for it, which the
+# front-end sends again; every bet must be stored once.
 scale_stack () {
-    local file=$work/compose-scale.yaml
-    DATA_DIR=$data sh docker/generar-compose.sh "$file" 2 2 >/dev/null
+    local file=$work/compose-scale.yaml big=$work/big
+    sh scripts/gen-data.sh "$big" 2 100000
+    DATA_DIR=$big sh docker/generar-compose.sh "$file" 2 1 >/dev/null
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
-    $compose -f "$file" -p $project up -d server persister coordinator handler >/dev/null 2>&1
-    check "scale: handlers up to 4" \
+    $compose -f "$file" -p $project up -d server persister coordinator handler \
+        >> "$work/compose.log" 2>&1
+    $compose -f "$file" -p $project up -d client1 client2 >> "$work/compose.log" 2>&1
+    check "scale: handlers up to 4 during the upload" \
         sh -c "$compose -f $file -p $project up -d --scale handler=4 handler >> $work/compose.log 2>&1"
     check "scale: 4 handlers running" \
         test "$($compose -f "$file" -p $project ps -q handler | wc -l)" = 4
-    check "scale: handlers down to 1" \
+    check "scale: handlers down to 1 during the upload" \
         sh -c "$compose -f $file -p $project up -d --scale handler=1 handler >> $work/compose.log 2>&1"
     check "scale: 1 handler running" \
         test "$(docker ps -q --filter label=com.docker.compose.project=$project \
                 --filter label=com.docker.compose.service=handler | wc -l)" = 1
-    for id in $(docker ps -aq --filter label=com.docker.compose.project=$project \
-                --filter label=com.docker.compose.service=handler --filter status=exited); do
-        check "scale: a removed handler exited 0" \
-            test "$(docker inspect -f '{{.State.ExitCode}}' "$id")" = 0
-    done
-    $compose -f "$file" -p $project up -d --scale handler=1 client1 client2 >/dev/null 2>&1
     local statuses
     statuses=$(timeout 300 docker wait client1 client2 | tr '\n' ' ')
     check "scale: both clients exit 0 ($statuses)" test "$(echo $statuses | tr -d ' 0')" = ""
-    verify_logs "$file" 2
+    verify_logs "$file" 2 "$big"
+    local persister
+    persister=$($compose -f "$file" -p $project ps -q persister)
+    check "scale: the bets file holds every bet once" \
+        test "$(docker exec "$persister" sh -c 'wc -l < /data/bets.csv; sort -u /data/bets.csv | wc -l' | tr '\n' ' ')" = "200000 200000 "
     $compose -f "$file" -p $project stop -t 10 >/dev/null 2>&1
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
@@ -182,5 +186,5 @@ scale_stack () {
 run_stack 5 3
 run_stack 3 2
 scale_stack
-[ "$failed" -eq 0 ] && rm -rf "$work"
+[ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
 finish
