@@ -350,6 +350,14 @@ s_self_handle_stream (self_t *self)
             const char *peer = zframe_meta (data, "Peer-Address");
             conn->peer = strdup (peer ? peer : "unknown");
             zhashx_insert (self->conns, key, conn);
+            //  Each connection may hold two chunks' worth of bytes: their
+            //  number is what bounds the front-end's memory
+            if (zhashx_size (self->conns) > (size_t) self->settings->max_connections) {
+                lot_log_error ("action: conexion | result: fail | reason: more than"
+                               " %ld connections | peer: %s",
+                               self->settings->max_connections, conn->peer);
+                s_self_close (self, conn);
+            }
         }
     }
     else

@@ -28,6 +28,7 @@ typedef struct {
     char *bets_file;
     bool bets_fsync;            //  fdatasync before a chunk is confirmed
     long max_chunk_bytes;       //  Largest encoded chunk accepted
+    long max_connections;       //  Agency connections open at once
     long queue_limit;           //  High-water mark of every actor queue
     long announce_interval;     //  ms between winner-ready re-announces
     long resend_timeout;        //  ms before an unanswered chunk goes again

@@ -500,6 +500,40 @@ test_frontend_resends_unanswered_chunks (void **state)
     lot_settings_destroy (&settings);
 }
 
+//  Past MAX_CONNECTIONS a new agency connection is closed at once; the
+//  ones already open go on.
+static void
+test_frontend_limits_connections (void **state)
+{
+    (void) state;
+    lot_settings_t *settings = s_settings ("limit");
+    settings->port = tu_free_port ();
+    settings->max_connections = 2;
+    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
+    assert_non_null (frontend);
+    int first = tu_connect ((int) settings->port, 5000);
+    int second = tu_connect ((int) settings->port, 5000);
+    //  A ping answered on the second proves both are registered
+    assert_int_equal (tu_send_all (second, "P", 1), 0);
+    uint8_t answer;
+    assert_int_equal (tu_recv_exact (second, &answer, 1, RECV_TIMEOUT_MS), 1);
+    assert_true (tu_wait_closed (second, RECV_TIMEOUT_MS));
+    close (second);
+    int third = tu_connect ((int) settings->port, 5000);
+    int fourth = tu_connect ((int) settings->port, 5000);
+    assert_true (tu_wait_closed (fourth, RECV_TIMEOUT_MS));
+    //  The first and third still work
+    assert_int_equal (tu_send_all (third, "P", 1), 0);
+    assert_int_equal (tu_recv_exact (third, &answer, 1, RECV_TIMEOUT_MS), 1);
+    assert_int_equal (answer, 'O');
+    assert_int_equal (tu_send_all (first, "P", 1), 0);
+    assert_int_equal (tu_recv_exact (first, &answer, 1, RECV_TIMEOUT_MS), 1);
+    assert_int_equal (answer, 'O');
+    close (first), close (third), close (fourth);
+    zactor_destroy (&frontend);
+    lot_settings_destroy (&settings);
+}
+
 int
 main (void)
 {
@@ -510,6 +544,7 @@ main (void)
         cmocka_unit_test (test_frontend_bridges_agencies),
         cmocka_unit_test (test_persister_stores_a_resent_chunk_once),
         cmocka_unit_test (test_frontend_resends_unanswered_chunks),
+        cmocka_unit_test (test_frontend_limits_connections),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL",
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "MAX_CHUNK_BYTES",
-    "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "WORK_ENDPOINT",
+    "MAX_CONNECTIONS", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
     "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
@@ -618,6 +618,7 @@ test_config_line (void **state)
         " | port: 12345 | server_ip: server | listen_backlog: 5"
         " | logging_level: INFO | agencies: 5 | handlers: 2"
         " | bets_file: ./bets.csv | bets_fsync: true | max_chunk_bytes: 8192"
+        " | max_connections: 1024"
         " | queue_limit: 1000 | announce_interval: 1000ms | resend_timeout: 5000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
