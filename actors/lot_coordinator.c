@@ -38,8 +38,9 @@ s_self_destroy (self_t **self_p)
 }
 
 static int
-s_self_start (self_t *self)
+s_self_start (void *args)
 {
+    self_t *self = args;
     const lot_settings_t *settings = self->settings;
     self->events = lot_sockets_open (self->sockets, ZMQ_ROUTER,
                                      settings->events_endpoint, true, "events");
@@ -100,16 +101,15 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
     char *detail = zmsg_popstr (msg);
     bool valid = ok && streq (ok, "1")
               && zmsg_size (msg) == (size_t) self->settings->agencies;
-    if (self->result || !s_all_done (self)) {
-        //  The first answer stands; an answer nobody asked for is ignored
-    }
-    else
-    if (valid) {
+    //  The first answer stands; an answer nobody asked for is ignored
+    bool awaited = !self->result && s_all_done (self);
+    if (awaited && valid) {
         self->result = zmsg_dup (msg);
         lot_log_info ("action: sorteo | result: success | detalle: %s", detail);
         s_self_announce (self);
     }
     else
+    if (awaited)
         lot_log_error ("action: sorteo | result: fail | reason: %s",
                        detail ? detail : "malformed answer");
     zstr_free (&ok);
@@ -130,22 +130,6 @@ s_self_handle_events (self_t *self)
     zstr_free (&command);
     zframe_destroy (&sender);
     zmsg_destroy (&msg);
-}
-
-static void
-s_self_handle_pipe (self_t *self)
-{
-    char *command = zstr_recv (self->pipe);
-    if (!command) {
-        self->terminated = true;
-        return;
-    }
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else
-    if (streq (command, "START"))
-        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
-    zstr_free (&command);
 }
 
 //  The draw is asked for again until answered, then announced for ever.
@@ -180,7 +164,8 @@ lot_coordinator_actor (zsock_t *pipe, void *args)
         }
         void *which = zpoller_wait (self->poller, timeout);
         if (which == self->pipe)
-            s_self_handle_pipe (self);
+            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
+                                                      s_self_start, self);
         else
         if (which == self->events)
             s_self_handle_events (self);

@@ -35,8 +35,9 @@ s_self_destroy (self_t **self_p)
 }
 
 static int
-s_self_start (self_t *self)
+s_self_start (void *args)
 {
+    self_t *self = args;
     const lot_settings_t *settings = self->settings;
     self->work = lot_sockets_open (self->sockets, ZMQ_PULL,
                                    settings->work_endpoint, false, "work");
@@ -104,6 +105,7 @@ s_self_handle_work (self_t *self)
     unsigned agency = 0, count = 0;
     bool last = false;
     size_t used = 0;
+    int sent;
     const char *reason = lot_handler_convert (
         zframe_data (chunk), zframe_size (chunk),
         (unsigned) self->settings->agencies, &self->lines, &self->capacity,
@@ -112,30 +114,16 @@ s_self_handle_work (self_t *self)
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", count, reason);
-        lot_msg_send_result (self->results, id, false, count, reason);
+        sent = lot_msg_send_result (self->results, id, false, count, reason);
     }
     else
-        lot_msg_send_records (self->records, id, watermark, agency, last, count,
-                              self->lines, used);
-}
-
-static void
-s_self_handle_pipe (self_t *self)
-{
-    char *command = zstr_recv (self->pipe);
-    if (!command) {
-        self->terminated = true;
-        return;
-    }
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else
-    if (streq (command, "START"))
-        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
-    else
-        lot_log_error ("action: pipe_command | result: fail | actor: " ACTOR
-                       " | command: %s", command);
-    zstr_free (&command);
+        sent = lot_msg_send_records (self->records, id, watermark, agency, last,
+                                     count, self->lines, used);
+    //  Dropped after SEND_TIMEOUT: the front-end sends the chunk again
+    if (sent)
+        lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
+                         " | socket: %s | reason: the next actor takes no messages",
+                         reason ? "results" : "records");
 }
 
 void
@@ -152,7 +140,8 @@ lot_handler_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, -1);
         if (which == self->pipe)
-            s_self_handle_pipe (self);
+            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
+                                                      s_self_start, self);
         else
         if (which == self->work)
             s_self_handle_work (self);

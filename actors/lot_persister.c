@@ -94,8 +94,9 @@ s_repair_tail (self_t *self)
 }
 
 static int
-s_self_start (self_t *self)
+s_self_start (void *args)
 {
+    self_t *self = args;
     const lot_settings_t *settings = self->settings;
     self->fd = open (settings->bets_file,
                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -195,6 +196,18 @@ s_self_prune (self_t *self)
     self->prune_at = twice > PRUNE_MIN ? twice : PRUNE_MIN;
 }
 
+//  A RESULT that cannot be handed on in SEND_TIMEOUT is dropped: the
+//  front-end sends the chunk again and gets its answer then.
+static void
+s_self_send_result (self_t *self, uint64_t id, bool ok, uint32_t count,
+                    const char *reason)
+{
+    if (lot_msg_send_result (self->results, id, ok, count, reason))
+        lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
+                         " | socket: results | reason: the front-end takes no"
+                         " messages; it will send the chunk again");
+}
+
 typedef enum {
     ADMIT_STORE,                //  New: goes into this batch's write
     ADMIT_REPEAT,               //  Sent again: shares its first copy's fate
@@ -226,7 +239,7 @@ s_self_admit (self_t *self, lot_records_t *records)
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", records->count, reason);
-        lot_msg_send_result (self->results, records->id, false, records->count, reason);
+        s_self_send_result (self, records->id, false, records->count, reason);
         return ADMIT_REJECT;
     }
     if (records->last)
@@ -247,16 +260,18 @@ s_self_confirm (self_t *self, lot_records_t *records, const char *failure)
             self->finished [records->agency] = false;
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", records->count, failure);
-        lot_msg_send_result (self->results, records->id, false, records->count, failure);
+        s_self_send_result (self, records->id, false, records->count, failure);
         return;
     }
     if (lot_log_enabled (LOT_LOG_DEBUG))
         s_log_stored_bets (records->lines);
     lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
                   records->count);
-    lot_msg_send_result (self->results, records->id, true, records->count, NULL);
-    if (records->last)
-        zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency);
+    s_self_send_result (self, records->id, true, records->count, NULL);
+    if (records->last
+    &&  zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency))
+        lot_log_error ("action: agencia_finalizada | result: fail | agencia: %u"
+                       " | reason: the coordinator takes no messages", records->agency);
 }
 
 static void
@@ -286,8 +301,8 @@ s_self_handle_records (self_t *self)
         char key [LOT_MSG_KEY_SIZE];
         bool stored = zhashx_lookup (self->stored, lot_msg_id_key (repeated [i]->id, key));
         lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
-        lot_msg_send_result (self->results, repeated [i]->id, stored,
-                             repeated [i]->count, stored ? NULL : failure);
+        s_self_send_result (self, repeated [i]->id, stored, repeated [i]->count,
+                            stored ? NULL : failure);
     }
     for (int i = 0; i < received; i++)
         zframe_destroy (&self->batch [i].lines);
@@ -363,22 +378,6 @@ s_self_handle_events (self_t *self)
     zstr_free (&command);
 }
 
-static void
-s_self_handle_pipe (self_t *self)
-{
-    char *command = zstr_recv (self->pipe);
-    if (!command) {
-        self->terminated = true;
-        return;
-    }
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else
-    if (streq (command, "START"))
-        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
-    zstr_free (&command);
-}
-
 void
 lot_persister_actor (zsock_t *pipe, void *args)
 {
@@ -398,7 +397,8 @@ lot_persister_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, -1);
         if (which == self->pipe)
-            s_self_handle_pipe (self);
+            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
+                                                      s_self_start, self);
         else
         if (which == self->records)
             s_self_handle_records (self);

@@ -13,7 +13,8 @@
 typedef enum {
     CONN_NEW,                   //  Waiting for 'B' or 'W'
     CONN_BETS,                  //  Chunks follow
-    CONN_WINNERS                //  A winners query is held
+    CONN_WINNERS,               //  A winners query is held
+    CONN_DEAD                   //  Reads no answers: ignored until it goes
 } conn_state_t;
 
 typedef struct {
@@ -46,7 +47,6 @@ typedef struct {
     zlistx_t *in_flight_order;  //  The same connections, oldest id first
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
     zlistx_t *held;             //  Winners queries waiting for the draw
-    zhashx_t *closing;          //  Keys we closed, until libzmq confirms
     zchunk_t **answers;         //  By agency: the encoded winners answer
     size_t buffer_limit;
     uint64_t next_id;           //  Start time in the high 32 bits: ids
@@ -78,9 +78,10 @@ s_conn_free (void **item)
     s_conn_destroy ((s_conn_t **) item);
 }
 
-//  Forgets a connection: its pending chunk's RESULT will find no one.
+//  Takes a connection out of every queue: its pending chunk's RESULT will
+//  find no one.
 static void
-s_self_drop (self_t *self, s_conn_t *conn)
+s_self_detach (self_t *self, s_conn_t *conn)
 {
     if (conn->in_flight) {
         char key [LOT_MSG_KEY_SIZE];
@@ -91,6 +92,15 @@ s_self_drop (self_t *self, s_conn_t *conn)
         zlistx_delete (self->backlog, conn->backlog_handle);
     if (conn->held_handle)
         zlistx_delete (self->held, conn->held_handle);
+    conn->in_flight = 0;
+    conn->backlog_handle = conn->held_handle = NULL;
+}
+
+//  Forgets a connection altogether.
+static void
+s_self_drop (self_t *self, s_conn_t *conn)
+{
+    s_self_detach (self, conn);
     zhashx_delete (self->conns, conn->key);
 }
 
@@ -109,16 +119,34 @@ s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
     return 0;
 }
 
+//  Writes an answer. A peer whose answers pile up to the high-water mark
+//  reads none: it is cut off from the pipeline and ignored (it can't even
+//  be sent the close) until libzmq reports it gone. Returns 0, or -1 when
+//  the connection is dead.
+static int
+s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
+{
+    if (s_self_write (self, conn, data, size) == 0)
+        return 0;
+    lot_log_error ("action: responder | result: fail | peer: %s"
+                   " | reason: agency not reading its answers", conn->peer);
+    s_self_detach (self, conn);
+    conn->state = CONN_DEAD;
+    conn->size = 0;
+    return -1;
+}
+
 //  Closes a connection from our side; what was written goes out first.
+//  libzmq sends no disconnect notice for a connection closed this way
+//  (measured), so it is forgotten at once.
 static void
 s_self_close (self_t *self, s_conn_t *conn)
 {
-    if (s_self_write (self, conn, "", 0) == 0)
-        zhashx_insert (self->closing, conn->key, "");
-    s_self_drop (self, conn);
+    if (s_self_answer (self, conn, "", 0) == 0)
+        s_self_drop (self, conn);
 }
 
-static void
+static int
 s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
 {
     uint8_t answer [1 + 2 + 255];
@@ -126,9 +154,7 @@ s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
     size_t length = strnlen (reason, 255);
     size_t size = 1 + lot_codec_put_string (answer + 1, sizeof answer - 1,
                                             (lot_span_t) { reason, length });
-    if (s_self_write (self, conn, answer, size))
-        lot_log_error ("action: responder | result: fail | peer: %s"
-                       " | reason: agency not reading its answers", conn->peer);
+    return s_self_answer (self, conn, answer, size);
 }
 
 //  The stream cannot be decoded any further: say why, when it still
@@ -144,8 +170,8 @@ s_self_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
     else
         lot_log_error ("action: conexion | result: fail | reason: %s | peer: %s",
                        reason, conn->peer);
-    s_self_write_error (self, conn, reason);
-    s_self_close (self, conn);
+    if (s_self_write_error (self, conn, reason) == 0)
+        s_self_close (self, conn);
 }
 
 static void
@@ -213,10 +239,11 @@ s_self_answer_winners (self_t *self, s_conn_t *conn)
         return;
     }
     unsigned count = lot_codec_get_u16 (zchunk_data (answer));
-    if (s_self_write (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0)
+    if (s_self_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
         lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
                       " | cant_ganadores: %u", conn->agency, count);
-    s_self_close (self, conn);
+        s_self_close (self, conn);
+    }
 }
 
 //  A winners query: 'W' then the agency as a string.
@@ -268,9 +295,10 @@ s_self_process (self_t *self, s_conn_t *conn)
             else
             if (conn->data [0] == LOT_TAG_PING) {
                 uint8_t answer = LOT_TAG_OK;
-                s_self_write (self, conn, &answer, 1);
-                lot_log_debug ("action: ping | result: success | peer: %s", conn->peer);
-                s_self_close (self, conn);
+                if (s_self_answer (self, conn, &answer, 1) == 0) {
+                    lot_log_debug ("action: ping | result: success | peer: %s", conn->peer);
+                    s_self_close (self, conn);
+                }
                 return;
             }
             else {
@@ -337,9 +365,6 @@ s_self_handle_stream (self_t *self)
     char *key = zframe_strhex (id);
     s_conn_t *conn = zhashx_lookup (self->conns, key);
     if (zframe_size (data) == 0) {
-        if (zhashx_lookup (self->closing, key))
-            zhashx_delete (self->closing, key);     //  Our close, confirmed
-        else
         if (conn)
             s_self_drop (self, conn);               //  The agency left
         else {
@@ -361,7 +386,7 @@ s_self_handle_stream (self_t *self)
         }
     }
     else
-    if (conn) {
+    if (conn && conn->state != CONN_DEAD) {
         size_t size = zframe_size (data);
         if (conn->size + size > self->buffer_limit)
             s_self_protocol_error (self, conn, "too much data before an answer");
@@ -395,15 +420,11 @@ s_self_handle_result (self_t *self)
         zlistx_delete (self->in_flight_order, conn->in_flight_handle);
         s_conn_consume (conn, conn->in_flight_size);
         conn->in_flight = 0;
-        if (ok) {
-            uint8_t answer = LOT_TAG_OK;
-            if (s_self_write (self, conn, &answer, 1))
-                lot_log_error ("action: responder | result: fail | peer: %s"
-                               " | reason: agency not reading its answers", conn->peer);
-        }
-        else
-            s_self_write_error (self, conn, reason);
-        s_self_process (self, conn);
+        uint8_t answer = LOT_TAG_OK;
+        int rc = ok ? s_self_answer (self, conn, &answer, 1)
+                    : s_self_write_error (self, conn, reason);
+        if (rc == 0)
+            s_self_process (self, conn);
     }
     zstr_free (&reason);
 }
@@ -458,8 +479,9 @@ s_self_handle_winners (self_t *self)
 }
 
 static int
-s_self_start (self_t *self)
+s_self_start (void *args)
 {
+    self_t *self = args;
     const lot_settings_t *settings = self->settings;
     char endpoint [32];
     snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
@@ -493,7 +515,6 @@ s_self_destroy (self_t **self_p)
         zhashx_destroy (&self->in_flight);
         zlistx_destroy (&self->in_flight_order);
         zhashx_destroy (&self->conns);
-        zhashx_destroy (&self->closing);
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
         if (self->answers)
@@ -503,22 +524,6 @@ s_self_destroy (self_t **self_p)
         free (self);
         *self_p = NULL;
     }
-}
-
-static void
-s_self_handle_pipe (self_t *self)
-{
-    char *command = zstr_recv (self->pipe);
-    if (!command) {
-        self->terminated = true;
-        return;
-    }
-    if (streq (command, "$TERM"))
-        self->terminated = true;
-    else
-    if (streq (command, "START"))
-        zsock_signal (self->pipe, s_self_start (self) == 0 ? 0 : 1);
-    zstr_free (&command);
 }
 
 void
@@ -532,7 +537,6 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     zhashx_set_destructor (self->conns, s_conn_free);
     self->in_flight = zhashx_new ();
     self->in_flight_order = zlistx_new ();
-    self->closing = zhashx_new ();
     self->backlog = zlistx_new ();
     self->held = zlistx_new ();
     //  A chunk in flight, and as much again from a peer that does not wait
@@ -548,7 +552,8 @@ lot_frontend_actor (zsock_t *pipe, void *args)
                     : -1;
         void *which = zpoller_wait (self->poller, timeout);
         if (which == self->pipe)
-            s_self_handle_pipe (self);
+            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
+                                                      s_self_start, self);
         else
         if (which == self->stream)
             s_self_handle_stream (self);

@@ -1,5 +1,6 @@
 /*  lot_actor - what every actor of the server shares  */
 #include "lot_actor.h"
+#include "lot_log.h"
 
 zactor_t *
 lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
@@ -11,4 +12,20 @@ lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
     if (zsock_wait (self) != 0)
         zactor_destroy (&self);
     return self;
+}
+
+bool
+lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
+                       int (*start) (void *self), void *self)
+{
+    char *command = zstr_recv (pipe);
+    bool stop = !command || streq (command, "$TERM");
+    if (command && streq (command, "START"))
+        zsock_signal (pipe, start (self) == 0 ? 0 : 1);
+    else
+    if (!stop)
+        lot_log_error ("action: pipe_command | result: fail | actor: %s"
+                       " | command: %s", actor, command);
+    zstr_free (&command);
+    return stop;
 }

@@ -16,4 +16,10 @@
 //  actor could not start (it has logged why).
 zactor_t *lot_actor_start (zactor_fn *actor, const lot_settings_t *settings);
 
+//  Answers one command on an actor's pipe: "START" runs start (0 or -1)
+//  and signals the status back; "$TERM", or a broken pipe, returns true:
+//  the actor is to stop. Unknown commands are logged and ignored.
+bool lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
+                            int (*start) (void *self), void *self);
+
 #endif

@@ -28,6 +28,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
     S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000),
     S_OPTION ("RESEND_TIMEOUT", "resend_timeout", LOT_OPTION_DURATION, resend_timeout, "5s", 20, 3600000),
+    S_OPTION ("SEND_TIMEOUT", "send_timeout", LOT_OPTION_DURATION, send_timeout, "1s", 0, 3600000),
     S_OPTION ("WORK_ENDPOINT", "work_endpoint", LOT_OPTION_STRING, work_endpoint, NULL, 1, 0),
     S_OPTION ("RECORDS_ENDPOINT", "records_endpoint", LOT_OPTION_STRING, records_endpoint, NULL, 1, 0),
     S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0),
@@ -35,7 +36,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_FIRST_ENDPOINT 13
+#define S_FIRST_ENDPOINT 14
 
 static const char *s_endpoints [][5] = {
     [LOT_MODE_EMBEDDED] = {

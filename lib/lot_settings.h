@@ -32,6 +32,7 @@ typedef struct {
     long queue_limit;           //  High-water mark of every actor queue
     long announce_interval;     //  ms between winner-ready re-announces
     long resend_timeout;        //  ms before an unanswered chunk goes again
+    long send_timeout;          //  ms an actor waits to hand a message on
     char *work_endpoint;        //  front-end PUSH -> handlers PULL
     char *records_endpoint;     //  handlers PUSH -> persister PULL
     char *results_endpoint;     //  handlers, persister PUSH -> front-end PULL

@@ -93,6 +93,11 @@ lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind
     zsock_set_rcvhwm (sock, (int) settings->queue_limit);
     zsock_set_backlog (sock, (int) settings->listen_backlog);
     zsock_set_tcp_keepalive (sock, 1);     //  Finds peers that vanished
+    //  A send never blocks for ever (a PUSH whose inproc peer has gone
+    //  blocks until it comes back, and would not hear $TERM): what cannot
+    //  be handed on in time is dropped, and the front-end sends its chunk
+    //  again after RESEND_TIMEOUT
+    zsock_set_sndtimeo (sock, (int) settings->send_timeout);
     s_entry_t *entry = calloc (1, sizeof *entry);
     assert (entry);
     entry->sock = sock;

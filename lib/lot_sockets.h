@@ -2,7 +2,7 @@
 
     An actor opens every socket through its lot_sockets_t, which gives
     them all the same options (the settings' queue limit as high-water
-    marks, the listen backlog, TCP keepalive) and starts a czmq zmonitor
+    marks, SEND_TIMEOUT, the listen backlog, TCP keepalive) and starts a czmq zmonitor
     on each before it binds or connects, so no event is missed. Each event
     becomes one log line naming the actor, the socket and the endpoint:
 

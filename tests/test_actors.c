@@ -189,7 +189,7 @@ s_persister_destroy (s_persister_t **self_p)
     zsock_destroy (&self->results);
     zsock_destroy (&self->events);
     lot_settings_destroy (&self->settings);
-    free (self->dir);
+    tu_remove_dir (self->dir);
     free (self);
     *self_p = NULL;
 }

@@ -34,27 +34,8 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    for (int i = 1; i <= s_file_number; i++) {
-        char path [512];
-        snprintf (path, sizeof path, "%s/file-%d.csv", s_dir, i);
-        unlink (path);
-    }
-    rmdir (s_dir);
-    free (s_dir);
+    tu_remove_dir (s_dir);
     return 0;
-}
-
-static lot_span_t
-s_span (const char *text)
-{
-    return (lot_span_t) { text, strlen (text) };
-}
-
-static void
-s_assert_span (lot_span_t span, const char *text)
-{
-    assert_int_equal (span.size, strlen (text));
-    assert_memory_equal (span.data, text, span.size);
 }
 
 //  Writes size bytes to a fresh file of the temp directory; returns its
@@ -123,7 +104,7 @@ test_name_utf8 (void **state)
         "\x7f",
     };
     for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_name (s_span (valid [i])));
+        assert_null (lot_bet_check_name (tu_span (valid [i])));
 
     const char *invalid [] = {
         "\xc0\x80",                     //  Overlong NUL
@@ -149,7 +130,7 @@ test_name_utf8 (void **state)
         "\xc3\xa9\xa9",                 //  One continuation too many
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid [0]; i++) {
-        const char *reason = lot_bet_check_name (s_span (invalid [i]));
+        const char *reason = lot_bet_check_name (tu_span (invalid [i]));
         assert_non_null (reason);
         assert_string_equal (reason, "not valid UTF-8");
     }
@@ -169,12 +150,12 @@ test_document (void **state)
     (void) state;
     const char *valid [] = { "1", "0", "30170921", "1234567890", "0000000000" };
     for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_document (s_span (valid [i])));
+        assert_null (lot_bet_check_document (tu_span (valid [i])));
     const char *invalid [] = {
         "", "12345678901", "12a4", "-1", "+1", " 1", "1 ", "1.0", "30.170.921", "\xd9\xa1"
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid [0]; i++) {
-        const char *reason = lot_bet_check_document (s_span (invalid [i]));
+        const char *reason = lot_bet_check_document (tu_span (invalid [i]));
         assert_non_null (reason);
         assert_string_equal (reason, "not 1 to 10 decimal digits");
     }
@@ -189,7 +170,7 @@ test_birthdate (void **state)
         "2001-01-01", "0001-01-01", "9999-12-31", "1999-04-30", "1999-01-31"
     };
     for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_birthdate (s_span (valid [i])));
+        assert_null (lot_bet_check_birthdate (tu_span (valid [i])));
 
     const char *not_dates [] = {
         "1900-02-29", "2100-02-29", "2023-02-29", "1999-02-30", "1999-02-31",
@@ -197,7 +178,7 @@ test_birthdate (void **state)
         "2024-00-10", "0000-01-01"
     };
     for (size_t i = 0; i < sizeof not_dates / sizeof not_dates [0]; i++) {
-        const char *reason = lot_bet_check_birthdate (s_span (not_dates [i]));
+        const char *reason = lot_bet_check_birthdate (tu_span (not_dates [i]));
         assert_non_null (reason);
         assert_string_equal (reason, "not a calendar date");
     }
@@ -210,7 +191,7 @@ test_birthdate (void **state)
         "1982_05_22", "１982-05-22"
     };
     for (size_t i = 0; i < sizeof bad_format / sizeof bad_format [0]; i++) {
-        const char *reason = lot_bet_check_birthdate (s_span (bad_format [i]));
+        const char *reason = lot_bet_check_birthdate (tu_span (bad_format [i]));
         assert_non_null (reason);
         assert_string_equal (reason, "not YYYY-MM-DD");
     }
@@ -224,26 +205,26 @@ test_parse_uint (void **state)
 {
     (void) state;
     unsigned value = 777;
-    assert_int_equal (lot_bet_parse_uint (s_span ("0"), 4, 9999, &value), 0);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("0"), 4, 9999, &value), 0);
     assert_int_equal (value, 0);
-    assert_int_equal (lot_bet_parse_uint (s_span ("9999"), 4, 9999, &value), 0);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("9999"), 4, 9999, &value), 0);
     assert_int_equal (value, 9999);
-    assert_int_equal (lot_bet_parse_uint (s_span ("0012"), 4, 9999, &value), 0);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("0012"), 4, 9999, &value), 0);
     assert_int_equal (value, 12);
     value = 777;
-    assert_int_equal (lot_bet_parse_uint (s_span ("00012"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span ("10000"), 10, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span (""), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span ("-1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span ("+1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span (" 1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span ("1a"), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("00012"), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("10000"), 10, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span (""), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("-1"), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("+1"), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span (" 1"), 4, 9999, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("1a"), 4, 9999, &value), -1);
     assert_int_equal (value, 777);
     //  Ten digits do not wrap around
-    assert_int_equal (lot_bet_parse_uint (s_span ("4294967295"), 10, 4294967295u, &value), 0);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("4294967295"), 10, 4294967295u, &value), 0);
     assert_int_equal (value, 4294967295u);
-    assert_int_equal (lot_bet_parse_uint (s_span ("9999999999"), 10, 4294967295u, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (s_span ("4294967296"), 10, 4294967295u, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("9999999999"), 10, 4294967295u, &value), -1);
+    assert_int_equal (lot_bet_parse_uint (tu_span ("4294967296"), 10, 4294967295u, &value), -1);
     assert_int_equal (value, 4294967295u);
 }
 
@@ -256,8 +237,8 @@ s_from (lot_bet_t *bet, const char *agency, const char *first, const char *last,
         unsigned max_agency)
 {
     lot_span_t fields [6] = {
-        s_span (agency), s_span (first), s_span (last),
-        s_span (document), s_span (birthdate), s_span (number)
+        tu_span (agency), tu_span (first), tu_span (last),
+        tu_span (document), tu_span (birthdate), tu_span (number)
     };
     return lot_bet_from_fields (bet, fields, max_agency);
 }
@@ -268,8 +249,8 @@ test_from_fields (void **state)
     (void) state;
     lot_bet_t bet;
     lot_span_t fields [6] = {
-        s_span ("5"), s_span ("Valentina"), s_span ("Vera"),
-        s_span ("30170921"), s_span ("1982-05-22"), s_span ("6053")
+        tu_span ("5"), tu_span ("Valentina"), tu_span ("Vera"),
+        tu_span ("30170921"), tu_span ("1982-05-22"), tu_span ("6053")
     };
     assert_null (lot_bet_from_fields (&bet, fields, 5));
     assert_int_equal (bet.agency, 5);
@@ -280,7 +261,7 @@ test_from_fields (void **state)
     assert_ptr_equal (bet.last_name.data, fields [2].data);
     assert_ptr_equal (bet.document.data, fields [3].data);
     assert_ptr_equal (bet.birthdate.data, fields [4].data);
-    s_assert_span (bet.birthdate, "1982-05-22");
+    tu_assert_span (bet.birthdate, "1982-05-22");
 
     //  Numbers: 0..9999, leading zeros accepted
     assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "0", 5));
@@ -345,8 +326,8 @@ static lot_bet_t
 s_bet (unsigned agency, const char *first, const char *last,
        const char *document, const char *birthdate, unsigned number)
 {
-    return (lot_bet_t) { agency, s_span (first), s_span (last), s_span (document),
-                         s_span (birthdate), number };
+    return (lot_bet_t) { agency, tu_span (first), tu_span (last), tu_span (document),
+                         tu_span (birthdate), number };
 }
 
 //  Formats into every capacity: below the line's size it returns 0 and
@@ -428,7 +409,7 @@ s_assert_record (lot_csv_t *csv, size_t line, int count, ...)
     va_list args;
     va_start (args, count);
     for (int i = 0; i < count; i++)
-        s_assert_span (fields [i], va_arg (args, const char *));
+        tu_assert_span (fields [i], va_arg (args, const char *));
     va_end (args);
 }
 
@@ -589,7 +570,7 @@ test_csv_long_record (void **state)
     assert_int_equal (lot_csv_next (csv, fields, 4), 2);
     assert_int_equal (fields [0].size, size);
     assert_int_equal (fields [0].data [size / 2 - 1], '\n');
-    s_assert_span (fields [1], "x");
+    tu_assert_span (fields [1], "x");
     assert_int_equal (lot_csv_next (csv, fields, 4), 1);
     assert_int_equal (lot_csv_line (csv), 3);
     lot_csv_destroy (&csv);
@@ -659,8 +640,8 @@ test_csv_round_trip (void **state)
         //  Every generated field is valid
         lot_bet_t bet;
         lot_span_t fields [6] = {
-            s_span (row->agency), s_span (row->first), s_span (row->last),
-            s_span (row->document), s_span (row->birthdate), s_span (row->number)
+            tu_span (row->agency), tu_span (row->first), tu_span (row->last),
+            tu_span (row->document), tu_span (row->birthdate), tu_span (row->number)
         };
         assert_null (lot_bet_from_fields (&bet, fields, 5));
         size_t put = lot_bet_format_csv (&bet, file + used, LOT_BET_CSV_MAX);
@@ -681,12 +662,12 @@ test_csv_round_trip (void **state)
         lot_span_t fields [7];
         assert_int_equal (lot_csv_next (csv, fields, 7), 6);
         assert_int_equal (lot_csv_line (csv), row->line);
-        s_assert_span (fields [0], row->agency);
-        s_assert_span (fields [1], row->first);
-        s_assert_span (fields [2], row->last);
-        s_assert_span (fields [3], row->document);
-        s_assert_span (fields [4], row->birthdate);
-        s_assert_span (fields [5], row->number);
+        tu_assert_span (fields [0], row->agency);
+        tu_assert_span (fields [1], row->first);
+        tu_assert_span (fields [2], row->last);
+        tu_assert_span (fields [3], row->document);
+        tu_assert_span (fields [4], row->birthdate);
+        tu_assert_span (fields [5], row->number);
         //  And the bet read back formats to the very same line
         lot_bet_t bet;
         assert_null (lot_bet_from_fields (&bet, fields, 5));
@@ -717,11 +698,11 @@ s_chunk (chunk_t *chunk, bool last, const char *agency,
 {
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, chunk->data, sizeof chunk->data,
-                                             s_span (agency)), 0);
+                                             tu_span (agency)), 0);
     for (size_t b = 0; b < count; b++) {
         lot_span_t fields [LOT_BET_FIELDS];
         for (int f = 0; f < LOT_BET_FIELDS; f++)
-            fields [f] = s_span (bets [b][f]);
+            fields [f] = tu_span (bets [b][f]);
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     }
     chunk->size = lot_codec_chunk_finish (&writer, last);

@@ -56,22 +56,6 @@ s_clean_env (void **state)
     return 0;
 }
 
-static int
-s_remove_entry (const char *path, const struct stat *info, int type, struct FTW *ftw)
-{
-    (void) info, (void) type, (void) ftw;
-    return remove (path);
-}
-
-//  Removes a test's temporary directory and frees its path.
-static void
-s_remove_dir (char *dir)
-{
-    if (dir)
-        nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free (dir);
-}
-
 static char *
 s_write_file (const char *dir, const char *name, const char *text)
 {
@@ -190,7 +174,7 @@ test_config_yaml (void **state)
     lot_client_config_destroy (&config);
     assert_null (config);
     free (path);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 static void
@@ -227,7 +211,7 @@ test_config_env_overrides (void **state)
     assert_int_equal (config->id, 9);
     lot_client_config_destroy (&config);
     free (path);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 static void
@@ -253,7 +237,7 @@ test_config_defaults (void **state)
     assert_string_equal (config->data_file, ".data/agency-1.csv");
     assert_int_equal (config->max_chunk_bytes, 8192);
     lot_client_config_destroy (&config);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 static void
@@ -279,7 +263,7 @@ test_config_durations (void **state)
     assert_int_equal (config->loop_period, 60000);
     lot_client_config_destroy (&config);
     free (path);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 static void
@@ -326,7 +310,7 @@ test_config_invalid (void **state)
     //  No agency number at all
     unsetenv ("CLI_ID");
     s_config_fails ("/dev/null", "CLI_ID");
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 //  ---------------------------------------------------------------------
@@ -608,7 +592,7 @@ test_csv_line_endings (void **state)
     free (crlf_text);
     free (lf);
     free (crlf);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 static void
@@ -641,7 +625,7 @@ test_csv_bad_records (void **state)
     assert_int_equal (size, 6);
     assert_memory_equal (buffer, "L\x00\x00\x00\x01" "3", 6);
     free (path);
-    s_remove_dir (dir);
+    tu_remove_dir (dir);
 }
 
 //  ---------------------------------------------------------------------
@@ -876,7 +860,7 @@ s_client_destroy (s_client_t **client_p)
     for (size_t i = 0; i < client->env_count; i++)
         free (client->env [i]);
     free (client->log);
-    s_remove_dir (client->dir);
+    tu_remove_dir (client->dir);
     free (client);
     *client_p = NULL;
 }
@@ -886,6 +870,14 @@ s_lines (const char *log, const char *text)
 {
     const char *parts [] = { text, NULL };
     return tu_count_lines (log, parts);
+}
+
+//  A run that failed once: the line with the reason, then the exit line.
+static void
+s_assert_one_failure (const char *log)
+{
+    assert_int_equal (s_lines (log, "result: fail"), 2);
+    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
 }
 
 static void
@@ -1041,9 +1033,7 @@ test_client_unreachable (void **state)
     assert_true (took < 2000);
     assert_int_equal (s_lines (log, "action: conectar | result: in_progress"), 1);
     assert_int_equal (s_lines (log, "action: conectar | result: fail"), 1);
-    //  The reason, then the exit line
-    assert_int_equal (s_lines (log, "result: fail"), 2);
-    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
+    s_assert_one_failure (log);
     free (log);
     free (data);
     s_client_destroy (&client);
@@ -1073,10 +1063,8 @@ test_client_rejected (void **state)
     char *log;
     s_client_exits (client, 1, &log);
     s_fake_destroy (&fake);
-    //  The reason (the server's, masked so the line keeps its shape), then
-    //  the exit line
-    assert_int_equal (s_lines (log, "result: fail"), 2);
-    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
+    //  The reason is the server's, masked so the line keeps its shape
+    s_assert_one_failure (log);
     assert_int_equal (s_lines (log, "reason: rejected by the server: unknown agency?"), 1);
     assert_int_equal (s_lines (log, "apuestas_enviadas | result: success"), 0);
     free (log);
@@ -1102,9 +1090,7 @@ test_client_bad_file (void **state)
     s_fake_destroy (&fake);
     const char *parts [] = { "result: fail", data, "line: 2", NULL };
     assert_int_equal (tu_count_lines (log, parts), 1);
-    //  The reason, then the exit line
-    assert_int_equal (s_lines (log, "result: fail"), 2);
-    assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
+    s_assert_one_failure (log);
     free (log);
     free (data);
     s_client_destroy (&client);

@@ -101,19 +101,6 @@ s_str_len (buf_t *buf, size_t length)
     buf->size += length;
 }
 
-static lot_span_t
-s_span (const char *text)
-{
-    return (lot_span_t) { text, strlen (text) };
-}
-
-static void
-s_assert_span (lot_span_t span, const char *text)
-{
-    assert_int_equal (span.size, strlen (text));
-    assert_memory_equal (span.data, text, span.size);
-}
-
 //  The captured example of protocol.md: agency 5, first bet of its chunk
 static const char *s_valentina [LOT_BET_FIELDS] = {
     "Valentina", "Vera", "30170921", "1982-05-22", "6053"
@@ -131,7 +118,7 @@ static void
 s_valentina_fields (lot_span_t fields [LOT_BET_FIELDS])
 {
     for (int i = 0; i < LOT_BET_FIELDS; i++)
-        fields [i] = s_span (s_valentina [i]);
+        fields [i] = tu_span (s_valentina [i]);
 }
 
 //  A valid chunk with varied fields: 'L', agency "12", three bets.
@@ -173,7 +160,7 @@ test_captured_example_encode (void **state)
     s_valentina_fields (fields);
 
     //  One bet: the whole chunk byte for byte
-    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, tu_span ("5")), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     size_t size = lot_codec_chunk_finish (&writer, false);
     uint8_t expected [6 + sizeof s_captured_bet] = { 0x43, 0x00, 0x01, 0x00, 0x01, 0x35 };
@@ -184,7 +171,7 @@ test_captured_example_encode (void **state)
     assert_memory_equal (out, expected, sizeof expected);
 
     //  Fifty bets, as captured: 43 0032 0001 35 then the bets
-    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, tu_span ("5")), 0);
     for (int i = 0; i < 50; i++)
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     size = lot_codec_chunk_finish (&writer, false);
@@ -221,13 +208,13 @@ test_captured_example_decode (void **state)
     assert_false (reader.last);
     assert_int_equal (reader.count, 50);
     assert_int_equal (reader.left, 50);
-    s_assert_span (reader.agency, "5");
+    tu_assert_span (reader.agency, "5");
     assert_ptr_equal (reader.agency.data, data + 5);
     lot_span_t fields [LOT_BET_FIELDS];
     for (int i = 0; i < 50; i++) {
         assert_int_equal (lot_codec_chunk_next (&reader, fields), 1);
         for (int f = 0; f < LOT_BET_FIELDS; f++)
-            s_assert_span (fields [f], s_valentina [f]);
+            tu_assert_span (fields [f], s_valentina [f]);
         //  Views into the buffer, no copies
         assert_ptr_equal (fields [0].data, data + 6 + i * sizeof s_captured_bet + 2);
     }
@@ -243,7 +230,7 @@ test_captured_winners_query (void **state)
     (void) state;
     uint8_t out [8];
     out [0] = LOT_TAG_WINNERS;
-    assert_int_equal (lot_codec_put_string (out + 1, sizeof out - 1, s_span ("5")), 3);
+    assert_int_equal (lot_codec_put_string (out + 1, sizeof out - 1, tu_span ("5")), 3);
     static const uint8_t query [] = { 0x57, 0x00, 0x01, 0x35 };
     assert_memory_equal (out, query, sizeof query);
     assert_int_equal (lot_codec_put_u16 (out, sizeof out, 0), 2);
@@ -276,27 +263,27 @@ test_every_field_decodes (void **state)
     assert_int_equal (lot_codec_chunk_open (&reader, data, buf.size), 0);
     assert_true (reader.last);
     assert_int_equal (reader.count, 3);
-    s_assert_span (reader.agency, "12");
+    tu_assert_span (reader.agency, "12");
     lot_span_t f [LOT_BET_FIELDS];
     assert_int_equal (lot_codec_chunk_next (&reader, f), 1);
-    s_assert_span (f [0], "Valentina");
-    s_assert_span (f [1], "Vera");
-    s_assert_span (f [2], "30170921");
-    s_assert_span (f [3], "1982-05-22");
-    s_assert_span (f [4], "6053");
+    tu_assert_span (f [0], "Valentina");
+    tu_assert_span (f [1], "Vera");
+    tu_assert_span (f [2], "30170921");
+    tu_assert_span (f [3], "1982-05-22");
+    tu_assert_span (f [4], "6053");
     assert_int_equal (reader.left, 2);
     assert_int_equal (lot_codec_chunk_next (&reader, f), 1);
-    s_assert_span (f [0], "Jos\xc3\xa9 Mar\xc3\xad" "a");
-    s_assert_span (f [1], "O'Brien, Jr.");
-    s_assert_span (f [2], "1");
-    s_assert_span (f [3], "2000-02-29");
-    s_assert_span (f [4], "0");
+    tu_assert_span (f [0], "Jos\xc3\xa9 Mar\xc3\xad" "a");
+    tu_assert_span (f [1], "O'Brien, Jr.");
+    tu_assert_span (f [2], "1");
+    tu_assert_span (f [3], "2000-02-29");
+    tu_assert_span (f [4], "0");
     assert_int_equal (lot_codec_chunk_next (&reader, f), 1);
-    s_assert_span (f [0], "A");
-    s_assert_span (f [1], "");          //  Framing does not validate
-    s_assert_span (f [2], "1234567890");
-    s_assert_span (f [3], "1999-12-31");
-    s_assert_span (f [4], "9999");
+    tu_assert_span (f [0], "A");
+    tu_assert_span (f [1], "");          //  Framing does not validate
+    tu_assert_span (f [2], "1234567890");
+    tu_assert_span (f [3], "1999-12-31");
+    tu_assert_span (f [4], "9999");
     assert_int_equal (reader.left, 0);
     assert_int_equal (lot_codec_chunk_next (&reader, f), 0);
 }
@@ -311,7 +298,7 @@ test_tags_more_and_last (void **state)
     s_valentina_fields (fields);
     lot_chunk_reader_t reader;
 
-    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, s_span ("3")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, sizeof out, tu_span ("3")), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     size_t size = lot_codec_chunk_finish (&writer, false);
     assert_int_equal (out [0], 'C');
@@ -352,7 +339,7 @@ test_empty_last_chunk (void **state)
     assert_int_equal (lot_codec_chunk_open (&reader, data, sizeof empty), 0);
     assert_true (reader.last);
     assert_int_equal (reader.count, 0);
-    s_assert_span (reader.agency, "5");
+    tu_assert_span (reader.agency, "5");
     lot_span_t fields [LOT_BET_FIELDS];
     assert_int_equal (lot_codec_chunk_next (&reader, fields), 0);
 
@@ -360,7 +347,7 @@ test_empty_last_chunk (void **state)
     uint8_t out [16];
     memset (out, 0xAA, sizeof out);
     lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, 6, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, 6, tu_span ("5")), 0);
     assert_int_equal (lot_codec_chunk_finish (&writer, true), 6);
     assert_memory_equal (out, empty, sizeof empty);
     assert_int_equal (out [6], 0xAA);
@@ -762,7 +749,7 @@ test_concatenated_chunks (void **state)
     lot_span_t fields [LOT_BET_FIELDS];
     s_valentina_fields (fields);
     assert_int_equal (lot_codec_chunk_start (&writer, stream.data + stream.size,
-                                             1000, s_span ("5")), 0);
+                                             1000, tu_span ("5")), 0);
     for (int i = 0; i < 7; i++)
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     sizes [1] = lot_codec_chunk_finish (&writer, false);
@@ -823,7 +810,7 @@ test_writer_refuses_what_does_not_fit (void **state)
     for (size_t capacity = 0; capacity <= 6 + 5 * bet + 3; capacity++) {
         memset (out, 0xAA, sizeof out);
         lot_chunk_writer_t writer;
-        int rc = lot_codec_chunk_start (&writer, out, capacity, s_span ("5"));
+        int rc = lot_codec_chunk_start (&writer, out, capacity, tu_span ("5"));
         if (capacity < 6) {
             assert_int_equal (rc, -1);
             for (size_t i = capacity; i < sizeof out; i++)
@@ -872,7 +859,7 @@ test_writer_fails_on_any_field (void **state)
     lot_span_t fields [LOT_BET_FIELDS];
     s_valentina_fields (fields);
     lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, 6 + 44, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, 6 + 44, tu_span ("5")), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
     assert_int_equal (writer.size, 6);
     assert_int_equal (writer.count, 0);
@@ -886,7 +873,7 @@ test_writer_fails_on_any_field (void **state)
     static char huge [70000];
     memset (huge, 'x', sizeof huge);
     static uint8_t big [200000];
-    assert_int_equal (lot_codec_chunk_start (&writer, big, sizeof big, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, big, sizeof big, tu_span ("5")), 0);
     fields [1] = (lot_span_t) { huge, 65536 };
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
     assert_int_equal (writer.size, 6);
@@ -907,7 +894,7 @@ test_writer_count_limit (void **state)
     assert_non_null (out);
     lot_span_t fields [LOT_BET_FIELDS] = { { "", 0 } };
     lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, capacity, s_span ("5")), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, capacity, tu_span ("5")), 0);
     for (unsigned i = 0; i < 65535; i++)
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
@@ -957,16 +944,16 @@ test_primitives (void **state)
     assert_int_equal (lot_codec_get_u16 (be), 256);
 
     memset (out, 0xAA, sizeof out);
-    assert_int_equal (lot_codec_put_string (out, 5, s_span ("abc")), 5);
+    assert_int_equal (lot_codec_put_string (out, 5, tu_span ("abc")), 5);
     static const uint8_t abc [] = { 0, 3, 'a', 'b', 'c', 0xAA };
     assert_memory_equal (out, abc, sizeof abc);
     memset (out, 0xAA, sizeof out);
-    assert_int_equal (lot_codec_put_string (out, 4, s_span ("abc")), 0);
-    assert_int_equal (lot_codec_put_string (out, 0, s_span ("")), 0);
-    assert_int_equal (lot_codec_put_string (out, 1, s_span ("")), 0);
+    assert_int_equal (lot_codec_put_string (out, 4, tu_span ("abc")), 0);
+    assert_int_equal (lot_codec_put_string (out, 0, tu_span ("")), 0);
+    assert_int_equal (lot_codec_put_string (out, 1, tu_span ("")), 0);
     for (size_t i = 0; i < sizeof out; i++)
         assert_int_equal (out [i], 0xAA);
-    assert_int_equal (lot_codec_put_string (out, 2, s_span ("")), 2);
+    assert_int_equal (lot_codec_put_string (out, 2, tu_span ("")), 2);
     assert_int_equal (out [0], 0);
     assert_int_equal (out [1], 0);
     assert_int_equal (out [2], 0xAA);

@@ -26,7 +26,7 @@
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL",
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "MAX_CHUNK_BYTES",
-    "MAX_CONNECTIONS", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "WORK_ENDPOINT",
+    "MAX_CONNECTIONS", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
     "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
@@ -64,12 +64,8 @@ s_teardown (void **state)
     (void) state;
     s_unset_all ();
     lot_log_set_level (LOT_LOG_INFO);
-    const char *files [] = { "config.ini", "other.ini", "out.txt", "err.txt" };
-    for (size_t i = 0; i < sizeof files / sizeof files [0]; i++)
-        unlink (files [i]);
     int rc = chdir (s_home);
-    rmdir (s_dir);
-    free (s_dir);
+    tu_remove_dir (s_dir);
     s_dir = NULL;
     return rc;
 }
@@ -620,6 +616,7 @@ test_config_line (void **state)
         " | bets_file: ./bets.csv | bets_fsync: true | max_chunk_bytes: 8192"
         " | max_connections: 1024"
         " | queue_limit: 1000 | announce_interval: 1000ms | resend_timeout: 5000ms"
+        " | send_timeout: 1000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
         " | winners_endpoint: inproc://winners\n");

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -18,6 +19,12 @@
 #include <unistd.h>
 
 extern char **environ;
+
+lot_span_t
+tu_span (const char *text)
+{
+    return (lot_span_t) { text, strlen (text) };
+}
 
 char *
 tu_printf (const char *format, ...)
@@ -42,6 +49,21 @@ tu_tempdir (const char *name)
         return NULL;
     }
     return path;
+}
+
+static int
+s_remove_entry (const char *path, const struct stat *info, int type, struct FTW *ftw)
+{
+    (void) info, (void) type, (void) ftw;
+    return remove (path);
+}
+
+void
+tu_remove_dir (char *dir)
+{
+    if (dir)
+        nftw (dir, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free (dir);
 }
 
 int

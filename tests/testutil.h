@@ -7,6 +7,8 @@
 #ifndef TESTUTIL_H_INCLUDED
 #define TESTUTIL_H_INCLUDED
 
+#include "lot_bet.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -17,11 +19,26 @@ typedef struct {
     int status;             //  Exit status once reaped, -1 before
 } tu_proc_t;
 
+//  A span over a C string.
+lot_span_t tu_span (const char *text);
+
+//  Asserts (with cmocka, which the test includes) that a span holds text.
+#define tu_assert_span(span, text) do { \
+    lot_span_t tu_span_ = (span); \
+    const char *tu_text_ = (text); \
+    assert_int_equal (tu_span_.size, strlen (tu_text_)); \
+    assert_memory_equal (tu_span_.data, tu_text_, tu_span_.size); \
+} while (0)
+
 //  A freshly allocated formatted string (aborts when out of memory).
 char *tu_printf (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
 //  A fresh empty directory under /tmp; the caller frees the path.
 char *tu_tempdir (const char *name);
+
+//  Removes a directory made by tu_tempdir, with all it holds, and frees
+//  its path. A failing test never gets here, so its files stay to look at.
+void tu_remove_dir (char *dir);
 
 //  A TCP port on 127.0.0.1 that nothing listens on right now.
 int tu_free_port (void);
