@@ -19,7 +19,7 @@ TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
-.PHONY: all programs deps run test bench clean \
+.PHONY: all programs deps run test test-stress bench clean \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
 all: deps programs
@@ -57,6 +57,11 @@ run: all
 
 test: all $(TESTS)
 	@sh scripts/test.sh $(TESTS)
+
+# The whole suite STRESS_RUNS times (30), every other run with the cores
+# kept busy; stops at the first failure. See scripts/stress.sh.
+test-stress: all $(TESTS)
+	@sh scripts/stress.sh $(TESTS)
 
 bench: all
 	@sh scripts/bench.sh

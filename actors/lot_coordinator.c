@@ -165,7 +165,7 @@ lot_coordinator_actor (zsock_t *pipe, void *args)
         void *which = zpoller_wait (self->poller, timeout);
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, self);
+                                                      s_self_start, NULL, self);
         else
         if (which == self->events)
             s_self_handle_events (self);

@@ -398,7 +398,7 @@ lot_persister_actor (zsock_t *pipe, void *args)
         void *which = zpoller_wait (self->poller, -1);
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, self);
+                                                      s_self_start, NULL, self);
         else
         if (which == self->records)
             s_self_handle_records (self);

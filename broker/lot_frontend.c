@@ -14,6 +14,8 @@ typedef enum {
     CONN_NEW,                   //  Waiting for 'B' or 'W'
     CONN_BETS,                  //  Chunks follow
     CONN_WINNERS,               //  A winners query is held
+    CONN_STALLED,               //  An answer would not go: leaving, or
+                                //  not reading; ignored for SEND_TIMEOUT
     CONN_DEAD                   //  Reads no answers: ignored until it goes
 } conn_state_t;
 
@@ -30,6 +32,8 @@ typedef struct {
     void *in_flight_handle;     //  In the in-flight list
     void *backlog_handle;       //  In the backlog when non-NULL
     void *held_handle;          //  In held when non-NULL
+    void *stalled_handle;       //  In stalled when non-NULL
+    int64_t stalled_at;
     unsigned agency;            //  Of a winners query
 } s_conn_t;
 
@@ -47,8 +51,10 @@ typedef struct {
     zlistx_t *in_flight_order;  //  The same connections, oldest id first
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
     zlistx_t *held;             //  Winners queries waiting for the draw
+    zlistx_t *stalled;          //  CONN_STALLED connections, oldest first
     zchunk_t **answers;         //  By agency: the encoded winners answer
     size_t buffer_limit;
+    int port;                   //  The agencies' port, as bound
     uint64_t next_id;           //  Start time in the high 32 bits: ids
                                 //  grow across restarts too
     int64_t next_resend_check;
@@ -92,8 +98,10 @@ s_self_detach (self_t *self, s_conn_t *conn)
         zlistx_delete (self->backlog, conn->backlog_handle);
     if (conn->held_handle)
         zlistx_delete (self->held, conn->held_handle);
+    if (conn->stalled_handle)
+        zlistx_delete (self->stalled, conn->stalled_handle);
     conn->in_flight = 0;
-    conn->backlog_handle = conn->held_handle = NULL;
+    conn->backlog_handle = conn->held_handle = conn->stalled_handle = NULL;
 }
 
 //  Forgets a connection altogether.
@@ -104,6 +112,7 @@ s_self_drop (self_t *self, s_conn_t *conn)
     zhashx_delete (self->conns, conn->key);
 }
 
+//  Returns 0, or libzmq's errno.
 static int
 s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
 {
@@ -112,28 +121,57 @@ s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
     //  SNDTIMEO is 0: a peer that does not read never blocks the others
     if (zframe_send (&id, self->stream, ZFRAME_MORE)
     ||  zframe_send (&frame, self->stream, 0)) {
+        int error = zmq_errno ();
         zframe_destroy (&id);
         zframe_destroy (&frame);
-        return -1;
+        return error;
     }
     return 0;
 }
 
-//  Writes an answer. A peer whose answers pile up to the high-water mark
-//  reads none: it is cut off from the pipeline and ignored (it can't even
-//  be sent the close) until libzmq reports it gone. Returns 0, or -1 when
-//  the connection is dead.
+//  Writes an answer. Returns 0, or -1 when the connection takes no more
+//  (the caller must not touch it then). libzmq says EHOSTUNREACH once the
+//  peer is gone: it is forgotten. It says EAGAIN both for a peer whose
+//  answers pile up to the high-water mark and for one that has just closed
+//  (its pipe is being torn down, the disconnect notice on its way): the
+//  connection stalls, ignored, until the notice comes or SEND_TIMEOUT
+//  passes, and only then is it an agency that does not read.
 static int
 s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
 {
-    if (s_self_write (self, conn, data, size) == 0)
+    int error = s_self_write (self, conn, data, size);
+    if (error == 0)
         return 0;
-    lot_log_error ("action: responder | result: fail | peer: %s"
-                   " | reason: agency not reading its answers", conn->peer);
+    if (error == EHOSTUNREACH) {
+        lot_log_debug ("action: desconexion | result: success | peer: %s"
+                       " | reason: left before its answer", conn->peer);
+        s_self_drop (self, conn);
+        return -1;
+    }
     s_self_detach (self, conn);
-    conn->state = CONN_DEAD;
+    conn->state = CONN_STALLED;
+    conn->stalled_at = zclock_mono ();
+    conn->stalled_handle = zlistx_add_end (self->stalled, conn);
     conn->size = 0;
     return -1;
+}
+
+//  A stalled connection that has not left by now does not read: it is cut
+//  off from the pipeline and ignored (it can't even be sent the close)
+//  until libzmq reports it gone.
+static void
+s_self_expire_stalled (self_t *self)
+{
+    s_conn_t *conn;
+    int64_t now = zclock_mono ();
+    while ((conn = zlistx_first (self->stalled))
+       &&  now - conn->stalled_at >= self->settings->send_timeout) {
+        lot_log_error ("action: responder | result: fail | peer: %s"
+                       " | reason: agency not reading its answers", conn->peer);
+        zlistx_delete (self->stalled, conn->stalled_handle);
+        conn->stalled_handle = NULL;
+        conn->state = CONN_DEAD;
+    }
 }
 
 //  Closes a connection from our side; what was written goes out first.
@@ -386,7 +424,7 @@ s_self_handle_stream (self_t *self)
         }
     }
     else
-    if (conn && conn->state != CONN_DEAD) {
+    if (conn && conn->state < CONN_STALLED) {
         size_t size = zframe_size (data);
         if (conn->size + size > self->buffer_limit)
             s_self_protocol_error (self, conn, "too much data before an answer");
@@ -501,7 +539,23 @@ s_self_start (void *args)
     zpoller_add (self->poller, self->stream);
     zpoller_add (self->poller, self->results);
     zpoller_add (self->poller, self->winners);
-    lot_log_info ("action: escuchar | result: success | port: %ld", settings->port);
+    char *bound = zsock_last_endpoint (self->stream);
+    const char *colon = bound ? strrchr (bound, ':') : NULL;
+    self->port = colon ? atoi (colon + 1) : (int) settings->port;
+    zstr_free (&bound);
+    lot_log_info ("action: escuchar | result: success | port: %d", self->port);
+    return 0;
+}
+
+//  "PORT" answers the agencies' port as bound: the one the system picked
+//  when SERVER_PORT is 0.
+static int
+s_self_command (void *args, const char *command)
+{
+    self_t *self = args;
+    if (!streq (command, "PORT"))
+        return -1;
+    zstr_sendf (self->pipe, "%d", self->port);
     return 0;
 }
 
@@ -512,6 +566,7 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         zlistx_destroy (&self->backlog);
         zlistx_destroy (&self->held);
+        zlistx_destroy (&self->stalled);
         zhashx_destroy (&self->in_flight);
         zlistx_destroy (&self->in_flight_order);
         zhashx_destroy (&self->conns);
@@ -524,6 +579,25 @@ s_self_destroy (self_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+//  How long the loop may sleep: until the next backlog retry, resend check
+//  or stall expiry, or for ever when nothing waits.
+static int
+s_self_poll_timeout (self_t *self)
+{
+    if (zlistx_size (self->backlog))
+        return RETRY_MSECS;
+    int64_t timeout = -1;
+    if (zlistx_size (self->in_flight_order))
+        timeout = self->settings->resend_timeout / 2;
+    s_conn_t *stalled = zlistx_first (self->stalled);
+    if (stalled) {
+        int64_t left = stalled->stalled_at + self->settings->send_timeout - zclock_mono ();
+        left = left < 0 ? 0 : left;
+        timeout = timeout < 0 || left < timeout ? left : timeout;
+    }
+    return (int) timeout;
 }
 
 void
@@ -539,6 +613,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->in_flight_order = zlistx_new ();
     self->backlog = zlistx_new ();
     self->held = zlistx_new ();
+    self->stalled = zlistx_new ();
     //  A chunk in flight, and as much again from a peer that does not wait
     self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
     self->next_id = (uint64_t) time (NULL) << 32;
@@ -547,13 +622,11 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
-        int timeout = zlistx_size (self->backlog) ? RETRY_MSECS
-                    : zlistx_size (self->in_flight_order) ? (int) self->settings->resend_timeout / 2
-                    : -1;
-        void *which = zpoller_wait (self->poller, timeout);
+        void *which = zpoller_wait (self->poller, s_self_poll_timeout (self));
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, self);
+                                                      s_self_start, s_self_command,
+                                                      self);
         else
         if (which == self->stream)
             s_self_handle_stream (self);
@@ -571,6 +644,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
             s_self_resend (self);
             self->next_resend_check = zclock_mono () + self->settings->resend_timeout / 2;
         }
+        s_self_expire_stalled (self);
     }
     s_self_destroy (&self);
 }

@@ -16,14 +16,15 @@ lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
 
 bool
 lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
-                       int (*start) (void *self), void *self)
+                       int (*start) (void *self), lot_actor_command_fn *own,
+                       void *self)
 {
     char *command = zstr_recv (pipe);
     bool stop = !command || streq (command, "$TERM");
     if (command && streq (command, "START"))
         zsock_signal (pipe, start (self) == 0 ? 0 : 1);
     else
-    if (!stop)
+    if (!stop && !(own && own (self, command) == 0))
         lot_log_error ("action: pipe_command | result: fail | actor: %s"
                        " | command: %s", actor, command);
     zstr_free (&command);

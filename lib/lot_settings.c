@@ -15,7 +15,7 @@
 
 //  Endpoint defaults are per mode: filled in by lot_settings_new.
 static const lot_option_t s_table [] = {
-    S_OPTION ("SERVER_PORT", "port", LOT_OPTION_INT, port, "12345", 1, 65535),
+    S_OPTION ("SERVER_PORT", "port", LOT_OPTION_INT, port, "12345", 0, 65535),
     S_OPTION ("SERVER_IP", "server_ip", LOT_OPTION_STRING, server_ip, "server", 1, 0),
     S_OPTION ("SERVER_LISTEN_BACKLOG", "listen_backlog", LOT_OPTION_INT, listen_backlog, "5", 1, 65535),
     S_OPTION ("LOGGING_LEVEL", "logging_level", LOT_OPTION_LEVEL, logging_level, "INFO", 0, 0),
@@ -137,6 +137,10 @@ lot_endpoint_bind_form (const char *endpoint)
 {
     const char *port;
     if (strncmp (endpoint, "tcp://", 6) == 0 && (port = strrchr (endpoint + 6, ':'))) {
+        //  czmq takes port * as a scan of its own range, one failed bind
+        //  (and monitor event) per port in use: 0 lets the kernel pick
+        if (strcmp (port, ":*") == 0)
+            port = ":0";
         char *bind = NULL;
         return asprintf (&bind, "tcp://*%s", port) < 0 ? NULL : bind;
     }

@@ -51,8 +51,8 @@ void lot_settings_destroy (lot_settings_t **self_p);
 //  Logs `action: config | result: success` with every effective setting.
 void lot_settings_log (const lot_settings_t *self, const char *program);
 
-//  "tcp://host:port" -> "tcp://*:port"; other transports unchanged.
-//  Returns a fresh string.
+//  "tcp://host:port" -> "tcp://*:port", and port * -> 0 (one the kernel
+//  picks); other transports unchanged. Returns a fresh string.
 char *lot_endpoint_bind_form (const char *endpoint);
 
 //  Parses the program's arguments: [--config PATH] [--help]. Returns 0

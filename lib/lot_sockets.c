@@ -114,9 +114,18 @@ lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind
                        " | endpoint: %s | reason: %s", self->actor, name, address,
                        zmq_strerror (zmq_errno ()));
     else
+    if (bind) {
+        //  The endpoint as bound: an ephemeral port (tcp://*:*) shows here,
+        //  so whoever started the actor learns it
+        char *bound = zsock_last_endpoint (sock);
+        lot_log_info ("action: socket_open | result: success | actor: %s | socket: %s"
+                      " | mode: bind | endpoint: %s", self->actor, name,
+                      bound ? bound : address);
+        zstr_free (&bound);
+    }
+    else
         lot_log_debug ("action: socket_open | result: success | actor: %s | socket: %s"
-                       " | endpoint: %s | mode: %s", self->actor, name, address,
-                       bind ? "bind" : "connect");
+                       " | mode: connect | endpoint: %s", self->actor, name, address);
     free (address);
     return rc == -1 ? NULL : sock;
 }

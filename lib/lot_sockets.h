@@ -34,7 +34,8 @@ lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *setting
 void lot_sockets_destroy (lot_sockets_t **self_p);
 
 //  Opens a socket on an endpoint: binds when bind is true (a tcp endpoint
-//  on every interface), else connects. The set owns it. Logs a fail line
+//  on every interface; port * is one the system picks, logged in the
+//  socket_open line), else connects. The set owns it. Logs a fail line
 //  and returns NULL when it cannot.
 zsock_t *lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint,
                            bool bind, const char *name);

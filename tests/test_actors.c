@@ -46,6 +46,22 @@ s_settings (const char *prefix)
     return settings;
 }
 
+//  Starts a front-end on a port the system picks; *port is that port.
+static zactor_t *
+s_frontend_start (lot_settings_t *settings, int *port)
+{
+    settings->port = 0;
+    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
+    assert_non_null (frontend);
+    zstr_send (frontend, "PORT");
+    char *answer = zstr_recv (frontend);
+    assert_non_null (answer);
+    *port = atoi (answer);
+    assert_true (*port > 0);
+    zstr_free (&answer);
+    return frontend;
+}
+
 static zsock_t *
 s_socket (int type, const char *endpoint, bool bind)
 {
@@ -332,15 +348,14 @@ test_frontend_bridges_agencies (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("frontend");
-    settings->port = tu_free_port ();
     zsock_t *pub = s_socket (ZMQ_PUB, settings->winners_endpoint, true);
-    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
-    assert_non_null (frontend);
+    int port;
+    zactor_t *frontend = s_frontend_start (settings, &port);
     zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
     zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
 
     //  A chunk that arrives a byte at a time is forwarded whole
-    int agency = tu_connect ((int) settings->port, 5000);
+    int agency = tu_connect (port, 5000);
     assert_true (agency >= 0);
     int one = 1;
     setsockopt (agency, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -375,7 +390,7 @@ test_frontend_bridges_agencies (void **state)
     close (agency);
 
     //  Undecodable bytes: 'E' with the reason, then the connection closes
-    int garbage = tu_connect ((int) settings->port, 5000);
+    int garbage = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (garbage, "BX", 2), 0);
     const uint8_t unknown [] = "E\x00\x13" "unknown message tag";
     assert_int_equal (tu_recv_exact (garbage, answer, sizeof unknown - 1, RECV_TIMEOUT_MS),
@@ -385,14 +400,14 @@ test_frontend_bridges_agencies (void **state)
     close (garbage);
 
     //  A winners query for an unknown agency is closed without an answer
-    int stranger = tu_connect ((int) settings->port, 5000);
+    int stranger = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (stranger, "W\x00\x01" "9", 4), 0);
     assert_true (tu_wait_closed (stranger, RECV_TIMEOUT_MS));
     close (stranger);
 
     //  A winners query is held until WINNERS arrives, then answered with
     //  that agency's documents only
-    int query = tu_connect ((int) settings->port, 5000);
+    int query = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (query, "W\x00\x01" "2", 4), 0);
     const uint8_t expected [] = "\x00\x02" "\x00\x03" "111" "\x00\x03" "222";
     size_t got = 0;
@@ -461,14 +476,13 @@ test_frontend_resends_unanswered_chunks (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("resend");
-    settings->port = tu_free_port ();
     settings->resend_timeout = 100;
-    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
-    assert_non_null (frontend);
+    int port;
+    zactor_t *frontend = s_frontend_start (settings, &port);
     zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
     zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
 
-    int agency = tu_connect ((int) settings->port, 5000);
+    int agency = tu_connect (port, 5000);
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", s_bets, 2);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
@@ -507,20 +521,19 @@ test_frontend_limits_connections (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("limit");
-    settings->port = tu_free_port ();
     settings->max_connections = 2;
-    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
-    assert_non_null (frontend);
-    int first = tu_connect ((int) settings->port, 5000);
-    int second = tu_connect ((int) settings->port, 5000);
+    int port;
+    zactor_t *frontend = s_frontend_start (settings, &port);
+    int first = tu_connect (port, 5000);
+    int second = tu_connect (port, 5000);
     //  A ping answered on the second proves both are registered
     assert_int_equal (tu_send_all (second, "P", 1), 0);
     uint8_t answer;
     assert_int_equal (tu_recv_exact (second, &answer, 1, RECV_TIMEOUT_MS), 1);
     assert_true (tu_wait_closed (second, RECV_TIMEOUT_MS));
     close (second);
-    int third = tu_connect ((int) settings->port, 5000);
-    int fourth = tu_connect ((int) settings->port, 5000);
+    int third = tu_connect (port, 5000);
+    int fourth = tu_connect (port, 5000);
     assert_true (tu_wait_closed (fourth, RECV_TIMEOUT_MS));
     //  The first and third still work
     assert_int_equal (tu_send_all (third, "P", 1), 0);

@@ -56,6 +56,14 @@ s_clean_env (void **state)
     return 0;
 }
 
+//  After each test, even one that failed halfway: no client left running.
+static int
+s_teardown (void **state)
+{
+    tu_kill_all (state);
+    return s_clean_env (state);
+}
+
 static char *
 s_write_file (const char *dir, const char *name, const char *text)
 {
@@ -662,15 +670,9 @@ s_fake_new (void)
 {
     s_fake_t *fake = calloc (1, sizeof *fake);
     assert_non_null (fake);
-    fake->port = tu_free_port ();
+    //  Port 0: the system picks one, and the fake keeps it
+    fake->port = tu_closed_port (&fake->listener);
     assert_true (fake->port > 0);
-    fake->listener = socket (AF_INET, SOCK_STREAM, 0);
-    assert_true (fake->listener >= 0);
-    int on = 1;
-    setsockopt (fake->listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons (fake->port) };
-    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert_int_equal (bind (fake->listener, (struct sockaddr *) &addr, sizeof addr), 0);
     assert_int_equal (listen (fake->listener, 8), 0);
     assert_int_equal (pipe (fake->notify), 0);
     fake->failed_step = -1;
@@ -1019,7 +1021,9 @@ static void
 test_client_unreachable (void **state)
 {
     (void) state;
-    int port = tu_free_port ();
+    int closed;
+    int port = tu_closed_port (&closed);
+    assert_true (port > 0);
     s_client_t *client = s_client_new ("client-unreachable", port);
     char *data = s_write_file (client->dir, "agency-3.csv", s_three_csv);
     s_client_env (client, "CLI_DATA_FILE=%s", data);
@@ -1034,6 +1038,7 @@ test_client_unreachable (void **state)
     assert_int_equal (s_lines (log, "action: conectar | result: in_progress"), 1);
     assert_int_equal (s_lines (log, "action: conectar | result: fail"), 1);
     s_assert_one_failure (log);
+    close (closed);
     free (log);
     free (data);
     s_client_destroy (&client);
@@ -1193,26 +1198,26 @@ main (void)
     }
     signal (SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_config_yaml, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_config_env_overrides, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_config_defaults, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_config_durations, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_config_invalid, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_chunk_counts, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_chunk_byte_cap, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_chunk_exact_bytes, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_chunk_oversized, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_csv_line_endings, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_csv_bad_records, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_bets_and_winners, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_single_bet, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_nothing_to_send, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_unreachable, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_rejected, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_bad_file, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_no_answer, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_sigterm, s_clean_env, s_clean_env),
-        cmocka_unit_test_setup_teardown (test_client_config_fail, s_clean_env, s_clean_env),
+        cmocka_unit_test_setup_teardown (test_config_yaml, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_config_env_overrides, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_config_defaults, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_config_durations, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_config_invalid, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_chunk_counts, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_chunk_byte_cap, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_chunk_exact_bytes, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_chunk_oversized, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_csv_line_endings, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_csv_bad_records, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_bets_and_winners, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_single_bet, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_nothing_to_send, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_unreachable, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_rejected, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_bad_file, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_no_answer, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_sigterm, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_config_fail, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);

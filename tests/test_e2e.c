@@ -29,8 +29,11 @@ typedef struct {
     char *dir;                  //  Working directory: logs, bets file
     char *log;                  //  The merged log
     char *bets;                 //  The bets file
-    int port;
+    int port;                   //  The agencies' port, as the server bound it
+    char *endpoints [8];        //  "NAME_ENDPOINT=tcp://..." bound so far
+    size_t bound;
     tu_proc_t *procs [MAX_PROCS];
+    const char *programs [MAX_PROCS];
     size_t count;               //  Server programs running
     size_t spawned;             //  Server programs ever started
     size_t stops;
@@ -45,74 +48,127 @@ s_repo_path (const char *relative)
     return path;
 }
 
-//  Starts one server program with the common environment plus extra.
+//  Starts one server program with the common environment, the endpoints
+//  bound so far, the settings given to s_sys_start and extra. Each binds
+//  what it owns on a port the system picks (SERVER_PORT=0, endpoints on
+//  port *), so no test races another for a port.
 static void
-s_sys_spawn (sys_t *sys, const char *program, char *const extra [])
+s_sys_spawn (sys_t *sys, const char *program, char *const settings [],
+             char *const extra [])
 {
     char *path = s_repo_path (program);
     char *argv [] = { path, NULL };
     char *env [32];
     size_t n = 0;
-    env [n++] = tu_printf ("SERVER_PORT=%d", sys->port);
+    env [n++] = "SERVER_PORT=0";
     env [n++] = tu_printf ("BETS_FILE=%s", sys->bets);
     for (size_t i = 0; extra && extra [i]; i++)
         env [n++] = extra [i];
+    for (size_t i = 0; i < sys->bound; i++)
+        env [n++] = sys->endpoints [i];
+    for (size_t i = 0; settings && settings [i]; i++)
+        env [n++] = settings [i];
     env [n] = NULL;
     assert_true (sys->count < MAX_PROCS);
+    sys->programs [sys->count] = program;
     sys->procs [sys->count++] = tu_spawn (sys->dir, argv, env, sys->log);
     sys->spawned++;
+    free (env [1]);
     free (path);
 }
 
-//  Waits until every server program has logged its start.
+//  Waits for the endpoint an actor bound, and gives it to the programs
+//  started after as NAME_ENDPOINT.
+static void
+s_sys_learn_endpoint (sys_t *sys, const char *actor, const char *socket,
+                      const char *name)
+{
+    char *where = tu_printf ("| actor: %s | socket: %s | mode: bind", actor, socket);
+    const char *parts [] = { "action: socket_open | result: success", where, NULL };
+    char *endpoint = tu_log_value (sys->log, parts, "endpoint", 20000);
+    if (!endpoint)
+        fail_msg ("%s did not bind %s; see %s", actor, socket, sys->log);
+    const char *port = strrchr (endpoint, ':');
+    assert_non_null (port);
+    assert_true (sys->bound < 8);
+    sys->endpoints [sys->bound++] = tu_printf ("%s_ENDPOINT=tcp://127.0.0.1%s", name, port);
+    free (endpoint);
+    free (where);
+}
+
+//  Waits until every server program has logged its start, then learns
+//  the agencies' port from the front-end's last `escuchar` line.
 static void
 s_sys_wait_started (sys_t *sys)
 {
     const char *parts [] = { "action: start | result: success", NULL };
     if (!tu_wait_for_lines (sys->log, parts, sys->spawned, 20000))
         fail_msg ("the server did not start; see %s", sys->log);
+    const char *listening [] = { "action: escuchar | result: success", NULL };
+    char *port = tu_log_value (sys->log, listening, "port", 0);
+    assert_non_null (port);
+    sys->port = atoi (port);
+    assert_true (sys->port > 0);
+    free (port);
 }
 
-//  extra: "NAME=value" strings for every server program, NULL-terminated.
+//  settings: "NAME=value" strings for every server program, NULL-terminated.
 static sys_t *
-s_sys_start (const char *name, bool distributed, char *const extra [])
+s_sys_start (const char *name, bool distributed, char *const settings [])
 {
     sys_t *sys = calloc (1, sizeof *sys);
     sys->dir = tu_tempdir (name);
     sys->log = tu_printf ("%s/run.log", sys->dir);
     sys->bets = tu_printf ("%s/bets.csv", sys->dir);
-    sys->port = tu_free_port ();
     if (!distributed)
-        s_sys_spawn (sys, "bin/lottery-server", extra);
+        s_sys_spawn (sys, "bin/lottery-server", settings, NULL);
     else {
-        //  Every actor its own process, on loopback tcp:// endpoints
-        char *endpoints [8];
-        const char *names [] = { "WORK", "RECORDS", "RESULTS", "EVENTS", "WINNERS" };
-        size_t n = 0;
-        for (size_t i = 0; i < 5; i++)
-            endpoints [n++] = tu_printf ("%s_ENDPOINT=tcp://127.0.0.1:%d",
-                                        names [i], tu_free_port ());
-        for (size_t i = 0; extra && extra [i]; i++)
-            endpoints [n++] = extra [i];
-        endpoints [n] = NULL;
-        s_sys_spawn (sys, "bin/lottery-persister", endpoints);
-        s_sys_spawn (sys, "bin/lottery-coordinator", endpoints);
+        //  Every actor its own process on loopback: those that bind first,
+        //  each told the endpoints bound before it
+        char *any [] = { "WORK_ENDPOINT=tcp://127.0.0.1:*", "RECORDS_ENDPOINT=tcp://127.0.0.1:*",
+                         "RESULTS_ENDPOINT=tcp://127.0.0.1:*", "EVENTS_ENDPOINT=tcp://127.0.0.1:*",
+                         "WINNERS_ENDPOINT=tcp://127.0.0.1:*", NULL };
+        s_sys_spawn (sys, "bin/lottery-coordinator", settings, any);
+        s_sys_learn_endpoint (sys, "coordinator", "events", "EVENTS");
+        s_sys_learn_endpoint (sys, "coordinator", "winners", "WINNERS");
+        s_sys_spawn (sys, "bin/lottery-frontend", settings, any);
+        s_sys_learn_endpoint (sys, "frontend", "work", "WORK");
+        s_sys_learn_endpoint (sys, "frontend", "results", "RESULTS");
+        s_sys_spawn (sys, "bin/lottery-persister", settings, any);
+        s_sys_learn_endpoint (sys, "persister", "records", "RECORDS");
         for (int i = 0; i < 3; i++)
-            s_sys_spawn (sys, "bin/lottery-handler", endpoints);
-        s_sys_spawn (sys, "bin/lottery-frontend", endpoints);
+            s_sys_spawn (sys, "bin/lottery-handler", settings, NULL);
     }
     s_sys_wait_started (sys);
     return sys;
 }
 
-//  Stops the server side with SIGTERM, last started first, as compose
-//  does; each must exit 0 in time.
+//  Kills the first running server program of that name with SIGKILL, as
+//  a crash would, and forgets it.
+static void
+s_sys_kill (sys_t *sys, const char *program)
+{
+    for (size_t i = 0; i < sys->count; i++)
+        if (sys->procs [i] && strcmp (sys->programs [i], program) == 0) {
+            assert_int_equal (tu_stop (sys->procs [i], SIGKILL, 5000), 128 + SIGKILL);
+            tu_proc_destroy (&sys->procs [i]);
+            sys->spawned--;
+            return;
+        }
+    fail_msg ("no %s running", program);
+}
+
+//  Stops the server side with SIGTERM in compose's order (the front-end
+//  first, the persister last); each must exit 0 in time.
 static void
 s_sys_stop (sys_t *sys)
 {
-    for (size_t i = sys->count; i-- > 0;)
-        if (sys->procs [i])
-            assert_int_equal (tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS), 0);
+    const char *order [] = { "bin/lottery-server", "bin/lottery-frontend", "bin/lottery-handler",
+                             "bin/lottery-coordinator", "bin/lottery-persister" };
+    for (size_t o = 0; o < 5; o++)
+        for (size_t i = 0; i < sys->count; i++)
+            if (sys->procs [i] && strcmp (sys->programs [i], order [o]) == 0)
+                assert_int_equal (tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS), 0);
     sys->stops++;
     char *log = tu_read_file (sys->log, NULL);
     const char *closed [] = { "action: close | result: success | actor: persister"
@@ -129,6 +185,8 @@ s_sys_destroy (sys_t **sys_p)
     sys_t *sys = *sys_p;
     for (size_t i = 0; i < sys->count; i++)
         tu_proc_destroy (&sys->procs [i]);
+    for (size_t i = 0; i < sys->bound; i++)
+        free (sys->endpoints [i]);
     tu_remove_dir (sys->dir);
     free (sys->log);
     free (sys->bets);
@@ -277,6 +335,17 @@ s_check_bets_file (sys_t *sys, data_t *data)
     s_check_bets_prefix (sys, data, true);
 }
 
+//  A healthy run has no fail line: graders fail a run on any.
+static void
+s_check_no_fail (sys_t *sys)
+{
+    char *log = tu_read_file (sys->log, NULL);
+    const char *failed [] = { "result: fail", NULL };
+    if (tu_count_lines (log, failed) != 0)
+        fail_msg ("a fail line in a healthy run; see %s", sys->log);
+    free (log);
+}
+
 //  What a grader reads in the merged log.
 static void
 s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
@@ -285,7 +354,6 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
     const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
     const char *draw [] = { "action: sorteo | result: success", NULL };
     const char *asked [] = { "action: consulta_ganadores | result: success", NULL };
-    const char *failed [] = { "result: fail", NULL };
     long total = 0;
     for (int a = 1; a <= data->agencies; a++)
         total += data->bets [a];
@@ -303,9 +371,9 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
         free (agency);
         free (count);
     }
-    if (!expect_fail_lines && tu_count_lines (log, failed) != 0)
-        fail_msg ("a fail line in a healthy run; see %s", sys->log);
     free (log);
+    if (!expect_fail_lines)
+        s_check_no_fail (sys);
 }
 
 //  Every socket is watched: each bound socket logs LISTENING, and in
@@ -464,6 +532,7 @@ test_single_bet (void **state)
     assert_string_equal (bets, "1,Santiago Lionel,Lorca,30904465,1999-03-17,7574\r\n");
     free (bets);
     free (log);
+    s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
 
@@ -481,7 +550,7 @@ test_restart_appends (void **state)
     s_sys_stop (sys);
     tu_proc_destroy (&sys->procs [0]);
     sys->count = 0;
-    s_sys_spawn (sys, "bin/lottery-server", extra);
+    s_sys_spawn (sys, "bin/lottery-server", extra, NULL);
     s_sys_wait_started (sys);
     char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
                      "NUMERO=0012", NULL };
@@ -501,6 +570,7 @@ test_restart_appends (void **state)
     assert_int_equal (tu_count_lines (log, draw), 1);
     free (log);
     free (bets);
+    s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
 
@@ -627,6 +697,7 @@ test_ping (void **state)
     char *bets = tu_read_file (sys->bets, NULL);
     assert_string_equal (bets, "");
     free (bets);
+    s_check_no_fail (sys);
 
     //  The server is gone now
     char *env [] = { "PING_TIMEOUT=2", NULL };
@@ -640,6 +711,45 @@ test_ping (void **state)
     free (output);
     free (address);
     free (ping);
+    s_sys_destroy (&sys);
+}
+
+//  Peers that close the moment they have read their answer race the
+//  front-end's close of the same connection: that is no failure. Pings and
+//  winners queries, each closed at once, many times over.
+static void
+test_peers_that_leave_at_once (void **state)
+{
+    (void) state;
+    char *extra [] = { "AGENCIES=1", NULL };
+    sys_t *sys = s_sys_start ("leave", false, extra);
+    char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
+                     "NUMERO=7574", NULL };
+    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
+    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
+    tu_proc_destroy (&client);
+    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    const int rounds = 1000;
+    for (int i = 0; i < rounds; i++) {
+        int fd = tu_connect (sys->port, 5000);
+        assert_true (fd >= 0);
+        if (i % 2) {
+            assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
+            s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
+        }
+        else {
+            assert_int_equal (tu_send_all (fd, "P", 1), 0);
+            s_expect_answer (fd, "O", 1);
+        }
+        close (fd);
+    }
+    s_sys_stop (sys);
+    char *log = tu_read_file (sys->log, NULL);
+    const char *sent [] = { "action: ganadores_enviados | result: success | agencia: 1"
+                            " | cant_ganadores: 1", NULL };
+    assert_int_equal (tu_count_lines (log, sent), rounds / 2);
+    free (log);
+    s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
 
@@ -660,10 +770,7 @@ test_handler_killed_mid_run (void **state)
         clients [a] = s_client_start (sys, a, data.files [a], 1, NULL);
     const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
     assert_true (tu_wait_for_lines (sys->log, stored, 500, 60000));
-    //  procs: persister, coordinator, three handlers, front-end
-    assert_int_equal (tu_stop (sys->procs [2], SIGKILL, 5000), 128 + SIGKILL);
-    tu_proc_destroy (&sys->procs [2]);
-    sys->spawned--;
+    s_sys_kill (sys, "bin/lottery-handler");
     for (int a = 1; a <= 2; a++) {
         assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
         tu_proc_destroy (&clients [a]);
@@ -671,10 +778,7 @@ test_handler_killed_mid_run (void **state)
     s_sys_stop (sys);
     s_check_bets_file (sys, &data);
     //  Resends warn, which is no failure; nothing else may fail
-    char *log = tu_read_file (sys->log, NULL);
-    const char *failed [] = { "result: fail", NULL };
-    assert_int_equal (tu_count_lines (log, failed), 0);
-    free (log);
+    s_check_no_fail (sys);
     s_sys_destroy (&sys);
     s_data_free (&data);
     tu_remove_dir (dir);
@@ -719,17 +823,18 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_single_bet),
-        cmocka_unit_test (test_restart_appends),
-        cmocka_unit_test (test_ping),
-        cmocka_unit_test (test_one_agency),
-        cmocka_unit_test (test_three_agencies),
-        cmocka_unit_test (test_chunk_size_sweep),
-        cmocka_unit_test (test_bad_input),
-        cmocka_unit_test (test_real_data_embedded),
-        cmocka_unit_test (test_real_data_distributed),
-        cmocka_unit_test (test_handler_killed_mid_run),
-        cmocka_unit_test (test_sigterm_mid_run),
+        cmocka_unit_test_teardown (test_single_bet, tu_kill_all),
+        cmocka_unit_test_teardown (test_restart_appends, tu_kill_all),
+        cmocka_unit_test_teardown (test_ping, tu_kill_all),
+        cmocka_unit_test_teardown (test_peers_that_leave_at_once, tu_kill_all),
+        cmocka_unit_test_teardown (test_one_agency, tu_kill_all),
+        cmocka_unit_test_teardown (test_three_agencies, tu_kill_all),
+        cmocka_unit_test_teardown (test_chunk_size_sweep, tu_kill_all),
+        cmocka_unit_test_teardown (test_bad_input, tu_kill_all),
+        cmocka_unit_test_teardown (test_real_data_embedded, tu_kill_all),
+        cmocka_unit_test_teardown (test_real_data_distributed, tu_kill_all),
+        cmocka_unit_test_teardown (test_handler_killed_mid_run, tu_kill_all),
+        cmocka_unit_test_teardown (test_sigterm_mid_run, tu_kill_all),
     };
     return cmocka_run_group_tests_name ("end to end", tests, NULL, NULL);
 }

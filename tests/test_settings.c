@@ -298,28 +298,28 @@ test_invalid_values (void **state)
 {
     (void) state;
     //  In the file
-    s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = 0\n");
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '0': expected an integer from 1 to 65535");
+    s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = -1\n");
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '-1': expected an integer from 0 to 65535");
     s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = 70000\n");
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 1 to 65535");
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 0 to 65535");
     s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = abc\n");
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is 'abc': expected an integer from 1 to 65535");
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is 'abc': expected an integer from 0 to 65535");
     s_write ("config.ini", "[DEFAULT]\nLOGGING_LEVEL = VERBOSE\n");
     s_expect_error (NULL, "LOGGING_LEVEL (LOGGING_LEVEL) is 'VERBOSE': "
                           "expected DEBUG, INFO, WARNING, ERROR or CRITICAL");
     //  Two bad values: the first one is reported (its line is inih's)
     s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = -5\nLOGGING_LEVEL = LOUD\n");
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '-5': expected an integer from 1 to 65535");
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '-5': expected an integer from 0 to 65535");
     unlink ("config.ini");
 
     //  In the environment
     struct { const char *name, *value, *error; } cases [] = {
-        { "SERVER_PORT", "0", "SERVER_PORT (SERVER_PORT) is '0': expected an integer from 1 to 65535" },
-        { "SERVER_PORT", "70000", "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 1 to 65535" },
-        { "SERVER_PORT", "abc", "SERVER_PORT (SERVER_PORT) is 'abc': expected an integer from 1 to 65535" },
-        { "SERVER_PORT", "12345x", "SERVER_PORT (SERVER_PORT) is '12345x': expected an integer from 1 to 65535" },
-        { "SERVER_PORT", "", "SERVER_PORT (SERVER_PORT) is '': expected an integer from 1 to 65535" },
-        { "SERVER_PORT", "99999999999999999999", "SERVER_PORT (SERVER_PORT) is '99999999999999999999': expected an integer from 1 to 65535" },
+        { "SERVER_PORT", "-1", "SERVER_PORT (SERVER_PORT) is '-1': expected an integer from 0 to 65535" },
+        { "SERVER_PORT", "70000", "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 0 to 65535" },
+        { "SERVER_PORT", "abc", "SERVER_PORT (SERVER_PORT) is 'abc': expected an integer from 0 to 65535" },
+        { "SERVER_PORT", "12345x", "SERVER_PORT (SERVER_PORT) is '12345x': expected an integer from 0 to 65535" },
+        { "SERVER_PORT", "", "SERVER_PORT (SERVER_PORT) is '': expected an integer from 0 to 65535" },
+        { "SERVER_PORT", "99999999999999999999", "SERVER_PORT (SERVER_PORT) is '99999999999999999999': expected an integer from 0 to 65535" },
         { "LOGGING_LEVEL", "TRACE", "LOGGING_LEVEL (LOGGING_LEVEL) is 'TRACE': expected DEBUG, INFO, WARNING, ERROR or CRITICAL" },
         { "AGENCIES", "-1", "AGENCIES (AGENCIES) is '-1': expected an integer from 0 to 65535" },
         { "HANDLERS", "0", "HANDLERS (HANDLERS) is '0': expected an integer from 1 to 256" },
@@ -339,7 +339,7 @@ test_invalid_values (void **state)
     //  An invalid environment value fails even over a valid file
     s_write ("config.ini", s_course_ini);
     setenv ("SERVER_PORT", "70000", 1);
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 1 to 65535");
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 0 to 65535");
 }
 
 static void
@@ -381,6 +381,8 @@ test_endpoint_bind_form (void **state)
         { "tcp://127.0.0.1:5560", "tcp://*:5560" },
         { "tcp://*:5562", "tcp://*:5562" },
         { "tcp://[::1]:5563", "tcp://*:5563" },
+        { "tcp://127.0.0.1:*", "tcp://*:0" },
+        { "tcp://persister:0", "tcp://*:0" },
         { "inproc://records", "inproc://records" },
         { "ipc:///tmp/lot.sock", "ipc:///tmp/lot.sock" },
         { "tcp://nohost", "tcp://nohost" },

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,7 +43,8 @@ char *
 tu_tempdir (const char *name)
 {
     char *path = NULL;
-    if (asprintf (&path, "/tmp/lottery-test-%s-XXXXXX", name) < 0)
+    const char *tmp = getenv ("TMPDIR");
+    if (asprintf (&path, "%s/lottery-test-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", name) < 0)
         return NULL;
     if (!mkdtemp (path)) {
         free (path);
@@ -67,18 +69,29 @@ tu_remove_dir (char *dir)
 }
 
 int
-tu_free_port (void)
+tu_closed_port (int *fd)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    *fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t size = sizeof addr;
-    int port = -1;
-    if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0
-    &&  getsockname (fd, (struct sockaddr *) &addr, &size) == 0)
-        port = ntohs (addr.sin_port);
-    close (fd);
-    return port;
+    if (*fd < 0
+    ||  bind (*fd, (struct sockaddr *) &addr, sizeof addr) != 0
+    ||  getsockname (*fd, (struct sockaddr *) &addr, &size) != 0)
+        return -1;
+    return ntohs (addr.sin_port);
+}
+
+//  Every process spawned and not yet reaped
+#define S_LIVE_MAX 256
+static tu_proc_t *s_live [S_LIVE_MAX];
+
+static void
+s_live_forget (tu_proc_t *proc)
+{
+    for (size_t i = 0; i < S_LIVE_MAX; i++)
+        if (s_live [i] == proc)
+            s_live [i] = NULL;
 }
 
 tu_proc_t *
@@ -89,8 +102,12 @@ tu_spawn (const char *cwd, char *const argv [], char *const env [],
     proc->log_path = strdup (log_path);
     proc->status = -1;
     fflush (NULL);
+    pid_t parent = getpid ();
     proc->pid = fork ();
     if (proc->pid == 0) {
+        //  A test program that dies takes its children along
+        if (prctl (PR_SET_PDEATHSIG, SIGKILL) || getppid () != parent)
+            _exit (125);
         int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         int null = open ("/dev/null", O_RDONLY);
         if (fd < 0 || null < 0 || chdir (cwd))
@@ -103,7 +120,22 @@ tu_spawn (const char *cwd, char *const argv [], char *const env [],
         execv (argv [0], argv);
         _exit (127);
     }
+    for (size_t i = 0; i < S_LIVE_MAX; i++)
+        if (!s_live [i]) {
+            s_live [i] = proc;
+            break;
+        }
     return proc;
+}
+
+int
+tu_kill_all (void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < S_LIVE_MAX; i++)
+        if (s_live [i])
+            tu_stop (s_live [i], SIGKILL, 5000);
+    return 0;
 }
 
 int
@@ -118,12 +150,14 @@ tu_wait (tu_proc_t *proc, int timeout_ms)
         if (got == proc->pid) {
             proc->status = WIFEXITED (status) ? WEXITSTATUS (status)
                                               : 128 + WTERMSIG (status);
+            s_live_forget (proc);
             return proc->status;
         }
         if (zclock_mono () >= deadline) {
             kill (proc->pid, SIGKILL);
             waitpid (proc->pid, &status, 0);
             proc->status = 255;
+            s_live_forget (proc);
             return -1;
         }
         usleep (5000);
@@ -280,6 +314,42 @@ tu_last_line (const char *text, const char *const parts [])
     s_find_t find = { text, -1, false };
     s_each_line (text, parts, s_find, &find);
     return find.offset;
+}
+
+typedef struct {
+    const char *key;
+    char *value;
+} s_value_t;
+
+static bool
+s_value (const char *line, size_t size, void *arg)
+{
+    s_value_t *value = arg;
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "%s: ", value->key);
+    const char *found = memmem (line, size, pattern, strlen (pattern));
+    if (found) {
+        const char *start = found + strlen (pattern);
+        const char *end = memmem (start, size - (size_t) (start - line), " |", 2);
+        if (!end)
+            end = line + size;
+        free (value->value);
+        value->value = strndup (start, (size_t) (end - start));
+    }
+    return true;
+}
+
+char *
+tu_log_value (const char *path, const char *const parts [], const char *key,
+              int timeout_ms)
+{
+    if (!tu_wait_for_lines (path, parts, 1, timeout_ms))
+        return NULL;
+    char *text = tu_read_file (path, NULL);
+    s_value_t value = { key, NULL };
+    s_each_line (text, parts, s_value, &value);
+    free (text);
+    return value.value;
 }
 
 bool

@@ -33,20 +33,27 @@ lot_span_t tu_span (const char *text);
 //  A freshly allocated formatted string (aborts when out of memory).
 char *tu_printf (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
 
-//  A fresh empty directory under /tmp; the caller frees the path.
+//  A fresh empty directory under $TMPDIR (or /tmp); the caller frees the
+//  path.
 char *tu_tempdir (const char *name);
 
 //  Removes a directory made by tu_tempdir, with all it holds, and frees
 //  its path. A failing test never gets here, so its files stay to look at.
 void tu_remove_dir (char *dir);
 
-//  A TCP port on 127.0.0.1 that nothing listens on right now.
-int tu_free_port (void);
+//  A TCP port on 127.0.0.1 that refuses connections for as long as the
+//  test keeps *fd open (it is bound, and nothing listens on it).
+int tu_closed_port (int *fd);
 
 //  Starts argv [0] (a path) in cwd with the current environment plus env
 //  ("NAME=value" strings, NULL-terminated), stdout and stderr to log_path.
+//  The child dies with the test program, and tu_kill_all ends it.
 tu_proc_t *tu_spawn (const char *cwd, char *const argv [], char *const env [],
                      const char *log_path);
+
+//  Kills and reaps every spawned process still running: a cmocka
+//  teardown, so a test that fails halfway leaves nothing behind.
+int tu_kill_all (void **state);
 
 //  Waits up to timeout_ms for the process; returns its exit status, or -1
 //  on timeout (the process is then killed).
@@ -62,6 +69,12 @@ char *tu_read_file (const char *path, size_t *size);
 
 //  Waits until the file contains text, up to timeout_ms. True when found.
 bool tu_wait_for_text (const char *path, const char *text, int timeout_ms);
+
+//  Waits up to timeout_ms for a line of the file that holds every part;
+//  returns the value after "key: " (up to " |" or the end of the line) in
+//  the last such line, freshly allocated, or NULL.
+char *tu_log_value (const char *path, const char *const parts [], const char *key,
+                    int timeout_ms);
 
 //  Waits until at least count lines of the file hold every part, up to
 //  timeout_ms. True when they do.
