@@ -10,6 +10,8 @@ for test in "$@"; do
     if ! "$test" > "$out" 2>&1; then
         status=1
         echo "=== FAILED: $test" >> "$out"
+        # A program that died before its own tally counts as one failure
+        grep -q '^\[  FAILED  \] [0-9]* test' "$out" || echo "=== CRASHED: $test" >> "$out"
     fi
     cat "$out"
     cat "$out" >> "$out.all"
@@ -17,7 +19,7 @@ done
 awk '/^\[  PASSED  \]/ { passed += $4 }
      /^\[  FAILED  \] [0-9]+ test/ { failed += $4 }
      /^\[  SKIPPED \] [0-9]+ test/ { skipped += $4 }
-     /^=== FAILED:/ { crashed++ }
+     /^=== CRASHED:/ { crashed++ }
      END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed + crashed, skipped }' "$out.all"
 rm -f "$out.all"
 exit $status

@@ -800,15 +800,15 @@ test_sigterm_mid_run (void **state)
     tu_proc_t *clients [3];
     for (int a = 1; a <= 2; a++)
         clients [a] = s_client_start (sys, a, data.files [a], 1, debug);
-    const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
-    assert_true (tu_wait_for_lines (sys->log, stored, 300, 60000));
+    //  Stopped once the agencies hold 300 confirmations (chunks of one bet)
+    const char *confirmed [] = { "action: chunk_enviado | result: success", NULL };
+    assert_true (tu_wait_for_lines (sys->log, confirmed, 300, 60000));
     s_sys_stop (sys);
     for (int a = 1; a <= 2; a++) {
         assert_true (tu_wait (clients [a], RUN_TIMEOUT_MS) >= 0);
         tu_proc_destroy (&clients [a]);
     }
     char *log = tu_read_file (sys->log, NULL);
-    const char *confirmed [] = { "action: chunk_enviado | result: success", NULL };
     long promised = tu_sum_field (log, confirmed, "cantidad");
     long kept = s_check_bets_prefix (sys, &data, false);
     assert_true (promised >= 300);
