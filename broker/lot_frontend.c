@@ -188,10 +188,7 @@ static int
 s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
 {
     uint8_t answer [1 + 2 + 255];
-    answer [0] = LOT_TAG_ERROR;
-    size_t length = strnlen (reason, 255);
-    size_t size = 1 + lot_codec_put_string (answer + 1, sizeof answer - 1,
-                                            (lot_span_t) { reason, length });
+    size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
     return s_self_answer (self, conn, answer, size);
 }
 

@@ -1,4 +1,4 @@
-/*  lot_codec - the agency wire protocol v1, byte for byte, with no I/O  */
+/*  lot_codec - the agency wire protocol, v1 and v2, byte for byte, no I/O  */
 #include "lot_codec.h"
 
 #include <string.h>
@@ -17,6 +17,25 @@ lot_codec_put_u16 (uint8_t *out, size_t capacity, unsigned value)
     out [0] = (uint8_t) (value >> 8);
     out [1] = (uint8_t) value;
     return 2;
+}
+
+uint32_t
+lot_codec_get_u32 (const uint8_t *data)
+{
+    return (uint32_t) data [0] << 24 | (uint32_t) data [1] << 16
+         | (uint32_t) data [2] << 8 | data [3];
+}
+
+size_t
+lot_codec_put_u32 (uint8_t *out, size_t capacity, uint32_t value)
+{
+    if (capacity < 4)
+        return 0;
+    out [0] = (uint8_t) (value >> 24);
+    out [1] = (uint8_t) (value >> 16);
+    out [2] = (uint8_t) (value >> 8);
+    out [3] = (uint8_t) value;
+    return 4;
 }
 
 size_t
@@ -161,4 +180,99 @@ lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last)
     writer->data [0] = last ? LOT_TAG_LAST : LOT_TAG_CHUNK;
     lot_codec_put_u16 (writer->data + 1, 2, writer->count);
     return writer->size;
+}
+
+size_t
+lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason)
+{
+    if (capacity < 1)
+        return 0;
+    size_t put = lot_codec_put_string (out + 1, capacity - 1,
+                                       (lot_span_t) { reason, strnlen (reason, 255) });
+    if (put == 0)
+        return 0;
+    out [0] = LOT_TAG_ERROR;
+    return 1 + put;
+}
+
+size_t
+lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
+                        lot_span_t agency)
+{
+    if (capacity < 3 || agency.size > LOT_HELLO_AGENCY_MAX)
+        return 0;
+    size_t put = lot_codec_put_string (out + 3, capacity - 3, agency);
+    if (put == 0 || lot_codec_put_u16 (out + 1, 2, version) == 0)
+        return 0;
+    out [0] = LOT_TAG_HELLO;
+    return 3 + put;
+}
+
+lot_codec_status_t
+lot_codec_hello_measure (const uint8_t *data, size_t size, unsigned *version,
+                         lot_span_t *agency, size_t *total)
+{
+    if (size >= 1 && data [0] != LOT_TAG_HELLO)
+        return LOT_CODEC_INVALID;
+    if (size < 3)
+        return LOT_CODEC_INCOMPLETE;
+    size_t string;
+    lot_codec_status_t status = lot_codec_string_measure (
+        data + 3, size - 3, LOT_HELLO_AGENCY_MAX, &string);
+    if (status != LOT_CODEC_COMPLETE)
+        return status;
+    *version = lot_codec_get_u16 (data + 1);
+    *agency = (lot_span_t) { (const char *) data + 5, string - 2 };
+    *total = 3 + string;
+    return LOT_CODEC_COMPLETE;
+}
+
+size_t
+lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
+                         bool finished)
+{
+    if (capacity < LOT_STORED_SIZE)
+        return 0;
+    out [0] = LOT_TAG_STORED;
+    lot_codec_put_u32 (out + 1, 4, stored);
+    out [5] = finished ? 1 : 0;
+    return LOT_STORED_SIZE;
+}
+
+int
+lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished)
+{
+    if (data [0] != LOT_TAG_STORED || data [5] > 1)
+        return -1;
+    *stored = lot_codec_get_u32 (data + 1);
+    *finished = data [5] == 1;
+    return 0;
+}
+
+size_t
+lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t position)
+{
+    if (capacity < LOT_NUMBERED_HEADER)
+        return 0;
+    out [0] = LOT_TAG_NUMBERED;
+    lot_codec_put_u32 (out + 1, 4, position);
+    return LOT_NUMBERED_HEADER;
+}
+
+lot_codec_status_t
+lot_codec_numbered_measure (const uint8_t *data, size_t size, size_t max,
+                            uint32_t *position, size_t *chunk_size,
+                            const char **reason)
+{
+    if (size >= 1 && data [0] != LOT_TAG_NUMBERED) {
+        *reason = "unknown message tag";
+        return LOT_CODEC_INVALID;
+    }
+    if (size < LOT_NUMBERED_HEADER)
+        return LOT_CODEC_INCOMPLETE;
+    lot_codec_status_t status = lot_codec_chunk_measure (
+        data + LOT_NUMBERED_HEADER, size - LOT_NUMBERED_HEADER, max, chunk_size, reason);
+    if (status == LOT_CODEC_COMPLETE)
+        *position = lot_codec_get_u32 (data + 1);
+    return status;
 }

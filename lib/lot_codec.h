@@ -1,12 +1,18 @@
-/*  lot_codec - the agency wire protocol v1, byte for byte, with no I/O
+/*  lot_codec - the agency wire protocol, v1 and v2, byte for byte, no I/O
 
     Strings are a big-endian u16 length and that many bytes. A chunk is
     tag ('C' more follow, 'L' last), count u16, agency string, then five
     strings per bet. There is no outer length: framing means walking the
     fields, which lot_codec_chunk_measure does without copying.
 
+    Protocol v2 (resumable uploads; a v1 client never sends it) opens a
+    bets connection with 'H' version agency instead of 'B', is answered
+    'S' stored finished, and numbers each chunk: 'N' position, then a v1
+    chunk. A chunk's position is how many of its agency's bets come before
+    it, so a chunk sent again is known by it. See docs/protocol.md.
+
     The front-end only frames (measure); handlers decode (chunk_reader);
-    the agency client encodes (chunk_writer). See docs/protocol.md.
+    the agency client encodes (chunk_writer).
 */
 #ifndef LOT_CODEC_H_INCLUDED
 #define LOT_CODEC_H_INCLUDED
@@ -26,6 +32,15 @@
 //  Extension: a health check that stores nothing. A v1 client never sends
 //  it; the server answers 'O' and closes.
 #define LOT_TAG_PING        'P'
+//  Protocol v2
+#define LOT_TAG_HELLO       'H'     //  Opens a bets connection: version, agency
+#define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished
+#define LOT_TAG_NUMBERED    'N'     //  Position u32, then a chunk
+#define LOT_PROTOCOL_VERSION 2
+
+#define LOT_HELLO_AGENCY_MAX    10  //  Digits of an agency id
+#define LOT_STORED_SIZE         6   //  'S', u32 stored, finished byte
+#define LOT_NUMBERED_HEADER     5   //  'N', u32 position
 
 #define LOT_CHUNK_MAX_DEFAULT   8192
 #define LOT_BET_FIELDS          5   //  Strings per bet on the wire
@@ -88,10 +103,40 @@ int lot_codec_chunk_add (lot_chunk_writer_t *writer,
 //  Sets the tag and the count; returns the encoded size.
 size_t lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last);
 
-//  Primitives, for the other messages. Each put returns the bytes written,
-//  or 0 when they do not fit (or a string is longer than 65535 bytes).
+//  The other messages. Each encoder returns the bytes written, or 0 when
+//  they do not fit. Reasons longer than 255 bytes are cut there.
+size_t lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason);
+size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
+                               lot_span_t agency);
+size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
+                                bool finished);
+size_t lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t position);
+
+//  Frames 'H' version agency at the start of data; COMPLETE sets
+//  *version, *agency (pointing into data) and *total. An agency longer
+//  than LOT_HELLO_AGENCY_MAX is INVALID.
+lot_codec_status_t lot_codec_hello_measure (const uint8_t *data, size_t size,
+                                            unsigned *version, lot_span_t *agency,
+                                            size_t *total);
+
+//  Decodes the LOT_STORED_SIZE bytes of an 'S' answer. Returns -1 when
+//  they are no 'S' answer.
+int lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished);
+
+//  Frames 'N' position and its chunk; COMPLETE sets *position and
+//  *chunk_size (the chunk alone, which starts LOT_NUMBERED_HEADER bytes
+//  in). The chunk is framed as lot_codec_chunk_measure does, with max.
+lot_codec_status_t lot_codec_numbered_measure (const uint8_t *data, size_t size,
+                                               size_t max, uint32_t *position,
+                                               size_t *chunk_size,
+                                               const char **reason);
+
+//  Primitives. Each put returns the bytes written, or 0 when they do not
+//  fit (or a string is longer than 65535 bytes).
 size_t lot_codec_put_u16 (uint8_t *out, size_t capacity, unsigned value);
+size_t lot_codec_put_u32 (uint8_t *out, size_t capacity, uint32_t value);
 size_t lot_codec_put_string (uint8_t *out, size_t capacity, lot_span_t text);
 unsigned lot_codec_get_u16 (const uint8_t *data);
+uint32_t lot_codec_get_u32 (const uint8_t *data);
 
 #endif

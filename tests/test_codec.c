@@ -924,6 +924,75 @@ test_writer_count_limit (void **state)
 //  --------------------------------------------------------------------------
 //  Primitives
 
+//  Protocol v2, byte for byte: the handshake, its answer, a numbered
+//  chunk, and every prefix of each one incomplete (read no byte past it).
+static void
+test_v2_messages (void **state)
+{
+    (void) state;
+    uint8_t out [64];
+    size_t size = lot_codec_hello_encode (out, sizeof out, 2, tu_span ("17"));
+    static const uint8_t hello [] = { 'H', 0, 2, 0, 2, '1', '7' };
+    assert_int_equal (size, sizeof hello);
+    assert_memory_equal (out, hello, sizeof hello);
+    unsigned version;
+    lot_span_t agency;
+    size_t total;
+    for (size_t cut = 0; cut < sizeof hello; cut++)
+        assert_int_equal (lot_codec_hello_measure (s_guarded (hello, cut), cut,
+                          &version, &agency, &total), LOT_CODEC_INCOMPLETE);
+    const uint8_t *guarded = s_guarded (hello, sizeof hello);
+    assert_int_equal (lot_codec_hello_measure (guarded, sizeof hello, &version,
+                      &agency, &total), LOT_CODEC_COMPLETE);
+    assert_int_equal (version, 2);
+    assert_int_equal (total, sizeof hello);
+    tu_assert_span (agency, "17");
+    static const uint8_t long_agency [] = { 'H', 0, 2, 0, 11 };
+    assert_int_equal (lot_codec_hello_measure (long_agency, sizeof long_agency,
+                      &version, &agency, &total), LOT_CODEC_INVALID);
+    assert_int_equal (lot_codec_hello_measure ((const uint8_t *) "B", 1,
+                      &version, &agency, &total), LOT_CODEC_INVALID);
+    assert_int_equal (lot_codec_hello_encode (out, sizeof out, 2, tu_span ("12345678901")), 0);
+    assert_int_equal (lot_codec_hello_encode (out, 6, 2, tu_span ("17")), 0);
+
+    static const uint8_t stored [] = { 'S', 0x00, 0x01, 0x00, 0x02, 1 };
+    assert_int_equal (lot_codec_stored_encode (out, sizeof out, 65538, true), 6);
+    assert_memory_equal (out, stored, sizeof stored);
+    uint32_t count;
+    bool finished;
+    assert_int_equal (lot_codec_stored_decode (s_guarded (stored, 6), &count, &finished), 0);
+    assert_int_equal (count, 65538);
+    assert_true (finished);
+    static const uint8_t bad_flag [] = { 'S', 0, 0, 0, 0, 2 };
+    assert_int_equal (lot_codec_stored_decode (bad_flag, &count, &finished), -1);
+    assert_int_equal (lot_codec_stored_encode (out, 5, 1, false), 0);
+
+    //  'N', position 258, then an empty 'L' chunk of agency "3"
+    static const uint8_t numbered [] = { 'N', 0, 0, 1, 2, 'L', 0, 0, 0, 1, '3' };
+    assert_int_equal (lot_codec_numbered_encode (out, sizeof out, 258), 5);
+    assert_memory_equal (out, numbered, 5);
+    uint32_t position;
+    size_t chunk;
+    const char *reason = NULL;
+    for (size_t cut = 0; cut < sizeof numbered; cut++)
+        assert_int_equal (lot_codec_numbered_measure (s_guarded (numbered, cut), cut,
+                          8192, &position, &chunk, &reason), LOT_CODEC_INCOMPLETE);
+    assert_int_equal (lot_codec_numbered_measure (s_guarded (numbered, sizeof numbered),
+                      sizeof numbered, 8192, &position, &chunk, &reason),
+                      LOT_CODEC_COMPLETE);
+    assert_int_equal (position, 258);
+    assert_int_equal (chunk, sizeof numbered - 5);
+    static const uint8_t wrong [] = { 'N', 0, 0, 0, 0, 'X' };
+    assert_int_equal (lot_codec_numbered_measure (wrong, sizeof wrong, 8192,
+                      &position, &chunk, &reason), LOT_CODEC_INVALID);
+    assert_string_equal (reason, "unknown message tag");
+
+    static const uint8_t error [] = { 'E', 0, 4, 'b', 'u', 's', 'y' };
+    assert_int_equal (lot_codec_error_encode (out, sizeof out, "busy"), sizeof error);
+    assert_memory_equal (out, error, sizeof error);
+    assert_int_equal (lot_codec_error_encode (out, 6, "busy"), 0);
+}
+
 static void
 test_primitives (void **state)
 {
@@ -1116,6 +1185,7 @@ main (void)
         cmocka_unit_test (test_writer_refuses_what_does_not_fit),
         cmocka_unit_test (test_writer_fails_on_any_field),
         cmocka_unit_test (test_writer_count_limit),
+        cmocka_unit_test (test_v2_messages),
         cmocka_unit_test (test_primitives),
         cmocka_unit_test (test_fuzz),
     };
