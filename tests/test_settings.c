@@ -89,32 +89,6 @@ static const char *s_course_ini =
 
 //  Captures what is written to stdout (or stderr) between begin and end.
 //  No assertion may run in between: cmocka reports on these streams.
-typedef struct {
-    int fd;
-    int saved;
-    const char *path;
-} capture_t;
-
-static capture_t
-s_capture_begin (int fd, const char *path)
-{
-    fflush (NULL);
-    capture_t capture = { fd, dup (fd), path };
-    int file = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2 (file, fd);
-    close (file);
-    return capture;
-}
-
-static char *
-s_capture_end (capture_t capture)
-{
-    fflush (NULL);
-    dup2 (capture.saved, capture.fd);
-    close (capture.saved);
-    return tu_read_file (capture.path, NULL);
-}
-
 static lot_settings_t *
 s_new (lot_mode_t mode, const char *config_file)
 {
@@ -408,20 +382,20 @@ test_parse_args (void **state)
     assert_int_equal (lot_settings_parse_args (3, with, "", &config), 0);
     assert_string_equal (config, "/etc/lot.ini");
 
-    capture_t capture = s_capture_begin (1, "out.txt");
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
     char *help [] = { "prog", "--help", NULL };
     int rc = lot_settings_parse_args (2, help, "  options here\n", &config);
-    char *out = s_capture_end (capture);
+    char *out = tu_capture_end (capture);
     assert_int_equal (rc, 1);
     assert_string_equal (out, "Usage: prog [--config PATH]\n  options here\n");
     free (out);
 
-    capture = s_capture_begin (2, "err.txt");
+    capture = tu_capture_begin (2, "err.txt");
     char *bad [] = { "prog", "--bogus", NULL };
     int rc_bad = lot_settings_parse_args (2, bad, "", &config);
     char *missing [] = { "prog", "--config", NULL };
     int rc_missing = lot_settings_parse_args (2, missing, "", &config);
-    char *err = s_capture_end (capture);
+    char *err = tu_capture_end (capture);
     assert_int_equal (rc_bad, -1);
     assert_int_equal (rc_missing, -1);
     assert_string_equal (err, "prog: unexpected argument '--bogus' (try --help)\n"
@@ -465,13 +439,13 @@ test_log_line_format (void **state)
 {
     (void) state;
     time_t before = time (NULL);
-    capture_t capture = s_capture_begin (1, "out.txt");
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
     lot_log_info ("action: sorteo | result: success");
     lot_log_warning ("action: w | result: fail | n: %d", 7);
     lot_log_error ("action: e | result: fail");
     lot_log (LOT_LOG_CRITICAL, "action: c | result: fail");
     lot_log_debug ("action: hidden | result: success");
-    char *out = s_capture_end (capture);
+    char *out = tu_capture_end (capture);
     time_t after = time (NULL);
 
     const char *expected [] = {
@@ -523,12 +497,12 @@ test_log_levels (void **state)
     assert_true (lot_log_enabled (LOT_LOG_CRITICAL));
 
     lot_log_set_level (LOT_LOG_WARNING);
-    capture_t capture = s_capture_begin (1, "out.txt");
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
     lot_log_info ("action: hidden | result: success");
     lot_log_warning ("action: shown | result: success");
     lot_log_set_level (LOT_LOG_DEBUG);
     lot_log_debug ("action: debug | result: success | dni: %s", "30170921");
-    char *out = s_capture_end (capture);
+    char *out = tu_capture_end (capture);
     assert_null (strstr (out, "hidden"));
     const char *rest = s_assert_timestamp (out, time (NULL) - 5, time (NULL));
     assert_memory_equal (rest, "WARNING  action: shown | result: success\n", 41);
@@ -545,11 +519,11 @@ test_log_long_line (void **state)
     assert_non_null (text);
     memset (text, 'x', 5000);
     text [5000] = 0;
-    capture_t capture = s_capture_begin (1, "out.txt");
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
     lot_log_info ("action: long | result: success | text: %s", text);
     lot_log_info ("action: after | result: success");
     size_t size = 0;
-    char *out = s_capture_end (capture);
+    char *out = tu_capture_end (capture);
     free (out);
     out = tu_read_file ("out.txt", &size);
     //  One whole line of 4095 bytes, cut short, then the next line
@@ -607,9 +581,9 @@ test_config_line (void **state)
     (void) state;
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
     time_t before = time (NULL);
-    capture_t capture = s_capture_begin (1, "out.txt");
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
     lot_settings_log (settings, "lottery-server");
-    char *out = s_capture_end (capture);
+    char *out = tu_capture_end (capture);
     const char *rest = s_assert_timestamp (out, before, time (NULL));
     assert_string_equal (rest,
         "INFO     action: config | result: success | program: lottery-server"
@@ -632,11 +606,11 @@ test_config_line (void **state)
     setenv ("BETS_FILE", "/data/b.csv", 1);
     settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
     //  At WARNING the config line (INFO) is not written
-    capture = s_capture_begin (1, "out.txt");
+    capture = tu_capture_begin (1, "out.txt");
     lot_settings_log (settings, "lottery-persister");
     lot_log_set_level (LOT_LOG_INFO);
     lot_settings_log (settings, "lottery-persister");
-    out = s_capture_end (capture);
+    out = tu_capture_end (capture);
     assert_non_null (strstr (out, " | port: 7000 | "));
     assert_non_null (strstr (out, " | logging_level: WARNING | agencies: 3 | handlers: 2"
                                   " | bets_file: /data/b.csv | "));

@@ -210,6 +210,26 @@ tu_read_file (const char *path, size_t *size)
     return data;
 }
 
+tu_capture_t
+tu_capture_begin (int fd, const char *path)
+{
+    fflush (NULL);
+    tu_capture_t capture = { fd, dup (fd), path };
+    int file = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2 (file, fd);
+    close (file);
+    return capture;
+}
+
+char *
+tu_capture_end (tu_capture_t capture)
+{
+    fflush (NULL);
+    dup2 (capture.saved, capture.fd);
+    close (capture.saved);
+    return tu_read_file (capture.path, NULL);
+}
+
 bool
 tu_wait_for_text (const char *path, const char *text, int timeout_ms)
 {

@@ -67,6 +67,19 @@ void tu_proc_destroy (tu_proc_t **proc_p);
 //  Whole file contents, NUL-terminated; NULL when unreadable.
 char *tu_read_file (const char *path, size_t *size);
 
+//  Sends what a file descriptor (1 for stdout, 2 for stderr) gets to a
+//  file until tu_capture_end, which returns what it got (NUL-terminated,
+//  the caller frees). Keep assertions out of the span: a failing one
+//  would leave the descriptor captured.
+typedef struct {
+    int fd;
+    int saved;
+    const char *path;
+} tu_capture_t;
+
+tu_capture_t tu_capture_begin (int fd, const char *path);
+char *tu_capture_end (tu_capture_t capture);
+
 //  Waits until the file contains text, up to timeout_ms. True when found.
 bool tu_wait_for_text (const char *path, const char *text, int timeout_ms);
 
