@@ -1,0 +1,126 @@
+/*  lot_store - the bets file and its journal: which chunks are stored
+
+    The store appends chunks' lines to the bets file and, for each chunk, a
+    record to a journal beside it, so that after a crash (SIGKILL or power
+    loss) it knows exactly which chunks are stored and which agencies have
+    finished, and a chunk sent again is never stored twice.
+
+    A chunk is named by (agency, position): position is how many bets of
+    its agency come before it in the upload. Each agency's chunks are
+    stored contiguously, so per agency the store keeps `stored` (bets
+    stored, also the next position expected) and `finished` (its last
+    chunk is stored).
+
+    The bets file holds only the course's CSV lines. The journal is text,
+    one line each, fields split by one space, numbers in decimal (no
+    leading zeros), checksums as 8 lowercase hex digits (zlib's CRC-32):
+
+        lottery-journal 1 base BASE HCRC
+        AGENCY POSITION COUNT LAST GROUP END LINES_CRC CRC
+
+    The header names the bets-file size the journal starts from: lines
+    before BASE (a file written before any journal existed) count for the
+    draw but for no agency. Then one record per stored chunk: LAST is 0
+    or 1, GROUP the number of the commit that wrote it (1, 2, ...), END
+    the offset in the bets file where its lines end (they start at the
+    previous record's END, or at BASE), LINES_CRC the CRC of those lines;
+    HCRC and CRC are the CRC of their line's text before the space that
+    precedes them. The journal is created whole (written to PATH.tmp,
+    synced, renamed), so it never holds half a header.
+
+    A commit writes the lines of the group with one writev, then its
+    records, then fdatasyncs the bets file and the journal: a group is
+    durable before the next one is written. At open, the valid records
+    are the longest prefix whose records parse, match their CRC, end
+    between the previous END and the bets file's size and end with a
+    newline; then the lines of every record of the last group are checked
+    against LINES_CRC, and the first mismatch ends the prefix (a power cut
+    may persist any subset of a group's pages). Both files are cut back to
+    that prefix and synced (so the next group is written after the last
+    one is durable, even when a killed process never synced it), and the
+    state is rebuilt from the prefix.
+
+    One thread: the store is not shared.
+*/
+#ifndef LOT_STORE_H_INCLUDED
+#define LOT_STORE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _lot_store_t lot_store_t;
+
+typedef struct {
+    uint32_t agency;        //  1 .. agencies
+    uint32_t position;      //  Bets of this agency before this chunk
+    uint32_t count;         //  Bets in it (0 allowed)
+    bool last;              //  The agency's last chunk
+    const void *lines;      //  Its bets-file lines (CSV, CRLF), count of them
+    size_t size;
+} lot_store_chunk_t;
+
+typedef enum {
+    LOT_STORE_APPEND,       //  New: joins the pending group, written by commit
+    LOT_STORE_STORED,       //  Already durable: answer it as stored, write nothing
+    LOT_STORE_REPEAT,       //  A copy of a chunk pending in this group: shares its fate
+    LOT_STORE_REJECT        //  *reason says why
+} lot_store_verdict_t;
+
+//  Opens (creating when absent) the bets file and the journal, and
+//  recovers: a torn tail in either is cut back so both agree (each cut is
+//  logged), then each agency's state is rebuilt from the journal.
+//  agencies is the highest agency id. fsync false skips fdatasync (tests,
+//  benchmarks). Returns NULL with *error (a heap string the caller frees;
+//  error may be NULL) when a file cannot be opened, read, written or cut,
+//  when the journal's header is unreadable or names a base beyond the
+//  bets file, or when a record contradicts the ones before it: the
+//  operator must look, nothing is discarded.
+lot_store_t *lot_store_new (const char *bets_path, const char *journal_path,
+                            long agencies, bool fsync, char **error);
+
+//  Syncs (when fsync) and closes both files. A pending group is dropped,
+//  not written.
+void lot_store_destroy (lot_store_t **self_p);
+
+//  fdatasyncs both files, even when fsync is false: a clean shutdown can
+//  make what it wrote durable. Returns 0 or -1 (errno set).
+int lot_store_sync (lot_store_t *self);
+
+//  Bets of the agency stored durably (pending chunks not counted); 0 for
+//  an agency outside 1..agencies.
+uint32_t lot_store_stored (lot_store_t *self, uint32_t agency);
+
+//  True when the agency's last chunk is stored durably.
+bool lot_store_finished (lot_store_t *self, uint32_t agency);
+
+//  Decides what becomes of a chunk given the durable state and the chunks
+//  already pending. S and F are the agency's durable stored and finished,
+//  S' and F' the same counting pending chunks; p is the chunk's position
+//  and c its count:
+//    1. agency outside 1..agencies: REJECT "unknown agency"
+//    2. p == S' and not F': APPEND (S' += c, F' = last)
+//    3. p + c <= S and (p < S or F): STORED
+//    4. p + c <= S': REPEAT
+//    5. F': REJECT "agency already finished"
+//    6. p > S': REJECT "chunk out of order"
+//    7. else REJECT "chunk overlaps stored bets"
+//  *reason (reason may be NULL) is NULL unless the verdict is REJECT. An
+//  APPEND copies the chunk's fields but not its lines: the caller keeps
+//  them alive until commit.
+lot_store_verdict_t lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk,
+                                     const char **reason);
+
+//  Chunks admitted since the last commit.
+size_t lot_store_pending (lot_store_t *self);
+
+//  Writes the pending group: its lines to the bets file, one journal
+//  record per chunk, then fdatasync both, and only then updates the
+//  state. Returns NULL (also for an empty group), or a reason ("bets file
+//  device full" on ENOSPC, else "bets file write failed") after cutting
+//  both files back to where they were: state and files are as before.
+//  The pending group is dropped either way. Once files cannot be cut back,
+//  every later commit fails: reopen the store to recover.
+const char *lot_store_commit (lot_store_t *self);
+
+#endif
