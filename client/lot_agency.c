@@ -19,6 +19,9 @@
 
 #define TEXT_MAX 200                //  Bytes kept of an error reason
 #define DOCUMENT_MAX 32             //  Bytes kept of a winner's document
+#define S_REJECTED "rejected by the server: "
+
+typedef char s_document_t [DOCUMENT_MAX];
 
 static volatile sig_atomic_t s_signal;
 static sigset_t s_wait_mask;        //  The mask while waiting: signals let in
@@ -37,8 +40,17 @@ struct _lot_agency_t {
     int fd;                         //  The open connection, or -1
     const char *fd_name;            //  Its name in close lines
     lot_agency_csv_t file;          //  file.csv is NULL when closed
-    uint8_t *chunk;                 //  max_chunk_bytes
-    char reason [512];              //  Why the last step failed
+    size_t file_bets;               //  Bets in the data file, once checked
+    uint8_t *packet;                //  The 'N' header, then the chunk
+    uint8_t *chunk;                 //  max_chunk_bytes, inside packet
+    uint32_t stored;                //  What the last 'S' said: bets stored
+    bool finished;                  //  and whether the last chunk is
+    long long deadline;             //  zclock_mono () limit of every wait, or -1
+    //  Why the last step failed
+    char reason [512];
+    bool dropped;                   //  The connection went (EOF, reset...)
+    bool timed_out;                 //  The deadline passed
+    bool said;                      //  A fail line said so already
 };
 
 //  ---------------------------------------------------------------------
@@ -220,6 +232,16 @@ s_reason (lot_agency_t *self, const char *format, ...)
     return -1;
 }
 
+//  The connection went: worth another connection, in v2 and for winners.
+static int
+s_dropped (lot_agency_t *self, const char *what, int error)
+{
+    self->dropped = true;
+    if (error == 0)
+        return s_reason (self, "the server closed the connection");
+    return s_reason (self, "%s: %s", what, strerror (error));
+}
+
 //  Logs a fail line and returns status, unless a signal stopped the run:
 //  that is no failure, and the status is 0.
 static int
@@ -241,13 +263,18 @@ s_fail (int status, const char *format, ...)
 }
 
 //  Waits for events on fd, or just for the time when fd < 0; timeout_ms
-//  < 0 waits for ever. The signals get in here only. Returns 1 when ready,
-//  0 on timeout, -1 when a signal stopped the wait or poll failed.
+//  < 0 waits for ever. Never past self->deadline, which only the winners
+//  query sets. The signals get in here only. Returns 1 when ready, 0 on
+//  timeout, -1 when a signal stopped the wait, the deadline passed
+//  (self->timed_out) or poll failed.
 static int
 s_wait (lot_agency_t *self, int fd, short events, long timeout_ms)
 {
     struct pollfd item = { fd, events, 0 };
     long long deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
+    bool cut = self->deadline >= 0 && (deadline < 0 || self->deadline <= deadline);
+    if (cut)
+        deadline = self->deadline;
     while (!s_signal) {
         struct timespec left, *limit = NULL;
         if (deadline >= 0) {
@@ -258,8 +285,15 @@ s_wait (lot_agency_t *self, int fd, short events, long timeout_ms)
         }
         int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
                         s_signals_handled ? &s_wait_mask : NULL);
-        if (rc >= 0)
-            return rc > 0;
+        if (rc > 0)
+            return 1;
+        if (rc == 0 && !cut)
+            return 0;
+        if (rc == 0) {
+            self->timed_out = true;
+            return s_reason (self, "no answer within %ldms",
+                             self->config->winners_timeout);
+        }
         if (errno != EINTR)
             return s_reason (self, "poll: %s", strerror (errno));
     }
@@ -283,12 +317,13 @@ s_write_all (lot_agency_t *self, const void *data, size_t size)
         }
         else
         if (errno != EINTR)
-            return s_reason (self, "send: %s", strerror (errno));
+            return s_dropped (self, "send", errno);
     }
     return 0;
 }
 
-//  Blocks as long as it takes: the winners come only after the draw.
+//  Waits as long as it takes, up to self->deadline: the winners come
+//  only after the draw.
 static int
 s_read_exact (lot_agency_t *self, void *data, size_t size)
 {
@@ -303,10 +338,10 @@ s_read_exact (lot_agency_t *self, void *data, size_t size)
         }
         else
         if (got == 0)
-            return s_reason (self, "the server closed the connection");
+            return s_dropped (self, "recv", 0);
         else
         if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-            return s_reason (self, "recv: %s", strerror (errno));
+            return s_dropped (self, "recv", errno);
     }
     return 0;
 }
@@ -335,6 +370,31 @@ s_read_string (lot_agency_t *self, char *text, size_t capacity)
         left -= piece;
     }
     return 0;
+}
+
+//  Reads an answer's tag: 0 when it is the one expected, -1 for an 'E'
+//  (its reason read) or anything else.
+static int
+s_read_answer (lot_agency_t *self, uint8_t expected)
+{
+    uint8_t tag;
+    if (s_read_exact (self, &tag, 1))
+        return -1;
+    if (tag == expected)
+        return 0;
+    if (tag == LOT_TAG_ERROR) {
+        char text [TEXT_MAX];
+        if (s_read_string (self, text, sizeof text))
+            return -1;
+        return s_reason (self, S_REJECTED "%s", text);
+    }
+    return s_reason (self, "unexpected answer 0x%02x from the server", tag);
+}
+
+static lot_span_t
+s_agency_span (lot_agency_t *self)
+{
+    return (lot_span_t) { self->agency, strlen (self->agency) };
 }
 
 //  ---------------------------------------------------------------------
@@ -382,39 +442,10 @@ s_connect_once (lot_agency_t *self)
                          rc == EAI_SYSTEM ? strerror (errno) : gai_strerror (rc));
     rc = -1;
     for (struct addrinfo *address = addresses; address && rc; address = address->ai_next)
-        if (!s_signal)
+        if (!s_signal && !self->timed_out)
             rc = s_connect_address (self, address);
     freeaddrinfo (addresses);
     return rc;
-}
-
-//  Connects with the retry policy: up to loop.amount attempts, loop.period
-//  apart, while the server is not reachable yet. Logs the failure.
-static int
-s_connect (lot_agency_t *self, const char *resource)
-{
-    const lot_client_config_t *config = self->config;
-    for (long attempt = 1; ; attempt++) {
-        if (s_connect_once (self) == 0) {
-            self->fd_name = resource;
-            lot_log_debug ("action: conectar | result: success | resource: %s"
-                           " | server: %s", resource, config->server_address);
-            return 0;
-        }
-        if (s_signal)
-            return -1;
-        if (attempt >= config->loop_amount)
-            break;
-        lot_log_info ("action: conectar | result: in_progress | server: %s"
-                      " | intento: %ld | reason: %s",
-                      config->server_address, attempt, self->reason);
-        if (s_wait (self, -1, 0, config->loop_period) < 0)
-            return -1;
-    }
-    s_fail (1, "action: conectar | result: fail | server: %s | intentos: %ld"
-            " | reason: %s", config->server_address, config->loop_amount,
-            self->reason);
-    return -1;
 }
 
 static void
@@ -438,83 +469,262 @@ s_close_file (lot_agency_t *self, lot_log_level_t level)
     }
 }
 
-//  ---------------------------------------------------------------------
-//  The two conversations
-
+//  Says 'H' and reads the answer into self->stored and self->finished.
+//  Returns 0; 1 when worth another try: the connection dropped, or the
+//  agency is busy on a connection the server has not seen die yet; or -1.
 static int
-s_read_answer (lot_agency_t *self)
+s_hello (lot_agency_t *self)
 {
-    uint8_t tag;
-    if (s_read_exact (self, &tag, 1))
-        return -1;
-    if (tag == LOT_TAG_OK)
-        return 0;
-    if (tag == LOT_TAG_ERROR) {
-        char text [TEXT_MAX];
-        if (s_read_string (self, text, sizeof text))
-            return -1;
-        return s_reason (self, "rejected by the server: %s", text);
-    }
-    return s_reason (self, "unexpected answer 0x%02x from the server", tag);
+    uint8_t hello [3 + 2 + LOT_HELLO_AGENCY_MAX];
+    size_t size = lot_codec_hello_encode (hello, sizeof hello,
+                                          (unsigned) self->config->protocol_version,
+                                          s_agency_span (self));
+    if (size == 0)
+        return s_reason (self, "agency id %s too long for 'H'", self->agency);
+    uint8_t answer [LOT_STORED_SIZE] = { LOT_TAG_STORED };
+    if (s_write_all (self, hello, size)
+    ||  s_read_answer (self, LOT_TAG_STORED)
+    ||  s_read_exact (self, answer + 1, LOT_STORED_SIZE - 1))
+        return self->dropped
+            || strcmp (self->reason, S_REJECTED LOT_REASON_BUSY) == 0 ? 1 : -1;
+    if (lot_codec_stored_decode (answer, &self->stored, &self->finished))
+        return s_reason (self, "unexpected answer from the server: 'S' with"
+                         " finished 0x%02x", answer [LOT_STORED_SIZE - 1]);
+    return 0;
 }
 
-//  Sends 'B' and the feed's bets in chunks, each confirmed before the
-//  next; *confirmed counts the bets stored.
+//  One try: 0 when connected (and, with hello, answered 'S'), 1 when
+//  worth another try, -1 when not.
 static int
-s_send_chunks (lot_agency_t *self, lot_agency_feed_t *feed, long *confirmed)
+s_connect_try (lot_agency_t *self, bool hello)
 {
-    uint8_t tag = LOT_TAG_BETS;
-    if (s_write_all (self, &tag, 1))
-        return -1;
-    lot_span_t agency = { self->agency, strlen (self->agency) };
+    self->dropped = false;
+    if (s_connect_once (self))
+        return s_signal || self->timed_out ? -1 : 1;
+    int rc = hello ? s_hello (self) : 0;
+    if (rc)
+        s_close_connection (self, LOT_LOG_DEBUG);
+    return rc;
+}
+
+//  Connects with the retry policy: up to loop.amount attempts, loop.period
+//  apart, while the server is not reachable yet (or, with hello, says the
+//  agency is busy). Logs the failure (self->said), unless a signal or the
+//  deadline stopped it.
+static int
+s_connect (lot_agency_t *self, const char *resource, bool hello)
+{
+    const lot_client_config_t *config = self->config;
+    self->fd_name = resource;
+    self->said = false;
+    for (long attempt = 1; ; attempt++) {
+        int rc = s_connect_try (self, hello);
+        if (rc == 0) {
+            lot_log_debug ("action: conectar | result: success | resource: %s"
+                           " | server: %s", resource, config->server_address);
+            return 0;
+        }
+        if (s_signal || self->timed_out)
+            return -1;
+        if (rc < 0) {
+            s_fail (1, "action: conectar | result: fail | server: %s | reason: %s",
+                    config->server_address, self->reason);
+            self->said = true;
+            return -1;
+        }
+        if (attempt >= config->loop_amount)
+            break;
+        lot_log_info ("action: conectar | result: in_progress | server: %s"
+                      " | intento: %ld | reason: %s",
+                      config->server_address, attempt, self->reason);
+        if (s_wait (self, -1, 0, config->loop_period) < 0)
+            return -1;
+    }
+    s_fail (1, "action: conectar | result: fail | server: %s | intentos: %ld"
+            " | reason: %s", config->server_address, config->loop_amount,
+            self->reason);
+    self->said = true;
+    return -1;
+}
+
+//  After a drop: say so, and close what is left of the connection.
+static void
+s_reconnecting (lot_agency_t *self)
+{
+    lot_log_info ("action: reconectar | result: in_progress | agencia: %s"
+                  " | reason: %s", self->agency, self->reason);
+    s_close_connection (self, LOT_LOG_DEBUG);
+}
+
+//  ---------------------------------------------------------------------
+//  Uploads: the data file's bets, or the single bet
+
+typedef struct {
+    s_single_t *single;         //  The single bet, or NULL: the data file
+    lot_agency_feed_t feed;
+    long stored;                //  The agency's bets stored, as far as known
+} s_upload_t;
+
+//  Sets the feed to go on after the first upload->stored bets: the data
+//  file is opened again and that many bets skipped (it was checked whole
+//  already); the single bet is simply sent next.
+static int
+s_upload_restart (lot_agency_t *self, s_upload_t *upload)
+{
+    if (upload->single) {
+        upload->single->taken = false;
+        lot_agency_feed_init (&upload->feed, s_single_next, upload->single);
+        return 0;
+    }
+    if ((size_t) upload->stored > self->file_bets)
+        return s_reason (self, "the server holds %ld bets of agency %s, more than"
+                         " the %zu of the data file", upload->stored, self->agency,
+                         self->file_bets);
+    s_close_file (self, LOT_LOG_DEBUG);
+    const char *path = self->config->data_file;
+    self->file = (lot_agency_csv_t) { lot_csv_new (path), path, 0 };
+    if (!self->file.csv)
+        return s_reason (self, "%s: %s", path, strerror (errno));
+    lot_span_t fields [LOT_BET_FIELDS];
+    while (self->file.bets < (size_t) upload->stored)
+        if (lot_agency_csv_next (&self->file, fields) <= 0)
+            return s_reason (self, "the data file changed while it was sent");
+    lot_agency_feed_init (&upload->feed, lot_agency_csv_next, &self->file);
+    return 0;
+}
+
+//  Sends the feed's bets in chunks, each confirmed before the next; in
+//  v2 each is numbered with its first bet's position. upload->stored
+//  counts the bets stored.
+static int
+s_send_chunks (lot_agency_t *self, s_upload_t *upload)
+{
+    bool numbered = self->config->protocol_version >= 2;
     bool last = false;
     while (!last) {
         lot_chunk_writer_t writer;
         if (lot_codec_chunk_start (&writer, self->chunk,
-                                   (size_t) self->config->max_chunk_bytes, agency))
+                                   (size_t) self->config->max_chunk_bytes,
+                                   s_agency_span (self)))
             return s_reason (self, "max_chunk_bytes too small for a chunk");
-        int count = lot_agency_fill_chunk (feed, &writer,
+        int count = lot_agency_fill_chunk (&upload->feed, &writer,
                                            (unsigned) self->config->batch_max_amount,
                                            &last);
         if (count < 0)
-            return s_reason (self, feed->oversized
+            return s_reason (self, upload->feed.oversized
                              ? "a bet does not fit in max_chunk_bytes"
                              : "a bad record in the data file");
+        //  The header goes just before the chunk: one packet, one write
+        uint8_t *packet = self->chunk;
         size_t size = lot_codec_chunk_finish (&writer, last);
-        if (s_write_all (self, self->chunk, size) || s_read_answer (self))
+        if (numbered) {
+            packet = self->packet;
+            size += lot_codec_numbered_encode (packet, LOT_NUMBERED_HEADER,
+                                               (uint32_t) upload->stored);
+        }
+        if (s_write_all (self, packet, size) || s_read_answer (self, LOT_TAG_OK))
             return -1;
-        *confirmed += count;
+        upload->stored += count;
         lot_log_debug ("action: chunk_enviado | result: success | cantidad: %d", count);
     }
     return 0;
 }
 
+//  Sends the upload until its last chunk is stored. v1: 'B', then the
+//  chunks. v2: 'H', then the chunks from where the 'S' says; after a
+//  drop, the same again on a new connection. A reconnection that finds
+//  no more bets stored than the last 'S' said is a stall: loop.amount of
+//  them in a row end the upload, so a server that drops every chunk is
+//  not fed for ever.
 static int
-s_ask_winners (lot_agency_t *self)
+s_upload (lot_agency_t *self, s_upload_t *upload)
 {
-    if (s_connect (self, "winners_connection"))
-        return s_signal ? 0 : 1;     //  s_connect said why
+    if (self->config->protocol_version < 2) {
+        uint8_t tag = LOT_TAG_BETS;
+        if (s_connect (self, "bets_connection", false)
+        ||  s_upload_restart (self, upload)
+        ||  s_write_all (self, &tag, 1))
+            return -1;
+        return s_send_chunks (self, upload);
+    }
+    long greeted = -1;          //  Bets stored at the last 'S'
+    long stalls = 0;
+    while (true) {
+        if (s_connect (self, "bets_connection", true))
+            return -1;
+        bool resumed = greeted >= 0;
+        stalls = resumed && (long) self->stored <= greeted ? stalls + 1 : 0;
+        if (stalls >= self->config->loop_amount)
+            return s_reason (self, "the connection dropped %ld times in a row"
+                             " with no more bets stored", stalls);
+        greeted = upload->stored = (long) self->stored;
+        lot_log (resumed ? LOT_LOG_INFO : LOT_LOG_DEBUG,
+                 "action: %s | result: success | agencia: %s | almacenadas: %ld"
+                 " | terminada: %d", resumed ? "reconectar" : "saludo",
+                 self->agency, upload->stored, self->finished);
+        if (self->finished)
+            return 0;
+        if (s_upload_restart (self, upload))
+            return -1;
+        if (s_send_chunks (self, upload) == 0)
+            return 0;
+        if (!self->dropped)
+            return -1;
+        s_reconnecting (self);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  The two conversations
+
+//  Sends 'W' and reads the whole answer: *count documents in *documents
+//  (free it). Returns 0, or -1 with nothing kept.
+static int
+s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
+{
     uint8_t query [1 + 2 + sizeof self->agency];
     query [0] = LOT_TAG_WINNERS;
     size_t size = 1 + lot_codec_put_string (query + 1, sizeof query - 1,
-                       (lot_span_t) { self->agency, strlen (self->agency) });
+                                            s_agency_span (self));
     uint8_t header [2];
-    char (*documents) [DOCUMENT_MAX] = NULL;
+    if (s_write_all (self, query, size) || s_read_exact (self, header, 2))
+        return -1;
+    *count = lot_codec_get_u16 (header);
+    *documents = calloc (*count ? *count : 1, sizeof **documents);
+    if (!*documents)
+        return s_reason (self, "out of memory");
+    for (unsigned i = 0; i < *count; i++)
+        if (s_read_string (self, (*documents) [i], sizeof (*documents) [i])) {
+            free (*documents);
+            *documents = NULL;
+            return -1;
+        }
+    return 0;
+}
+
+//  Asks until the whole answer came, asking again on a new connection
+//  when one drops, for at most winners.timeout from the first query.
+static int
+s_ask_winners (lot_agency_t *self)
+{
+    if (s_connect (self, "winners_connection", false))
+        return self->said ? 1 : 0;  //  Else a signal
+    self->deadline = zclock_mono () + self->config->winners_timeout;
+    self->timed_out = false;
+    s_document_t *documents = NULL;
     unsigned count = 0;
-    int rc = (s_write_all (self, query, size) || s_read_exact (self, header, 2)) ? -1 : 0;
-    if (rc == 0) {
-        count = lot_codec_get_u16 (header);
-        documents = calloc (count ? count : 1, sizeof *documents);
-        if (!documents)
-            rc = s_reason (self, "out of memory");
-        for (unsigned i = 0; i < count && rc == 0; i++)
-            rc = s_read_string (self, documents [i], sizeof documents [i]);
+    while (s_query_winners (self, &documents, &count) && self->dropped) {
+        s_reconnecting (self);
+        //  A period first: a server that drops every query is not hammered
+        if (s_wait (self, -1, 0, self->config->loop_period) < 0
+        ||  s_connect (self, "winners_connection", false))
+            break;
     }
-    if (rc) {
-        free (documents);
-        return s_fail (1, "action: consulta_ganadores | result: fail | agencia: %s"
-                       " | reason: %s", self->agency, self->reason);
-    }
+    self->deadline = -1;
+    if (!documents)
+        return self->said ? 1 : s_fail (1, "action: consulta_ganadores | result: fail"
+                                        " | agencia: %s | reason: %s",
+                                        self->agency, self->reason);
     s_close_connection (self, LOT_LOG_DEBUG);
     lot_log_info ("action: consulta_ganadores | result: success | cant_ganadores: %u"
                   " | agencia: %s", count, self->agency);
@@ -535,13 +745,13 @@ s_check_file (lot_agency_t *self)
     if (!self->file.csv)
         return s_fail (1, "action: archivo_apuestas | result: fail | file: %s"
                        " | reason: %s", path, strerror (errno));
-    lot_span_t agency = { self->agency, strlen (self->agency) };
     lot_span_t fields [LOT_BET_FIELDS];
     int rc;
     while ((rc = lot_agency_csv_next (&self->file, fields)) > 0) {
         lot_chunk_writer_t writer;
         if (lot_codec_chunk_start (&writer, self->chunk,
-                                   (size_t) self->config->max_chunk_bytes, agency)
+                                   (size_t) self->config->max_chunk_bytes,
+                                   s_agency_span (self))
         ||  lot_codec_chunk_add (&writer, fields)) {
             lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
                            " | line: %zu | reason: the bet does not fit in"
@@ -552,12 +762,12 @@ s_check_file (lot_agency_t *self)
             break;
         }
     }
-    size_t bets = self->file.bets;
+    self->file_bets = self->file.bets;
     lot_csv_destroy (&self->file.csv);
     if (rc < 0)
         return 1;
     lot_log_debug ("action: archivo_apuestas | result: success | file: %s"
-                   " | cantidad: %zu", path, bets);
+                   " | cantidad: %zu", path, self->file_bets);
     return 0;
 }
 
@@ -567,23 +777,15 @@ s_run_bets (lot_agency_t *self)
     int rc = s_check_file (self);
     if (rc)
         return rc;
-    const char *path = self->config->data_file;
-    self->file = (lot_agency_csv_t) { lot_csv_new (path), path, 0 };
-    if (!self->file.csv)
-        return s_fail (1, "action: archivo_apuestas | result: fail | file: %s"
-                       " | reason: %s", path, strerror (errno));
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, lot_agency_csv_next, &self->file);
-    long confirmed = 0;
-    if (s_connect (self, "bets_connection"))
-        return s_signal ? 0 : 1;     //  s_connect said why
-    if (s_send_chunks (self, &feed, &confirmed))
-        return s_fail (1, "action: apuestas_enviadas | result: fail | cantidad: %ld"
-                       " | reason: %s", confirmed, self->reason);
+    s_upload_t upload = { .single = NULL };
+    if (s_upload (self, &upload))
+        return self->said ? 1 : s_fail (1, "action: apuestas_enviadas | result: fail"
+                                        " | cantidad: %ld | reason: %s",
+                                        upload.stored, self->reason);
     s_close_connection (self, LOT_LOG_DEBUG);
     s_close_file (self, LOT_LOG_DEBUG);
     lot_log_info ("action: apuestas_enviadas | result: success | cantidad: %ld",
-                  confirmed);
+                  upload.stored);
     return s_ask_winners (self);
 }
 
@@ -618,14 +820,12 @@ s_run_single (lot_agency_t *self)
                        " | reason: %s", s_env_names [field], reason);
     const char *document = bet.fields [2].data;
     const char *number = bet.fields [4].data;
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, s_single_next, &bet);
-    long confirmed = 0;
-    if (s_connect (self, "bets_connection"))
-        return s_signal ? 0 : 1;     //  s_connect said why
-    if (s_send_chunks (self, &feed, &confirmed))
-        return s_fail (1, "action: apuesta_enviada | result: fail | dni: %s"
-                       " | numero: %s | reason: %s", document, number, self->reason);
+    //  An agency already finished holds the bet: it was sent before
+    s_upload_t upload = { .single = &bet };
+    if (s_upload (self, &upload))
+        return self->said ? 1 : s_fail (1, "action: apuesta_enviada | result: fail"
+                                        " | dni: %s | numero: %s | reason: %s",
+                                        document, number, self->reason);
     s_close_connection (self, LOT_LOG_DEBUG);
     lot_log_info ("action: apuesta_enviada | result: success | dni: %s | numero: %s",
                   document, number);
@@ -643,10 +843,13 @@ lot_agency_new (const lot_client_config_t *config)
         return NULL;
     self->config = config;
     self->fd = -1;
+    self->deadline = -1;
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
-    self->chunk = malloc ((size_t) config->max_chunk_bytes);
-    if (!self->chunk)
+    self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);
+    if (!self->packet)
         lot_agency_destroy (&self);
+    else
+        self->chunk = self->packet + LOT_NUMBERED_HEADER;
     return self;
 }
 
@@ -657,7 +860,7 @@ lot_agency_destroy (lot_agency_t **self_p)
         lot_agency_t *self = *self_p;
         s_close_connection (self, LOT_LOG_DEBUG);
         s_close_file (self, LOT_LOG_DEBUG);
-        free (self->chunk);
+        free (self->packet);
         free (self);
         *self_p = NULL;
     }

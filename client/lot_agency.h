@@ -2,9 +2,16 @@
 
     Bets mode: the data file's bets go out in chunks over one connection
     (stop-and-wait), then a second connection asks for the winners and
-    blocks until the draw. Single-bet mode: when there is no data file
-    (or it is a directory) and NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and
-    NUMERO are set, that one bet goes out as the last chunk.
+    waits for the draw, up to winners.timeout; a winners connection that
+    drops is opened again and asked again. Single-bet mode: when there is
+    no data file (or it is a directory) and NOMBRE, APELLIDO, DOCUMENTO,
+    NACIMIENTO and NUMERO are set, that one bet goes out as the last chunk.
+
+    protocol.version 1 speaks the course's bytes: 'B', then the chunks; a
+    drop ends the run. Version 2 opens with 'H', learns from the 'S' how
+    many of the agency's bets are stored, and sends the rest as numbered
+    chunks; when the connection drops it connects again and goes on from
+    what the new 'S' says (the data file is read again from its start).
 
     SIGTERM and SIGINT stop any wait: what is open is closed and logged,
     and the run ends with status 0. The signals stay blocked outside the

@@ -29,6 +29,11 @@ static const lot_option_t s_table [] = {
               LOT_OPTION_STRING, data_file, NULL, 1, 0),
     S_OPTION ("batch.maxBytes", "CLI_MAX_CHUNK_BYTES", "max_chunk_bytes",
               LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
+    //  1 speaks the course's protocol byte for byte, 2 resumes uploads
+    S_OPTION ("protocol.version", "CLI_PROTOCOL_VERSION", "protocol_version",
+              LOT_OPTION_INT, protocol_version, "2", 1, 2),
+    S_OPTION ("winners.timeout", "CLI_WINNERS_TIMEOUT", "winners_timeout",
+              LOT_OPTION_DURATION, winners_timeout, "10m", 1, 86400000),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_DEPTH_MAX 16          //  Nesting levels in config.yaml

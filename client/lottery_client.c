@@ -11,9 +11,9 @@
 #define USAGE \
     "Reads config.yaml from the working directory unless --config is given;\n" \
     "CLI_ID (required), CLI_SERVER_ADDRESS, CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD,\n" \
-    "CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT, CLI_DATA_FILE and CLI_MAX_CHUNK_BYTES\n" \
-    "override it. Without a data file, NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO\n" \
-    "and NUMERO give a single bet.\n"
+    "CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT, CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES,\n" \
+    "CLI_PROTOCOL_VERSION and CLI_WINNERS_TIMEOUT override it. Without a data\n" \
+    "file, NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO give a single bet.\n"
 
 int
 main (int argc, char *argv [])

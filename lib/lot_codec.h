@@ -37,6 +37,9 @@
 #define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished
 #define LOT_TAG_NUMBERED    'N'     //  Position u32, then a chunk
 #define LOT_PROTOCOL_VERSION 2
+//  The 'E' reason that answers 'H' while another live connection uploads
+//  for the agency: the client tries again, as for a refused connection
+#define LOT_REASON_BUSY     "agency busy on another connection"
 
 #define LOT_HELLO_AGENCY_MAX    10  //  Digits of an agency id
 #define LOT_STORED_SIZE         6   //  'S', u32 stored, finished byte

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -39,8 +40,8 @@ static char *s_client_path;         //  Absolute path of bin/lottery-client
 static const char *s_env_vars [] = {
     "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD",
     "CLI_LOG_LEVEL", "CLI_BATCH_MAXAMOUNT", "CLI_DATA_FILE",
-    "CLI_MAX_CHUNK_BYTES", "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO",
-    "NUMERO", NULL
+    "CLI_MAX_CHUNK_BYTES", "CLI_PROTOCOL_VERSION", "CLI_WINNERS_TIMEOUT",
+    "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO", NULL
 };
 
 //  ---------------------------------------------------------------------
@@ -93,6 +94,13 @@ s_put_u16 (s_bytes_t *bytes, unsigned value)
 {
     s_put_byte (bytes, (uint8_t) (value >> 8));
     s_put_byte (bytes, (uint8_t) value);
+}
+
+static void
+s_put_u32 (s_bytes_t *bytes, uint32_t value)
+{
+    s_put_u16 (bytes, value >> 16);
+    s_put_u16 (bytes, value & 0xFFFF);
 }
 
 static void
@@ -159,7 +167,11 @@ static const char *s_yaml =
     "log:\n"
     "  level: \"DEBUG\"\n"
     "batch:\n"
-    "  maxAmount: 42\n";
+    "  maxAmount: 42\n"
+    "protocol:\n"
+    "  version: 1\n"
+    "winners:\n"
+    "  timeout: \"90s\"\n";
 
 static void
 test_config_yaml (void **state)
@@ -179,6 +191,8 @@ test_config_yaml (void **state)
     assert_int_equal (config->batch_max_amount, 42);
     assert_string_equal (config->data_file, ".data/agency-4.csv");
     assert_int_equal (config->max_chunk_bytes, 8192);
+    assert_int_equal (config->protocol_version, 1);
+    assert_int_equal (config->winners_timeout, 90000);
     lot_client_config_destroy (&config);
     assert_null (config);
     free (path);
@@ -201,6 +215,8 @@ test_config_env_overrides (void **state)
     setenv ("CLI_BATCH_MAXAMOUNT", "65535", 1);
     setenv ("CLI_DATA_FILE", "/data/mine.csv", 1);
     setenv ("CLI_MAX_CHUNK_BYTES", "64", 1);
+    setenv ("CLI_PROTOCOL_VERSION", "1", 1);
+    setenv ("CLI_WINNERS_TIMEOUT", "300ms", 1);
     lot_client_config_t *config = s_config (path);
     assert_int_equal (config->id, 12);
     assert_string_equal (config->server_host, "::1");
@@ -211,6 +227,8 @@ test_config_env_overrides (void **state)
     assert_int_equal (config->batch_max_amount, 65535);
     assert_string_equal (config->data_file, "/data/mine.csv");
     assert_int_equal (config->max_chunk_bytes, 64);
+    assert_int_equal (config->protocol_version, 1);
+    assert_int_equal (config->winners_timeout, 300);
     lot_client_config_destroy (&config);
 
     //  The file alone gives the id when the environment does not
@@ -244,6 +262,8 @@ test_config_defaults (void **state)
     assert_int_equal (config->batch_max_amount, 10);
     assert_string_equal (config->data_file, ".data/agency-1.csv");
     assert_int_equal (config->max_chunk_bytes, 8192);
+    assert_int_equal (config->protocol_version, 2);
+    assert_int_equal (config->winners_timeout, 600000);
     lot_client_config_destroy (&config);
     tu_remove_dir (dir);
 }
@@ -286,6 +306,10 @@ test_config_invalid (void **state)
         { "batch:\n  maxAmount: 65536\n", "batch.maxAmount" },
         { "loop:\n  amount: five\n", "loop.amount" },
         { "log:\n  level: LOUD\n", "log.level" },
+        { "protocol:\n  version: 3\n", "protocol.version" },
+        { "protocol:\n  version: 0\n", "protocol.version" },
+        { "winners:\n  timeout: 0\n", "winners.timeout" },
+        { "winners:\n  timeout: never\n", "winners.timeout" },
         { "server:\n  address: \"server\"\n", "server.address" },
         { "server:\n  address: \"server:0\"\n", "server.address" },
         { "server:\n  address: \":12345\"\n", "server.address" },
@@ -306,7 +330,8 @@ test_config_invalid (void **state)
         { "CLI_ID", "" }, { "CLI_BATCH_MAXAMOUNT", "0" },
         { "CLI_LOOP_PERIOD", "soon" }, { "CLI_MAX_CHUNK_BYTES", "63" },
         { "CLI_LOOP_AMOUNT", "0" }, { "CLI_DATA_FILE", "" },
-        { "CLI_SERVER_ADDRESS", "server:http" },
+        { "CLI_SERVER_ADDRESS", "server:http" }, { "CLI_PROTOCOL_VERSION", "3" },
+        { "CLI_WINNERS_TIMEOUT", "0" },
     };
     for (size_t i = 0; i < sizeof envs / sizeof envs [0]; i++) {
         setenv ("CLI_ID", "1", 1);
@@ -645,7 +670,9 @@ typedef enum {
     STEP_SEND,
     STEP_NOTIFY,                //  Tell the test we got this far
     STEP_EXPECT_CLOSED,         //  The client closes the connection
-    STEP_CLOSE
+    STEP_CLOSE,
+    STEP_RESET,                 //  Close with a reset (RST), as a crash would
+    STEP_UNLISTEN               //  Stop listening: connections are refused
 } s_op_t;
 
 typedef struct {
@@ -654,10 +681,12 @@ typedef struct {
     size_t size;
 } s_step_t;
 
+#define S_STEPS_MAX 48
+
 typedef struct {
     int listener;
     int port;
-    s_step_t steps [16];
+    s_step_t steps [S_STEPS_MAX];
     size_t count;
     int notify [2];
     pthread_t thread;
@@ -674,7 +703,7 @@ s_fake_new (void)
     fake->port = tu_closed_port (&fake->listener);
     assert_true (fake->port > 0);
     assert_int_equal (listen (fake->listener, 8), 0);
-    assert_int_equal (pipe (fake->notify), 0);
+    assert_int_equal (pipe2 (fake->notify, O_CLOEXEC), 0);
     fake->failed_step = -1;
     return fake;
 }
@@ -682,7 +711,7 @@ s_fake_new (void)
 static void
 s_fake_step (s_fake_t *fake, s_op_t op, const void *data, size_t size)
 {
-    assert_true (fake->count < 16);
+    assert_true (fake->count < S_STEPS_MAX);
     s_step_t *step = &fake->steps [fake->count++];
     step->op = op;
     step->size = size;
@@ -710,7 +739,7 @@ s_fake_run_step (s_fake_t *fake, s_step_t *step, int *fd)
             }
             if (*fd >= 0)
                 close (*fd);
-            *fd = accept (fake->listener, NULL, NULL);
+            *fd = accept4 (fake->listener, NULL, NULL, SOCK_CLOEXEC);
             return *fd >= 0;
         }
         case STEP_EXPECT: {
@@ -738,9 +767,17 @@ s_fake_run_step (s_fake_t *fake, s_step_t *step, int *fd)
                 return false;
             }
             return true;
+        case STEP_RESET: {
+            struct linger linger = { 1, 0 };
+            setsockopt (*fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+        }   //  Fall through
         case STEP_CLOSE:
             close (*fd);
             *fd = -1;
+            return true;
+        case STEP_UNLISTEN:
+            close (fake->listener);
+            fake->listener = -1;
             return true;
     }
     return false;
@@ -786,9 +823,11 @@ s_fake_destroy (s_fake_t **fake_p)
     if (fake->failed_step >= 0)
         print_error ("fake server: step %ld failed: %s\n", fake->failed_step, fake->detail);
     assert_int_equal (fake->failed_step, -1);
-    struct pollfd item = { fake->listener, POLLIN, 0 };
-    assert_int_equal (poll (&item, 1, 0), 0);
-    close (fake->listener);
+    if (fake->listener >= 0) {
+        struct pollfd item = { fake->listener, POLLIN, 0 };
+        assert_int_equal (poll (&item, 1, 0), 0);
+        close (fake->listener);
+    }
     close (fake->notify [0]);
     close (fake->notify [1]);
     for (size_t i = 0; i < fake->count; i++)
@@ -882,6 +921,43 @@ s_assert_one_failure (const char *log)
     assert_int_equal (s_lines (log, "action: exit | result: fail | status: 1"), 1);
 }
 
+//  Runs a client against its scripted fake to its exit; returns the log.
+static char *
+s_run_fake (s_fake_t **fake_p, s_client_t *client, int status)
+{
+    s_fake_start (*fake_p);
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, status, &log);
+    s_fake_destroy (fake_p);
+    return log;
+}
+
+//  Runs the script up to its STEP_NOTIFY, stops the client there with
+//  SIGTERM, and checks that it exits 0 and says so; returns the log.
+static char *
+s_run_sigterm (s_fake_t **fake_p, s_client_t *client)
+{
+    s_fake_start (*fake_p);
+    s_client_start (client);
+    assert_true (s_fake_reached (*fake_p));
+    assert_int_equal (tu_stop (client->proc, SIGTERM, WAIT_MS), 0);
+    s_fake_destroy (fake_p);
+    char *log = tu_read_file (client->log, NULL);
+    assert_non_null (log);
+    assert_int_equal (s_lines (log, "action: exit | result: success | signal: SIGTERM | status: 0"), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 0);
+    return log;
+}
+
+//  A run where nothing went wrong.
+static void
+s_assert_no_failure (const char *log)
+{
+    assert_int_equal (s_lines (log, "result: fail"), 0);
+    assert_int_equal (s_lines (log, "action: exit | result: success | status: 0"), 1);
+}
+
 static void
 test_client_bets_and_winners (void **state)
 {
@@ -892,6 +968,7 @@ test_client_bets_and_winners (void **state)
     char *data = s_write_file (client->dir, "agency-3.csv", crlf);
     s_client_env (client, "CLI_DATA_FILE=%s", data);
     s_client_env (client, "CLI_BATCH_MAXAMOUNT=2");
+    s_client_env (client, "CLI_PROTOCOL_VERSION=1");    //  The course's bytes
 
     s_bytes_t first = { .size = 0 }, second = { .size = 0 };
     s_put_byte (&first, 'B');
@@ -921,6 +998,7 @@ test_client_bets_and_winners (void **state)
     s_client_exits (client, 0, &log);
     s_fake_destroy (&fake);
     assert_int_equal (s_lines (log, "action: config | result: success | id: 3 | "), 1);
+    assert_int_equal (s_lines (log, "| protocol_version: 1 | winners_timeout: 600000ms"), 1);
     assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 2"), 1);
     assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 1"), 1);
     assert_int_equal (s_lines (log, "action: apuestas_enviadas | result: success | cantidad: 3"), 1);
@@ -957,6 +1035,7 @@ test_client_single_bet (void **state)
         s_client_env (client, "DOCUMENTO=30904465");
         s_client_env (client, "NACIMIENTO=1999-03-17");
         s_client_env (client, "NUMERO=7574");
+        s_client_env (client, "CLI_PROTOCOL_VERSION=1");    //  The course's bytes
         s_bytes_t bytes = { .size = 0 };
         s_put_byte (&bytes, 'B');
         s_put_byte (&bytes, 'L');
@@ -1052,6 +1131,7 @@ test_client_rejected (void **state)
     s_client_t *client = s_client_new ("client-rejected", fake->port);
     char *data = s_write_file (client->dir, "agency-3.csv", s_three_csv);
     s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_env (client, "CLI_PROTOCOL_VERSION=1");    //  The course's bytes
     s_bytes_t bytes = { .size = 0 };
     s_put_byte (&bytes, 'B');
     s_put_byte (&bytes, 'L');
@@ -1102,29 +1182,39 @@ test_client_bad_file (void **state)
 }
 
 static void
-test_client_no_answer (void **state)
+test_client_winners_dropped (void **state)
 {
     (void) state;
-    //  The server closes the winners connection without an answer
+    //  The server closes the winners connection halfway through an answer:
+    //  the client asks again, and only a whole answer counts
     s_fake_t *fake = s_fake_new ();
-    s_client_t *client = s_client_new ("client-noanswer", fake->port);
+    s_client_t *client = s_client_new ("client-winners-dropped", fake->port);
     char *data = s_write_file (client->dir, "agency-3.csv", "");
     s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_env (client, "CLI_PROTOCOL_VERSION=1");    //  The course's bytes
     s_fake_step (fake, STEP_ACCEPT, NULL, 0);
     s_fake_step (fake, STEP_EXPECT, "BL\x00\x00\x00\x01" "3", 7);
     s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
     s_fake_step (fake, STEP_ACCEPT, NULL, 0);
     s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
     s_fake_step (fake, STEP_SEND, "\x00\x01\x00", 3);   //  Half an answer
     s_fake_step (fake, STEP_CLOSE, NULL, 0);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+    s_fake_step (fake, STEP_SEND, "\x00\x02\x00\x03" "111\x00\x03" "222", 12);
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
     s_fake_start (fake);
     s_client_start (client);
     char *log;
-    s_client_exits (client, 1, &log);
+    s_client_exits (client, 0, &log);
     s_fake_destroy (&fake);
     assert_int_equal (s_lines (log, "action: apuestas_enviadas | result: success | cantidad: 0"), 1);
-    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: fail"), 1);
-    assert_int_equal (s_lines (log, "cant_ganadores"), 0);
+    assert_int_equal (s_lines (log, "action: reconectar | result: in_progress | agencia: 3"
+                                    " | reason: the server closed the connection"), 1);
+    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: success"
+                                    " | cant_ganadores: 2"), 1);
+    assert_int_equal (s_lines (log, "result: fail"), 0);
     free (log);
     free (data);
     s_client_destroy (&client);
@@ -1140,6 +1230,7 @@ test_client_sigterm (void **state)
     char *data = s_write_file (client->dir, "agency-3.csv", "");
     s_client_env (client, "CLI_DATA_FILE=%s", data);
     s_client_env (client, "CLI_LOG_LEVEL=INFO");
+    s_client_env (client, "CLI_PROTOCOL_VERSION=1");    //  The course's bytes
     s_fake_step (fake, STEP_ACCEPT, NULL, 0);
     s_fake_step (fake, STEP_EXPECT, "BL\x00\x00\x00\x01" "3", 7);
     s_fake_step (fake, STEP_SEND, "O", 1);
@@ -1147,16 +1238,8 @@ test_client_sigterm (void **state)
     s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
     s_fake_step (fake, STEP_NOTIFY, NULL, 0);
     s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
-    s_fake_start (fake);
-    s_client_start (client);
-    assert_true (s_fake_reached (fake));
-    assert_int_equal (tu_stop (client->proc, SIGTERM, WAIT_MS), 0);
-    s_fake_destroy (&fake);
-    char *log = tu_read_file (client->log, NULL);
-    assert_non_null (log);
+    char *log = s_run_sigterm (&fake, client);
     assert_int_equal (s_lines (log, "action: close | result: success | resource: winners_connection"), 1);
-    assert_int_equal (s_lines (log, "action: exit | result: success | signal: SIGTERM | status: 0"), 1);
-    assert_int_equal (s_lines (log, "result: fail"), 0);
     free (log);
     free (data);
     s_client_destroy (&client);
@@ -1188,6 +1271,478 @@ test_client_config_fail (void **state)
     s_client_destroy (&client);
 }
 
+//  ---------------------------------------------------------------------
+//  Protocol v2: hello, numbered chunks, resume
+
+//  Scripts a new bets connection up to the client's hello.
+static void
+s_fake_hello (s_fake_t *fake)
+{
+    s_bytes_t hello = { .size = 0 };
+    s_put_byte (&hello, 'H');
+    s_put_u16 (&hello, 2);
+    s_put_str (&hello, "3");
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_bytes (fake, STEP_EXPECT, &hello);
+}
+
+//  ... and its answer.
+static void
+s_fake_greet (s_fake_t *fake, uint32_t stored, bool finished)
+{
+    s_bytes_t answer = { .size = 0 };
+    s_put_byte (&answer, 'S');
+    s_put_u32 (&answer, stored);
+    s_put_byte (&answer, finished);
+    s_fake_hello (fake);
+    s_fake_bytes (fake, STEP_SEND, &answer);
+}
+
+//  Scripts an 'E' answer, after which the client closes.
+static void
+s_fake_error (s_fake_t *fake, const char *reason)
+{
+    s_bytes_t error = { .size = 0 };
+    s_put_byte (&error, 'E');
+    s_put_str (&error, reason);
+    s_fake_bytes (fake, STEP_SEND, &error);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+}
+
+//  Scripts the numbered chunks of gen's bets from bet first on, batch at a
+//  time, each answered 'O'; the chunk that starts at bet stop, if any, is
+//  expected but left unanswered.
+static void
+s_fake_chunks (s_fake_t *fake, const s_gen_t *gen, size_t batch, size_t first,
+               size_t stop)
+{
+    bool last = false;
+    for (size_t position = first; !last; position += batch) {
+        size_t count = gen->count - position < batch ? gen->count - position : batch;
+        last = position + count == gen->count;
+        s_bytes_t chunk = { .size = 0 };
+        s_put_byte (&chunk, 'N');
+        s_put_u32 (&chunk, (uint32_t) position);
+        s_put_byte (&chunk, last ? 'L' : 'C');
+        s_put_u16 (&chunk, (unsigned) count);
+        s_put_str (&chunk, "3");
+        for (size_t i = position; i < position + count; i++)
+            for (int f = 0; f < 5; f++)
+                s_put_str (&chunk, gen->bets [i][f]);
+        s_fake_bytes (fake, STEP_EXPECT, &chunk);
+        if (position == stop)
+            return;
+        s_fake_step (fake, STEP_SEND, "O", 1);
+    }
+}
+
+//  Scripts the end of a good run: the bets connection closed by the
+//  client, then the winners query, answered with two documents.
+static void
+s_fake_winners (s_fake_t *fake)
+{
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+    s_fake_step (fake, STEP_SEND, "\x00\x02\x00\x03" "111\x00\x03" "222", 12);
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
+}
+
+//  A v2 run: 7 generated bets in a data file, 3 a chunk, a fake server
+//  to script, and the client's log once it ran.
+typedef struct {
+    s_gen_t gen;
+    s_fake_t *fake;
+    s_client_t *client;
+    char *log;
+} s_run_t;
+
+static void
+s_run_new (s_run_t *run, const char *name)
+{
+    s_gen_init (&run->gen, 7, 3);
+    run->fake = s_fake_new ();
+    run->client = s_client_new (name, run->fake->port);
+    char *text = calloc (run->gen.count, 5 * 64 + 2);
+    assert_non_null (text);
+    for (size_t i = 0; i < run->gen.count; i++) {
+        char (*bet) [64] = run->gen.bets [i];
+        sprintf (text + strlen (text), "%s,%s,%s,%s,%s\r\n",
+                 bet [0], bet [1], bet [2], bet [3], bet [4]);
+    }
+    free (s_write_file (run->client->dir, "agency-3.csv", text));
+    free (text);
+    s_client_env (run->client, "CLI_DATA_FILE=%s/agency-3.csv", run->client->dir);
+    s_client_env (run->client, "CLI_BATCH_MAXAMOUNT=3");
+    run->log = NULL;
+}
+
+//  Runs the script; run->log is the client's.
+static void
+s_run_play (s_run_t *run, int status)
+{
+    run->log = s_run_fake (&run->fake, run->client, status);
+}
+
+//  Scripts the chunks of the run's bets from first on; see s_fake_chunks.
+static void
+s_run_chunks (s_run_t *run, size_t first, size_t stop)
+{
+    s_fake_chunks (run->fake, &run->gen, 3, first, stop);
+}
+
+static void
+s_run_destroy (s_run_t *run)
+{
+    free (run->log);
+    s_client_destroy (&run->client);
+    free (run->gen.bets);
+}
+
+//  A good run's lines: every bet stored, both winners, nothing failed.
+static void
+s_assert_success (const char *log, long bets)
+{
+    char *sent = tu_printf ("action: apuestas_enviadas | result: success"
+                            " | cantidad: %ld\n", bets);
+    assert_non_null (strstr (log, sent));       //  Exactly that count
+    assert_int_equal (s_lines (log, "action: apuestas_enviadas"), 1);
+    free (sent);
+    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: success"
+                                    " | cant_ganadores: 2"), 1);
+    s_assert_no_failure (log);
+}
+
+static void
+test_client_v2_bytes (void **state)
+{
+    (void) state;
+    //  The default protocol: 'H', then chunks numbered 0, 3, 6
+    s_run_t run;
+    s_run_new (&run, "client-v2");
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, SIZE_MAX);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "| protocol_version: 2 | winners_timeout: 600000ms"), 1);
+    assert_int_equal (s_lines (run.log, "action: chunk_enviado | result: success"), 3);
+    assert_int_equal (s_lines (run.log, "action: saludo | result: success | agencia: 3"
+                                        " | almacenadas: 0 | terminada: 0"), 1);
+    assert_int_equal (s_lines (run.log, "reconectar"), 0);
+    s_run_destroy (&run);
+}
+
+static void
+test_client_v2_stored (void **state)
+{
+    (void) state;
+    //  What the server holds already is not sent again
+    static const struct {
+        uint32_t stored;
+        bool finished;
+        size_t chunks;          //  Chunks the client sends
+    } cases [] = {
+        { 4, false, 1 },        //  Bets 4 to 6: one 'L' chunk at 4
+        { 7, false, 1 },        //  All bets but not the end: an empty 'L'
+        { 7, true, 0 },         //  Finished: nothing, then the winners
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_run_t run;
+        s_run_new (&run, "client-v2-stored");
+        s_fake_greet (run.fake, cases [i].stored, cases [i].finished);
+        if (cases [i].chunks)
+            s_run_chunks (&run, cases [i].stored, SIZE_MAX);
+        s_fake_winners (run.fake);
+        s_run_play (&run, 0);
+        s_assert_success (run.log, 7);
+        assert_int_equal (s_lines (run.log, "action: chunk_enviado"), cases [i].chunks);
+        s_run_destroy (&run);
+    }
+}
+
+static void
+test_client_v2_stored_too_many (void **state)
+{
+    (void) state;
+    //  The server holds more bets than the file has: not this file's data
+    s_run_t run;
+    s_run_new (&run, "client-v2-many");
+    s_fake_greet (run.fake, 8, false);
+    s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_run_play (&run, 1);
+    s_assert_one_failure (run.log);
+    assert_int_equal (s_lines (run.log, "action: apuestas_enviadas | result: fail"
+                                        " | cantidad: 8 | reason: the server holds 8 bets"
+                                        " of agency 3, more than the 7 of the data file"), 1);
+    s_run_destroy (&run);
+}
+
+static void
+test_client_v2_resume (void **state)
+{
+    (void) state;
+    //  The connection drops after the first chunk's answer, with the second
+    //  chunk in flight: the client connects again and goes on from what
+    //  the new 'S' says
+    static const struct {
+        s_op_t drop;
+        uint32_t stored;
+        const char *reason;
+    } cases [] = {
+        //  Closed; the chunk in flight is lost (EOF, or a reset as it lands)
+        { STEP_CLOSE, 3, "" },
+        //  Reset after the server stored the chunk in flight, unanswered
+        { STEP_RESET, 6, "recv: Connection reset by peer" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_run_t run;
+        s_run_new (&run, "client-v2-resume");
+        s_fake_greet (run.fake, 0, false);
+        s_run_chunks (&run, 0, 3);              //  0 answered, 3 sent
+        s_fake_step (run.fake, cases [i].drop, NULL, 0);
+        s_fake_greet (run.fake, cases [i].stored, false);
+        s_run_chunks (&run, cases [i].stored, SIZE_MAX);
+        s_fake_winners (run.fake);
+        s_run_play (&run, 0);
+        s_assert_success (run.log, 7);
+        const char *dropped [] = { "action: reconectar | result: in_progress | agencia: 3"
+                                   " | reason: ", cases [i].reason, NULL };
+        assert_int_equal (tu_count_lines (run.log, dropped), 1);
+        char *resumed = tu_printf ("action: reconectar | result: success | agencia: 3"
+                                   " | almacenadas: %u | terminada: 0", cases [i].stored);
+        assert_int_equal (s_lines (run.log, resumed), 1);
+        free (resumed);
+        s_run_destroy (&run);
+    }
+}
+
+static void
+test_client_v2_stalled (void **state)
+{
+    (void) state;
+    //  Every connection drops with nothing more stored: after loop.amount
+    //  (2) such reconnections in a row the client gives up
+    s_run_t run;
+    s_run_new (&run, "client-v2-stalled");
+    for (int i = 0; i < 2; i++) {
+        s_fake_greet (run.fake, 0, false);
+        s_run_chunks (&run, 0, 0);
+        s_fake_step (run.fake, STEP_CLOSE, NULL, 0);
+    }
+    s_fake_greet (run.fake, 0, false);
+    s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_run_play (&run, 1);
+    s_assert_one_failure (run.log);
+    assert_int_equal (s_lines (run.log, "action: reconectar | result: in_progress"), 2);
+    assert_int_equal (s_lines (run.log, "action: apuestas_enviadas | result: fail | cantidad: 0"
+                                        " | reason: the connection dropped 2 times in a row"), 1);
+    s_run_destroy (&run);
+}
+
+static void
+test_client_v2_busy (void **state)
+{
+    (void) state;
+    //  Busy: another connection of the agency is still alive on the
+    //  server. Tried again like a refused connection.
+    s_run_t run;
+    s_run_new (&run, "client-v2-busy");
+    s_fake_hello (run.fake);
+    s_fake_error (run.fake, LOT_REASON_BUSY);
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, SIZE_MAX);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "action: conectar | result: in_progress"), 1);
+    assert_int_equal (s_lines (run.log, "| intento: 1 | reason: rejected by the server:"
+                                        " agency busy on another connection"), 1);
+    s_run_destroy (&run);
+}
+
+static void
+test_client_v2_rejected (void **state)
+{
+    (void) state;
+    //  Any other 'E', to the hello or to a chunk, is final: no retry
+    static const char *reasons [] = { "unsupported protocol version", "no such bet" };
+    for (int to_chunk = 0; to_chunk < 2; to_chunk++) {
+        s_run_t run;
+        s_run_new (&run, "client-v2-rejected");
+        if (to_chunk) {
+            s_fake_greet (run.fake, 0, false);
+            s_run_chunks (&run, 0, 0);
+        }
+        else
+            s_fake_hello (run.fake);
+        s_fake_error (run.fake, reasons [to_chunk]);
+        s_run_play (&run, 1);
+        s_assert_one_failure (run.log);
+        const char *parts [] = {
+            to_chunk ? "action: apuestas_enviadas | result: fail | cantidad: 0"
+                     : "action: conectar | result: fail",
+            "| reason: rejected by the server: ", reasons [to_chunk], NULL
+        };
+        assert_int_equal (tu_count_lines (run.log, parts), 1);
+        assert_int_equal (s_lines (run.log, "in_progress"), 0);
+        s_run_destroy (&run);
+    }
+}
+
+//  A single-bet client; the bet's 'L' chunk at position, v2.
+static s_client_t *
+s_client_single (s_fake_t *fake, s_bytes_t *chunk, uint32_t position)
+{
+    s_client_t *client = s_client_new ("client-v2-single", fake->port);
+    s_client_env (client, "CLI_DATA_FILE=%s/none.csv", client->dir);
+    const char *bet [5] = { "Ana", "Paz", "30904465", "1999-03-17", "7574" };
+    const char *names [5] = { "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO" };
+    for (int f = 0; f < 5; f++)
+        s_client_env (client, "%s=%s", names [f], bet [f]);
+    s_put_byte (chunk, 'N');
+    s_put_u32 (chunk, position);
+    s_put_byte (chunk, 'L');
+    s_put_u16 (chunk, 1);
+    s_put_str (chunk, "3");
+    s_put_bet (chunk, bet);
+    return client;
+}
+
+static void
+s_assert_single_sent (const char *log)
+{
+    assert_int_equal (s_lines (log, "action: apuesta_enviada | result: success"
+                                    " | dni: 30904465 | numero: 7574"), 1);
+    assert_int_equal (s_lines (log, "consulta_ganadores"), 0);
+    s_assert_no_failure (log);
+}
+
+static void
+test_client_v2_single (void **state)
+{
+    (void) state;
+    //  The bet goes at the position the server says; an agency already
+    //  finished holds it, and nothing is sent
+    static const struct { uint32_t stored; bool finished; } cases [] = {
+        { 0, false }, { 4, false }, { 1, true }
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_fake_t *fake = s_fake_new ();
+        s_bytes_t chunk = { .size = 0 };
+        s_client_t *client = s_client_single (fake, &chunk, cases [i].stored);
+        s_fake_greet (fake, cases [i].stored, cases [i].finished);
+        if (!cases [i].finished) {
+            s_fake_bytes (fake, STEP_EXPECT, &chunk);
+            s_fake_step (fake, STEP_SEND, "O", 1);
+        }
+        s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+        char *log = s_run_fake (&fake, client, 0);
+        s_assert_single_sent (log);
+        assert_int_equal (s_lines (log, "chunk_enviado"), !cases [i].finished);
+        free (log);
+        s_client_destroy (&client);
+    }
+}
+
+static void
+test_client_v2_single_resume (void **state)
+{
+    (void) state;
+    //  The connection drops before the bet's answer; the new 'S' says the
+    //  agency finished: the bet is stored
+    s_fake_t *fake = s_fake_new ();
+    s_bytes_t chunk = { .size = 0 };
+    s_client_t *client = s_client_single (fake, &chunk, 0);
+    s_fake_greet (fake, 0, false);
+    s_fake_bytes (fake, STEP_EXPECT, &chunk);
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
+    s_fake_greet (fake, 1, true);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    char *log = s_run_fake (&fake, client, 0);
+    s_assert_single_sent (log);
+    assert_int_equal (s_lines (log, "action: reconectar | result: in_progress"), 1);
+    assert_int_equal (s_lines (log, "action: reconectar | result: success | agencia: 3"
+                                    " | almacenadas: 1 | terminada: 1"), 1);
+    free (log);
+    s_client_destroy (&client);
+}
+
+//  Scripts an empty file's upload, v2, up to the winners query.
+static void
+s_fake_empty_upload (s_fake_t *fake)
+{
+    s_fake_greet (fake, 0, false);
+    s_fake_step (fake, STEP_EXPECT, "N\x00\x00\x00\x00" "L\x00\x00\x00\x01" "3", 11);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "W\x00\x01" "3", 4);
+}
+
+//  Runs an empty file's client with a 300 ms winners limit against the
+//  script, which ends the winners query its own way; checks that the
+//  client fails on time, with the limit as the reason. Returns the log.
+static char *
+s_winners_times_out (s_fake_t *fake, const char *name, const char *loop_amount)
+{
+    s_client_t *client = s_client_new (name, fake->port);
+    s_client_env (client, "CLI_DATA_FILE=%s", "/dev/null");
+    s_client_env (client, "CLI_WINNERS_TIMEOUT=300ms");
+    s_client_env (client, "CLI_LOOP_AMOUNT=%s", loop_amount);
+    long long start = zclock_mono ();
+    char *log = s_run_fake (&fake, client, 1);
+    long long took = zclock_mono () - start;
+    assert_true (took >= 300);
+    assert_true (took < 3000);
+    s_assert_one_failure (log);
+    assert_int_equal (s_lines (log, "action: consulta_ganadores | result: fail | agencia: 3"
+                                    " | reason: no answer within 300ms"), 1);
+    s_client_destroy (&client);
+    return log;
+}
+
+static void
+test_client_winners_timeout (void **state)
+{
+    (void) state;
+    //  No answer at all
+    s_fake_t *fake = s_fake_new ();
+    s_fake_empty_upload (fake);
+    s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
+    char *log = s_winners_times_out (fake, "client-winners-timeout", "2");
+    assert_int_equal (s_lines (log, "reconectar"), 0);
+    free (log);
+
+    //  The winners connection drops and the server is gone: the limit
+    //  cuts the connection attempts short (1000 x 50 ms would be more)
+    fake = s_fake_new ();
+    s_fake_empty_upload (fake);
+    s_fake_step (fake, STEP_UNLISTEN, NULL, 0);
+    s_fake_step (fake, STEP_CLOSE, NULL, 0);
+    log = s_winners_times_out (fake, "client-winners-gone", "1000");
+    assert_int_equal (s_lines (log, "action: reconectar | result: in_progress"), 1);
+    assert_true (s_lines (log, "action: conectar | result: in_progress") >= 2);
+    assert_int_equal (s_lines (log, "action: conectar | result: fail"), 0);
+    free (log);
+}
+
+static void
+test_client_v2_sigterm (void **state)
+{
+    (void) state;
+    //  SIGTERM while the client waits to try a busy agency again
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-v2-sigterm", fake->port);
+    s_client_env (client, "CLI_DATA_FILE=/dev/null");
+    s_client_env (client, "CLI_LOOP_PERIOD=1m");
+    s_fake_hello (fake);
+    s_fake_error (fake, LOT_REASON_BUSY);
+    s_fake_step (fake, STEP_NOTIFY, NULL, 0);
+    free (s_run_sigterm (&fake, client));
+    s_client_destroy (&client);
+}
+
 int
 main (void)
 {
@@ -1215,9 +1770,20 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_unreachable, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_rejected, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_bad_file, s_clean_env, s_teardown),
-        cmocka_unit_test_setup_teardown (test_client_no_answer, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_winners_dropped, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_sigterm, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_config_fail, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_bytes, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_stored, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_stored_too_many, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_resume, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_stalled, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_busy, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_rejected, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_single, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_single_resume, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_winners_timeout, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_sigterm, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);

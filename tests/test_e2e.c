@@ -209,6 +209,8 @@ s_client_start (sys_t *sys, int agency, const char *data_file, int max_amount,
     env [n++] = tu_printf ("CLI_BATCH_MAXAMOUNT=%d", max_amount);
     env [n++] = tu_printf ("CLI_LOOP_AMOUNT=50");
     env [n++] = tu_printf ("CLI_LOOP_PERIOD=100ms");
+    //  This server speaks v1 only, so far
+    env [n++] = tu_printf ("CLI_PROTOCOL_VERSION=1");
     for (size_t i = 0; extra && extra [i]; i++)
         env [n++] = extra [i];
     env [n] = NULL;

@@ -71,7 +71,9 @@ tu_remove_dir (char *dir)
 int
 tu_closed_port (int *fd)
 {
-    *fd = socket (AF_INET, SOCK_STREAM, 0);
+    //  Not inherited: a spawned program holding it would keep a listener
+    //  made of it alive after the test closed it
+    *fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in addr = { .sin_family = AF_INET };
     addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     socklen_t size = sizeof addr;
