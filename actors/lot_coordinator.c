@@ -14,7 +14,7 @@ typedef struct {
     zsock_t *winners;           //  PUB: winner-ready
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns both sockets
-    bool *done;                 //  By agency
+    bool *done;                 //  By agency, as the persister last said
     long done_count;
     zframe_t *persister;        //  Routing id of the persister to ask
     zmsg_t *result;             //  The draw's winners, once drawn
@@ -76,21 +76,29 @@ s_self_announce (self_t *self)
     self->next_action = zclock_mono () + self->settings->announce_interval;
 }
 
+//  The persister's word on who has finished: all it says, every time, so
+//  a coordinator that restarts knows again within one announce interval.
+//  An agency once finished stays so.
 static void
-s_self_handle_done (self_t *self, zframe_t *sender, zmsg_t *msg)
+s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
 {
-    char *text = zmsg_popstr (msg);
-    long agency = text ? atol (text) : 0;
-    zstr_free (&text);
     zframe_destroy (&self->persister);
     self->persister = zframe_dup (sender);
-    if (agency < 1 || agency > self->settings->agencies || self->done [agency])
-        return;
-    self->done [agency] = true;
-    self->done_count++;
-    lot_log_info ("action: agencia_finalizada | result: success | agencia: %ld"
-                  " | finalizadas: %ld", agency, self->done_count);
-    if (s_all_done (self) && !self->result)
+    long agencies = self->settings->agencies;
+    bool *said = calloc ((size_t) agencies + 1, sizeof *said);
+    assert (said);
+    if (lot_msg_recv_status (msg, said, agencies) < 0)
+        lot_log_error ("action: agencias_finalizadas | result: fail"
+                       " | reason: malformed STATUS");
+    for (long agency = 1; agency <= agencies; agency++)
+        if (said [agency] && !self->done [agency]) {
+            self->done [agency] = true;
+            self->done_count++;
+            lot_log_info ("action: agencia_finalizada | result: success | agencia: %ld"
+                          " | finalizadas: %ld", agency, self->done_count);
+        }
+    free (said);
+    if (s_all_done (self) && !self->result && zclock_mono () >= self->next_action)
         s_self_ask_draw (self);
 }
 
@@ -122,8 +130,8 @@ s_self_handle_events (self_t *self)
     zmsg_t *msg = zmsg_recv (self->events);
     zframe_t *sender = msg ? zmsg_pop (msg) : NULL;
     char *command = msg ? zmsg_popstr (msg) : NULL;
-    if (command && streq (command, LOT_MSG_DONE))
-        s_self_handle_done (self, sender, msg);
+    if (command && streq (command, LOT_MSG_STATUS))
+        s_self_handle_status (self, sender, msg);
     else
     if (command && streq (command, LOT_MSG_DRAWN))
         s_self_handle_drawn (self, msg);

@@ -78,7 +78,7 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
         return "malformed chunk";
     *count = reader.count;
     *last = reader.last;
-    if (lot_bet_parse_uint (reader.agency, 10, max_agency, agency) || *agency == 0)
+    if (lot_bet_parse_agency (reader.agency, max_agency, agency))
         return "unknown agency";
     size_t start = *used;
     lot_span_t fields [1 + LOT_BET_FIELDS] = { reader.agency };
@@ -98,27 +98,35 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
 static void
 s_self_handle_work (self_t *self)
 {
-    uint64_t id, watermark;
+    lot_records_t records = { 0 };
     zframe_t *chunk;
-    if (lot_msg_recv_work (self->work, &id, &watermark, &chunk))
+    if (lot_msg_recv_work (self->work, &records.agency, &records.position, &chunk))
         return;
     unsigned agency = 0, count = 0;
-    bool last = false;
     size_t used = 0;
     int sent;
-    const char *reason = lot_handler_convert (
-        zframe_data (chunk), zframe_size (chunk),
-        (unsigned) self->settings->agencies, &self->lines, &self->capacity,
-        &used, &agency, &last, &count);
+    const char *reason = NULL;
+    records.query = zframe_size (chunk) == 0;
+    if (!records.query) {
+        reason = lot_handler_convert (zframe_data (chunk), zframe_size (chunk),
+                                      (unsigned) self->settings->agencies,
+                                      &self->lines, &self->capacity, &used,
+                                      &agency, &records.last, &count);
+        //  The front-end named the chunk after the agency in it
+        if (!reason && agency != records.agency)
+            reason = "chunk for another agency";
+    }
     zframe_destroy (&chunk);
+    records.count = count;
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", count, reason);
-        sent = lot_msg_send_result (self->results, id, false, count, reason);
+        lot_result_t result = { records.agency, records.position, false, false,
+                                count, (char *) reason, 0, false };
+        sent = lot_msg_send_result (self->results, &result);
     }
     else
-        sent = lot_msg_send_records (self->records, id, watermark, agency, last,
-                                     count, self->lines, used);
+        sent = lot_msg_send_records (self->records, &records, self->lines, used);
     //  Dropped after SEND_TIMEOUT: the front-end sends the chunk again
     if (sent)
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR

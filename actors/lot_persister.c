@@ -6,15 +6,10 @@
 #include "lot_csv.h"
 #include "lot_log.h"
 #include "lot_msg.h"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#include "lot_store.h"
 
 #define ACTOR "persister"
 #define BATCH_MAX 256           //  Chunks per write and fdatasync
-#define PRUNE_MIN 1024          //  Stored ids kept before forgetting any
 
 typedef struct {
     zsock_t *pipe;
@@ -24,12 +19,12 @@ typedef struct {
     zsock_t *events;            //  DEALER to the coordinator
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the three sockets
-    int fd;                     //  The bets file, append only
-    bool *finished;             //  By agency: its 'L' chunk is stored
-    zhashx_t *stored;           //  Ids of stored chunks a resend may repeat
-    uint64_t watermark;         //  Ids below it will not come again
-    size_t prune_at;            //  Size of stored that triggers forgetting
+    lot_store_t *store;         //  The bets file and its journal
+    int64_t next_status;        //  When STATUS goes out again
     lot_records_t batch [BATCH_MAX];
+    lot_store_chunk_t chunks [BATCH_MAX];
+    lot_store_verdict_t verdicts [BATCH_MAX];
+    const char *reasons [BATCH_MAX];
     bool terminated;
 } self_t;
 
@@ -40,57 +35,18 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
-        if (self->fd >= 0) {
-            //  Every write was already made durable before its chunk was
-            //  confirmed; this sync covers BETS_FSYNC=false.
-            fdatasync (self->fd);
-            close (self->fd);
+        if (self->store) {
+            //  Every group was durable before it was confirmed; this sync
+            //  covers BETS_FSYNC=false
+            lot_store_sync (self->store);
+            lot_store_destroy (&self->store);
             lot_log_info ("action: close | result: success | actor: " ACTOR
                           " | resource: bets_file | path: %s",
                           self->settings->bets_file);
         }
-        free (self->finished);
-        zhashx_destroy (&self->stored);
         free (self);
         *self_p = NULL;
     }
-}
-
-//  A crash in the middle of a write can leave a partial last line, never
-//  confirmed to anyone: cut it off so the file stays whole lines.
-static int
-s_repair_tail (self_t *self)
-{
-    struct stat info;
-    if (fstat (self->fd, &info) || info.st_size == 0)
-        return 0;
-    int reader = open (self->settings->bets_file, O_RDONLY | O_CLOEXEC);
-    if (reader < 0)
-        return -1;
-    char block [4096];
-    off_t end = info.st_size;
-    off_t keep = 0;
-    while (end > 0 && keep == 0) {
-        off_t start = end > (off_t) sizeof block ? end - (off_t) sizeof block : 0;
-        ssize_t got = pread (reader, block, (size_t) (end - start), start);
-        if (got <= 0)
-            break;
-        for (ssize_t i = got - 1; i >= 0; i--)
-            if (block [i] == '\n') {
-                keep = start + i + 1;
-                break;
-            }
-        end = start;
-    }
-    close (reader);
-    if (keep == info.st_size)
-        return 0;
-    if (ftruncate (self->fd, keep))
-        return -1;
-    lot_log_warning ("action: bets_file_repair | result: success | path: %s"
-                     " | removed_bytes: %lld", self->settings->bets_file,
-                     (long long) (info.st_size - keep));
-    return 0;
 }
 
 static int
@@ -98,12 +54,14 @@ s_self_start (void *args)
 {
     self_t *self = args;
     const lot_settings_t *settings = self->settings;
-    self->fd = open (settings->bets_file,
-                     O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (self->fd < 0 || s_repair_tail (self)) {
+    char *error = NULL;
+    self->store = lot_store_new (settings->bets_file, settings->bets_journal,
+                                 settings->agencies, settings->bets_fsync, &error);
+    if (!self->store) {
         lot_log_error ("action: open | result: fail | actor: " ACTOR
                        " | resource: bets_file | path: %s | reason: %s",
-                       settings->bets_file, strerror (errno));
+                       settings->bets_file, error ? error : "out of memory");
+        free (error);
         return -1;
     }
     self->records = lot_sockets_open (self->sockets, ZMQ_PULL,
@@ -117,53 +75,6 @@ s_self_start (void *args)
     zpoller_add (self->poller, self->records);
     zpoller_add (self->poller, self->events);
     return 0;
-}
-
-//  Writes every iovec whole, across short writes. Returns 0 or -1.
-static int
-s_write_all (int fd, struct iovec *iov, int count)
-{
-    while (count > 0) {
-        ssize_t wrote = writev (fd, iov, count > IOV_MAX ? IOV_MAX : count);
-        if (wrote < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        while (count > 0 && (size_t) wrote >= iov->iov_len) {
-            wrote -= (ssize_t) iov->iov_len;
-            iov++;
-            count--;
-        }
-        if (count > 0) {
-            iov->iov_base = (char *) iov->iov_base + wrote;
-            iov->iov_len -= (size_t) wrote;
-        }
-    }
-    return 0;
-}
-
-//  Appends the accepted chunks in one write and one sync. On failure the
-//  file is cut back to where it was: nothing of these chunks stays.
-static const char *
-s_self_store (self_t *self, lot_records_t **accepted, int count)
-{
-    struct iovec iov [BATCH_MAX];
-    for (int i = 0; i < count; i++)
-        iov [i] = (struct iovec) {
-            zframe_data (accepted [i]->lines), zframe_size (accepted [i]->lines)
-        };
-    off_t before = lseek (self->fd, 0, SEEK_END);
-    if (before < 0)
-        return "cannot seek the bets file";
-    if (s_write_all (self->fd, iov, count) == 0
-    && (!self->settings->bets_fsync || fdatasync (self->fd) == 0))
-        return NULL;
-    const char *reason = errno == ENOSPC ? "bets file device full" : "bets file write failed";
-    if (ftruncate (self->fd, before))
-        lot_log_error ("action: bets_file_truncate | result: fail | path: %s"
-                       " | reason: %s", self->settings->bets_file, strerror (errno));
-    return reason;
 }
 
 static void
@@ -180,100 +91,75 @@ s_log_stored_bets (zframe_t *lines)
     lot_csv_destroy (&csv);
 }
 
-//  Forgets the ids below the watermark, once there are enough of them
-//  that it pays: memory follows the chunks in flight, not the data.
-static void
-s_self_prune (self_t *self)
-{
-    if (zhashx_size (self->stored) < self->prune_at)
-        return;
-    zlistx_t *keys = zhashx_keys (self->stored);
-    for (const char *key = zlistx_first (keys); key; key = zlistx_next (keys))
-        if (strtoull (key, NULL, 10) < self->watermark)
-            zhashx_delete (self->stored, key);
-    zlistx_destroy (&keys);
-    size_t twice = 2 * zhashx_size (self->stored);
-    self->prune_at = twice > PRUNE_MIN ? twice : PRUNE_MIN;
-}
-
 //  A RESULT that cannot be handed on in SEND_TIMEOUT is dropped: the
-//  front-end sends the chunk again and gets its answer then.
+//  front-end sends the item again and gets its answer then. stored and
+//  finished are the agency's, as durable now.
 static void
-s_self_send_result (self_t *self, uint64_t id, bool ok, uint32_t count,
+s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
                     const char *reason)
 {
-    if (lot_msg_send_result (self->results, id, ok, count, reason))
+    bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
+    lot_result_t result = {
+        records->agency, records->position, records->query, ok, records->count,
+        (char *) reason,
+        known ? lot_store_stored (self->store, records->agency) : 0,
+        known && lot_store_finished (self->store, records->agency)
+    };
+    if (lot_msg_send_result (self->results, &result))
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: results | reason: the front-end takes no"
                          " messages; it will send the chunk again");
 }
 
-typedef enum {
-    ADMIT_STORE,                //  New: goes into this batch's write
-    ADMIT_REPEAT,               //  Sent again: shares its first copy's fate
-    ADMIT_DROP,                 //  A late copy nobody waits for
-    ADMIT_REJECT                //  Answered with a failure already
-} s_admit_t;
-
-//  Decides what becomes of one chunk of the batch. Agencies that finish
-//  within the batch count as finished for the chunks after them.
-static s_admit_t
-s_self_admit (self_t *self, lot_records_t *records)
+//  Tells the coordinator every agency that has finished: all of it each
+//  time, so a coordinator that restarts learns it again.
+static void
+s_self_send_status (self_t *self)
 {
-    char key [LOT_MSG_KEY_SIZE];
-    lot_msg_id_key (records->id, key);
-    if (records->watermark > self->watermark)
-        self->watermark = records->watermark;
-    if (zhashx_lookup (self->stored, key))
-        return ADMIT_REPEAT;
-    if (records->id < self->watermark) {
-        //  The front-end has had its answer: a handler that stalled past
-        //  RESEND_TIMEOUT woke up
-        lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
-        return ADMIT_DROP;
-    }
-    bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
-    const char *reason = !known ? "unknown agency"
-                       : self->finished [records->agency] ? "agency already finished"
-                       : NULL;
+    long agencies = self->settings->agencies;
+    bool *finished = calloc ((size_t) agencies + 1, sizeof *finished);
+    assert (finished);
+    for (long agency = 1; agency <= agencies; agency++)
+        finished [agency] = lot_store_finished (self->store, (uint32_t) agency);
+    if (lot_msg_send_status (self->events, finished, agencies))
+        lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
+                         " | socket: events | reason: the coordinator takes no"
+                         " messages; it will be told again");
+    free (finished);
+    self->next_status = zclock_mono () + self->settings->announce_interval;
+}
+
+//  Answers one chunk of the batch once the batch's write is done (failure
+//  is its reason, or NULL).
+static void
+s_self_confirm (self_t *self, int i, const char *failure)
+{
+    lot_records_t *records = &self->batch [i];
+    lot_store_verdict_t verdict = self->verdicts [i];
+    const char *reason = verdict == LOT_STORE_REJECT ? self->reasons [i]
+                       : verdict == LOT_STORE_STORED ? NULL
+                       : failure;
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", records->count, reason);
-        s_self_send_result (self, records->id, false, records->count, reason);
-        return ADMIT_REJECT;
-    }
-    if (records->last)
-        self->finished [records->agency] = true;
-    zhashx_insert (self->stored, key, "");
-    return ADMIT_STORE;
-}
-
-//  Tells the front-end (and the coordinator, for an 'L' chunk) how the
-//  write went; on failure the chunk is forgotten as if it never came.
-static void
-s_self_confirm (self_t *self, lot_records_t *records, const char *failure)
-{
-    if (failure) {
-        char key [LOT_MSG_KEY_SIZE];
-        zhashx_delete (self->stored, lot_msg_id_key (records->id, key));
-        if (records->last)
-            self->finished [records->agency] = false;
-        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                       " | reason: %s", records->count, failure);
-        s_self_send_result (self, records->id, false, records->count, failure);
+        s_self_send_result (self, records, false, reason);
         return;
     }
-    if (lot_log_enabled (LOT_LOG_DEBUG))
-        s_log_stored_bets (records->lines);
-    lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
-                  records->count);
-    s_self_send_result (self, records->id, true, records->count, NULL);
-    if (records->last
-    &&  zsock_send (self->events, "s4", LOT_MSG_DONE, records->agency))
-        lot_log_error ("action: agencia_finalizada | result: fail | agencia: %u"
-                       " | reason: the coordinator takes no messages", records->agency);
+    if (verdict == LOT_STORE_APPEND) {
+        if (lot_log_enabled (LOT_LOG_DEBUG))
+            s_log_stored_bets (records->lines);
+        lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
+                      records->count);
+    }
+    else
+        lot_log_debug ("action: duplicado | result: success | agencia: %u"
+                       " | posicion: %u", records->agency, records->position);
+    s_self_send_result (self, records, true, NULL);
 }
 
+//  Takes every message waiting, up to BATCH_MAX, decides each against
+//  the store, writes the new chunks in one group commit, then answers all
+//  (queries last, so they count this batch).
 static void
 s_self_handle_records (self_t *self)
 {
@@ -283,30 +169,34 @@ s_self_handle_records (self_t *self)
             received++;
     } while (received < BATCH_MAX && (zsock_events (self->records) & ZMQ_POLLIN));
 
-    lot_records_t *accepted [BATCH_MAX];
-    lot_records_t *repeated [BATCH_MAX];
-    int count = 0, repeats = 0;
+    int appended = 0;
+    bool finishing = false;
     for (int i = 0; i < received; i++) {
-        s_admit_t admit = s_self_admit (self, &self->batch [i]);
-        if (admit == ADMIT_STORE)
-            accepted [count++] = &self->batch [i];
-        else
-        if (admit == ADMIT_REPEAT)
-            repeated [repeats++] = &self->batch [i];
+        lot_records_t *records = &self->batch [i];
+        if (records->query)
+            continue;
+        self->chunks [i] = (lot_store_chunk_t) {
+            records->agency, records->position, records->count, records->last,
+            zframe_data (records->lines), zframe_size (records->lines)
+        };
+        self->verdicts [i] = lot_store_admit (self->store, &self->chunks [i],
+                                              &self->reasons [i]);
+        if (self->verdicts [i] == LOT_STORE_APPEND) {
+            appended++;
+            finishing |= records->last;
+        }
     }
-    const char *failure = count ? s_self_store (self, accepted, count) : NULL;
-    for (int i = 0; i < count; i++)
-        s_self_confirm (self, accepted [i], failure);
-    for (int i = 0; i < repeats; i++) {
-        char key [LOT_MSG_KEY_SIZE];
-        bool stored = zhashx_lookup (self->stored, lot_msg_id_key (repeated [i]->id, key));
-        lot_log_debug ("action: duplicado | result: success | chunk: %s", key);
-        s_self_send_result (self, repeated [i]->id, stored, repeated [i]->count,
-                            stored ? NULL : failure);
-    }
+    const char *failure = appended ? lot_store_commit (self->store) : NULL;
+    for (int i = 0; i < received; i++)
+        if (!self->batch [i].query)
+            s_self_confirm (self, i, failure);
+    for (int i = 0; i < received; i++)
+        if (self->batch [i].query)
+            s_self_send_result (self, &self->batch [i], true, NULL);
     for (int i = 0; i < received; i++)
         zframe_destroy (&self->batch [i].lines);
-    s_self_prune (self);
+    if (finishing && !failure)
+        s_self_send_status (self);
 }
 
 //  Reads the bets back from the file and answers DRAWN with the winning
@@ -331,7 +221,7 @@ s_self_draw (self_t *self)
     while ((got = lot_csv_next (csv, fields, 6)) != 0) {
         unsigned agency, number;
         if (got != 6
-        ||  lot_bet_parse_uint (fields [0], 10, (unsigned) agencies, &agency) || agency == 0
+        ||  lot_bet_parse_agency (fields [0], (unsigned) agencies, &agency)
         ||  lot_bet_parse_uint (fields [5], 10, LOT_NUMBER_MAX, &number)) {
             lot_log_error ("action: leer_apuestas | result: fail | path: %s"
                            " | line: %zu | reason: not a bet of this draw",
@@ -385,17 +275,17 @@ lot_persister_actor (zsock_t *pipe, void *args)
     assert (self);
     self->pipe = pipe;
     self->settings = args;
-    self->fd = -1;
-    self->finished = calloc ((size_t) self->settings->agencies + 1, sizeof (bool));
-    assert (self->finished);
-    self->stored = zhashx_new ();
-    self->prune_at = PRUNE_MIN;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, -1);
+        int timeout = -1;
+        if (self->store) {
+            int64_t left = self->next_status - zclock_mono ();
+            timeout = left > 0 ? (int) left : 0;
+        }
+        void *which = zpoller_wait (self->poller, timeout);
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
                                                       s_self_start, NULL, self);
@@ -406,7 +296,10 @@ lot_persister_actor (zsock_t *pipe, void *args)
         if (which == self->events)
             s_self_handle_events (self);
         else
+        if (which)
             lot_sockets_handle_event (self->sockets, which);
+        if (self->store && zclock_mono () >= self->next_status)
+            s_self_send_status (self);
     }
     s_self_destroy (&self);
 }

@@ -11,30 +11,41 @@
 #define RETRY_MSECS 10          //  Retry interval while the handlers are full
 
 typedef enum {
-    CONN_NEW,                   //  Waiting for 'B' or 'W'
-    CONN_BETS,                  //  Chunks follow
+    CONN_NEW,                   //  Waiting for 'B', 'H', 'W' or 'P'
+    CONN_BETS,                  //  Chunks follow (v1 after 'B', v2 after 'H')
     CONN_WINNERS,               //  A winners query is held
     CONN_STALLED,               //  An answer would not go: leaving, or
                                 //  not reading; ignored for SEND_TIMEOUT
     CONN_DEAD                   //  Reads no answers: ignored until it goes
 } conn_state_t;
 
+//  A bets connection speaks for one agency, bound at its 'H' (v2) or its
+//  first chunk (v1), and has one item at a time in the pipeline: a chunk,
+//  or a query for how far its agency is stored. The item stays at the head
+//  of data until its RESULT comes back.
 typedef struct {
     zframe_t *routing_id;
     char *key;                  //  routing_id in hex: the conns key
     char *peer;                 //  The agency's address, for log lines
     conn_state_t state;
+    int version;                //  Of a bets connection: 1 or 2
     uint8_t *data;              //  Bytes received, not yet handled
     size_t size;
-    uint64_t in_flight;         //  Chunk id awaiting its RESULT, or 0
-    size_t in_flight_size;      //  It stays at the head of data until then
-    int64_t sent_at;            //  When it was last sent
-    void *in_flight_handle;     //  In the in-flight list
+    unsigned agency;            //  Bound (bets), or asked about (winners)
+    bool bound;                 //  Holds its agency's bets_of entry
+    bool positioned;            //  v1: next_position is known
+    uint32_t next_position;     //  v1: where the next chunk goes
+    bool busy;                  //  An item is out or in the backlog
+    bool query;                 //  The item is a position query
+    uint32_t position;          //  The chunk's position
+    size_t offset;              //  The chunk is data [offset, offset + length)
+    size_t length;
+    int64_t sent_at;            //  When the item was last sent
+    void *in_flight_handle;     //  In the in-flight list once sent
     void *backlog_handle;       //  In the backlog when non-NULL
     void *held_handle;          //  In held when non-NULL
     void *stalled_handle;       //  In stalled when non-NULL
     int64_t stalled_at;
-    unsigned agency;            //  Of a winners query
 } s_conn_t;
 
 typedef struct {
@@ -47,16 +58,14 @@ typedef struct {
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the four sockets
     zhashx_t *conns;            //  key -> s_conn_t
-    zhashx_t *in_flight;        //  chunk id -> s_conn_t (not owned)
-    zlistx_t *in_flight_order;  //  The same connections, oldest id first
+    s_conn_t **bets_of;         //  By agency: its bets connection (not owned)
+    zlistx_t *in_flight;        //  Connections with an item out, oldest first
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
     zlistx_t *held;             //  Winners queries waiting for the draw
     zlistx_t *stalled;          //  CONN_STALLED connections, oldest first
     zchunk_t **answers;         //  By agency: the encoded winners answer
     size_t buffer_limit;
     int port;                   //  The agencies' port, as bound
-    uint64_t next_id;           //  Start time in the high 32 bits: ids
-                                //  grow across restarts too
     int64_t next_resend_check;
     bool terminated;
 } self_t;
@@ -84,24 +93,25 @@ s_conn_free (void **item)
     s_conn_destroy ((s_conn_t **) item);
 }
 
-//  Takes a connection out of every queue: its pending chunk's RESULT will
-//  find no one.
+//  Takes a connection out of every queue and frees its agency: its
+//  item's RESULT will find no one (or the agency's next connection, which
+//  a RESULT for another position or kind does not fool).
 static void
 s_self_detach (self_t *self, s_conn_t *conn)
 {
-    if (conn->in_flight) {
-        char key [LOT_MSG_KEY_SIZE];
-        zhashx_delete (self->in_flight, lot_msg_id_key (conn->in_flight, key));
-        zlistx_delete (self->in_flight_order, conn->in_flight_handle);
-    }
+    if (conn->in_flight_handle)
+        zlistx_delete (self->in_flight, conn->in_flight_handle);
     if (conn->backlog_handle)
         zlistx_delete (self->backlog, conn->backlog_handle);
     if (conn->held_handle)
         zlistx_delete (self->held, conn->held_handle);
     if (conn->stalled_handle)
         zlistx_delete (self->stalled, conn->stalled_handle);
-    conn->in_flight = 0;
-    conn->backlog_handle = conn->held_handle = conn->stalled_handle = NULL;
+    if (conn->bound)
+        self->bets_of [conn->agency] = NULL;
+    conn->bound = conn->busy = false;
+    conn->in_flight_handle = conn->backlog_handle = NULL;
+    conn->held_handle = conn->stalled_handle = NULL;
 }
 
 //  Forgets a connection altogether.
@@ -219,50 +229,94 @@ s_conn_consume (s_conn_t *conn, size_t size)
 //  ---------------------------------------------------------------------
 //  Chunks
 
-//  Every id below the watermark has its answer: the persister may forget
-//  them, for none will be sent again.
-static uint64_t
-s_self_watermark (self_t *self)
-{
-    s_conn_t *oldest = zlistx_first (self->in_flight_order);
-    return oldest ? oldest->in_flight : self->next_id;
-}
-
+//  Hands the connection's item to the handlers. Returns -1 when their
+//  queues are full (the caller keeps it in the backlog).
 static int
-s_self_dispatch (self_t *self, s_conn_t *conn, size_t size)
+s_self_send (self_t *self, s_conn_t *conn)
 {
-    uint64_t id = self->next_id;
-    if (lot_msg_send_work (self->work, id, s_self_watermark (self), conn->data, size))
-        return -1;              //  The handlers' queues are full
-    self->next_id++;
-    char key [LOT_MSG_KEY_SIZE];
-    conn->in_flight = id;
-    conn->in_flight_size = size;
-    conn->sent_at = zclock_mono ();
-    conn->in_flight_handle = zlistx_add_end (self->in_flight_order, conn);
-    zhashx_insert (self->in_flight, lot_msg_id_key (id, key), conn);
-    return 0;
+    return conn->query
+        ? lot_msg_send_work (self->work, conn->agency, 0, NULL, 0)
+        : lot_msg_send_work (self->work, conn->agency, conn->position,
+                             conn->data + conn->offset, conn->length);
 }
 
-//  PUSH/PULL drops what was queued for a handler that stops or dies: a
-//  chunk unanswered for RESEND_TIMEOUT goes out again, with its id, and
-//  the persister stores it once.
+static void
+s_self_dispatch (self_t *self, s_conn_t *conn)
+{
+    conn->busy = true;
+    if (s_self_send (self, conn)) {
+        conn->backlog_handle = zlistx_add_end (self->backlog, conn);
+        return;
+    }
+    conn->sent_at = zclock_mono ();
+    conn->in_flight_handle = zlistx_add_end (self->in_flight, conn);
+}
+
+//  Asks how far the connection's agency is stored.
+static void
+s_self_dispatch_query (self_t *self, s_conn_t *conn)
+{
+    conn->query = true;
+    s_self_dispatch (self, conn);
+}
+
+static void
+s_self_dispatch_chunk (self_t *self, s_conn_t *conn, uint32_t position,
+                       size_t offset, size_t length)
+{
+    conn->query = false;
+    conn->position = position;
+    conn->offset = offset;
+    conn->length = length;
+    s_self_dispatch (self, conn);
+}
+
+//  PUSH/PULL drops what was queued for a handler that stops or dies, and
+//  a persister that restarts loses what it had not yet stored: an item
+//  unanswered for RESEND_TIMEOUT goes out again, and the persister, which
+//  knows each chunk by its agency and position, stores it once.
 static void
 s_self_resend (self_t *self)
 {
     int64_t now = zclock_mono ();
-    uint64_t watermark = s_self_watermark (self);
-    for (s_conn_t *conn = zlistx_first (self->in_flight_order); conn;
-         conn = zlistx_next (self->in_flight_order)) {
+    for (s_conn_t *conn = zlistx_first (self->in_flight); conn;
+         conn = zlistx_next (self->in_flight)) {
         if (now - conn->sent_at < self->settings->resend_timeout)
             continue;
-        if (lot_msg_send_work (self->work, conn->in_flight, watermark,
-                               conn->data, conn->in_flight_size))
+        if (s_self_send (self, conn))
             return;             //  Full: next time
         conn->sent_at = now;
-        lot_log_warning ("action: reenviar | result: in_progress | chunk: %" PRIu64
-                         " | peer: %s", conn->in_flight, conn->peer);
+        lot_log_warning ("action: reenviar | result: in_progress | agencia: %u"
+                         " | posicion: %u | consulta: %s | peer: %s", conn->agency,
+                         conn->position, conn->query ? "si" : "no", conn->peer);
     }
+}
+
+//  Binds a bets connection to its agency: one connection uploads for an
+//  agency at a time, or two could be handed the same positions. Returns
+//  NULL, or why not.
+static const char *
+s_self_bind (self_t *self, s_conn_t *conn, lot_span_t agency)
+{
+    unsigned id;
+    if (lot_bet_parse_agency (agency, (unsigned) self->settings->agencies, &id))
+        return "unknown agency";
+    if (self->bets_of [id])
+        return LOT_REASON_BUSY;
+    conn->agency = id;
+    conn->bound = true;
+    self->bets_of [id] = conn;
+    return NULL;
+}
+
+//  Refuses a connection that cannot go on: 'E' with the reason, then close.
+static void
+s_self_refuse (self_t *self, s_conn_t *conn, const char *reason, lot_span_t agency)
+{
+    lot_log_error ("action: conexion | result: fail | reason: %s | agencia: %.*s"
+                   " | peer: %s", reason, (int) agency.size, agency.data, conn->peer);
+    if (s_self_write_error (self, conn, reason) == 0)
+        s_self_close (self, conn);
 }
 
 static void
@@ -292,10 +346,8 @@ s_self_take_query (self_t *self, s_conn_t *conn)
         return;
     unsigned agency = 0;
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_uint ((lot_span_t) { (char *) conn->data + 3, total - 2 },
-                            AGENCY_DIGITS_MAX, (unsigned) self->settings->agencies,
-                            &agency)
-    ||  agency == 0) {
+    ||  lot_bet_parse_agency ((lot_span_t) { (char *) conn->data + 3, total - 2 },
+                              (unsigned) self->settings->agencies, &agency)) {
         //  v1 has no error form for a winners query: close without answer
         lot_log_error ("action: consulta_ganadores | result: fail"
                        " | reason: unknown agency | peer: %s", conn->peer);
@@ -311,16 +363,102 @@ s_self_take_query (self_t *self, s_conn_t *conn)
         conn->held_handle = zlistx_add_end (self->held, conn);
 }
 
-//  Handles as much of a connection's buffer as it can: one chunk at most
+//  A v2 'H': version and agency, answered 'S' once the persister says how
+//  far the agency is stored.
+static void
+s_self_take_hello (self_t *self, s_conn_t *conn)
+{
+    unsigned version;
+    lot_span_t agency;
+    size_t total;
+    lot_codec_status_t status = lot_codec_hello_measure (conn->data, conn->size,
+                                                         &version, &agency, &total);
+    if (status == LOT_CODEC_INCOMPLETE)
+        return;
+    if (status == LOT_CODEC_INVALID) {
+        s_self_protocol_error (self, conn, "malformed hello");
+        return;
+    }
+    const char *reason = version != LOT_PROTOCOL_VERSION
+                       ? "unsupported protocol version"
+                       : s_self_bind (self, conn, agency);
+    if (reason) {
+        s_self_refuse (self, conn, reason, agency);
+        return;
+    }
+    s_conn_consume (conn, total);
+    conn->state = CONN_BETS;
+    conn->version = 2;
+    s_self_dispatch_query (self, conn);
+}
+
+//  The next complete chunk of a bets connection, to the handlers; a v1
+//  connection's first chunk binds its agency and asks for its position
+//  first. Returns -1 when nothing more can be done now.
+static int
+s_self_take_chunk (self_t *self, s_conn_t *conn)
+{
+    size_t max = (size_t) self->settings->max_chunk_bytes;
+    size_t offset = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+    size_t length;
+    uint32_t position = conn->next_position;
+    const char *reason = NULL;
+    lot_codec_status_t status = conn->version == 2
+        ? lot_codec_numbered_measure (conn->data, conn->size, max, &position,
+                                      &length, &reason)
+        : lot_codec_chunk_measure (conn->data, conn->size, max, &length, &reason);
+    if (status == LOT_CODEC_INCOMPLETE)
+        return -1;
+    lot_chunk_reader_t reader;
+    if (status == LOT_CODEC_INVALID
+    ||  lot_codec_chunk_open (&reader, conn->data + offset, length)) {
+        s_self_protocol_error (self, conn, reason ? reason : "malformed chunk");
+        return -1;
+    }
+    unsigned agency;
+    if (lot_bet_parse_agency (reader.agency, (unsigned) self->settings->agencies,
+                              &agency)) {
+        //  Framing is intact: the connection may go on
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: unknown agency | peer: %s", reader.count, conn->peer);
+        s_conn_consume (conn, offset + length);
+        return s_self_write_error (self, conn, "unknown agency");
+    }
+    if (conn->bound && agency != conn->agency) {
+        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                       " | reason: chunk for another agency | agencia: %u"
+                       " | peer: %s", reader.count, conn->agency, conn->peer);
+        if (s_self_write_error (self, conn, "chunk for another agency") == 0)
+            s_self_close (self, conn);
+        return -1;
+    }
+    if (!conn->bound && (reason = s_self_bind (self, conn, reader.agency))) {
+        s_self_refuse (self, conn, reason, reader.agency);
+        return -1;
+    }
+    if (conn->version == 1 && !conn->positioned)
+        s_self_dispatch_query (self, conn);
+    else
+        s_self_dispatch_chunk (self, conn, position, offset, length);
+    return 0;
+}
+
+//  Handles as much of a connection's buffer as it can: one item at most
 //  goes out until its RESULT is back.
 static void
 s_self_process (self_t *self, s_conn_t *conn)
 {
-    while (conn->size > 0 && !conn->in_flight && !conn->backlog_handle) {
+    while (conn->size > 0 && !conn->busy) {
         if (conn->state == CONN_NEW) {
             if (conn->data [0] == LOT_TAG_BETS) {
                 conn->state = CONN_BETS;
+                conn->version = 1;
                 s_conn_consume (conn, 1);
+            }
+            else
+            if (conn->data [0] == LOT_TAG_HELLO) {
+                s_self_take_hello (self, conn);
+                return;
             }
             else
             if (conn->data [0] == LOT_TAG_WINNERS) {
@@ -343,21 +481,8 @@ s_self_process (self_t *self, s_conn_t *conn)
         }
         else
         if (conn->state == CONN_BETS) {
-            size_t size;
-            const char *reason = NULL;
-            lot_codec_status_t status = lot_codec_chunk_measure (
-                conn->data, conn->size, (size_t) self->settings->max_chunk_bytes,
-                &size, &reason);
-            if (status == LOT_CODEC_INCOMPLETE)
+            if (s_self_take_chunk (self, conn))
                 return;
-            if (status == LOT_CODEC_INVALID) {
-                s_self_protocol_error (self, conn, reason);
-                return;
-            }
-            if (s_self_dispatch (self, conn, size)) {
-                conn->backlog_handle = zlistx_add_end (self->backlog, conn);
-                return;
-            }
         }
         else {
             //  Nothing may follow a winners query
@@ -372,16 +497,12 @@ s_self_flush_backlog (self_t *self)
 {
     s_conn_t *conn;
     while ((conn = zlistx_first (self->backlog))) {
-        size_t size;
-        const char *reason;
-        lot_codec_chunk_measure (conn->data, conn->size,
-                                 (size_t) self->settings->max_chunk_bytes,
-                                 &size, &reason);
-        if (s_self_dispatch (self, conn, size))
+        if (s_self_send (self, conn))
             return;
         zlistx_delete (self->backlog, conn->backlog_handle);
         conn->backlog_handle = NULL;
-        s_self_process (self, conn);
+        conn->sent_at = zclock_mono ();
+        conn->in_flight_handle = zlistx_add_end (self->in_flight, conn);
     }
 }
 
@@ -439,29 +560,48 @@ s_self_handle_stream (self_t *self)
     zframe_destroy (&data);
 }
 
+//  An item's RESULT: for a query, the agency's position (v2 is told it in
+//  'S'); for a chunk, 'O' or 'E'. A RESULT for an item the connection no
+//  longer waits for (a resend's second answer) is dropped.
 static void
 s_self_handle_result (self_t *self)
 {
-    uint64_t id;
-    bool ok;
-    uint32_t count;
-    char *reason;
-    if (lot_msg_recv_result (self->results, &id, &ok, &count, &reason))
+    lot_result_t result;
+    if (lot_msg_recv_result (self->results, &result))
         return;
-    char key [LOT_MSG_KEY_SIZE];
-    s_conn_t *conn = zhashx_lookup (self->in_flight, lot_msg_id_key (id, key));
-    if (conn) {
-        zhashx_delete (self->in_flight, key);
-        zlistx_delete (self->in_flight_order, conn->in_flight_handle);
-        s_conn_consume (conn, conn->in_flight_size);
-        conn->in_flight = 0;
-        uint8_t answer = LOT_TAG_OK;
-        int rc = ok ? s_self_answer (self, conn, &answer, 1)
-                    : s_self_write_error (self, conn, reason);
-        if (rc == 0)
-            s_self_process (self, conn);
+    s_conn_t *conn = result.agency <= (uint32_t) self->settings->agencies
+                   ? self->bets_of [result.agency] : NULL;
+    if (!conn || !conn->in_flight_handle || conn->query != result.query
+    ||  (!result.query && conn->position != result.position)) {
+        lot_msg_result_free (&result);
+        return;
     }
-    zstr_free (&reason);
+    zlistx_delete (self->in_flight, conn->in_flight_handle);
+    conn->in_flight_handle = NULL;
+    conn->busy = false;
+    int rc;
+    if (result.query && conn->version == 1) {
+        conn->positioned = true;
+        conn->next_position = result.stored;
+        rc = 0;
+    }
+    else
+    if (result.query) {
+        uint8_t answer [LOT_STORED_SIZE];
+        lot_codec_stored_encode (answer, sizeof answer, result.stored, result.finished);
+        rc = s_self_answer (self, conn, answer, sizeof answer);
+    }
+    else {
+        s_conn_consume (conn, conn->offset + conn->length);
+        if (result.ok)
+            conn->next_position = result.stored;
+        uint8_t answer = LOT_TAG_OK;
+        rc = result.ok ? s_self_answer (self, conn, &answer, 1)
+                       : s_self_write_error (self, conn, result.reason);
+    }
+    if (rc == 0)
+        s_self_process (self, conn);
+    lot_msg_result_free (&result);
 }
 
 //  Encodes each agency's answer once: count, then one string per document.
@@ -564,8 +704,8 @@ s_self_destroy (self_t **self_p)
         zlistx_destroy (&self->backlog);
         zlistx_destroy (&self->held);
         zlistx_destroy (&self->stalled);
-        zhashx_destroy (&self->in_flight);
-        zlistx_destroy (&self->in_flight_order);
+        zlistx_destroy (&self->in_flight);
+        free (self->bets_of);
         zhashx_destroy (&self->conns);
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
@@ -586,7 +726,7 @@ s_self_poll_timeout (self_t *self)
     if (zlistx_size (self->backlog))
         return RETRY_MSECS;
     int64_t timeout = -1;
-    if (zlistx_size (self->in_flight_order))
+    if (zlistx_size (self->in_flight))
         timeout = self->settings->resend_timeout / 2;
     s_conn_t *stalled = zlistx_first (self->stalled);
     if (stalled) {
@@ -606,14 +746,14 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->settings = args;
     self->conns = zhashx_new ();
     zhashx_set_destructor (self->conns, s_conn_free);
-    self->in_flight = zhashx_new ();
-    self->in_flight_order = zlistx_new ();
+    self->bets_of = calloc ((size_t) self->settings->agencies + 1, sizeof *self->bets_of);
+    assert (self->bets_of);
+    self->in_flight = zlistx_new ();
     self->backlog = zlistx_new ();
     self->held = zlistx_new ();
     self->stalled = zlistx_new ();
     //  A chunk in flight, and as much again from a peer that does not wait
     self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
-    self->next_id = (uint64_t) time (NULL) << 32;
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);

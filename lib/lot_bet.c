@@ -101,12 +101,20 @@ lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
     return 0;
 }
 
+int
+lot_bet_parse_agency (lot_span_t text, unsigned max_agency, unsigned *agency)
+{
+    if (text.size == 0 || text.data [0] == '0'
+    ||  lot_bet_parse_uint (text, 10, max_agency, agency))
+        return -1;
+    return 0;
+}
+
 const char *
 lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
                      unsigned max_agency)
 {
-    if (lot_bet_parse_uint (fields [0], 10, max_agency, &bet->agency)
-    ||  bet->agency == 0)
+    if (lot_bet_parse_agency (fields [0], max_agency, &bet->agency))
         return "unknown agency";
     if (lot_bet_check_name (fields [1]))
         return "invalid first name";

@@ -42,6 +42,11 @@ const char *lot_bet_check_birthdate (lot_span_t birthdate);
 int lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
                         unsigned *value);
 
+//  Parses an agency id: canonical decimal (no sign, no leading zero) from
+//  1 to max_agency, so that no two spellings name one agency. Returns 0
+//  and sets *agency, or -1.
+int lot_bet_parse_agency (lot_span_t text, unsigned max_agency, unsigned *agency);
+
 //  Fills *bet from its six text fields, in bets-file order (agency first),
 //  checking every field; agencies run from 1 to max_agency. Returns NULL
 //  when valid, else a short reason naming the field.

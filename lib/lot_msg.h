@@ -1,24 +1,32 @@
 /*  lot_msg - the messages actors send each other
 
-    The chunk messages (WORK, RECORDS, RESULT) have a function pair each,
-    so their frames are written down once; the control messages are named
-    here and built by their one sender (persister or coordinator). Every chunk carries the id the front-end gave it: results
-    find their connection by it, and a later resend can use it as the key
-    that makes storing idempotent.
+    Every message between actors is built and parsed here, and nowhere
+    else. A chunk is known everywhere by its identity: its agency and its
+    position (how many of that agency's bets come before it). The identity
+    outlives every process: a chunk sent again after any restart is the
+    same chunk, and the persister, which keeps what it stored in its
+    journal, stores it once.
 
-        WORK     front-end -> handler     [id][watermark][chunk bytes as received]
-        RECORDS  handler -> persister     [id][watermark][agency][last][count][lines]
-        RESULT   handler, persister -> front-end  [id][ok][count][reason]
-        DONE     persister -> coordinator [agency]           (its 'L' stored)
-        DRAW     coordinator -> persister (ask for the draw)
-        DRAWN    persister -> coordinator [ok][reason][winners...]
+        WORK     front-end -> handler     [agency][position][chunk bytes]
+                 (a position query when the chunk is empty)
+        RECORDS  handler -> persister     [agency][position][kind][count][lines]
+                 (kind: more chunks follow, the last chunk, or a query)
+        RESULT   handler, persister -> front-end
+                 [agency][position][query][ok][count][reason][stored][finished]
+        STATUS   persister -> coordinator [finished agencies, one u32 each]
+        DRAW     coordinator -> persister
+        DRAWN    persister -> coordinator [ok][detail][winners...]
         WINNERS  coordinator PUB -> front-end [winners...]
 
-    A chunk unanswered for a while is sent again with the same id (a
-    handler that stops or dies loses what PUSH had queued for it), so the
-    persister keeps the ids it stored and stores each once. The watermark
-    is the front-end's lowest unanswered id: ids below it will never come
-    again and may be forgotten.
+    A query asks the persister how far an agency's upload is stored; it
+    travels the chunks' path (front-end, handler, persister) so it needs no
+    socket of its own, and is sent again like a chunk when unanswered.
+    RESULT carries the agency's stored bets and finished flag after the
+    chunk, which is the query's answer too.
+
+    STATUS is the persister's whole truth about finished agencies, sent
+    whenever it changes and again every ANNOUNCE_INTERVAL: a coordinator
+    that restarts learns it again within one interval.
 
     Winners travel as one frame per agency (agency 1 first) holding that
     agency's winning documents, each followed by a newline.
@@ -31,36 +39,48 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t id;
-    uint64_t watermark;
     uint32_t agency;
+    uint32_t position;      //  Bets of this agency before this chunk
+    bool query;             //  No chunk: how far is this agency stored?
     bool last;
     uint32_t count;
     zframe_t *lines;        //  Owned by the receiver
 } lot_records_t;
 
-int lot_msg_send_work (void *dest, uint64_t id, uint64_t watermark,
+typedef struct {
+    uint32_t agency;
+    uint32_t position;
+    bool query;
+    bool ok;
+    uint32_t count;         //  Bets in the chunk
+    char *reason;           //  Why not ok; freshly allocated when received
+    uint32_t stored;        //  The agency's bets stored, after this chunk,
+    bool finished;          //  and whether its last chunk is: set when ok
+} lot_result_t;
+
+//  chunk may be empty (size 0): a position query.
+int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position,
                        const void *chunk, size_t size);
 //  Returns 0 and the chunk's frame (the caller destroys it), or -1.
-int lot_msg_recv_work (void *source, uint64_t *id, uint64_t *watermark,
+int lot_msg_recv_work (void *source, uint32_t *agency, uint32_t *position,
                        zframe_t **chunk);
 
-int lot_msg_send_records (void *dest, uint64_t id, uint64_t watermark,
-                          uint32_t agency, bool last, uint32_t count,
+int lot_msg_send_records (void *dest, const lot_records_t *records,
                           const void *lines, size_t size);
 int lot_msg_recv_records (void *source, lot_records_t *records);
 
-int lot_msg_send_result (void *dest, uint64_t id, bool ok, uint32_t count,
-                         const char *reason);
-//  *reason is freshly allocated.
-int lot_msg_recv_result (void *source, uint64_t *id, bool *ok, uint32_t *count,
-                         char **reason);
+int lot_msg_send_result (void *dest, const lot_result_t *result);
+//  result->reason is freshly allocated: lot_msg_result_free frees it.
+int lot_msg_recv_result (void *source, lot_result_t *result);
+void lot_msg_result_free (lot_result_t *result);
 
-//  A chunk id as a hash key; key must hold LOT_MSG_KEY_SIZE bytes.
-#define LOT_MSG_KEY_SIZE 24
-char *lot_msg_id_key (uint64_t id, char *key);
+//  finished: agencies + 1 flags, by agency.
+int lot_msg_send_status (void *dest, const bool *finished, long agencies);
+//  Marks finished [agency] for every agency in the message within
+//  1..agencies; returns how many it names, or -1 when malformed.
+int lot_msg_recv_status (zmsg_t *msg, bool *finished, long agencies);
 
-#define LOT_MSG_DONE    "DONE"
+#define LOT_MSG_STATUS  "STATUS"
 #define LOT_MSG_DRAW    "DRAW"
 #define LOT_MSG_DRAWN   "DRAWN"
 #define LOT_MSG_WINNERS "WINNERS"

@@ -23,6 +23,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("HANDLERS", "handlers", LOT_OPTION_INT, handlers, "2", 1, 256),
     S_OPTION ("BETS_FILE", "bets_file", LOT_OPTION_STRING, bets_file, "./bets.csv", 1, 0),
     S_OPTION ("BETS_FSYNC", "bets_fsync", LOT_OPTION_BOOL, bets_fsync, "true", 0, 0),
+    S_OPTION ("BETS_JOURNAL", "bets_journal", LOT_OPTION_STRING, bets_journal, NULL, 1, 0),
     S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
     S_OPTION ("MAX_CONNECTIONS", "max_connections", LOT_OPTION_INT, max_connections, "1024", 1, 1000000),
     S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
@@ -36,7 +37,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_FIRST_ENDPOINT 14
+#define S_FIRST_ENDPOINT 15
 
 static const char *s_endpoints [][5] = {
     [LOT_MODE_EMBEDDED] = {
@@ -106,6 +107,13 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
     ||  lot_options_apply_env (table, S_COUNT, self, error)) {
         if (!*error)
             *error = strdup ("out of memory");
+        lot_settings_destroy (&self);
+        return NULL;
+    }
+    //  The journal lives beside the bets file unless told otherwise
+    if (!self->bets_journal
+    &&  asprintf (&self->bets_journal, "%s.journal", self->bets_file) < 0) {
+        *error = strdup ("out of memory");
         lot_settings_destroy (&self);
         return NULL;
     }

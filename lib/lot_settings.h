@@ -27,6 +27,7 @@ typedef struct {
     long handlers;              //  Handler actors (embedded mode)
     char *bets_file;
     bool bets_fsync;            //  fdatasync before a chunk is confirmed
+    char *bets_journal;         //  What is stored, by chunk: bets_file.journal
     long max_chunk_bytes;       //  Largest encoded chunk accepted
     long max_connections;       //  Agency connections open at once
     long queue_limit;           //  High-water mark of every actor queue

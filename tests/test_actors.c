@@ -96,6 +96,25 @@ static const char *s_bets [][5] = {
 
 //  ---------------------------------------------------------------------
 
+//  Expects a RESULT for (agency, position), ok or with that reason.
+static void
+s_expect_result (zsock_t *results, uint32_t agency, uint32_t position, bool query,
+                 const char *reason, uint32_t stored, bool finished)
+{
+    lot_result_t result;
+    assert_int_equal (lot_msg_recv_result (results, &result), 0);
+    assert_int_equal (result.agency, agency);
+    assert_int_equal (result.position, position);
+    assert_int_equal (result.query, query);
+    assert_string_equal (result.reason, reason ? reason : "");
+    assert_int_equal (result.ok, reason == NULL);
+    if (!reason) {
+        assert_int_equal (result.stored, stored);
+        assert_int_equal (result.finished, finished);
+    }
+    lot_msg_result_free (&result);
+}
+
 static void
 test_handler_valid_and_invalid (void **state)
 {
@@ -111,40 +130,39 @@ test_handler_valid_and_invalid (void **state)
     const char *bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", bad, 1);
-    assert_int_equal (lot_msg_send_work (work, 41, 0, chunk, size), 0);
-    uint64_t id;
-    bool ok;
-    uint32_t count;
-    char *reason;
-    assert_int_equal (lot_msg_recv_result (results, &id, &ok, &count, &reason), 0);
-    assert_int_equal (id, 41);
-    assert_false (ok);
-    assert_int_equal (count, 1);
-    assert_string_equal (reason, "invalid birthdate");
-    zstr_free (&reason);
+    assert_int_equal (lot_msg_send_work (work, 1, 41, chunk, size), 0);
+    s_expect_result (results, 1, 41, false, "invalid birthdate", 0, false);
 
-    //  An unknown agency too
+    //  An unknown agency too, and a chunk named after another agency
     size = s_chunk (chunk, false, "3", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 42, 0, chunk, size), 0);
-    assert_int_equal (lot_msg_recv_result (results, &id, &ok, &count, &reason), 0);
-    assert_int_equal (id, 42);
-    assert_string_equal (reason, "unknown agency");
-    zstr_free (&reason);
+    assert_int_equal (lot_msg_send_work (work, 3, 42, chunk, size), 0);
+    s_expect_result (results, 3, 42, false, "unknown agency", 0, false);
+    size = s_chunk (chunk, false, "2", s_bets, 1);
+    assert_int_equal (lot_msg_send_work (work, 1, 43, chunk, size), 0);
+    s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
 
     //  A valid one becomes the chunk's bets-file lines; it is the first
     //  RECORDS message, so nothing of the rejected chunks went on
     size = s_chunk (chunk, true, "1", s_bets, 2);
-    assert_int_equal (lot_msg_send_work (work, 43, 0, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 1, 44, chunk, size), 0);
     lot_records_t got;
     assert_int_equal (lot_msg_recv_records (records, &got), 0);
-    assert_int_equal (got.id, 43);
     assert_int_equal (got.agency, 1);
+    assert_int_equal (got.position, 44);
+    assert_false (got.query);
     assert_true (got.last);
     assert_int_equal (got.count, 2);
     const char *lines = "1,Valentina,Vera,30170921,1982-05-22,6053\r\n"
                         "1,Santiago,\"Álvarez, \"\"Jr\"\"\",33936970,1986-04-25,7574\r\n";
     assert_int_equal (zframe_size (got.lines), strlen (lines));
     assert_memory_equal (zframe_data (got.lines), lines, strlen (lines));
+    zframe_destroy (&got.lines);
+
+    //  A position query (no chunk) goes on to the persister as it is
+    assert_int_equal (lot_msg_send_work (work, 2, 0, NULL, 0), 0);
+    assert_int_equal (lot_msg_recv_records (records, &got), 0);
+    assert_int_equal (got.agency, 2);
+    assert_true (got.query);
     zframe_destroy (&got.lines);
 
     zactor_destroy (&handler);
@@ -156,20 +174,6 @@ test_handler_valid_and_invalid (void **state)
 
 //  ---------------------------------------------------------------------
 
-static void
-s_expect_result (zsock_t *results, uint64_t want_id, bool want_ok, const char *want_reason)
-{
-    uint64_t id;
-    bool ok;
-    uint32_t count;
-    char *reason;
-    assert_int_equal (lot_msg_recv_result (results, &id, &ok, &count, &reason), 0);
-    assert_int_equal (id, want_id);
-    assert_int_equal (ok, want_ok);
-    assert_string_equal (reason, want_reason);
-    zstr_free (&reason);
-}
-
 //  A persister with the test as its handlers, front-end and coordinator.
 typedef struct {
     lot_settings_t *settings;
@@ -180,6 +184,21 @@ typedef struct {
     zactor_t *persister;
 } s_persister_t;
 
+static void
+s_persister_start (s_persister_t *self)
+{
+    self->persister = lot_actor_start (lot_persister_actor, self->settings);
+    assert_non_null (self->persister);
+    self->records = s_socket (ZMQ_PUSH, self->settings->records_endpoint, false);
+}
+
+static void
+s_persister_stop (s_persister_t *self)
+{
+    zactor_destroy (&self->persister);
+    zsock_destroy (&self->records);
+}
+
 static s_persister_t *
 s_persister_new (const char *name)
 {
@@ -187,12 +206,12 @@ s_persister_new (const char *name)
     self->settings = s_settings (name);
     self->dir = tu_tempdir (name);
     free (self->settings->bets_file);
+    free (self->settings->bets_journal);
     self->settings->bets_file = tu_printf ("%s/bets.csv", self->dir);
+    self->settings->bets_journal = tu_printf ("%s/bets.csv.journal", self->dir);
     self->results = s_socket (ZMQ_PULL, self->settings->results_endpoint, true);
     self->events = s_socket (ZMQ_ROUTER, self->settings->events_endpoint, true);
-    self->persister = lot_actor_start (lot_persister_actor, self->settings);
-    assert_non_null (self->persister);
-    self->records = s_socket (ZMQ_PUSH, self->settings->records_endpoint, false);
+    s_persister_start (self);
     return self;
 }
 
@@ -200,8 +219,7 @@ static void
 s_persister_destroy (s_persister_t **self_p)
 {
     s_persister_t *self = *self_p;
-    zactor_destroy (&self->persister);
-    zsock_destroy (&self->records);
+    s_persister_stop (self);
     zsock_destroy (&self->results);
     zsock_destroy (&self->events);
     lot_settings_destroy (&self->settings);
@@ -211,11 +229,46 @@ s_persister_destroy (s_persister_t **self_p)
 }
 
 static void
+s_send_records (zsock_t *records, uint32_t agency, uint32_t position, bool last,
+                uint32_t count, const char *lines)
+{
+    lot_records_t chunk = { agency, position, false, last, count, NULL };
+    assert_int_equal (lot_msg_send_records (records, &chunk, lines, strlen (lines)), 0);
+}
+
+static void
+s_send_query (zsock_t *records, uint32_t agency)
+{
+    lot_records_t query = { agency, 0, true, false, 0, NULL };
+    assert_int_equal (lot_msg_send_records (records, &query, NULL, 0), 0);
+}
+
+//  Waits for a STATUS that names exactly these finished agencies (one
+//  flag per agency, 1 and 2); returns the persister's routing id.
+static zframe_t *
+s_expect_status (zsock_t *events, bool first, bool second)
+{
+    while (true) {
+        zmsg_t *msg = zmsg_recv (events);
+        assert_non_null (msg);
+        zframe_t *from = zmsg_pop (msg);
+        char *command = zmsg_popstr (msg);
+        assert_string_equal (command, LOT_MSG_STATUS);
+        bool finished [3] = { false };
+        assert_true (lot_msg_recv_status (msg, finished, 2) >= 0);
+        zstr_free (&command);
+        zmsg_destroy (&msg);
+        if (finished [1] == first && finished [2] == second)
+            return from;
+        zframe_destroy (&from);
+    }
+}
+
+static void
 test_persister_stores_confirms_and_draws (void **state)
 {
     (void) state;
     s_persister_t *fixture = s_persister_new ("persister");
-    zsock_t *records = fixture->records;
     zsock_t *results = fixture->results;
     zsock_t *events = fixture->events;
     const char *bets_file = fixture->settings->bets_file;
@@ -223,25 +276,21 @@ test_persister_stores_confirms_and_draws (void **state)
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n2,Cy,Mo,33,2000-01-03,1\r\n";
     const char *late = "1,Late,Bet,44,2000-01-04,7574\r\n";
-    assert_int_equal (lot_msg_send_records (records, 1, 0, 1, true, 1, one, strlen (one)), 0);
-    s_expect_result (results, 1, true, "");
+    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_expect_result (results, 1, 0, false, NULL, 1, true);
     //  The agency is done once its 'L' chunk is stored
-    zmsg_t *done = zmsg_recv (events);
-    assert_non_null (done);
-    zframe_t *persister_id = zmsg_pop (done);
-    char *command = zmsg_popstr (done);
-    char *agency = zmsg_popstr (done);
-    assert_string_equal (command, LOT_MSG_DONE);
-    assert_string_equal (agency, "1");
-    zstr_free (&command);
-    zstr_free (&agency);
-    zmsg_destroy (&done);
+    zframe_t *persister_id = s_expect_status (events, true, false);
 
-    //  A chunk after the agency's last is rejected and not stored
-    assert_int_equal (lot_msg_send_records (records, 2, 0, 1, false, 1, late, strlen (late)), 0);
-    s_expect_result (results, 2, false, "agency already finished");
-    assert_int_equal (lot_msg_send_records (records, 3, 0, 2, false, 2, two, strlen (two)), 0);
-    s_expect_result (results, 3, true, "");
+    //  A chunk after the agency's last is rejected and not stored; one out
+    //  of order too
+    s_send_records (fixture->records, 1, 1, false, 1, late);
+    s_expect_result (results, 1, 1, false, "agency already finished", 0, false);
+    s_send_records (fixture->records, 2, 5, false, 2, two);
+    s_expect_result (results, 2, 5, false, "chunk out of order", 0, false);
+    s_send_records (fixture->records, 2, 0, false, 2, two);
+    s_expect_result (results, 2, 0, false, NULL, 2, false);
+    s_send_query (fixture->records, 2);
+    s_expect_result (results, 2, 0, true, NULL, 2, false);
 
     char *stored = tu_read_file (bets_file, NULL);
     char *expected = NULL;
@@ -253,17 +302,24 @@ test_persister_stores_confirms_and_draws (void **state)
     //  The draw reads the file back: agency 1 won once, agency 2 once
     zframe_send (&persister_id, events, ZFRAME_MORE);
     zstr_send (events, LOT_MSG_DRAW);
-    zmsg_t *drawn = zmsg_recv (events);
-    assert_non_null (drawn);
-    zframe_t *from = zmsg_pop (drawn);
-    zframe_destroy (&from);
-    assert_int_equal (zmsg_size (drawn), 5);
-    char *name = zmsg_popstr (drawn);
+    zmsg_t *drawn;
+    char *name = NULL;
+    while (true) {          //  STATUS keeps coming too
+        drawn = zmsg_recv (events);
+        assert_non_null (drawn);
+        zframe_t *from = zmsg_pop (drawn);
+        zframe_destroy (&from);
+        name = zmsg_popstr (drawn);
+        if (streq (name, LOT_MSG_DRAWN))
+            break;
+        zstr_free (&name);
+        zmsg_destroy (&drawn);
+    }
+    assert_int_equal (zmsg_size (drawn), 4);
     char *ok = zmsg_popstr (drawn);
     char *detail = zmsg_popstr (drawn);
     char *first = zmsg_popstr (drawn);
     char *second = zmsg_popstr (drawn);
-    assert_string_equal (name, LOT_MSG_DRAWN);
     assert_string_equal (ok, "1");
     assert_string_equal (detail, "3 bets, 2 winners");
     assert_string_equal (first, "11\n");
@@ -272,6 +328,43 @@ test_persister_stores_confirms_and_draws (void **state)
     zstr_free (&first), zstr_free (&second);
     zmsg_destroy (&drawn);
 
+    s_persister_destroy (&fixture);
+}
+
+//  A persister that restarts knows from its journal what it stored and
+//  who finished: chunks sent again are confirmed and not stored twice,
+//  and STATUS names the finished agencies at once.
+static void
+test_persister_remembers_across_restarts (void **state)
+{
+    (void) state;
+    s_persister_t *fixture = s_persister_new ("remembers");
+    const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
+    const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n";
+    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
+    s_send_records (fixture->records, 2, 0, false, 1, two);
+    s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
+
+    s_persister_stop (fixture);
+    s_persister_start (fixture);
+    zframe_t *persister_id = s_expect_status (fixture->events, true, false);
+    zframe_destroy (&persister_id);
+    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
+    s_send_records (fixture->records, 2, 0, false, 1, two);
+    s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
+    s_send_query (fixture->records, 2);
+    s_expect_result (fixture->results, 2, 0, true, NULL, 1, false);
+    s_send_records (fixture->records, 2, 1, true, 1, two);
+    s_expect_result (fixture->results, 2, 1, false, NULL, 2, true);
+
+    char *stored = tu_read_file (fixture->settings->bets_file, NULL);
+    char *expected = NULL;
+    assert_true (asprintf (&expected, "%s%s%s", one, two, two) > 0);
+    assert_string_equal (stored, expected);
+    free (stored);
+    free (expected);
     s_persister_destroy (&fixture);
 }
 
@@ -290,6 +383,29 @@ s_send_drawn (zsock_t *dealer, const char *first, const char *second)
 }
 
 static void
+s_send_status (zsock_t *dealer, bool first, bool second)
+{
+    bool finished [3] = { false, first, second };
+    assert_int_equal (lot_msg_send_status (dealer, finished, 2), 0);
+}
+
+static void
+s_expect_winners (zsock_t *sub, const char *first_want, const char *second_want)
+{
+    zmsg_t *winners = zmsg_recv (sub);
+    assert_non_null (winners);
+    assert_int_equal (zmsg_size (winners), 3);
+    char *topic = zmsg_popstr (winners);
+    char *first = zmsg_popstr (winners);
+    char *second = zmsg_popstr (winners);
+    assert_string_equal (topic, LOT_MSG_WINNERS);
+    assert_string_equal (first, first_want);
+    assert_string_equal (second, second_want);
+    zstr_free (&topic), zstr_free (&first), zstr_free (&second);
+    zmsg_destroy (&winners);
+}
+
+static void
 test_coordinator_draws_once_all_are_done (void **state)
 {
     (void) state;
@@ -302,27 +418,36 @@ test_coordinator_draws_once_all_are_done (void **state)
 
     //  One agency of two, twice: no draw yet; a DRAWN nobody asked for
     //  is ignored
-    zsock_send (dealer, "s4", LOT_MSG_DONE, 1);
-    zsock_send (dealer, "s4", LOT_MSG_DONE, 1);
+    s_send_status (dealer, true, false);
+    s_send_status (dealer, true, false);
     s_send_drawn (dealer, "bogus\n", "");
-    zsock_send (dealer, "s4", LOT_MSG_DONE, 2);
+    s_send_status (dealer, true, true);
     char *command = zstr_recv (dealer);
     assert_string_equal (command, LOT_MSG_DRAW);
     zstr_free (&command);
     s_send_drawn (dealer, "111\n", "");
 
     //  WINNERS is announced again and again: a late subscriber gets it
-    zmsg_t *winners = zmsg_recv (sub);
-    assert_non_null (winners);
-    assert_int_equal (zmsg_size (winners), 3);
-    char *topic = zmsg_popstr (winners);
-    char *first = zmsg_popstr (winners);
-    char *second = zmsg_popstr (winners);
-    assert_string_equal (topic, LOT_MSG_WINNERS);
-    assert_string_equal (first, "111\n");
-    assert_string_equal (second, "");
-    zstr_free (&topic), zstr_free (&first), zstr_free (&second);
-    zmsg_destroy (&winners);
+    s_expect_winners (sub, "111\n", "");
+
+    //  A coordinator that restarts learns from the next STATUS that every
+    //  agency finished, asks for the draw again and announces it
+    //  (inproc peers do not reconnect: the test's sockets start again too)
+    zactor_destroy (&coordinator);
+    zsock_destroy (&dealer);
+    zsock_destroy (&sub);
+    coordinator = lot_actor_start (lot_coordinator_actor, settings);
+    assert_non_null (coordinator);
+    dealer = s_socket (ZMQ_DEALER, settings->events_endpoint, false);
+    sub = s_socket (ZMQ_SUB, settings->winners_endpoint, false);
+    zsock_set_subscribe (sub, LOT_MSG_WINNERS);
+    s_send_status (dealer, true, true);
+    command = zstr_recv (dealer);
+    assert_non_null (command);
+    assert_string_equal (command, LOT_MSG_DRAW);
+    zstr_free (&command);
+    s_send_drawn (dealer, "111\n", "");
+    s_expect_winners (sub, "111\n", "");
 
     zactor_destroy (&coordinator);
     zsock_destroy (&dealer);
@@ -332,15 +457,39 @@ test_coordinator_draws_once_all_are_done (void **state)
 
 //  ---------------------------------------------------------------------
 
+//  Expects WORK for (agency, position) holding chunk (NULL: a query).
 static void
-s_expect_work (zsock_t *work, const uint8_t *chunk, size_t size, uint64_t *id)
+s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
+               const uint8_t *chunk, size_t size)
 {
     zframe_t *frame;
-    uint64_t watermark;
-    assert_int_equal (lot_msg_recv_work (work, id, &watermark, &frame), 0);
-    assert_int_equal (zframe_size (frame), size);
-    assert_memory_equal (zframe_data (frame), chunk, size);
+    uint32_t got_agency, got_position;
+    assert_int_equal (lot_msg_recv_work (work, &got_agency, &got_position, &frame), 0);
+    assert_int_equal (got_agency, agency);
+    if (chunk)
+        assert_int_equal (got_position, position);
+    assert_int_equal (zframe_size (frame), chunk ? size : 0);
+    if (chunk)
+        assert_memory_equal (zframe_data (frame), chunk, size);
     zframe_destroy (&frame);
+}
+
+//  Answers an item as the persister would.
+static void
+s_answer (zsock_t *results, uint32_t agency, uint32_t position, bool query,
+          const char *reason, uint32_t count, uint32_t stored, bool finished)
+{
+    lot_result_t result = { agency, position, query, reason == NULL, count,
+                            (char *) reason, stored, finished };
+    assert_int_equal (lot_msg_send_result (results, &result), 0);
+}
+
+static void
+s_expect_bytes (int fd, const void *want, size_t size)
+{
+    uint8_t got [512];
+    assert_int_equal (tu_recv_exact (fd, got, size, RECV_TIMEOUT_MS), size);
+    assert_memory_equal (got, want, size);
 }
 
 static void
@@ -354,7 +503,8 @@ test_frontend_bridges_agencies (void **state)
     zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
     zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
 
-    //  A chunk that arrives a byte at a time is forwarded whole
+    //  v1: the first chunk asks where the agency stands, then goes out at
+    //  that position; a chunk that arrives a byte at a time goes out whole
     int agency = tu_connect (port, 5000);
     assert_true (agency >= 0);
     int one = 1;
@@ -365,43 +515,96 @@ test_frontend_bridges_agencies (void **state)
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
     for (size_t i = 0; i < first_size; i++)
         assert_int_equal (tu_send_all (agency, first + i, 1), 0);
-    uint64_t id;
-    s_expect_work (work, first, first_size, &id);
-    assert_int_equal (lot_msg_send_result (results, id, true, 2, NULL), 0);
-    uint8_t answer [64];
-    assert_int_equal (tu_recv_exact (agency, answer, 1, RECV_TIMEOUT_MS), 1);
-    assert_int_equal (answer [0], 'O');
+    s_expect_work (work, 1, 0, NULL, 0);
+    s_answer (results, 1, 0, true, NULL, 0, 7, false);
+    s_expect_work (work, 1, 7, first, first_size);
+    s_answer (results, 1, 7, false, NULL, 2, 9, false);
+    s_expect_bytes (agency, "O", 1);
 
     //  Two chunks in one write: the second goes out once the first is
-    //  answered, one chunk in flight per connection
+    //  answered, at the position after it; a rejected chunk leaves the
+    //  position as it was
     uint8_t both [16384];
     memcpy (both, second, second_size);
     memcpy (both + second_size, first, first_size);
     assert_int_equal (tu_send_all (agency, both, second_size + first_size), 0);
-    uint64_t second_id;
-    s_expect_work (work, second, second_size, &second_id);
-    assert_true (second_id != id);
-    assert_int_equal (lot_msg_send_result (results, second_id, false, 1, "agency already finished"), 0);
-    const uint8_t rejected [] = "E\x00\x17" "agency already finished";
-    assert_int_equal (tu_recv_exact (agency, answer, sizeof rejected - 1, RECV_TIMEOUT_MS),
-                      sizeof rejected - 1);
-    assert_memory_equal (answer, rejected, sizeof rejected - 1);
-    s_expect_work (work, first, first_size, &id);
+    s_expect_work (work, 1, 9, second, second_size);
+    //  A RESULT for another position is not this chunk's answer
+    s_answer (results, 1, 8, false, NULL, 1, 9, false);
+    s_answer (results, 1, 9, false, "agency already finished", 1, 0, false);
+    s_expect_bytes (agency, "E\x00\x17" "agency already finished", 26);
+    s_expect_work (work, 1, 9, first, first_size);
+
+    //  While it is open, agency 1 is busy for anyone else (v1 and v2)
+    int other = tu_connect (port, 5000);
+    assert_int_equal (tu_send_all (other, "B", 1), 0);
+    assert_int_equal (tu_send_all (other, first, first_size), 0);
+    s_expect_bytes (other, "E\x00\x21" "agency busy on another connection", 36);
+    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
+    close (other);
+    uint8_t hello [16];
+    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("1"));
+    other = tu_connect (port, 5000);
+    assert_int_equal (tu_send_all (other, hello, hello_size), 0);
+    s_expect_bytes (other, "E\x00\x21" "agency busy on another connection", 36);
+    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
+    close (other);
     close (agency);
+
+    //  v2: 'H' is answered 'S' with how far the agency is stored; each
+    //  numbered chunk goes out at its own position. Once the agency's
+    //  first connection has gone, it is free again.
+    int resumed = -1;
+    for (int tries = 0; tries < 100; tries++) {
+        resumed = tu_connect (port, 5000);
+        assert_int_equal (tu_send_all (resumed, hello, hello_size), 0);
+        uint8_t tag;
+        if (tu_recv_exact (resumed, &tag, 1, 50) == 0)
+            break;              //  Sent to the handlers: no answer yet
+        //  The front-end had not yet seen the first connection go
+        assert_int_equal (tag, 'E');
+        close (resumed);
+    }
+    s_expect_work (work, 1, 0, NULL, 0);
+    s_answer (results, 1, 0, true, NULL, 0, 300, false);
+    s_expect_bytes (resumed, "S\x00\x00\x01\x2c\x00", 6);
+    uint8_t numbered [8192];
+    size_t header = lot_codec_numbered_encode (numbered, sizeof numbered, 300);
+    memcpy (numbered + header, first, first_size);
+    assert_int_equal (tu_send_all (resumed, numbered, header + first_size), 0);
+    s_expect_work (work, 1, 300, first, first_size);
+    s_answer (results, 1, 300, false, NULL, 2, 302, false);
+    s_expect_bytes (resumed, "O", 1);
+    //  A chunk for another agency: 'E', and the connection is closed
+    size_t stray_size = s_chunk (numbered + header, false, "2", s_bets, 1);
+    assert_int_equal (tu_send_all (resumed, numbered, header + stray_size), 0);
+    s_expect_bytes (resumed, "E\x00\x18" "chunk for another agency", 27);
+    assert_true (tu_wait_closed (resumed, RECV_TIMEOUT_MS));
+    close (resumed);
+
+    //  A version it does not speak: 'E' and closed
+    hello_size = lot_codec_hello_encode (hello, sizeof hello, 3, tu_span ("2"));
+    other = tu_connect (port, 5000);
+    assert_int_equal (tu_send_all (other, hello, hello_size), 0);
+    s_expect_bytes (other, "E\x00\x1c" "unsupported protocol version", 31);
+    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
+    close (other);
 
     //  Undecodable bytes: 'E' with the reason, then the connection closes
     int garbage = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (garbage, "BX", 2), 0);
-    const uint8_t unknown [] = "E\x00\x13" "unknown message tag";
-    assert_int_equal (tu_recv_exact (garbage, answer, sizeof unknown - 1, RECV_TIMEOUT_MS),
-                      sizeof unknown - 1);
-    assert_memory_equal (answer, unknown, sizeof unknown - 1);
+    s_expect_bytes (garbage, "E\x00\x13" "unknown message tag", 22);
     assert_true (tu_wait_closed (garbage, RECV_TIMEOUT_MS));
     close (garbage);
 
-    //  A winners query for an unknown agency is closed without an answer
+    //  A winners query for an unknown agency, or one spelt with a leading
+    //  zero, is closed without an answer
     int stranger = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (stranger, "W\x00\x01" "9", 4), 0);
+    assert_true (tu_wait_closed (stranger, RECV_TIMEOUT_MS));
+    close (stranger);
+    stranger = tu_connect (port, 5000);
+    assert_int_equal (tu_send_all (stranger, "W\x00\x02" "02", 5), 0);
     assert_true (tu_wait_closed (stranger, RECV_TIMEOUT_MS));
     close (stranger);
 
@@ -410,6 +613,7 @@ test_frontend_bridges_agencies (void **state)
     int query = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (query, "W\x00\x01" "2", 4), 0);
     const uint8_t expected [] = "\x00\x02" "\x00\x03" "111" "\x00\x03" "222";
+    uint8_t answer [64];
     size_t got = 0;
     for (int tries = 0; tries < 100 && got == 0; tries++) {
         //  As the coordinator does: announce again until it is heard
@@ -428,49 +632,8 @@ test_frontend_bridges_agencies (void **state)
     lot_settings_destroy (&settings);
 }
 
-//  A chunk sent again (after a handler died, say) is stored once, and its
-//  every copy is confirmed, even when it was the agency's last.
-static void
-test_persister_stores_a_resent_chunk_once (void **state)
-{
-    (void) state;
-    s_persister_t *fixture = s_persister_new ("resent");
-    zsock_t *records = fixture->records;
-    zsock_t *results = fixture->results;
-    const char *bets_file = fixture->settings->bets_file;
-
-    const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
-    const char *last = "1,Bo,Lu,22,2000-01-02,1\r\n";
-    for (int copy = 0; copy < 2; copy++) {
-        assert_int_equal (lot_msg_send_records (records, 9, 9, 1, false, 1, one, strlen (one)), 0);
-        s_expect_result (results, 9, true, "");
-    }
-    for (int copy = 0; copy < 3; copy++) {
-        assert_int_equal (lot_msg_send_records (records, 10, 9, 1, true, 1, last, strlen (last)), 0);
-        s_expect_result (results, 10, true, "");
-    }
-    //  Once the watermark is past an id, a late copy of it is dropped
-    //  unanswered: the next answer is for the chunk after it
-    const char *late = "2,Late,Copy,33,2000-01-03,7574\r\n";
-    const char *other = "2,Cy,Mo,44,2000-01-04,2\r\n";
-    assert_int_equal (lot_msg_send_records (records, 11, 11, 2, false, 1, other, strlen (other)), 0);
-    s_expect_result (results, 11, true, "");
-    assert_int_equal (lot_msg_send_records (records, 8, 8, 2, false, 1, late, strlen (late)), 0);
-    assert_int_equal (lot_msg_send_records (records, 12, 12, 2, true, 1, other, strlen (other)), 0);
-    s_expect_result (results, 12, true, "");
-
-    char *stored = tu_read_file (bets_file, NULL);
-    char *expected = NULL;
-    assert_true (asprintf (&expected, "%s%s%s%s", one, last, other, other) > 0);
-    assert_string_equal (stored, expected);
-    free (stored);
-    free (expected);
-
-    s_persister_destroy (&fixture);
-}
-
-//  A chunk that gets no RESULT goes out again with the same id; the agency
-//  gets one answer however many RESULTs come back.
+//  A query or chunk that gets no RESULT goes out again, the same; the
+//  agency gets one answer however many RESULTs come back.
 static void
 test_frontend_resends_unanswered_chunks (void **state)
 {
@@ -487,25 +650,22 @@ test_frontend_resends_unanswered_chunks (void **state)
     size_t size = s_chunk (chunk, false, "1", s_bets, 2);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
     assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    uint64_t id, again;
-    s_expect_work (work, chunk, size, &id);
-    s_expect_work (work, chunk, size, &again);
-    assert_true (again == id);
-    assert_int_equal (lot_msg_send_result (results, id, true, 2, NULL), 0);
-    assert_int_equal (lot_msg_send_result (results, id, true, 2, NULL), 0);
-    uint8_t answer [2];
-    assert_int_equal (tu_recv_exact (agency, answer, 1, RECV_TIMEOUT_MS), 1);
-    assert_int_equal (answer [0], 'O');
+    s_expect_work (work, 1, 0, NULL, 0);
+    s_expect_work (work, 1, 0, NULL, 0);
+    s_answer (results, 1, 0, true, NULL, 0, 0, false);
+    s_expect_work (work, 1, 0, chunk, size);
+    s_expect_work (work, 1, 0, chunk, size);
+    s_answer (results, 1, 0, false, NULL, 2, 2, false);
+    s_answer (results, 1, 0, false, NULL, 2, 2, false);
+    s_expect_bytes (agency, "O", 1);
 
-    //  The next chunk goes out as usual, and only one 'O' ever came
+    //  The next chunk goes out at the next position, and only one 'O'
+    //  ever came
     size = s_chunk (chunk, true, "1", s_bets, 1);
     assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    s_expect_work (work, chunk, size, &again);
-    assert_true (again > id);
-    assert_int_equal (lot_msg_send_result (results, again, false, 1, "x"), 0);
-    const uint8_t rejected [] = "E\x00\x01x";
-    assert_int_equal (tu_recv_exact (agency, answer, 2, RECV_TIMEOUT_MS), 2);
-    assert_memory_equal (answer, rejected, 2);
+    s_expect_work (work, 1, 2, chunk, size);
+    s_answer (results, 1, 2, false, "x", 1, 0, false);
+    s_expect_bytes (agency, "E\x00\x01x", 4);
     close (agency);
 
     zactor_destroy (&frontend);
@@ -555,7 +715,7 @@ main (void)
         cmocka_unit_test (test_persister_stores_confirms_and_draws),
         cmocka_unit_test (test_coordinator_draws_once_all_are_done),
         cmocka_unit_test (test_frontend_bridges_agencies),
-        cmocka_unit_test (test_persister_stores_a_resent_chunk_once),
+        cmocka_unit_test (test_persister_remembers_across_restarts),
         cmocka_unit_test (test_frontend_resends_unanswered_chunks),
         cmocka_unit_test (test_frontend_limits_connections),
     };

@@ -277,14 +277,15 @@ test_from_fields (void **state)
         assert_string_equal (s_from (&bet, "1", "A", "B", "1", "2000-02-29",
                                      bad_numbers [i], 5), "invalid number");
 
-    //  Agencies: 1..max
+    //  Agencies: 1..max, canonical (no two spellings name one agency)
     assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "1", 5));
     assert_int_equal (bet.agency, 1);
-    assert_null (s_from (&bet, "05", "A", "B", "1", "2000-02-29", "1", 5));
+    assert_null (s_from (&bet, "5", "A", "B", "1", "2000-02-29", "1", 5));
     assert_int_equal (bet.agency, 5);
     assert_null (s_from (&bet, "65535", "A", "B", "1", "2000-02-29", "1", 65535));
     assert_int_equal (bet.agency, 65535);
-    const char *bad_agencies [] = { "0", "6", "", "a", "-1", "+1", " 1", "5 ", "00" };
+    const char *bad_agencies [] = { "0", "6", "", "a", "-1", "+1", " 1", "5 ", "00",
+                                    "05", "01" };
     for (size_t i = 0; i < sizeof bad_agencies / sizeof bad_agencies [0]; i++)
         assert_string_equal (s_from (&bet, bad_agencies [i], "A", "B", "1",
                                      "2000-02-29", "1", 5), "unknown agency");
@@ -751,8 +752,13 @@ test_convert_valid_chunk (void **state)
     assert_memory_equal (out.lines, s_good_lines, out.used);
     assert_true (out.capacity >= out.used);
 
-    //  Appended after what the buffer held; an 'L' chunk; agency "05"
+    //  Agency "05" is no spelling of agency 5: nothing is appended
     s_chunk (&chunk, true, "05", s_good, 1);
+    assert_string_equal (s_convert (&chunk, 5, &out), "unknown agency");
+    assert_int_equal (out.used, strlen (s_good_lines));
+
+    //  Appended after what the buffer held; an 'L' chunk
+    s_chunk (&chunk, true, "5", s_good, 1);
     assert_null (s_convert (&chunk, 5, &out));
     assert_int_equal (out.agency, 5);
     assert_true (out.last);

@@ -25,7 +25,7 @@
 
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL",
-    "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "MAX_CHUNK_BYTES",
+    "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "BETS_JOURNAL", "MAX_CHUNK_BYTES",
     "MAX_CONNECTIONS", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
     "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
@@ -128,6 +128,7 @@ test_defaults_embedded (void **state)
     assert_int_equal (settings->handlers, 2);
     assert_string_equal (settings->bets_file, "./bets.csv");
     assert_true (settings->bets_fsync);
+    assert_string_equal (settings->bets_journal, "./bets.csv.journal");
     assert_int_equal (settings->max_chunk_bytes, 8192);
     assert_int_equal (settings->queue_limit, 1000);
     assert_int_equal (settings->announce_interval, 1000);
@@ -589,7 +590,8 @@ test_config_line (void **state)
         "INFO     action: config | result: success | program: lottery-server"
         " | port: 12345 | server_ip: server | listen_backlog: 5"
         " | logging_level: INFO | agencies: 5 | handlers: 2"
-        " | bets_file: ./bets.csv | bets_fsync: true | max_chunk_bytes: 8192"
+        " | bets_file: ./bets.csv | bets_fsync: true"
+        " | bets_journal: ./bets.csv.journal | max_chunk_bytes: 8192"
         " | max_connections: 1024"
         " | queue_limit: 1000 | announce_interval: 1000ms | resend_timeout: 5000ms"
         " | send_timeout: 1000ms"
