@@ -859,6 +859,40 @@ s_fault_runs (const char *program, int runs)
     tu_remove_dir (dir);
 }
 
+//  After the draw, the coordinator and then the front-end are killed and
+//  started again: the coordinator learns from the persister that every
+//  agency finished, draws again from the bets file, and the new front-end
+//  answers winners queries with the same winners.
+static void
+test_fault_after_draw (void **state)
+{
+    (void) state;
+    char *settings [] = { "AGENCIES=1", "ANNOUNCE_INTERVAL=100ms", NULL };
+    sys_t *sys = s_sys_start ("after-draw", true, settings);
+    char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
+                     "NUMERO=7574", NULL };
+    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
+    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
+    tu_proc_destroy (&client);
+    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    s_sys_kill (sys, "bin/lottery-coordinator");
+    s_sys_kill (sys, "bin/lottery-frontend");
+    s_sys_restart (sys, "bin/lottery-coordinator");
+    s_sys_restart (sys, "bin/lottery-frontend");
+    const char *draws [] = { "action: sorteo | result: success", NULL };
+    assert_true (tu_wait_for_lines (sys->log, draws, 2, 10000));
+    int fd = tu_connect (sys->port, 5000);
+    assert_true (fd >= 0);
+    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
+    s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
+    close (fd);
+    s_sys_stop (sys);
+    char *bets = tu_read_file (sys->bets, NULL);
+    assert_string_equal (bets, "1,Ana,Paz,22,2000-02-29,7574\r\n");
+    free (bets);
+    s_sys_destroy (&sys);
+}
+
 static void
 test_fault_handler (void **state)
 {
@@ -941,6 +975,7 @@ main (void)
         cmocka_unit_test_teardown (test_fault_persister, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_coordinator, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_frontend, tu_kill_all),
+        cmocka_unit_test_teardown (test_fault_after_draw, tu_kill_all),
         cmocka_unit_test_teardown (test_sigterm_mid_run, tu_kill_all),
     };
     return cmocka_run_group_tests_name ("end to end", tests, NULL, NULL);
