@@ -14,7 +14,7 @@ now () { date +%s.%N; }
 
 bench () {   # bench NAME DATA_DIR MAX_AMOUNT FSYNC
     name=$1 data=$2 amount=$3 fsync=$4
-    rm -f "$dir/bets.csv"
+    rm -f "$dir/bets.csv" "$dir/bets.csv.journal"
     SERVER_PORT=$port AGENCIES=5 BETS_FILE=$dir/bets.csv BETS_FSYNC=$fsync \
         bin/lottery-server > "$dir/server.log" 2>&1 &
     server=$!
