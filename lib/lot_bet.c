@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 //  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 static bool
@@ -53,6 +54,11 @@ lot_bet_check_name (lot_span_t name)
         return "empty";
     if (name.size > LOT_NAME_MAX)
         return "longer than 255 bytes";
+    //  A control character (NUL, CR, LF, ...) has no place in a name, and
+    //  would make the bets file binary or split a bet over two lines
+    for (size_t i = 0; i < name.size; i++)
+        if ((unsigned char) name.data [i] < 0x20 || name.data [i] == 0x7F)
+            return "holds a control character";
     if (!s_valid_utf8 ((const unsigned char *) name.data, name.size))
         return "not valid UTF-8";
     return NULL;
@@ -83,6 +89,17 @@ lot_bet_check_birthdate (lot_span_t date)
     if (year == 0 || month == 0 || day == 0
     || day > days_in [month - 1] + (month == 2 && leap))
         return "not a calendar date";
+    if (year < LOT_BIRTH_YEAR_MIN)
+        return "before 1900";
+    //  Nobody bets before being born: today is the latest birthdate
+    time_t now = time (NULL);
+    struct tm today;
+    localtime_r (&now, &today);
+    unsigned long given = year * 10000UL + month * 100UL + day;
+    unsigned long latest = (today.tm_year + 1900) * 10000UL
+                         + (today.tm_mon + 1) * 100UL + (unsigned long) today.tm_mday;
+    if (given > latest)
+        return "in the future";
     return NULL;
 }
 

@@ -14,6 +14,7 @@
 #define LOT_NAME_MAX        255     //  Bytes in a first or last name
 #define LOT_DOCUMENT_MAX    10      //  Digits in a document
 #define LOT_NUMBER_MAX      9999
+#define LOT_BIRTH_YEAR_MIN  1900    //  No bettor alive was born before
 //  Longest bets-file line a bet can make: two names fully quoted with
 //  every byte a doubled quote, the other fields, five commas and CRLF.
 #define LOT_BET_CSV_MAX     (2 * (2 * LOT_NAME_MAX + 2) + LOT_DOCUMENT_MAX + 10 + 4 + 5 + 2 + 10)
@@ -33,6 +34,9 @@ typedef struct {
 } lot_bet_t;
 
 //  Each check returns NULL when the field is valid, else a short reason.
+//  A name is 1 to 255 bytes of UTF-8 with no control character (C0 or
+//  DEL); a document 1 to 10 digits; a birthdate a real YYYY-MM-DD date
+//  from 1900-01-01 to today (local time).
 const char *lot_bet_check_name (lot_span_t name);
 const char *lot_bet_check_document (lot_span_t document);
 const char *lot_bet_check_birthdate (lot_span_t birthdate);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lot_bet.h"
@@ -101,7 +102,7 @@ test_name_utf8 (void **state)
         "\xc2\x80",                     //  U+0080, smallest two-byte
         "\xe0\xa0\x80",                 //  U+0800, smallest three-byte
         "\xf0\x90\x80\x80",             //  U+10000, smallest four-byte
-        "\x7f",
+        "\xc2\x85",                     //  U+0085: a C1 control, not C0
     };
     for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
         assert_null (lot_bet_check_name (tu_span (valid [i])));
@@ -134,6 +135,14 @@ test_name_utf8 (void **state)
         assert_non_null (reason);
         assert_string_equal (reason, "not valid UTF-8");
     }
+    //  No control character: NUL, CR, LF, TAB, ESC, DEL, anywhere
+    const char *controls [] = { "Ana\rPaz", "Ana\nPaz", "\tAna", "Ana\x1b", "Ana\x7f",
+                                "\x01" };
+    for (size_t i = 0; i < sizeof controls / sizeof controls [0]; i++)
+        assert_string_equal (lot_bet_check_name (tu_span (controls [i])),
+                             "holds a control character");
+    assert_string_equal (lot_bet_check_name ((lot_span_t) { "Ana\0Paz", 7 }),
+                         "holds a control character");
     //  Truncation must be judged by the span, not by a terminator: the
     //  bytes after the span are never read
     assert_string_equal (lot_bet_check_name ((lot_span_t) { "Jos\xc3\xa9", 4 }),
@@ -166,8 +175,8 @@ test_birthdate (void **state)
 {
     (void) state;
     const char *valid [] = {
-        "1982-05-22", "2000-02-29", "2024-02-29", "2400-02-29", "1999-12-31",
-        "2001-01-01", "0001-01-01", "9999-12-31", "1999-04-30", "1999-01-31"
+        "1982-05-22", "2000-02-29", "2024-02-29", "1900-01-01", "1999-12-31",
+        "2001-01-01", "1999-04-30", "1999-01-31"
     };
     for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
         assert_null (lot_bet_check_birthdate (tu_span (valid [i])));
@@ -195,6 +204,22 @@ test_birthdate (void **state)
         assert_non_null (reason);
         assert_string_equal (reason, "not YYYY-MM-DD");
     }
+    //  From 1900 to today: nobody bets before being born
+    assert_string_equal (lot_bet_check_birthdate (tu_span ("1899-12-31")), "before 1900");
+    assert_string_equal (lot_bet_check_birthdate (tu_span ("0001-01-01")), "before 1900");
+    assert_string_equal (lot_bet_check_birthdate (tu_span ("2400-02-29")), "in the future");
+    assert_string_equal (lot_bet_check_birthdate (tu_span ("9999-12-31")), "in the future");
+    time_t now = time (NULL);
+    struct tm day;
+    char text [16];
+    time_t past = now - 2 * 24 * 3600;
+    localtime_r (&past, &day);
+    strftime (text, sizeof text, "%Y-%m-%d", &day);
+    assert_null (lot_bet_check_birthdate (tu_span (text)));
+    now += 2 * 24 * 3600;       //  Two days on, whatever the hour
+    localtime_r (&now, &day);
+    strftime (text, sizeof text, "%Y-%m-%d", &day);
+    assert_string_equal (lot_bet_check_birthdate (tu_span (text)), "in the future");
     //  Judged by the span: a short span of a longer text
     assert_string_equal (lot_bet_check_birthdate ((lot_span_t) { "1982-05-22", 9 }),
                          "not YYYY-MM-DD");
@@ -585,9 +610,8 @@ static void
 s_tricky_name (tu_rng_t *rng, char *name)
 {
     static const char *pieces [] = {
-        "Ana", "Mar\xc3\xad" "a", ",", "\"", "\"\"", "\r\n", "\n", "\r", " ",
-        "O'Brien", "Jos\xc3\xa9", "\xc3\xb1", "\xf0\x9f\x98\x80", ",\"", "\",",
-        "x", "\xe2\x82\xac", "\t", ";", "'"
+        "Ana", "Mar\xc3\xad" "a", ",", "\"", "\"\"", " ", "O'Brien", "Jos\xc3\xa9",
+        "\xc3\xb1", "\xf0\x9f\x98\x80", ",\"", "\",", "x", "\xe2\x82\xac", ";", "'"
     };
     size_t count = sizeof pieces / sizeof pieces [0];
     size_t size = 0;
@@ -729,13 +753,13 @@ s_convert (const chunk_t *chunk, unsigned max_agency, out_t *out)
 static const char *const s_good [][LOT_BET_FIELDS] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
     { "Ana, Mar\xc3\xad" "a", "P\xc3\xa9rez \"Pepa\"", "0012345", "2000-02-29", "0012" },
-    { "Line\nBreak", "O'Brien", "1", "1999-12-31", "7574" },
+    { "Coma, \"Comillas\"", "O'Brien", "1", "1999-12-31", "7574" },
 };
 
 static const char *s_good_lines =
     "5,Valentina,Vera,30170921,1982-05-22,6053\r\n"
     "5,\"Ana, Mar\xc3\xad" "a\",\"P\xc3\xa9rez \"\"Pepa\"\"\",0012345,2000-02-29,12\r\n"
-    "5,\"Line\nBreak\",O'Brien,1,1999-12-31,7574\r\n";
+    "5,\"Coma, \"\"Comillas\"\"\",O'Brien,1,1999-12-31,7574\r\n";
 
 static void
 test_convert_valid_chunk (void **state)
