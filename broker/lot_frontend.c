@@ -46,6 +46,9 @@ typedef struct {
     void *held_handle;          //  In held when non-NULL
     void *stalled_handle;       //  In stalled when non-NULL
     int64_t stalled_at;
+    void *recent_handle;        //  In recent, by last activity
+    int64_t active_at;          //  Last byte received or answer sent
+    int64_t partial_at;         //  First byte of an incomplete message, or 0
 } s_conn_t;
 
 typedef struct {
@@ -62,11 +65,15 @@ typedef struct {
     zlistx_t *in_flight;        //  Connections with an item out, oldest first
     zlistx_t *backlog;          //  Connections with a chunk to dispatch
     zlistx_t *held;             //  Winners queries waiting for the draw
+    size_t *held_of;            //  By agency: how many of them
     zlistx_t *stalled;          //  CONN_STALLED connections, oldest first
+    zlistx_t *recent;           //  Every connection, least recently active
+                                //  first: who is idle, and who makes room
     zchunk_t **answers;         //  By agency: the encoded winners answer
     size_t buffer_limit;
     int port;                   //  The agencies' port, as bound
     int64_t next_resend_check;
+    int64_t next_idle_check;
     bool terminated;
 } self_t;
 
@@ -103,8 +110,10 @@ s_self_detach (self_t *self, s_conn_t *conn)
         zlistx_delete (self->in_flight, conn->in_flight_handle);
     if (conn->backlog_handle)
         zlistx_delete (self->backlog, conn->backlog_handle);
-    if (conn->held_handle)
+    if (conn->held_handle) {
         zlistx_delete (self->held, conn->held_handle);
+        self->held_of [conn->agency]--;
+    }
     if (conn->stalled_handle)
         zlistx_delete (self->stalled, conn->stalled_handle);
     if (conn->bound)
@@ -119,7 +128,16 @@ static void
 s_self_drop (self_t *self, s_conn_t *conn)
 {
     s_self_detach (self, conn);
+    zlistx_delete (self->recent, conn->recent_handle);
     zhashx_delete (self->conns, conn->key);
+}
+
+//  The connection did something: it is the most recently active.
+static void
+s_self_touch (self_t *self, s_conn_t *conn)
+{
+    conn->active_at = zclock_mono ();
+    zlistx_move_end (self->recent, conn->recent_handle);
 }
 
 //  Returns 0, or libzmq's errno.
@@ -150,8 +168,10 @@ static int
 s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
 {
     int error = s_self_write (self, conn, data, size);
-    if (error == 0)
+    if (error == 0) {
+        s_self_touch (self, conn);
         return 0;
+    }
     if (error == EHOSTUNREACH) {
         lot_log_debug ("action: desconexion | result: success | peer: %s"
                        " | reason: left before its answer", conn->peer);
@@ -224,6 +244,8 @@ s_conn_consume (s_conn_t *conn, size_t size)
 {
     memmove (conn->data, conn->data + size, conn->size - size);
     conn->size -= size;
+    //  What is left is the start of the next message, at the latest now
+    conn->partial_at = conn->size ? zclock_mono () : 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -306,6 +328,8 @@ s_self_bind (self_t *self, s_conn_t *conn, lot_span_t agency)
     conn->agency = id;
     conn->bound = true;
     self->bets_of [id] = conn;
+    lot_log_info ("action: agencia_conectada | result: success | agencia: %u"
+                  " | protocolo: %d | peer: %s", id, conn->version, conn->peer);
     return NULL;
 }
 
@@ -335,6 +359,26 @@ s_self_answer_winners (self_t *self, s_conn_t *conn)
     }
 }
 
+//  Holds a winners query until the draw. An agency's queries are bounded:
+//  a new one closes its oldest (an honest agency asks once, and asks
+//  again when its connection drops).
+static void
+s_self_hold (self_t *self, s_conn_t *conn)
+{
+    if (self->held_of [conn->agency] >= (size_t) self->settings->queries_per_agency)
+        for (s_conn_t *old = zlistx_first (self->held); old; old = zlistx_next (self->held))
+            if (old->agency == conn->agency) {
+                lot_log_warning ("action: consulta_ganadores | result: fail | agencia: %u"
+                                 " | reason: more than %ld queries held for the agency"
+                                 " | peer: %s", old->agency,
+                                 self->settings->queries_per_agency, old->peer);
+                s_self_close (self, old);
+                break;
+            }
+    conn->held_handle = zlistx_add_end (self->held, conn);
+    self->held_of [conn->agency]++;
+}
+
 //  A winners query: 'W' then the agency as a string.
 static void
 s_self_take_query (self_t *self, s_conn_t *conn)
@@ -360,7 +404,7 @@ s_self_take_query (self_t *self, s_conn_t *conn)
     if (self->answers)
         s_self_answer_winners (self, conn);
     else
-        conn->held_handle = zlistx_add_end (self->held, conn);
+        s_self_hold (self, conn);
 }
 
 //  A v2 'H': version and agency, answered 'S' once the persister says how
@@ -379,6 +423,7 @@ s_self_take_hello (self_t *self, s_conn_t *conn)
         s_self_protocol_error (self, conn, "malformed hello");
         return;
     }
+    conn->version = 2;
     const char *reason = version != LOT_PROTOCOL_VERSION
                        ? "unsupported protocol version"
                        : s_self_bind (self, conn, agency);
@@ -388,7 +433,6 @@ s_self_take_hello (self_t *self, s_conn_t *conn)
     }
     s_conn_consume (conn, total);
     conn->state = CONN_BETS;
-    conn->version = 2;
     s_self_dispatch_query (self, conn);
 }
 
@@ -509,6 +553,66 @@ s_self_flush_backlog (self_t *self)
 //  ---------------------------------------------------------------------
 //  Socket handlers
 
+//  A connection that waits for nothing of ours: no item out, no query
+//  held (those wait for the draw, however long it takes).
+static bool
+s_conn_waits_on_peer (s_conn_t *conn)
+{
+    return !conn->busy && conn->state != CONN_WINNERS;
+}
+
+//  The connection table is full: the connection idle longest makes room,
+//  if it has been idle a tenth of IDLE_TIMEOUT at least (so a burst of
+//  new connections cannot push out agencies in the middle of an upload),
+//  or one that reads nothing. Returns 0, or -1 when none can go.
+static int
+s_self_make_room (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    int64_t since = now - self->settings->idle_timeout / 10;
+    for (s_conn_t *conn = zlistx_first (self->recent); conn;
+         conn = zlistx_next (self->recent)) {
+        if (conn->state == CONN_DEAD) {
+            s_self_drop (self, conn);
+            return 0;
+        }
+        if (conn->active_at > since)
+            return -1;          //  The rest are more recent still
+        if (conn->state < CONN_STALLED && s_conn_waits_on_peer (conn)) {
+            lot_log_warning ("action: conexion | result: fail | reason: idle for %"
+                             PRId64 " ms while the table is full | peer: %s",
+                             now - conn->active_at, conn->peer);
+            s_self_close (self, conn);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+//  Closes the connections that sent nothing for IDLE_TIMEOUT while we
+//  waited on them, and those whose message has been arriving for longer
+//  than MESSAGE_TIMEOUT (a slow sender holding a buffer and a slot).
+static void
+s_self_expire_idle (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    s_conn_t *conn = zlistx_first (self->recent);
+    while (conn) {
+        s_conn_t *next = zlistx_next (self->recent);
+        bool waits = conn->state < CONN_STALLED && s_conn_waits_on_peer (conn);
+        if (waits && now - conn->active_at >= self->settings->idle_timeout) {
+            lot_log_warning ("action: conexion | result: fail | reason: idle for %"
+                             PRId64 " ms | peer: %s", now - conn->active_at, conn->peer);
+            s_self_close (self, conn);
+        }
+        else
+        if (waits && conn->partial_at
+        &&  now - conn->partial_at >= self->settings->message_timeout)
+            s_self_protocol_error (self, conn, "message too slow");
+        conn = next;
+    }
+}
+
 static void
 s_self_handle_stream (self_t *self)
 {
@@ -531,9 +635,12 @@ s_self_handle_stream (self_t *self)
             const char *peer = zframe_meta (data, "Peer-Address");
             conn->peer = strdup (peer ? peer : "unknown");
             zhashx_insert (self->conns, key, conn);
+            conn->recent_handle = zlistx_add_end (self->recent, conn);
+            conn->active_at = zclock_mono ();
             //  Each connection may hold two chunks' worth of bytes: their
             //  number is what bounds the front-end's memory
-            if (zhashx_size (self->conns) > (size_t) self->settings->max_connections) {
+            if (zhashx_size (self->conns) > (size_t) self->settings->max_connections
+            &&  s_self_make_room (self)) {
                 lot_log_error ("action: conexion | result: fail | reason: more than"
                                " %ld connections | peer: %s",
                                self->settings->max_connections, conn->peer);
@@ -544,12 +651,15 @@ s_self_handle_stream (self_t *self)
     else
     if (conn && conn->state < CONN_STALLED) {
         size_t size = zframe_size (data);
+        s_self_touch (self, conn);
         if (conn->size + size > self->buffer_limit)
             s_self_protocol_error (self, conn, "too much data before an answer");
         else {
             if (!conn->data)
                 conn->data = malloc (self->buffer_limit);
             assert (conn->data);
+            if (conn->size == 0)
+                conn->partial_at = conn->active_at;
             memcpy (conn->data + conn->size, zframe_data (data), size);
             conn->size += size;
             s_self_process (self, conn);
@@ -703,9 +813,11 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         zlistx_destroy (&self->backlog);
         zlistx_destroy (&self->held);
+        free (self->held_of);
         zlistx_destroy (&self->stalled);
         zlistx_destroy (&self->in_flight);
         free (self->bets_of);
+        zlistx_destroy (&self->recent);
         zhashx_destroy (&self->conns);
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
@@ -718,21 +830,32 @@ s_self_destroy (self_t **self_p)
     }
 }
 
-//  How long the loop may sleep: until the next backlog retry, resend check
-//  or stall expiry, or for ever when nothing waits.
+//  How often idle and slow connections are looked for: a quarter of the
+//  shorter limit, so none outlives its limit by more than a quarter.
+static int64_t
+s_self_idle_period (self_t *self)
+{
+    long shorter = self->settings->idle_timeout < self->settings->message_timeout
+                 ? self->settings->idle_timeout : self->settings->message_timeout;
+    return shorter / 4;
+}
+
+//  How long the loop may sleep: until the next backlog retry, resend
+//  check, stall expiry or idle check.
 static int
 s_self_poll_timeout (self_t *self)
 {
     if (zlistx_size (self->backlog))
         return RETRY_MSECS;
-    int64_t timeout = -1;
-    if (zlistx_size (self->in_flight))
+    int64_t timeout = self->next_idle_check - zclock_mono ();
+    timeout = timeout < 0 ? 0 : timeout;
+    if (zlistx_size (self->in_flight) && self->settings->resend_timeout / 2 < timeout)
         timeout = self->settings->resend_timeout / 2;
     s_conn_t *stalled = zlistx_first (self->stalled);
     if (stalled) {
         int64_t left = stalled->stalled_at + self->settings->send_timeout - zclock_mono ();
         left = left < 0 ? 0 : left;
-        timeout = timeout < 0 || left < timeout ? left : timeout;
+        timeout = left < timeout ? left : timeout;
     }
     return (int) timeout;
 }
@@ -751,6 +874,9 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     self->in_flight = zlistx_new ();
     self->backlog = zlistx_new ();
     self->held = zlistx_new ();
+    self->held_of = calloc ((size_t) self->settings->agencies + 1, sizeof *self->held_of);
+    assert (self->held_of);
+    self->recent = zlistx_new ();
     self->stalled = zlistx_new ();
     //  A chunk in flight, and as much again from a peer that does not wait
     self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
@@ -760,6 +886,9 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, s_self_poll_timeout (self));
+        if (!which)
+            ;                   //  A timer is due: see below
+        else
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
                                                       s_self_start, s_self_command,
@@ -782,6 +911,10 @@ lot_frontend_actor (zsock_t *pipe, void *args)
             self->next_resend_check = zclock_mono () + self->settings->resend_timeout / 2;
         }
         s_self_expire_stalled (self);
+        if (zclock_mono () >= self->next_idle_check) {
+            s_self_expire_idle (self);
+            self->next_idle_check = zclock_mono () + s_self_idle_period (self);
+        }
     }
     s_self_destroy (&self);
 }

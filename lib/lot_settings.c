@@ -26,6 +26,9 @@ static const lot_option_t s_table [] = {
     S_OPTION ("BETS_JOURNAL", "bets_journal", LOT_OPTION_STRING, bets_journal, NULL, 1, 0),
     S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
     S_OPTION ("MAX_CONNECTIONS", "max_connections", LOT_OPTION_INT, max_connections, "1024", 1, 1000000),
+    S_OPTION ("IDLE_TIMEOUT", "idle_timeout", LOT_OPTION_DURATION, idle_timeout, "30s", 100, 86400000),
+    S_OPTION ("MESSAGE_TIMEOUT", "message_timeout", LOT_OPTION_DURATION, message_timeout, "10s", 100, 86400000),
+    S_OPTION ("QUERIES_PER_AGENCY", "queries_per_agency", LOT_OPTION_INT, queries_per_agency, "4", 1, 1000000),
     S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
     S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000),
     S_OPTION ("RESEND_TIMEOUT", "resend_timeout", LOT_OPTION_DURATION, resend_timeout, "5s", 20, 3600000),
@@ -37,7 +40,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_FIRST_ENDPOINT 15
+#define S_FIRST_ENDPOINT 18
 
 static const char *s_endpoints [][5] = {
     [LOT_MODE_EMBEDDED] = {

@@ -30,6 +30,9 @@ typedef struct {
     char *bets_journal;         //  What is stored, by chunk: bets_file.journal
     long max_chunk_bytes;       //  Largest encoded chunk accepted
     long max_connections;       //  Agency connections open at once
+    long idle_timeout;          //  ms a connection may send nothing
+    long message_timeout;       //  ms a started message may take to arrive
+    long queries_per_agency;    //  Winners queries held per agency
     long queue_limit;           //  High-water mark of every actor queue
     long announce_interval;     //  ms between winner-ready re-announces
     long resend_timeout;        //  ms before an unanswered chunk goes again

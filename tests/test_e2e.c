@@ -7,6 +7,7 @@
     of the log lines, no fail line, the bets file line by line against the
     agencies' data, and a clean SIGTERM shutdown.
 */
+#include "lot_codec.h"
 #include "testutil.h"
 
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PROCS 16
@@ -607,21 +609,28 @@ s_expect_answer (int fd, const void *want, size_t size)
 
 //  A v1 chunk of one bet, built by hand as protocol.md lays it out.
 static size_t
-s_one_bet_chunk (uint8_t *out, char tag, const char *agency, const char *date)
+s_named_bet_chunk (uint8_t *out, char tag, const char *agency, lot_span_t name,
+                   const char *date)
 {
-    const char *fields [] = { agency, "Eve", "Mallory", "99999999", date, "7574" };
+    lot_span_t fields [] = { tu_span (agency), name, tu_span ("Mallory"),
+                             tu_span ("99999999"), tu_span (date), tu_span ("7574") };
     size_t size = 0;
     out [size++] = (uint8_t) tag;
     out [size++] = 0;
     out [size++] = 1;
     for (size_t i = 0; i < 6; i++) {
-        size_t length = strlen (fields [i]);
         out [size++] = 0;
-        out [size++] = (uint8_t) length;
-        memcpy (out + size, fields [i], length);
-        size += length;
+        out [size++] = (uint8_t) fields [i].size;
+        memcpy (out + size, fields [i].data, fields [i].size);
+        size += fields [i].size;
     }
     return size;
+}
+
+static size_t
+s_one_bet_chunk (uint8_t *out, char tag, const char *agency, const char *date)
+{
+    return s_named_bet_chunk (out, tag, agency, tu_span ("Eve"), date);
 }
 
 //  Bad clients at the same time as good ones: each bad one gets what
@@ -692,6 +701,126 @@ test_bad_input (void **state)
     char *log = tu_read_file (sys->log, NULL);
     const char *rejected [] = { "action: apuesta_recibida | result: fail", NULL };
     assert_int_equal (tu_count_lines (log, rejected), 3);
+    free (log);
+    s_sys_destroy (&sys);
+    s_data_free (&data);
+    tu_remove_dir (dir);
+}
+
+//  Hostile peers against honest agencies, each attack of the security
+//  review: idle connections far past MAX_CONNECTIONS, slow senders, an
+//  impostor speaking for agencies that are uploading, and fields that
+//  would bend the bets file. The honest agencies finish with the exact
+//  bets file and their winners, and each attack gets its answer.
+static void
+test_hostile_peers (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("hostile");
+    data_t data = { 0 };
+    s_data_generate (&data, dir, 3, 20000);
+    //  The course's listen backlog (5) overflows under any burst of
+    //  connections, costing each dropped SYN a second (security.md)
+    char *settings [] = { "AGENCIES=3", "MAX_CONNECTIONS=300", "IDLE_TIMEOUT=3s",
+                          "MESSAGE_TIMEOUT=1s", "SERVER_LISTEN_BACKLOG=1024", NULL };
+    sys_t *sys = s_sys_start ("hostile", false, settings);
+    uint8_t chunk [512];
+
+    //  Fields that would bend the bets file: 'E', nothing stored
+    struct { lot_span_t name; const char *agency, *date, *answer; } bent [] = {
+        { { "Eve\0", 4 }, "1", "1990-01-01", "invalid first name" },
+        { { "Eve\r\n1,Forged", 13 }, "1", "1990-01-01", "invalid first name" },
+        { { "Eve\n", 4 }, "1", "1990-01-01", "invalid first name" },
+        { { "Eve", 3 }, "1", "2100-01-01", "invalid birthdate" },
+        { { "Eve", 3 }, "01", "1990-01-01", "unknown agency" },
+    };
+    int bender = tu_connect (sys->port, 5000);
+    assert_int_equal (tu_send_all (bender, "B", 1), 0);
+    for (size_t i = 0; i < sizeof bent / sizeof bent [0]; i++) {
+        size_t size = s_named_bet_chunk (chunk, 'C', bent [i].agency, bent [i].name,
+                                         bent [i].date);
+        assert_int_equal (tu_send_all (bender, chunk, size), 0);
+        uint8_t answer [64];
+        size_t length = strlen (bent [i].answer);
+        assert_int_equal (tu_recv_exact (bender, answer, 3 + length, 10000), 3 + length);
+        assert_int_equal (answer [0], 'E');
+        assert_memory_equal (answer + 3, bent [i].answer, length);
+    }
+    close (bender);
+
+    //  Slow senders keep a chunk coming a byte at a time: each is cut off
+    //  once its chunk has taken MESSAGE_TIMEOUT
+    enum { SLOW = 50, IDLE = 2000 };
+    int slow [SLOW];
+    size_t size = s_one_bet_chunk (chunk, 'C', "1", "1990-01-01");
+    for (int i = 0; i < SLOW; i++) {
+        assert_true ((slow [i] = tu_connect (sys->port, 5000)) >= 0);
+        assert_int_equal (tu_send_all (slow [i], "B", 1), 0);
+    }
+    for (size_t sent = 0; sent < size; sent++) {
+        int open = 0;
+        for (int i = 0; i < SLOW; i++)
+            open += tu_send_all (slow [i], chunk + sent, 1) == 0;
+        if (!open)
+            break;
+        struct timespec pace = { 0, 100 * 1000000 };
+        nanosleep (&pace, NULL);
+    }
+    for (int i = 0; i < SLOW; i++) {
+        assert_true (tu_wait_closed (slow [i], 10000));
+        close (slow [i]);
+    }
+
+    //  Idle connections, several times MAX_CONNECTIONS, held open
+    int *idle = malloc (IDLE * sizeof *idle);
+    for (int i = 0; i < IDLE; i++)
+        assert_true ((idle [i] = tu_connect (sys->port, 5000)) >= 0);
+
+    //  The honest agencies, while the idle ones hold on
+    tu_proc_t *clients [4];
+    for (int a = 1; a <= 3; a++)
+        clients [a] = s_client_start (sys, a, data.files [a], 10, NULL);
+    const char *bound [] = { "action: agencia_conectada | result: success | agencia: 2", NULL };
+    const char *bound_3 [] = { "action: agencia_conectada | result: success | agencia: 3", NULL };
+    assert_true (tu_wait_for_lines (sys->log, bound, 1, 30000));
+    assert_true (tu_wait_for_lines (sys->log, bound_3, 1, 30000));
+
+    //  An impostor for agencies 2 and 3, which are uploading: refused
+    int impostor = tu_connect (sys->port, 5000);
+    assert_int_equal (tu_send_all (impostor, "B", 1), 0);
+    size_t forged = s_one_bet_chunk (chunk, 'C', "2", "1990-01-01");
+    assert_int_equal (tu_send_all (impostor, chunk, forged), 0);
+    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    assert_true (tu_wait_closed (impostor, 10000));
+    close (impostor);
+    uint8_t hello [16];
+    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("3"));
+    impostor = tu_connect (sys->port, 5000);
+    assert_int_equal (tu_send_all (impostor, hello, hello_size), 0);
+    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    close (impostor);
+
+    for (int a = 1; a <= 3; a++) {
+        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
+        tu_proc_destroy (&clients [a]);
+    }
+    s_sys_stop (sys);
+    for (int i = 0; i < IDLE; i++)
+        close (idle [i]);
+    free (idle);
+    s_check_bets_file (sys, &data);
+    char *log = tu_read_file (sys->log, NULL);
+    const char *slowed [] = { "reason: message too slow", NULL };
+    assert_int_equal (tu_count_lines (log, slowed), SLOW);
+    const char *evicted [] = { "while the table is full", NULL };
+    assert_true (tu_count_lines (log, evicted) > 0);
+    for (int a = 1; a <= 3; a++) {
+        char *mine = tu_printf ("action: consulta_ganadores | result: success"
+                                " | cant_ganadores: %ld | agencia: %d", data.winners [a], a);
+        const char *winners [] = { mine, NULL };
+        assert_int_equal (tu_count_lines (log, winners), 1);
+        free (mine);
+    }
     free (log);
     s_sys_destroy (&sys);
     s_data_free (&data);
@@ -968,6 +1097,7 @@ main (void)
         cmocka_unit_test_teardown (test_three_agencies, tu_kill_all),
         cmocka_unit_test_teardown (test_chunk_size_sweep, tu_kill_all),
         cmocka_unit_test_teardown (test_bad_input, tu_kill_all),
+        cmocka_unit_test_teardown (test_hostile_peers, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_embedded, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_distributed, tu_kill_all),
         cmocka_unit_test_teardown (test_handler_killed_mid_run, tu_kill_all),
