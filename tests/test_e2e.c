@@ -362,6 +362,23 @@ s_check_no_fail (sys_t *sys)
     free (log);
 }
 
+//  Each agency logged its winners once, and as many as its data holds.
+static void
+s_check_winners (sys_t *sys, const char *log, data_t *data)
+{
+    for (int a = 1; a <= data->agencies; a++) {
+        char *agency = tu_printf ("| agencia: %d", a);
+        char *count = tu_printf ("| cant_ganadores: %ld |", data->winners [a]);
+        const char *mine [] = { "action: consulta_ganadores | result: success",
+                                agency, count, NULL };
+        if (tu_count_lines (log, mine) != 1)
+            fail_msg ("agency %d: expected one consulta_ganadores with %ld winners;"
+                      " see %s", a, data->winners [a], sys->log);
+        free (agency);
+        free (count);
+    }
+}
+
 //  What a grader reads in the merged log.
 static void
 s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
@@ -377,16 +394,7 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
     assert_int_equal (tu_count_lines (log, draw), 1);
     assert_true (tu_last_line (log, stored) < tu_first_line (log, draw));
     assert_true (tu_first_line (log, asked) > tu_first_line (log, draw));
-    for (int a = 1; a <= data->agencies; a++) {
-        char *agency = tu_printf ("| agencia: %d", a);
-        char *count = tu_printf ("| cant_ganadores: %ld |", data->winners [a]);
-        const char *mine [] = { asked [0], agency, count, NULL };
-        if (tu_count_lines (log, mine) != 1)
-            fail_msg ("agency %d: expected one consulta_ganadores with %ld winners;"
-                      " see %s", a, data->winners [a], sys->log);
-        free (agency);
-        free (count);
-    }
+    s_check_winners (sys, log, data);
     free (log);
     if (!expect_fail_lines)
         s_check_no_fail (sys);
@@ -814,13 +822,7 @@ test_hostile_peers (void **state)
     assert_int_equal (tu_count_lines (log, slowed), SLOW);
     const char *evicted [] = { "while the table is full", NULL };
     assert_true (tu_count_lines (log, evicted) > 0);
-    for (int a = 1; a <= 3; a++) {
-        char *mine = tu_printf ("action: consulta_ganadores | result: success"
-                                " | cant_ganadores: %ld | agencia: %d", data.winners [a], a);
-        const char *winners [] = { mine, NULL };
-        assert_int_equal (tu_count_lines (log, winners), 1);
-        free (mine);
-    }
+    s_check_winners (sys, log, &data);
     free (log);
     s_sys_destroy (&sys);
     s_data_free (&data);
@@ -973,14 +975,7 @@ s_fault_runs (const char *program, int runs)
         s_sys_stop (sys);
         s_check_bets_file (sys, &data);
         char *log = tu_read_file (sys->log, NULL);
-        for (int a = 1; a <= 3; a++) {
-            char *mine = tu_printf ("action: consulta_ganadores | result: success"
-                                    " | cant_ganadores: %ld | agencia: %d",
-                                    data.winners [a], a);
-            const char *winners [] = { mine, NULL };
-            assert_int_equal (tu_count_lines (log, winners), 1);
-            free (mine);
-        }
+        s_check_winners (sys, log, &data);
         free (log);
         s_sys_destroy (&sys);
     }
