@@ -29,8 +29,9 @@
     synced, renamed), so it never holds half a header.
 
     A commit writes the lines of the group with one writev, then its
-    records, then fdatasyncs the bets file and the journal: a group is
-    durable before the next one is written. At open, the valid records
+    records, then makes both files durable (one syncfs when they share a
+    filesystem, else an fdatasync each): a group is durable before the
+    next one is written. At open, the valid records
     are the longest prefix whose records parse, match their CRC, end
     between the previous END and the bets file's size and end with a
     newline; then the lines of every record of the last group are checked
