@@ -14,7 +14,7 @@ LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS  = bin/lottery-server bin/lottery-frontend bin/lottery-handler \
             bin/lottery-persister bin/lottery-coordinator bin/lottery-client \
-            bin/lottery-ping
+            bin/lottery-ping bin/lottery-keys
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o

@@ -42,10 +42,10 @@ s_self_start (void *args)
 {
     self_t *self = args;
     const lot_settings_t *settings = self->settings;
-    self->events = lot_sockets_open (self->sockets, ZMQ_ROUTER,
-                                     settings->events_endpoint, true, "events");
-    self->winners = lot_sockets_open (self->sockets, ZMQ_PUB,
-                                      settings->winners_endpoint, true, "winners");
+    self->events = lot_sockets_bind (self->sockets, ZMQ_ROUTER,
+                                     settings->events_endpoint, "events");
+    self->winners = lot_sockets_bind (self->sockets, ZMQ_PUB,
+                                      settings->winners_endpoint, "winners");
     if (!self->events || !self->winners)
         return -1;
     zpoller_add (self->poller, self->events);

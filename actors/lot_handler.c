@@ -39,12 +39,12 @@ s_self_start (void *args)
 {
     self_t *self = args;
     const lot_settings_t *settings = self->settings;
-    self->work = lot_sockets_open (self->sockets, ZMQ_PULL,
-                                   settings->work_endpoint, false, "work");
-    self->records = lot_sockets_open (self->sockets, ZMQ_PUSH,
-                                      settings->records_endpoint, false, "records");
-    self->results = lot_sockets_open (self->sockets, ZMQ_PUSH,
-                                      settings->results_endpoint, false, "results");
+    self->work = lot_sockets_connect (self->sockets, ZMQ_PULL, settings->work_endpoint,
+                                      "work", "frontend");
+    self->records = lot_sockets_connect (self->sockets, ZMQ_PUSH,
+                                         settings->records_endpoint, "records", "persister");
+    self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
+                                         settings->results_endpoint, "results", "frontend");
     if (!self->work || !self->records || !self->results)
         return -1;
     zpoller_add (self->poller, self->work);

@@ -64,12 +64,12 @@ s_self_start (void *args)
         free (error);
         return -1;
     }
-    self->records = lot_sockets_open (self->sockets, ZMQ_PULL,
-                                      settings->records_endpoint, true, "records");
-    self->results = lot_sockets_open (self->sockets, ZMQ_PUSH,
-                                      settings->results_endpoint, false, "results");
-    self->events = lot_sockets_open (self->sockets, ZMQ_DEALER,
-                                     settings->events_endpoint, false, "events");
+    self->records = lot_sockets_bind (self->sockets, ZMQ_PULL,
+                                      settings->records_endpoint, "records");
+    self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
+                                         settings->results_endpoint, "results", "frontend");
+    self->events = lot_sockets_connect (self->sockets, ZMQ_DEALER,
+                                        settings->events_endpoint, "events", "coordinator");
     if (!self->records || !self->results || !self->events)
         return -1;
     zpoller_add (self->poller, self->records);

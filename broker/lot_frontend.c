@@ -770,14 +770,12 @@ s_self_start (void *args)
     const lot_settings_t *settings = self->settings;
     char endpoint [32];
     snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
-    self->stream = lot_sockets_open (self->sockets, ZMQ_STREAM, endpoint, true,
-                                     "agencies");
-    self->work = lot_sockets_open (self->sockets, ZMQ_PUSH,
-                                   settings->work_endpoint, true, "work");
-    self->results = lot_sockets_open (self->sockets, ZMQ_PULL,
-                                      settings->results_endpoint, true, "results");
-    self->winners = lot_sockets_open (self->sockets, ZMQ_SUB,
-                                      settings->winners_endpoint, false, "winners");
+    self->stream = lot_sockets_bind (self->sockets, ZMQ_STREAM, endpoint, "agencies");
+    self->work = lot_sockets_bind (self->sockets, ZMQ_PUSH, settings->work_endpoint, "work");
+    self->results = lot_sockets_bind (self->sockets, ZMQ_PULL,
+                                      settings->results_endpoint, "results");
+    self->winners = lot_sockets_connect (self->sockets, ZMQ_SUB, settings->winners_endpoint,
+                                         "winners", "coordinator");
     if (!self->stream || !self->work || !self->results || !self->winners)
         return -1;
     zsock_set_sndtimeo (self->stream, 0);

@@ -183,10 +183,12 @@ lot_options_describe (const lot_option_t *table, size_t count, const void *base)
             case LOT_OPTION_LEVEL:
                 fputs (lot_log_level_name (*s_field (base, option, lot_log_level_t)), out);
                 break;
-            case LOT_OPTION_STRING:
-                if (*s_field (base, option, char *))
-                    fputs (*s_field (base, option, char *), out);
+            case LOT_OPTION_STRING: {
+                //  Every detail has a value: an unset one says so
+                const char *value = *s_field (base, option, char *);
+                fputs (value && *value ? value : "none", out);
                 break;
+            }
         }
     }
     fclose (out);

@@ -46,7 +46,8 @@ int lot_options_apply_env (const lot_option_t *table, size_t count, void *base,
 //  Frees the strings the options own.
 void lot_options_free (const lot_option_t *table, size_t count, void *base);
 
-//  Returns " | name: value" for every option, freshly allocated.
+//  Returns " | name: value" for every option, freshly allocated; a string
+//  that is unset or empty shows as "none".
 char *lot_options_describe (const lot_option_t *table, size_t count,
                             const void *base);
 

@@ -1,5 +1,6 @@
 /*  lot_settings - the server's settings  */
 #include "lot_settings.h"
+#include "lot_curve.h"
 #include "lot_options.h"
 
 #include <errno.h>
@@ -38,6 +39,8 @@ static const lot_option_t s_table [] = {
     S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0),
     S_OPTION ("EVENTS_ENDPOINT", "events_endpoint", LOT_OPTION_STRING, events_endpoint, NULL, 1, 0),
     S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
+    S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0),
+    S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_FIRST_ENDPOINT 18
@@ -95,6 +98,15 @@ s_load_file (lot_settings_t *self, const char *path, bool required, char **error
     return -1;
 }
 
+static void
+s_empty_is_unset (char **value)
+{
+    if (*value && !**value) {
+        free (*value);
+        *value = NULL;
+    }
+}
+
 lot_settings_t *
 lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
 {
@@ -117,6 +129,15 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
     if (!self->bets_journal
     &&  asprintf (&self->bets_journal, "%s.journal", self->bets_file) < 0) {
         *error = strdup ("out of memory");
+        lot_settings_destroy (&self);
+        return NULL;
+    }
+    //  An empty value turns CURVE off, as no value does
+    s_empty_is_unset (&self->curve_cert);
+    s_empty_is_unset (&self->curve_public_dir);
+    if (lot_curve_check (self->curve_cert, self->curve_public_dir, error)) {
+        if (!*error)
+            *error = strdup ("out of memory");
         lot_settings_destroy (&self);
         return NULL;
     }

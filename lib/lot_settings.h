@@ -42,11 +42,15 @@ typedef struct {
     char *results_endpoint;     //  handlers, persister PUSH -> front-end PULL
     char *events_endpoint;      //  persister DEALER -> coordinator ROUTER
     char *winners_endpoint;     //  coordinator PUB -> front-end SUB
+    char *curve_cert;           //  This actor's CURVE certificate; NULL: CURVE off
+    char *curve_public_dir;     //  Public certificates of the actors let in
 } lot_settings_t;
 
 //  Loads defaults for the mode, then config_file (NULL: ./config.ini when
 //  it exists), then the environment. Returns NULL with *error set (free
-//  it) when a file cannot be read or a value is invalid.
+//  it) when a file cannot be read or a value is invalid, and when CURVE is
+//  asked for but its certificate or public directory cannot be used
+//  (lot_curve_check).
 lot_settings_t *lot_settings_new (lot_mode_t mode, const char *config_file,
                                   char **error);
 

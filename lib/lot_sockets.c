@@ -1,11 +1,14 @@
 /*  lot_sockets - the ZeroMQ sockets of one actor, each watched  */
 #include "lot_sockets.h"
+#include "lot_curve.h"
 #include "lot_log.h"
 
 typedef struct {
     zsock_t *sock;
     zactor_t *monitor;
     char *name;
+    bool bound;                 //  Else connected
+    bool curve;                 //  Secured with CURVE
 } s_entry_t;
 
 struct _lot_sockets_t {
@@ -13,6 +16,7 @@ struct _lot_sockets_t {
     const lot_settings_t *settings;
     zpoller_t *poller;
     zlistx_t *entries;          //  s_entry_t, in opening order
+    zcert_t *cert;              //  The actor's own, once a socket needs it
 };
 
 static void
@@ -60,6 +64,7 @@ lot_sockets_destroy (lot_sockets_t **self_p)
                           " | socket: %s", self->actor, entry->name);
         }
         zlistx_destroy (&self->entries);
+        zcert_destroy (&self->cert);
         free (self);
         *self_p = NULL;
     }
@@ -78,11 +83,40 @@ s_monitor_new (zsock_t *sock)
     return monitor;
 }
 
-zsock_t *
-lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind,
-                  const char *name)
+//  Makes sock a CURVE server or, when server is given, a client of that
+//  actor kind. Returns 0, or -1 with *error set.
+static int
+s_curve_secure (lot_sockets_t *self, zsock_t *sock, const char *server, char **error)
 {
     const lot_settings_t *settings = self->settings;
+    if (!self->cert) {
+        self->cert = lot_curve_load_secret (settings->curve_cert, error);
+        if (!self->cert)
+            return -1;
+        lot_log_info ("action: curve | result: success | actor: %s | cert: %s",
+                      self->actor, settings->curve_cert);
+    }
+    zcert_apply (self->cert, sock);
+    if (!server) {
+        zsock_set_curve_server (sock, 1);
+        return 0;
+    }
+    zcert_t *peer = lot_curve_load_public (settings->curve_public_dir, server, error);
+    if (!peer)
+        return -1;
+    zsock_set_curve_serverkey_bin (sock, zcert_public_key (peer));
+    zcert_destroy (&peer);
+    return 0;
+}
+
+//  Opens a socket: binds it when server is NULL, else connects it to an
+//  endpoint that actor kind binds.
+static zsock_t *
+s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
+        const char *server)
+{
+    const lot_settings_t *settings = self->settings;
+    bool bind = !server;
     zsock_t *sock = zsock_new (type);
     if (!sock) {
         lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
@@ -98,10 +132,24 @@ lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind
     //  be handed on in time is dropped, and the front-end sends its chunk
     //  again after RESEND_TIMEOUT
     zsock_set_sndtimeo (sock, (int) settings->send_timeout);
+    //  CURVE guards what can come from another host: tcp:// between actors
+    bool curve = settings->curve_cert && type != ZMQ_STREAM
+                 && strncmp (endpoint, "tcp://", 6) == 0;
+    char *error = NULL;
+    if (curve && s_curve_secure (self, sock, server, &error)) {
+        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
+                       " | reason: %s", self->actor, name, error ? error : "out of memory");
+        free (error);
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    const char *security = curve ? " | security: curve" : "";
     s_entry_t *entry = calloc (1, sizeof *entry);
     assert (entry);
     entry->sock = sock;
     entry->name = strdup (name);
+    entry->bound = bind;
+    entry->curve = curve;
     entry->monitor = s_monitor_new (sock);
     if (entry->monitor)
         zpoller_add (self->poller, entry->monitor);
@@ -119,15 +167,30 @@ lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint, bool bind
         //  so whoever started the actor learns it
         char *bound = zsock_last_endpoint (sock);
         lot_log_info ("action: socket_open | result: success | actor: %s | socket: %s"
-                      " | mode: bind | endpoint: %s", self->actor, name,
-                      bound ? bound : address);
+                      " | mode: bind | endpoint: %s%s", self->actor, name,
+                      bound ? bound : address, security);
         zstr_free (&bound);
     }
     else
         lot_log_debug ("action: socket_open | result: success | actor: %s | socket: %s"
-                       " | mode: connect | endpoint: %s", self->actor, name, address);
+                       " | mode: connect | endpoint: %s%s", self->actor, name, address,
+                       security);
     free (address);
     return rc == -1 ? NULL : sock;
+}
+
+zsock_t *
+lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint, const char *name)
+{
+    return s_open (self, type, endpoint, name, NULL);
+}
+
+zsock_t *
+lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoint,
+                     const char *name, const char *server)
+{
+    assert (server);
+    return s_open (self, type, endpoint, name, server);
 }
 
 static const char *
@@ -138,6 +201,27 @@ s_event_result (const char *event)
     if (streq (event, "CONNECT_RETRIED") || streq (event, "CONNECT_DELAYED"))
         return "in_progress";
     return "success";
+}
+
+//  What a failed handshake means, where libzmq says enough to tell.
+static const char *
+s_handshake_reason (const s_entry_t *entry, const char *event, const char *value)
+{
+    long code = strtol (value, NULL, 10);
+    if (streq (event, "HANDSHAKE_FAILED_AUTH") && code == 400)
+        //  zauth's answer: no such key
+        return entry->bound ? "the peer's key is not in CURVE_PUBLIC_DIR"
+                            : "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
+    if (streq (event, "HANDSHAKE_FAILED_PROTOCOL")
+    &&  code == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        return "CURVE on one side only";
+    if (streq (event, "HANDSHAKE_FAILED_PROTOCOL")
+    &&  code == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
+        return "CURVE keys do not match, a stale public certificate?";
+    //  What a client sees when the server cannot decrypt its hello
+    if (entry->curve && !entry->bound && streq (event, "HANDSHAKE_FAILED_NO_DETAIL"))
+        return "closed by the peer in the CURVE handshake, a stale public certificate?";
+    return NULL;
 }
 
 static void
@@ -154,9 +238,11 @@ s_log_event (lot_sockets_t *self, s_entry_t *entry, const char *event,
         result = "success";
         level = LOT_LOG_DEBUG;
     }
+    const char *reason = s_handshake_reason (entry, event, value);
     lot_log (level, "action: zmq_evento | result: %s | actor: %s | socket: %s"
-             " | event: %s | endpoint: %s | value: %s", result, self->actor,
-             entry->name, event, endpoint, value);
+             " | event: %s | endpoint: %s | value: %s%s%s", result, self->actor,
+             entry->name, event, endpoint, value, reason ? " | reason: " : "",
+             reason ? reason : "");
 }
 
 bool

@@ -16,6 +16,17 @@
 
     Events exist for tcp:// and ipc:// only: inproc sockets are opened and
     closed alike, with nothing to report in between.
+
+    With CURVE on (lot_curve.h), every tcp:// socket but the agencies'
+    raw one is secured before it binds or connects: a bound socket is a
+    CURVE server, a connected one a client of the actor that binds that
+    endpoint. The first such socket loads the actor's certificate and logs
+
+        action: curve | result: success | actor: persister | cert: PATH
+
+    and each says `| security: curve` in its socket_open line. A refused
+    or failed handshake is a monitor event like any other, logged `fail`
+    on both sides with the reason where libzmq gives one.
 */
 #ifndef LOT_SOCKETS_H_INCLUDED
 #define LOT_SOCKETS_H_INCLUDED
@@ -33,12 +44,18 @@ lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *setting
 //  Closes the monitors, then every socket, logging each close.
 void lot_sockets_destroy (lot_sockets_t **self_p);
 
-//  Opens a socket on an endpoint: binds when bind is true (a tcp endpoint
-//  on every interface; port * is one the system picks, logged in the
-//  socket_open line), else connects. The set owns it. Logs a fail line
-//  and returns NULL when it cannot.
-zsock_t *lot_sockets_open (lot_sockets_t *self, int type, const char *endpoint,
-                           bool bind, const char *name);
+//  Opens a socket and binds it to an endpoint (a tcp endpoint on every
+//  interface; port * is one the system picks, logged in the socket_open
+//  line). The set owns it. Logs a fail line and returns NULL when it
+//  cannot.
+zsock_t *lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint,
+                           const char *name);
+
+//  Opens a socket and connects it to an endpoint that the actor kind
+//  server binds (its certificate is the one a CURVE client expects). The
+//  set owns it. Logs a fail line and returns NULL when it cannot.
+zsock_t *lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoint,
+                              const char *name, const char *server);
 
 //  When which is one of the monitors, logs its event and returns true.
 bool lot_sockets_handle_event (lot_sockets_t *self, void *which);

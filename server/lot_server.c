@@ -1,6 +1,7 @@
 /*  lot_server - what every server program does, in order  */
 #include "lot_server.h"
 #include "lot_actor.h"
+#include "lot_curve.h"
 #include "lot_log.h"
 
 #define USAGE \
@@ -28,6 +29,23 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
 
     zsys_init ();
     zsys_set_logstream (NULL);      //  Our own log lines only
+    //  With CURVE on, the keys let in: before any actor binds (with no ZAP
+    //  handler libzmq lets every CURVE client in), gone after the last
+    zactor_t *auth = NULL;
+    if (settings->curve_cert) {
+        size_t keys = 0;
+        auth = lot_curve_auth_new (settings->curve_public_dir, &keys, &error);
+        if (!auth) {
+            lot_log_error ("action: curve_auth | result: fail | program: %s | reason: %s",
+                           program, error ? error : "out of memory");
+            free (error);
+            lot_settings_destroy (&settings);
+            return 1;
+        }
+        lot_log_info ("action: curve_auth | result: success | program: %s"
+                      " | public_dir: %s | keys: %zu", program,
+                      settings->curve_public_dir, keys);
+    }
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
         total += parts [i].replicated ? (size_t) settings->handlers : 1;
@@ -67,6 +85,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     }
     free (actors);
     free (names);
+    zactor_destroy (&auth);
     lot_log_info ("action: exit | result: %s | program: %s | status: %d",
                   rc == 0 ? "success" : "fail", program, rc);
     lot_settings_destroy (&settings);

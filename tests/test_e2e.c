@@ -8,6 +8,7 @@
     agencies' data, and a clean SIGTERM shutdown.
 */
 #include "lot_codec.h"
+#include "lot_curve.h"
 #include "testutil.h"
 
 #include <setjmp.h>
@@ -51,10 +52,28 @@ s_repo_path (const char *relative)
     return path;
 }
 
-//  Starts one server program with the common environment, the endpoints
-//  bound so far, the settings given to s_sys_start and extra. Each binds
-//  what it owns on a port the system picks (SERVER_PORT=0, endpoints on
-//  port *), so no test races another for a port.
+//  With CURVE on (CURVE_PUBLIC_DIR=KEYS/public among the settings, KEYS
+//  made by bin/lottery-keys), a program's own certificate:
+//  CURVE_CERT=KEYS/secret/KIND_secret for bin/lottery-KIND. Else NULL.
+static char *
+s_curve_cert (const char *program, char *const settings [])
+{
+    const char *name = "CURVE_PUBLIC_DIR=";
+    for (size_t i = 0; settings && settings [i]; i++)
+        if (strncmp (settings [i], name, strlen (name)) == 0) {
+            const char *keys = settings [i] + strlen (name);
+            int length = (int) (strlen (keys) - strlen ("/public"));
+            return tu_printf ("CURVE_CERT=%.*s/secret/%s_secret", length, keys,
+                              strrchr (program, '-') + 1);
+        }
+    return NULL;
+}
+
+//  Starts one server program with the common environment (its own
+//  certificate when CURVE is on), the endpoints bound so far, the settings
+//  given to s_sys_start and extra. Each binds what it owns on a port the
+//  system picks (SERVER_PORT=0, endpoints on port *), so no test races
+//  another for a port.
 static void
 s_sys_spawn (sys_t *sys, const char *program, char *const settings [],
              char *const extra [])
@@ -65,6 +84,10 @@ s_sys_spawn (sys_t *sys, const char *program, char *const settings [],
     size_t n = 0;
     env [n++] = "SERVER_PORT=0";
     env [n++] = tu_printf ("BETS_FILE=%s", sys->bets);
+    //  Before extra, which may give another (they are put in this order)
+    char *cert = s_curve_cert (program, settings);
+    if (cert)
+        env [n++] = cert;
     for (size_t i = 0; extra && extra [i]; i++)
         env [n++] = extra [i];
     for (size_t i = 0; i < sys->bound; i++)
@@ -77,6 +100,7 @@ s_sys_spawn (sys_t *sys, const char *program, char *const settings [],
     sys->procs [sys->count++] = tu_spawn (sys->dir, argv, env, sys->log);
     sys->spawned++;
     free (env [1]);
+    free (cert);
     free (path);
 }
 
@@ -431,10 +455,14 @@ s_check_monitor_events (const char *log, bool distributed)
 //  the merged log for further checks.
 static char *
 s_run (const char *name, bool distributed, data_t *data, int max_amount,
-       char *const client_extra [])
+       char *const server_extra [], char *const client_extra [])
 {
     char *agencies = tu_printf ("AGENCIES=%d", data->agencies);
-    char *extra [] = { agencies, NULL };
+    char *extra [8] = { agencies };
+    for (size_t i = 0; server_extra && server_extra [i]; i++) {
+        assert_true (i + 2 < 8);
+        extra [i + 1] = server_extra [i];
+    }
     sys_t *sys = s_sys_start (name, distributed, extra);
     tu_proc_t *clients [8];
     for (int a = 1; a <= data->agencies; a++)
@@ -460,7 +488,7 @@ s_run_generated (const char *name, int agencies, int bets, int max_amount,
     char *dir = tu_tempdir (name);
     data_t data = { 0 };
     s_data_generate (&data, dir, agencies, bets);
-    free (s_run (name, false, &data, max_amount, client_extra));
+    free (s_run (name, false, &data, max_amount, NULL, client_extra));
     s_data_free (&data);
     tu_remove_dir (dir);
 }
@@ -477,7 +505,7 @@ test_real_data_embedded (void **state)
     long expected [] = { 0, 2, 3, 3, 2, 0 };
     for (int a = 1; a <= 5; a++)
         assert_int_equal (data.winners [a], expected [a]);
-    free (s_run ("real-embedded", false, &data, 100, NULL));
+    free (s_run ("real-embedded", false, &data, 100, NULL, NULL));
     s_data_free (&data);
 }
 
@@ -490,7 +518,7 @@ test_real_data_distributed (void **state)
         print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
         skip ();
     }
-    free (s_run ("real-distributed", true, &data, 100, NULL));
+    free (s_run ("real-distributed", true, &data, 100, NULL, NULL));
     s_data_free (&data);
 }
 
@@ -520,7 +548,7 @@ test_chunk_size_sweep (void **state)
     s_data_generate (&data, dir, 2, 1500);
     const int amounts [] = { 1, 64, 99, 60000 };
     for (size_t i = 0; i < 4; i++) {
-        char *log = s_run ("sweep", false, &data, amounts [i], NULL);
+        char *log = s_run ("sweep", false, &data, amounts [i], NULL, NULL);
         const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
         long chunks = (long) tu_count_lines (log, stored);
         long expected = 0;
@@ -1045,6 +1073,153 @@ test_fault_frontend (void **state)
     s_fault_runs ("bin/lottery-frontend", 3);
 }
 
+//  Makes CURVE certificates with bin/lottery-keys in a fresh directory:
+//  one per actor kind, or only the one named. Returns the directory.
+static char *
+s_curve_keys (const char *name, const char *only)
+{
+    char *keys = tu_tempdir (name);
+    char *tool = s_repo_path ("bin/lottery-keys");
+    char *argv [] = { tool, keys, (char *) only, NULL };
+    char *log = tu_printf ("%s/keys.log", keys);
+    tu_proc_t *proc = tu_spawn (keys, argv, NULL, log);
+    assert_int_equal (tu_wait (proc, 10000), 0);
+    tu_proc_destroy (&proc);
+    free (log);
+    free (tool);
+    return keys;
+}
+
+//  CURVE between every actor, in distributed mode: each with its own
+//  certificate (from bin/lottery-keys) and the public directory. The run
+//  is a healthy one, with every socket between actors secured.
+static void
+test_curve_distributed (void **state)
+{
+    (void) state;
+    char *keys = s_curve_keys ("curve-keys", NULL);
+    char *public = tu_printf ("CURVE_PUBLIC_DIR=%s/public", keys);
+    char *dir = tu_tempdir ("curve");
+    data_t data = { 0 };
+    s_data_generate (&data, dir, 3, 2000);
+    char *settings [] = { public, NULL };
+    char *log = s_run ("curve", true, &data, 50, settings, NULL);
+
+    //  Six programs let in the four keys; each actor says CURVE is on
+    const char *auth [] = { "action: curve_auth | result: success | program: lottery-",
+                            "| keys: 4", NULL };
+    assert_int_equal (tu_count_lines (log, auth), 6);
+    for (size_t i = 0; lot_curve_kinds [i]; i++) {
+        const char *kind = lot_curve_kinds [i];
+        char *line = tu_printf ("action: curve | result: success | actor: %s"
+                                " | cert: %s/secret/%s_secret", kind, keys, kind);
+        const char *parts [] = { line, NULL };
+        assert_int_equal (tu_count_lines (log, parts), streq (kind, "handler") ? 3 : 1);
+        free (line);
+    }
+    //  The five bound sockets between actors are CURVE servers, the
+    //  agencies' is not; every connection's handshake succeeded on both
+    //  sides (3 handlers x 3, the persister's 2, the front-end's 1)
+    const char *secured [] = { "| mode: bind | ", "| security: curve", NULL };
+    assert_int_equal (tu_count_lines (log, secured), 5);
+    const char *agencies [] = { "| socket: agencies | mode: bind | ", "| security: curve", NULL };
+    assert_int_equal (tu_count_lines (log, agencies), 0);
+    const char *handshakes [] = { "| event: HANDSHAKE_SUCCEEDED |", NULL };
+    assert_true (tu_count_lines (log, handshakes) >= 2 * 12);
+    free (log);
+    s_data_free (&data);
+    tu_remove_dir (dir);
+    tu_remove_dir (keys);
+    free (public);
+}
+
+//  Hostile peers with CURVE on: a handler whose certificate is not in the
+//  public directory (a fresh one, made apart) and a plain ZeroMQ peer on
+//  the work endpoint. Both are refused, which both sides log as a fail
+//  line naming the socket; neither gets any work, and the run completes
+//  with the good handlers.
+static void
+test_curve_refused (void **state)
+{
+    (void) state;
+    char *keys = s_curve_keys ("curve-keys", NULL);
+    char *other = s_curve_keys ("curve-other", "handler");
+    char *public = tu_printf ("CURVE_PUBLIC_DIR=%s/public", keys);
+    char *dir = tu_tempdir ("refused");
+    data_t data = { 0 };
+    s_data_generate (&data, dir, 2, 1500);
+    char *settings [] = { "AGENCIES=2", public, NULL };
+    sys_t *sys = s_sys_start ("refused", true, settings);
+
+    char *stranger = tu_printf ("CURVE_CERT=%s/secret/handler_secret", other);
+    char *extra [] = { stranger, NULL };
+    s_sys_spawn (sys, "bin/lottery-handler", settings, extra);
+    s_sys_wait_started (sys);
+    const char *server = "the peer's key is not in CURVE_PUBLIC_DIR";
+    const char *client = "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
+    const char *refusals [][3] = {
+        { "frontend", "work", server }, { "frontend", "results", server },
+        { "persister", "records", server }, { "handler", "work", client },
+        { "handler", "records", client }, { "handler", "results", client },
+    };
+    for (size_t i = 0; i < 6; i++) {
+        char *line = tu_printf ("action: zmq_evento | result: fail | actor: %s | socket: %s"
+                                " | event: HANDSHAKE_FAILED_AUTH |", refusals [i][0],
+                                refusals [i][1]);
+        char *reason = tu_printf ("| value: 400 | reason: %s", refusals [i][2]);
+        const char *parts [] = { line, reason, NULL };
+        if (!tu_wait_for_lines (sys->log, parts, 1, 10000))
+            fail_msg ("no refusal on %s's %s; see %s", refusals [i][0], refusals [i][1],
+                      sys->log);
+        free (line);
+        free (reason);
+    }
+    //  A peer without CURVE, waiting for work
+    const char *work = NULL;
+    for (size_t i = 0; i < sys->bound; i++)
+        if (strncmp (sys->endpoints [i], "WORK_ENDPOINT=", 14) == 0)
+            work = sys->endpoints [i] + 14;
+    assert_non_null (work);
+    zsock_t *plain = zsock_new (ZMQ_PULL);
+    assert_int_equal (zsock_connect (plain, "%s", work), 0);
+    const char *mismatch [] = { "action: zmq_evento | result: fail | actor: frontend"
+                                " | socket: work | event: HANDSHAKE_FAILED_PROTOCOL |",
+                                "| reason: CURVE on one side only", NULL };
+    assert_true (tu_wait_for_lines (sys->log, mismatch, 1, 10000));
+
+    tu_proc_t *clients [3];
+    for (int a = 1; a <= 2; a++)
+        clients [a] = s_client_start (sys, a, data.files [a], 50, NULL);
+    for (int a = 1; a <= 2; a++) {
+        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
+        tu_proc_destroy (&clients [a]);
+    }
+    zsock_set_rcvtimeo (plain, 0);
+    zmsg_t *stolen = zmsg_recv (plain);
+    assert_null (stolen);
+    zsock_destroy (&plain);
+    s_sys_stop (sys);
+    s_check_log (sys, &data, true);
+    s_check_bets_file (sys, &data);
+    char *log = tu_read_file (sys->log, NULL);
+    //  Nothing went to the refused handler: no chunk was sent again
+    const char *resent [] = { "action: reenviar", NULL };
+    assert_int_equal (tu_count_lines (log, resent), 0);
+    //  And every fail line is a refused handshake
+    const char *failed [] = { "| result: fail |", NULL };
+    const char *handshake [] = { "action: zmq_evento | result: fail |",
+                                 "| event: HANDSHAKE_FAILED_", NULL };
+    assert_int_equal (tu_count_lines (log, failed), tu_count_lines (log, handshake));
+    free (log);
+    s_sys_destroy (&sys);
+    s_data_free (&data);
+    tu_remove_dir (dir);
+    tu_remove_dir (keys);
+    tu_remove_dir (other);
+    free (stranger);
+    free (public);
+}
+
 //  SIGTERM in the middle of an upload: the server exits 0 in time, and
 //  every bet an agency had its 'O' for is in the bets file, whole lines
 //  only, in order.
@@ -1101,6 +1276,8 @@ main (void)
         cmocka_unit_test_teardown (test_fault_coordinator, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_frontend, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_after_draw, tu_kill_all),
+        cmocka_unit_test_teardown (test_curve_distributed, tu_kill_all),
+        cmocka_unit_test_teardown (test_curve_refused, tu_kill_all),
         cmocka_unit_test_teardown (test_sigterm_mid_run, tu_kill_all),
     };
     return cmocka_run_group_tests_name ("end to end", tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/*  test_settings - lot_options, lot_settings and lot_log
+/*  test_settings - lot_options, lot_settings (with lot_curve's checks) and lot_log
 
     Every test runs in a fresh temp directory as its working directory,
     with every setting's environment variable unset, and is put back.
@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lot_curve.h"
 #include "lot_log.h"
 #include "lot_options.h"
 #include "lot_settings.h"
@@ -28,7 +30,7 @@ static const char *s_env_names [] = {
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "BETS_JOURNAL", "MAX_CHUNK_BYTES",
     "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
-    "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
+    "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
     "LOT_TEST_DURATION"
 };
@@ -598,7 +600,7 @@ test_config_line (void **state)
         " | send_timeout: 1000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
-        " | winners_endpoint: inproc://winners\n");
+        " | winners_endpoint: inproc://winners | curve_cert: none | curve_public_dir: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);
@@ -736,6 +738,188 @@ test_options_table (void **state)
     assert_int_equal (lot_options_defaults (&broken, 1, &sample), -1);
 }
 
+//  --------------------------------------------------------------------------
+//  CURVE: both settings or neither, each checked at start
+
+//  Makes a certificate per actor kind in ./keys, as bin/lottery-keys does.
+static void
+s_make_keys (const char *dir)
+{
+    for (size_t i = 0; lot_curve_kinds [i]; i++) {
+        char *error = NULL;
+        if (lot_curve_make (dir, lot_curve_kinds [i], &error))
+            fail_msg ("lot_curve_make: %s", error ? error : "out of memory");
+    }
+}
+
+//  Expects lot_settings_new to fail with "what: reason", reason holding
+//  path (relative to the test directory) where %s stands.
+static void
+s_expect_curve_error (const char *cert, const char *public_dir, const char *expected)
+{
+    setenv ("CURVE_CERT", cert, 1);
+    setenv ("CURVE_PUBLIC_DIR", public_dir, 1);
+    s_expect_error (NULL, expected);
+}
+
+static void
+test_curve_settings (void **state)
+{
+    (void) state;
+    //  Off: unset, or empty
+    lot_settings_t *settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
+    assert_null (settings->curve_cert);
+    assert_null (settings->curve_public_dir);
+    lot_settings_destroy (&settings);
+    setenv ("CURVE_CERT", "", 1);
+    setenv ("CURVE_PUBLIC_DIR", "", 1);
+    settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
+    assert_null (settings->curve_cert);
+    assert_null (settings->curve_public_dir);
+    lot_settings_destroy (&settings);
+
+    //  On: the secret file, or the pair's name (as zcert_load takes it);
+    //  the config line shows the paths, never a key
+    s_make_keys ("keys");
+    const char *certs [] = { "keys/secret/persister_secret", "keys/secret/persister" };
+    for (size_t i = 0; i < 2; i++) {
+        setenv ("CURVE_CERT", certs [i], 1);
+        setenv ("CURVE_PUBLIC_DIR", "keys/public", 1);
+        settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
+        assert_string_equal (settings->curve_cert, certs [i]);
+        assert_string_equal (settings->curve_public_dir, "keys/public");
+        tu_capture_t capture = tu_capture_begin (1, "out.txt");
+        lot_settings_log (settings, "lottery-persister");
+        char *out = tu_capture_end (capture);
+        char *expected = tu_printf (" | curve_cert: %s | curve_public_dir: keys/public\n",
+                                    certs [i]);
+        assert_non_null (strstr (out, expected));
+        assert_null (strstr (out, "key = "));
+        s_assert_grader_shape (out);
+        free (expected);
+        free (out);
+        lot_settings_destroy (&settings);
+    }
+    //  Also from config.ini, like every setting
+    unsetenv ("CURVE_CERT");
+    unsetenv ("CURVE_PUBLIC_DIR");
+    s_write ("config.ini", "[DEFAULT]\nCURVE_CERT = keys/secret/handler_secret\n"
+                           "CURVE_PUBLIC_DIR = keys/public\n");
+    settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
+    assert_string_equal (settings->curve_cert, "keys/secret/handler_secret");
+    lot_settings_destroy (&settings);
+    unlink ("config.ini");
+
+    //  One without the other is a mistake, not CURVE off
+    const char *together = "CURVE_CERT and CURVE_PUBLIC_DIR go together: set both, or neither";
+    s_expect_curve_error ("keys/secret/frontend_secret", "", together);
+    s_expect_curve_error ("", "keys/public", together);
+
+    //  A certificate that cannot be used
+    s_expect_curve_error ("keys/secret/nope", "keys/public",
+                          "CURVE_CERT: cannot read keys/secret/nope: No such file or directory");
+    s_expect_curve_error ("keys/public/frontend.pub", "keys/public",
+                          "CURVE_CERT: keys/public/frontend.pub holds no secret key"
+                          " (a public certificate?)");
+    s_expect_curve_error ("keys", "keys/public", "CURVE_CERT: keys is not a certificate file");
+    s_write ("no-key", "metadata\n    name = \"x\"\n");
+    s_expect_curve_error ("no-key", "keys/public",
+                          "CURVE_CERT: no-key is not a certificate (zcert_save format)");
+    s_write ("short-key", "curve\n    public-key = \"short\"\n    secret-key = \"short\"\n");
+    s_expect_curve_error ("short-key", "keys/public",
+                          "CURVE_CERT: short-key is not a certificate (zcert_save format)");
+    //  40 characters, but not Z85
+    s_write ("bad-key", "curve\n    public-key = \"~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\"\n");
+    s_expect_curve_error ("bad-key", "keys/public",
+                          "CURVE_CERT: bad-key is not a certificate (zcert_save format)");
+
+    //  A directory that cannot be used
+    const char *cert = "keys/secret/frontend_secret";
+    s_expect_curve_error (cert, "nowhere",
+                          "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory");
+    s_expect_curve_error (cert, "keys/public/frontend.pub",
+                          "CURVE_PUBLIC_DIR: cannot read keys/public/frontend.pub: Not a directory");
+    assert_int_equal (mkdir ("empty", 0755), 0);
+    s_write ("empty/README", "the certificates go here, as NAME.pub\n");
+    s_expect_curve_error (cert, "empty", "CURVE_PUBLIC_DIR: empty holds no certificate (NAME.pub)");
+    //  The secret directory holds no NAME.pub: it is no public directory
+    s_expect_curve_error (cert, "keys/secret",
+                          "CURVE_PUBLIC_DIR: keys/secret holds no certificate (NAME.pub)");
+    s_write ("empty/broken.pub", "curve\n    public-key = \"short\"\n");
+    s_expect_curve_error (cert, "empty",
+                          "CURVE_PUBLIC_DIR: empty/broken.pub is not a certificate (zcert_save format)");
+    unlink ("empty/broken.pub");
+    //  A secret key where every host reads is refused
+    char *secret = tu_read_file ("keys/secret/handler_secret", NULL);
+    s_write ("empty/handler.pub", secret);
+    free (secret);
+    s_expect_curve_error (cert, "empty",
+                          "CURVE_PUBLIC_DIR: empty/handler.pub holds a secret key:"
+                          " public certificates only");
+}
+
+//  lottery-keys' work: three files per name, the secret one private, and
+//  never a key overwritten; zauth is given each key once.
+static void
+test_curve_keys (void **state)
+{
+    (void) state;
+    s_make_keys ("keys");
+    struct stat info;
+    assert_int_equal (stat ("keys/secret", &info), 0);
+    assert_int_equal (info.st_mode & 0777, 0700);
+    assert_int_equal (stat ("keys/secret/coordinator_secret", &info), 0);
+    assert_int_equal (info.st_mode & 0077, 0);
+    char *error = NULL;
+    for (size_t i = 0; lot_curve_kinds [i]; i++) {
+        char *pair = tu_printf ("keys/secret/%s", lot_curve_kinds [i]);
+        zcert_t *own = lot_curve_load_secret (pair, &error);
+        free (pair);
+        zcert_t *public = lot_curve_load_public ("keys/public", lot_curve_kinds [i], &error);
+        assert_non_null (own);
+        assert_non_null (public);
+        assert_string_equal (zcert_public_txt (own), zcert_public_txt (public));
+        assert_string_equal (zcert_secret_txt (public), "0000000000000000000000000000000000000000");
+        zcert_destroy (&own);
+        zcert_destroy (&public);
+    }
+    assert_null (lot_curve_load_public ("keys/public", "nobody", &error));
+    assert_string_equal (error, "cannot read keys/public/nobody.pub: No such file or directory");
+    free (error);
+
+    //  Never overwritten: a key in use would stop working
+    char *before = tu_read_file ("keys/secret/handler_secret", NULL);
+    assert_int_equal (lot_curve_make ("keys", "handler", &error), -1);
+    assert_string_equal (error, "keys/secret/handler exists: remove it to make a new key");
+    free (error);
+    char *after = tu_read_file ("keys/secret/handler_secret", NULL);
+    assert_string_equal (before, after);
+    free (before);
+    free (after);
+    const char *bad [] = { "", ".hidden", "a/b" };
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (lot_curve_make ("keys", bad [i], &error), -1);
+        assert_non_null (strstr (error, "is not a certificate name"));
+        free (error);
+    }
+    //  Another name beside them
+    assert_int_equal (lot_curve_make ("keys", "handler-2", &error), 0);
+    assert_int_equal (access ("keys/public/handler-2.pub", R_OK), 0);
+
+    //  A certificate copied under a second name is one key
+    char *copy = tu_read_file ("keys/public/handler.pub", NULL);
+    s_write ("keys/public/handler-copy.pub", copy);
+    free (copy);
+    size_t keys = 0;
+    zactor_t *auth = lot_curve_auth_new ("keys/public", &keys, &error);
+    assert_non_null (auth);
+    assert_int_equal (keys, 5);
+    zactor_destroy (&auth);
+    assert_null (lot_curve_auth_new ("nowhere", &keys, &error));
+    assert_string_equal (error, "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory");
+    free (error);
+}
+
 int
 main (void)
 {
@@ -754,6 +938,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_log_long_line, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_config_line, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_options_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_curve_settings, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_curve_keys, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name ("settings", tests, NULL, NULL);
 }
