@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -966,6 +967,54 @@ test_sigterm_mid_run (void **state)
     tu_remove_dir (dir);
 }
 
+//  The thread id of one of the program's actors: a thread named as the
+//  program (libzmq names its own threads, and they block signals); 0 when
+//  there is none.
+static pid_t
+s_actor_thread (pid_t pid)
+{
+    char *path = tu_printf ("/proc/%d/comm", (int) pid);
+    char *name = tu_read_file (path, NULL);
+    free (path);
+    path = tu_printf ("/proc/%d/task", (int) pid);
+    DIR *tasks = opendir (path);
+    free (path);
+    pid_t actor = 0;
+    struct dirent *entry;
+    while (name && tasks && (entry = readdir (tasks))) {
+        pid_t tid = (pid_t) atoi (entry->d_name);
+        path = tu_printf ("/proc/%d/task/%d/comm", (int) pid, (int) tid);
+        char *comm = tu_read_file (path, NULL);
+        if (tid > 0 && tid != pid && comm && strcmp (comm, name) == 0)
+            actor = tid;
+        free (comm);
+        free (path);
+    }
+    if (tasks)
+        closedir (tasks);
+    free (name);
+    return actor;
+}
+
+//  SIGTERM taken by an actor's thread, which the kernel may choose (and
+//  valgrind's scheduler does) instead of the main thread: the server
+//  stops all the same.
+static void
+test_sigterm_on_an_actor_thread (void **state)
+{
+    (void) state;
+    char *extra [] = { "AGENCIES=1", NULL };
+    sys_t *sys = s_sys_start ("actor-thread", false, extra);
+    pid_t pid = sys->procs [0]->pid;
+    pid_t actor = s_actor_thread (pid);
+    assert_true (actor > 0);
+    assert_int_equal (tgkill (pid, actor, SIGTERM), 0);
+    assert_int_equal (tu_wait (sys->procs [0], STOP_TIMEOUT_MS), 0);
+    s_sys_stop (sys);
+    s_check_no_fail (sys);
+    s_sys_destroy (&sys);
+}
+
 int
 main (void)
 {
@@ -987,6 +1036,7 @@ main (void)
         cmocka_unit_test_teardown (test_fault_frontend, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_after_draw, tu_kill_all),
         cmocka_unit_test_teardown (test_sigterm_mid_run, tu_kill_all),
+        cmocka_unit_test_teardown (test_sigterm_on_an_actor_thread, tu_kill_all),
     };
     //  Only the tests it names (cmocka's * and ? patterns): make
     //  test-valgrind runs one this way
