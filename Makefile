@@ -5,47 +5,54 @@ PKGS      = libczmq libzmq inih yaml-0.1 zlib
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
-            -Ilib -Iactors -Ibroker -Iserver -Iclient
+            -Ilib -Iactors -Ibroker -Iserver -Iclient $(SANITIZE)
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# A sanitized build (test-asan, fuzz) is this Makefile run again with its
+# own BUILD and BIN, and the SANITIZE flags on every compile and link.
 BUILD     = build
+BIN       = bin
+SANITIZE  =
 
 LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
             $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
-PROGRAMS  = bin/lottery-server bin/lottery-frontend bin/lottery-handler \
-            bin/lottery-persister bin/lottery-coordinator bin/lottery-client \
-            bin/lottery-ping bin/lottery-keys
+PROGRAMS  = $(addprefix $(BIN)/lottery-,server frontend handler persister \
+            coordinator client ping keys)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 
 .PHONY: all programs deps run test test-stress bench clean \
+        test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
 all: deps programs
 programs: $(PROGRAMS)
 
+# Installs Debian packages, as root or through sudo: a shell command for a
+# recipe, after `||` when the test before it found one missing.
+apt_install = { echo "installing $(1)"; \
+    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+    $$SUDO apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(1) >/dev/null; }
+
 # Installs the Debian packages the build needs, when any is missing.
 deps:
-	@pkg-config --exists $(PKGS) cmocka 2>/dev/null || { \
-	    echo "installing $(PACKAGES)"; \
-	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(PACKAGES) >/dev/null; }
+	@pkg-config --exists $(PKGS) cmocka 2>/dev/null || $(call apt_install,$(PACKAGES))
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h server/*.h client/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h server/*.h client/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/liblot.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-bin/lottery-%: $(BUILD)/server/lottery_%.o $(BUILD)/liblot.a
-	@mkdir -p bin
+$(BIN)/lottery-%: $(BUILD)/server/lottery_%.o $(BUILD)/liblot.a
+	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/lottery-client bin/lottery-ping: bin/lottery-%: $(BUILD)/client/lottery_%.o $(BUILD)/liblot.a
-	@mkdir -p bin
+$(BIN)/lottery-client $(BIN)/lottery-ping: $(BIN)/lottery-%: $(BUILD)/client/lottery_%.o $(BUILD)/liblot.a
+	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/liblot.a
@@ -65,6 +72,56 @@ test-stress: all $(TESTS)
 
 bench: all
 	@sh scripts/bench.sh
+
+SANITIZERS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# Every test, and every program the tests start, under AddressSanitizer,
+# UndefinedBehaviorSanitizer (any finding ends the program) and
+# LeakSanitizer (a leak fails the program at exit), built in build/asan.
+# The slow unwinder gives whole stacks through libc's allocations.
+ASAN_ENV = LOTTERY_BIN_DIR=$(BUILD)/asan/bin \
+           ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+test-asan: deps
+	@$(ASAN_ENV) $(MAKE) --no-print-directory BUILD=$(BUILD)/asan BIN=$(BUILD)/asan/bin \
+	    SANITIZE="$(SANITIZERS)" test
+
+# Coverage-guided fuzzing with libFuzzer (clang): each target in
+# tests/fuzz runs FUZZ_SECONDS on a corpus seeded from DATA_DIR, the
+# config files and tests/fuzz/seeds; a crash fails. See scripts/fuzz.sh.
+FUZZ_SECONDS ?= 60
+DATA_DIR     ?= ../shared/data
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+FUZZERS       = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-deps: deps
+	@echo 'int LLVMFuzzerTestOneInput (const char *d, unsigned long s) { return 0; }' \
+	    | clang -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null \
+	    || $(call apt_install,$(FUZZ_PACKAGES))
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
+	    SANITIZE="$(SANITIZERS) -fsanitize=fuzzer-no-link" fuzz-build
+	@sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(DATA_DIR) $(FUZZERS)
+
+fuzz-build: $(addprefix $(BUILD)/,$(FUZZERS)) $(BUILD)/fuzz-corpus
+
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD)/liblot.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz-corpus: $(BUILD)/tests/fuzz/corpus.o $(BUILD)/liblot.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The real-data runs, embedded and distributed (VALGRIND_TESTS, a
+# test_e2e pattern), with every server program under valgrind's memcheck:
+# any error or leak fails them. See scripts/valgrind.sh.
+VALGRIND_TESTS ?= test_real_data_*
+
+valgrind-deps: deps
+	@command -v valgrind >/dev/null || $(call apt_install,valgrind)
+
+test-valgrind: all valgrind-deps $(BUILD)/tests/test_e2e
+	@sh scripts/valgrind.sh $(BUILD)/valgrind $(BIN) "$(VALGRIND_TESTS)" $(BUILD)/tests/test_e2e
 
 # The compose stack (see README.md): images, up, logs, down.
 DOCKER_TARGETS = frontend handler persister coordinator server client
@@ -97,4 +154,4 @@ docker-test:
 	bash tests/test_stack.sh
 
 clean:
-	rm -rf $(BUILD) bin
+	rm -rf $(BUILD) $(BIN)

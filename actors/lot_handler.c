@@ -52,11 +52,14 @@ s_self_start (void *args)
 }
 
 //  Formats one valid bet onto the end of *lines, growing it as needed.
+//  A buffer not yet allocated is never formatted into: NULL + 0 is
+//  undefined behaviour (found by fuzz_codec).
 static const char *
 s_append_line (const lot_bet_t *bet, char **lines, size_t *capacity, size_t *used)
 {
     size_t put;
-    while ((put = lot_bet_format_csv (bet, *lines + *used, *capacity - *used)) == 0) {
+    while (!*lines
+       ||  (put = lot_bet_format_csv (bet, *lines + *used, *capacity - *used)) == 0) {
         size_t grown = *capacity ? *capacity * 2 : 4096;
         char *bigger = realloc (*lines, grown);
         if (!bigger)

@@ -4,6 +4,7 @@
 #include "lot_curve.h"
 #include "lot_log.h"
 
+#define SIGNAL_CHECK_MSECS 100
 #define USAGE \
     "Reads config.ini from the working directory unless --config is given;\n" \
     "environment variables override it (see README.md).\n"
@@ -71,11 +72,18 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     if (rc == 0) {
         lot_log_info ("action: start | result: success | program: %s | actors: %zu",
                       program, started);
-        //  Nothing is ever read from the actors: this returns on a signal
+        //  Nothing is ever read from the actors: this waits for a signal.
+        //  The kernel may hand SIGTERM to any thread that does not block
+        //  it, an actor's among them (valgrind's scheduler does), and then
+        //  this poll goes on: the flag czmq's handler sets is what counts.
         zpoller_t *poller = zpoller_new (NULL);
         for (size_t i = 0; i < started; i++)
             zpoller_add (poller, actors [i]);
-        zpoller_wait (poller, -1);
+        while (!zsys_interrupted) {
+            void *which = zpoller_wait (poller, SIGNAL_CHECK_MSECS);
+            if (which || !zpoller_expired (poller))
+                break;          //  An actor ended, or a signal came here
+        }
         zpoller_destroy (&poller);
     }
     while (started > 0) {

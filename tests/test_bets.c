@@ -818,6 +818,25 @@ test_convert_valid_chunk (void **state)
     free (out.lines);
 }
 
+//  The handler's first chunk goes into no buffer at all (found by
+//  fuzz_codec: formatting at NULL + 0 is undefined behaviour, which make
+//  test-asan ends the program on)
+static void
+test_convert_into_no_buffer (void **state)
+{
+    (void) state;
+    const char *const bet [][LOT_BET_FIELDS] = {
+        { "Emanuel", "Soto", "22069151", "2004-03-30", "2979" }
+    };
+    chunk_t chunk;
+    s_chunk (&chunk, false, "3", bet, 1);
+    out_t out = { 0 };
+    assert_null (s_convert (&chunk, 5, &out));
+    assert_int_equal (out.used, 41);
+    assert_memory_equal (out.lines, "3,Emanuel,Soto,22069151,2004-03-30,2979\r\n", 41);
+    free (out.lines);
+}
+
 static void
 test_convert_empty_last_chunk (void **state)
 {
@@ -957,6 +976,7 @@ main (void)
         cmocka_unit_test (test_csv_long_record),
         cmocka_unit_test (test_csv_round_trip),
         cmocka_unit_test (test_convert_valid_chunk),
+        cmocka_unit_test (test_convert_into_no_buffer),
         cmocka_unit_test (test_convert_empty_last_chunk),
         cmocka_unit_test (test_convert_rejects_whole_chunk),
         cmocka_unit_test (test_convert_unknown_agency),

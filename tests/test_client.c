@@ -35,7 +35,7 @@
 
 #define WAIT_MS 10000               //  Deadline for anything that should happen
 
-static char *s_client_path;         //  Absolute path of bin/lottery-client
+static char *s_client_path;         //  Absolute path of lottery-client
 
 static const char *s_env_vars [] = {
     "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD",
@@ -1746,9 +1746,10 @@ test_client_v2_sigterm (void **state)
 int
 main (void)
 {
-    s_client_path = realpath ("bin/lottery-client", NULL);
+    s_client_path = tu_program ("lottery-client");
     if (!s_client_path) {
-        fprintf (stderr, "bin/lottery-client not found: run from the repository root\n");
+        fprintf (stderr, "lottery-client not found in LOTTERY_BIN_DIR (default bin):"
+                         " run from the repository root\n");
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);

@@ -478,6 +478,16 @@ tu_shared_data (int agency)
     return absolute;
 }
 
+char *
+tu_program (const char *name)
+{
+    const char *dir = getenv ("LOTTERY_BIN_DIR");
+    char *path = tu_printf ("%s/%s", dir && *dir ? dir : "bin", name);
+    char *absolute = realpath (path, NULL);
+    free (path);
+    return absolute;
+}
+
 unsigned long long
 tu_rand (tu_rng_t *rng)
 {

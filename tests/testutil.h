@@ -133,4 +133,10 @@ size_t tu_below (tu_rng_t *rng, size_t n);
 //  Path of the shared real data file for an agency, or NULL if absent.
 char *tu_shared_data (int agency);
 
+//  Absolute path of one of our programs ("lottery-server"), found in
+//  $LOTTERY_BIN_DIR (default bin, from the repository root the tests run
+//  in), so the same tests can run a sanitized or wrapped build; NULL when
+//  it is not there.
+char *tu_program (const char *name);
+
 #endif

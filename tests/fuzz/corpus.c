@@ -1,0 +1,133 @@
+/*  corpus - seeds for the fuzz targets: fuzz-corpus DATA_DIR OUT
+
+    Writes into OUT/<target>/ what peers really send: chunks of the first
+    bets of each DATA_DIR/agency-N.csv, made with the codec's writer, in
+    every message that carries them (v1 and v2 streams, 'H', 'N', 'S'),
+    and the first lines of those files for the CSV reader. Without the
+    data it writes only what needs none: a ping, a winners query, an
+    empty last chunk. The wire seeds start with fuzz.h's header.
+*/
+#include "fuzz.h"
+#include "lot_codec.h"
+#include "lot_csv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_AGENCIES  5
+#define S_CSV_BYTES 4096        //  Of each data file, whole lines
+
+static const char *s_out;
+
+//  A seed: OUT/target/name holds the header, then data.
+static void
+s_seed (const char *target, const char *name, const uint8_t *data, size_t size)
+{
+    char path [512];
+    snprintf (path, sizeof path, "%s/%s/%s", s_out, target, name);
+    FILE *file = fopen (path, "wb");
+    const uint8_t header [FUZZ_HEADER] = { FUZZ_MAX_DEFAULT, 128 };
+    bool wire = strcmp (target, "fuzz_csv") != 0;
+    if (!file
+    ||  (wire && fwrite (header, 1, sizeof header, file) != sizeof header)
+    ||  fwrite (data, 1, size, file) != size
+    ||  fclose (file)) {
+        perror (path);
+        exit (1);
+    }
+}
+
+//  Appends a chunk of up to count bets from csv; returns its size, 0 when
+//  the file has none left.
+static size_t
+s_chunk (lot_csv_t *csv, const char *agency, unsigned count, bool last, uint8_t *out,
+         size_t capacity)
+{
+    lot_chunk_writer_t writer;
+    if (lot_codec_chunk_start (&writer, out, capacity,
+                               (lot_span_t) { agency, strlen (agency) }))
+        return 0;
+    lot_span_t fields [LOT_BET_FIELDS];
+    while (writer.count < count
+       &&  lot_csv_next (csv, fields, LOT_BET_FIELDS) == LOT_BET_FIELDS)
+        if (lot_codec_chunk_add (&writer, fields))
+            return 0;
+    return writer.count ? lot_codec_chunk_finish (&writer, last) : 0;
+}
+
+//  The seeds one agency's data gives.
+static void
+s_agency (const char *dir, int agency)
+{
+    char path [512], name [64], id [12];
+    snprintf (path, sizeof path, "%s/agency-%d.csv", dir, agency);
+    snprintf (id, sizeof id, "%d", agency);
+    lot_csv_t *csv = lot_csv_new (path);
+    if (!csv)
+        return;
+    static uint8_t v1 [3 * LOT_CHUNK_MAX_DEFAULT], v2 [3 * LOT_CHUNK_MAX_DEFAULT];
+    size_t v1_size = 0, v2_size = 0;
+    v1 [v1_size++] = LOT_TAG_BETS;
+    v2_size += lot_codec_hello_encode (v2, sizeof v2, LOT_PROTOCOL_VERSION,
+                                       (lot_span_t) { id, strlen (id) });
+    snprintf (name, sizeof name, "agency-%d-hello", agency);
+    s_seed ("fuzz_codec", name, v2, v2_size);
+    //  Chunks of 1, 3 and 10 bets, the last one 'L'
+    const unsigned counts [] = { 1, 3, 10 };
+    uint32_t position = 0;
+    for (size_t i = 0; i < 3; i++) {
+        size_t size = s_chunk (csv, id, counts [i], i == 2, v1 + v1_size,
+                               sizeof v1 - v1_size);
+        if (size == 0)
+            break;
+        snprintf (name, sizeof name, "agency-%d-chunk-%u", agency, counts [i]);
+        s_seed ("fuzz_codec", name, v1 + v1_size, size);
+        v2_size += lot_codec_numbered_encode (v2 + v2_size, sizeof v2 - v2_size, position);
+        memcpy (v2 + v2_size, v1 + v1_size, size);
+        snprintf (name, sizeof name, "agency-%d-numbered-%u", agency, counts [i]);
+        s_seed ("fuzz_codec", name, v2 + v2_size - LOT_NUMBERED_HEADER,
+                LOT_NUMBERED_HEADER + size);
+        v1_size += size;
+        v2_size += size;
+        position += counts [i];
+    }
+    lot_csv_destroy (&csv);
+    uint8_t stored [LOT_STORED_SIZE];
+    lot_codec_stored_encode (stored, sizeof stored, position, true);
+    snprintf (name, sizeof name, "agency-%d-stored", agency);
+    s_seed ("fuzz_codec", name, stored, sizeof stored);
+    snprintf (name, sizeof name, "agency-%d-v1", agency);
+    s_seed ("fuzz_stream", name, v1, v1_size);
+    snprintf (name, sizeof name, "agency-%d-v2", agency);
+    s_seed ("fuzz_stream", name, v2, v2_size);
+
+    //  The file's first lines as they are
+    FILE *file = fopen (path, "rb");
+    static uint8_t lines [S_CSV_BYTES];
+    size_t size = file ? fread (lines, 1, sizeof lines, file) : 0;
+    while (size > 0 && lines [size - 1] != '\n')
+        size--;
+    if (file)
+        fclose (file);
+    snprintf (name, sizeof name, "agency-%d.csv", agency);
+    if (size > 0)
+        s_seed ("fuzz_csv", name, lines, size);
+}
+
+int
+main (int argc, char *argv [])
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: %s DATA_DIR OUT\n", argv [0]);
+        return 1;
+    }
+    s_out = argv [2];
+    for (int agency = 1; agency <= S_AGENCIES; agency++)
+        s_agency (argv [1], agency);
+    s_seed ("fuzz_stream", "ping", (const uint8_t *) "P", 1);
+    s_seed ("fuzz_stream", "winners", (const uint8_t *) "W\x00\x01" "1", 4);
+    s_seed ("fuzz_stream", "empty-last", (const uint8_t *) "BL\x00\x00\x00\x01" "1", 7);
+    s_seed ("fuzz_codec", "empty-last", (const uint8_t *) "L\x00\x00\x00\x01" "1", 6);
+    return 0;
+}
