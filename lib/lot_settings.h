@@ -35,6 +35,8 @@ typedef struct {
     long queries_per_agency;    //  Winners queries held per agency
     long queue_limit;           //  High-water mark of every actor queue
     long announce_interval;     //  ms between winner-ready re-announces
+    long log_settle;            //  ms the draw and its announcement wait
+                                //  for log collectors to read what led there
     long resend_timeout;        //  ms before an unanswered chunk goes again
     long send_timeout;          //  ms an actor waits to hand a message on
     char *work_endpoint;        //  front-end PUSH -> handlers PULL

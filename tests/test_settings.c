@@ -28,7 +28,7 @@
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL",
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "BETS_JOURNAL", "MAX_CHUNK_BYTES",
-    "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
+    "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
     "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
@@ -596,7 +596,7 @@ test_config_line (void **state)
         " | bets_journal: ./bets.csv.journal | max_chunk_bytes: 8192"
         " | max_connections: 1024 | idle_timeout: 30000ms | message_timeout: 10000ms"
         " | queries_per_agency: 4"
-        " | queue_limit: 1000 | announce_interval: 1000ms | resend_timeout: 5000ms"
+        " | queue_limit: 1000 | announce_interval: 1000ms | log_settle: 100ms | resend_timeout: 5000ms"
         " | send_timeout: 1000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
