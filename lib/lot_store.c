@@ -41,6 +41,8 @@ struct _lot_store_t {
     long agencies;
     bool fsync;
     bool broken;                    //  A failed commit could not be cut back
+    int same_fs;                    //  Both files on one filesystem: 1, 0,
+                                    //  or -1 until known
     uint64_t bets_size;
     uint64_t journal_size;
     uint64_t group;                 //  Number of the last group written
@@ -51,6 +53,8 @@ struct _lot_store_t {
     lot_store_chunk_t *pending;
     size_t pending_count;
     size_t pending_max;
+    struct iovec *iov;              //  A commit's buffers, pending_max each:
+    char *records;                  //  kept, so a commit allocates nothing
 };
 
 static void
@@ -271,9 +275,13 @@ s_sync_both (lot_store_t *self, bool always)
 {
     if (!self->fsync && !always)
         return 0;
-    struct stat bets, journal;
-    if (fstat (self->bets_fd, &bets) == 0 && fstat (self->journal_fd, &journal) == 0
-    &&  bets.st_dev == journal.st_dev)
+    if (self->same_fs < 0) {
+        struct stat bets, journal;
+        self->same_fs = fstat (self->bets_fd, &bets) == 0
+                     && fstat (self->journal_fd, &journal) == 0
+                     && bets.st_dev == journal.st_dev;
+    }
+    if (self->same_fs)
         return syncfs (self->bets_fd);
     return fdatasync (self->bets_fd) || fdatasync (self->journal_fd) ? -1 : 0;
 }
@@ -590,6 +598,7 @@ lot_store_new (const char *bets_path, const char *journal_path, long agencies,
     self->agencies = agencies;
     self->fsync = fsync;
     self->journal_fd = -1;
+    self->same_fs = -1;
     size_t slots = (size_t) agencies + 1;
     self->stored = calloc (slots, sizeof *self->stored);
     self->finished = calloc (slots, sizeof *self->finished);
@@ -628,6 +637,8 @@ lot_store_destroy (lot_store_t **self_p)
         free (self->next);
         free (self->closing);
         free (self->pending);
+        free (self->iov);
+        free (self->records);
         free (self);
         *self_p = NULL;
     }
@@ -689,7 +700,9 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
             self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
             self->pending = realloc (self->pending,
                                      self->pending_max * sizeof *self->pending);
-            assert (self->pending);
+            self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
+            self->records = realloc (self->records, self->pending_max * RECORD_MAX);
+            assert (self->pending && self->iov && self->records);
         }
         self->pending [self->pending_count++] = *chunk;
         self->next [agency] = (uint32_t) end;
@@ -743,9 +756,8 @@ lot_store_commit (lot_store_t *self)
         s_self_drop_pending (self);
         return "bets file write failed";
     }
-    struct iovec *iov = malloc (count * sizeof *iov);
-    char *records = malloc (count * RECORD_MAX);
-    assert (iov && records);
+    struct iovec *iov = self->iov;
+    char *records = self->records;
     int lines = 0;
     size_t records_size = 0;
     uint64_t end = self->bets_size;
@@ -779,7 +791,6 @@ lot_store_commit (lot_store_t *self)
         self->group++;
     }
     s_self_drop_pending (self);
-    free (iov);
-    free (records);
+
     return reason;
 }

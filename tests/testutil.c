@@ -282,6 +282,16 @@ tu_count_lines (const char *text, const char *const parts [])
     return count;
 }
 
+//  Where the value of "key: value" starts in a line, or NULL.
+static const char *
+s_key_value (const char *line, size_t size, const char *key)
+{
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "%s: ", key);
+    const char *found = memmem (line, size, pattern, strlen (pattern));
+    return found ? found + strlen (pattern) : NULL;
+}
+
 typedef struct {
     const char *key;
     long sum;
@@ -291,11 +301,9 @@ static bool
 s_sum (const char *line, size_t size, void *arg)
 {
     s_sum_t *sum = arg;
-    char pattern [64];
-    snprintf (pattern, sizeof pattern, "%s: ", sum->key);
-    const char *found = memmem (line, size, pattern, strlen (pattern));
-    if (found)
-        sum->sum += atol (found + strlen (pattern));
+    const char *value = s_key_value (line, size, sum->key);
+    if (value)
+        sum->sum += atol (value);
     return true;
 }
 
@@ -347,11 +355,8 @@ static bool
 s_value (const char *line, size_t size, void *arg)
 {
     s_value_t *value = arg;
-    char pattern [64];
-    snprintf (pattern, sizeof pattern, "%s: ", value->key);
-    const char *found = memmem (line, size, pattern, strlen (pattern));
-    if (found) {
-        const char *start = found + strlen (pattern);
+    const char *start = s_key_value (line, size, value->key);
+    if (start) {
         const char *end = memmem (start, size - (size_t) (start - line), " |", 2);
         if (!end)
             end = line + size;
