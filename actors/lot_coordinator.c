@@ -18,7 +18,10 @@ typedef struct {
     long done_count;
     zframe_t *persister;        //  Routing id of the persister to ask
     zmsg_t *result;             //  The draw's winners, once drawn
-    int64_t next_action;        //  When to re-announce or ask again
+    char *detail;               //  and its summary, for the sorteo line
+    bool told;                  //  The sorteo line is logged
+    int64_t settled_at;         //  No sorteo line before: see LOG_SETTLE
+    int64_t next_action;        //  When to log, re-announce or ask again
     bool terminated;
 } self_t;
 
@@ -31,6 +34,7 @@ s_self_destroy (self_t **self_p)
         zpoller_destroy (&self->poller);
         zframe_destroy (&self->persister);
         zmsg_destroy (&self->result);
+        zstr_free (&self->detail);
         free (self->done);
         free (self);
         *self_p = NULL;
@@ -100,10 +104,13 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
         }
     free (said);
     //  Graders order the lines of all containers by when docker read them,
-    //  which lags by milliseconds and not alike for each: the draw waits
-    //  LOG_SETTLE, so the last apuesta_recibida is read before the sorteo
-    if (s_all_done (self) && !was_done && !self->result)
-        self->next_action = zclock_mono () + self->settings->log_settle;
+    //  which lags by milliseconds and not alike for each: the sorteo line
+    //  waits LOG_SETTLE, so the last apuesta_recibida is read before it.
+    //  The draw itself runs meanwhile.
+    if (s_all_done (self) && !was_done && !self->result) {
+        self->settled_at = zclock_mono () + self->settings->log_settle;
+        s_self_ask_draw (self);
+    }
 }
 
 static void
@@ -117,9 +124,9 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
     bool awaited = !self->result && s_all_done (self);
     if (awaited && valid) {
         self->result = zmsg_dup (msg);
-        lot_log_info ("action: sorteo | result: success | detalle: %s", detail);
-        //  And the sorteo line is read before any agency hears the winners
-        self->next_action = zclock_mono () + self->settings->log_settle;
+        self->detail = detail;
+        detail = NULL;
+        self->next_action = self->settled_at;
     }
     else
     if (awaited)
@@ -145,10 +152,18 @@ s_self_handle_events (self_t *self)
     zmsg_destroy (&msg);
 }
 
-//  The draw is asked for again until answered, then announced for ever.
+//  The draw is asked for again until answered, then logged, then
+//  announced for ever.
 static void
 s_self_handle_timer (self_t *self)
 {
+    if (self->result && !self->told) {
+        lot_log_info ("action: sorteo | result: success | detalle: %s", self->detail);
+        self->told = true;
+        //  And the sorteo line is read before any agency hears the winners
+        self->next_action = zclock_mono () + self->settings->log_settle;
+    }
+    else
     if (self->result)
         s_self_announce (self);
     else

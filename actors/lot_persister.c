@@ -4,6 +4,7 @@
 #include "lot_sockets.h"
 #include "lot_bet.h"
 #include "lot_csv.h"
+#include "lot_draw.h"
 #include "lot_log.h"
 #include "lot_msg.h"
 #include "lot_store.h"
@@ -205,57 +206,33 @@ static void
 s_self_draw (self_t *self)
 {
     long agencies = self->settings->agencies;
-    zchunk_t **winners = calloc ((size_t) agencies + 1, sizeof *winners);
-    lot_csv_t *csv = lot_csv_new (self->settings->bets_file);
-    if (!winners || !csv) {
+    const char *path = self->settings->bets_file;
+    lot_draw_t *draw = lot_draw_new (agencies);
+    if (!draw || lot_draw_read (draw, path)) {
+        lot_log_error ("action: leer_apuestas | result: fail | path: %s | reason: %s",
+                       path, draw ? strerror (errno) : "out of memory");
         zsock_send (self->events, "s4s", LOT_MSG_DRAWN, 0, "cannot read the bets file");
-        lot_csv_destroy (&csv);
-        free (winners);
+        lot_draw_destroy (&draw);
         return;
     }
-    for (long i = 1; i <= agencies; i++)
-        winners [i] = zchunk_new (NULL, 0);
-    size_t bets = 0, won = 0, skipped = 0;
-    lot_span_t fields [6];
-    int got;
-    while ((got = lot_csv_next (csv, fields, 6)) != 0) {
-        unsigned agency, number;
-        if (got != 6
-        ||  lot_bet_parse_agency (fields [0], (unsigned) agencies, &agency)
-        ||  lot_bet_parse_uint (fields [5], 10, LOT_NUMBER_MAX, &number)) {
-            lot_log_error ("action: leer_apuestas | result: fail | path: %s"
-                           " | line: %zu | reason: not a bet of this draw",
-                           self->settings->bets_file, lot_csv_line (csv));
-            skipped++;
-            continue;
-        }
-        bets++;
-        if (number == LOT_WINNING_NUMBER) {
-            zchunk_extend (winners [agency], fields [3].data, fields [3].size);
-            zchunk_extend (winners [agency], "\n", 1);
-            won++;
-        }
-    }
-    bool failed = lot_csv_failed (csv);
-    lot_csv_destroy (&csv);
-    if (failed) {
-        for (long i = 1; i <= agencies; i++)
-            zchunk_destroy (&winners [i]);
-        free (winners);
-        zsock_send (self->events, "s4s", LOT_MSG_DRAWN, 0, "read error in the bets file");
-        return;
-    }
+    size_t skips;
+    const size_t *skipped = lot_draw_skipped_lines (draw, &skips);
+    for (size_t i = 0; i < skips; i++)
+        lot_log_error ("action: leer_apuestas | result: fail | path: %s | line: %zu"
+                       " | reason: not a bet of this draw", path, skipped [i]);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, LOT_MSG_DRAWN);
     zmsg_addstr (msg, "1");
-    zmsg_addstrf (msg, "%zu bets, %zu winners", bets, won);
-    for (long i = 1; i <= agencies; i++) {
-        zmsg_addmem (msg, zchunk_data (winners [i]), zchunk_size (winners [i]));
-        zchunk_destroy (&winners [i]);
+    zmsg_addstrf (msg, "%zu bets, %zu winners", lot_draw_bets (draw), lot_draw_winners (draw));
+    for (long agency = 1; agency <= agencies; agency++) {
+        size_t size;
+        const char *documents = lot_draw_documents (draw, agency, &size);
+        zmsg_addmem (msg, documents, size);
     }
-    free (winners);
     lot_log_info ("action: leer_apuestas | result: success | apuestas: %zu"
-                  " | ganadores: %zu | descartadas: %zu", bets, won, skipped);
+                  " | ganadores: %zu | descartadas: %zu", lot_draw_bets (draw),
+                  lot_draw_winners (draw), lot_draw_skipped (draw));
+    lot_draw_destroy (&draw);
     zmsg_send (&msg, self->events);
 }
 
