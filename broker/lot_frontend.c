@@ -789,6 +789,14 @@ s_self_start (void *args)
     self->port = colon ? atoi (colon + 1) : (int) settings->port;
     zstr_free (&bound);
     lot_log_info ("action: escuchar | result: success | port: %d", self->port);
+    //  The kernel drops the SYNs of connects beyond its accept queue, and
+    //  each dropped client waits a second or more to try again
+    if (settings->listen_backlog < settings->agencies)
+        lot_log_warning ("action: escuchar | result: in_progress | backlog: %ld"
+                         " | agencias: %ld | reason: SERVER_LISTEN_BACKLOG is below"
+                         " AGENCIES: agencies that connect at once beyond it wait 1 s"
+                         " or more for the kernel's SYN retry; raise it to AGENCIES"
+                         " or more", settings->listen_backlog, settings->agencies);
     return 0;
 }
 

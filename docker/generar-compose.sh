@@ -24,6 +24,11 @@ case $agencies in ''|*[!0-9]*) usage ;; esac
 case $handlers in ''|*[!0-9]*) usage ;; esac
 [ "$handlers" -ge 1 ] || { echo "$0: N_HANDLERS must be at least 1" >&2; exit 2; }
 
+# Room in the kernel's accept queue for every agency's bets and winners
+# connections at once (config.ini's course value, 5, is for one machine's
+# few agencies; see README.md)
+backlog=$((agencies * 2 > 128 ? agencies * 2 : 128))
+
 repo=$(cd "$(dirname "$0")/.." && pwd)
 data=$(cd "${DATA_DIR:-$repo/.data}" 2>/dev/null && pwd || echo "${DATA_DIR:-$repo/.data}")
 
@@ -36,6 +41,7 @@ version: "2.4"
 # to connect to; the actor that binds one binds its port on every interface.
 x-server-env: &server-env
   AGENCIES: "$agencies"
+  SERVER_LISTEN_BACKLOG: "$backlog"
   WORK_ENDPOINT: tcp://server:5560
   RECORDS_ENDPOINT: tcp://persister:5561
   RESULTS_ENDPOINT: tcp://server:5562

@@ -20,7 +20,7 @@ if [ -z "$data" ]; then
 fi
 log=$run/run.log
 echo "run: server on port $port, bets file $run/bets.csv, log $log"
-SERVER_PORT=$port AGENCIES=$agencies BETS_FILE=$run/bets.csv \
+SERVER_PORT=$port AGENCIES=$agencies BETS_FILE=$run/bets.csv SERVER_LISTEN_BACKLOG=128 \
     bin/lottery-server >> "$log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true' EXIT INT TERM

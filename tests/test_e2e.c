@@ -753,6 +753,30 @@ test_bad_input (void **state)
     tu_remove_dir (dir);
 }
 
+//  A listen backlog below AGENCIES gets a warning at start, naming both;
+//  one that fits gets none.
+static void
+test_backlog_warning (void **state)
+{
+    (void) state;
+    const char *warned [] = { "WARNING", "action: escuchar | result: in_progress | backlog: 5"
+                              " | agencias: 8 | reason: SERVER_LISTEN_BACKLOG is below AGENCIES",
+                              NULL };
+    const char *any [] = { "action: escuchar | result: in_progress", NULL };
+    char *small [] = { "AGENCIES=8", "SERVER_LISTEN_BACKLOG=5", NULL };
+    char *fits [] = { "AGENCIES=8", "SERVER_LISTEN_BACKLOG=8", NULL };
+    char *const *settings [] = { small, fits };
+    for (int i = 0; i < 2; i++) {
+        sys_t *sys = s_sys_start ("backlog", false, settings [i]);
+        s_sys_stop (sys);
+        char *log = tu_read_file (sys->log, NULL);
+        assert_int_equal (tu_count_lines (log, warned), i == 0);
+        assert_int_equal (tu_count_lines (log, any), i == 0);
+        free (log);
+        s_sys_destroy (&sys);
+    }
+}
+
 //  Hostile peers against honest agencies, each attack of the security
 //  review: idle connections far past MAX_CONNECTIONS, slow senders, an
 //  impostor speaking for agencies that are uploading, and fields that
@@ -1325,6 +1349,7 @@ main (void)
         cmocka_unit_test_teardown (test_single_bet, tu_kill_all),
         cmocka_unit_test_teardown (test_restart_appends, tu_kill_all),
         cmocka_unit_test_teardown (test_ping, tu_kill_all),
+        cmocka_unit_test_teardown (test_backlog_warning, tu_kill_all),
         cmocka_unit_test_teardown (test_peers_that_leave_at_once, tu_kill_all),
         cmocka_unit_test_teardown (test_one_agency, tu_kill_all),
         cmocka_unit_test_teardown (test_three_agencies, tu_kill_all),
