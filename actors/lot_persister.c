@@ -188,9 +188,12 @@ s_self_handle_records (self_t *self)
         }
     }
     const char *failure = appended ? lot_store_commit (self->store) : NULL;
+    //  The group's lines go out before any of its answers
+    lot_log_hold ();
     for (int i = 0; i < received; i++)
         if (!self->batch [i].query)
             s_self_confirm (self, i, failure);
+    lot_log_release ();
     for (int i = 0; i < received; i++)
         if (self->batch [i].query)
             s_self_send_result (self, &self->batch [i], true, NULL);

@@ -2,6 +2,8 @@
 #include "lot_actor.h"
 #include "lot_log.h"
 
+#include <sys/prctl.h>
+
 zactor_t *
 lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
 {
@@ -21,8 +23,11 @@ lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
 {
     char *command = zstr_recv (pipe);
     bool stop = !command || streq (command, "$TERM");
-    if (command && streq (command, "START"))
+    if (command && streq (command, "START")) {
+        //  Named threads, so top, perf and gdb tell the actors apart
+        prctl (PR_SET_NAME, actor);
         zsock_signal (pipe, start (self) == 0 ? 0 : 1);
+    }
     else
     if (!stop && !(own && own (self, command) == 0))
         lot_log_error ("action: pipe_command | result: fail | actor: %s"

@@ -9,6 +9,7 @@
 #include <time.h>
 
 static atomic_int s_level = LOT_LOG_INFO;
+static __thread bool s_held;
 
 static const struct {
     const char *name;
@@ -59,10 +60,20 @@ lot_log (lot_log_level_t level, const char *format, ...)
     if (!lot_log_enabled (level))
         return;
     char line [4096];
+    //  The time zone conversion costs more than the rest of a line: each
+    //  thread converts once a second
+    static __thread time_t stamped = -1;
+    static __thread char stamp [32];
+    static __thread size_t stamp_size;
     time_t now = time (NULL);
-    struct tm tm;
-    localtime_r (&now, &tm);
-    size_t size = strftime (line, sizeof line, "%Y-%m-%d %H:%M:%S ", &tm);
+    if (now != stamped) {
+        struct tm tm;
+        localtime_r (&now, &tm);
+        stamp_size = strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S ", &tm);
+        stamped = now;
+    }
+    memcpy (line, stamp, stamp_size);
+    size_t size = stamp_size;
     size += snprintf (line + size, sizeof line - size, "%-8s ",
                       lot_log_level_name (level));
     va_list args;
@@ -76,5 +87,19 @@ lot_log (lot_log_level_t level, const char *format, ...)
         size = sizeof line - 2;     //  Truncated, but still one whole line
     line [size++] = '\n';
     fwrite (line, 1, size, stdout);
+    if (!s_held)
+        fflush (stdout);
+}
+
+void
+lot_log_hold (void)
+{
+    s_held = true;
+}
+
+void
+lot_log_release (void)
+{
+    s_held = false;
     fflush (stdout);
 }

@@ -38,6 +38,12 @@ bool lot_log_enabled (lot_log_level_t level);
 void lot_log (lot_log_level_t level, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+//  Lines this thread logs between hold and release reach stdout in one
+//  write at the release (or sooner, when another thread's line flushes
+//  them): a group of lines costs one system call, not one each.
+void lot_log_hold (void);
+void lot_log_release (void);
+
 #define lot_log_debug(...)   lot_log (LOT_LOG_DEBUG, __VA_ARGS__)
 #define lot_log_info(...)    lot_log (LOT_LOG_INFO, __VA_ARGS__)
 #define lot_log_warning(...) lot_log (LOT_LOG_WARNING, __VA_ARGS__)

@@ -150,7 +150,10 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     entry->name = strdup (name);
     entry->bound = bind;
     entry->curve = curve;
-    entry->monitor = s_monitor_new (sock);
+    //  inproc has no events to report, and each monitor is a thread and
+    //  one more socket in every poll of the actor's loop
+    if (strncmp (endpoint, "inproc://", 9) != 0)
+        entry->monitor = s_monitor_new (sock);
     if (entry->monitor)
         zpoller_add (self->poller, entry->monitor);
     zlistx_add_end (self->entries, entry);
@@ -250,7 +253,8 @@ lot_sockets_handle_event (lot_sockets_t *self, void *which)
 {
     for (s_entry_t *entry = zlistx_first (self->entries); entry;
          entry = zlistx_next (self->entries)) {
-        if (entry->monitor != which)
+        //  An inproc socket has no monitor; a poll cut short returns NULL
+        if (!which || entry->monitor != which)
             continue;
         char *event = NULL, *value = NULL, *endpoint = NULL;
         zstr_recvx (entry->monitor, &event, &value, &endpoint, NULL);

@@ -15,7 +15,8 @@
     thread) and destroyed before the sockets they watch.
 
     Events exist for tcp:// and ipc:// only: inproc sockets are opened and
-    closed alike, with nothing to report in between.
+    closed alike, with nothing to report in between, so they get no
+    monitor (a thread, and one more socket in every poll of the loop).
 
     With CURVE on (lot_curve.h), every tcp:// socket but the agencies'
     raw one is secured before it binds or connects: a bound socket is a

@@ -13,7 +13,8 @@ int
 lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
                 const lot_server_part_t *parts, size_t count)
 {
-    setvbuf (stdout, NULL, _IOLBF, 0);
+    //  lot_log flushes each line, or a held group of lines at once
+    setvbuf (stdout, NULL, _IOFBF, 1 << 16);
     const char *config_file;
     int rc = lot_settings_parse_args (argc, argv, USAGE, &config_file);
     if (rc)
