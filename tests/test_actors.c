@@ -6,6 +6,7 @@
 */
 #include "lot_actor.h"
 #include "lot_codec.h"
+#include "lot_conn.h"
 #include "lot_coordinator.h"
 #include "lot_frontend.h"
 #include "lot_handler.h"
@@ -632,6 +633,57 @@ test_frontend_bridges_agencies (void **state)
     lot_settings_destroy (&settings);
 }
 
+//  A connection's bytes and items: taken in order, answered in any
+//  order, popped in order with their bytes; never past its limit.
+static void
+test_conn_items (void **state)
+{
+    (void) state;
+    zframe_t *id = zframe_new ("\x01\x02", 2);
+    lot_conn_t *conn = lot_conn_new (&id, "peer", 16);
+    assert_null (id);
+    assert_string_equal (conn->key, "0102");
+    assert_int_equal (lot_conn_append (conn, "Bxxxyyyy", 8), 0);
+    assert_int_equal (lot_conn_append (conn, "123456789", 9), -1);
+    assert_true (conn->partial_at > 0);
+    size_t size;
+    const uint8_t *next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 8);
+    assert_int_equal (next [0], 'B');
+    lot_conn_skip (conn, 1);
+    lot_conn_item_t *first = lot_conn_take (conn, 3, 1, 10, 2);
+    lot_conn_item_t *query = lot_conn_take_query (conn);
+    lot_conn_item_t *second = lot_conn_take (conn, 4, 0, 12, 1);
+    assert_int_equal (conn->partial_at, 0);
+    assert_int_equal (lot_conn_items (conn), 3);
+    const uint8_t *chunk = lot_conn_chunk (conn, first, &size);
+    assert_int_equal (size, 2);
+    assert_memory_equal (chunk, "xx", 2);
+    chunk = lot_conn_chunk (conn, second, &size);
+    assert_memory_equal (chunk, "yyyy", 4);
+    //  A RESULT finds the oldest item it answers, and only an unanswered one
+    assert_ptr_equal (lot_conn_find (conn, false, 12, 1), second);
+    assert_null (lot_conn_find (conn, false, 12, 2));
+    assert_ptr_equal (lot_conn_find (conn, true, 0, 0), query);
+    lot_conn_answer (second, "O", 1);
+    assert_null (lot_conn_find (conn, false, 12, 1));
+    //  Room again once the oldest goes, and the later chunk's bytes stay
+    assert_ptr_equal (lot_conn_item (conn, 0), first);
+    lot_conn_pop (conn);
+    assert_int_equal (lot_conn_append (conn, "zzzzzzzzz", 9), 0);
+    chunk = lot_conn_chunk (conn, second, &size);
+    assert_memory_equal (chunk, "yyyy", 4);
+    next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 9);
+    assert_true (conn->partial_at > 0);
+    lot_conn_clear (conn);
+    assert_int_equal (lot_conn_items (conn), 0);
+    next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 0);
+    lot_conn_destroy (&conn);
+    assert_null (conn);
+}
+
 //  A query or chunk that gets no RESULT goes out again, the same; the
 //  agency gets one answer however many RESULTs come back.
 static void
@@ -714,6 +766,7 @@ main (void)
         cmocka_unit_test (test_handler_valid_and_invalid),
         cmocka_unit_test (test_persister_stores_confirms_and_draws),
         cmocka_unit_test (test_coordinator_draws_once_all_are_done),
+        cmocka_unit_test (test_conn_items),
         cmocka_unit_test (test_frontend_bridges_agencies),
         cmocka_unit_test (test_persister_remembers_across_restarts),
         cmocka_unit_test (test_frontend_resends_unanswered_chunks),
