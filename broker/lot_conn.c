@@ -33,6 +33,13 @@ lot_conn_destroy (lot_conn_t **self_p)
     }
 }
 
+void
+lot_conn_set_limit (lot_conn_t *self, size_t limit)
+{
+    assert (limit >= self->size);
+    self->limit = limit;
+}
+
 //  The bytes after the items are a new message, or what is left of one
 //  after another was taken: it has been arriving since now.
 static void
@@ -143,6 +150,15 @@ lot_conn_find (lot_conn_t *self, bool query, uint32_t position, uint32_t count)
             return item;
     }
     return NULL;
+}
+
+bool
+lot_conn_follows (lot_conn_t *self, lot_conn_item_t *item)
+{
+    for (size_t i = 0; i < self->item_count && self->items [i] != item; i++)
+        if (!self->items [i]->answered && !self->items [i]->query)
+            return true;
+    return false;
 }
 
 void

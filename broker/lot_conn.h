@@ -62,7 +62,8 @@ struct _lot_conn_t {
     unsigned agency;            //  Bound (bets), or asked about (winners)
     bool bound;                 //  Holds its agency's bets_of entry
     bool positioned;            //  v1: next_position is known
-    uint32_t next_position;     //  v1: where the next chunk goes
+    uint64_t next_position;     //  Where the next chunk goes: v1 numbers
+                                //  it so, v2 checks it while chunks are out
     void *held_handle;          //  In held when non-NULL
     void *stalled_handle;       //  In stalled when non-NULL
     int64_t stalled_at;
@@ -87,6 +88,10 @@ lot_conn_t *lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limi
 //  Frees the connection with its items; the front-end must have taken
 //  them out of its lists.
 void lot_conn_destroy (lot_conn_t **self_p);
+
+//  Raises the most bytes the connection may hold, once it is known what
+//  it may send without waiting.
+void lot_conn_set_limit (lot_conn_t *self, size_t limit);
 
 //  Appends received bytes. Returns -1, keeping none, when they would take
 //  the buffer past its limit.
@@ -119,6 +124,9 @@ lot_conn_item_t *lot_conn_item (lot_conn_t *self, size_t index);
 //  answers, or NULL.
 lot_conn_item_t *lot_conn_find (lot_conn_t *self, bool query, uint32_t position,
                                 uint32_t count);
+
+//  True when a chunk older than the item is still unanswered.
+bool lot_conn_follows (lot_conn_t *self, lot_conn_item_t *item);
 
 //  Gives an item its answer: the bytes to write when its turn comes.
 void lot_conn_answer (lot_conn_item_t *item, const void *answer, size_t size);

@@ -30,7 +30,8 @@ typedef struct {
     zlistx_t *recent;           //  Every connection, least recently active
                                 //  first: who is idle, and who makes room
     zchunk_t **answers;         //  By agency: the encoded winners answer
-    size_t buffer_limit;
+    size_t buffer_limit;        //  Bytes a connection may hold: two chunks,
+    size_t window_limit;        //  or for v2 one more than MAX_IN_FLIGHT
     int port;                   //  The agencies' port, as bound
     int64_t next_resend_check;
     int64_t next_idle_check;
@@ -201,10 +202,11 @@ s_self_send (self_t *self, lot_conn_item_t *item)
 {
     lot_conn_t *conn = item->conn;
     if (item->query)
-        return lot_msg_send_work (self->work, conn->agency, 0, NULL, 0);
+        return lot_msg_send_work (self->work, conn->agency, 0, false, NULL, 0);
     size_t size;
     const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
-    return lot_msg_send_work (self->work, conn->agency, item->position, chunk, size);
+    return lot_msg_send_work (self->work, conn->agency, item->position,
+                              lot_conn_follows (conn, item), chunk, size);
 }
 
 static void
@@ -390,13 +392,17 @@ s_self_take_hello (self_t *self, lot_conn_t *conn)
         return;
     }
     lot_conn_skip (conn, total);
+    lot_conn_set_limit (conn, self->window_limit);
     conn->state = LOT_CONN_BETS;
     s_self_dispatch (self, lot_conn_take_query (conn));
 }
 
 //  The next complete chunk of a bets connection, to the handlers; a v1
 //  connection's first chunk binds its agency and asks for its position
-//  first. Returns -1 when nothing more can be done now.
+//  first. A v2 chunk sent while others of its connection are unanswered
+//  must start where the last of them ends: the persister waits for the
+//  bets before a chunk that came early, and none may be missing for good.
+//  Returns -1 when nothing more can be done now.
 static int
 s_self_take_chunk (self_t *self, lot_conn_t *conn)
 {
@@ -404,7 +410,7 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
     size_t header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
     size_t size, length;
     const uint8_t *next = lot_conn_next (conn, &size);
-    uint32_t position = conn->next_position;
+    uint32_t position = (uint32_t) conn->next_position;
     const char *reason = NULL;
     lot_codec_status_t status = conn->version == 2
         ? lot_codec_numbered_measure (next, size, max, &position, &length, &reason)
@@ -435,20 +441,31 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         s_self_refuse (self, conn, reason, reader.agency);
         return -1;
     }
+    if (conn->version == 2 && lot_conn_items (conn) > 0 && position != conn->next_position)
+        return s_self_reject (self, conn, header + length, reader.count, "chunk out of order");
     if (conn->version == 1 && !conn->positioned)
         s_self_dispatch (self, lot_conn_take_query (conn));
-    else
+    else {
         s_self_dispatch (self, lot_conn_take (conn, header + length, header, position,
                                               reader.count));
+        if (conn->version == 2)
+            conn->next_position = (uint64_t) position + reader.count;
+    }
     return 0;
 }
 
-//  True when the connection may put another item in the pipeline: one
-//  at a time (the protocol is stop-and-wait).
+//  True when the connection may put another item in the pipeline: a v2
+//  connection up to MAX_IN_FLIGHT chunks once its query is answered, any
+//  other one item at a time (stop-and-wait). Past that its bytes wait.
 static bool
-s_self_has_room (lot_conn_t *conn)
+s_self_has_room (self_t *self, lot_conn_t *conn)
 {
-    return lot_conn_items (conn) == 0;
+    size_t items = lot_conn_items (conn);
+    if (items == 0)
+        return true;
+    lot_conn_item_t *last = lot_conn_item (conn, items - 1);
+    return conn->version == 2 && !last->query
+        && items < (size_t) self->settings->max_in_flight;
 }
 
 //  Handles as much of a connection's buffer as it can.
@@ -457,7 +474,7 @@ s_self_process (self_t *self, lot_conn_t *conn)
 {
     size_t size;
     const uint8_t *next;
-    while ((next = lot_conn_next (conn, &size), size > 0) && s_self_has_room (conn)) {
+    while ((next = lot_conn_next (conn, &size), size > 0) && s_self_has_room (self, conn)) {
         if (conn->state == LOT_CONN_NEW) {
             if (next [0] == LOT_TAG_BETS) {
                 conn->state = LOT_CONN_BETS;
@@ -599,8 +616,9 @@ s_self_handle_stream (self_t *self)
             zhashx_insert (self->conns, key, conn);
             conn->recent_handle = zlistx_add_end (self->recent, conn);
             conn->active_at = zclock_mono ();
-            //  Each connection may hold two chunks' worth of bytes: their
-            //  number is what bounds the front-end's memory
+            //  Each connection may hold two chunks' worth of bytes (an
+            //  agency's v2 upload MAX_IN_FLIGHT + 1): their number is what
+            //  bounds the front-end's memory
             if (zhashx_size (self->conns) > (size_t) self->settings->max_connections
             &&  s_self_make_room (self)) {
                 lot_log_error ("action: conexion | result: fail | reason: more than"
@@ -640,10 +658,11 @@ s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *resu
         size = lot_codec_stored_encode (answer, sizeof answer, result->stored,
                                         result->finished);
     else
-    if (result->ok)
-        conn->next_position = result->stored;
-    else
+    if (!result->ok)
         size = lot_codec_error_encode (answer, sizeof answer, result->reason);
+    else
+    if (conn->version == 1)
+        conn->next_position = result->stored;
     lot_conn_answer (item, answer, size);
 }
 
@@ -832,8 +851,11 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     assert (self->held_of);
     self->recent = zlistx_new ();
     self->stalled = zlistx_new ();
-    //  A chunk in flight, and as much again from a peer that does not wait
-    self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
+    //  The chunks in flight, and one more from a peer that does not wait
+    size_t chunk = (size_t) self->settings->max_chunk_bytes;
+    self->buffer_limit = 2 * chunk;
+    self->window_limit = (size_t) (self->settings->max_in_flight + 1)
+                       * (LOT_NUMBERED_HEADER + chunk);
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
