@@ -103,7 +103,8 @@ s_self_handle_work (self_t *self)
 {
     lot_records_t records = { 0 };
     zframe_t *chunk;
-    if (lot_msg_recv_work (self->work, &records.agency, &records.position, &chunk))
+    if (lot_msg_recv_work (self->work, &records.agency, &records.position,
+                           &records.follows, &chunk))
         return;
     unsigned agency = 0, count = 0;
     size_t used = 0;

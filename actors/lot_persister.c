@@ -11,6 +11,7 @@
 
 #define ACTOR "persister"
 #define BATCH_MAX 256           //  Chunks per write and fdatasync
+#define PARKED_MAX 256          //  Chunks that wait for the bets before them
 
 typedef struct {
     zsock_t *pipe;
@@ -22,10 +23,13 @@ typedef struct {
     lot_sockets_t *sockets;     //  Owns the three sockets
     lot_store_t *store;         //  The bets file and its journal
     int64_t next_status;        //  When STATUS goes out again
-    lot_records_t batch [BATCH_MAX];
-    lot_store_chunk_t chunks [BATCH_MAX];
-    lot_store_verdict_t verdicts [BATCH_MAX];
-    const char *reasons [BATCH_MAX];
+    //  A batch: what came, then what was parked
+    lot_records_t batch [BATCH_MAX + PARKED_MAX];
+    lot_store_chunk_t chunks [BATCH_MAX + PARKED_MAX];
+    lot_store_verdict_t verdicts [BATCH_MAX + PARKED_MAX];
+    const char *reasons [BATCH_MAX + PARKED_MAX];
+    lot_records_t parked [PARKED_MAX];  //  In agency and position order
+    int parked_count;
     bool terminated;
 } self_t;
 
@@ -36,6 +40,8 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
+        for (int i = 0; i < self->parked_count; i++)
+            zframe_destroy (&self->parked [i].lines);
         if (self->store) {
             //  Every group was durable before it was confirmed; this sync
             //  covers BETS_FSYNC=false
@@ -130,14 +136,83 @@ s_self_send_status (self_t *self)
     self->next_status = zclock_mono () + self->settings->announce_interval;
 }
 
+//  Orders a batch by agency, then position; of two copies of a chunk,
+//  one that follows an unanswered chunk comes first.
+static int
+s_records_compare (const void *one, const void *other)
+{
+    const lot_records_t *a = one, *b = other;
+    if (a->agency != b->agency)
+        return a->agency < b->agency ? -1 : 1;
+    if (a->position != b->position)
+        return a->position < b->position ? -1 : 1;
+    return (int) b->follows - (int) a->follows;
+}
+
+//  Puts the parked chunks back in the batch, and the batch in agency and
+//  position order: a chunk whose predecessor another handler delivered
+//  later, in this batch or an earlier one, joins the same group.
+static int
+s_self_rejoin (self_t *self, int received)
+{
+    memcpy (self->batch + received, self->parked,
+            (size_t) self->parked_count * sizeof *self->parked);
+    received += self->parked_count;
+    self->parked_count = 0;
+    qsort (self->batch, (size_t) received, sizeof *self->batch, s_records_compare);
+    return received;
+}
+
+//  A chunk came before the bets ahead of it. If the front-end sent it
+//  while an earlier chunk of its connection was unanswered, another
+//  handler may still have that one: it waits, unanswered, and rejoins
+//  every batch until they are stored. A newer copy takes its place. At
+//  most MAX_IN_FLIGHT wait per agency and PARKED_MAX in all: one more is
+//  dropped unanswered, and the front-end sends it again. Returns false
+//  when the chunk is to be answered now (it followed nothing: what it
+//  waits for never comes).
+static bool
+s_self_park (self_t *self, lot_records_t *records)
+{
+    //  The batch is confirmed in order, so parked is in agency and position
+    //  order: a copy of this chunk is the last one, its agency's the last
+    lot_records_t *copy = self->parked_count
+                        ? &self->parked [self->parked_count - 1] : NULL;
+    if (copy && copy->agency == records->agency && copy->position == records->position) {
+        zframe_destroy (&copy->lines);
+        self->parked_count--;
+    }
+    if (!records->follows)
+        return false;
+    long waiting = 0;
+    while (waiting < self->parked_count
+       &&  self->parked [self->parked_count - 1 - waiting].agency == records->agency)
+        waiting++;
+    if (waiting >= self->settings->max_in_flight || self->parked_count == PARKED_MAX) {
+        lot_log_warning ("action: aplazar | result: in_progress | agencia: %u"
+                         " | posicion: %u | reason: %ld chunks wait already for the"
+                         " bets before them; it will come again", records->agency,
+                         records->position, waiting);
+        zframe_destroy (&records->lines);
+    }
+    else {
+        self->parked [self->parked_count++] = *records;
+        records->lines = NULL;
+    }
+    return true;
+}
+
 //  Answers one chunk of the batch once the batch's write is done (failure
-//  is its reason, or NULL).
+//  is its reason, or NULL), or parks it.
 static void
 s_self_confirm (self_t *self, int i, const char *failure)
 {
     lot_records_t *records = &self->batch [i];
     lot_store_verdict_t verdict = self->verdicts [i];
-    const char *reason = verdict == LOT_STORE_REJECT ? self->reasons [i]
+    if (verdict == LOT_STORE_EARLY && s_self_park (self, records))
+        return;
+    const char *reason = verdict == LOT_STORE_REJECT || verdict == LOT_STORE_EARLY
+                       ? self->reasons [i]
                        : verdict == LOT_STORE_STORED ? NULL
                        : failure;
     if (reason) {
@@ -169,6 +244,7 @@ s_self_handle_records (self_t *self)
         if (lot_msg_recv_records (self->records, &self->batch [received]) == 0)
             received++;
     } while (received < BATCH_MAX && (zsock_events (self->records) & ZMQ_POLLIN));
+    received = s_self_rejoin (self, received);
 
     int appended = 0;
     bool finishing = false;

@@ -1,5 +1,6 @@
 /*  lot_frontend - the TCP front-end: agency connections in, answers out  */
 #include "lot_frontend.h"
+#include "lot_conn.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
 #include "lot_codec.h"
@@ -10,47 +11,6 @@
 #define AGENCY_DIGITS_MAX 10
 #define RETRY_MSECS 10          //  Retry interval while the handlers are full
 
-typedef enum {
-    CONN_NEW,                   //  Waiting for 'B', 'H', 'W' or 'P'
-    CONN_BETS,                  //  Chunks follow (v1 after 'B', v2 after 'H')
-    CONN_WINNERS,               //  A winners query is held
-    CONN_STALLED,               //  An answer would not go: leaving, or
-                                //  not reading; ignored for SEND_TIMEOUT
-    CONN_DEAD                   //  Reads no answers: ignored until it goes
-} conn_state_t;
-
-//  A bets connection speaks for one agency, bound at its 'H' (v2) or its
-//  first chunk (v1), and has one item at a time in the pipeline: a chunk,
-//  or a query for how far its agency is stored. The item stays at the head
-//  of data until its RESULT comes back.
-typedef struct {
-    zframe_t *routing_id;
-    char *key;                  //  routing_id in hex: the conns key
-    char *peer;                 //  The agency's address, for log lines
-    conn_state_t state;
-    int version;                //  Of a bets connection: 1 or 2
-    uint8_t *data;              //  Bytes received, not yet handled
-    size_t size;
-    unsigned agency;            //  Bound (bets), or asked about (winners)
-    bool bound;                 //  Holds its agency's bets_of entry
-    bool positioned;            //  v1: next_position is known
-    uint32_t next_position;     //  v1: where the next chunk goes
-    bool busy;                  //  An item is out or in the backlog
-    bool query;                 //  The item is a position query
-    uint32_t position;          //  The chunk's position
-    size_t offset;              //  The chunk is data [offset, offset + length)
-    size_t length;
-    int64_t sent_at;            //  When the item was last sent
-    void *in_flight_handle;     //  In the in-flight list once sent
-    void *backlog_handle;       //  In the backlog when non-NULL
-    void *held_handle;          //  In held when non-NULL
-    void *stalled_handle;       //  In stalled when non-NULL
-    int64_t stalled_at;
-    void *recent_handle;        //  In recent, by last activity
-    int64_t active_at;          //  Last byte received or answer sent
-    int64_t partial_at;         //  First byte of an incomplete message, or 0
-} s_conn_t;
-
 typedef struct {
     zsock_t *pipe;
     const lot_settings_t *settings;
@@ -60,17 +20,18 @@ typedef struct {
     zsock_t *winners;           //  SUB to the coordinator
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the four sockets
-    zhashx_t *conns;            //  key -> s_conn_t
-    s_conn_t **bets_of;         //  By agency: its bets connection (not owned)
-    zlistx_t *in_flight;        //  Connections with an item out, oldest first
-    zlistx_t *backlog;          //  Connections with a chunk to dispatch
+    zhashx_t *conns;            //  key -> lot_conn_t
+    lot_conn_t **bets_of;       //  By agency: its bets connection (not owned)
+    zlistx_t *in_flight;        //  Items out (lot_conn_item_t), oldest first
+    zlistx_t *backlog;          //  Items waiting for room in the handlers' queues
     zlistx_t *held;             //  Winners queries waiting for the draw
     size_t *held_of;            //  By agency: how many of them
-    zlistx_t *stalled;          //  CONN_STALLED connections, oldest first
+    zlistx_t *stalled;          //  LOT_CONN_STALLED connections, oldest first
     zlistx_t *recent;           //  Every connection, least recently active
                                 //  first: who is idle, and who makes room
     zchunk_t **answers;         //  By agency: the encoded winners answer
-    size_t buffer_limit;
+    size_t buffer_limit;        //  Bytes a connection may hold: two chunks,
+    size_t window_limit;        //  or for v2 one more than MAX_IN_FLIGHT
     int port;                   //  The agencies' port, as bound
     int64_t next_resend_check;
     int64_t next_idle_check;
@@ -81,35 +42,26 @@ typedef struct {
 //  Connections
 
 static void
-s_conn_destroy (s_conn_t **self_p)
-{
-    if (*self_p) {
-        s_conn_t *self = *self_p;
-        zframe_destroy (&self->routing_id);
-        free (self->key);
-        free (self->peer);
-        free (self->data);
-        free (self);
-        *self_p = NULL;
-    }
-}
-
-static void
 s_conn_free (void **item)
 {
-    s_conn_destroy ((s_conn_t **) item);
+    lot_conn_destroy ((lot_conn_t **) item);
 }
 
-//  Takes a connection out of every queue and frees its agency: its
-//  item's RESULT will find no one (or the agency's next connection, which
-//  a RESULT for another position or kind does not fool).
+//  Takes a connection and its items out of every queue, forgets its
+//  bytes and frees its agency: its items' RESULTs will find no one (or
+//  the agency's next connection, which a RESULT for another position or
+//  kind does not fool).
 static void
-s_self_detach (self_t *self, s_conn_t *conn)
+s_self_detach (self_t *self, lot_conn_t *conn)
 {
-    if (conn->in_flight_handle)
-        zlistx_delete (self->in_flight, conn->in_flight_handle);
-    if (conn->backlog_handle)
-        zlistx_delete (self->backlog, conn->backlog_handle);
+    for (size_t i = 0; i < lot_conn_items (conn); i++) {
+        lot_conn_item_t *item = lot_conn_item (conn, i);
+        if (item->in_flight_handle)
+            zlistx_delete (self->in_flight, item->in_flight_handle);
+        if (item->backlog_handle)
+            zlistx_delete (self->backlog, item->backlog_handle);
+    }
+    lot_conn_clear (conn);
     if (conn->held_handle) {
         zlistx_delete (self->held, conn->held_handle);
         self->held_of [conn->agency]--;
@@ -118,14 +70,13 @@ s_self_detach (self_t *self, s_conn_t *conn)
         zlistx_delete (self->stalled, conn->stalled_handle);
     if (conn->bound)
         self->bets_of [conn->agency] = NULL;
-    conn->bound = conn->busy = false;
-    conn->in_flight_handle = conn->backlog_handle = NULL;
+    conn->bound = false;
     conn->held_handle = conn->stalled_handle = NULL;
 }
 
 //  Forgets a connection altogether.
 static void
-s_self_drop (self_t *self, s_conn_t *conn)
+s_self_drop (self_t *self, lot_conn_t *conn)
 {
     s_self_detach (self, conn);
     zlistx_delete (self->recent, conn->recent_handle);
@@ -134,7 +85,7 @@ s_self_drop (self_t *self, s_conn_t *conn)
 
 //  The connection did something: it is the most recently active.
 static void
-s_self_touch (self_t *self, s_conn_t *conn)
+s_self_touch (self_t *self, lot_conn_t *conn)
 {
     conn->active_at = zclock_mono ();
     zlistx_move_end (self->recent, conn->recent_handle);
@@ -142,7 +93,7 @@ s_self_touch (self_t *self, s_conn_t *conn)
 
 //  Returns 0, or libzmq's errno.
 static int
-s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
+s_self_write (self_t *self, lot_conn_t *conn, const void *data, size_t size)
 {
     zframe_t *id = zframe_dup (conn->routing_id);
     zframe_t *frame = zframe_new (data, size);
@@ -165,7 +116,7 @@ s_self_write (self_t *self, s_conn_t *conn, const void *data, size_t size)
 //  connection stalls, ignored, until the notice comes or SEND_TIMEOUT
 //  passes, and only then is it an agency that does not read.
 static int
-s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
+s_self_answer (self_t *self, lot_conn_t *conn, const void *data, size_t size)
 {
     int error = s_self_write (self, conn, data, size);
     if (error == 0) {
@@ -179,10 +130,9 @@ s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
         return -1;
     }
     s_self_detach (self, conn);
-    conn->state = CONN_STALLED;
+    conn->state = LOT_CONN_STALLED;
     conn->stalled_at = zclock_mono ();
     conn->stalled_handle = zlistx_add_end (self->stalled, conn);
-    conn->size = 0;
     return -1;
 }
 
@@ -192,7 +142,7 @@ s_self_answer (self_t *self, s_conn_t *conn, const void *data, size_t size)
 static void
 s_self_expire_stalled (self_t *self)
 {
-    s_conn_t *conn;
+    lot_conn_t *conn;
     int64_t now = zclock_mono ();
     while ((conn = zlistx_first (self->stalled))
        &&  now - conn->stalled_at >= self->settings->send_timeout) {
@@ -200,7 +150,7 @@ s_self_expire_stalled (self_t *self)
                        " | reason: agency not reading its answers", conn->peer);
         zlistx_delete (self->stalled, conn->stalled_handle);
         conn->stalled_handle = NULL;
-        conn->state = CONN_DEAD;
+        conn->state = LOT_CONN_DEAD;
     }
 }
 
@@ -208,14 +158,14 @@ s_self_expire_stalled (self_t *self)
 //  libzmq sends no disconnect notice for a connection closed this way
 //  (measured), so it is forgotten at once.
 static void
-s_self_close (self_t *self, s_conn_t *conn)
+s_self_close (self_t *self, lot_conn_t *conn)
 {
     if (s_self_answer (self, conn, "", 0) == 0)
         s_self_drop (self, conn);
 }
 
 static int
-s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
+s_self_write_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
     uint8_t answer [1 + 2 + 255];
     size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
@@ -225,10 +175,13 @@ s_self_write_error (self_t *self, s_conn_t *conn, const char *reason)
 //  The stream cannot be decoded any further: say why, when it still
 //  makes sense, and close.
 static void
-s_self_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
+s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
-    if (conn->state == CONN_BETS) {
-        unsigned count = conn->size >= 3 ? lot_codec_get_u16 (conn->data + 1) : 0;
+    if (conn->state == LOT_CONN_BETS) {
+        //  The count of the chunk that broke, when its header came
+        size_t size, header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+        const uint8_t *next = lot_conn_next (conn, &size);
+        unsigned count = size >= header + 3 ? lot_codec_get_u16 (next + header + 1) : 0;
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s | peer: %s", count, reason, conn->peer);
     }
@@ -239,58 +192,63 @@ s_self_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
         s_self_close (self, conn);
 }
 
-static void
-s_conn_consume (s_conn_t *conn, size_t size)
-{
-    memmove (conn->data, conn->data + size, conn->size - size);
-    conn->size -= size;
-    //  What is left is the start of the next message, at the latest now
-    conn->partial_at = conn->size ? zclock_mono () : 0;
-}
-
 //  ---------------------------------------------------------------------
-//  Chunks
+//  Items: a connection's messages in the pipeline
 
-//  Hands the connection's item to the handlers. Returns -1 when their
-//  queues are full (the caller keeps it in the backlog).
+//  Hands an item to the handlers. Returns -1 when their queues are full
+//  (the caller keeps it in the backlog).
 static int
-s_self_send (self_t *self, s_conn_t *conn)
+s_self_send (self_t *self, lot_conn_item_t *item)
 {
-    return conn->query
-        ? lot_msg_send_work (self->work, conn->agency, 0, NULL, 0)
-        : lot_msg_send_work (self->work, conn->agency, conn->position,
-                             conn->data + conn->offset, conn->length);
+    lot_conn_t *conn = item->conn;
+    if (item->query)
+        return lot_msg_send_work (self->work, conn->agency, 0, false, NULL, 0);
+    size_t size;
+    const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
+    return lot_msg_send_work (self->work, conn->agency, item->position,
+                              lot_conn_follows (conn, item), chunk, size);
 }
 
 static void
-s_self_dispatch (self_t *self, s_conn_t *conn)
+s_self_dispatch (self_t *self, lot_conn_item_t *item)
 {
-    conn->busy = true;
-    if (s_self_send (self, conn)) {
-        conn->backlog_handle = zlistx_add_end (self->backlog, conn);
+    if (s_self_send (self, item)) {
+        item->backlog_handle = zlistx_add_end (self->backlog, item);
         return;
     }
-    conn->sent_at = zclock_mono ();
-    conn->in_flight_handle = zlistx_add_end (self->in_flight, conn);
+    item->sent_at = zclock_mono ();
+    item->in_flight_handle = zlistx_add_end (self->in_flight, item);
 }
 
-//  Asks how far the connection's agency is stored.
-static void
-s_self_dispatch_query (self_t *self, s_conn_t *conn)
+//  Writes the answers that are due: the oldest items', as far as each
+//  has its answer (a later one waits for every earlier one). The items
+//  answered go, and their bytes. Returns 0, or -1 when the connection
+//  takes no more (the caller must not touch it then).
+static int
+s_self_answer_due (self_t *self, lot_conn_t *conn)
 {
-    conn->query = true;
-    s_self_dispatch (self, conn);
+    lot_conn_item_t *item;
+    while ((item = lot_conn_item (conn, 0)) && item->answered) {
+        if (item->answer_size
+        &&  s_self_answer (self, conn, item->answer, item->answer_size))
+            return -1;
+        lot_conn_pop (conn);
+    }
+    return 0;
 }
 
-static void
-s_self_dispatch_chunk (self_t *self, s_conn_t *conn, uint32_t position,
-                       size_t offset, size_t length)
+//  A chunk the front-end rejects itself, answered in its turn; the
+//  connection stays open. Returns as s_self_answer_due.
+static int
+s_self_reject (self_t *self, lot_conn_t *conn, size_t size, unsigned count,
+               const char *reason)
 {
-    conn->query = false;
-    conn->position = position;
-    conn->offset = offset;
-    conn->length = length;
-    s_self_dispatch (self, conn);
+    lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                   " | reason: %s | peer: %s", count, reason, conn->peer);
+    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
+                     lot_codec_error_encode (answer, sizeof answer, reason));
+    return s_self_answer_due (self, conn);
 }
 
 //  PUSH/PULL drops what was queued for a handler that stops or dies, and
@@ -301,16 +259,16 @@ static void
 s_self_resend (self_t *self)
 {
     int64_t now = zclock_mono ();
-    for (s_conn_t *conn = zlistx_first (self->in_flight); conn;
-         conn = zlistx_next (self->in_flight)) {
-        if (now - conn->sent_at < self->settings->resend_timeout)
+    for (lot_conn_item_t *item = zlistx_first (self->in_flight); item;
+         item = zlistx_next (self->in_flight)) {
+        if (now - item->sent_at < self->settings->resend_timeout)
             continue;
-        if (s_self_send (self, conn))
+        if (s_self_send (self, item))
             return;             //  Full: next time
-        conn->sent_at = now;
+        item->sent_at = now;
         lot_log_warning ("action: reenviar | result: in_progress | agencia: %u"
-                         " | posicion: %u | consulta: %s | peer: %s", conn->agency,
-                         conn->position, conn->query ? "si" : "no", conn->peer);
+                         " | posicion: %u | consulta: %s | peer: %s", item->conn->agency,
+                         item->position, item->query ? "si" : "no", item->conn->peer);
     }
 }
 
@@ -318,7 +276,7 @@ s_self_resend (self_t *self)
 //  agency at a time, or two could be handed the same positions. Returns
 //  NULL, or why not.
 static const char *
-s_self_bind (self_t *self, s_conn_t *conn, lot_span_t agency)
+s_self_bind (self_t *self, lot_conn_t *conn, lot_span_t agency)
 {
     unsigned id;
     if (lot_bet_parse_agency (agency, (unsigned) self->settings->agencies, &id))
@@ -335,7 +293,7 @@ s_self_bind (self_t *self, s_conn_t *conn, lot_span_t agency)
 
 //  Refuses a connection that cannot go on: 'E' with the reason, then close.
 static void
-s_self_refuse (self_t *self, s_conn_t *conn, const char *reason, lot_span_t agency)
+s_self_refuse (self_t *self, lot_conn_t *conn, const char *reason, lot_span_t agency)
 {
     lot_log_error ("action: conexion | result: fail | reason: %s | agencia: %.*s"
                    " | peer: %s", reason, (int) agency.size, agency.data, conn->peer);
@@ -344,7 +302,7 @@ s_self_refuse (self_t *self, s_conn_t *conn, const char *reason, lot_span_t agen
 }
 
 static void
-s_self_answer_winners (self_t *self, s_conn_t *conn)
+s_self_answer_winners (self_t *self, lot_conn_t *conn)
 {
     zchunk_t *answer = self->answers [conn->agency];
     if (!answer) {
@@ -363,10 +321,10 @@ s_self_answer_winners (self_t *self, s_conn_t *conn)
 //  a new one closes its oldest (an honest agency asks once, and asks
 //  again when its connection drops).
 static void
-s_self_hold (self_t *self, s_conn_t *conn)
+s_self_hold (self_t *self, lot_conn_t *conn)
 {
     if (self->held_of [conn->agency] >= (size_t) self->settings->queries_per_agency)
-        for (s_conn_t *old = zlistx_first (self->held); old; old = zlistx_next (self->held))
+        for (lot_conn_t *old = zlistx_first (self->held); old; old = zlistx_next (self->held))
             if (old->agency == conn->agency) {
                 lot_log_warning ("action: consulta_ganadores | result: fail | agencia: %u"
                                  " | reason: more than %ld queries held for the agency"
@@ -381,16 +339,17 @@ s_self_hold (self_t *self, s_conn_t *conn)
 
 //  A winners query: 'W' then the agency as a string.
 static void
-s_self_take_query (self_t *self, s_conn_t *conn)
+s_self_take_query (self_t *self, lot_conn_t *conn)
 {
-    size_t total;
+    size_t size, total;
+    const uint8_t *next = lot_conn_next (conn, &size);
     lot_codec_status_t status = lot_codec_string_measure (
-        conn->data + 1, conn->size - 1, AGENCY_DIGITS_MAX, &total);
+        next + 1, size - 1, AGENCY_DIGITS_MAX, &total);
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     unsigned agency = 0;
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency ((lot_span_t) { (char *) conn->data + 3, total - 2 },
+    ||  lot_bet_parse_agency ((lot_span_t) { (const char *) next + 3, total - 2 },
                               (unsigned) self->settings->agencies, &agency)) {
         //  v1 has no error form for a winners query: close without answer
         lot_log_error ("action: consulta_ganadores | result: fail"
@@ -398,8 +357,8 @@ s_self_take_query (self_t *self, s_conn_t *conn)
         s_self_close (self, conn);
         return;
     }
-    s_conn_consume (conn, 1 + total);
-    conn->state = CONN_WINNERS;
+    lot_conn_skip (conn, 1 + total);
+    conn->state = LOT_CONN_WINNERS;
     conn->agency = agency;
     if (self->answers)
         s_self_answer_winners (self, conn);
@@ -410,13 +369,14 @@ s_self_take_query (self_t *self, s_conn_t *conn)
 //  A v2 'H': version and agency, answered 'S' once the persister says how
 //  far the agency is stored.
 static void
-s_self_take_hello (self_t *self, s_conn_t *conn)
+s_self_take_hello (self_t *self, lot_conn_t *conn)
 {
     unsigned version;
     lot_span_t agency;
-    size_t total;
-    lot_codec_status_t status = lot_codec_hello_measure (conn->data, conn->size,
-                                                         &version, &agency, &total);
+    size_t size, total;
+    const uint8_t *next = lot_conn_next (conn, &size);
+    lot_codec_status_t status = lot_codec_hello_measure (next, size, &version,
+                                                         &agency, &total);
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     if (status == LOT_CODEC_INVALID) {
@@ -431,31 +391,35 @@ s_self_take_hello (self_t *self, s_conn_t *conn)
         s_self_refuse (self, conn, reason, agency);
         return;
     }
-    s_conn_consume (conn, total);
-    conn->state = CONN_BETS;
-    s_self_dispatch_query (self, conn);
+    lot_conn_skip (conn, total);
+    lot_conn_set_limit (conn, self->window_limit);
+    conn->state = LOT_CONN_BETS;
+    s_self_dispatch (self, lot_conn_take_query (conn));
 }
 
 //  The next complete chunk of a bets connection, to the handlers; a v1
 //  connection's first chunk binds its agency and asks for its position
-//  first. Returns -1 when nothing more can be done now.
+//  first. A v2 chunk sent while others of its connection are unanswered
+//  must start where the last of them ends: the persister waits for the
+//  bets before a chunk that came early, and none may be missing for good.
+//  Returns -1 when nothing more can be done now.
 static int
-s_self_take_chunk (self_t *self, s_conn_t *conn)
+s_self_take_chunk (self_t *self, lot_conn_t *conn)
 {
     size_t max = (size_t) self->settings->max_chunk_bytes;
-    size_t offset = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
-    size_t length;
-    uint32_t position = conn->next_position;
+    size_t header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+    size_t size, length;
+    const uint8_t *next = lot_conn_next (conn, &size);
+    uint32_t position = (uint32_t) conn->next_position;
     const char *reason = NULL;
     lot_codec_status_t status = conn->version == 2
-        ? lot_codec_numbered_measure (conn->data, conn->size, max, &position,
-                                      &length, &reason)
-        : lot_codec_chunk_measure (conn->data, conn->size, max, &length, &reason);
+        ? lot_codec_numbered_measure (next, size, max, &position, &length, &reason)
+        : lot_codec_chunk_measure (next, size, max, &length, &reason);
     if (status == LOT_CODEC_INCOMPLETE)
         return -1;
     lot_chunk_reader_t reader;
     if (status == LOT_CODEC_INVALID
-    ||  lot_codec_chunk_open (&reader, conn->data + offset, length)) {
+    ||  lot_codec_chunk_open (&reader, next + header, length)) {
         s_self_protocol_error (self, conn, reason ? reason : "malformed chunk");
         return -1;
     }
@@ -463,10 +427,7 @@ s_self_take_chunk (self_t *self, s_conn_t *conn)
     if (lot_bet_parse_agency (reader.agency, (unsigned) self->settings->agencies,
                               &agency)) {
         //  Framing is intact: the connection may go on
-        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                       " | reason: unknown agency | peer: %s", reader.count, conn->peer);
-        s_conn_consume (conn, offset + length);
-        return s_self_write_error (self, conn, "unknown agency");
+        return s_self_reject (self, conn, header + length, reader.count, "unknown agency");
     }
     if (conn->bound && agency != conn->agency) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
@@ -480,37 +441,58 @@ s_self_take_chunk (self_t *self, s_conn_t *conn)
         s_self_refuse (self, conn, reason, reader.agency);
         return -1;
     }
+    if (conn->version == 2 && lot_conn_items (conn) > 0 && position != conn->next_position)
+        return s_self_reject (self, conn, header + length, reader.count, "chunk out of order");
     if (conn->version == 1 && !conn->positioned)
-        s_self_dispatch_query (self, conn);
-    else
-        s_self_dispatch_chunk (self, conn, position, offset, length);
+        s_self_dispatch (self, lot_conn_take_query (conn));
+    else {
+        s_self_dispatch (self, lot_conn_take (conn, header + length, header, position,
+                                              reader.count));
+        if (conn->version == 2)
+            conn->next_position = (uint64_t) position + reader.count;
+    }
     return 0;
 }
 
-//  Handles as much of a connection's buffer as it can: one item at most
-//  goes out until its RESULT is back.
-static void
-s_self_process (self_t *self, s_conn_t *conn)
+//  True when the connection may put another item in the pipeline: a v2
+//  connection up to MAX_IN_FLIGHT chunks once its query is answered, any
+//  other one item at a time (stop-and-wait). Past that its bytes wait.
+static bool
+s_self_has_room (self_t *self, lot_conn_t *conn)
 {
-    while (conn->size > 0 && !conn->busy) {
-        if (conn->state == CONN_NEW) {
-            if (conn->data [0] == LOT_TAG_BETS) {
-                conn->state = CONN_BETS;
+    size_t items = lot_conn_items (conn);
+    if (items == 0)
+        return true;
+    lot_conn_item_t *last = lot_conn_item (conn, items - 1);
+    return conn->version == 2 && !last->query
+        && items < (size_t) self->settings->max_in_flight;
+}
+
+//  Handles as much of a connection's buffer as it can.
+static void
+s_self_process (self_t *self, lot_conn_t *conn)
+{
+    size_t size;
+    const uint8_t *next;
+    while ((next = lot_conn_next (conn, &size), size > 0) && s_self_has_room (self, conn)) {
+        if (conn->state == LOT_CONN_NEW) {
+            if (next [0] == LOT_TAG_BETS) {
+                conn->state = LOT_CONN_BETS;
                 conn->version = 1;
-                s_conn_consume (conn, 1);
+                lot_conn_skip (conn, 1);
             }
             else
-            if (conn->data [0] == LOT_TAG_HELLO) {
+            if (next [0] == LOT_TAG_HELLO) {
                 s_self_take_hello (self, conn);
                 return;
             }
             else
-            if (conn->data [0] == LOT_TAG_WINNERS) {
+            if (next [0] == LOT_TAG_WINNERS) {
                 s_self_take_query (self, conn);
                 return;
             }
             else
-            if (conn->data [0] == LOT_TAG_PING) {
+            if (next [0] == LOT_TAG_PING) {
                 uint8_t answer = LOT_TAG_OK;
                 if (s_self_answer (self, conn, &answer, 1) == 0) {
                     lot_log_debug ("action: ping | result: success | peer: %s", conn->peer);
@@ -524,13 +506,13 @@ s_self_process (self_t *self, s_conn_t *conn)
             }
         }
         else
-        if (conn->state == CONN_BETS) {
+        if (conn->state == LOT_CONN_BETS) {
             if (s_self_take_chunk (self, conn))
                 return;
         }
         else {
             //  Nothing may follow a winners query
-            s_conn_consume (conn, conn->size);
+            lot_conn_skip (conn, size);
         }
     }
 }
@@ -539,14 +521,14 @@ s_self_process (self_t *self, s_conn_t *conn)
 static void
 s_self_flush_backlog (self_t *self)
 {
-    s_conn_t *conn;
-    while ((conn = zlistx_first (self->backlog))) {
-        if (s_self_send (self, conn))
+    lot_conn_item_t *item;
+    while ((item = zlistx_first (self->backlog))) {
+        if (s_self_send (self, item))
             return;
-        zlistx_delete (self->backlog, conn->backlog_handle);
-        conn->backlog_handle = NULL;
-        conn->sent_at = zclock_mono ();
-        conn->in_flight_handle = zlistx_add_end (self->in_flight, conn);
+        zlistx_delete (self->backlog, item->backlog_handle);
+        item->backlog_handle = NULL;
+        item->sent_at = zclock_mono ();
+        item->in_flight_handle = zlistx_add_end (self->in_flight, item);
     }
 }
 
@@ -556,9 +538,9 @@ s_self_flush_backlog (self_t *self)
 //  A connection that waits for nothing of ours: no item out, no query
 //  held (those wait for the draw, however long it takes).
 static bool
-s_conn_waits_on_peer (s_conn_t *conn)
+s_conn_waits_on_peer (lot_conn_t *conn)
 {
-    return !conn->busy && conn->state != CONN_WINNERS;
+    return lot_conn_items (conn) == 0 && conn->state != LOT_CONN_WINNERS;
 }
 
 //  The connection table is full: the connection idle longest makes room,
@@ -570,15 +552,15 @@ s_self_make_room (self_t *self)
 {
     int64_t now = zclock_mono ();
     int64_t since = now - self->settings->idle_timeout / 10;
-    for (s_conn_t *conn = zlistx_first (self->recent); conn;
+    for (lot_conn_t *conn = zlistx_first (self->recent); conn;
          conn = zlistx_next (self->recent)) {
-        if (conn->state == CONN_DEAD) {
+        if (conn->state == LOT_CONN_DEAD) {
             s_self_drop (self, conn);
             return 0;
         }
         if (conn->active_at > since)
             return -1;          //  The rest are more recent still
-        if (conn->state < CONN_STALLED && s_conn_waits_on_peer (conn)) {
+        if (conn->state < LOT_CONN_STALLED && s_conn_waits_on_peer (conn)) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms while the table is full | peer: %s",
                              now - conn->active_at, conn->peer);
@@ -596,10 +578,10 @@ static void
 s_self_expire_idle (self_t *self)
 {
     int64_t now = zclock_mono ();
-    s_conn_t *conn = zlistx_first (self->recent);
+    lot_conn_t *conn = zlistx_first (self->recent);
     while (conn) {
-        s_conn_t *next = zlistx_next (self->recent);
-        bool waits = conn->state < CONN_STALLED && s_conn_waits_on_peer (conn);
+        lot_conn_t *next = zlistx_next (self->recent);
+        bool waits = conn->state < LOT_CONN_STALLED && s_conn_waits_on_peer (conn);
         if (waits && now - conn->active_at >= self->settings->idle_timeout) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms | peer: %s", now - conn->active_at, conn->peer);
@@ -623,22 +605,20 @@ s_self_handle_stream (self_t *self)
         return;
     }
     char *key = zframe_strhex (id);
-    s_conn_t *conn = zhashx_lookup (self->conns, key);
+    lot_conn_t *conn = zhashx_lookup (self->conns, key);
     if (zframe_size (data) == 0) {
         if (conn)
             s_self_drop (self, conn);               //  The agency left
         else {
-            conn = calloc (1, sizeof *conn);
-            assert (conn);
-            conn->routing_id = zframe_dup (id);
-            conn->key = strdup (key);
             const char *peer = zframe_meta (data, "Peer-Address");
-            conn->peer = strdup (peer ? peer : "unknown");
+            zframe_t *routing_id = zframe_dup (id);
+            conn = lot_conn_new (&routing_id, peer ? peer : "unknown", self->buffer_limit);
             zhashx_insert (self->conns, key, conn);
             conn->recent_handle = zlistx_add_end (self->recent, conn);
             conn->active_at = zclock_mono ();
-            //  Each connection may hold two chunks' worth of bytes: their
-            //  number is what bounds the front-end's memory
+            //  Each connection may hold two chunks' worth of bytes (an
+            //  agency's v2 upload MAX_IN_FLIGHT + 1): their number is what
+            //  bounds the front-end's memory
             if (zhashx_size (self->conns) > (size_t) self->settings->max_connections
             &&  s_self_make_room (self)) {
                 lot_log_error ("action: conexion | result: fail | reason: more than"
@@ -649,68 +629,63 @@ s_self_handle_stream (self_t *self)
         }
     }
     else
-    if (conn && conn->state < CONN_STALLED) {
-        size_t size = zframe_size (data);
+    if (conn && conn->state < LOT_CONN_STALLED) {
         s_self_touch (self, conn);
-        if (conn->size + size > self->buffer_limit)
+        if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
             s_self_protocol_error (self, conn, "too much data before an answer");
-        else {
-            if (!conn->data)
-                conn->data = malloc (self->buffer_limit);
-            assert (conn->data);
-            if (conn->size == 0)
-                conn->partial_at = conn->active_at;
-            memcpy (conn->data + conn->size, zframe_data (data), size);
-            conn->size += size;
+        else
             s_self_process (self, conn);
-        }
     }
     zstr_free (&key);
     zframe_destroy (&id);
     zframe_destroy (&data);
 }
 
-//  An item's RESULT: for a query, the agency's position (v2 is told it in
-//  'S'); for a chunk, 'O' or 'E'. A RESULT for an item the connection no
-//  longer waits for (a resend's second answer) is dropped.
+//  Gives an item the answer its RESULT makes: for a query, the agency's
+//  position (v2 is told it in 'S'); for a chunk, 'O' or 'E'.
+static void
+s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
+{
+    uint8_t answer [LOT_CONN_ANSWER_MAX] = { LOT_TAG_OK };
+    size_t size = 1;
+    if (result->query && conn->version == 1) {
+        conn->positioned = true;
+        conn->next_position = result->stored;
+        size = 0;
+    }
+    else
+    if (result->query)
+        size = lot_codec_stored_encode (answer, sizeof answer, result->stored,
+                                        result->finished);
+    else
+    if (!result->ok)
+        size = lot_codec_error_encode (answer, sizeof answer, result->reason);
+    else
+    if (conn->version == 1)
+        conn->next_position = result->stored;
+    lot_conn_answer (item, answer, size);
+}
+
+//  An item's RESULT, answered in its turn. A RESULT for an item the
+//  connection no longer waits for (a resend's second answer) is dropped.
 static void
 s_self_handle_result (self_t *self)
 {
     lot_result_t result;
     if (lot_msg_recv_result (self->results, &result))
         return;
-    s_conn_t *conn = result.agency <= (uint32_t) self->settings->agencies
-                   ? self->bets_of [result.agency] : NULL;
-    if (!conn || !conn->in_flight_handle || conn->query != result.query
-    ||  (!result.query && conn->position != result.position)) {
-        lot_msg_result_free (&result);
-        return;
+    lot_conn_t *conn = result.agency <= (uint32_t) self->settings->agencies
+                     ? self->bets_of [result.agency] : NULL;
+    lot_conn_item_t *item = conn ? lot_conn_find (conn, result.query, result.position,
+                                                  result.count)
+                                 : NULL;
+    if (item && item->in_flight_handle) {
+        zlistx_delete (self->in_flight, item->in_flight_handle);
+        item->in_flight_handle = NULL;
+        s_self_settle (conn, item, &result);
+        if (s_self_answer_due (self, conn) == 0)
+            s_self_process (self, conn);
     }
-    zlistx_delete (self->in_flight, conn->in_flight_handle);
-    conn->in_flight_handle = NULL;
-    conn->busy = false;
-    int rc;
-    if (result.query && conn->version == 1) {
-        conn->positioned = true;
-        conn->next_position = result.stored;
-        rc = 0;
-    }
-    else
-    if (result.query) {
-        uint8_t answer [LOT_STORED_SIZE];
-        lot_codec_stored_encode (answer, sizeof answer, result.stored, result.finished);
-        rc = s_self_answer (self, conn, answer, sizeof answer);
-    }
-    else {
-        s_conn_consume (conn, conn->offset + conn->length);
-        if (result.ok)
-            conn->next_position = result.stored;
-        uint8_t answer = LOT_TAG_OK;
-        rc = result.ok ? s_self_answer (self, conn, &answer, 1)
-                       : s_self_write_error (self, conn, result.reason);
-    }
-    if (rc == 0)
-        s_self_process (self, conn);
     lot_msg_result_free (&result);
 }
 
@@ -755,7 +730,7 @@ s_self_handle_winners (self_t *self)
             if (!(self->answers [agency++] = s_encode_answer (frame)))
                 lot_log_error ("action: ganadores | result: fail | agencia: %zu"
                                " | reason: more winners than v1 can send", agency - 1);
-        s_conn_t *conn;
+        lot_conn_t *conn;
         while ((conn = zlistx_first (self->held)))
             s_self_answer_winners (self, conn);
     }
@@ -857,7 +832,7 @@ s_self_poll_timeout (self_t *self)
     timeout = timeout < 0 ? 0 : timeout;
     if (zlistx_size (self->in_flight) && self->settings->resend_timeout / 2 < timeout)
         timeout = self->settings->resend_timeout / 2;
-    s_conn_t *stalled = zlistx_first (self->stalled);
+    lot_conn_t *stalled = zlistx_first (self->stalled);
     if (stalled) {
         int64_t left = stalled->stalled_at + self->settings->send_timeout - zclock_mono ();
         left = left < 0 ? 0 : left;
@@ -884,8 +859,11 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     assert (self->held_of);
     self->recent = zlistx_new ();
     self->stalled = zlistx_new ();
-    //  A chunk in flight, and as much again from a peer that does not wait
-    self->buffer_limit = 2 * (size_t) self->settings->max_chunk_bytes;
+    //  The chunks in flight, and one more from a peer that does not wait
+    size_t chunk = (size_t) self->settings->max_chunk_bytes;
+    self->buffer_limit = 2 * chunk;
+    self->window_limit = (size_t) (self->settings->max_in_flight + 1)
+                       * (LOT_NUMBERED_HEADER + chunk);
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);

@@ -5,10 +5,12 @@
     buffer where the v1 protocol is reassembled. A complete chunk becomes a
     WORK message with a fresh chunk id, PUSHed to the handlers; its RESULT,
     from a handler or the persister, is PULLed back and written to the
-    connection as 'O' or 'E'. One chunk per connection is in flight at a
-    time (the protocol is stop-and-wait), so a connection never holds more
-    than two chunks' worth of bytes. Winners queries are held until WINNERS
-    arrives from the coordinator's PUB.
+    connection as 'O' or 'E', in the order the chunks came. A v1
+    connection has one chunk in flight at a time (stop-and-wait), a v2
+    connection up to MAX_IN_FLIGHT (lot_conn keeps them), so a connection
+    never holds more than two chunks' worth of bytes, or MAX_IN_FLIGHT + 1
+    in v2. Winners queries are held until WINNERS arrives from the
+    coordinator's PUB.
 */
 #ifndef LOT_FRONTEND_H_INCLUDED
 #define LOT_FRONTEND_H_INCLUDED

@@ -8,21 +8,23 @@ typedef enum {
 } s_kind_t;
 
 int
-lot_msg_send_work (void *dest, uint32_t agency, uint32_t position,
+lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
                    const void *chunk, size_t size)
 {
-    return zsock_send (dest, "44b", agency, position, chunk, size);
+    return zsock_send (dest, "444b", agency, position, (uint32_t) follows, chunk, size);
 }
 
 int
 lot_msg_recv_work (void *source, uint32_t *agency, uint32_t *position,
-                   zframe_t **chunk)
+                   bool *follows, zframe_t **chunk)
 {
+    uint32_t flag = 0;
     *chunk = NULL;
-    if (zsock_recv (source, "44f", agency, position, chunk) || !*chunk) {
+    if (zsock_recv (source, "444f", agency, position, &flag, chunk) || !*chunk) {
         zframe_destroy (chunk);
         return -1;
     }
+    *follows = flag;
     return 0;
 }
 
@@ -32,23 +34,24 @@ lot_msg_send_records (void *dest, const lot_records_t *records,
 {
     uint32_t kind = records->query ? S_KIND_QUERY
                   : records->last ? S_KIND_LAST : S_KIND_MORE;
-    return zsock_send (dest, "4444b", records->agency, records->position, kind,
-                       records->count, lines, size);
+    return zsock_send (dest, "44444b", records->agency, records->position, kind,
+                       records->count, (uint32_t) records->follows, lines, size);
 }
 
 int
 lot_msg_recv_records (void *source, lot_records_t *records)
 {
-    uint32_t kind = 0;
+    uint32_t kind = 0, follows = 0;
     records->lines = NULL;
-    if (zsock_recv (source, "4444f", &records->agency, &records->position, &kind,
-                    &records->count, &records->lines)
+    if (zsock_recv (source, "44444f", &records->agency, &records->position, &kind,
+                    &records->count, &follows, &records->lines)
     ||  !records->lines || kind > S_KIND_QUERY) {
         zframe_destroy (&records->lines);
         return -1;
     }
     records->query = kind == S_KIND_QUERY;
     records->last = kind == S_KIND_LAST;
+    records->follows = follows;
     return 0;
 }
 

@@ -7,9 +7,10 @@
     same chunk, and the persister, which keeps what it stored in its
     journal, stores it once.
 
-        WORK     front-end -> handler     [agency][position][chunk bytes]
+        WORK     front-end -> handler     [agency][position][follows][chunk bytes]
                  (a position query when the chunk is empty)
-        RECORDS  handler -> persister     [agency][position][kind][count][lines]
+        RECORDS  handler -> persister     [agency][position][kind][count][follows]
+                                          [lines]
                  (kind: more chunks follow, the last chunk, or a query)
         RESULT   handler, persister -> front-end
                  [agency][position][query][ok][count][reason][stored][finished]
@@ -17,6 +18,13 @@
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
         WINNERS  coordinator PUB -> front-end [winners...]
+
+    follows says that the front-end sent the chunk while an earlier chunk
+    of its connection was unanswered (protocol v2 pipelines): another
+    handler may still hold that one, so the persister may keep this one
+    until the bets before it are stored, instead of refusing it as out of
+    order. A chunk sent again once nothing before it is unanswered does not
+    follow: if the bets before it are still missing they never come.
 
     A query asks the persister how far an agency's upload is stored; it
     travels the chunks' path (front-end, handler, persister) so it needs no
@@ -44,6 +52,7 @@ typedef struct {
     bool query;             //  No chunk: how far is this agency stored?
     bool last;
     uint32_t count;
+    bool follows;           //  An earlier chunk of its connection was unanswered
     zframe_t *lines;        //  Owned by the receiver
 } lot_records_t;
 
@@ -59,11 +68,11 @@ typedef struct {
 } lot_result_t;
 
 //  chunk may be empty (size 0): a position query.
-int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position,
+int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
                        const void *chunk, size_t size);
 //  Returns 0 and the chunk's frame (the caller destroys it), or -1.
 int lot_msg_recv_work (void *source, uint32_t *agency, uint32_t *position,
-                       zframe_t **chunk);
+                       bool *follows, zframe_t **chunk);
 
 int lot_msg_send_records (void *dest, const lot_records_t *records,
                           const void *lines, size_t size);

@@ -26,6 +26,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("BETS_FSYNC", "bets_fsync", LOT_OPTION_BOOL, bets_fsync, "true", 0, 0),
     S_OPTION ("BETS_JOURNAL", "bets_journal", LOT_OPTION_STRING, bets_journal, NULL, 1, 0),
     S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
+    S_OPTION ("MAX_IN_FLIGHT", "max_in_flight", LOT_OPTION_INT, max_in_flight, "16", 1, 1024),
     S_OPTION ("MAX_CONNECTIONS", "max_connections", LOT_OPTION_INT, max_connections, "1024", 1, 1000000),
     S_OPTION ("IDLE_TIMEOUT", "idle_timeout", LOT_OPTION_DURATION, idle_timeout, "30s", 100, 86400000),
     S_OPTION ("MESSAGE_TIMEOUT", "message_timeout", LOT_OPTION_DURATION, message_timeout, "10s", 100, 86400000),
@@ -44,7 +45,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_FIRST_ENDPOINT 19
+#define S_FIRST_ENDPOINT 20
 
 static const char *s_endpoints [][5] = {
     [LOT_MODE_EMBEDDED] = {

@@ -29,6 +29,7 @@ typedef struct {
     bool bets_fsync;            //  fdatasync before a chunk is confirmed
     char *bets_journal;         //  What is stored, by chunk: bets_file.journal
     long max_chunk_bytes;       //  Largest encoded chunk accepted
+    long max_in_flight;         //  Chunks of a v2 connection in the pipeline
     long max_connections;       //  Agency connections open at once
     long idle_timeout;          //  ms a connection may send nothing
     long message_timeout;       //  ms a started message may take to arrive

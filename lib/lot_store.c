@@ -715,8 +715,11 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
         return LOT_STORE_REPEAT;
     if (self->closing [agency])
         return s_reject (reason, "agency already finished");
-    if (start > next)
-        return s_reject (reason, "chunk out of order");
+    if (start > next) {
+        if (reason)
+            *reason = "chunk out of order";
+        return LOT_STORE_EARLY;
+    }
     return s_reject (reason, "chunk overlaps stored bets");
 }
 

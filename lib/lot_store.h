@@ -65,6 +65,8 @@ typedef enum {
     LOT_STORE_APPEND,       //  New: joins the pending group, written by commit
     LOT_STORE_STORED,       //  Already durable: answer it as stored, write nothing
     LOT_STORE_REPEAT,       //  A copy of a chunk pending in this group: shares its fate
+    LOT_STORE_EARLY,        //  Past what is stored: the bets before it are
+                            //  missing (*reason says so); it may come again
     LOT_STORE_REJECT        //  *reason says why
 } lot_store_verdict_t;
 
@@ -104,9 +106,12 @@ bool lot_store_finished (lot_store_t *self, uint32_t agency);
 //    3. p + c <= S and (p < S or F): STORED
 //    4. p + c <= S': REPEAT
 //    5. F': REJECT "agency already finished"
-//    6. p > S': REJECT "chunk out of order"
+//    6. p > S': EARLY "chunk out of order"
 //    7. else REJECT "chunk overlaps stored bets"
-//  *reason (reason may be NULL) is NULL unless the verdict is REJECT. An
+//  *reason (reason may be NULL) is NULL unless the verdict is EARLY or
+//  REJECT. EARLY changes nothing: the caller may hold the chunk and offer
+//  it again once the bets before it are stored (several handlers can
+//  deliver one agency's chunks out of order), or reject it. An
 //  APPEND copies the chunk's fields but not its lines: the caller keeps
 //  them alive until commit.
 lot_store_verdict_t lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk,

@@ -6,6 +6,7 @@
 */
 #include "lot_actor.h"
 #include "lot_codec.h"
+#include "lot_conn.h"
 #include "lot_coordinator.h"
 #include "lot_frontend.h"
 #include "lot_handler.h"
@@ -130,21 +131,22 @@ test_handler_valid_and_invalid (void **state)
     const char *bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", bad, 1);
-    assert_int_equal (lot_msg_send_work (work, 1, 41, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 1, 41, false, chunk, size), 0);
     s_expect_result (results, 1, 41, false, "invalid birthdate", 0, false);
 
     //  An unknown agency too, and a chunk named after another agency
     size = s_chunk (chunk, false, "3", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 3, 42, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 3, 42, false, chunk, size), 0);
     s_expect_result (results, 3, 42, false, "unknown agency", 0, false);
     size = s_chunk (chunk, false, "2", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 1, 43, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 1, 43, false, chunk, size), 0);
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
 
     //  A valid one becomes the chunk's bets-file lines; it is the first
-    //  RECORDS message, so nothing of the rejected chunks went on
+    //  RECORDS message, so nothing of the rejected chunks went on. Whether
+    //  it follows an unanswered chunk goes on with it
     size = s_chunk (chunk, true, "1", s_bets, 2);
-    assert_int_equal (lot_msg_send_work (work, 1, 44, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, 1, 44, true, chunk, size), 0);
     lot_records_t got;
     assert_int_equal (lot_msg_recv_records (records, &got), 0);
     assert_int_equal (got.agency, 1);
@@ -152,6 +154,7 @@ test_handler_valid_and_invalid (void **state)
     assert_false (got.query);
     assert_true (got.last);
     assert_int_equal (got.count, 2);
+    assert_true (got.follows);
     const char *lines = "1,Valentina,Vera,30170921,1982-05-22,6053\r\n"
                         "1,Santiago,\"Álvarez, \"\"Jr\"\"\",33936970,1986-04-25,7574\r\n";
     assert_int_equal (zframe_size (got.lines), strlen (lines));
@@ -159,7 +162,7 @@ test_handler_valid_and_invalid (void **state)
     zframe_destroy (&got.lines);
 
     //  A position query (no chunk) goes on to the persister as it is
-    assert_int_equal (lot_msg_send_work (work, 2, 0, NULL, 0), 0);
+    assert_int_equal (lot_msg_send_work (work, 2, 0, false, NULL, 0), 0);
     assert_int_equal (lot_msg_recv_records (records, &got), 0);
     assert_int_equal (got.agency, 2);
     assert_true (got.query);
@@ -228,18 +231,19 @@ s_persister_destroy (s_persister_t **self_p)
     *self_p = NULL;
 }
 
+//  follows: sent while an earlier chunk of its connection was unanswered
 static void
 s_send_records (zsock_t *records, uint32_t agency, uint32_t position, bool last,
-                uint32_t count, const char *lines)
+                uint32_t count, bool follows, const char *lines)
 {
-    lot_records_t chunk = { agency, position, false, last, count, NULL };
+    lot_records_t chunk = { agency, position, false, last, count, follows, NULL };
     assert_int_equal (lot_msg_send_records (records, &chunk, lines, strlen (lines)), 0);
 }
 
 static void
 s_send_query (zsock_t *records, uint32_t agency)
 {
-    lot_records_t query = { agency, 0, true, false, 0, NULL };
+    lot_records_t query = { agency, 0, true, false, 0, false, NULL };
     assert_int_equal (lot_msg_send_records (records, &query, NULL, 0), 0);
 }
 
@@ -276,18 +280,18 @@ test_persister_stores_confirms_and_draws (void **state)
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n2,Cy,Mo,33,2000-01-03,1\r\n";
     const char *late = "1,Late,Bet,44,2000-01-04,7574\r\n";
-    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_send_records (fixture->records, 1, 0, true, 1, false, one);
     s_expect_result (results, 1, 0, false, NULL, 1, true);
     //  The agency is done once its 'L' chunk is stored
     zframe_t *persister_id = s_expect_status (events, true, false);
 
     //  A chunk after the agency's last is rejected and not stored; one out
     //  of order too
-    s_send_records (fixture->records, 1, 1, false, 1, late);
+    s_send_records (fixture->records, 1, 1, false, 1, false, late);
     s_expect_result (results, 1, 1, false, "agency already finished", 0, false);
-    s_send_records (fixture->records, 2, 5, false, 2, two);
+    s_send_records (fixture->records, 2, 5, false, 2, false, two);
     s_expect_result (results, 2, 5, false, "chunk out of order", 0, false);
-    s_send_records (fixture->records, 2, 0, false, 2, two);
+    s_send_records (fixture->records, 2, 0, false, 2, false, two);
     s_expect_result (results, 2, 0, false, NULL, 2, false);
     s_send_query (fixture->records, 2);
     s_expect_result (results, 2, 0, true, NULL, 2, false);
@@ -341,27 +345,87 @@ test_persister_remembers_across_restarts (void **state)
     s_persister_t *fixture = s_persister_new ("remembers");
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n";
-    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_send_records (fixture->records, 1, 0, true, 1, false, one);
     s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
-    s_send_records (fixture->records, 2, 0, false, 1, two);
+    s_send_records (fixture->records, 2, 0, false, 1, false, two);
     s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
 
     s_persister_stop (fixture);
     s_persister_start (fixture);
     zframe_t *persister_id = s_expect_status (fixture->events, true, false);
     zframe_destroy (&persister_id);
-    s_send_records (fixture->records, 1, 0, true, 1, one);
+    s_send_records (fixture->records, 1, 0, true, 1, false, one);
     s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
-    s_send_records (fixture->records, 2, 0, false, 1, two);
+    s_send_records (fixture->records, 2, 0, false, 1, false, two);
     s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
     s_send_query (fixture->records, 2);
     s_expect_result (fixture->results, 2, 0, true, NULL, 1, false);
-    s_send_records (fixture->records, 2, 1, true, 1, two);
+    s_send_records (fixture->records, 2, 1, true, 1, false, two);
     s_expect_result (fixture->results, 2, 1, false, NULL, 2, true);
 
     char *stored = tu_read_file (fixture->settings->bets_file, NULL);
     char *expected = NULL;
     assert_true (asprintf (&expected, "%s%s%s", one, two, two) > 0);
+    assert_string_equal (stored, expected);
+    free (stored);
+    free (expected);
+    s_persister_destroy (&fixture);
+}
+
+//  Chunks that come before the bets ahead of them (another handler has
+//  those) wait unanswered when they followed an unanswered chunk, and
+//  are stored in order once the bets before them come; at most
+//  MAX_IN_FLIGHT of an agency wait. One that followed nothing is out of
+//  order. Agency 2's chunks show what was answered before them.
+static void
+test_persister_waits_for_earlier_chunks (void **state)
+{
+    (void) state;
+    s_persister_t *fixture = s_persister_new ("waits");
+    s_persister_stop (fixture);
+    fixture->settings->max_in_flight = 2;
+    s_persister_start (fixture);
+    zsock_t *records = fixture->records;
+    zsock_t *results = fixture->results;
+    const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n1,Bo,Lu,12,2000-01-01,2\r\n";
+    const char *third = "1,Cy,Mo,13,2000-01-01,3\r\n";
+    const char *fourth = "1,Di,No,14,2000-01-01,4\r\n";
+    const char *fifth = "1,Ed,Ox,15,2000-01-01,5\r\n";
+    const char *probe = "2,Fe,Pi,21,2000-01-01,6\r\n";
+    s_send_records (records, 1, 2, false, 1, true, third);
+    s_send_records (records, 1, 3, false, 1, true, fourth);
+    s_send_records (records, 1, 2, false, 1, true, third);      //  A copy
+    s_send_records (records, 1, 4, false, 1, true, fifth);      //  One too many
+    s_send_records (records, 1, 5, false, 1, false, fifth);     //  Follows nothing
+    s_expect_result (results, 1, 5, false, "chunk out of order", 0, false);
+    s_send_records (records, 2, 0, false, 1, false, probe);
+    s_expect_result (results, 2, 0, false, NULL, 1, false);
+
+    //  The bets before them: all three stored, in order, answered once
+    s_send_records (records, 1, 0, false, 2, false, first);
+    s_expect_result (results, 1, 0, false, NULL, 4, false);
+    s_expect_result (results, 1, 2, false, NULL, 4, false);
+    s_expect_result (results, 1, 3, false, NULL, 4, false);
+    s_send_records (records, 2, 1, false, 1, false, probe);
+    s_expect_result (results, 2, 1, false, NULL, 2, false);
+    //  The one dropped comes again, as the front-end sends it
+    s_send_records (records, 1, 4, true, 1, true, fifth);
+    s_expect_result (results, 1, 4, false, NULL, 5, true);
+
+    //  A copy sent once nothing is unanswered before it takes the parked
+    //  one's place, and is out of order
+    s_send_records (records, 2, 5, false, 1, true, probe);
+    s_send_records (records, 2, 5, false, 1, false, probe);
+    s_expect_result (results, 2, 5, false, "chunk out of order", 0, false);
+    s_send_records (records, 2, 2, true, 1, false, probe);
+    s_expect_result (results, 2, 2, false, NULL, 3, true);
+    s_send_query (records, 2);
+    s_expect_result (results, 2, 0, true, NULL, 3, true);
+
+    char *stored = tu_read_file (fixture->settings->bets_file, NULL);
+    char *expected = NULL;
+    assert_true (asprintf (&expected, "%s%s%s%s%s%s%s", probe, first, third, fourth,
+                           probe, fifth, probe) > 0);
     assert_string_equal (stored, expected);
     free (stored);
     free (expected);
@@ -457,14 +521,18 @@ test_coordinator_draws_once_all_are_done (void **state)
 
 //  ---------------------------------------------------------------------
 
-//  Expects WORK for (agency, position) holding chunk (NULL: a query).
+//  Expects WORK for (agency, position) holding chunk (NULL: a query),
+//  following an unanswered chunk of its connection or not.
 static void
-s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
-               const uint8_t *chunk, size_t size)
+s_expect_work_follows (zsock_t *work, uint32_t agency, uint32_t position,
+                       bool follows, const uint8_t *chunk, size_t size)
 {
     zframe_t *frame;
     uint32_t got_agency, got_position;
-    assert_int_equal (lot_msg_recv_work (work, &got_agency, &got_position, &frame), 0);
+    bool got_follows;
+    assert_int_equal (lot_msg_recv_work (work, &got_agency, &got_position,
+                                         &got_follows, &frame), 0);
+    assert_int_equal (got_follows, follows);
     assert_int_equal (got_agency, agency);
     if (chunk)
         assert_int_equal (got_position, position);
@@ -472,6 +540,13 @@ s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
     if (chunk)
         assert_memory_equal (zframe_data (frame), chunk, size);
     zframe_destroy (&frame);
+}
+
+static void
+s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
+               const uint8_t *chunk, size_t size)
+{
+    s_expect_work_follows (work, agency, position, false, chunk, size);
 }
 
 //  Answers an item as the persister would.
@@ -632,6 +707,57 @@ test_frontend_bridges_agencies (void **state)
     lot_settings_destroy (&settings);
 }
 
+//  A connection's bytes and items: taken in order, answered in any
+//  order, popped in order with their bytes; never past its limit.
+static void
+test_conn_items (void **state)
+{
+    (void) state;
+    zframe_t *id = zframe_new ("\x01\x02", 2);
+    lot_conn_t *conn = lot_conn_new (&id, "peer", 16);
+    assert_null (id);
+    assert_string_equal (conn->key, "0102");
+    assert_int_equal (lot_conn_append (conn, "Bxxxyyyy", 8), 0);
+    assert_int_equal (lot_conn_append (conn, "123456789", 9), -1);
+    assert_true (conn->partial_at > 0);
+    size_t size;
+    const uint8_t *next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 8);
+    assert_int_equal (next [0], 'B');
+    lot_conn_skip (conn, 1);
+    lot_conn_item_t *first = lot_conn_take (conn, 3, 1, 10, 2);
+    lot_conn_item_t *query = lot_conn_take_query (conn);
+    lot_conn_item_t *second = lot_conn_take (conn, 4, 0, 12, 1);
+    assert_int_equal (conn->partial_at, 0);
+    assert_int_equal (lot_conn_items (conn), 3);
+    const uint8_t *chunk = lot_conn_chunk (conn, first, &size);
+    assert_int_equal (size, 2);
+    assert_memory_equal (chunk, "xx", 2);
+    chunk = lot_conn_chunk (conn, second, &size);
+    assert_memory_equal (chunk, "yyyy", 4);
+    //  A RESULT finds the oldest item it answers, and only an unanswered one
+    assert_ptr_equal (lot_conn_find (conn, false, 12, 1), second);
+    assert_null (lot_conn_find (conn, false, 12, 2));
+    assert_ptr_equal (lot_conn_find (conn, true, 0, 0), query);
+    lot_conn_answer (second, "O", 1);
+    assert_null (lot_conn_find (conn, false, 12, 1));
+    //  Room again once the oldest goes, and the later chunk's bytes stay
+    assert_ptr_equal (lot_conn_item (conn, 0), first);
+    lot_conn_pop (conn);
+    assert_int_equal (lot_conn_append (conn, "zzzzzzzzz", 9), 0);
+    chunk = lot_conn_chunk (conn, second, &size);
+    assert_memory_equal (chunk, "yyyy", 4);
+    next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 9);
+    assert_true (conn->partial_at > 0);
+    lot_conn_clear (conn);
+    assert_int_equal (lot_conn_items (conn), 0);
+    next = lot_conn_next (conn, &size);
+    assert_int_equal (size, 0);
+    lot_conn_destroy (&conn);
+    assert_null (conn);
+}
+
 //  A query or chunk that gets no RESULT goes out again, the same; the
 //  agency gets one answer however many RESULTs come back.
 static void
@@ -667,6 +793,135 @@ test_frontend_resends_unanswered_chunks (void **state)
     s_answer (results, 1, 2, false, "x", 1, 0, false);
     s_expect_bytes (agency, "E\x00\x01x", 4);
     close (agency);
+
+    zactor_destroy (&frontend);
+    zsock_destroy (&work);
+    zsock_destroy (&results);
+    lot_settings_destroy (&settings);
+}
+
+//  'N' position, then a chunk of count of s_bets' first bet for agency,
+//  into out (LOT_NUMBERED_HEADER + 8192 bytes); returns its size. count
+//  0: as many as fit.
+static size_t
+s_numbered (uint8_t *out, uint32_t position, const char *agency, size_t count)
+{
+    size_t header = lot_codec_numbered_encode (out, LOT_NUMBERED_HEADER, position);
+    lot_chunk_writer_t writer;
+    assert_int_equal (lot_codec_chunk_start (&writer, out + header, 8192,
+                      (lot_span_t) { agency, strlen (agency) }), 0);
+    lot_span_t fields [5];
+    for (int f = 0; f < 5; f++)
+        fields [f] = (lot_span_t) { s_bets [0][f], strlen (s_bets [0][f]) };
+    while ((count == 0 || writer.count < count) && lot_codec_chunk_add (&writer, fields) == 0)
+        ;
+    return header + lot_codec_chunk_finish (&writer, false);
+}
+
+//  Opens a v2 connection for agency and answers its hello: stored 0.
+static int
+s_hello_v2 (int port, const char *agency, zsock_t *work, zsock_t *results)
+{
+    uint8_t hello [16];
+    size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span (agency));
+    int fd = tu_connect (port, 5000);
+    assert_int_equal (tu_send_all (fd, hello, size), 0);
+    s_expect_work (work, (uint32_t) atoi (agency), 0, NULL, 0);
+    s_answer (results, (uint32_t) atoi (agency), 0, true, NULL, 0, 0, false);
+    s_expect_bytes (fd, "S\x00\x00\x00\x00\x00", 6);
+    return fd;
+}
+
+//  A v2 peer that sends chunks without waiting: up to MAX_IN_FLIGHT (3)
+//  go to the handlers at once, each numbered as the peer did, the rest
+//  wait; answers go out in the order the chunks came, whatever order
+//  their RESULTs come in; a chunk that does not follow the ones out is
+//  out of order. The peer is cut off only past MAX_IN_FLIGHT + 1 chunks
+//  of bytes.
+static void
+test_frontend_pipelines_v2 (void **state)
+{
+    (void) state;
+    lot_settings_t *settings = s_settings ("pipeline");
+    settings->max_in_flight = 3;
+    int port;
+    zactor_t *frontend = s_frontend_start (settings, &port);
+    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
+    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
+    int agency = s_hello_v2 (port, "1", work, results);
+
+    //  Five chunks at once: 2 bets at 0, then 1 bet each at 2, 3, 4, 5
+    uint8_t chunks [5][LOT_NUMBERED_HEADER + 8192];
+    size_t sizes [5];
+    const uint32_t positions [] = { 0, 2, 3, 4, 5 };
+    for (int i = 0; i < 5; i++) {
+        sizes [i] = s_numbered (chunks [i], positions [i], "1", i ? 1 : 2);
+        assert_int_equal (tu_send_all (agency, chunks [i], sizes [i]), 0);
+    }
+    for (int i = 0; i < 3; i++)
+        s_expect_work_follows (work, 1, positions [i], i > 0,
+                               chunks [i] + LOT_NUMBERED_HEADER,
+                               sizes [i] - LOT_NUMBERED_HEADER);
+    s_answer (results, 1, 3, false, NULL, 1, 4, false);
+    s_answer (results, 1, 2, false, "x", 1, 0, false);
+    s_answer (results, 1, 0, false, NULL, 2, 2, false);
+    s_expect_bytes (agency, "O" "E\x00\x01x" "O", 6);
+    //  Room again: the two that waited, the first of them following none
+    for (int i = 3; i < 5; i++)
+        s_expect_work_follows (work, 1, positions [i], i > 3,
+                               chunks [i] + LOT_NUMBERED_HEADER,
+                               sizes [i] - LOT_NUMBERED_HEADER);
+    //  A chunk at 9 while 5 is out: out of order, answered in its turn; the
+    //  chunk at 6 after it follows 5 (its WORK shows 9 was taken before)
+    uint8_t stray [LOT_NUMBERED_HEADER + 8192];
+    size_t stray_size = s_numbered (stray, 9, "1", 1);
+    assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
+    sizes [0] = s_numbered (chunks [0], 6, "1", 1);
+    assert_int_equal (tu_send_all (agency, chunks [0], sizes [0]), 0);
+    s_answer (results, 1, 4, false, NULL, 1, 5, false);
+    s_expect_work_follows (work, 1, 6, true, chunks [0] + LOT_NUMBERED_HEADER,
+                           sizes [0] - LOT_NUMBERED_HEADER);
+    s_answer (results, 1, 6, false, NULL, 1, 7, false);
+    s_answer (results, 1, 5, false, NULL, 1, 7, false);
+    s_expect_bytes (agency, "O" "O" "E\x00\x12" "chunk out of order" "O", 24);
+    //  With nothing out, any position goes to the persister to decide
+    assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
+    s_expect_work (work, 1, 9, stray + LOT_NUMBERED_HEADER,
+                   stray_size - LOT_NUMBERED_HEADER);
+    s_answer (results, 1, 9, false, "chunk out of order", 1, 0, false);
+    s_expect_bytes (agency, "E\x00\x12" "chunk out of order", 21);
+    close (agency);
+
+    //  Full 8 kB chunks: four at once fit (three out, one waiting)...
+    int big = s_hello_v2 (port, "2", work, results);
+    uint8_t full [LOT_NUMBERED_HEADER + 8192];
+    size_t full_size = s_numbered (full, 0, "2", 0);
+    lot_chunk_reader_t reader;
+    assert_int_equal (lot_codec_chunk_open (&reader, full + LOT_NUMBERED_HEADER,
+                                            full_size - LOT_NUMBERED_HEADER), 0);
+    assert_true (full_size > 8100);
+    uint32_t count = reader.count;
+    for (uint32_t i = 0; i < 4; i++) {
+        lot_codec_numbered_encode (full, LOT_NUMBERED_HEADER, i * count);
+        assert_int_equal (tu_send_all (big, full, full_size), 0);
+    }
+    for (uint32_t i = 0; i < 4; i++) {
+        if (i == 3)
+            s_answer (results, 2, 0, false, NULL, count, count, false);
+        s_expect_work_follows (work, 2, i * count, i > 0, full + LOT_NUMBERED_HEADER,
+                               full_size - LOT_NUMBERED_HEADER);
+    }
+    for (uint32_t i = 1; i < 4; i++)
+        s_answer (results, 2, i * count, false, NULL, count, (i + 1) * count, false);
+    s_expect_bytes (big, "OOOO", 4);
+    //  ... five do not: 'E', and closed
+    for (uint32_t i = 4; i < 9; i++) {
+        lot_codec_numbered_encode (full, LOT_NUMBERED_HEADER, i * count);
+        tu_send_all (big, full, full_size);
+    }
+    s_expect_bytes (big, "E\x00\x1e" "too much data before an answer", 33);
+    assert_true (tu_wait_closed (big, RECV_TIMEOUT_MS));
+    close (big);
 
     zactor_destroy (&frontend);
     zsock_destroy (&work);
@@ -714,9 +969,12 @@ main (void)
         cmocka_unit_test (test_handler_valid_and_invalid),
         cmocka_unit_test (test_persister_stores_confirms_and_draws),
         cmocka_unit_test (test_coordinator_draws_once_all_are_done),
+        cmocka_unit_test (test_conn_items),
         cmocka_unit_test (test_frontend_bridges_agencies),
         cmocka_unit_test (test_persister_remembers_across_restarts),
+        cmocka_unit_test (test_persister_waits_for_earlier_chunks),
         cmocka_unit_test (test_frontend_resends_unanswered_chunks),
+        cmocka_unit_test (test_frontend_pipelines_v2),
         cmocka_unit_test (test_frontend_limits_connections),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);

@@ -28,7 +28,7 @@
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL",
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "BETS_JOURNAL", "MAX_CHUNK_BYTES",
-    "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
+    "MAX_IN_FLIGHT", "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
     "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
@@ -132,6 +132,7 @@ test_defaults_embedded (void **state)
     assert_true (settings->bets_fsync);
     assert_string_equal (settings->bets_journal, "./bets.csv.journal");
     assert_int_equal (settings->max_chunk_bytes, 8192);
+    assert_int_equal (settings->max_in_flight, 16);
     assert_int_equal (settings->queue_limit, 1000);
     assert_int_equal (settings->announce_interval, 1000);
     assert_string_equal (settings->work_endpoint, "inproc://work");
@@ -306,6 +307,7 @@ test_invalid_values (void **state)
         { "ANNOUNCE_INTERVAL", "nan", "ANNOUNCE_INTERVAL (ANNOUNCE_INTERVAL) is 'nan': expected a duration such as 500ms, 5s or 1m, within limits" },
         { "ANNOUNCE_INTERVAL", "1e300s", "ANNOUNCE_INTERVAL (ANNOUNCE_INTERVAL) is '1e300s': expected a duration such as 500ms, 5s or 1m, within limits" },
         { "MAX_CHUNK_BYTES", "63", "MAX_CHUNK_BYTES (MAX_CHUNK_BYTES) is '63': expected an integer from 64 to 1048576" },
+        { "MAX_IN_FLIGHT", "0", "MAX_IN_FLIGHT (MAX_IN_FLIGHT) is '0': expected an integer from 1 to 1024" },
         { "WORK_ENDPOINT", "", "WORK_ENDPOINT (WORK_ENDPOINT) is '': expected a non-empty value" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
@@ -594,7 +596,7 @@ test_config_line (void **state)
         " | logging_level: INFO | agencies: 5 | handlers: 2"
         " | bets_file: ./bets.csv | bets_fsync: true"
         " | bets_journal: ./bets.csv.journal | max_chunk_bytes: 8192"
-        " | max_connections: 1024 | idle_timeout: 30000ms | message_timeout: 10000ms"
+        " | max_in_flight: 16 | max_connections: 1024 | idle_timeout: 30000ms | message_timeout: 10000ms"
         " | queries_per_agency: 4"
         " | queue_limit: 1000 | announce_interval: 1000ms | log_settle: 100ms | resend_timeout: 5000ms"
         " | send_timeout: 1000ms"

@@ -183,7 +183,7 @@ test_verdict_rules (void **state)
     s_admit (store, &second, LOT_STORE_APPEND, NULL);
     s_expect (store, 1, 0, 1, false, LOT_STORE_REPEAT, NULL);       //  Inside S'
     s_expect (store, 1, 3, 0, false, LOT_STORE_APPEND, NULL);       //  Empty, at S'
-    s_expect (store, 1, 5, 1, false, LOT_STORE_REJECT, "chunk out of order");
+    s_expect (store, 1, 5, 1, false, LOT_STORE_EARLY, "chunk out of order");
     s_expect (store, 1, 2, 3, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
     chunk_t closing;
     s_chunk (&closing, 2, 0, 0, true);
@@ -222,7 +222,7 @@ test_verdict_rules (void **state)
         s_expect (store, 3, 2, 1, true, LOT_STORE_REJECT, "agency already finished");
         s_expect (store, 3, 1, 2, true, LOT_STORE_REJECT, "agency already finished");
         //  Beyond S' or across it
-        s_expect (store, 1, 4, 1, false, LOT_STORE_REJECT, "chunk out of order");
+        s_expect (store, 1, 4, 1, false, LOT_STORE_EARLY, "chunk out of order");
         s_expect (store, 1, 2, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
         //  Stored against pending: durable copies say STORED, the rest REPEAT
         s_expect (store, 1, 3, 2, false, LOT_STORE_APPEND, NULL);

@@ -1,0 +1,195 @@
+/*  lot_conn - one agency connection of the front-end: its bytes, its items  */
+#include "lot_conn.h"
+
+#define CAPACITY_MIN 4096       //  A first read fits; most messages too
+
+lot_conn_t *
+lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
+{
+    lot_conn_t *self = calloc (1, sizeof *self);
+    assert (self);
+    self->routing_id = *routing_id_p;
+    *routing_id_p = NULL;
+    self->key = zframe_strhex (self->routing_id);
+    self->peer = strdup (peer);
+    assert (self->key && self->peer);
+    self->limit = limit;
+    return self;
+}
+
+void
+lot_conn_destroy (lot_conn_t **self_p)
+{
+    if (*self_p) {
+        lot_conn_t *self = *self_p;
+        lot_conn_clear (self);
+        free (self->items);
+        zframe_destroy (&self->routing_id);
+        free (self->key);
+        free (self->peer);
+        free (self->data);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+lot_conn_set_limit (lot_conn_t *self, size_t limit)
+{
+    assert (limit >= self->size);
+    self->limit = limit;
+}
+
+//  The bytes after the items are a new message, or what is left of one
+//  after another was taken: it has been arriving since now.
+static void
+s_self_mark_partial (lot_conn_t *self)
+{
+    self->partial_at = self->size > self->taken ? zclock_mono () : 0;
+}
+
+int
+lot_conn_append (lot_conn_t *self, const void *data, size_t size)
+{
+    if (self->size + size > self->limit)
+        return -1;
+    if (self->size + size > self->capacity) {
+        //  Grown as needed: most connections never hold a whole chunk
+        size_t capacity = self->capacity ? 2 * self->capacity : CAPACITY_MIN;
+        if (capacity < self->size + size)
+            capacity = self->size + size;
+        if (capacity > self->limit)
+            capacity = self->limit;
+        self->data = realloc (self->data, capacity);
+        assert (self->data);
+        self->capacity = capacity;
+    }
+    bool started = self->size == self->taken;
+    memcpy (self->data + self->size, data, size);
+    self->size += size;
+    if (started)
+        s_self_mark_partial (self);
+    return 0;
+}
+
+const uint8_t *
+lot_conn_next (lot_conn_t *self, size_t *size)
+{
+    *size = self->size - self->taken;
+    return self->data + self->taken;
+}
+
+void
+lot_conn_skip (lot_conn_t *self, size_t size)
+{
+    assert (self->taken + size <= self->size);
+    uint8_t *next = self->data + self->taken;
+    memmove (next, next + size, self->size - self->taken - size);
+    self->size -= size;
+    s_self_mark_partial (self);
+}
+
+lot_conn_item_t *
+lot_conn_take (lot_conn_t *self, size_t size, size_t header, uint32_t position,
+               uint32_t count)
+{
+    assert (self->taken + size <= self->size && header <= size);
+    lot_conn_item_t *item = calloc (1, sizeof *item);
+    assert (item);
+    item->conn = self;
+    item->position = position;
+    item->count = count;
+    item->header = header;
+    item->start = self->dropped + self->taken;
+    item->size = size;
+    if (self->item_count == self->item_capacity) {
+        self->item_capacity = self->item_capacity ? 2 * self->item_capacity : 4;
+        self->items = realloc (self->items, self->item_capacity * sizeof *self->items);
+        assert (self->items);
+    }
+    self->items [self->item_count++] = item;
+    self->taken += size;
+    s_self_mark_partial (self);
+    return item;
+}
+
+lot_conn_item_t *
+lot_conn_take_query (lot_conn_t *self)
+{
+    lot_conn_item_t *item = lot_conn_take (self, 0, 0, 0, 0);
+    item->query = true;
+    return item;
+}
+
+const uint8_t *
+lot_conn_chunk (lot_conn_t *self, lot_conn_item_t *item, size_t *size)
+{
+    *size = item->size - item->header;
+    return self->data + (item->start - self->dropped) + item->header;
+}
+
+size_t
+lot_conn_items (lot_conn_t *self)
+{
+    return self->item_count;
+}
+
+lot_conn_item_t *
+lot_conn_item (lot_conn_t *self, size_t index)
+{
+    return index < self->item_count ? self->items [index] : NULL;
+}
+
+lot_conn_item_t *
+lot_conn_find (lot_conn_t *self, bool query, uint32_t position, uint32_t count)
+{
+    for (size_t i = 0; i < self->item_count; i++) {
+        lot_conn_item_t *item = self->items [i];
+        if (!item->answered && item->query == query
+        &&  (query || (item->position == position && item->count == count)))
+            return item;
+    }
+    return NULL;
+}
+
+bool
+lot_conn_follows (lot_conn_t *self, lot_conn_item_t *item)
+{
+    for (size_t i = 0; i < self->item_count && self->items [i] != item; i++)
+        if (!self->items [i]->answered && !self->items [i]->query)
+            return true;
+    return false;
+}
+
+void
+lot_conn_answer (lot_conn_item_t *item, const void *answer, size_t size)
+{
+    assert (size <= sizeof item->answer);
+    memcpy (item->answer, answer, size);
+    item->answer_size = size;
+    item->answered = true;
+}
+
+void
+lot_conn_pop (lot_conn_t *self)
+{
+    assert (self->item_count > 0);
+    lot_conn_item_t *item = self->items [0];
+    memmove (self->data, self->data + item->size, self->size - item->size);
+    self->size -= item->size;
+    self->taken -= item->size;
+    self->dropped += item->size;
+    memmove (self->items, self->items + 1, --self->item_count * sizeof *self->items);
+    free (item);
+}
+
+void
+lot_conn_clear (lot_conn_t *self)
+{
+    for (size_t i = 0; i < self->item_count; i++)
+        free (self->items [i]);
+    self->item_count = 0;
+    self->dropped += self->size;
+    self->size = self->taken = 0;
+    self->partial_at = 0;
+}
