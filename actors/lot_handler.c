@@ -98,44 +98,70 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
     return reason;
 }
 
+//  Converts one chunk of a batch, adding its records to one batch or its
+//  rejection to the other.
 static void
-s_self_handle_work (self_t *self)
+s_self_convert (self_t *self, lot_records_t *records, zframe_t *chunk,
+                zmsg_t *accepted, zmsg_t *rejected)
 {
-    lot_records_t records = { 0 };
-    zframe_t *chunk;
-    if (lot_msg_recv_work (self->work, &records.agency, &records.position,
-                           &records.follows, &chunk))
-        return;
     unsigned agency = 0, count = 0;
     size_t used = 0;
-    int sent;
     const char *reason = NULL;
-    records.query = zframe_size (chunk) == 0;
-    if (!records.query) {
+    records->query = zframe_size (chunk) == 0;
+    if (!records->query) {
         reason = lot_handler_convert (zframe_data (chunk), zframe_size (chunk),
                                       (unsigned) self->settings->agencies,
                                       &self->lines, &self->capacity, &used,
-                                      &agency, &records.last, &count);
+                                      &agency, &records->last, &count);
         //  The front-end named the chunk after the agency in it
-        if (!reason && agency != records.agency)
+        if (!reason && agency != records->agency)
             reason = "chunk for another agency";
     }
-    zframe_destroy (&chunk);
-    records.count = count;
+    records->count = count;
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", count, reason);
-        lot_result_t result = { records.agency, records.position, false, false,
+        lot_result_t result = { records->agency, records->position, false, false,
                                 count, (char *) reason, 0, false };
-        sent = lot_msg_send_result (self->results, &result);
+        lot_msg_add_result (rejected, &result);
     }
     else
-        sent = lot_msg_send_records (self->records, &records, self->lines, used);
-    //  Dropped after SEND_TIMEOUT: the front-end sends the chunk again
-    if (sent)
+        lot_msg_add_records (accepted, records, self->lines, used);
+}
+
+//  Sends a batch on when it holds anything. Dropped after SEND_TIMEOUT:
+//  the front-end sends its chunks again.
+static void
+s_self_pass_on (zmsg_t **batch_p, zsock_t *socket, const char *name)
+{
+    if (zmsg_size (*batch_p) == 0)
+        zmsg_destroy (batch_p);
+    else
+    if (lot_msg_send (batch_p, socket))
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
-                         " | socket: %s | reason: the next actor takes no messages",
-                         reason ? "results" : "records");
+                         " | socket: %s | reason: the next actor takes no messages", name);
+}
+
+static void
+s_self_handle_work (self_t *self)
+{
+    zmsg_t *batch = zmsg_recv (self->work);
+    if (!batch)
+        return;
+    zmsg_t *accepted = zmsg_new ();
+    zmsg_t *rejected = zmsg_new ();
+    lot_records_t records = { 0 };
+    zframe_t *chunk;
+    int rc;
+    while ((rc = lot_msg_next_work (batch, &records.agency, &records.position,
+                                    &records.follows, &chunk)) != 0)
+        if (rc == 1) {
+            s_self_convert (self, &records, chunk, accepted, rejected);
+            zframe_destroy (&chunk);
+        }
+    zmsg_destroy (&batch);
+    s_self_pass_on (&accepted, self->records, "records");
+    s_self_pass_on (&rejected, self->results, "results");
 }
 
 void

@@ -29,6 +29,7 @@ typedef struct {
     lot_store_verdict_t verdicts [BATCH_MAX + PARKED_MAX];
     const char *reasons [BATCH_MAX + PARKED_MAX];
     lot_records_t parked [PARKED_MAX];  //  In agency and position order
+    zmsg_t *answers;            //  The group's RESULT batch
     int parked_count;
     bool terminated;
 } self_t;
@@ -98,9 +99,8 @@ s_log_stored_bets (zframe_t *lines)
     lot_csv_destroy (&csv);
 }
 
-//  A RESULT that cannot be handed on in SEND_TIMEOUT is dropped: the
-//  front-end sends the item again and gets its answer then. stored and
-//  finished are the agency's, as durable now.
+//  Adds an answer to the group's RESULT batch. stored and finished are
+//  the agency's, as durable now.
 static void
 s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
                     const char *reason)
@@ -112,10 +112,21 @@ s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
         known ? lot_store_stored (self->store, records->agency) : 0,
         known && lot_store_finished (self->store, records->agency)
     };
-    if (lot_msg_send_result (self->results, &result))
+    if (!self->answers)
+        self->answers = zmsg_new ();
+    lot_msg_add_result (self->answers, &result);
+}
+
+//  A batch that cannot be handed on in SEND_TIMEOUT is dropped: the
+//  front-end sends its items again and gets their answers then.
+static void
+s_self_send_answers (self_t *self)
+{
+    if (self->answers && lot_msg_send (&self->answers, self->results))
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: results | reason: the front-end takes no"
-                         " messages; it will send the chunk again");
+                         " messages; it will send the chunks again");
+    zmsg_destroy (&self->answers);
 }
 
 //  Tells the coordinator every agency that has finished: all of it each
@@ -239,11 +250,20 @@ s_self_confirm (self_t *self, int i, const char *failure)
 static void
 s_self_handle_records (self_t *self)
 {
+    //  Every batch waiting, while one more surely fits
     int received = 0;
     do {
-        if (lot_msg_recv_records (self->records, &self->batch [received]) == 0)
-            received++;
-    } while (received < BATCH_MAX && (zsock_events (self->records) & ZMQ_POLLIN));
+        zmsg_t *msg = zmsg_recv (self->records);
+        int rc;
+        while (msg && (rc = lot_msg_next_records (msg, &self->batch [received])) != 0)
+            if (rc == 1 && received < BATCH_MAX)
+                received++;
+            else
+            if (rc == 1)        //  No room: the front-end sends it again
+                zframe_destroy (&self->batch [received].lines);
+        zmsg_destroy (&msg);
+    } while (received + LOT_MSG_BATCH_MAX <= BATCH_MAX
+         &&  (zsock_events (self->records) & ZMQ_POLLIN));
     received = s_self_rejoin (self, received);
 
     int appended = 0;
@@ -273,6 +293,7 @@ s_self_handle_records (self_t *self)
     for (int i = 0; i < received; i++)
         if (self->batch [i].query)
             s_self_send_result (self, &self->batch [i], true, NULL);
+    s_self_send_answers (self);
     for (int i = 0; i < received; i++)
         zframe_destroy (&self->batch [i].lines);
     if (finishing && !failure)

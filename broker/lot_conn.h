@@ -43,6 +43,7 @@ typedef struct {
     int64_t sent_at;            //  When it last went to the handlers
     void *in_flight_handle;     //  In the front-end's in-flight list
     void *backlog_handle;       //  In its backlog, waiting for room
+    void *batch_handle;         //  In the WORK batch being built
     bool answered;              //  answer holds what to write (maybe nothing)
     uint8_t answer [LOT_CONN_ANSWER_MAX];
     size_t answer_size;

@@ -23,6 +23,8 @@ typedef struct {
     zhashx_t *conns;            //  key -> lot_conn_t
     lot_conn_t **bets_of;       //  By agency: its bets connection (not owned)
     zlistx_t *in_flight;        //  Items out (lot_conn_item_t), oldest first
+    zmsg_t *batch;              //  WORK being built, and its items
+    zlistx_t *batched;
     zlistx_t *backlog;          //  Items waiting for room in the handlers' queues
     zlistx_t *held;             //  Winners queries waiting for the draw
     size_t *held_of;            //  By agency: how many of them
@@ -60,6 +62,9 @@ s_self_detach (self_t *self, lot_conn_t *conn)
             zlistx_delete (self->in_flight, item->in_flight_handle);
         if (item->backlog_handle)
             zlistx_delete (self->backlog, item->backlog_handle);
+        //  Its bytes are in the batch already; its answer will find no one
+        if (item->batch_handle)
+            zlistx_delete (self->batched, item->batch_handle);
     }
     lot_conn_clear (conn);
     if (conn->held_handle) {
@@ -195,29 +200,65 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 //  ---------------------------------------------------------------------
 //  Items: a connection's messages in the pipeline
 
-//  Hands an item to the handlers. Returns -1 when their queues are full
-//  (the caller keeps it in the backlog).
+//  Adds an item to a WORK batch.
+static void
+s_self_add_work (zmsg_t *batch, lot_conn_item_t *item)
+{
+    lot_conn_t *conn = item->conn;
+    if (item->query) {
+        lot_msg_add_work (batch, conn->agency, 0, false, NULL, 0);
+        return;
+    }
+    size_t size;
+    const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
+    lot_msg_add_work (batch, conn->agency, item->position,
+                      lot_conn_follows (conn, item), chunk, size);
+}
+
+//  Hands an item to the handlers alone (a resend, or one that waited in
+//  the backlog). Returns -1 when their queues are full.
 static int
 s_self_send (self_t *self, lot_conn_item_t *item)
 {
-    lot_conn_t *conn = item->conn;
-    if (item->query)
-        return lot_msg_send_work (self->work, conn->agency, 0, false, NULL, 0);
-    size_t size;
-    const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
-    return lot_msg_send_work (self->work, conn->agency, item->position,
-                              lot_conn_follows (conn, item), chunk, size);
+    zmsg_t *batch = zmsg_new ();
+    s_self_add_work (batch, item);
+    return lot_msg_send (&batch, self->work);
 }
 
+//  Sends the WORK batch built so far: its items are in flight, or in the
+//  backlog when the handlers' queues are full.
+static void
+s_self_flush_batch (self_t *self)
+{
+    if (!self->batch)
+        return;
+    int rc = lot_msg_send (&self->batch, self->work);
+    int64_t now = zclock_mono ();
+    lot_conn_item_t *item;
+    while ((item = zlistx_first (self->batched))) {
+        zlistx_delete (self->batched, item->batch_handle);
+        item->batch_handle = NULL;
+        if (rc == 0) {
+            item->sent_at = now;
+            item->in_flight_handle = zlistx_add_end (self->in_flight, item);
+        }
+        else
+            item->backlog_handle = zlistx_add_end (self->backlog, item);
+    }
+}
+
+//  Items go to the handlers in batches: one message, and one wake-up of a
+//  handler, for every chunk that came in one pass over the agencies'
+//  socket.
 static void
 s_self_dispatch (self_t *self, lot_conn_item_t *item)
 {
-    if (s_self_send (self, item)) {
-        item->backlog_handle = zlistx_add_end (self->backlog, item);
-        return;
-    }
-    item->sent_at = zclock_mono ();
-    item->in_flight_handle = zlistx_add_end (self->in_flight, item);
+    if (!self->batch)
+        self->batch = zmsg_new ();
+    s_self_add_work (self->batch, item);
+    item->batch_handle = zlistx_add_end (self->batched, item);
+    if (zlistx_size (self->batched) == LOT_MSG_BATCH_MAX)
+        s_self_flush_batch (self);
 }
 
 //  Writes the answers that are due: the oldest items', as far as each
@@ -596,7 +637,7 @@ s_self_expire_idle (self_t *self)
 }
 
 static void
-s_self_handle_stream (self_t *self)
+s_self_take_stream (self_t *self)
 {
     zframe_t *id = zframe_recv (self->stream);
     zframe_t *data = id ? zframe_recv (self->stream) : NULL;
@@ -641,6 +682,17 @@ s_self_handle_stream (self_t *self)
     zframe_destroy (&data);
 }
 
+//  Takes what the agencies' socket holds, a bounded number of messages
+//  at a time, so their chunks go to the handlers in one batch.
+static void
+s_self_handle_stream (self_t *self)
+{
+    int taken = 0;
+    do
+        s_self_take_stream (self);
+    while (++taken < LOT_MSG_BATCH_MAX && (zsock_events (self->stream) & ZMQ_POLLIN));
+}
+
 //  Gives an item the answer its RESULT makes: for a query, the agency's
 //  position (v2 is told it in 'S'); for a chunk, 'O' or 'E'.
 static void
@@ -666,27 +718,31 @@ s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *resu
     lot_conn_answer (item, answer, size);
 }
 
-//  An item's RESULT, answered in its turn. A RESULT for an item the
-//  connection no longer waits for (a resend's second answer) is dropped.
+//  A batch of RESULTs, each answered in its turn. A RESULT for an item
+//  the connection no longer waits for (a resend's second answer) is
+//  dropped.
 static void
 s_self_handle_result (self_t *self)
 {
+    zmsg_t *batch = zmsg_recv (self->results);
     lot_result_t result;
-    if (lot_msg_recv_result (self->results, &result))
-        return;
-    lot_conn_t *conn = result.agency <= (uint32_t) self->settings->agencies
-                     ? self->bets_of [result.agency] : NULL;
-    lot_conn_item_t *item = conn ? lot_conn_find (conn, result.query, result.position,
-                                                  result.count)
-                                 : NULL;
-    if (item && item->in_flight_handle) {
-        zlistx_delete (self->in_flight, item->in_flight_handle);
-        item->in_flight_handle = NULL;
-        s_self_settle (conn, item, &result);
-        if (s_self_answer_due (self, conn) == 0)
-            s_self_process (self, conn);
+    int rc;
+    while (batch && (rc = lot_msg_next_result (batch, &result)) != 0) {
+        lot_conn_t *conn = rc == 1 && result.agency <= (uint32_t) self->settings->agencies
+                         ? self->bets_of [result.agency] : NULL;
+        lot_conn_item_t *item = conn ? lot_conn_find (conn, result.query, result.position,
+                                                      result.count)
+                                     : NULL;
+        if (item && item->in_flight_handle) {
+            zlistx_delete (self->in_flight, item->in_flight_handle);
+            item->in_flight_handle = NULL;
+            s_self_settle (conn, item, &result);
+            if (s_self_answer_due (self, conn) == 0)
+                s_self_process (self, conn);
+        }
+        lot_msg_result_free (&result);
     }
-    lot_msg_result_free (&result);
+    zmsg_destroy (&batch);
 }
 
 //  Encodes each agency's answer once: count, then one string per document.
@@ -793,6 +849,8 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zlistx_destroy (&self->backlog);
+        zlistx_destroy (&self->batched);
+        zmsg_destroy (&self->batch);
         zlistx_destroy (&self->held);
         free (self->held_of);
         zlistx_destroy (&self->stalled);
@@ -854,6 +912,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
     assert (self->bets_of);
     self->in_flight = zlistx_new ();
     self->backlog = zlistx_new ();
+    self->batched = zlistx_new ();
     self->held = zlistx_new ();
     self->held_of = calloc ((size_t) self->settings->agencies + 1, sizeof *self->held_of);
     assert (self->held_of);
@@ -888,6 +947,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
             s_self_handle_winners (self);
         else
             lot_sockets_handle_event (self->sockets, which);
+        s_self_flush_batch (self);
         if (zlistx_size (self->backlog))
             s_self_flush_backlog (self);
         if (zclock_mono () >= self->next_resend_check) {

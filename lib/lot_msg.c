@@ -1,5 +1,6 @@
 /*  lot_msg - the messages actors send each other  */
 #include "lot_msg.h"
+#include "lot_codec.h"
 
 typedef enum {
     S_KIND_MORE,
@@ -7,79 +8,176 @@ typedef enum {
     S_KIND_QUERY
 } s_kind_t;
 
+//  Item headers: fixed fields, big-endian, so a batch reads the same on
+//  any host of a distributed stack
+static void
+s_put_u32 (uint8_t **at, uint32_t value)
+{
+    lot_codec_put_u32 (*at, 4, value);
+    *at += 4;
+}
+
+static uint32_t
+s_get_u32 (const uint8_t **at)
+{
+    uint32_t value = lot_codec_get_u32 (*at);
+    *at += 4;
+    return value;
+}
+
+//  Takes the next item's header and body off a batch: 1, 0 when none is
+//  left, -1 (and the item dropped) when the header is not of size bytes.
+static int
+s_next_item (zmsg_t *msg, size_t size, zframe_t **header, zframe_t **body)
+{
+    *header = zmsg_pop (msg);
+    *body = *header ? zmsg_pop (msg) : NULL;
+    if (!*header)
+        return 0;
+    if (*body && zframe_size (*header) == size)
+        return 1;
+    zframe_destroy (header);
+    zframe_destroy (body);
+    return -1;
+}
+
+int
+lot_msg_send (zmsg_t **msg_p, void *dest)
+{
+    return zmsg_send (msg_p, dest);
+}
+
+#define S_WORK_HEADER 9
+
+void
+lot_msg_add_work (zmsg_t *msg, uint32_t agency, uint32_t position, bool follows,
+                  const void *chunk, size_t size)
+{
+    uint8_t header [S_WORK_HEADER], *at = header;
+    s_put_u32 (&at, agency);
+    s_put_u32 (&at, position);
+    *at = follows;
+    zmsg_addmem (msg, header, sizeof header);
+    zmsg_addmem (msg, chunk, size);
+}
+
+int
+lot_msg_next_work (zmsg_t *msg, uint32_t *agency, uint32_t *position,
+                   bool *follows, zframe_t **chunk)
+{
+    zframe_t *header;
+    int rc = s_next_item (msg, S_WORK_HEADER, &header, chunk);
+    if (rc == 1) {
+        const uint8_t *at = zframe_data (header);
+        *agency = s_get_u32 (&at);
+        *position = s_get_u32 (&at);
+        *follows = *at;
+        zframe_destroy (&header);
+    }
+    return rc;
+}
+
 int
 lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
                    const void *chunk, size_t size)
 {
-    return zsock_send (dest, "444b", agency, position, (uint32_t) follows, chunk, size);
+    zmsg_t *msg = zmsg_new ();
+    lot_msg_add_work (msg, agency, position, follows, chunk, size);
+    return lot_msg_send (&msg, dest);
+}
+
+#define S_RECORDS_HEADER 14
+
+void
+lot_msg_add_records (zmsg_t *msg, const lot_records_t *records,
+                     const void *lines, size_t size)
+{
+    uint8_t header [S_RECORDS_HEADER], *at = header;
+    s_put_u32 (&at, records->agency);
+    s_put_u32 (&at, records->position);
+    s_put_u32 (&at, records->count);
+    *at++ = records->query ? S_KIND_QUERY : records->last ? S_KIND_LAST : S_KIND_MORE;
+    *at = records->follows;
+    zmsg_addmem (msg, header, sizeof header);
+    zmsg_addmem (msg, lines, size);
 }
 
 int
-lot_msg_recv_work (void *source, uint32_t *agency, uint32_t *position,
-                   bool *follows, zframe_t **chunk)
+lot_msg_next_records (zmsg_t *msg, lot_records_t *records)
 {
-    uint32_t flag = 0;
-    *chunk = NULL;
-    if (zsock_recv (source, "444f", agency, position, &flag, chunk) || !*chunk) {
-        zframe_destroy (chunk);
+    zframe_t *header;
+    int rc = s_next_item (msg, S_RECORDS_HEADER, &header, &records->lines);
+    if (rc != 1)
+        return rc;
+    const uint8_t *at = zframe_data (header);
+    records->agency = s_get_u32 (&at);
+    records->position = s_get_u32 (&at);
+    records->count = s_get_u32 (&at);
+    uint8_t kind = *at++;
+    records->query = kind == S_KIND_QUERY;
+    records->last = kind == S_KIND_LAST;
+    records->follows = *at;
+    zframe_destroy (&header);
+    if (kind > S_KIND_QUERY) {
+        zframe_destroy (&records->lines);
         return -1;
     }
-    *follows = flag;
-    return 0;
+    return 1;
 }
 
 int
 lot_msg_send_records (void *dest, const lot_records_t *records,
                       const void *lines, size_t size)
 {
-    uint32_t kind = records->query ? S_KIND_QUERY
-                  : records->last ? S_KIND_LAST : S_KIND_MORE;
-    return zsock_send (dest, "44444b", records->agency, records->position, kind,
-                       records->count, (uint32_t) records->follows, lines, size);
+    zmsg_t *msg = zmsg_new ();
+    lot_msg_add_records (msg, records, lines, size);
+    return lot_msg_send (&msg, dest);
+}
+
+#define S_RESULT_HEADER 19
+
+void
+lot_msg_add_result (zmsg_t *msg, const lot_result_t *result)
+{
+    uint8_t header [S_RESULT_HEADER], *at = header;
+    s_put_u32 (&at, result->agency);
+    s_put_u32 (&at, result->position);
+    s_put_u32 (&at, result->count);
+    s_put_u32 (&at, result->stored);
+    *at++ = result->query;
+    *at++ = result->ok;
+    *at = result->finished;
+    zmsg_addmem (msg, header, sizeof header);
+    zmsg_addstr (msg, result->reason ? result->reason : "");
 }
 
 int
-lot_msg_recv_records (void *source, lot_records_t *records)
+lot_msg_next_result (zmsg_t *msg, lot_result_t *result)
 {
-    uint32_t kind = 0, follows = 0;
-    records->lines = NULL;
-    if (zsock_recv (source, "44444f", &records->agency, &records->position, &kind,
-                    &records->count, &follows, &records->lines)
-    ||  !records->lines || kind > S_KIND_QUERY) {
-        zframe_destroy (&records->lines);
-        return -1;
-    }
-    records->query = kind == S_KIND_QUERY;
-    records->last = kind == S_KIND_LAST;
-    records->follows = follows;
-    return 0;
+    zframe_t *header, *reason;
+    int rc = s_next_item (msg, S_RESULT_HEADER, &header, &reason);
+    if (rc != 1)
+        return rc;
+    const uint8_t *at = zframe_data (header);
+    result->agency = s_get_u32 (&at);
+    result->position = s_get_u32 (&at);
+    result->count = s_get_u32 (&at);
+    result->stored = s_get_u32 (&at);
+    result->query = *at++;
+    result->ok = *at++;
+    result->finished = *at;
+    result->reason = zframe_strdup (reason);
+    zframe_destroy (&header);
+    zframe_destroy (&reason);
+    return result->reason ? 1 : -1;
 }
 
 int
 lot_msg_send_result (void *dest, const lot_result_t *result)
 {
-    return zsock_send (dest, "44444s44", result->agency, result->position,
-                       (uint32_t) result->query, (uint32_t) result->ok,
-                       result->count, result->reason ? result->reason : "",
-                       result->stored, (uint32_t) result->finished);
-}
-
-int
-lot_msg_recv_result (void *source, lot_result_t *result)
-{
-    uint32_t query = 0, ok = 0, finished = 0;
-    result->reason = NULL;
-    if (zsock_recv (source, "44444s44", &result->agency, &result->position,
-                    &query, &ok, &result->count, &result->reason,
-                    &result->stored, &finished)
-    ||  !result->reason) {
-        zstr_free (&result->reason);
-        return -1;
-    }
-    result->query = query;
-    result->ok = ok;
-    result->finished = finished;
-    return 0;
+    zmsg_t *msg = zmsg_new ();
+    lot_msg_add_result (msg, result);
+    return lot_msg_send (&msg, dest);
 }
 
 void

@@ -7,13 +7,13 @@
     same chunk, and the persister, which keeps what it stored in its
     journal, stores it once.
 
-        WORK     front-end -> handler     [agency][position][follows][chunk bytes]
+        WORK     front-end -> handler     [agency position follows][chunk bytes]
                  (a position query when the chunk is empty)
-        RECORDS  handler -> persister     [agency][position][kind][count][follows]
+        RECORDS  handler -> persister     [agency position count kind follows]
                                           [lines]
                  (kind: more chunks follow, the last chunk, or a query)
         RESULT   handler, persister -> front-end
-                 [agency][position][query][ok][count][reason][stored][finished]
+                 [agency position count stored query ok finished][reason]
         STATUS   persister -> coordinator [finished agencies, one u32 each]
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
@@ -67,21 +67,43 @@ typedef struct {
     bool finished;          //  and whether its last chunk is: set when ok
 } lot_result_t;
 
+//  WORK, RECORDS and RESULT travel in batches: one message holds one or
+//  more items of its kind, each a header frame (fixed fields, big-endian)
+//  and a body frame, so a hop between actors costs one wake-up for many
+//  chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
+//  RECORDS message; a RESULT batch answers a whole group commit.
+#define LOT_MSG_BATCH_MAX 64
+
+//  Sends a batch, which is destroyed either way: 0, or -1 when the
+//  socket takes nothing now (none of it went).
+int lot_msg_send (zmsg_t **msg_p, void *dest);
+
+//  Each lot_msg_next_* takes the next item off a received batch: 1, 0
+//  when none is left, or -1 when the item is malformed (it is dropped;
+//  the rest may be read on).
+
 //  chunk may be empty (size 0): a position query.
-int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
+void lot_msg_add_work (zmsg_t *msg, uint32_t agency, uint32_t position, bool follows,
                        const void *chunk, size_t size);
-//  Returns 0 and the chunk's frame (the caller destroys it), or -1.
-int lot_msg_recv_work (void *source, uint32_t *agency, uint32_t *position,
+//  Sets the chunk's frame: the caller destroys it.
+int lot_msg_next_work (zmsg_t *msg, uint32_t *agency, uint32_t *position,
                        bool *follows, zframe_t **chunk);
 
+void lot_msg_add_records (zmsg_t *msg, const lot_records_t *records,
+                          const void *lines, size_t size);
+int lot_msg_next_records (zmsg_t *msg, lot_records_t *records);
+
+void lot_msg_add_result (zmsg_t *msg, const lot_result_t *result);
+//  result->reason is freshly allocated: lot_msg_result_free frees it.
+int lot_msg_next_result (zmsg_t *msg, lot_result_t *result);
+void lot_msg_result_free (lot_result_t *result);
+
+//  Batches of one item.
+int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
+                       const void *chunk, size_t size);
 int lot_msg_send_records (void *dest, const lot_records_t *records,
                           const void *lines, size_t size);
-int lot_msg_recv_records (void *source, lot_records_t *records);
-
 int lot_msg_send_result (void *dest, const lot_result_t *result);
-//  result->reason is freshly allocated: lot_msg_result_free frees it.
-int lot_msg_recv_result (void *source, lot_result_t *result);
-void lot_msg_result_free (lot_result_t *result);
 
 //  finished: agencies + 1 flags, by agency.
 int lot_msg_send_status (void *dest, const bool *finished, long agencies);
