@@ -125,12 +125,17 @@ s_servers () {
 }
 
 # Reads each server process's peak RSS (kB) into rss, then stops them
-# with SIGTERM in compose's order; each must exit 0.
+# with SIGTERM in compose's order; each must still run, and exit 0.
 s_stop () {
     rss=
     for entry in $pids; do
         hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/${entry#*:}/status" 2>/dev/null || true)
-        rss="$rss${rss:+,}${entry%%:*}:${hwm:-0}"
+        if [ -z "$hwm" ]; then
+            status=0
+            wait "${entry#*:}" || status=$?
+            s_die "${entry%%:*} ended before it was stopped (status $status); see $run"
+        fi
+        rss="$rss${rss:+,}${entry%%:*}:$hwm"
     done
     for kind in frontend handler coordinator persister server baseline; do
         for entry in $pids; do
@@ -220,7 +225,8 @@ cat > "$table" <<EOF
   \`SERVER_LISTEN_BACKLOG=$backlog\`, the rest at their defaults (embedded: two
   handler threads; our draw waits \`LOG_SETTLE\` twice, 200 ms in all).
 - Figures: medians over the rounds. vs baseline: over the baseline's median
-  for the same workload in this run, the runs alternating. bets/s: all bets
+  for the same workload in this run, the runs alternating; vs embedded:
+  distributed over embedded, likewise. bets/s: all bets
   over the time from the first connection to the last 'O'. Draw: from the
   last 'O' to the last winners answer. Slowest / median: the agencies' upload
   times. Peak RSS: VmHWM of each server process, the largest over the rounds.
@@ -245,6 +251,11 @@ function label (config) {
         return "distributed, 1 handler"
     if (config ~ /^handlers-/)
         return "distributed, " substr (config, 10) " handlers"
+    return config
+}
+function short (config) {
+    if (config ~ /^handlers-/)
+        return substr (config, 10) (config == "handlers-1" ? " handler" : " handlers")
     return config
 }
 function thousands (n,    s) {
@@ -290,9 +301,10 @@ END {
         title = (w == "real" ? "real data" : "generated") ": " thousands(agencies [w]) \
                 " agencies, " thousands(bets [w]) " bets"
         printf "### %s\n\n", title
-        print "| server | runs | bets/s | vs baseline | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | peak RSS (MB) |"
-        print "|---|---|---|---|---|---|---|---|---|---|"
+        print "| server | runs | bets/s | vs baseline | vs embedded | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | peak RSS (MB) |"
+        print "|---|---|---|---|---|---|---|---|---|---|---|"
         base = (w SUBSEP "baseline") in runs ? median("bets_per_s", w SUBSEP "baseline") : 0
+        embedded = (w SUBSEP "embedded") in runs ? median("bets_per_s", w SUBSEP "embedded") : 0
         printf "# %s\n", title >> plot_data
         for (c = 1; c <= configs [w]; c++) {
             key = w SUBSEP config [w, c]
@@ -303,27 +315,31 @@ END {
                 memory = memory (memory ? ", " : "") list [k] " " \
                          (many [key, list [k]] > 1 ? many [key, list [k]] " x " : "") \
                          sprintf ("%.0f", peak [key, list [k]] / 1024)
-            printf "| %s | %d | %s | %s | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %s |\n",
+            printf "| %s | %d | %s | %s | %s | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %s |\n",
                    label(config [w, c]), runs [key], thousands(rate),
                    base ? sprintf ("%.2f", rate / base) : "-",
+                   embedded && config [w, c] ~ /^handlers-/ ? sprintf ("%.2f", rate / embedded) : "-",
                    median("rtt_p50_us", key) / 1000, median("rtt_p99_us", key) / 1000,
                    median("draw_ms", key), median("total_s", key),
                    median("slowest_over_median", key), median("connect_max_ms", key), memory
-            printf "\"%s\" %.0f %d\n", label(config [w, c]), rate,
+            printf "\"%s\" %.0f %d\n", short(config [w, c]), rate,
                    config [w, c] == "baseline" ? 10066329 : 3368652 >> plot_data
         }
         printf "\n\n" >> plot_data
         print ""
     }
-    print "set terminal pngcairo size " 420 * workloads ",440 font \",9\"" > plot_script
+    print "set terminal pngcairo size " 440 * workloads ",400 font \",9\"" > plot_script
     print "set output \"" png "\"" >> plot_script
-    print "set multiplot layout 1," workloads " title \"bets/s, median of the rounds: ours (blue) against the baseline (grey)\"" >> plot_script
+    print "set multiplot layout 1," workloads " title \"bets/s, median of the rounds: ours (blue; N handlers: distributed) against the baseline (grey)\"" >> plot_script
     print "set style fill solid 0.85 border -1\nset boxwidth 0.7\nset yrange [0:*]\nset grid ytics" >> plot_script
-    print "set format y \"%.1s%c\"\nset xtics rotate by -25 nomirror\nset bmargin 6" >> plot_script
+    print "set format y \"%.1s%c\"\nset xtics nomirror" >> plot_script
     for (o = 1; o <= workloads; o++) {
         w = order [o]
-        printf "set title \"%s, %s x %s\"\n", w == "real" ? "real data" : "generated", \
-               thousands(agencies [w]), thousands(bets [w] / agencies [w]) >> plot_script
+        if (w == "real")
+            printf "set title \"real data, %s agencies\"\n", agencies [w] >> plot_script
+        else
+            printf "set title \"generated, %s x %s bets\"\n", thousands(agencies [w]), \
+                   thousands(bets [w] / agencies [w]) >> plot_script
         printf "plot \"%s\" index %d using 0:2:3:xtic(1) with boxes lc rgb variable notitle, \\\n", plot_data, o - 1 >> plot_script
         printf "     \"\" index %d using 0:2:(sprintf(\"%%.2fM\", $2 / 1e6)) with labels offset 0,0.7 notitle\n", o - 1 >> plot_script
     }
