@@ -167,6 +167,7 @@ s_fail (self_t *self, const s_agency_t *agency, const char *format, ...)
 //  ---------------------------------------------------------------------
 //  Before the clock
 
+//  Returns 0, 1 after printing the usage for --help, or -1.
 static int
 s_self_parse_args (self_t *self, int argc, char *argv [])
 {
@@ -198,8 +199,12 @@ s_self_parse_args (self_t *self, int argc, char *argv [])
             case 't': rc = lot_bet_parse_uint (value, 6, 86400, &timeout); break;
             default: rc = -1;
         }
-        if (rc || option == 'h') {
-            fputs (USAGE, option == 'h' ? stdout : stderr);
+        if (option == 'h') {
+            fputs (USAGE, stdout);
+            return 1;
+        }
+        if (rc) {
+            fputs (USAGE, stderr);
             return -1;
         }
     }
@@ -302,13 +307,16 @@ s_input_path (self_t *self, const s_agency_t *agency)
     return zsys_sprintf ("%s/agency-%u.csv", self->data_dir, agency->id);
 }
 
+//  From the arguments; NULL after --help (*status 0) or bad arguments (2).
 static self_t *
-s_self_new (int argc, char *argv [])
+s_self_new (int argc, char *argv [], int *status)
 {
     self_t *self = calloc (1, sizeof *self);
     assert (self);
     self->epoll = -1;
-    if (s_self_parse_args (self, argc, argv)) {
+    int rc = s_self_parse_args (self, argc, argv);
+    if (rc) {
+        *status = rc > 0 ? 0 : 2;
         s_self_destroy (&self);
         return NULL;
     }
@@ -743,9 +751,10 @@ s_self_report (self_t *self)
 int
 main (int argc, char *argv [])
 {
-    self_t *self = s_self_new (argc, argv);
+    int status;
+    self_t *self = s_self_new (argc, argv, &status);
     if (!self)
-        return 2;
+        return status;
     int rc = s_self_prepare (self);
     if (rc == 0)
         printf ("loadgen: %u agencies, %zu bets in %zu chunks encoded; %s\n",
