@@ -328,7 +328,7 @@ END {
         printf "\n\n" >> plot_data
         print ""
     }
-    print "set terminal pngcairo size " 440 * workloads ",400 font \",9\"" > plot_script
+    print "set terminal pngcairo size " 520 * workloads ",400 font \",9\"" > plot_script
     print "set output \"" png "\"" >> plot_script
     print "set multiplot layout 1," workloads " title \"bets/s, median of the rounds: ours (blue; N handlers: distributed) against the baseline (grey)\"" >> plot_script
     print "set style fill solid 0.85 border -1\nset boxwidth 0.7\nset yrange [0:*]\nset grid ytics" >> plot_script
