@@ -17,7 +17,7 @@
 */
 #include "lot_bet.h"
 #include "lot_codec.h"
-#include "lot_csv.h"
+#include "lot_draw.h"
 #include "lot_handler.h"
 #include "lot_log.h"
 #include "lot_settings.h"
@@ -318,42 +318,29 @@ static void
 s_self_draw (self_t *self)
 {
     long agencies = self->settings->agencies;
-    lot_csv_t *csv = lot_csv_new (self->settings->bets_file);
-    unsigned *counts = calloc ((size_t) agencies + 1, sizeof *counts);
+    lot_draw_t *draw = lot_draw_new (agencies);
     self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
-    assert (counts && self->answers);
-    for (long i = 1; i <= agencies; i++)
-        self->answers [i] = zchunk_new ("\0\0", 2);
-    lot_span_t fields [6];
-    size_t bets = 0, won = 0;
-    int got;
-    while (csv && (got = lot_csv_next (csv, fields, 6)) != 0) {
-        unsigned agency, number;
-        if (got != 6
-        ||  lot_bet_parse_agency (fields [0], (unsigned) agencies, &agency)
-        ||  lot_bet_parse_uint (fields [5], 10, LOT_NUMBER_MAX, &number))
-            continue;
-        bets++;
-        if (number == LOT_WINNING_NUMBER) {
-            uint8_t size [2];
-            lot_codec_put_u16 (size, 2, (unsigned) fields [3].size);
-            zchunk_extend (self->answers [agency], size, 2);
-            zchunk_extend (self->answers [agency], fields [3].data, fields [3].size);
-            counts [agency]++;
-            won++;
-        }
-    }
-    for (long i = 1; i <= agencies; i++)
-        if (!lot_codec_put_u16 (zchunk_data (self->answers [i]), 2, counts [i]))
-            zchunk_destroy (&self->answers [i]);    //  More than v1 can say
-    if (!csv || lot_csv_failed (csv))
+    assert (draw && self->answers);
+    if (lot_draw_read (draw, self->settings->bets_file)) {
         lot_log_error ("action: sorteo | result: fail | reason: cannot read %s",
                        self->settings->bets_file);
-    else
-        lot_log_info ("action: sorteo | result: success | detalle: %zu bets, %zu winners",
-                      bets, won);
-    lot_csv_destroy (&csv);
-    free (counts);
+        lot_draw_destroy (&draw);
+        return;
+    }
+    for (long agency = 1; agency <= agencies; agency++) {
+        size_t size;
+        const char *documents = lot_draw_documents (draw, agency, &size);
+        size_t capacity = 2 + 2 * size;
+        uint8_t *answer = malloc (capacity);
+        assert (answer);
+        size_t put = lot_codec_winners_encode (answer, capacity, documents, size);
+        //  None when there are more than v1 can say
+        self->answers [agency] = put ? zchunk_new (answer, put) : NULL;
+        free (answer);
+    }
+    lot_log_info ("action: sorteo | result: success | detalle: %zu bets, %zu winners",
+                  lot_draw_bets (draw), lot_draw_winners (draw));
+    lot_draw_destroy (&draw);
 }
 
 //  The round's lines in one write and one fdatasync; on failure they are

@@ -745,30 +745,19 @@ s_self_handle_result (self_t *self)
     zmsg_destroy (&batch);
 }
 
-//  Encodes each agency's answer once: count, then one string per document.
+//  Encodes each agency's answer once.
 static zchunk_t *
 s_encode_answer (zframe_t *documents)
 {
-    const char *text = (const char *) zframe_data (documents);
-    size_t size = zframe_size (documents);
-    zchunk_t *answer = zchunk_new (NULL, 2 + size + size);
-    uint8_t pair [2];
-    unsigned count = 0;
-    zchunk_append (answer, pair, 2);
-    for (size_t start = 0, end; start < size; start = end + 1) {
-        const char *newline = memchr (text + start, '\n', size - start);
-        end = newline ? (size_t) (newline - text) : size;
-        lot_codec_put_u16 (pair, 2, (unsigned) (end - start));
-        zchunk_append (answer, pair, 2);
-        zchunk_append (answer, text + start, end - start);
-        count++;
-    }
-    if (count > UINT16_MAX) {
-        zchunk_destroy (&answer);
-        return NULL;
-    }
-    lot_codec_put_u16 (zchunk_data (answer), 2, count);
-    return answer;
+    size_t capacity = 2 + 2 * zframe_size (documents);
+    uint8_t *answer = malloc (capacity);
+    size_t size = answer ? lot_codec_winners_encode (answer, capacity,
+                                                     (const char *) zframe_data (documents),
+                                                     zframe_size (documents))
+                         : 0;
+    zchunk_t *chunk = size ? zchunk_new (answer, size) : NULL;
+    free (answer);
+    return chunk;
 }
 
 static void

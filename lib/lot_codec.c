@@ -196,6 +196,26 @@ lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason)
 }
 
 size_t
+lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *documents,
+                          size_t size)
+{
+    size_t used = 2;
+    unsigned count = 0;
+    for (size_t start = 0, end; start < size; start = end + 1, count++) {
+        const char *newline = memchr (documents + start, '\n', size - start);
+        end = newline ? (size_t) (newline - documents) : size;
+        size_t put = used < capacity
+                   ? lot_codec_put_string (out + used, capacity - used,
+                                           (lot_span_t) { documents + start, end - start })
+                   : 0;
+        if (put == 0)
+            return 0;
+        used += put;
+    }
+    return lot_codec_put_u16 (out, capacity, count) && count <= UINT16_MAX ? used : 0;
+}
+
+size_t
 lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                         lot_span_t agency)
 {

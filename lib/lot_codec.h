@@ -109,6 +109,11 @@ size_t lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last);
 //  The other messages. Each encoder returns the bytes written, or 0 when
 //  they do not fit. Reasons longer than 255 bytes are cut there.
 size_t lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason);
+//  The winners answer: a count, then each of documents (each followed by
+//  a newline) as a string. Needs at most 2 + 2 * size bytes; 0 also when
+//  there are more than 65535 documents.
+size_t lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *documents,
+                                 size_t size);
 size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                                lot_span_t agency);
 size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,

@@ -1164,6 +1164,32 @@ test_fuzz (void **state)
     assert_int_equal (decoded, complete);
 }
 
+//  The winners answer, byte for byte: a count, then each document.
+static void
+test_winners_encode (void **state)
+{
+    (void) state;
+    uint8_t out [64];
+    const uint8_t two [] = { 0, 2, 0, 3, '1', '1', '1', 0, 2, '2', '2' };
+    assert_int_equal (lot_codec_winners_encode (out, sizeof out, "111\n22\n", 7), sizeof two);
+    assert_memory_equal (out, two, sizeof two);
+    const uint8_t none [] = { 0, 0 };
+    assert_int_equal (lot_codec_winners_encode (out, sizeof out, "", 0), 2);
+    assert_memory_equal (out, none, 2);
+    //  Too small a buffer, and more documents than a u16 counts
+    assert_int_equal (lot_codec_winners_encode (out, 10, "111\n22\n", 7), 0);
+    size_t size = 65536 * 2;
+    char *many = malloc (size);
+    for (size_t i = 0; i < size; i += 2)
+        memcpy (many + i, "7\n", 2);
+    uint8_t *big = malloc (2 + 2 * size);
+    assert_int_equal (lot_codec_winners_encode (big, 2 + 2 * size, many, size), 0);
+    assert_int_equal (lot_codec_winners_encode (big, 2 + 2 * size, many, size - 2),
+                      2 + 65535 * 3);
+    free (big);
+    free (many);
+}
+
 int
 main (void)
 {
@@ -1188,6 +1214,7 @@ main (void)
         cmocka_unit_test (test_v2_messages),
         cmocka_unit_test (test_primitives),
         cmocka_unit_test (test_fuzz),
+        cmocka_unit_test (test_winners_encode),
     };
     return cmocka_run_group_tests_name ("codec", tests, s_guard_setup, s_guard_teardown);
 }
