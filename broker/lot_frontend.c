@@ -10,6 +10,7 @@
 #define ACTOR "frontend"
 #define AGENCY_DIGITS_MAX 10
 #define RETRY_MSECS 10          //  Retry interval while the handlers are full
+#define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
 
 typedef struct {
     zsock_t *pipe;
@@ -690,7 +691,7 @@ s_self_handle_stream (self_t *self)
     int taken = 0;
     do
         s_self_take_stream (self);
-    while (++taken < LOT_MSG_BATCH_MAX && (zsock_events (self->stream) & ZMQ_POLLIN));
+    while (++taken < STREAM_PASS_MAX && (zsock_events (self->stream) & ZMQ_POLLIN));
 }
 
 //  Gives an item the answer its RESULT makes: for a query, the agency's

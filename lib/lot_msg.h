@@ -71,8 +71,12 @@ typedef struct {
 //  more items of its kind, each a header frame (fixed fields, big-endian)
 //  and a body frame, so a hop between actors costs one wake-up for many
 //  chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
-//  RECORDS message; a RESULT batch answers a whole group commit.
-#define LOT_MSG_BATCH_MAX 64
+//  RECORDS message; a RESULT batch answers a whole group commit. A
+//  handler answers a WORK batch only once it has converted all of it, so
+//  smaller batches spread one pass's chunks over the handlers: 16 gave
+//  the most on 2 cores (50 agencies: 2.6 M bets/s at 64, 2.75 M at 32,
+//  3.1 M at 16, 2.1-2.8 M at 8; docs/benchmarks.md).
+#define LOT_MSG_BATCH_MAX 16
 
 //  Sends a batch, which is destroyed either way: 0, or -1 when the
 //  socket takes nothing now (none of it went).
