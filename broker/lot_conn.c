@@ -2,6 +2,7 @@
 #include "lot_conn.h"
 
 #define CAPACITY_MIN 4096       //  A first read fits; most messages too
+#define CAPACITY_STEP 1024
 
 lot_conn_t *
 lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
@@ -54,10 +55,12 @@ lot_conn_append (lot_conn_t *self, const void *data, size_t size)
     if (self->size + size > self->limit)
         return -1;
     if (self->size + size > self->capacity) {
-        //  Grown as needed: most connections never hold a whole chunk
-        size_t capacity = self->capacity ? 2 * self->capacity : CAPACITY_MIN;
-        if (capacity < self->size + size)
-            capacity = self->size + size;
+        //  Grown to what is needed, in steps of CAPACITY_STEP: a thousand
+        //  agencies each holding a chunk is the front-end's peak memory
+        size_t capacity = (self->size + size + CAPACITY_STEP - 1) / CAPACITY_STEP
+                        * CAPACITY_STEP;
+        if (capacity < CAPACITY_MIN)
+            capacity = CAPACITY_MIN;
         if (capacity > self->limit)
             capacity = self->limit;
         self->data = realloc (self->data, capacity);

@@ -79,7 +79,10 @@ s_value () {
 s_start () {
     name=$1 program=$2
     shift 2
+    # README's advice for many agencies: room for a bets and a winners
+    # connection of each at once
     env SERVER_PORT=0 SERVER_LISTEN_BACKLOG=$backlog BETS_FSYNC=true \
+        MAX_CONNECTIONS=$((agencies * 2 > 1024 ? agencies * 2 : 1024)) \
         AGENCIES="$agencies" BETS_FILE="$bets" "$@" "$program" > "$run/$name.log" 2>&1 &
     pids="$pids $name:$!"
 }
@@ -222,8 +225,9 @@ cat > "$table" <<EOF
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC'); the whole run took ${seconds} s.
 - Load: every agency speaks v1 stop-and-wait, 100 bets a chunk (8 kB at
   most), all agencies connecting at once. Servers: \`BETS_FSYNC=true\`,
-  \`SERVER_LISTEN_BACKLOG=$backlog\`, the rest at their defaults (embedded: two
-  handler threads; our draw waits \`LOG_SETTLE\` twice, 200 ms in all).
+  \`SERVER_LISTEN_BACKLOG=$backlog\`, \`MAX_CONNECTIONS\` twice the agencies (at
+  least 1024), the rest at their defaults (embedded: two handler threads;
+  our draw waits \`LOG_SETTLE\` twice, 200 ms in all, beside the read).
 - Figures: medians over the rounds. vs baseline: over the baseline's median
   for the same workload in this run, the runs alternating; vs embedded:
   distributed over embedded, likewise. bets/s: all bets
