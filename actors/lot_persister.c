@@ -29,6 +29,7 @@ typedef struct {
     const char *reasons [BATCH_MAX + PARKED_MAX];
     lot_records_t parked [PARKED_MAX];  //  In agency and position order
     int parked_count;
+    bool results_stuck;         //  A RESULT was dropped: the next do not wait
     bool terminated;
 } self_t;
 
@@ -98,7 +99,10 @@ s_log_stored_bets (zframe_t *lines)
 }
 
 //  A RESULT that cannot be handed on in SEND_TIMEOUT is dropped: the
-//  front-end sends the item again and gets its answer then. stored and
+//  front-end sends the item again and gets its answer then. Once one is
+//  dropped the next ones do not wait, until one goes: a front-end that is
+//  gone would cost a SEND_TIMEOUT per chunk of the batch, dozens with
+//  pipelined uploads, and hold the persister's $TERM as long. stored and
 //  finished are the agency's, as durable now.
 static void
 s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
@@ -111,10 +115,19 @@ s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
         known ? lot_store_stored (self->store, records->agency) : 0,
         known && lot_store_finished (self->store, records->agency)
     };
-    if (lot_msg_send_result (self->results, &result))
+    if (lot_msg_send_result (self->results, &result) == 0) {
+        if (self->results_stuck)
+            zsock_set_sndtimeo (self->results, (int) self->settings->send_timeout);
+        self->results_stuck = false;
+    }
+    else
+    if (!self->results_stuck) {
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: results | reason: the front-end takes no"
-                         " messages; it will send the chunk again");
+                         " messages; it will send the chunks again");
+        zsock_set_sndtimeo (self->results, 0);
+        self->results_stuck = true;
+    }
 }
 
 //  Tells the coordinator every agency that has finished: all of it each
