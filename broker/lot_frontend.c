@@ -469,7 +469,8 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
     if (lot_bet_parse_agency (reader.agency, (unsigned) self->settings->agencies,
                               &agency)) {
         //  Framing is intact: the connection may go on
-        return s_self_reject (self, conn, header + length, reader.count, "unknown agency");
+        return s_self_reject (self, conn, header + length, reader.count,
+                              "unknown agency");
     }
     if (conn->bound && agency != conn->agency) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
@@ -483,8 +484,10 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         s_self_refuse (self, conn, reason, reader.agency);
         return -1;
     }
-    if (conn->version == 2 && lot_conn_items (conn) > 0 && position != conn->next_position)
-        return s_self_reject (self, conn, header + length, reader.count, "chunk out of order");
+    if (conn->version == 2 && lot_conn_items (conn) > 0
+    &&  position != conn->next_position)
+        return s_self_reject (self, conn, header + length, reader.count,
+                              "chunk out of order");
     if (conn->version == 1 && !conn->positioned)
         s_self_dispatch (self, lot_conn_take_query (conn));
     else {
@@ -516,7 +519,8 @@ s_self_process (self_t *self, lot_conn_t *conn)
 {
     size_t size;
     const uint8_t *next;
-    while ((next = lot_conn_next (conn, &size), size > 0) && s_self_has_room (self, conn)) {
+    while ((next = lot_conn_next (conn, &size), size > 0)
+       &&  s_self_has_room (self, conn)) {
         if (conn->state == LOT_CONN_NEW) {
             if (next [0] == LOT_TAG_BETS) {
                 conn->state = LOT_CONN_BETS;
@@ -654,7 +658,8 @@ s_self_take_stream (self_t *self)
         else {
             const char *peer = zframe_meta (data, "Peer-Address");
             zframe_t *routing_id = zframe_dup (id);
-            conn = lot_conn_new (&routing_id, peer ? peer : "unknown", self->buffer_limit);
+            conn = lot_conn_new (&routing_id, peer ? peer : "unknown",
+                                 self->buffer_limit);
             zhashx_insert (self->conns, key, conn);
             conn->recent_handle = zlistx_add_end (self->recent, conn);
             conn->active_at = zclock_mono ();

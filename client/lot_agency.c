@@ -43,6 +43,8 @@ struct _lot_agency_t {
     size_t file_bets;               //  Bets in the data file, once checked
     uint8_t *packet;                //  The 'N' header, then the chunk
     uint8_t *chunk;                 //  max_chunk_bytes, inside packet
+    unsigned *counts;               //  Bets of each chunk out, window of them
+    lot_agency_pace_t pace;         //  Of the progress lines
     uint32_t stored;                //  What the last 'S' said: bets stored
     bool finished;                  //  and whether the last chunk is
     long long deadline;             //  zclock_mono () limit of every wait, or -1
@@ -178,6 +180,21 @@ s_single_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
     memcpy (fields, self->fields, sizeof self->fields);
     self->taken = true;
     return 1;
+}
+
+void
+lot_agency_pace_init (lot_agency_pace_t *pace, int64_t start)
+{
+    pace->next = start + LOT_AGENCY_PROGRESS_AFTER;
+}
+
+bool
+lot_agency_pace_due (lot_agency_pace_t *pace, int64_t now)
+{
+    if (now < pace->next)
+        return false;
+    pace->next = now + LOT_AGENCY_PROGRESS_PERIOD;
+    return true;
 }
 
 //  ---------------------------------------------------------------------
@@ -593,39 +610,76 @@ s_upload_restart (lot_agency_t *self, s_upload_t *upload)
     return 0;
 }
 
-//  Sends the feed's bets in chunks, each confirmed before the next; in
-//  v2 each is numbered with its first bet's position. upload->stored
-//  counts the bets stored.
+//  Sends the feed's next chunk; in v2 numbered with position, its first
+//  bet's. Returns the bets in it, or -1.
+static int
+s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
+{
+    lot_chunk_writer_t writer;
+    if (lot_codec_chunk_start (&writer, self->chunk,
+                               (size_t) self->config->max_chunk_bytes,
+                               s_agency_span (self)))
+        return s_reason (self, "max_chunk_bytes too small for a chunk");
+    int count = lot_agency_fill_chunk (&upload->feed, &writer,
+                                       (unsigned) self->config->batch_max_amount, last);
+    if (count < 0)
+        return s_reason (self, upload->feed.oversized
+                         ? "a bet does not fit in max_chunk_bytes"
+                         : "a bad record in the data file");
+    //  The header goes just before the chunk: one packet, one write
+    uint8_t *packet = self->chunk;
+    size_t size = lot_codec_chunk_finish (&writer, *last);
+    if (self->config->protocol_version >= 2) {
+        packet = self->packet;
+        size += lot_codec_numbered_encode (packet, LOT_NUMBERED_HEADER,
+                                           (uint32_t) position);
+    }
+    return s_write_all (self, packet, size) ? -1 : count;
+}
+
+//  Logs how far the upload is, when the pace says so: the bets the server
+//  confirmed, and what part of the data file they are.
+static void
+s_progress (lot_agency_t *self, s_upload_t *upload)
+{
+    if (upload->single || !lot_agency_pace_due (&self->pace, zclock_mono ()))
+        return;
+    long percent = self->file_bets ? upload->stored * 100 / (long) self->file_bets : 100;
+    lot_log_info ("action: progreso | result: in_progress | agencia: %s"
+                  " | enviadas: %ld | porcentaje: %ld", self->agency,
+                  upload->stored, percent);
+}
+
+//  Sends the feed's bets in chunks, up to window of them unanswered in v2
+//  (v1: each confirmed before the next). Answers come in the order of the
+//  chunks: each 'O' confirms the oldest one out, and upload->stored counts
+//  the bets confirmed. A chunk's position follows the one sent before it.
 static int
 s_send_chunks (lot_agency_t *self, s_upload_t *upload)
 {
-    bool numbered = self->config->protocol_version >= 2;
+    size_t window = self->config->protocol_version >= 2
+                  ? (size_t) self->config->window : 1;
+    size_t out = 0, oldest = 0;     //  Chunks unanswered: counts [oldest...]
+    long sent = upload->stored;     //  Bets sent
     bool last = false;
-    while (!last) {
-        lot_chunk_writer_t writer;
-        if (lot_codec_chunk_start (&writer, self->chunk,
-                                   (size_t) self->config->max_chunk_bytes,
-                                   s_agency_span (self)))
-            return s_reason (self, "max_chunk_bytes too small for a chunk");
-        int count = lot_agency_fill_chunk (&upload->feed, &writer,
-                                           (unsigned) self->config->batch_max_amount,
-                                           &last);
-        if (count < 0)
-            return s_reason (self, upload->feed.oversized
-                             ? "a bet does not fit in max_chunk_bytes"
-                             : "a bad record in the data file");
-        //  The header goes just before the chunk: one packet, one write
-        uint8_t *packet = self->chunk;
-        size_t size = lot_codec_chunk_finish (&writer, last);
-        if (numbered) {
-            packet = self->packet;
-            size += lot_codec_numbered_encode (packet, LOT_NUMBERED_HEADER,
-                                               (uint32_t) upload->stored);
+    while (!last || out > 0) {
+        if (!last && out < window) {
+            int count = s_send_chunk (self, upload, sent, &last);
+            if (count < 0)
+                return -1;
+            self->counts [(oldest + out++) % window] = (unsigned) count;
+            sent += count;
+            continue;
         }
-        if (s_write_all (self, packet, size) || s_read_answer (self, LOT_TAG_OK))
+        if (s_read_answer (self, LOT_TAG_OK))
             return -1;
+        unsigned count = self->counts [oldest];
+        oldest = (oldest + 1) % window;
+        out--;
         upload->stored += count;
-        lot_log_debug ("action: chunk_enviado | result: success | cantidad: %d", count);
+        lot_log_debug ("action: chunk_enviado | result: success | cantidad: %u", count);
+        if (!last || out > 0)
+            s_progress (self, upload);
     }
     return 0;
 }
@@ -778,6 +832,7 @@ s_run_bets (lot_agency_t *self)
     if (rc)
         return rc;
     s_upload_t upload = { .single = NULL };
+    lot_agency_pace_init (&self->pace, zclock_mono ());
     if (s_upload (self, &upload))
         return self->said ? 1 : s_fail (1, "action: apuestas_enviadas | result: fail"
                                         " | cantidad: %ld | reason: %s",
@@ -846,7 +901,8 @@ lot_agency_new (const lot_client_config_t *config)
     self->deadline = -1;
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
     self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);
-    if (!self->packet)
+    self->counts = malloc ((size_t) config->window * sizeof *self->counts);
+    if (!self->packet || !self->counts)
         lot_agency_destroy (&self);
     else
         self->chunk = self->packet + LOT_NUMBERED_HEADER;
@@ -861,6 +917,7 @@ lot_agency_destroy (lot_agency_t **self_p)
         s_close_connection (self, LOT_LOG_DEBUG);
         s_close_file (self, LOT_LOG_DEBUG);
         free (self->packet);
+        free (self->counts);
         free (self);
         *self_p = NULL;
     }

@@ -1,11 +1,14 @@
 /*  lot_agency - what an agency does: send its bets, ask for its winners
 
     Bets mode: the data file's bets go out in chunks over one connection
-    (stop-and-wait), then a second connection asks for the winners and
-    waits for the draw, up to winners.timeout; a winners connection that
-    drops is opened again and asked again. Single-bet mode: when there is
-    no data file (or it is a directory) and NOMBRE, APELLIDO, DOCUMENTO,
-    NACIMIENTO and NUMERO are set, that one bet goes out as the last chunk.
+    (v2: up to batch.window chunks unanswered, answered in order; v1:
+    stop-and-wait), and an upload that takes more than two seconds says
+    how far it is, at most once a second (`action: progreso`); then a
+    second connection asks for the winners and waits for the draw, up to
+    winners.timeout; a winners connection that drops is opened again and
+    asked again. Single-bet mode: when there is no data file (or it is a
+    directory) and NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO are
+    set, that one bet goes out as the last chunk.
 
     protocol.version 1 speaks the course's bytes: 'B', then the chunks; a
     drop ends the run. Version 2 opens with 'H', learns from the 'S' how
@@ -64,6 +67,21 @@ typedef struct {
 } lot_agency_csv_t;
 
 int lot_agency_csv_next (void *source, lot_span_t fields [LOT_BET_FIELDS]);
+
+//  Paces an upload's progress lines: none in its first
+//  LOT_AGENCY_PROGRESS_AFTER ms, then at most one every
+//  LOT_AGENCY_PROGRESS_PERIOD ms. Times are zclock_mono () ms.
+#define LOT_AGENCY_PROGRESS_AFTER   2000
+#define LOT_AGENCY_PROGRESS_PERIOD  1000
+
+typedef struct {
+    int64_t next;               //  When the next line may go
+} lot_agency_pace_t;
+
+void lot_agency_pace_init (lot_agency_pace_t *pace, int64_t start);
+
+//  True when a line may go now; it then counts as gone.
+bool lot_agency_pace_due (lot_agency_pace_t *pace, int64_t now);
 
 typedef struct _lot_agency_t lot_agency_t;
 

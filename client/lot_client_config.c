@@ -29,6 +29,10 @@ static const lot_option_t s_table [] = {
               LOT_OPTION_STRING, data_file, NULL, 1, 0),
     S_OPTION ("batch.maxBytes", "CLI_MAX_CHUNK_BYTES", "max_chunk_bytes",
               LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
+    //  v2 sends up to this many chunks before it waits for an answer;
+    //  1 is stop-and-wait. The server's MAX_IN_FLIGHT + 1 at most
+    S_OPTION ("batch.window", "CLI_WINDOW", "window",
+              LOT_OPTION_INT, window, "16", 1, 1024),
     //  1 speaks the course's protocol byte for byte, 2 resumes uploads
     S_OPTION ("protocol.version", "CLI_PROTOCOL_VERSION", "protocol_version",
               LOT_OPTION_INT, protocol_version, "2", 1, 2),

@@ -3,11 +3,11 @@
     config.yaml (nested mappings, read as dotted keys such as
     "batch.maxAmount"), then the environment: CLI_ID, CLI_SERVER_ADDRESS,
     CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD, CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT,
-    CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES, CLI_PROTOCOL_VERSION and
-    CLI_WINNERS_TIMEOUT. CLI_ID has no default: an agency must know its
-    number. Beyond the course's keys, config.yaml may also hold id,
-    data.file, batch.maxBytes, protocol.version and winners.timeout; other
-    keys are ignored.
+    CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES, CLI_WINDOW, CLI_PROTOCOL_VERSION
+    and CLI_WINNERS_TIMEOUT. CLI_ID has no default: an agency must know
+    its number. Beyond the course's keys, config.yaml may also hold id,
+    data.file, batch.maxBytes, batch.window, protocol.version and
+    winners.timeout; other keys are ignored.
 */
 #ifndef LOT_CLIENT_CONFIG_H_INCLUDED
 #define LOT_CLIENT_CONFIG_H_INCLUDED
@@ -23,6 +23,7 @@ typedef struct {
     long batch_max_amount;      //  Most bets per chunk
     char *data_file;            //  Default .data/agency-<id>.csv
     long max_chunk_bytes;       //  Largest encoded chunk sent
+    long window;                //  v2: chunks sent and not yet answered
     long protocol_version;      //  1: the course's, 2: resumable uploads
     long winners_timeout;       //  ms the winners query may take in all
     char *server_host;          //  server_address split, for getaddrinfo

@@ -73,6 +73,25 @@ lot_bet_check_document (lot_span_t document)
     return NULL;
 }
 
+//  Today as YYYYMMDD, local time. localtime_r costs more than the rest
+//  of a bet's checks, so it runs again only when the second changes (per
+//  thread: the handlers check bets at once).
+static unsigned long
+s_today (void)
+{
+    static _Thread_local time_t known = -1;
+    static _Thread_local unsigned long today;
+    time_t now = time (NULL);
+    if (now != known) {
+        struct tm local;
+        localtime_r (&now, &local);
+        today = (local.tm_year + 1900) * 10000UL + (local.tm_mon + 1) * 100UL
+              + (unsigned long) local.tm_mday;
+        known = now;
+    }
+    return today;
+}
+
 const char *
 lot_bet_check_birthdate (lot_span_t date)
 {
@@ -91,21 +110,8 @@ lot_bet_check_birthdate (lot_span_t date)
         return "not a calendar date";
     if (year < LOT_BIRTH_YEAR_MIN)
         return "before 1900";
-    //  Nobody bets before being born: today is the latest birthdate. The
-    //  time zone conversion costs more than the rest of a bet's checks:
-    //  each thread converts once a second
-    static __thread time_t converted = -1;
-    static __thread unsigned long latest;
-    time_t now = time (NULL);
-    if (now != converted) {
-        struct tm today;
-        localtime_r (&now, &today);
-        latest = (today.tm_year + 1900) * 10000UL + (today.tm_mon + 1) * 100UL
-               + (unsigned long) today.tm_mday;
-        converted = now;
-    }
-    unsigned long given = year * 10000UL + month * 100UL + day;
-    if (given > latest)
+    //  Nobody bets before being born: today is the latest birthdate
+    if (year * 10000UL + month * 100UL + day > s_today ())
         return "in the future";
     return NULL;
 }

@@ -40,7 +40,7 @@ static char *s_client_path;         //  Absolute path of lottery-client
 static const char *s_env_vars [] = {
     "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD",
     "CLI_LOG_LEVEL", "CLI_BATCH_MAXAMOUNT", "CLI_DATA_FILE",
-    "CLI_MAX_CHUNK_BYTES", "CLI_PROTOCOL_VERSION", "CLI_WINNERS_TIMEOUT",
+    "CLI_MAX_CHUNK_BYTES", "CLI_WINDOW", "CLI_PROTOCOL_VERSION", "CLI_WINNERS_TIMEOUT",
     "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO", NULL
 };
 
@@ -168,6 +168,7 @@ static const char *s_yaml =
     "  level: \"DEBUG\"\n"
     "batch:\n"
     "  maxAmount: 42\n"
+    "  window: 3\n"
     "protocol:\n"
     "  version: 1\n"
     "winners:\n"
@@ -191,6 +192,7 @@ test_config_yaml (void **state)
     assert_int_equal (config->batch_max_amount, 42);
     assert_string_equal (config->data_file, ".data/agency-4.csv");
     assert_int_equal (config->max_chunk_bytes, 8192);
+    assert_int_equal (config->window, 3);
     assert_int_equal (config->protocol_version, 1);
     assert_int_equal (config->winners_timeout, 90000);
     lot_client_config_destroy (&config);
@@ -215,6 +217,7 @@ test_config_env_overrides (void **state)
     setenv ("CLI_BATCH_MAXAMOUNT", "65535", 1);
     setenv ("CLI_DATA_FILE", "/data/mine.csv", 1);
     setenv ("CLI_MAX_CHUNK_BYTES", "64", 1);
+    setenv ("CLI_WINDOW", "1", 1);
     setenv ("CLI_PROTOCOL_VERSION", "1", 1);
     setenv ("CLI_WINNERS_TIMEOUT", "300ms", 1);
     lot_client_config_t *config = s_config (path);
@@ -227,6 +230,7 @@ test_config_env_overrides (void **state)
     assert_int_equal (config->batch_max_amount, 65535);
     assert_string_equal (config->data_file, "/data/mine.csv");
     assert_int_equal (config->max_chunk_bytes, 64);
+    assert_int_equal (config->window, 1);
     assert_int_equal (config->protocol_version, 1);
     assert_int_equal (config->winners_timeout, 300);
     lot_client_config_destroy (&config);
@@ -262,6 +266,7 @@ test_config_defaults (void **state)
     assert_int_equal (config->batch_max_amount, 10);
     assert_string_equal (config->data_file, ".data/agency-1.csv");
     assert_int_equal (config->max_chunk_bytes, 8192);
+    assert_int_equal (config->window, 16);
     assert_int_equal (config->protocol_version, 2);
     assert_int_equal (config->winners_timeout, 600000);
     lot_client_config_destroy (&config);
@@ -304,6 +309,7 @@ test_config_invalid (void **state)
         { "loop:\n  period: \"-1s\"\n", "loop.period" },
         { "batch:\n  maxAmount: 0\n", "batch.maxAmount" },
         { "batch:\n  maxAmount: 65536\n", "batch.maxAmount" },
+        { "batch:\n  window: 0\n", "batch.window" },
         { "loop:\n  amount: five\n", "loop.amount" },
         { "log:\n  level: LOUD\n", "log.level" },
         { "protocol:\n  version: 3\n", "protocol.version" },
@@ -331,7 +337,7 @@ test_config_invalid (void **state)
         { "CLI_LOOP_PERIOD", "soon" }, { "CLI_MAX_CHUNK_BYTES", "63" },
         { "CLI_LOOP_AMOUNT", "0" }, { "CLI_DATA_FILE", "" },
         { "CLI_SERVER_ADDRESS", "server:http" }, { "CLI_PROTOCOL_VERSION", "3" },
-        { "CLI_WINNERS_TIMEOUT", "0" },
+        { "CLI_WINNERS_TIMEOUT", "0" }, { "CLI_WINDOW", "1025" },
     };
     for (size_t i = 0; i < sizeof envs / sizeof envs [0]; i++) {
         setenv ("CLI_ID", "1", 1);
@@ -670,6 +676,8 @@ typedef enum {
     STEP_SEND,
     STEP_NOTIFY,                //  Tell the test we got this far
     STEP_EXPECT_CLOSED,         //  The client closes the connection
+    STEP_EXPECT_ONLY_CLOSED,    //  ... sending nothing more first
+    STEP_PAUSE,                 //  Wait size milliseconds (no data)
     STEP_CLOSE,
     STEP_RESET,                 //  Close with a reset (RST), as a crash would
     STEP_UNLISTEN               //  Stop listening: connections are refused
@@ -717,7 +725,7 @@ s_fake_step (s_fake_t *fake, s_op_t op, const void *data, size_t size)
     step->size = size;
     step->data = malloc (size ? size : 1);
     assert_non_null (step->data);
-    if (size)
+    if (data && size)
         memcpy (step->data, data, size);
 }
 
@@ -767,6 +775,21 @@ s_fake_run_step (s_fake_t *fake, s_step_t *step, int *fd)
                 return false;
             }
             return true;
+        case STEP_EXPECT_ONLY_CLOSED: {
+            uint8_t byte;
+            if (tu_recv_exact (*fd, &byte, 1, WAIT_MS) == 1) {
+                snprintf (fake->detail, sizeof fake->detail,
+                          "the client sent 0x%02x before it closed", byte);
+                return false;
+            }
+            return true;
+        }
+        case STEP_PAUSE: {
+            struct timespec pause = { (time_t) step->size / 1000,
+                                      (long) (step->size % 1000) * 1000000 };
+            nanosleep (&pause, NULL);
+            return true;
+        }
         case STEP_RESET: {
             struct linger linger = { 1, 0 };
             setsockopt (*fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
@@ -1309,6 +1332,25 @@ s_fake_error (s_fake_t *fake, const char *reason)
     s_fake_step (fake, STEP_EXPECT_CLOSED, NULL, 0);
 }
 
+//  The numbered chunk of gen's bets, batch at a time, that starts at
+//  position. Returns true when it is the last.
+static bool
+s_numbered_chunk (const s_gen_t *gen, size_t batch, size_t position, s_bytes_t *chunk)
+{
+    size_t count = gen->count - position < batch ? gen->count - position : batch;
+    bool last = position + count == gen->count;
+    chunk->size = 0;
+    s_put_byte (chunk, 'N');
+    s_put_u32 (chunk, (uint32_t) position);
+    s_put_byte (chunk, last ? 'L' : 'C');
+    s_put_u16 (chunk, (unsigned) count);
+    s_put_str (chunk, "3");
+    for (size_t i = position; i < position + count; i++)
+        for (int f = 0; f < 5; f++)
+            s_put_str (chunk, gen->bets [i][f]);
+    return last;
+}
+
 //  Scripts the numbered chunks of gen's bets from bet first on, batch at a
 //  time, each answered 'O'; the chunk that starts at bet stop, if any, is
 //  expected but left unanswered.
@@ -1318,17 +1360,8 @@ s_fake_chunks (s_fake_t *fake, const s_gen_t *gen, size_t batch, size_t first,
 {
     bool last = false;
     for (size_t position = first; !last; position += batch) {
-        size_t count = gen->count - position < batch ? gen->count - position : batch;
-        last = position + count == gen->count;
-        s_bytes_t chunk = { .size = 0 };
-        s_put_byte (&chunk, 'N');
-        s_put_u32 (&chunk, (uint32_t) position);
-        s_put_byte (&chunk, last ? 'L' : 'C');
-        s_put_u16 (&chunk, (unsigned) count);
-        s_put_str (&chunk, "3");
-        for (size_t i = position; i < position + count; i++)
-            for (int f = 0; f < 5; f++)
-                s_put_str (&chunk, gen->bets [i][f]);
+        s_bytes_t chunk;
+        last = s_numbered_chunk (gen, batch, position, &chunk);
         s_fake_bytes (fake, STEP_EXPECT, &chunk);
         if (position == stop)
             return;
@@ -1498,6 +1531,9 @@ test_client_v2_resume (void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         s_run_t run;
         s_run_new (&run, "client-v2-resume");
+        //  Stop-and-wait: the reset comes while the client waits for an
+        //  answer, not while it sends
+        s_client_env (run.client, "CLI_WINDOW=1");
         s_fake_greet (run.fake, 0, false);
         s_run_chunks (&run, 0, 3);              //  0 answered, 3 sent
         s_fake_step (run.fake, cases [i].drop, NULL, 0);
@@ -1588,6 +1624,180 @@ test_client_v2_rejected (void **state)
         assert_int_equal (s_lines (run.log, "in_progress"), 0);
         s_run_destroy (&run);
     }
+}
+
+//  Scripts the run's chunk at position as expected.
+static void
+s_run_expect (s_run_t *run, size_t position)
+{
+    s_bytes_t chunk;
+    s_numbered_chunk (&run->gen, 3, position, &chunk);
+    s_fake_bytes (run->fake, STEP_EXPECT, &chunk);
+}
+
+//  Scripts an 'E', after which the client sends nothing more and closes.
+static void
+s_run_refuse (s_run_t *run)
+{
+    s_fake_step (run->fake, STEP_SEND, "E\x00\x0bno such bet", 14);
+    s_fake_step (run->fake, STEP_EXPECT_ONLY_CLOSED, NULL, 0);
+}
+
+//  A run with batch.window 2, scripted up to its three chunks: the one at
+//  3 goes before the one at 0 is answered, the one at 6 only once it is.
+static void
+s_run_window_two (s_run_t *run, const char *name)
+{
+    s_run_new (run, name);
+    s_client_env (run->client, "CLI_WINDOW=2");
+    s_fake_greet (run->fake, 0, false);
+    s_run_expect (run, 0);
+    s_run_expect (run, 3);
+    s_fake_step (run->fake, STEP_SEND, "O", 1);
+    s_run_expect (run, 6);
+}
+
+static void
+test_client_v2_window (void **state)
+{
+    (void) state;
+    //  Answers come in order, one for each chunk
+    s_run_t run;
+    s_run_window_two (&run, "client-v2-window");
+    s_fake_step (run.fake, STEP_SEND, "OO", 2);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "| window: 2 |"), 1);
+    s_run_destroy (&run);
+
+    //  The connection drops with two chunks out: the new 'S' says the
+    //  first of them is not stored, and both go again
+    s_run_window_two (&run, "client-v2-window-resume");
+    s_fake_step (run.fake, STEP_CLOSE, NULL, 0);
+    s_fake_greet (run.fake, 3, false);
+    s_run_expect (&run, 3);
+    s_run_expect (&run, 6);
+    s_fake_step (run.fake, STEP_SEND, "OO", 2);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "action: reconectar | result: success | agencia: 3"
+                                        " | almacenadas: 3 | terminada: 0"), 1);
+    s_run_destroy (&run);
+
+    //  An 'E' for any chunk ends the upload as with stop-and-wait, with
+    //  what was confirmed before it: nothing past the window was sent
+    static const struct { const char *window; size_t answered; } cases [] = {
+        { "1", 0 }, { "2", 0 }, { "2", 1 }
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        s_run_new (&run, "client-v2-window-refused");
+        s_client_env (run.client, "CLI_WINDOW=%s", cases [i].window);
+        s_fake_greet (run.fake, 0, false);
+        size_t window = (size_t) atoi (cases [i].window);
+        for (size_t chunk = 0; chunk < window; chunk++)
+            s_run_expect (&run, 3 * chunk);
+        if (cases [i].answered) {
+            s_fake_step (run.fake, STEP_SEND, "O", 1);
+            s_run_expect (&run, 3 * window);
+        }
+        s_run_refuse (&run);
+        s_run_play (&run, 1);
+        s_assert_one_failure (run.log);
+        char *failed = tu_printf ("action: apuestas_enviadas | result: fail | cantidad: %zu"
+                                  " | reason: rejected by the server: no such bet",
+                                  3 * cases [i].answered);
+        assert_int_equal (s_lines (run.log, failed), 1);
+        free (failed);
+        s_run_destroy (&run);
+    }
+}
+
+//  The progress lines' pace: none in the first seconds, then at most one
+//  a second however often it is asked.
+static void
+test_agency_pace (void **state)
+{
+    (void) state;
+    lot_agency_pace_t pace;
+    lot_agency_pace_init (&pace, 5000);
+    int64_t last = -1;
+    size_t lines = 0;
+    for (int64_t now = 5000; now < 5000 + 10000; now += 7) {
+        if (!lot_agency_pace_due (&pace, now))
+            continue;
+        assert_true (now >= 5000 + LOT_AGENCY_PROGRESS_AFTER);
+        if (last >= 0)
+            assert_true (now - last >= LOT_AGENCY_PROGRESS_PERIOD);
+        last = now;
+        lines++;
+    }
+    //  From 2 s to 10 s, one a second
+    assert_int_equal (lines, (10000 - LOT_AGENCY_PROGRESS_AFTER) / LOT_AGENCY_PROGRESS_PERIOD);
+    //  Asked seldom, it answers each time
+    lot_agency_pace_init (&pace, 0);
+    assert_false (lot_agency_pace_due (&pace, LOT_AGENCY_PROGRESS_AFTER - 1));
+    assert_true (lot_agency_pace_due (&pace, 60000));
+    assert_false (lot_agency_pace_due (&pace, 60999));
+    assert_true (lot_agency_pace_due (&pace, 61000));
+}
+
+//  An upload made slow by the server: its answers come 0.7 s apart. Once
+//  the upload has taken 2 s the client says how far it is (the bets
+//  confirmed), at most once a second, until the last answer.
+static void
+test_client_progress (void **state)
+{
+    (void) state;
+    static const char *bets [4][5] = {
+        { "Ana", "Paz", "11", "2000-01-01", "1" }, { "Bo", "Lu", "12", "2000-01-02", "2" },
+        { "Cy", "Mo", "13", "2000-01-03", "3" }, { "Di", "No", "14", "2000-01-04", "4" }
+    };
+    s_fake_t *fake = s_fake_new ();
+    s_client_t *client = s_client_new ("client-progress", fake->port);
+    free (s_write_file (client->dir, "agency-3.csv",
+                        "Ana,Paz,11,2000-01-01,1\nBo,Lu,12,2000-01-02,2\n"
+                        "Cy,Mo,13,2000-01-03,3\nDi,No,14,2000-01-04,4\n"));
+    s_client_env (client, "CLI_DATA_FILE=%s/agency-3.csv", client->dir);
+    s_client_env (client, "CLI_BATCH_MAXAMOUNT=1");
+    s_client_env (client, "CLI_WINDOW=1");
+    s_fake_greet (fake, 0, false);
+    for (uint32_t i = 0; i < 4; i++) {
+        s_bytes_t chunk = { .size = 0 };
+        s_put_byte (&chunk, 'N');
+        s_put_u32 (&chunk, i);
+        s_put_byte (&chunk, i == 3 ? 'L' : 'C');
+        s_put_u16 (&chunk, 1);
+        s_put_str (&chunk, "3");
+        s_put_bet (&chunk, bets [i]);
+        s_fake_bytes (fake, STEP_EXPECT, &chunk);
+        s_fake_step (fake, STEP_PAUSE, NULL, 700);
+        s_fake_step (fake, STEP_SEND, "O", 1);
+    }
+    s_fake_winners (fake);
+    char *log = s_run_fake (&fake, client, 0);
+    s_assert_success (log, 4);
+    //  One line at least (the third answer comes 2.1 s in), each for what
+    //  was confirmed, none after the last answer, each in a second of its own
+    const char *progress [] = { "action: progreso | result: in_progress | agencia: 3", NULL };
+    size_t lines = tu_count_lines (log, progress);
+    assert_true (lines >= 1 && lines <= 3);
+    assert_int_equal (s_lines (log, "| enviadas: 1 | porcentaje: 25")
+                    + s_lines (log, "| enviadas: 2 | porcentaje: 50")
+                    + s_lines (log, "| enviadas: 3 | porcentaje: 75"), lines);
+    char seen [3][20];
+    size_t count = 0;
+    for (const char *line = log; (line = strstr (line, "action: progreso")); line++) {
+        const char *start = line;
+        while (start > log && start [-1] != '\n')
+            start--;
+        for (size_t i = 0; i < count; i++)
+            assert_memory_not_equal (seen [i], start, 19);
+        memcpy (seen [count++], start, 19);
+    }
+    free (log);
+    s_client_destroy (&client);
 }
 
 //  A single-bet client; the bet's 'L' chunk at position, v2.
@@ -1785,6 +1995,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_v2_single_resume, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_winners_timeout, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_sigterm, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_window, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_agency_pace, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_progress, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);

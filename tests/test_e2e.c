@@ -515,7 +515,11 @@ test_real_data_embedded (void **state)
     long expected [] = { 0, 2, 3, 3, 2, 0 };
     for (int a = 1; a <= 5; a++)
         assert_int_equal (data.winners [a], expected [a]);
-    free (s_run ("real-embedded", false, &data, 100, NULL, NULL));
+    //  Our client's default: v2, sixteen chunks out at once
+    char *log = s_run ("real-embedded", false, &data, 100, NULL, NULL);
+    const char *pipelined [] = { "| window: 16 | protocol_version: 2 |", NULL };
+    assert_int_equal (tu_count_lines (log, pipelined), 5);
+    free (log);
     s_data_free (&data);
 }
 
@@ -528,7 +532,11 @@ test_real_data_distributed (void **state)
         print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
         skip ();
     }
-    free (s_run ("real-distributed", true, &data, 100, NULL, NULL));
+    //  Seventeen chunks out, one past the front-end's limit (it waits),
+    //  spread over three handlers: the persister gets them out of order
+    //  and stores them in order
+    char *window [] = { "CLI_WINDOW=17", NULL };
+    free (s_run ("real-distributed", true, &data, 100, NULL, window));
     s_data_free (&data);
 }
 
