@@ -42,6 +42,8 @@ version: "2.4"
 x-server-env: &server-env
   AGENCIES: "$agencies"
   SERVER_LISTEN_BACKLOG: "$backlog"
+  # docker stamps each container's lines late and unevenly: see README
+  LOG_SETTLE: 100ms
   WORK_ENDPOINT: tcp://server:5560
   RECORDS_ENDPOINT: tcp://persister:5561
   RESULTS_ENDPOINT: tcp://server:5562

@@ -33,7 +33,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("QUERIES_PER_AGENCY", "queries_per_agency", LOT_OPTION_INT, queries_per_agency, "4", 1, 1000000),
     S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
     S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000),
-    S_OPTION ("LOG_SETTLE", "log_settle", LOT_OPTION_DURATION, log_settle, "100ms", 0, 60000),
+    S_OPTION ("LOG_SETTLE", "log_settle", LOT_OPTION_DURATION, log_settle, "0", 0, 60000),
     S_OPTION ("RESEND_TIMEOUT", "resend_timeout", LOT_OPTION_DURATION, resend_timeout, "5s", 20, 3600000),
     S_OPTION ("SEND_TIMEOUT", "send_timeout", LOT_OPTION_DURATION, send_timeout, "1s", 0, 3600000),
     S_OPTION ("WORK_ENDPOINT", "work_endpoint", LOT_OPTION_STRING, work_endpoint, NULL, 1, 0),

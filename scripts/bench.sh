@@ -227,7 +227,7 @@ cat > "$table" <<EOF
   most), all agencies connecting at once. Servers: \`BETS_FSYNC=true\`,
   \`SERVER_LISTEN_BACKLOG=$backlog\`, \`MAX_CONNECTIONS\` twice the agencies (at
   least 1024), the rest at their defaults (embedded: two handler threads;
-  our draw waits \`LOG_SETTLE\` twice, 200 ms in all, beside the read).
+  \`LOG_SETTLE\` 0, as outside docker).
 - Figures: medians over the rounds. vs baseline: over the baseline's median
   for the same workload in this run, the runs alternating; vs embedded:
   distributed over embedded, likewise. bets/s: all bets

@@ -598,7 +598,7 @@ test_config_line (void **state)
         " | bets_journal: ./bets.csv.journal | max_chunk_bytes: 8192"
         " | max_in_flight: 16 | max_connections: 1024 | idle_timeout: 30000ms | message_timeout: 10000ms"
         " | queries_per_agency: 4"
-        " | queue_limit: 1000 | announce_interval: 1000ms | log_settle: 100ms | resend_timeout: 5000ms"
+        " | queue_limit: 1000 | announce_interval: 1000ms | log_settle: 0ms | resend_timeout: 5000ms"
         " | send_timeout: 1000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
