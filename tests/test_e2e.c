@@ -785,6 +785,47 @@ test_backlog_warning (void **state)
     }
 }
 
+//  A raw v2 peer that sends its chunks without waiting, through the whole
+//  server: one answer per chunk, in the order they were sent. A chunk
+//  that fails validation is 'E' in its place; the one after it, whose
+//  bets before it are now missing, 'E chunk out of order' once the
+//  front-end sends it again; one out of sequence 'E chunk out of order'
+//  at once. Exactly the chunks answered 'O' are stored.
+static void
+test_pipelined_peer (void **state)
+{
+    (void) state;
+    char *extra [] = { "AGENCIES=1", "RESEND_TIMEOUT=300ms", NULL };
+    sys_t *sys = s_sys_start ("pipelined", false, extra);
+    int peer = tu_connect (sys->port, 5000);
+    uint8_t hello [16];
+    size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("1"));
+    assert_int_equal (tu_send_all (peer, hello, size), 0);
+    s_expect_answer (peer, "S\x00\x00\x00\x00\x00", 6);
+    //  Bets 0 to 4, a bad one at 5, one at 6, then one at 9 (7 was next)
+    const uint32_t positions [] = { 0, 1, 2, 3, 4, 5, 6, 9 };
+    uint8_t stream [8 * 128];
+    size = 0;
+    for (size_t i = 0; i < 8; i++) {
+        size += lot_codec_numbered_encode (stream + size, LOT_NUMBERED_HEADER,
+                                           positions [i]);
+        size += s_one_bet_chunk (stream + size, 'C', "1",
+                                 i == 5 ? "1999-02-30" : "1990-01-01");
+    }
+    assert_int_equal (tu_send_all (peer, stream, size), 0);
+    s_expect_answer (peer, "OOOOO" "E\x00\x11" "invalid birthdate"
+                           "E\x00\x12" "chunk out of order"
+                           "E\x00\x12" "chunk out of order", 67);
+    close (peer);
+    s_sys_stop (sys);
+    char *bets = tu_read_file (sys->bets, NULL);
+    const char *line [] = { "1,Eve,Mallory,99999999,1990-01-01,7574", NULL };
+    assert_int_equal (tu_count_lines (bets, line), 5);
+    assert_int_equal (strlen (bets), 5 * (strlen (line [0]) + 2));
+    free (bets);
+    s_sys_destroy (&sys);
+}
+
 //  Hostile peers against honest agencies, each attack of the security
 //  review: idle connections far past MAX_CONNECTIONS, slow senders, an
 //  impostor speaking for agencies that are uploading, and fields that
@@ -1363,6 +1404,7 @@ main (void)
         cmocka_unit_test_teardown (test_three_agencies, tu_kill_all),
         cmocka_unit_test_teardown (test_chunk_size_sweep, tu_kill_all),
         cmocka_unit_test_teardown (test_bad_input, tu_kill_all),
+        cmocka_unit_test_teardown (test_pipelined_peer, tu_kill_all),
         cmocka_unit_test_teardown (test_hostile_peers, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_embedded, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_distributed, tu_kill_all),
