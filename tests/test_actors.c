@@ -544,14 +544,17 @@ test_coordinator_draws_once_all_are_done (void **state)
 
     //  A coordinator that restarts learns from the next STATUS that every
     //  agency finished, asks for the draw again and announces it
-    //  (inproc peers do not reconnect: the test's sockets start again too)
+    //  (inproc peers do not reconnect: the test's sockets start again too,
+    //  on endpoints of their own: libzmq frees an inproc name only once
+    //  its reaper has closed the socket, after zmq_close returns)
     zactor_destroy (&coordinator);
     zsock_destroy (&dealer);
     zsock_destroy (&sub);
-    coordinator = lot_actor_start (lot_coordinator_actor, settings);
+    lot_settings_t *again = s_settings ("coordinator-again");
+    coordinator = lot_actor_start (lot_coordinator_actor, again);
     assert_non_null (coordinator);
-    dealer = s_socket (ZMQ_DEALER, settings->events_endpoint, false);
-    sub = s_socket (ZMQ_SUB, settings->winners_endpoint, false);
+    dealer = s_socket (ZMQ_DEALER, again->events_endpoint, false);
+    sub = s_socket (ZMQ_SUB, again->winners_endpoint, false);
     zsock_set_subscribe (sub, LOT_MSG_WINNERS);
     s_send_status (dealer, true, true);
     command = zstr_recv (dealer);
@@ -565,6 +568,7 @@ test_coordinator_draws_once_all_are_done (void **state)
     zsock_destroy (&dealer);
     zsock_destroy (&sub);
     lot_settings_destroy (&settings);
+    lot_settings_destroy (&again);
 }
 
 //  ---------------------------------------------------------------------
