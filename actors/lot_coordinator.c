@@ -76,7 +76,7 @@ s_self_announce (self_t *self)
 {
     zmsg_t *msg = zmsg_dup (self->result);
     zmsg_pushstr (msg, LOT_MSG_WINNERS);
-    zmsg_send (&msg, self->winners);
+    lot_msg_send (&msg, self->winners);
     self->next_action = zclock_mono () + self->settings->announce_interval;
 }
 

@@ -333,7 +333,7 @@ s_self_draw (self_t *self)
                   " | ganadores: %zu | descartadas: %zu", lot_draw_bets (draw),
                   lot_draw_winners (draw), lot_draw_skipped (draw));
     lot_draw_destroy (&draw);
-    zmsg_send (&msg, self->events);
+    lot_msg_send (&msg, self->events);     //  Asked again if it is lost
 }
 
 static void

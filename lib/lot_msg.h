@@ -78,8 +78,8 @@ typedef struct {
 //  3.1 M at 16, 2.1-2.8 M at 8; docs/benchmarks.md).
 #define LOT_MSG_BATCH_MAX 16
 
-//  Sends a batch, which is destroyed either way: 0, or -1 when the
-//  socket takes nothing now (none of it went).
+//  Sends a message (a batch, or any other), which is destroyed either
+//  way: 0, or -1 when the socket takes nothing now (none of it went).
 int lot_msg_send (zmsg_t **msg_p, void *dest);
 
 //  Each lot_msg_next_* takes the next item off a received batch: 1, 0

@@ -195,8 +195,16 @@ s_sys_restart (sys_t *sys, const char *program)
 {
     char *port = tu_printf ("SERVER_PORT=%d", sys->port);
     char *extra [] = { port, NULL };
+    //  The killed one's start line is in the log too: wait for one more
+    char *started = tu_printf ("action: start | result: success | program: %s |", program);
+    const char *parts [] = { started, NULL };
+    char *log = tu_read_file (sys->log, NULL);
+    size_t before = tu_count_lines (log, parts);
+    free (log);
     s_sys_spawn (sys, program, sys->settings, extra);
-    s_sys_wait_started (sys);
+    if (!tu_wait_for_lines (sys->log, parts, before + 1, 20000))
+        fail_msg ("%s did not start again; see %s", program, sys->log);
+    free (started);
     free (port);
 }
 
@@ -209,8 +217,12 @@ s_sys_stop (sys_t *sys)
                              "lottery-coordinator", "lottery-persister" };
     for (size_t o = 0; o < 5; o++)
         for (size_t i = 0; i < sys->count; i++)
-            if (sys->procs [i] && strcmp (sys->programs [i], order [o]) == 0)
-                assert_int_equal (tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS), 0);
+            if (sys->procs [i] && strcmp (sys->programs [i], order [o]) == 0) {
+                int status = tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS);
+                if (status != 0)
+                    fail_msg ("%s ended with %d on SIGTERM; see %s", order [o], status,
+                              sys->log);
+            }
     sys->stops++;
     char *log = tu_read_file (sys->log, NULL);
     const char *closed [] = { "action: close | result: success | actor: persister"
@@ -1063,7 +1075,9 @@ s_fault_runs (const char *program, int runs)
 {
     char *dir = tu_tempdir ("fault");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 3, 2000);
+    //  3,000 chunks of 20 bets: a pipelined upload is still under way
+    //  when the kill comes
+    s_data_generate (&data, dir, 3, 20000);
     tu_rng_t rng = { 7 };
     for (int run = 0; run < runs; run++) {
         char *settings [] = { "AGENCIES=3", "RESEND_TIMEOUT=300ms",
@@ -1072,7 +1086,7 @@ s_fault_runs (const char *program, int runs)
         tu_proc_t *clients [4];
         for (int a = 1; a <= 3; a++)
             clients [a] = s_client_start (sys, a, data.files [a], 20, NULL);
-        //  300 chunks in all: the kill comes after 5 to 245 of them
+        //  The kill comes after 5 to 245 chunks
         size_t stored = 5 + tu_below (&rng, 240);
         print_message ("fault: %s killed after %zu chunks\n", program, stored);
         const char *parts [] = { "action: apuesta_recibida | result: success", NULL };
