@@ -249,8 +249,8 @@ s_self_flush_batch (self_t *self)
 }
 
 //  Items go to the handlers in batches: one message, and one wake-up of a
-//  handler, for every chunk that came in one pass over the agencies'
-//  socket.
+//  handler, for up to LOT_MSG_BATCH_MAX of the chunks that came in one
+//  pass over the agencies' socket (the rest go at the pass's end).
 static void
 s_self_dispatch (self_t *self, lot_conn_item_t *item)
 {
