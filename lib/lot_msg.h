@@ -73,10 +73,10 @@ typedef struct {
 //  chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
 //  RECORDS message; a RESULT batch answers a whole group commit. A
 //  handler answers a WORK batch only once it has converted all of it, so
-//  smaller batches spread one pass's chunks over the handlers: 16 gave
-//  the most on 2 cores (50 agencies: 2.6 M bets/s at 64, 2.75 M at 32,
-//  3.1 M at 16, 2.1-2.8 M at 8; docs/benchmarks.md).
-#define LOT_MSG_BATCH_MAX 16
+//  smaller batches spread one pass's chunks over the handlers and let the
+//  first of them go on sooner (50 agencies, 2 cores: 64 was clearly
+//  slowest; 4, 8 and 16 within noise of each other; docs/benchmarks.md).
+#define LOT_MSG_BATCH_MAX 8
 
 //  Sends a message (a batch, or any other), which is destroyed either
 //  way: 0, or -1 when the socket takes nothing now (none of it went).
