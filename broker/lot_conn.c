@@ -1,7 +1,7 @@
 /*  lot_conn - one agency connection of the front-end: its bytes, its items  */
 #include "lot_conn.h"
 
-#define CAPACITY_MIN 4096       //  A first read fits; most messages too
+#define CAPACITY_MIN 1024       //  A hello, a query, a ping
 #define CAPACITY_STEP 1024
 
 lot_conn_t *

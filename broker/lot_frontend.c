@@ -11,6 +11,7 @@
 #define AGENCY_DIGITS_MAX 10
 #define RETRY_MSECS 10          //  Retry interval while the handlers are full
 #define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
+#define PIPELINE_MAX 256        //  Chunks out to the actors at once
 
 typedef struct {
     zsock_t *pipe;
@@ -248,11 +249,21 @@ s_self_flush_batch (self_t *self)
     }
 }
 
+//  Whether the pipeline holds all it may: PIPELINE_MAX chunks out (or
+//  being batched) at once. More would only wait in the actors' queues,
+//  each a copy of its chunk (the persister takes at most that many into
+//  a group), so they wait in the backlog, where they cost nothing.
+static bool
+s_self_pipeline_full (self_t *self)
+{
+    return zlistx_size (self->in_flight) + zlistx_size (self->batched) >= PIPELINE_MAX;
+}
+
 //  Items go to the handlers in batches: one message, and one wake-up of a
 //  handler, for up to LOT_MSG_BATCH_MAX of the chunks that came in one
 //  pass over the agencies' socket (the rest go at the pass's end).
 static void
-s_self_dispatch (self_t *self, lot_conn_item_t *item)
+s_self_batch (self_t *self, lot_conn_item_t *item)
 {
     if (!self->batch)
         self->batch = zmsg_new ();
@@ -260,6 +271,16 @@ s_self_dispatch (self_t *self, lot_conn_item_t *item)
     item->batch_handle = zlistx_add_end (self->batched, item);
     if (zlistx_size (self->batched) == LOT_MSG_BATCH_MAX)
         s_self_flush_batch (self);
+}
+
+//  When the pipeline is full, or older items wait, an item waits its turn.
+static void
+s_self_dispatch (self_t *self, lot_conn_item_t *item)
+{
+    if (zlistx_size (self->backlog) || s_self_pipeline_full (self))
+        item->backlog_handle = zlistx_add_end (self->backlog, item);
+    else
+        s_self_batch (self, item);
 }
 
 //  Writes the answers that are due: the oldest items', as far as each
@@ -563,18 +584,19 @@ s_self_process (self_t *self, lot_conn_t *conn)
     }
 }
 
-//  Dispatches what waited for room in the handlers' queues, oldest first.
+//  Dispatches what waited for room, oldest first, in batches, while the
+//  pipeline has room. A batch the handlers' queues refuse comes back to
+//  the backlog.
 static void
 s_self_flush_backlog (self_t *self)
 {
     lot_conn_item_t *item;
-    while ((item = zlistx_first (self->backlog))) {
-        if (s_self_send (self, item))
-            return;
+    while ((item = zlistx_first (self->backlog)) && !s_self_pipeline_full (self)) {
         zlistx_delete (self->backlog, item->backlog_handle);
         item->backlog_handle = NULL;
-        item->sent_at = zclock_mono ();
-        item->in_flight_handle = zlistx_add_end (self->in_flight, item);
+        s_self_batch (self, item);
+        if (item->backlog_handle)
+            return;             //  Refused: the handlers are full
     }
 }
 
@@ -942,9 +964,9 @@ lot_frontend_actor (zsock_t *pipe, void *args)
             s_self_handle_winners (self);
         else
             lot_sockets_handle_event (self->sockets, which);
-        s_self_flush_batch (self);
         if (zlistx_size (self->backlog))
             s_self_flush_backlog (self);
+        s_self_flush_batch (self);
         if (zclock_mono () >= self->next_resend_check) {
             s_self_resend (self);
             self->next_resend_check = zclock_mono () + self->settings->resend_timeout / 2;
