@@ -101,15 +101,15 @@ lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
 //  Converts one chunk of a batch, adding its records to one batch or its
 //  rejection to the other.
 static void
-s_self_convert (self_t *self, lot_records_t *records, zframe_t *chunk,
+s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
                 zmsg_t *accepted, zmsg_t *rejected)
 {
     unsigned agency = 0, count = 0;
     size_t used = 0;
     const char *reason = NULL;
-    records->query = zframe_size (chunk) == 0;
+    records->query = work->size == 0;
     if (!records->query) {
-        reason = lot_handler_convert (zframe_data (chunk), zframe_size (chunk),
+        reason = lot_handler_convert (work->chunk, work->size,
                                       (unsigned) self->settings->agencies,
                                       &self->lines, &self->capacity, &used,
                                       &agency, &records->last, &count);
@@ -150,14 +150,13 @@ s_self_handle_work (self_t *self)
         return;
     zmsg_t *accepted = zmsg_new ();
     zmsg_t *rejected = zmsg_new ();
-    lot_records_t records = { 0 };
-    zframe_t *chunk;
+    lot_work_t work;
     int rc;
-    while ((rc = lot_msg_next_work (batch, &records.agency, &records.position,
-                                    &records.follows, &chunk)) != 0)
+    while ((rc = lot_msg_next_work (batch, &work)) != 0)
         if (rc == 1) {
-            s_self_convert (self, &records, chunk, accepted, rejected);
-            zframe_destroy (&chunk);
+            lot_records_t records = { work.agency, work.position, .follows = work.follows };
+            s_self_convert (self, &records, &work, accepted, rejected);
+            zframe_destroy (&work.frame);
         }
     zmsg_destroy (&batch);
     s_self_pass_on (&accepted, self->records, "records");

@@ -42,7 +42,7 @@ s_self_destroy (self_t **self_p)
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
         for (int i = 0; i < self->parked_count; i++)
-            zframe_destroy (&self->parked [i].lines);
+            zframe_destroy (&self->parked [i].frame);
         if (self->store) {
             //  Every group was durable before it was confirmed; this sync
             //  covers BETS_FSYNC=false
@@ -86,9 +86,9 @@ s_self_start (void *args)
 }
 
 static void
-s_log_stored_bets (zframe_t *lines)
+s_log_stored_bets (const lot_records_t *records)
 {
-    FILE *stream = fmemopen (zframe_data (lines), zframe_size (lines), "r");
+    FILE *stream = fmemopen ((void *) records->lines, records->size, "r");
     lot_csv_t *csv = stream ? lot_csv_new_stream (stream) : NULL;
     lot_span_t fields [6];
     while (csv && lot_csv_next (csv, fields, 6) == 6)
@@ -190,7 +190,7 @@ s_self_park (self_t *self, lot_records_t *records)
     lot_records_t *copy = self->parked_count
                         ? &self->parked [self->parked_count - 1] : NULL;
     if (copy && copy->agency == records->agency && copy->position == records->position) {
-        zframe_destroy (&copy->lines);
+        zframe_destroy (&copy->frame);
         self->parked_count--;
     }
     if (!records->follows)
@@ -204,11 +204,11 @@ s_self_park (self_t *self, lot_records_t *records)
                          " | posicion: %u | reason: %ld chunks wait already for the"
                          " bets before them; it will come again", records->agency,
                          records->position, waiting);
-        zframe_destroy (&records->lines);
+        zframe_destroy (&records->frame);
     }
     else {
         self->parked [self->parked_count++] = *records;
-        records->lines = NULL;
+        records->frame = NULL;
     }
     return true;
 }
@@ -234,7 +234,7 @@ s_self_confirm (self_t *self, int i, const char *failure)
     }
     if (verdict == LOT_STORE_APPEND) {
         if (lot_log_enabled (LOT_LOG_DEBUG))
-            s_log_stored_bets (records->lines);
+            s_log_stored_bets (records);
         lot_log_info ("action: apuesta_recibida | result: success | cantidad: %u",
                       records->count);
     }
@@ -260,7 +260,7 @@ s_self_handle_records (self_t *self)
                 received++;
             else
             if (rc == 1)        //  No room: the front-end sends it again
-                zframe_destroy (&self->batch [received].lines);
+                zframe_destroy (&self->batch [received].frame);
         zmsg_destroy (&msg);
     } while (received + LOT_MSG_BATCH_MAX <= BATCH_MAX
          &&  (zsock_events (self->records) & ZMQ_POLLIN));
@@ -274,7 +274,7 @@ s_self_handle_records (self_t *self)
             continue;
         self->chunks [i] = (lot_store_chunk_t) {
             records->agency, records->position, records->count, records->last,
-            zframe_data (records->lines), zframe_size (records->lines)
+            records->lines, records->size
         };
         self->verdicts [i] = lot_store_admit (self->store, &self->chunks [i],
                                               &self->reasons [i]);
@@ -295,7 +295,7 @@ s_self_handle_records (self_t *self)
             s_self_send_result (self, &self->batch [i], true, NULL);
     s_self_send_answers (self);
     for (int i = 0; i < received; i++)
-        zframe_destroy (&self->batch [i].lines);
+        zframe_destroy (&self->batch [i].frame);
     if (finishing && !failure)
         s_self_send_status (self);
 }

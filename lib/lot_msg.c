@@ -25,19 +25,29 @@ s_get_u32 (const uint8_t **at)
     return value;
 }
 
-//  Takes the next item's header and body off a batch: 1, 0 when none is
-//  left, -1 (and the item dropped) when the header is not of size bytes.
-static int
-s_next_item (zmsg_t *msg, size_t size, zframe_t **header, zframe_t **body)
+//  Adds an item: its header, then its body, in one frame.
+static void
+s_add_item (zmsg_t *msg, const uint8_t *header, size_t header_size,
+            const void *body, size_t size)
 {
-    *header = zmsg_pop (msg);
-    *body = *header ? zmsg_pop (msg) : NULL;
-    if (!*header)
+    zframe_t *frame = zframe_new (NULL, header_size + size);
+    memcpy (zframe_data (frame), header, header_size);
+    if (size)
+        memcpy (zframe_data (frame) + header_size, body, size);
+    zmsg_append (msg, &frame);
+}
+
+//  Takes the next item off a batch: 1, 0 when none is left, -1 (and the
+//  item dropped) when it is shorter than its header.
+static int
+s_next_item (zmsg_t *msg, size_t header_size, zframe_t **frame)
+{
+    *frame = zmsg_pop (msg);
+    if (!*frame)
         return 0;
-    if (*body && zframe_size (*header) == size)
+    if (zframe_size (*frame) >= header_size)
         return 1;
-    zframe_destroy (header);
-    zframe_destroy (body);
+    zframe_destroy (frame);
     return -1;
 }
 
@@ -61,22 +71,20 @@ lot_msg_add_work (zmsg_t *msg, uint32_t agency, uint32_t position, bool follows,
     s_put_u32 (&at, agency);
     s_put_u32 (&at, position);
     *at = follows;
-    zmsg_addmem (msg, header, sizeof header);
-    zmsg_addmem (msg, chunk, size);
+    s_add_item (msg, header, sizeof header, chunk, size);
 }
 
 int
-lot_msg_next_work (zmsg_t *msg, uint32_t *agency, uint32_t *position,
-                   bool *follows, zframe_t **chunk)
+lot_msg_next_work (zmsg_t *msg, lot_work_t *work)
 {
-    zframe_t *header;
-    int rc = s_next_item (msg, S_WORK_HEADER, &header, chunk);
+    int rc = s_next_item (msg, S_WORK_HEADER, &work->frame);
     if (rc == 1) {
-        const uint8_t *at = zframe_data (header);
-        *agency = s_get_u32 (&at);
-        *position = s_get_u32 (&at);
-        *follows = *at;
-        zframe_destroy (&header);
+        const uint8_t *at = zframe_data (work->frame);
+        work->agency = s_get_u32 (&at);
+        work->position = s_get_u32 (&at);
+        work->follows = *at++;
+        work->chunk = at;
+        work->size = zframe_size (work->frame) - S_WORK_HEADER;
     }
     return rc;
 }
@@ -102,28 +110,27 @@ lot_msg_add_records (zmsg_t *msg, const lot_records_t *records,
     s_put_u32 (&at, records->count);
     *at++ = records->query ? S_KIND_QUERY : records->last ? S_KIND_LAST : S_KIND_MORE;
     *at = records->follows;
-    zmsg_addmem (msg, header, sizeof header);
-    zmsg_addmem (msg, lines, size);
+    s_add_item (msg, header, sizeof header, lines, size);
 }
 
 int
 lot_msg_next_records (zmsg_t *msg, lot_records_t *records)
 {
-    zframe_t *header;
-    int rc = s_next_item (msg, S_RECORDS_HEADER, &header, &records->lines);
+    int rc = s_next_item (msg, S_RECORDS_HEADER, &records->frame);
     if (rc != 1)
         return rc;
-    const uint8_t *at = zframe_data (header);
+    const uint8_t *at = zframe_data (records->frame);
     records->agency = s_get_u32 (&at);
     records->position = s_get_u32 (&at);
     records->count = s_get_u32 (&at);
     uint8_t kind = *at++;
     records->query = kind == S_KIND_QUERY;
     records->last = kind == S_KIND_LAST;
-    records->follows = *at;
-    zframe_destroy (&header);
+    records->follows = *at++;
+    records->lines = at;
+    records->size = zframe_size (records->frame) - S_RECORDS_HEADER;
     if (kind > S_KIND_QUERY) {
-        zframe_destroy (&records->lines);
+        zframe_destroy (&records->frame);
         return -1;
     }
     return 1;
@@ -151,28 +158,27 @@ lot_msg_add_result (zmsg_t *msg, const lot_result_t *result)
     *at++ = result->query;
     *at++ = result->ok;
     *at = result->finished;
-    zmsg_addmem (msg, header, sizeof header);
-    zmsg_addstr (msg, result->reason ? result->reason : "");
+    const char *reason = result->reason ? result->reason : "";
+    s_add_item (msg, header, sizeof header, reason, strlen (reason));
 }
 
 int
 lot_msg_next_result (zmsg_t *msg, lot_result_t *result)
 {
-    zframe_t *header, *reason;
-    int rc = s_next_item (msg, S_RESULT_HEADER, &header, &reason);
+    zframe_t *frame;
+    int rc = s_next_item (msg, S_RESULT_HEADER, &frame);
     if (rc != 1)
         return rc;
-    const uint8_t *at = zframe_data (header);
+    const uint8_t *at = zframe_data (frame);
     result->agency = s_get_u32 (&at);
     result->position = s_get_u32 (&at);
     result->count = s_get_u32 (&at);
     result->stored = s_get_u32 (&at);
     result->query = *at++;
     result->ok = *at++;
-    result->finished = *at;
-    result->reason = zframe_strdup (reason);
-    zframe_destroy (&header);
-    zframe_destroy (&reason);
+    result->finished = *at++;
+    result->reason = strndup ((const char *) at, zframe_size (frame) - S_RESULT_HEADER);
+    zframe_destroy (&frame);
     return result->reason ? 1 : -1;
 }
 

@@ -7,13 +7,13 @@
     same chunk, and the persister, which keeps what it stored in its
     journal, stores it once.
 
-        WORK     front-end -> handler     [agency position follows][chunk bytes]
+        WORK     front-end -> handler     [agency position follows | chunk bytes]
                  (a position query when the chunk is empty)
-        RECORDS  handler -> persister     [agency position count kind follows]
-                                          [lines]
+        RECORDS  handler -> persister     [agency position count kind follows
+                                           | lines]
                  (kind: more chunks follow, the last chunk, or a query)
         RESULT   handler, persister -> front-end
-                 [agency position count stored query ok finished][reason]
+                 [agency position count stored query ok finished | reason]
         STATUS   persister -> coordinator [finished agencies, one u32 each]
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
@@ -53,8 +53,19 @@ typedef struct {
     bool last;
     uint32_t count;
     bool follows;           //  An earlier chunk of its connection was unanswered
-    zframe_t *lines;        //  Owned by the receiver
+    const uint8_t *lines;   //  Its lines, inside frame
+    size_t size;
+    zframe_t *frame;        //  The item as received: the receiver destroys it
 } lot_records_t;
+
+typedef struct {
+    uint32_t agency;
+    uint32_t position;
+    bool follows;           //  An earlier chunk of its connection was unanswered
+    const uint8_t *chunk;   //  Its bytes (none: a position query), inside frame
+    size_t size;
+    zframe_t *frame;        //  The item as received: the receiver destroys it
+} lot_work_t;
 
 typedef struct {
     uint32_t agency;
@@ -68,9 +79,8 @@ typedef struct {
 } lot_result_t;
 
 //  WORK, RECORDS and RESULT travel in batches: one message holds one or
-//  more items of its kind, each a header frame (fixed fields, big-endian)
-//  and a body frame, so a hop between actors costs one wake-up for many
-//  chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
+//  more items of its kind, each one frame (fixed fields, big-endian, then
+//  the body), so a hop between actors costs one wake-up for many chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
 //  RECORDS message; a RESULT batch answers a whole group commit. A
 //  handler answers a WORK batch only once it has converted all of it, so
 //  smaller batches spread one pass's chunks over the handlers and let the
@@ -89,9 +99,7 @@ int lot_msg_send (zmsg_t **msg_p, void *dest);
 //  chunk may be empty (size 0): a position query.
 void lot_msg_add_work (zmsg_t *msg, uint32_t agency, uint32_t position, bool follows,
                        const void *chunk, size_t size);
-//  Sets the chunk's frame: the caller destroys it.
-int lot_msg_next_work (zmsg_t *msg, uint32_t *agency, uint32_t *position,
-                       bool *follows, zframe_t **chunk);
+int lot_msg_next_work (zmsg_t *msg, lot_work_t *work);
 
 void lot_msg_add_records (zmsg_t *msg, const lot_records_t *records,
                           const void *lines, size_t size);

@@ -137,12 +137,10 @@ s_recv_records (zsock_t *from, lot_records_t *records)
 }
 
 static int
-s_recv_work (zsock_t *from, uint32_t *agency, uint32_t *position, bool *follows,
-             zframe_t **chunk)
+s_recv_work (zsock_t *from, lot_work_t *work)
 {
     zmsg_t *batch = s_batch (from);
-    return batch && lot_msg_next_work (batch, agency, position, follows, chunk) == 1
-         ? 0 : -1;
+    return batch && lot_msg_next_work (batch, work) == 1 ? 0 : -1;
 }
 
 //  Expects a RESULT for (agency, position), ok or with that reason.
@@ -205,16 +203,16 @@ test_handler_valid_and_invalid (void **state)
     assert_true (got.follows);
     const char *lines = "1,Valentina,Vera,30170921,1982-05-22,6053\r\n"
                         "1,Santiago,\"Álvarez, \"\"Jr\"\"\",33936970,1986-04-25,7574\r\n";
-    assert_int_equal (zframe_size (got.lines), strlen (lines));
-    assert_memory_equal (zframe_data (got.lines), lines, strlen (lines));
-    zframe_destroy (&got.lines);
+    assert_int_equal (got.size, strlen (lines));
+    assert_memory_equal (got.lines, lines, strlen (lines));
+    zframe_destroy (&got.frame);
 
     //  A position query (no chunk) goes on to the persister as it is
     assert_int_equal (lot_msg_send_work (work, 2, 0, false, NULL, 0), 0);
     assert_int_equal (s_recv_records (records, &got), 0);
     assert_int_equal (got.agency, 2);
     assert_true (got.query);
-    zframe_destroy (&got.lines);
+    zframe_destroy (&got.frame);
 
     zactor_destroy (&handler);
     zsock_destroy (&work);
@@ -579,19 +577,16 @@ static void
 s_expect_work_follows (zsock_t *work, uint32_t agency, uint32_t position,
                        bool follows, const uint8_t *chunk, size_t size)
 {
-    zframe_t *frame;
-    uint32_t got_agency, got_position;
-    bool got_follows;
-    assert_int_equal (s_recv_work (work, &got_agency, &got_position,
-                                         &got_follows, &frame), 0);
-    assert_int_equal (got_follows, follows);
-    assert_int_equal (got_agency, agency);
+    lot_work_t got;
+    assert_int_equal (s_recv_work (work, &got), 0);
+    assert_int_equal (got.follows, follows);
+    assert_int_equal (got.agency, agency);
     if (chunk)
-        assert_int_equal (got_position, position);
-    assert_int_equal (zframe_size (frame), chunk ? size : 0);
+        assert_int_equal (got.position, position);
+    assert_int_equal (got.size, chunk ? size : 0);
     if (chunk)
-        assert_memory_equal (zframe_data (frame), chunk, size);
-    zframe_destroy (&frame);
+        assert_memory_equal (got.chunk, chunk, size);
+    zframe_destroy (&got.frame);
 }
 
 static void
