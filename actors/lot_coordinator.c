@@ -18,8 +18,7 @@ typedef struct {
     long done_count;
     zframe_t *persister;        //  Routing id of the persister to ask
     zmsg_t *result;             //  The draw's winners, once drawn
-    char *detail;               //  and its summary, for the sorteo line
-    bool told;                  //  The sorteo line is logged
+    char *detail;               //  and its summary, until the sorteo line
     int64_t settled_at;         //  No sorteo line before: see LOG_SETTLE
     int64_t next_action;        //  When to log, re-announce or ask again
     bool terminated;
@@ -157,9 +156,9 @@ s_self_handle_events (self_t *self)
 static void
 s_self_handle_timer (self_t *self)
 {
-    if (self->result && !self->told) {
+    if (self->detail) {
         lot_log_info ("action: sorteo | result: success | detalle: %s", self->detail);
-        self->told = true;
+        zstr_free (&self->detail);
         //  And the sorteo line is read before any agency hears the winners
         self->next_action = zclock_mono () + self->settings->log_settle;
     }

@@ -2,7 +2,6 @@
 #include "lot_persister.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
-#include "lot_bet.h"
 #include "lot_csv.h"
 #include "lot_draw.h"
 #include "lot_log.h"
@@ -126,7 +125,6 @@ s_self_send_answers (self_t *self)
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: results | reason: the front-end takes no"
                          " messages; it will send the chunks again");
-    zmsg_destroy (&self->answers);
 }
 
 //  Tells the coordinator every agency that has finished: all of it each

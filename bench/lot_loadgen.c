@@ -715,27 +715,25 @@ s_self_report (self_t *self)
     double rate = upload_s > 0 ? (double) self->bets / upload_s : 0;
     double median = (double) s_percentile (uploads, self->agencies, 0.5) / 1e3;
     double slowest = (double) uploads [self->agencies - 1] / 1e3;
+    int64_t p50 = s_percentile (self->rtts, self->rtt_count, 0.5);
+    int64_t p99 = s_percentile (self->rtts, self->rtt_count, 0.99);
+    double draw_ms = (double) (last_answer - last_ok) / 1e3;
+    double spread = median > 0 ? slowest / median : 0;
     char *result = zsys_sprintf (
         "agencies=%u bets=%zu chunks=%zu max_amount=%u upload_s=%.3f bets_per_s=%.0f"
         " rtt_p50_us=%" PRId64 " rtt_p99_us=%" PRId64 " rtt_max_us=%" PRId64
         " draw_ms=%.1f total_s=%.3f agency_median_ms=%.1f agency_slowest_ms=%.1f"
         " slowest_over_median=%.2f connect_max_ms=%.1f winners=%zu verified=yes",
         self->agencies, self->bets, self->chunks, self->max_amount, upload_s, rate,
-        s_percentile (self->rtts, self->rtt_count, 0.5),
-        s_percentile (self->rtts, self->rtt_count, 0.99),
-        self->rtt_count ? self->rtts [self->rtt_count - 1] : 0,
-        (double) (last_answer - last_ok) / 1e3,
-        (double) (last_answer - self->start) / 1e6, median, slowest,
-        median > 0 ? slowest / median : 0, (double) self->connect_max / 1e3, winners);
+        p50, p99, self->rtt_count ? self->rtts [self->rtt_count - 1] : 0, draw_ms,
+        (double) (last_answer - self->start) / 1e6, median, slowest, spread,
+        (double) self->connect_max / 1e3, winners);
     printf ("%s\n", result);
     printf ("loadgen: %u agencies, %zu bets in %.2f s: %.0f bets/s; round trip p50 %.2f ms,"
             " p99 %.2f ms; draw %.0f ms; slowest agency %.2fx the median;"
             " bets file and %zu winners checked\n",
-            self->agencies, self->bets, upload_s, rate,
-            (double) s_percentile (self->rtts, self->rtt_count, 0.5) / 1e3,
-            (double) s_percentile (self->rtts, self->rtt_count, 0.99) / 1e3,
-            (double) (last_answer - last_ok) / 1e3, median > 0 ? slowest / median : 0,
-            winners);
+            self->agencies, self->bets, upload_s, rate, (double) p50 / 1e3,
+            (double) p99 / 1e3, draw_ms, spread, winners);
     FILE *output = self->output ? fopen (self->output, "a") : NULL;
     if (output) {
         fprintf (output, "%s\n", result);

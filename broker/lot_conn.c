@@ -37,7 +37,7 @@ lot_conn_destroy (lot_conn_t **self_p)
 void
 lot_conn_set_limit (lot_conn_t *self, size_t limit)
 {
-    assert (limit >= self->size);
+    assert (limit >= self->size - self->head);
     self->limit = limit;
 }
 
@@ -49,11 +49,27 @@ s_self_mark_partial (lot_conn_t *self)
     self->partial_at = self->size > self->taken ? zclock_mono () : 0;
 }
 
+//  Moves the live bytes to the start of data, when answered ones lie
+//  before them: once per filling of the buffer, not once per answer.
+static void
+s_self_squeeze (lot_conn_t *self)
+{
+    if (self->head == 0)
+        return;
+    memmove (self->data, self->data + self->head, self->size - self->head);
+    self->dropped += self->head;
+    self->size -= self->head;
+    self->taken -= self->head;
+    self->head = 0;
+}
+
 int
 lot_conn_append (lot_conn_t *self, const void *data, size_t size)
 {
-    if (self->size + size > self->limit)
+    if (self->size - self->head + size > self->limit)
         return -1;
+    if (self->size + size > self->capacity)
+        s_self_squeeze (self);
     if (self->size + size > self->capacity) {
         //  Grown to what is needed, in steps of CAPACITY_STEP: a thousand
         //  agencies each holding a chunk is the front-end's peak memory
@@ -178,10 +194,9 @@ lot_conn_pop (lot_conn_t *self)
 {
     assert (self->item_count > 0);
     lot_conn_item_t *item = self->items [0];
-    memmove (self->data, self->data + item->size, self->size - item->size);
-    self->size -= item->size;
-    self->taken -= item->size;
-    self->dropped += item->size;
+    self->head += item->size;
+    if (self->head == self->size)
+        s_self_squeeze (self);  //  Nothing live: costs nothing
     memmove (self->items, self->items + 1, --self->item_count * sizeof *self->items);
     free (item);
 }
@@ -193,6 +208,6 @@ lot_conn_clear (lot_conn_t *self)
         free (self->items [i]);
     self->item_count = 0;
     self->dropped += self->size;
-    self->size = self->taken = 0;
+    self->size = self->taken = self->head = 0;
     self->partial_at = 0;
 }

@@ -73,10 +73,12 @@ struct _lot_conn_t {
     int64_t partial_at;         //  First byte of a message not taken, or 0
     //  Private: the buffer and the items
     uint8_t *data;
-    size_t size;                //  Bytes in data
+    size_t head;                //  data [0, head) is answered: squeezed out
+                                //  only when room is needed
+    size_t size;                //  data [head, size) is live
     size_t capacity;
-    size_t limit;               //  Most bytes data may hold
-    size_t taken;               //  data [0, taken) belongs to the items
+    size_t limit;               //  Most live bytes data may hold
+    size_t taken;               //  data [head, taken) belongs to the items
     size_t dropped;             //  Bytes of the stream gone before data
     lot_conn_item_t **items;    //  Oldest first
     size_t item_count;

@@ -901,7 +901,9 @@ s_self_idle_period (self_t *self)
 static int
 s_self_poll_timeout (self_t *self)
 {
-    if (zlistx_size (self->backlog))
+    //  Items wait for the handlers' queues: try again soon. Items that
+    //  wait for room in the pipeline go when answers come
+    if (zlistx_size (self->backlog) && !s_self_pipeline_full (self))
         return RETRY_MSECS;
     int64_t timeout = self->next_idle_check - zclock_mono ();
     timeout = timeout < 0 ? 0 : timeout;

@@ -1357,11 +1357,9 @@ test_sigterm_mid_run (void **state)
     tu_remove_dir (dir);
 }
 
-//  The thread id of one of the program's actors: a thread named as the
-//  program (libzmq names its own threads, and they block signals); 0 when
-//  there is none.
 //  A thread of the process named after an actor (actors name their
-//  threads), or 0.
+//  threads; libzmq's own, which block signals, have names of their own),
+//  or 0.
 static pid_t
 s_actor_thread (pid_t pid, const char *actor_name)
 {

@@ -69,8 +69,10 @@ test_result_batch (void **state)
 {
     (void) state;
     zmsg_t *batch = zmsg_new ();
-    lot_result_t ok = { 1, 0, false, true, 50, NULL, 150, true };
-    lot_result_t refused = { 2, 7, false, false, 3, "invalid document", 0, false };
+    lot_result_t ok = { .agency = 1, .ok = true, .count = 50, .stored = 150,
+                        .finished = true };
+    lot_result_t refused = { .agency = 2, .position = 7, .count = 3,
+                             .reason = "invalid document" };
     lot_msg_add_result (batch, &ok);
     lot_msg_add_result (batch, &refused);
     lot_result_t got;
