@@ -1,11 +1,23 @@
 #!/bin/sh
-# generar-compose.sh OUTPUT_FILE N_AGENCIES [N_HANDLERS]
+# generar-compose.sh OUTPUT_FILE N_AGENCIES [N_HANDLERS [N_FRONTENDS]]
 #
-# Writes a compose file for the distributed stack: the front-end as
-# `server` (agencies reach it at server:12345), N_HANDLERS handler replicas
-# (default 2), one persister with the bets file on the named volume
-# `bets`, one coordinator, and agencies client1 .. clientN. The draw waits
-# for N_AGENCIES agencies; 0 is valid (just the server side).
+# Writes a compose file (format 2.4, docker-compose 1.29 or docker compose)
+# for the distributed stack: the broker, N_FRONTENDS front-ends as the
+# service `server` (default 1; agencies reach it at server:12345, no port
+# is published), N_HANDLERS handler replicas (default 2), one persister
+# with the bets file on the named volume `bets`, one coordinator, and
+# agencies client1 .. clientN. The draw waits for N_AGENCIES agencies; 0 is
+# valid (just the server side).
+#
+# With one front-end the file keeps the course's layout: `server` and
+# `client1` .. `clientN` are also the container names. With more, `server`
+# has that many replicas (no container name) and the agencies spread over
+# them by name.
+#
+# Every service has `build:` (a target of docker/Dockerfile, the repository
+# as context) and `image: lottery-TARGET:latest`, so `docker-compose -f
+# OUTPUT_FILE up --build` works with nothing built before. The front-end
+# image's health check (lottery-ping) must pass before the agencies start.
 #
 # config.ini, config.yaml and each agency's data file are bind-mounted
 # from the repository, so editing them needs no image rebuild. DATA_DIR
@@ -13,42 +25,25 @@
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where compose runs (single-bet mode).
 set -eu
+. "$(dirname "$0")/generar-lib.sh"
+generar_args "$0" "$@"
 
-usage () {
-    echo "usage: $0 OUTPUT_FILE N_AGENCIES [N_HANDLERS]" >&2
-    exit 2
+build () {   # build TARGET: the service's build and image
+    cat <<YAML
+    build:
+      context: $repo
+      dockerfile: docker/Dockerfile
+      target: $1
+    image: lottery-$1:latest
+YAML
 }
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
-output=$1 agencies=$2 handlers=${3:-2}
-case $agencies in ''|*[!0-9]*) usage ;; esac
-case $handlers in ''|*[!0-9]*) usage ;; esac
-[ "$handlers" -ge 1 ] || { echo "$0: N_HANDLERS must be at least 1" >&2; exit 2; }
-
-# Room in the kernel's accept queue for every agency's bets and winners
-# connections at once (config.ini's course value, 5, is for one machine's
-# few agencies; see README.md)
-backlog=$((agencies * 2 > 128 ? agencies * 2 : 128))
-
-repo=$(cd "$(dirname "$0")/.." && pwd)
-data=$(cd "${DATA_DIR:-$repo/.data}" 2>/dev/null && pwd || echo "${DATA_DIR:-$repo/.data}")
 
 {
+    echo "# Written by docker/generar-compose.sh: $summary"
+    echo 'version: "2.4"'
+    echo
+    generar_server_env
     cat <<YAML
-# Written by docker/generar-compose.sh: $agencies agencies, $handlers handlers
-version: "2.4"
-
-# What every server-side actor is given. The endpoints are the addresses
-# to connect to; the actor that binds one binds its port on every interface.
-x-server-env: &server-env
-  AGENCIES: "$agencies"
-  SERVER_LISTEN_BACKLOG: "$backlog"
-  # docker stamps each container's lines late and unevenly: see README
-  LOG_SETTLE: 100ms
-  WORK_ENDPOINT: tcp://server:5560
-  RECORDS_ENDPOINT: tcp://persister:5561
-  RESULTS_ENDPOINT: tcp://server:5562
-  EVENTS_ENDPOINT: tcp://coordinator:5563
-  WINNERS_ENDPOINT: tcp://coordinator:5564
 
 x-server: &server
   environment: *server-env
@@ -57,17 +52,26 @@ x-server: &server
   stop_grace_period: 10s
 
 services:
-  server:
+  broker:
     <<: *server
-    image: lottery-frontend:latest
-    container_name: server
-  handler:
-    <<: *server
-    image: lottery-handler:latest
-    scale: $handlers
-  persister:
-    <<: *server
-    image: lottery-persister:latest
+YAML
+    build broker
+    echo "  server:"
+    echo "    <<: *server"
+    build frontend
+    if [ "$frontends" -eq 1 ]; then
+        echo "    container_name: server"
+    else
+        echo "    scale: $frontends"
+    fi
+    echo "  handler:"
+    echo "    <<: *server"
+    build handler
+    echo "    scale: $handlers"
+    echo "  persister:"
+    echo "    <<: *server"
+    build persister
+    cat <<YAML
     environment:
       <<: *server-env
       BETS_FILE: /data/bets.csv
@@ -76,27 +80,21 @@ services:
       - bets:/data
   coordinator:
     <<: *server
-    image: lottery-coordinator:latest
 YAML
+    build coordinator
     n=1
     while [ "$n" -le "$agencies" ]; do
+        echo "  client$n:"
+        build client
+        echo "    container_name: client$n"
+        generar_client_env "$n"
         cat <<YAML
-  client$n:
-    image: lottery-client:latest
-    container_name: client$n
-    environment:
-      - CLI_ID=$n
-      - CLI_DATA_FILE=/app/.data/agency-$n.csv
-      - NOMBRE
-      - APELLIDO
-      - DOCUMENTO
-      - NACIMIENTO
-      - NUMERO
     volumes:
       - $repo/config.yaml:/app/config.yaml:ro
       - $data/agency-$n.csv:/app/.data/agency-$n.csv:ro
     depends_on:
-      - server
+      server:
+        condition: service_healthy
     stop_grace_period: 10s
 YAML
         n=$((n + 1))
@@ -104,4 +102,4 @@ YAML
     echo "volumes:"
     echo "  bets:"
 } > "$output"
-echo "generar-compose: wrote $output ($agencies agencies, $handlers handlers)"
+echo "generar-compose: wrote $output ($summary)"

@@ -1,0 +1,74 @@
+# generar-lib.sh: sourced by generar-compose.sh and generar-stack.sh. Their
+# arguments, and the parts of the YAML that both write the same way, so a
+# compose stack and a swarm stack give every program the same settings.
+
+generar_usage () {
+    echo "usage: $generar_script OUTPUT_FILE N_AGENCIES [N_HANDLERS [N_FRONTENDS]]" >&2
+    [ -z "${1:-}" ] || echo "$generar_script: $1" >&2
+    exit 2
+}
+
+# generar_count NAME VALUE MIN: VALUE is a whole number >= MIN, or exit 2.
+generar_count () {
+    case $2 in
+        ''|*[!0-9]*) generar_usage "$1 must be a whole number, got '$2'" ;;
+    esac
+    [ "$2" -ge "$3" ] || generar_usage "$1 must be at least $3, got $2"
+}
+
+# generar_args SCRIPT "$@": sets output, agencies, handlers (default 2),
+# frontends (default 1), backlog, repo (absolute), data (DATA_DIR,
+# default the repository's .data, made absolute when it exists) and
+# summary (the counts, in words).
+generar_args () {
+    generar_script=$1
+    shift
+    [ $# -ge 2 ] && [ $# -le 4 ] || generar_usage
+    output=$1 agencies=$2 handlers=${3:-2} frontends=${4:-1}
+    generar_count N_AGENCIES "$agencies" 0
+    generar_count N_HANDLERS "$handlers" 1
+    generar_count N_FRONTENDS "$frontends" 1
+    # Room in the kernel's accept queue for every agency's bets and winners
+    # connections at once (config.ini's course value, 5, is for one
+    # machine's few agencies; see README.md)
+    backlog=$((agencies * 2 > 128 ? agencies * 2 : 128))
+    repo=$(cd "$(dirname "$generar_script")/.." && pwd)
+    data=${DATA_DIR:-$repo/.data}
+    data=$(cd "$data" 2>/dev/null && pwd || echo "$data")
+    summary="$agencies agencies, $handlers handlers, $frontends front-end"
+    [ "$frontends" -eq 1 ] || summary=${summary}s
+}
+
+# The settings of every server-side program, as the YAML anchor
+# server-env: the endpoints are the addresses to connect to; the program
+# that binds one binds its port on every interface.
+generar_server_env () {
+    cat <<YAML
+x-server-env: &server-env
+  AGENCIES: "$agencies"
+  SERVER_LISTEN_BACKLOG: "$backlog"
+  # docker stamps each container's lines late and unevenly: see README
+  LOG_SETTLE: 100ms
+  BROKER_ENDPOINT: tcp://broker:5565
+  WORK_ENDPOINT: tcp://broker:5560
+  RESULTS_ENDPOINT: tcp://broker:5562
+  RECORDS_ENDPOINT: tcp://persister:5561
+  EVENTS_ENDPOINT: tcp://coordinator:5563
+  WINNERS_ENDPOINT: tcp://coordinator:5564
+YAML
+}
+
+# Agency N's environment (indented for a service): its number, its data
+# file, and the single bet passed through from where the stack is started.
+generar_client_env () {   # generar_client_env N
+    cat <<YAML
+    environment:
+      - CLI_ID=$1
+      - CLI_DATA_FILE=/app/.data/agency-$1.csv
+      - NOMBRE
+      - APELLIDO
+      - DOCUMENTO
+      - NACIMIENTO
+      - NUMERO
+YAML
+}
