@@ -12,62 +12,18 @@
 # and its close lines. Skips, saying so, when no Docker engine can run.
 set -u
 cd "$(dirname "$0")/.."
-repo=$(pwd)
-engine=$repo/../shared/tools/docker-engine
 project=lotterytest
 work=$(mktemp -d /tmp/lottery-stack-XXXXXX)
-passed=0
-failed=0
+. tests/stack_lib.sh
 
-ok () { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok () { failed=$((failed + 1)); echo "not ok - $*"; }
-check () {   # check DESCRIPTION COMMAND...
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-finish () {
-    echo "stack: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit $?
-}
-
-if ! docker info >/dev/null 2>&1; then
-    if [ -f "$engine" ]; then
-        echo "starting a Docker engine with $engine"
-        bash "$engine" up >/dev/null 2>"$work/engine.log" && trap 'bash "$engine" down' EXIT
-    fi
-    if ! docker info >/dev/null 2>&1; then
-        echo "SKIP: no Docker engine could be started here (see $work/engine.log):"
-        echo "the compose stack was not tested"
-        exit 0
-    fi
-fi
+stack_engine "the compose stack"
 compose=$(docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 check "images build" make -s docker-build
+stack_data 5 5000
 
-# Data: the real set when it is there, else generated
-data=$repo/../shared/data
-if [ -f "$data/agency-5.csv" ]; then
-    data=$(cd "$data" && pwd)
-else
-    echo "note: ../shared/data not found, using generated data"
-    data=$work/data
-    sh scripts/gen-data.sh "$data" 5 5000
-fi
-
-# Winning bets of agency N in a data directory, CRLF or LF
-winners_of () {   # winners_of DIR N
-    grep -c ',7574'$'\r''\?$' "$1/agency-$2.csv"
-}
-
-# Each container's log lines, prefixed with its name and docker's own
-# timestamp, merged by time: what graders read.
-merged_logs () {   # merged_logs FILE
-    for id in $($compose -f "$1" -p $project ps -q); do
-        name=$(docker inspect -f '{{.Name}}' "$id" | tr -d /)
-        docker logs -t "$id" 2>&1 | sed "s|^|$name |"
-    done | sort -s -k2,2
+# Every container of the stack, merged by time, named by service
+stack_logs () {   # stack_logs FILE
+    merged_logs com.docker.compose.service "" $($compose -f "$1" -p $project ps -q)
 }
 
 # The stack's containers, server side stopped persister last.
@@ -91,7 +47,7 @@ run_stack () {   # run_stack AGENCIES HANDLERS
         test "$(echo $statuses | tr -d ' 0')" = ""
     check "$agencies agencies: health check answers" \
         sh -c "sh docker/validar-echo-server.sh | grep -qx 'action: test_echo_server | result: success'"
-    verify_logs "$file" "$agencies" "$data"
+    check_stack "$file" "$agencies" "$data"
     stop_stack "$file" "$agencies"
     local started
     started=$(date +%s)
@@ -101,35 +57,16 @@ run_stack () {   # run_stack AGENCIES HANDLERS
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
 
-verify_logs () {   # verify_logs FILE AGENCIES DATA_DIR
-    local file=$1 agencies=$2 data=$3 log=$work/merged-$2.log
-    merged_logs "$file" > "$log"
-    local total=0
-    for n in $(seq 1 "$agencies"); do
-        total=$((total + $(grep -c . "$data/agency-$n.csv")))
-        local won
-        won=$(winners_of "$data" "$n")
-        check "$agencies agencies: client$n has cant_ganadores $won" \
-            grep -q "^client$n .*action: consulta_ganadores | result: success | cant_ganadores: $won |" "$log"
-    done
-    local stored
-    stored=$(grep 'action: apuesta_recibida | result: success' "$log" \
-             | sed 's/.*cantidad: \([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s + 0 }')
-    check "$agencies agencies: apuesta_recibida adds up to $total ($stored)" test "$stored" = "$total"
-    local draw last_stored first_answer
-    draw=$(grep -n 'action: sorteo | result: success' "$log" | cut -d: -f1)
-    last_stored=$(grep -n 'action: apuesta_recibida' "$log" | tail -n 1 | cut -d: -f1)
-    first_answer=$(grep -n 'action: consulta_ganadores' "$log" | head -n 1 | cut -d: -f1)
-    check "$agencies agencies: one sorteo" test "$(echo "$draw" | grep -c .)" = 1
-    check "$agencies agencies: every apuesta_recibida before the sorteo" \
-        test "${last_stored:-0}" -lt "${draw:-0}"
-    check "$agencies agencies: every consulta_ganadores after the sorteo" \
-        test "${first_answer:-0}" -gt "${draw:-0}"
-    check "$agencies agencies: no fail line" \
-        test "$(grep -c 'result: fail' "$log")" = 0
-    check "$agencies agencies: zmq_monitor events logged by every actor" \
-        test "$(grep 'action: zmq_evento' "$log" | sed 's/.*actor: \([a-z]*\).*/\1/' | sort -u | tr '\n' ' ')" \
-             = "coordinator frontend handler persister "
+check_stack () {   # check_stack FILE AGENCIES DATA_DIR
+    local file=$1 agencies=$2 data=$3
+    stack_logs "$file" > "$work/merged-$agencies.log"
+    verify_logs "$work/merged-$agencies.log" "$agencies" "$data" "$agencies agencies" \
+        "coordinator frontend handler persister "
+    local persister
+    persister=$($compose -f "$file" -p $project ps -q persister)
+    docker exec "$persister" cat /data/bets.csv > "$work/bets-$agencies.csv"
+    check "$agencies agencies: the bets file holds every bet once, as sent" \
+        bets_match "$data" "$agencies" "$work/bets-$agencies.csv"
 }
 
 stop_stack () {   # stop_stack FILE AGENCIES
@@ -174,11 +111,7 @@ scale_stack () {
     local statuses
     statuses=$(timeout 300 docker wait client1 client2 | tr '\n' ' ')
     check "scale: both clients exit 0 ($statuses)" test "$(echo $statuses | tr -d ' 0')" = ""
-    verify_logs "$file" 2 "$big"
-    local persister
-    persister=$($compose -f "$file" -p $project ps -q persister)
-    check "scale: the bets file holds every bet once" \
-        test "$(docker exec "$persister" sh -c 'wc -l < /data/bets.csv; sort -u /data/bets.csv | wc -l' | tr '\n' ' ')" = "200000 200000 "
+    check_stack "$file" 2 "$big"
     $compose -f "$file" -p $project stop -t 10 >/dev/null 2>&1
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
@@ -187,4 +120,4 @@ run_stack 5 3
 run_stack 3 2
 scale_stack
 [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
-finish
+finish stack

@@ -1,0 +1,140 @@
+# stack_lib.sh: what test_stack.sh (compose) and test_swarm.sh (Docker
+# Swarm) share. Sourced by bash from the repository root, after `work` (a
+# scratch directory) is set. Sets repo, engine and the pass/fail counts.
+
+repo=$(pwd)
+engine=$repo/../shared/tools/docker-engine
+passed=0
+failed=0
+
+ok () { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok () { failed=$((failed + 1)); echo "not ok - $*"; }
+check () {   # check DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+finish () {   # finish NAME: the summary line; exit 0 when nothing failed
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+
+# Commands run at exit, the last added first.
+stack_exit_commands=()
+stack_at_exit () {   # stack_at_exit COMMAND
+    stack_exit_commands=("$1" "${stack_exit_commands[@]}")
+    trap 'for c in "${stack_exit_commands[@]}"; do eval "$c"; done' EXIT
+}
+
+# A Docker engine that answers: the one running, else one started with
+# ../shared/tools/docker-engine (stopped at exit). When none can run, says
+# SKIP with WHAT and exits 0.
+stack_engine () {   # stack_engine WHAT
+    docker info >/dev/null 2>&1 && return 0
+    if [ -f "$engine" ]; then
+        echo "starting a Docker engine with $engine"
+        bash "$engine" up >/dev/null 2>"$work/engine.log" \
+            && stack_at_exit 'bash "$engine" down'
+    fi
+    if ! docker info >/dev/null 2>&1; then
+        echo "SKIP: no Docker engine could be started here (see $work/engine.log):"
+        echo "$1 was not tested"
+        exit 0
+    fi
+}
+
+# Sets data: the real data set (../shared/data) when it is there, else
+# AGENCIES x BETS generated bets in $work/data.
+stack_data () {   # stack_data AGENCIES BETS
+    data=$repo/../shared/data
+    if [ -f "$data/agency-$1.csv" ]; then
+        data=$(cd "$data" && pwd)
+    else
+        echo "note: ../shared/data not found, using generated data"
+        data=$work/data
+        sh scripts/gen-data.sh "$data" "$1" "$2"
+    fi
+}
+
+# Winning bets of agency N in a data directory, CRLF or LF
+winners_of () {   # winners_of DIR N
+    grep -c ',7574'$'\r''\?$' "$1/agency-$2.csv"
+}
+
+# Polls COMMAND every half second until it succeeds or SECONDS pass.
+wait_until () {   # wait_until SECONDS COMMAND...
+    local deadline=$(( $(date +%s) + $1 ))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.5
+    done
+}
+
+# The containers' log lines, each prefixed with its service's name (the
+# value of LABEL without PREFIX) and docker's own timestamp, merged by
+# time: what graders read.
+merged_logs () {   # merged_logs LABEL PREFIX CONTAINER...
+    local label=$1 prefix=$2 id name
+    shift 2
+    for id in "$@"; do
+        name=$(docker inspect -f "{{index .Config.Labels \"$label\"}}" "$id")
+        docker logs -t "$id" 2>&1 | sed "s|^|${name#"$prefix"} |"
+    done | sort -s -k2,2
+}
+
+# What a grader checks in merged logs (WHAT names the run): each agency's
+# cant_ganadores, the stored bets adding up, one sorteo after every
+# apuesta_recibida and before every consulta_ganadores, no fail line, and
+# zmq_evento lines from each actor of ACTORS ("a b c ", sorted).
+verify_logs () {   # verify_logs LOG AGENCIES DATA_DIR WHAT ACTORS
+    local log=$1 agencies=$2 data=$3 what=$4 actors=$5
+    local total=0 n won
+    for n in $(seq 1 "$agencies"); do
+        total=$((total + $(grep -c . "$data/agency-$n.csv")))
+        won=$(winners_of "$data" "$n")
+        check "$what: client$n has cant_ganadores $won" \
+            grep -q "^client$n .*action: consulta_ganadores | result: success | cant_ganadores: $won |" "$log"
+    done
+    local stored
+    stored=$(grep 'action: apuesta_recibida | result: success' "$log" \
+             | sed 's/.*cantidad: \([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s + 0 }')
+    check "$what: apuesta_recibida adds up to $total ($stored)" test "$stored" = "$total"
+    local draw last_stored first_answer
+    draw=$(grep -n 'action: sorteo | result: success' "$log" | cut -d: -f1)
+    last_stored=$(grep -n 'action: apuesta_recibida' "$log" | tail -n 1 | cut -d: -f1)
+    first_answer=$(grep -n 'action: consulta_ganadores' "$log" | head -n 1 | cut -d: -f1)
+    check "$what: one sorteo" test "$(echo "$draw" | grep -c .)" = 1
+    check "$what: every apuesta_recibida before the sorteo" \
+        test "${last_stored:-0}" -lt "${draw:-0}"
+    check "$what: every consulta_ganadores after the sorteo" \
+        test "${first_answer:-0}" -gt "${draw:-0}"
+    check "$what: no fail line" test "$(grep -c 'result: fail' "$log")" = 0
+    check "$what: zmq_monitor events logged by every actor" \
+        test "$(grep 'action: zmq_evento' "$log" | sed 's/.*actor: \([a-z]*\).*/\1/' | sort -u | tr '\n' ' ')" \
+             = "$actors"
+}
+
+# The bets file holds each agency's input lines, each exactly once, as
+# `agency,line` in CRLF (numbers written without leading zeros; the data
+# sets hold no field that needs quoting). Says where they differ.
+bets_match () {   # bets_match DATA_DIR AGENCIES BETS_FILE
+    local n
+    for n in $(seq 1 "$2"); do
+        awk -v agency="$n" '{
+            sub(/\r$/, "")
+            at = match($0, /,[0-9]+$/)
+            if (at) $0 = substr($0, 1, at) (substr($0, at + 1) + 0)
+            print agency "," $0
+        }' "$1/agency-$n.csv"
+    done | LC_ALL=C sort > "$work/bets.expected"
+    tr -d '\r' < "$3" | LC_ALL=C sort > "$work/bets.stored"
+    if ! cmp -s "$work/bets.expected" "$work/bets.stored"; then
+        echo "# the bets file differs from the input (< expected, > stored):"
+        diff "$work/bets.expected" "$work/bets.stored" | grep '^[<>]' | head -n 5 | sed 's/^/#   /'
+        return 1
+    fi
+    [ "$(grep -c $'\r$' "$3")" = "$(wc -l < "$3")" ] \
+        || { echo "# the bets file has lines not ended by CRLF"; return 1; }
+}
