@@ -51,6 +51,29 @@ s_next_item (zmsg_t *msg, size_t header_size, zframe_t **frame)
     return -1;
 }
 
+zmsg_t *
+lot_msg_new_routed (zframe_t *route)
+{
+    zmsg_t *msg = zmsg_new ();
+    if (route) {
+        zframe_t *copy = zframe_dup (route);
+        zmsg_append (msg, &copy);
+    }
+    return msg;
+}
+
+zframe_t *
+lot_msg_take_route (zmsg_t *msg)
+{
+    return zmsg_pop (msg);
+}
+
+bool
+lot_msg_is_empty (zmsg_t *msg)
+{
+    return zmsg_size (msg) <= 1;
+}
+
 int
 lot_msg_send (zmsg_t **msg_p, void *dest)
 {
@@ -90,10 +113,10 @@ lot_msg_next_work (zmsg_t *msg, lot_work_t *work)
 }
 
 int
-lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
-                   const void *chunk, size_t size)
+lot_msg_send_work (void *dest, zframe_t *route, uint32_t agency, uint32_t position,
+                   bool follows, const void *chunk, size_t size)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_work (msg, agency, position, follows, chunk, size);
     return lot_msg_send (&msg, dest);
 }
@@ -137,10 +160,10 @@ lot_msg_next_records (zmsg_t *msg, lot_records_t *records)
 }
 
 int
-lot_msg_send_records (void *dest, const lot_records_t *records,
+lot_msg_send_records (void *dest, zframe_t *route, const lot_records_t *records,
                       const void *lines, size_t size)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_records (msg, records, lines, size);
     return lot_msg_send (&msg, dest);
 }
@@ -183,9 +206,9 @@ lot_msg_next_result (zmsg_t *msg, lot_result_t *result)
 }
 
 int
-lot_msg_send_result (void *dest, const lot_result_t *result)
+lot_msg_send_result (void *dest, zframe_t *route, const lot_result_t *result)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_result (msg, result);
     return lot_msg_send (&msg, dest);
 }
