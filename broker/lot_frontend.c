@@ -186,9 +186,9 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
     if (conn->state == LOT_CONN_BETS) {
         //  The count of the chunk that broke, when its header came
-        size_t size, header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+        size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        unsigned count = size >= header + 3 ? lot_codec_get_u16 (next + header + 1) : 0;
+        unsigned count = lot_codec_chunk_count (next, size, conn->version == 2);
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s | peer: %s", count, reason, conn->peer);
     }
@@ -372,7 +372,7 @@ s_self_answer_winners (self_t *self, lot_conn_t *conn)
         s_self_close (self, conn);      //  Its winners do not fit in v1
         return;
     }
-    unsigned count = lot_codec_get_u16 (zchunk_data (answer));
+    unsigned count = lot_codec_winners_count (zchunk_data (answer), zchunk_size (answer));
     if (s_self_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
         lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
                       " | cant_ganadores: %u", conn->agency, count);
