@@ -792,14 +792,13 @@ static void
 s_self_handle_winners (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->winners);
-    char *topic = msg ? zmsg_popstr (msg) : NULL;
-    size_t agencies = (size_t) self->settings->agencies;
-    if (!self->answers && topic && streq (topic, LOT_MSG_WINNERS)
-    &&  zmsg_size (msg) == agencies) {
-        self->answers = calloc (agencies + 1, sizeof *self->answers);
+    zmsg_t *winners = NULL;
+    long agencies = self->settings->agencies;
+    if (!self->answers && lot_msg_recv_winners (msg, agencies, &winners) == 0) {
+        self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
         assert (self->answers);
         size_t agency = 1;
-        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        for (zframe_t *frame = zmsg_first (winners); frame; frame = zmsg_next (winners))
             if (!(self->answers [agency++] = s_encode_answer (frame)))
                 lot_log_error ("action: ganadores | result: fail | agencia: %zu"
                                " | reason: more winners than v1 can send", agency - 1);
@@ -807,7 +806,7 @@ s_self_handle_winners (self_t *self)
         while ((conn = zlistx_first (self->held)))
             s_self_answer_winners (self, conn);
     }
-    zstr_free (&topic);
+    zmsg_destroy (&winners);
     zmsg_destroy (&msg);
 }
 
