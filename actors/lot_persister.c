@@ -365,7 +365,7 @@ s_self_draw (self_t *self)
     if (!draw || lot_draw_read (draw, path)) {
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | reason: %s",
                        path, draw ? strerror (errno) : "out of memory");
-        zsock_send (self->events, "s4s", LOT_MSG_DRAWN, 0, "cannot read the bets file");
+        lot_msg_send_drawn (self->events, "cannot read the bets file", NULL);
         lot_draw_destroy (&draw);
         return;
     }
@@ -374,29 +374,29 @@ s_self_draw (self_t *self)
     for (size_t i = 0; i < skips; i++)
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | line: %zu"
                        " | reason: not a bet of this draw", path, skipped [i]);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, LOT_MSG_DRAWN);
-    zmsg_addstr (msg, "1");
-    zmsg_addstrf (msg, "%zu bets, %zu winners", lot_draw_bets (draw), lot_draw_winners (draw));
+    zmsg_t *winners = zmsg_new ();
     for (long agency = 1; agency <= agencies; agency++) {
         size_t size;
         const char *documents = lot_draw_documents (draw, agency, &size);
-        zmsg_addmem (msg, documents, size);
+        zmsg_addmem (winners, documents, size);
     }
+    char detail [64];
+    snprintf (detail, sizeof detail, "%zu bets, %zu winners",
+              lot_draw_bets (draw), lot_draw_winners (draw));
     lot_log_info ("action: leer_apuestas | result: success | apuestas: %zu"
                   " | ganadores: %zu | descartadas: %zu", lot_draw_bets (draw),
                   lot_draw_winners (draw), lot_draw_skipped (draw));
     lot_draw_destroy (&draw);
-    lot_msg_send (&msg, self->events);     //  Asked again if it is lost
+    lot_msg_send_drawn (self->events, detail, &winners);   //  Asked again if it is lost
 }
 
 static void
 s_self_handle_events (self_t *self)
 {
-    char *command = zstr_recv (self->events);
-    if (command && streq (command, LOT_MSG_DRAW))
+    zmsg_t *msg = zmsg_recv (self->events);
+    if (lot_msg_pop_command (msg) == LOT_MSG_CMD_DRAW)
         s_self_draw (self);
-    zstr_free (&command);
+    zmsg_destroy (&msg);
 }
 
 void

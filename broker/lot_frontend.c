@@ -185,9 +185,9 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
     if (conn->state == LOT_CONN_BETS) {
         //  The count of the chunk that broke, when its header came
-        size_t size, header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+        size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        unsigned count = size >= header + 3 ? lot_codec_get_u16 (next + header + 1) : 0;
+        unsigned count = lot_codec_chunk_count (next, size, conn->version == 2);
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s | peer: %s", count, reason, conn->peer);
     }
@@ -371,7 +371,7 @@ s_self_answer_winners (self_t *self, lot_conn_t *conn)
         s_self_close (self, conn);      //  Its winners do not fit in v1
         return;
     }
-    unsigned count = lot_codec_get_u16 (zchunk_data (answer));
+    unsigned count = lot_codec_winners_count (zchunk_data (answer), zchunk_size (answer));
     if (s_self_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
         lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
                       " | cant_ganadores: %u", conn->agency, count);
@@ -791,14 +791,13 @@ static void
 s_self_handle_winners (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->winners);
-    char *topic = msg ? zmsg_popstr (msg) : NULL;
-    size_t agencies = (size_t) self->settings->agencies;
-    if (!self->answers && topic && streq (topic, LOT_MSG_WINNERS)
-    &&  zmsg_size (msg) == agencies) {
-        self->answers = calloc (agencies + 1, sizeof *self->answers);
+    zmsg_t *winners = NULL;
+    long agencies = self->settings->agencies;
+    if (!self->answers && lot_msg_recv_winners (msg, agencies, &winners) == 0) {
+        self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
         assert (self->answers);
         size_t agency = 1;
-        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        for (zframe_t *frame = zmsg_first (winners); frame; frame = zmsg_next (winners))
             if (!(self->answers [agency++] = s_encode_answer (frame)))
                 lot_log_error ("action: ganadores | result: fail | agencia: %zu"
                                " | reason: more winners than v1 can send", agency - 1);
@@ -806,7 +805,7 @@ s_self_handle_winners (self_t *self)
         while ((conn = zlistx_first (self->held)))
             s_self_answer_winners (self, conn);
     }
-    zstr_free (&topic);
+    zmsg_destroy (&winners);
     zmsg_destroy (&msg);
 }
 

@@ -18,6 +18,8 @@
         STATUS   persister -> coordinator [finished agencies, one u32 each]
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
+                 (ok "1": drawn, the winners follow; anything else, "0"
+                 today: the draw failed, and detail says why)
         WINNERS  coordinator PUB -> front-end [winners...]
 
     Past the broker, WORK, RECORDS and RESULT batches begin with a route:
@@ -28,6 +30,9 @@
     front-end neither sends nor sees a route. A route outlives nothing: a
     RESULT for a front-end that is gone is dropped, and its agencies send
     their chunks again wherever they connect next.
+
+    STATUS, DRAW, DRAWN and WINNERS open with a frame of their name: the
+    first three share one socket pair, and WINNERS is the PUB topic.
 
     follows says that the front-end sent the chunk while an earlier chunk
     of its connection was unanswered (protocol v2 pipelines): another
@@ -146,5 +151,40 @@ int lot_msg_recv_status (zmsg_t *msg, bool *finished, long agencies);
 #define LOT_MSG_DRAW    "DRAW"
 #define LOT_MSG_DRAWN   "DRAWN"
 #define LOT_MSG_WINNERS "WINNERS"
+
+//  The name of a message between the persister (DEALER) and the
+//  coordinator (ROUTER).
+typedef enum {
+    LOT_MSG_CMD_UNKNOWN = -1,   //  No message, no command, or one not known
+    LOT_MSG_CMD_STATUS,
+    LOT_MSG_CMD_DRAW,
+    LOT_MSG_CMD_DRAWN
+} lot_msg_command_t;
+
+//  Takes the command off msg (NULL reads as UNKNOWN); the rest is for the
+//  command's lot_msg_recv_*. On a ROUTER the sender comes first: take it
+//  off before.
+lot_msg_command_t lot_msg_pop_command (zmsg_t *msg);
+
+//  to: the persister's routing id, on the coordinator's ROUTER (copied).
+int lot_msg_send_draw (void *dest, zframe_t *to);
+
+//  winners: a message of the winners' frames (see above), which the
+//  coordinator keeps from DRAWN and announces as WINNERS.
+
+//  A draw done: winners (taken, destroyed either way). A draw that
+//  failed: winners_p NULL, and detail says why.
+int lot_msg_send_drawn (void *dest, const char *detail, zmsg_t **winners_p);
+//  Reads a DRAWN (its command taken off): 0 with *detail (fresh: free it)
+//  and, for a draw done, *winners_p (fresh: destroy it; NULL for a draw
+//  that failed); -1 when malformed or the agencies do not match, with
+//  both NULL.
+int lot_msg_recv_drawn (zmsg_t *msg, long agencies, char **detail, zmsg_t **winners_p);
+
+//  Sends a copy: winners stays the caller's, to be announced again.
+int lot_msg_send_winners (void *dest, zmsg_t *winners);
+//  Reads a WINNERS as received, topic and all: 0 with *winners_p (fresh:
+//  destroy it), or -1 when malformed or the agencies do not match.
+int lot_msg_recv_winners (zmsg_t *msg, long agencies, zmsg_t **winners_p);
 
 #endif

@@ -622,6 +622,11 @@ test_coordinator_draws_once_all_are_done (void **state)
     char *command = zstr_recv (dealer);
     assert_string_equal (command, LOT_MSG_DRAW);
     zstr_free (&command);
+    //  A draw that failed is asked for again
+    assert_int_equal (lot_msg_send_drawn (dealer, "cannot read the bets file", NULL), 0);
+    command = zstr_recv (dealer);
+    assert_string_equal (command, LOT_MSG_DRAW);
+    zstr_free (&command);
     s_send_drawn (dealer, "111\n", "");
 
     //  WINNERS is announced again and again: a late subscriber gets it
