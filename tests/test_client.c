@@ -8,6 +8,7 @@
 #include "lot_agency.h"
 #include "lot_client_config.h"
 #include "lot_codec.h"
+#include "lot_dial.h"
 #include "testutil.h"
 
 #include <czmq.h>
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -1953,6 +1955,155 @@ test_client_v2_sigterm (void **state)
     s_client_destroy (&client);
 }
 
+//  ---------------------------------------------------------------------
+//  A server's addresses: the order they are tried in
+
+#define S_LIST_MAX 8
+
+//  Addresses 127.0.0.1 .. 127.0.0.count, port 12345, linked as
+//  getaddrinfo links them.
+typedef struct {
+    struct addrinfo items [S_LIST_MAX];
+    struct sockaddr_in addrs [S_LIST_MAX];
+} s_list_t;
+
+static struct addrinfo *
+s_list_init (s_list_t *list, size_t count)
+{
+    assert_true (count <= S_LIST_MAX);
+    memset (list, 0, sizeof *list);
+    for (size_t i = 0; i < count; i++) {
+        list->addrs [i].sin_family = AF_INET;
+        list->addrs [i].sin_port = htons (12345);
+        list->addrs [i].sin_addr.s_addr = htonl (INADDR_LOOPBACK + (uint32_t) i);
+        list->items [i] = (struct addrinfo) {
+            .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+            .ai_addr = (struct sockaddr *) &list->addrs [i],
+            .ai_addrlen = sizeof list->addrs [i],
+            .ai_next = i + 1 < count ? &list->items [i + 1] : NULL
+        };
+    }
+    return count ? list->items : NULL;
+}
+
+//  Draws an order of the list's count addresses and checks that it holds
+//  each once; returns it as the addresses' indexes, "2031" for 4.
+static void
+s_list_order (s_list_t *list, size_t count, lot_dial_seed_t *seed,
+              char text [S_LIST_MAX + 1])
+{
+    const struct addrinfo *order [S_LIST_MAX];
+    assert_int_equal (lot_dial_order (list->items, seed, order, S_LIST_MAX), (int) count);
+    bool seen [S_LIST_MAX] = { false };
+    for (size_t i = 0; i < count; i++) {
+        ptrdiff_t index = order [i] - list->items;
+        assert_true (index >= 0 && index < (ptrdiff_t) count);
+        assert_false (seen [index]);
+        seen [index] = true;
+        text [i] = (char) ('0' + index);
+    }
+    text [count] = 0;
+}
+
+static void
+test_dial_order (void **state)
+{
+    (void) state;
+    s_list_t list;
+    const struct addrinfo *order [S_LIST_MAX];
+    lot_dial_seed_t seed, again;
+    lot_dial_seed (&seed, 42);
+    lot_dial_seed (&again, 42);
+    //  None, or one: nothing to draw, and the seed stays as it was
+    assert_int_equal (lot_dial_order (NULL, &seed, order, S_LIST_MAX), 0);
+    struct addrinfo *one = s_list_init (&list, 1);
+    assert_int_equal (lot_dial_order (one, &seed, order, 1), 1);
+    assert_ptr_equal (order [0], one);
+    assert_memory_equal (&seed, &again, sizeof seed);
+    //  Too little room
+    s_list_init (&list, 4);
+    assert_int_equal (lot_dial_order (list.items, &seed, order, 3), -1);
+    //  The same seed, the same orders; another seed, others
+    char drawn [10][S_LIST_MAX + 1], text [S_LIST_MAX + 1];
+    for (int i = 0; i < 10; i++)
+        s_list_order (&list, 4, &seed, drawn [i]);
+    size_t differ = 0;
+    for (int i = 0; i < 10; i++) {
+        s_list_order (&list, 4, &again, text);
+        assert_string_equal (text, drawn [i]);
+    }
+    lot_dial_seed (&again, 43);
+    for (int i = 0; i < 10; i++) {
+        s_list_order (&list, 4, &again, text);
+        differ += strcmp (text, drawn [i]) != 0;
+    }
+    assert_true (differ > 0);
+}
+
+static void
+test_dial_spread (void **state)
+{
+    (void) state;
+    //  24,000 orders of 4 addresses: each address comes first about a
+    //  quarter of the time, and each of the 24 orders about 1,000 times
+    //  (one standard deviation is 31)
+    s_list_t list;
+    s_list_init (&list, 4);
+    lot_dial_seed_t seed;
+    lot_dial_seed (&seed, 7);
+    size_t first [4] = { 0 }, orders [256] = { 0 };
+    char text [S_LIST_MAX + 1];
+    for (int i = 0; i < 24000; i++) {
+        s_list_order (&list, 4, &seed, text);
+        first [text [0] - '0']++;
+        size_t code = 0;
+        for (int k = 0; k < 4; k++)
+            code = code * 4 + (size_t) (text [k] - '0');
+        orders [code]++;
+    }
+    for (int i = 0; i < 4; i++)
+        assert_in_range (first [i], 5600, 6400);
+    size_t seen = 0;
+    for (size_t code = 0; code < 256; code++)
+        if (orders [code]) {
+            seen++;
+            assert_in_range (orders [code], 850, 1150);
+        }
+    assert_int_equal (seen, 24);
+    //  Seeds from the system: agencies started at once pick apart (all 32
+    //  first picks alike would come once in 4^31)
+    bool picked [4] = { false };
+    size_t apart = 0;
+    for (int i = 0; i < 32; i++) {
+        lot_dial_seed_random (&seed);
+        s_list_order (&list, 4, &seed, text);
+        apart += !picked [text [0] - '0'];
+        picked [text [0] - '0'] = true;
+    }
+    assert_true (apart > 1);
+}
+
+static void
+test_dial_name (void **state)
+{
+    (void) state;
+    s_list_t list;
+    s_list_init (&list, 2);
+    char text [LOT_DIAL_NAME_MAX];
+    assert_int_equal (lot_dial_name (&list.items [1], text, sizeof text), 0);
+    assert_string_equal (text, "127.0.0.2:12345");
+    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6, .sin6_port = htons (80),
+                                  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct addrinfo six = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM,
+                            .ai_addr = (struct sockaddr *) &addr6,
+                            .ai_addrlen = sizeof addr6 };
+    assert_int_equal (lot_dial_name (&six, text, sizeof text), 0);
+    assert_string_equal (text, "[::1]:80");
+    //  No room for it
+    assert_int_equal (lot_dial_name (&list.items [0], text, 8), -1);
+    assert_string_equal (text, "?");
+}
+
 int
 main (void)
 {
@@ -1998,6 +2149,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_v2_window, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_agency_pace, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_progress, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_order, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_spread, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_name, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);
