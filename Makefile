@@ -16,7 +16,7 @@ SANITIZE  =
 LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
             $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
-PROGRAMS  = $(addprefix $(BIN)/lottery-,server frontend handler persister \
+PROGRAMS  = $(addprefix $(BIN)/lottery-,server broker frontend handler persister \
             coordinator client ping keys)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)

@@ -64,18 +64,14 @@ s_all_done (self_t *self)
 static void
 s_self_ask_draw (self_t *self)
 {
-    zframe_t *to = zframe_dup (self->persister);
-    zframe_send (&to, self->events, ZFRAME_MORE);
-    zstr_send (self->events, LOT_MSG_DRAW);
+    lot_msg_send_draw (self->events, self->persister);     //  Lost: asked again
     self->next_action = zclock_mono () + self->settings->announce_interval;
 }
 
 static void
 s_self_announce (self_t *self)
 {
-    zmsg_t *msg = zmsg_dup (self->result);
-    zmsg_pushstr (msg, LOT_MSG_WINNERS);
-    lot_msg_send (&msg, self->winners);
+    lot_msg_send_winners (self->winners, self->result);    //  Lost: said again
     self->next_action = zclock_mono () + self->settings->announce_interval;
 }
 
@@ -115,14 +111,14 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
 static void
 s_self_handle_drawn (self_t *self, zmsg_t *msg)
 {
-    char *ok = zmsg_popstr (msg);
-    char *detail = zmsg_popstr (msg);
-    bool valid = ok && streq (ok, "1")
-              && zmsg_size (msg) == (size_t) self->settings->agencies;
+    char *detail;
+    zmsg_t *winners;
+    lot_msg_recv_drawn (msg, self->settings->agencies, &detail, &winners);
     //  The first answer stands; an answer nobody asked for is ignored
     bool awaited = !self->result && s_all_done (self);
-    if (awaited && valid) {
-        self->result = zmsg_dup (msg);
+    if (awaited && winners) {
+        self->result = winners;
+        winners = NULL;
         self->detail = detail;
         detail = NULL;
         self->next_action = self->settled_at;
@@ -131,8 +127,8 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
     if (awaited)
         lot_log_error ("action: sorteo | result: fail | reason: %s",
                        detail ? detail : "malformed answer");
-    zstr_free (&ok);
     zstr_free (&detail);
+    zmsg_destroy (&winners);
 }
 
 static void
@@ -140,13 +136,12 @@ s_self_handle_events (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->events);
     zframe_t *sender = msg ? zmsg_pop (msg) : NULL;
-    char *command = msg ? zmsg_popstr (msg) : NULL;
-    if (command && streq (command, LOT_MSG_STATUS))
+    lot_msg_command_t command = lot_msg_pop_command (msg);
+    if (command == LOT_MSG_CMD_STATUS)
         s_self_handle_status (self, sender, msg);
     else
-    if (command && streq (command, LOT_MSG_DRAWN))
+    if (command == LOT_MSG_CMD_DRAWN)
         s_self_handle_drawn (self, msg);
-    zstr_free (&command);
     zframe_destroy (&sender);
     zmsg_destroy (&msg);
 }

@@ -11,9 +11,9 @@
 typedef struct {
     zsock_t *pipe;
     const lot_settings_t *settings;
-    zsock_t *work;              //  PULL from the front-end
+    zsock_t *work;              //  PULL from the broker
     zsock_t *records;           //  PUSH to the persister
-    zsock_t *results;           //  PUSH rejections to the front-end
+    zsock_t *results;           //  PUSH rejections to the broker
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the three sockets
     char *lines;                //  Reused for every chunk
@@ -40,11 +40,11 @@ s_self_start (void *args)
     self_t *self = args;
     const lot_settings_t *settings = self->settings;
     self->work = lot_sockets_connect (self->sockets, ZMQ_PULL, settings->work_endpoint,
-                                      "work", "frontend");
+                                      "work", "broker");
     self->records = lot_sockets_connect (self->sockets, ZMQ_PUSH,
                                          settings->records_endpoint, "records", "persister");
     self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
-                                         settings->results_endpoint, "results", "frontend");
+                                         settings->results_endpoint, "results", "broker");
     if (!self->work || !self->records || !self->results)
         return -1;
     zpoller_add (self->poller, self->work);
@@ -134,7 +134,7 @@ s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
 static void
 s_self_pass_on (zmsg_t **batch_p, zsock_t *socket, const char *name)
 {
-    if (zmsg_size (*batch_p) == 0)
+    if (lot_msg_is_empty (*batch_p))
         zmsg_destroy (batch_p);
     else
     if (lot_msg_send (batch_p, socket))
@@ -146,10 +146,15 @@ static void
 s_self_handle_work (self_t *self)
 {
     zmsg_t *batch = zmsg_recv (self->work);
-    if (!batch)
+    zframe_t *route = batch ? lot_msg_take_route (batch) : NULL;
+    if (!route) {
+        zmsg_destroy (&batch);
         return;
-    zmsg_t *accepted = zmsg_new ();
-    zmsg_t *rejected = zmsg_new ();
+    }
+    //  Both go back to the front-end the chunks came from
+    zmsg_t *accepted = lot_msg_new_routed (route);
+    zmsg_t *rejected = lot_msg_new_routed (route);
+    zframe_destroy (&route);
     lot_work_t work;
     int rc;
     while ((rc = lot_msg_next_work (batch, &work)) != 0)

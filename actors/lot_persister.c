@@ -16,7 +16,7 @@ typedef struct {
     zsock_t *pipe;
     const lot_settings_t *settings;
     zsock_t *records;           //  PULL from the handlers
-    zsock_t *results;           //  PUSH to the front-end
+    zsock_t *results;           //  PUSH to the broker
     zsock_t *events;            //  DEALER to the coordinator
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the three sockets
@@ -28,16 +28,57 @@ typedef struct {
     lot_store_verdict_t verdicts [BATCH_MAX + PARKED_MAX];
     const char *reasons [BATCH_MAX + PARKED_MAX];
     lot_records_t parked [PARKED_MAX];  //  In agency and position order
-    zmsg_t *answers;            //  The group's RESULT batch
+    zlistx_t *routes;           //  Front-ends to answer (s_route_t): those
+                                //  of this group, and of the parked chunks
     int parked_count;
     bool terminated;
 } self_t;
+
+//  A front-end, as the broker routes to it, and the group's answers for it
+typedef struct {
+    zframe_t *route;
+    zmsg_t *answers;            //  The group's RESULT batch, when it has one
+} s_route_t;
+
+static void
+s_route_destroy (void **item)
+{
+    s_route_t *self = *item;
+    if (self) {
+        zframe_destroy (&self->route);
+        zmsg_destroy (&self->answers);
+        free (self);
+        *item = NULL;
+    }
+}
+
+//  The entry for a batch's route, which it takes: NULL when the batch has
+//  none. A few front-ends at most: a list is the fastest to search.
+static s_route_t *
+s_self_route (self_t *self, zframe_t **route_p)
+{
+    if (!*route_p)
+        return NULL;
+    s_route_t *route;
+    for (route = zlistx_first (self->routes); route; route = zlistx_next (self->routes))
+        if (zframe_eq (route->route, *route_p)) {
+            zframe_destroy (route_p);
+            return route;
+        }
+    route = calloc (1, sizeof *route);
+    assert (route);
+    route->route = *route_p;
+    *route_p = NULL;
+    zlistx_add_end (self->routes, route);
+    return route;
+}
 
 static void
 s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        zlistx_destroy (&self->routes);
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
         for (int i = 0; i < self->parked_count; i++)
@@ -74,7 +115,7 @@ s_self_start (void *args)
     self->records = lot_sockets_bind (self->sockets, ZMQ_PULL,
                                       settings->records_endpoint, "records");
     self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
-                                         settings->results_endpoint, "results", "frontend");
+                                         settings->results_endpoint, "results", "broker");
     self->events = lot_sockets_connect (self->sockets, ZMQ_DEALER,
                                         settings->events_endpoint, "events", "coordinator");
     if (!self->records || !self->results || !self->events)
@@ -98,8 +139,8 @@ s_log_stored_bets (const lot_records_t *records)
     lot_csv_destroy (&csv);
 }
 
-//  Adds an answer to the group's RESULT batch. stored and finished are
-//  the agency's, as durable now.
+//  Adds an answer to the group's RESULT batch for the front-end that sent
+//  the chunk. stored and finished are the agency's, as durable now.
 static void
 s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
                     const char *reason)
@@ -111,20 +152,33 @@ s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
         known ? lot_store_stored (self->store, records->agency) : 0,
         known && lot_store_finished (self->store, records->agency)
     };
-    if (!self->answers)
-        self->answers = zmsg_new ();
-    lot_msg_add_result (self->answers, &result);
+    s_route_t *route = records->sender;
+    if (!route->answers)
+        route->answers = lot_msg_new_routed (route->route);
+    lot_msg_add_result (route->answers, &result);
 }
 
-//  A batch that cannot be handed on in SEND_TIMEOUT is dropped: the
-//  front-end sends its items again and gets their answers then.
+//  Sends each front-end its answers, and forgets the front-ends no parked
+//  chunk waits to answer. A batch that cannot be handed on in
+//  SEND_TIMEOUT is dropped: the front-end sends its items again and gets
+//  their answers then.
 static void
 s_self_send_answers (self_t *self)
 {
-    if (self->answers && lot_msg_send (&self->answers, self->results))
-        lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
-                         " | socket: results | reason: the front-end takes no"
-                         " messages; it will send the chunks again");
+    s_route_t *route = zlistx_first (self->routes);
+    while (route) {
+        if (route->answers && lot_msg_send (&route->answers, self->results))
+            lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
+                             " | socket: results | reason: the broker takes no"
+                             " messages; the front-end will send the chunks again");
+        bool waited_for = false;
+        for (int i = 0; i < self->parked_count && !waited_for; i++)
+            waited_for = self->parked [i].sender == route;
+        void *handle = zlistx_cursor (self->routes);
+        route = zlistx_next (self->routes);
+        if (!waited_for)
+            zlistx_delete (self->routes, handle);
+    }
 }
 
 //  Tells the coordinator every agency that has finished: all of it each
@@ -252,10 +306,12 @@ s_self_handle_records (self_t *self)
     int received = 0;
     do {
         zmsg_t *msg = zmsg_recv (self->records);
+        zframe_t *from = msg ? lot_msg_take_route (msg) : NULL;
+        s_route_t *route = s_self_route (self, &from);
         int rc;
-        while (msg && (rc = lot_msg_next_records (msg, &self->batch [received])) != 0)
+        while (route && (rc = lot_msg_next_records (msg, &self->batch [received])) != 0)
             if (rc == 1 && received < BATCH_MAX)
-                received++;
+                self->batch [received++].sender = route;
             else
             if (rc == 1)        //  No room: the front-end sends it again
                 zframe_destroy (&self->batch [received].frame);
@@ -309,7 +365,7 @@ s_self_draw (self_t *self)
     if (!draw || lot_draw_read (draw, path)) {
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | reason: %s",
                        path, draw ? strerror (errno) : "out of memory");
-        zsock_send (self->events, "s4s", LOT_MSG_DRAWN, 0, "cannot read the bets file");
+        lot_msg_send_drawn (self->events, "cannot read the bets file", NULL);
         lot_draw_destroy (&draw);
         return;
     }
@@ -318,29 +374,29 @@ s_self_draw (self_t *self)
     for (size_t i = 0; i < skips; i++)
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | line: %zu"
                        " | reason: not a bet of this draw", path, skipped [i]);
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, LOT_MSG_DRAWN);
-    zmsg_addstr (msg, "1");
-    zmsg_addstrf (msg, "%zu bets, %zu winners", lot_draw_bets (draw), lot_draw_winners (draw));
+    zmsg_t *winners = zmsg_new ();
     for (long agency = 1; agency <= agencies; agency++) {
         size_t size;
         const char *documents = lot_draw_documents (draw, agency, &size);
-        zmsg_addmem (msg, documents, size);
+        zmsg_addmem (winners, documents, size);
     }
+    char detail [64];
+    snprintf (detail, sizeof detail, "%zu bets, %zu winners",
+              lot_draw_bets (draw), lot_draw_winners (draw));
     lot_log_info ("action: leer_apuestas | result: success | apuestas: %zu"
                   " | ganadores: %zu | descartadas: %zu", lot_draw_bets (draw),
                   lot_draw_winners (draw), lot_draw_skipped (draw));
     lot_draw_destroy (&draw);
-    lot_msg_send (&msg, self->events);     //  Asked again if it is lost
+    lot_msg_send_drawn (self->events, detail, &winners);   //  Asked again if it is lost
 }
 
 static void
 s_self_handle_events (self_t *self)
 {
-    char *command = zstr_recv (self->events);
-    if (command && streq (command, LOT_MSG_DRAW))
+    zmsg_t *msg = zmsg_recv (self->events);
+    if (lot_msg_pop_command (msg) == LOT_MSG_CMD_DRAW)
         s_self_draw (self);
-    zstr_free (&command);
+    zmsg_destroy (&msg);
 }
 
 void
@@ -353,6 +409,8 @@ lot_persister_actor (zsock_t *pipe, void *args)
     self->poller = zpoller_new (pipe, NULL);
     zpoller_set_nonstop (self->poller, true);
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
+    self->routes = zlistx_new ();
+    zlistx_set_destructor (self->routes, s_route_destroy);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
         int timeout = -1;

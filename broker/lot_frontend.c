@@ -17,8 +17,7 @@ typedef struct {
     zsock_t *pipe;
     const lot_settings_t *settings;
     zsock_t *stream;            //  STREAM: agency TCP connections
-    zsock_t *work;              //  PUSH to the handlers
-    zsock_t *results;           //  PULL from the handlers and persister
+    zsock_t *broker;            //  DEALER: WORK out, RESULTs back
     zsock_t *winners;           //  SUB to the coordinator
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the four sockets
@@ -186,9 +185,9 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
     if (conn->state == LOT_CONN_BETS) {
         //  The count of the chunk that broke, when its header came
-        size_t size, header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+        size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        unsigned count = size >= header + 3 ? lot_codec_get_u16 (next + header + 1) : 0;
+        unsigned count = lot_codec_chunk_count (next, size, conn->version == 2);
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s | peer: %s", count, reason, conn->peer);
     }
@@ -224,7 +223,7 @@ s_self_send (self_t *self, lot_conn_item_t *item)
 {
     zmsg_t *batch = zmsg_new ();
     s_self_add_work (batch, item);
-    return lot_msg_send (&batch, self->work);
+    return lot_msg_send (&batch, self->broker);
 }
 
 //  Sends the WORK batch built so far: its items are in flight, or in the
@@ -234,7 +233,7 @@ s_self_flush_batch (self_t *self)
 {
     if (!self->batch)
         return;
-    int rc = lot_msg_send (&self->batch, self->work);
+    int rc = lot_msg_send (&self->batch, self->broker);
     int64_t now = zclock_mono ();
     lot_conn_item_t *item;
     while ((item = zlistx_first (self->batched))) {
@@ -372,7 +371,7 @@ s_self_answer_winners (self_t *self, lot_conn_t *conn)
         s_self_close (self, conn);      //  Its winners do not fit in v1
         return;
     }
-    unsigned count = lot_codec_get_u16 (zchunk_data (answer));
+    unsigned count = lot_codec_winners_count (zchunk_data (answer), zchunk_size (answer));
     if (s_self_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
         lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
                       " | cant_ganadores: %u", conn->agency, count);
@@ -752,7 +751,7 @@ s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *resu
 static void
 s_self_handle_result (self_t *self)
 {
-    zmsg_t *batch = zmsg_recv (self->results);
+    zmsg_t *batch = zmsg_recv (self->broker);
     lot_result_t result;
     int rc;
     while (batch && (rc = lot_msg_next_result (batch, &result)) != 0) {
@@ -792,14 +791,13 @@ static void
 s_self_handle_winners (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->winners);
-    char *topic = msg ? zmsg_popstr (msg) : NULL;
-    size_t agencies = (size_t) self->settings->agencies;
-    if (!self->answers && topic && streq (topic, LOT_MSG_WINNERS)
-    &&  zmsg_size (msg) == agencies) {
-        self->answers = calloc (agencies + 1, sizeof *self->answers);
+    zmsg_t *winners = NULL;
+    long agencies = self->settings->agencies;
+    if (!self->answers && lot_msg_recv_winners (msg, agencies, &winners) == 0) {
+        self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
         assert (self->answers);
         size_t agency = 1;
-        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        for (zframe_t *frame = zmsg_first (winners); frame; frame = zmsg_next (winners))
             if (!(self->answers [agency++] = s_encode_answer (frame)))
                 lot_log_error ("action: ganadores | result: fail | agencia: %zu"
                                " | reason: more winners than v1 can send", agency - 1);
@@ -807,7 +805,7 @@ s_self_handle_winners (self_t *self)
         while ((conn = zlistx_first (self->held)))
             s_self_answer_winners (self, conn);
     }
-    zstr_free (&topic);
+    zmsg_destroy (&winners);
     zmsg_destroy (&msg);
 }
 
@@ -819,18 +817,17 @@ s_self_start (void *args)
     char endpoint [32];
     snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
     self->stream = lot_sockets_bind (self->sockets, ZMQ_STREAM, endpoint, "agencies");
-    self->work = lot_sockets_bind (self->sockets, ZMQ_PUSH, settings->work_endpoint, "work");
-    self->results = lot_sockets_bind (self->sockets, ZMQ_PULL,
-                                      settings->results_endpoint, "results");
+    self->broker = lot_sockets_connect (self->sockets, ZMQ_DEALER, settings->broker_endpoint,
+                                        "broker", "broker");
     self->winners = lot_sockets_connect (self->sockets, ZMQ_SUB, settings->winners_endpoint,
                                          "winners", "coordinator");
-    if (!self->stream || !self->work || !self->results || !self->winners)
+    if (!self->stream || !self->broker || !self->winners)
         return -1;
     zsock_set_sndtimeo (self->stream, 0);
-    zsock_set_sndtimeo (self->work, 0);
+    zsock_set_sndtimeo (self->broker, 0);
     zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
     zpoller_add (self->poller, self->stream);
-    zpoller_add (self->poller, self->results);
+    zpoller_add (self->poller, self->broker);
     zpoller_add (self->poller, self->winners);
     char *bound = zsock_last_endpoint (self->stream);
     const char *colon = bound ? strrchr (bound, ':') : NULL;
@@ -959,7 +956,7 @@ lot_frontend_actor (zsock_t *pipe, void *args)
         if (which == self->stream)
             s_self_handle_stream (self);
         else
-        if (which == self->results)
+        if (which == self->broker)
             s_self_handle_result (self);
         else
         if (which == self->winners)

@@ -3,9 +3,11 @@
     The only part that sees agency bytes. A ZMQ_STREAM socket (libzmq's
     ROUTER for raw TCP peers) takes every agency connection; each gets a
     buffer where the v1 protocol is reassembled. A complete chunk becomes a
-    WORK message with a fresh chunk id, PUSHed to the handlers; its RESULT,
-    from a handler or the persister, is PULLed back and written to the
-    connection as 'O' or 'E', in the order the chunks came. A v1
+    WORK item, sent in a batch on a DEALER to the broker (lot_broker), which
+    hands it to the handlers; its RESULT, from a handler or the persister,
+    comes back the same way and is written to the connection as 'O' or 'E',
+    in the order the chunks came. Any number of front-ends may connect to
+    one broker, each with agency connections of its own. A v1
     connection has one chunk in flight at a time (stop-and-wait), a v2
     connection up to MAX_IN_FLIGHT (lot_conn keeps them), so a connection
     never holds more than two chunks' worth of bytes, or MAX_IN_FLIGHT + 1

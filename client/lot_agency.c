@@ -1,5 +1,6 @@
 /*  lot_agency - what an agency does: send its bets, ask for its winners  */
 #include "lot_agency.h"
+#include "lot_dial.h"
 #include "lot_log.h"
 
 #include <czmq.h>
@@ -39,6 +40,8 @@ struct _lot_agency_t {
     char agency [24];               //  The id in decimal, as sent
     int fd;                         //  The open connection, or -1
     const char *fd_name;            //  Its name in close lines
+    char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
+    lot_dial_seed_t seed;           //  Of the order addresses are tried in
     lot_agency_csv_t file;          //  file.csv is NULL when closed
     size_t file_bets;               //  Bets in the data file, once checked
     uint8_t *packet;                //  The 'N' header, then the chunk
@@ -447,6 +450,10 @@ s_connect_address (lot_agency_t *self, const struct addrinfo *address)
     return s_reason (self, "%s", strerror (error));
 }
 
+//  Resolves the server's name again (a front-end may have come or gone)
+//  and tries its addresses in a random order until one connects. When
+//  the name has several, each that fails says so in a DEBUG line, and the
+//  reason of the last says how many were tried.
 static int
 s_connect_once (lot_agency_t *self)
 {
@@ -457,10 +464,29 @@ s_connect_once (lot_agency_t *self)
     if (rc)
         return s_reason (self, "cannot resolve %s: %s", config->server_host,
                          rc == EAI_SYSTEM ? strerror (errno) : gai_strerror (rc));
+    size_t count = lot_dial_count (addresses);
+    const struct addrinfo **order = calloc (count, sizeof *order);
+    if (!order) {
+        freeaddrinfo (addresses);
+        return s_reason (self, "out of memory");
+    }
+    lot_dial_order (addresses, &self->seed, order, count);
     rc = -1;
-    for (struct addrinfo *address = addresses; address && rc; address = address->ai_next)
-        if (!s_signal && !self->timed_out)
-            rc = s_connect_address (self, address);
+    for (size_t i = 0; i < count && rc && !s_signal && !self->timed_out; i++) {
+        lot_dial_name (order [i], self->address, sizeof self->address);
+        rc = s_connect_address (self, order [i]);
+        if (rc && count > 1 && !s_signal && !self->timed_out)
+            lot_log_debug ("action: conectar | result: in_progress | server: %s"
+                           " | address: %s | reason: %s", config->server_address,
+                           self->address, self->reason);
+    }
+    if (rc && count > 1 && !s_signal && !self->timed_out) {
+        char last [sizeof self->reason];
+        snprintf (last, sizeof last, "%s", self->reason);
+        s_reason (self, "%s (all %zu addresses of %s)", last, count,
+                  config->server_host);
+    }
+    free (order);
     freeaddrinfo (addresses);
     return rc;
 }
@@ -538,7 +564,8 @@ s_connect (lot_agency_t *self, const char *resource, bool hello)
         int rc = s_connect_try (self, hello);
         if (rc == 0) {
             lot_log_debug ("action: conectar | result: success | resource: %s"
-                           " | server: %s", resource, config->server_address);
+                           " | server: %s | address: %s", resource,
+                           config->server_address, self->address);
             return 0;
         }
         if (s_signal || self->timed_out)
@@ -899,6 +926,7 @@ lot_agency_new (const lot_client_config_t *config)
     self->config = config;
     self->fd = -1;
     self->deadline = -1;
+    lot_dial_seed_random (&self->seed);
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
     self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);
     self->counts = malloc ((size_t) config->window * sizeof *self->counts);

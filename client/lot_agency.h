@@ -16,6 +16,11 @@
     chunks; when the connection drops it connects again and goes on from
     what the new 'S' says (the data file is read again from its start).
 
+    Every connection attempt resolves the server's name again and tries
+    its addresses in a random order (lot_dial) until one connects: a name
+    that stands for several front-ends spreads the agencies over them, and
+    a reconnection may land on another one.
+
     SIGTERM and SIGINT stop any wait: what is open is closed and logged,
     and the run ends with status 0. The signals stay blocked outside the
     waits (ppoll), so none is lost between a check and a blocking call.

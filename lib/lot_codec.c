@@ -64,6 +64,13 @@ lot_codec_string_measure (const uint8_t *data, size_t size, size_t max,
     return LOT_CODEC_COMPLETE;
 }
 
+unsigned
+lot_codec_chunk_count (const uint8_t *data, size_t size, bool numbered)
+{
+    size_t header = numbered ? LOT_NUMBERED_HEADER : 0;
+    return size >= header + 3 ? lot_codec_get_u16 (data + header + 1) : 0;
+}
+
 lot_codec_status_t
 lot_codec_chunk_measure (const uint8_t *data, size_t size, size_t max,
                          size_t *chunk_size, const char **reason)
@@ -213,6 +220,12 @@ lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *documents,
         used += put;
     }
     return lot_codec_put_u16 (out, capacity, count) && count <= UINT16_MAX ? used : 0;
+}
+
+unsigned
+lot_codec_winners_count (const uint8_t *answer, size_t size)
+{
+    return size >= 2 ? lot_codec_get_u16 (answer) : 0;
 }
 
 size_t

@@ -62,6 +62,11 @@ lot_codec_status_t lot_codec_chunk_measure (const uint8_t *data, size_t size,
                                             size_t max, size_t *chunk_size,
                                             const char **reason);
 
+//  The bets the chunk at the start of data says it holds ('N' position
+//  first when numbered), read from what has arrived: 0 before its count
+//  has. For the logs about a chunk that cannot be framed.
+unsigned lot_codec_chunk_count (const uint8_t *data, size_t size, bool numbered);
+
 //  Frames one string at the start of data; COMPLETE sets *total (2 + n).
 //  A string longer than max is INVALID.
 lot_codec_status_t lot_codec_string_measure (const uint8_t *data, size_t size,
@@ -114,6 +119,9 @@ size_t lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason
 //  there are more than 65535 documents.
 size_t lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *documents,
                                  size_t size);
+//  The documents an encoded winners answer holds: 0 when it is shorter
+//  than its count.
+unsigned lot_codec_winners_count (const uint8_t *answer, size_t size);
 size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                                lot_span_t agency);
 size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,

@@ -13,7 +13,7 @@
 #define S_MAX_CERT_SIZE 65536
 
 const char *const lot_curve_kinds [] = {
-    "frontend", "handler", "persister", "coordinator", NULL
+    "broker", "frontend", "handler", "persister", "coordinator", NULL
 };
 
 static const byte s_no_key [32];

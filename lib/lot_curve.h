@@ -12,7 +12,7 @@
     Certificates are czmq's (zcert_save format): NAME holds the public
     key, NAME_secret both keys. In the public directory every file named
     NAME.pub is a certificate that is let in, and each actor kind that
-    binds (frontend, persister, coordinator) has its own there as
+    binds (broker, persister, coordinator) has its own there as
     KIND.pub, so a client finds the key of the actor it connects to.
     bin/lottery-keys DIR makes one certificate per actor kind:
 

@@ -51,6 +51,29 @@ s_next_item (zmsg_t *msg, size_t header_size, zframe_t **frame)
     return -1;
 }
 
+zmsg_t *
+lot_msg_new_routed (zframe_t *route)
+{
+    zmsg_t *msg = zmsg_new ();
+    if (route) {
+        zframe_t *copy = zframe_dup (route);
+        zmsg_append (msg, &copy);
+    }
+    return msg;
+}
+
+zframe_t *
+lot_msg_take_route (zmsg_t *msg)
+{
+    return zmsg_pop (msg);
+}
+
+bool
+lot_msg_is_empty (zmsg_t *msg)
+{
+    return zmsg_size (msg) <= 1;
+}
+
 int
 lot_msg_send (zmsg_t **msg_p, void *dest)
 {
@@ -90,10 +113,10 @@ lot_msg_next_work (zmsg_t *msg, lot_work_t *work)
 }
 
 int
-lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
-                   const void *chunk, size_t size)
+lot_msg_send_work (void *dest, zframe_t *route, uint32_t agency, uint32_t position,
+                   bool follows, const void *chunk, size_t size)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_work (msg, agency, position, follows, chunk, size);
     return lot_msg_send (&msg, dest);
 }
@@ -137,10 +160,10 @@ lot_msg_next_records (zmsg_t *msg, lot_records_t *records)
 }
 
 int
-lot_msg_send_records (void *dest, const lot_records_t *records,
+lot_msg_send_records (void *dest, zframe_t *route, const lot_records_t *records,
                       const void *lines, size_t size)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_records (msg, records, lines, size);
     return lot_msg_send (&msg, dest);
 }
@@ -183,9 +206,9 @@ lot_msg_next_result (zmsg_t *msg, lot_result_t *result)
 }
 
 int
-lot_msg_send_result (void *dest, const lot_result_t *result)
+lot_msg_send_result (void *dest, zframe_t *route, const lot_result_t *result)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (route);
     lot_msg_add_result (msg, result);
     return lot_msg_send (&msg, dest);
 }
@@ -228,4 +251,107 @@ lot_msg_recv_status (zmsg_t *msg, bool *finished, long agencies)
         }
     }
     return named;
+}
+
+static const char *s_commands [] = {
+    [LOT_MSG_CMD_STATUS] = LOT_MSG_STATUS,
+    [LOT_MSG_CMD_DRAW] = LOT_MSG_DRAW,
+    [LOT_MSG_CMD_DRAWN] = LOT_MSG_DRAWN
+};
+
+lot_msg_command_t
+lot_msg_pop_command (zmsg_t *msg)
+{
+    zframe_t *frame = msg ? zmsg_pop (msg) : NULL;
+    lot_msg_command_t command = LOT_MSG_CMD_UNKNOWN;
+    for (size_t i = 0; frame && i < sizeof s_commands / sizeof *s_commands; i++)
+        if (zframe_streq (frame, s_commands [i]))
+            command = (lot_msg_command_t) i;
+    zframe_destroy (&frame);
+    return command;
+}
+
+int
+lot_msg_send_draw (void *dest, zframe_t *to)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, LOT_MSG_DRAW);
+    if (to) {
+        zframe_t *id = zframe_dup (to);
+        zmsg_prepend (msg, &id);
+    }
+    return lot_msg_send (&msg, dest);
+}
+
+//  Moves msg's frames into *winners_p: 0, or -1 (none moved) unless they
+//  are one per agency, each empty or ending in a newline, which the
+//  front-end's answer encoding relies on.
+static int
+s_take_winners (zmsg_t *msg, long agencies, zmsg_t **winners_p)
+{
+    if (agencies < 0 || zmsg_size (msg) != (size_t) agencies)
+        return -1;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg)) {
+        size_t size = zframe_size (frame);
+        if (size && zframe_data (frame) [size - 1] != '\n')
+            return -1;
+    }
+    *winners_p = zmsg_new ();
+    zframe_t *frame;
+    while ((frame = zmsg_pop (msg)))
+        zmsg_append (*winners_p, &frame);
+    return 0;
+}
+
+int
+lot_msg_send_drawn (void *dest, const char *detail, zmsg_t **winners_p)
+{
+    bool drawn = winners_p && *winners_p;
+    zmsg_t *msg = drawn ? *winners_p : zmsg_new ();
+    if (winners_p)
+        *winners_p = NULL;
+    zmsg_pushstr (msg, detail);
+    zmsg_pushstr (msg, drawn ? "1" : "0");
+    zmsg_pushstr (msg, LOT_MSG_DRAWN);
+    return lot_msg_send (&msg, dest);
+}
+
+int
+lot_msg_recv_drawn (zmsg_t *msg, long agencies, char **detail, zmsg_t **winners_p)
+{
+    *detail = NULL;
+    *winners_p = NULL;
+    zframe_t *ok = msg ? zmsg_pop (msg) : NULL;
+    char *said = msg ? zmsg_popstr (msg) : NULL;
+    int rc = -1;
+    //  Any ok but "1" is a failed draw: the first persisters sent a u32 0
+    if (ok && said)
+        rc = zframe_streq (ok, "1") ? s_take_winners (msg, agencies, winners_p) : 0;
+    if (rc == 0)
+        *detail = said;
+    else
+        zstr_free (&said);
+    zframe_destroy (&ok);
+    return rc;
+}
+
+int
+lot_msg_send_winners (void *dest, zmsg_t *winners)
+{
+    zmsg_t *msg = winners ? zmsg_dup (winners) : NULL;
+    if (!msg)
+        return -1;
+    zmsg_pushstr (msg, LOT_MSG_WINNERS);
+    return lot_msg_send (&msg, dest);
+}
+
+int
+lot_msg_recv_winners (zmsg_t *msg, long agencies, zmsg_t **winners_p)
+{
+    *winners_p = NULL;
+    zframe_t *topic = msg ? zmsg_pop (msg) : NULL;
+    int rc = topic && zframe_streq (topic, LOT_MSG_WINNERS)
+           ? s_take_winners (msg, agencies, winners_p) : -1;
+    zframe_destroy (&topic);
+    return rc;
 }

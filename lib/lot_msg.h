@@ -7,17 +7,32 @@
     same chunk, and the persister, which keeps what it stored in its
     journal, stores it once.
 
-        WORK     front-end -> handler     [agency position follows | chunk bytes]
+        WORK     front-end -> broker -> handler
+                                          [agency position follows | chunk bytes]
                  (a position query when the chunk is empty)
         RECORDS  handler -> persister     [agency position count kind follows
                                            | lines]
                  (kind: more chunks follow, the last chunk, or a query)
-        RESULT   handler, persister -> front-end
+        RESULT   handler, persister -> broker -> front-end
                  [agency position count stored query ok finished | reason]
         STATUS   persister -> coordinator [finished agencies, one u32 each]
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
+                 (ok "1": drawn, the winners follow; anything else, "0"
+                 today: the draw failed, and detail says why)
         WINNERS  coordinator PUB -> front-end [winners...]
+
+    Past the broker, WORK, RECORDS and RESULT batches begin with a route:
+    the routing identity the broker's ROUTER gave the front-end the chunks
+    came from. The broker puts it on WORK (its ROUTER hands it over), the
+    handlers and the persister carry it on to their RECORDS and RESULTS,
+    and the broker routes each RESULT batch by it, taking it off: a
+    front-end neither sends nor sees a route. A route outlives nothing: a
+    RESULT for a front-end that is gone is dropped, and its agencies send
+    their chunks again wherever they connect next.
+
+    STATUS, DRAW, DRAWN and WINNERS open with a frame of their name: the
+    first three share one socket pair, and WINNERS is the PUB topic.
 
     follows says that the front-end sent the chunk while an earlier chunk
     of its connection was unanswered (protocol v2 pipelines): another
@@ -56,6 +71,7 @@ typedef struct {
     const uint8_t *lines;   //  Its lines, inside frame
     size_t size;
     zframe_t *frame;        //  The item as received: the receiver destroys it
+    void *sender;           //  The receiver's own note of whom to answer
 } lot_records_t;
 
 typedef struct {
@@ -88,6 +104,13 @@ typedef struct {
 //  slowest; 4, 8 and 16 within noise of each other; docs/benchmarks.md).
 #define LOT_MSG_BATCH_MAX 8
 
+//  A new batch for the front-end that route names (a copy is taken).
+zmsg_t *lot_msg_new_routed (zframe_t *route);
+//  Takes the route off a received batch: NULL when it has none.
+zframe_t *lot_msg_take_route (zmsg_t *msg);
+//  Whether a batch holds no item (its route aside).
+bool lot_msg_is_empty (zmsg_t *msg);
+
 //  Sends a message (a batch, or any other), which is destroyed either
 //  way: 0, or -1 when the socket takes nothing now (none of it went).
 int lot_msg_send (zmsg_t **msg_p, void *dest);
@@ -110,12 +133,13 @@ void lot_msg_add_result (zmsg_t *msg, const lot_result_t *result);
 int lot_msg_next_result (zmsg_t *msg, lot_result_t *result);
 void lot_msg_result_free (lot_result_t *result);
 
-//  Batches of one item.
-int lot_msg_send_work (void *dest, uint32_t agency, uint32_t position, bool follows,
-                       const void *chunk, size_t size);
-int lot_msg_send_records (void *dest, const lot_records_t *records,
+//  Batches of one item, routed by route (NULL: unrouted, as a front-end
+//  sends WORK and is sent RESULTs).
+int lot_msg_send_work (void *dest, zframe_t *route, uint32_t agency, uint32_t position,
+                       bool follows, const void *chunk, size_t size);
+int lot_msg_send_records (void *dest, zframe_t *route, const lot_records_t *records,
                           const void *lines, size_t size);
-int lot_msg_send_result (void *dest, const lot_result_t *result);
+int lot_msg_send_result (void *dest, zframe_t *route, const lot_result_t *result);
 
 //  finished: agencies + 1 flags, by agency.
 int lot_msg_send_status (void *dest, const bool *finished, long agencies);
@@ -127,5 +151,40 @@ int lot_msg_recv_status (zmsg_t *msg, bool *finished, long agencies);
 #define LOT_MSG_DRAW    "DRAW"
 #define LOT_MSG_DRAWN   "DRAWN"
 #define LOT_MSG_WINNERS "WINNERS"
+
+//  The name of a message between the persister (DEALER) and the
+//  coordinator (ROUTER).
+typedef enum {
+    LOT_MSG_CMD_UNKNOWN = -1,   //  No message, no command, or one not known
+    LOT_MSG_CMD_STATUS,
+    LOT_MSG_CMD_DRAW,
+    LOT_MSG_CMD_DRAWN
+} lot_msg_command_t;
+
+//  Takes the command off msg (NULL reads as UNKNOWN); the rest is for the
+//  command's lot_msg_recv_*. On a ROUTER the sender comes first: take it
+//  off before.
+lot_msg_command_t lot_msg_pop_command (zmsg_t *msg);
+
+//  to: the persister's routing id, on the coordinator's ROUTER (copied).
+int lot_msg_send_draw (void *dest, zframe_t *to);
+
+//  winners: a message of the winners' frames (see above), which the
+//  coordinator keeps from DRAWN and announces as WINNERS.
+
+//  A draw done: winners (taken, destroyed either way). A draw that
+//  failed: winners_p NULL, and detail says why.
+int lot_msg_send_drawn (void *dest, const char *detail, zmsg_t **winners_p);
+//  Reads a DRAWN (its command taken off): 0 with *detail (fresh: free it)
+//  and, for a draw done, *winners_p (fresh: destroy it; NULL for a draw
+//  that failed); -1 when malformed or the agencies do not match, with
+//  both NULL.
+int lot_msg_recv_drawn (zmsg_t *msg, long agencies, char **detail, zmsg_t **winners_p);
+
+//  Sends a copy: winners stays the caller's, to be announced again.
+int lot_msg_send_winners (void *dest, zmsg_t *winners);
+//  Reads a WINNERS as received, topic and all: 0 with *winners_p (fresh:
+//  destroy it), or -1 when malformed or the agencies do not match.
+int lot_msg_recv_winners (zmsg_t *msg, long agencies, zmsg_t **winners_p);
 
 #endif

@@ -41,20 +41,23 @@ static const lot_option_t s_table [] = {
     S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0),
     S_OPTION ("EVENTS_ENDPOINT", "events_endpoint", LOT_OPTION_STRING, events_endpoint, NULL, 1, 0),
     S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
+    S_OPTION ("BROKER_ENDPOINT", "broker_endpoint", LOT_OPTION_STRING, broker_endpoint, NULL, 1, 0),
     S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0),
     S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_FIRST_ENDPOINT 20
 
-static const char *s_endpoints [][5] = {
+#define S_ENDPOINTS 6
+
+static const char *s_endpoints [][S_ENDPOINTS] = {
     [LOT_MODE_EMBEDDED] = {
         "inproc://work", "inproc://records", "inproc://results",
-        "inproc://events", "inproc://winners"
+        "inproc://events", "inproc://winners", "inproc://broker"
     },
     [LOT_MODE_DISTRIBUTED] = {
         "tcp://127.0.0.1:5560", "tcp://127.0.0.1:5561", "tcp://127.0.0.1:5562",
-        "tcp://127.0.0.1:5563", "tcp://127.0.0.1:5564"
+        "tcp://127.0.0.1:5563", "tcp://127.0.0.1:5564", "tcp://127.0.0.1:5565"
     },
 };
 
@@ -116,7 +119,7 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
     lot_settings_t *self = calloc (1, sizeof *self);
     lot_option_t table [S_COUNT];
     memcpy (table, s_table, sizeof table);
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < S_ENDPOINTS; i++)
         table [S_FIRST_ENDPOINT + i].fallback = s_endpoints [mode][i];
     if (!self || lot_options_defaults (table, S_COUNT, self)
     ||  s_load_file (self, config_file ? config_file : "config.ini",

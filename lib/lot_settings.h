@@ -40,11 +40,12 @@ typedef struct {
                                 //  for log collectors to read what led there
     long resend_timeout;        //  ms before an unanswered chunk goes again
     long send_timeout;          //  ms an actor waits to hand a message on
-    char *work_endpoint;        //  front-end PUSH -> handlers PULL
+    char *work_endpoint;        //  broker PUSH -> handlers PULL
     char *records_endpoint;     //  handlers PUSH -> persister PULL
-    char *results_endpoint;     //  handlers, persister PUSH -> front-end PULL
+    char *results_endpoint;     //  handlers, persister PUSH -> broker PULL
     char *events_endpoint;      //  persister DEALER -> coordinator ROUTER
-    char *winners_endpoint;     //  coordinator PUB -> front-end SUB
+    char *winners_endpoint;     //  coordinator PUB -> front-ends SUB
+    char *broker_endpoint;      //  front-ends DEALER <-> broker ROUTER
     char *curve_cert;           //  This actor's CURVE certificate; NULL: CURVE off
     char *curve_public_dir;     //  Public certificates of the actors let in
 } lot_settings_t;

@@ -45,7 +45,7 @@ backlog=2048                    # the 1,000 agencies connect at once
 timeout=300                     # seconds one load generator run may take
 any="WORK_ENDPOINT=tcp://127.0.0.1:* RECORDS_ENDPOINT=tcp://127.0.0.1:*
      RESULTS_ENDPOINT=tcp://127.0.0.1:* EVENTS_ENDPOINT=tcp://127.0.0.1:*
-     WINNERS_ENDPOINT=tcp://127.0.0.1:*"
+     WINNERS_ENDPOINT=tcp://127.0.0.1:* BROKER_ENDPOINT=tcp://127.0.0.1:*"
 pids=                           # NAME:PID of each server process running
 
 s_die () {
@@ -110,9 +110,11 @@ s_servers () {
             s_start coordinator bin/lottery-coordinator $any
             s_bound coordinator events EVENTS
             s_bound coordinator winners WINNERS
-            s_start frontend bin/lottery-frontend $any $bound
-            s_bound frontend work WORK
-            s_bound frontend results RESULTS
+            s_start broker bin/lottery-broker $any $bound
+            s_bound broker frontends BROKER
+            s_bound broker work WORK
+            s_bound broker results RESULTS
+            s_start frontend bin/lottery-frontend $bound
             s_start persister bin/lottery-persister $any $bound
             s_bound persister records RECORDS
             for n in $(seq 1 "${1#handlers-}"); do
@@ -140,7 +142,7 @@ s_stop () {
         fi
         rss="$rss${rss:+,}${entry%%:*}:$hwm"
     done
-    for kind in frontend handler coordinator persister server baseline; do
+    for kind in frontend broker handler coordinator persister server baseline; do
         for entry in $pids; do
             case ${entry%%:*} in
                 "$kind"|"$kind"-*)

@@ -7,7 +7,7 @@
 #define USAGE \
     "Usage: %s DIR [NAME ...]\n" \
     "Makes one CURVE certificate per name (default: every actor kind,\n" \
-    "frontend handler persister coordinator): DIR/secret/NAME and\n" \
+    "broker frontend handler persister coordinator): DIR/secret/NAME and\n" \
     "NAME_secret, given to that actor alone as CURVE_CERT, and\n" \
     "DIR/public/NAME.pub, for the CURVE_PUBLIC_DIR of every host.\n" \
     "Never overwrites a key.\n"

@@ -5,6 +5,7 @@
     format between actors is checked frame by frame.
 */
 #include "lot_actor.h"
+#include "lot_broker.h"
 #include "lot_codec.h"
 #include "lot_conn.h"
 #include "lot_coordinator.h"
@@ -34,10 +35,10 @@ s_settings (const char *prefix)
     char **endpoints [] = {
         &settings->work_endpoint, &settings->records_endpoint,
         &settings->results_endpoint, &settings->events_endpoint,
-        &settings->winners_endpoint
+        &settings->winners_endpoint, &settings->broker_endpoint
     };
-    const char *names [] = { "work", "records", "results", "events", "winners" };
-    for (size_t i = 0; i < 5; i++) {
+    const char *names [] = { "work", "records", "results", "events", "winners", "broker" };
+    for (size_t i = 0; i < 6; i++) {
         free (*endpoints [i]);
         assert_true (asprintf (endpoints [i], "inproc://%s-%s", prefix, names [i]) > 0);
     }
@@ -97,11 +98,31 @@ static const char *s_bets [][5] = {
 
 //  ---------------------------------------------------------------------
 
-//  WORK, RECORDS and RESULT come in batches of one or more items: the
-//  tests read them one at a time, keeping what is left of the batch last
-//  read (a teardown drops what a test left).
+//  WORK, RECORDS and RESULT come in batches of one or more items, each
+//  batch with its route first: the tests read them one at a time, keeping
+//  what is left of the batch last read and its route (a teardown drops
+//  what a test left).
 static zmsg_t *s_left;
 static zsock_t *s_left_from;
+static zframe_t *s_route;
+
+//  The route the tests give the chunks they send, as a broker would
+static zframe_t *
+s_frontend_route (void)
+{
+    static zframe_t *route;
+    if (!route)
+        route = zframe_from ("frontend-1");
+    return route;
+}
+
+//  The batch last read came for (or from) the front-end route names.
+static void
+s_expect_route (const char *route)
+{
+    assert_non_null (s_route);
+    assert_true (zframe_streq (s_route, route));
+}
 
 static zmsg_t *
 s_batch (zsock_t *from)
@@ -112,8 +133,11 @@ s_batch (zsock_t *from)
     if (s_left)
         assert_int_equal (zmsg_size (s_left), 0);
     zmsg_destroy (&s_left);
+    zframe_destroy (&s_route);
     s_left = zmsg_recv (from);
     s_left_from = from;
+    if (s_left)
+        s_route = lot_msg_take_route (s_left);
     return s_left;
 }
 
@@ -123,6 +147,7 @@ s_batches_drop (void **state)
     (void) state;
     size_t left = s_left ? zmsg_size (s_left) : 0;
     zmsg_destroy (&s_left);
+    zframe_destroy (&s_route);
     return left == 0 ? 0 : -1;
 }
 
@@ -181,22 +206,23 @@ test_handler_valid_and_invalid (void **state)
     const char *bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", bad, 1);
-    assert_int_equal (lot_msg_send_work (work, 1, 41, false, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 41, false, chunk, size), 0);
     s_expect_result (results, 1, 41, false, "invalid birthdate", 0, false);
 
     //  An unknown agency too, and a chunk named after another agency
     size = s_chunk (chunk, false, "3", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 3, 42, false, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 3, 42, false, chunk, size), 0);
     s_expect_result (results, 3, 42, false, "unknown agency", 0, false);
     size = s_chunk (chunk, false, "2", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, 1, 43, false, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 43, false, chunk, size), 0);
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
+    s_expect_route ("frontend-1");
 
     //  A valid one becomes the chunk's bets-file lines; it is the first
     //  RECORDS message, so nothing of the rejected chunks went on. Whether
     //  it follows an unanswered chunk goes on with it
     size = s_chunk (chunk, true, "1", s_bets, 2);
-    assert_int_equal (lot_msg_send_work (work, 1, 44, true, chunk, size), 0);
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 44, true, chunk, size), 0);
     lot_records_t got;
     assert_int_equal (s_recv_records (records, &got), 0);
     assert_int_equal (got.agency, 1);
@@ -212,7 +238,7 @@ test_handler_valid_and_invalid (void **state)
     zframe_destroy (&got.frame);
 
     //  A position query (no chunk) goes on to the persister as it is
-    assert_int_equal (lot_msg_send_work (work, 2, 0, false, NULL, 0), 0);
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 2, 0, false, NULL, 0), 0);
     assert_int_equal (s_recv_records (records, &got), 0);
     assert_int_equal (got.agency, 2);
     assert_true (got.query);
@@ -286,15 +312,17 @@ static void
 s_send_records (zsock_t *records, uint32_t agency, uint32_t position, bool last,
                 uint32_t count, bool follows, const char *lines)
 {
-    lot_records_t chunk = { agency, position, false, last, count, follows, NULL };
-    assert_int_equal (lot_msg_send_records (records, &chunk, lines, strlen (lines)), 0);
+    lot_records_t chunk = { .agency = agency, .position = position, .last = last,
+                            .count = count, .follows = follows };
+    assert_int_equal (lot_msg_send_records (records, s_frontend_route (), &chunk, lines,
+                                            strlen (lines)), 0);
 }
 
 static void
 s_send_query (zsock_t *records, uint32_t agency)
 {
-    lot_records_t query = { agency, 0, true, false, 0, false, NULL };
-    assert_int_equal (lot_msg_send_records (records, &query, NULL, 0), 0);
+    lot_records_t query = { .agency = agency, .query = true };
+    assert_int_equal (lot_msg_send_records (records, s_frontend_route (), &query, NULL, 0), 0);
 }
 
 //  Waits for a STATUS that names exactly these finished agencies (one
@@ -422,6 +450,61 @@ test_persister_remembers_across_restarts (void **state)
     s_persister_destroy (&fixture);
 }
 
+//  Receives a RESULT batch of one item and checks which front-end it goes
+//  to and what it answers.
+static void
+s_expect_routed_result (zsock_t *results, const char *route, uint32_t agency,
+                        uint32_t position, uint32_t stored)
+{
+    zmsg_t *batch = zmsg_recv (results);
+    assert_non_null (batch);
+    zframe_t *to = lot_msg_take_route (batch);
+    assert_non_null (to);
+    assert_true (zframe_streq (to, route));
+    lot_result_t result;
+    assert_int_equal (lot_msg_next_result (batch, &result), 1);
+    assert_int_equal (result.agency, agency);
+    assert_int_equal (result.position, position);
+    assert_true (result.ok);
+    assert_int_equal (result.stored, stored);
+    lot_msg_result_free (&result);
+    assert_int_equal (lot_msg_next_result (batch, &result), 0);
+    zframe_destroy (&to);
+    zmsg_destroy (&batch);
+}
+
+//  Each answer goes back by the route its chunk came with, also for a
+//  chunk that waited for the bets before it while other groups passed.
+static void
+test_persister_answers_each_frontend (void **state)
+{
+    (void) state;
+    s_persister_t *fixture = s_persister_new ("routes");
+    zframe_t *routes [] = {
+        zframe_from ("frontend-a"), zframe_from ("frontend-b"), zframe_from ("frontend-c")
+    };
+    const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n";
+    const char *second = "1,Bo,Lu,12,2000-01-01,2\r\n";
+    const char *other = "2,Cy,Mo,13,2000-01-01,3\r\n";
+    lot_records_t chunk = { .agency = 1, .position = 1, .count = 1, .follows = true };
+    assert_int_equal (lot_msg_send_records (fixture->records, routes [1], &chunk, second,
+                                            strlen (second)), 0);
+    chunk = (lot_records_t) { .agency = 2, .position = 0, .count = 1, .last = true };
+    assert_int_equal (lot_msg_send_records (fixture->records, routes [2], &chunk, other,
+                                            strlen (other)), 0);
+    s_expect_routed_result (fixture->results, "frontend-c", 2, 0, 1);
+    chunk = (lot_records_t) { .agency = 1, .position = 0, .count = 1 };
+    assert_int_equal (lot_msg_send_records (fixture->records, routes [0], &chunk, first,
+                                            strlen (first)), 0);
+    //  One group stores both, and answers each front-end apart, the one
+    //  that waited first
+    s_expect_routed_result (fixture->results, "frontend-b", 1, 1, 2);
+    s_expect_routed_result (fixture->results, "frontend-a", 1, 0, 2);
+    for (size_t i = 0; i < 3; i++)
+        zframe_destroy (&routes [i]);
+    s_persister_destroy (&fixture);
+}
+
 //  Chunks that come before the bets ahead of them (another handler has
 //  those) wait unanswered when they followed an unanswered chunk, and
 //  are stored in order once the bets before them come; at most
@@ -539,6 +622,11 @@ test_coordinator_draws_once_all_are_done (void **state)
     char *command = zstr_recv (dealer);
     assert_string_equal (command, LOT_MSG_DRAW);
     zstr_free (&command);
+    //  A draw that failed is asked for again
+    assert_int_equal (lot_msg_send_drawn (dealer, "cannot read the bets file", NULL), 0);
+    command = zstr_recv (dealer);
+    assert_string_equal (command, LOT_MSG_DRAW);
+    zstr_free (&command);
     s_send_drawn (dealer, "111\n", "");
 
     //  WINNERS is announced again and again: a late subscriber gets it
@@ -600,14 +688,67 @@ s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
     s_expect_work_follows (work, agency, position, false, chunk, size);
 }
 
-//  Answers an item as the persister would.
+//  The broker hands WORK from any front-end to the handlers, holding it
+//  while no handler is there, and each RESULT to the front-end its route
+//  names, without the route; one for a front-end that is gone is dropped.
 static void
-s_answer (zsock_t *results, uint32_t agency, uint32_t position, bool query,
+test_broker_routes_results_to_their_frontend (void **state)
+{
+    (void) state;
+    lot_settings_t *settings = s_settings ("broker");
+    zactor_t *broker = lot_actor_start (lot_broker_actor, settings);
+    assert_non_null (broker);
+    zsock_t *one = s_socket (ZMQ_DEALER, settings->broker_endpoint, false);
+    zsock_t *two = s_socket (ZMQ_DEALER, settings->broker_endpoint, false);
+    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
+    assert_int_equal (lot_msg_send_work (one, NULL, 1, 0, false, "a", 1), 0);
+    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
+    s_expect_work (work, 1, 0, (const uint8_t *) "a", 1);
+    zframe_t *route_one = zframe_dup (s_route);
+    assert_int_equal (lot_msg_send_work (two, NULL, 2, 0, false, "b", 1), 0);
+    s_expect_work (work, 2, 0, (const uint8_t *) "b", 1);
+    zframe_t *route_two = zframe_dup (s_route);
+    assert_false (zframe_eq (route_one, route_two));
+
+    zframe_t *gone = zframe_from ("gone");
+    lot_result_t result = { .agency = 9, .ok = true, .reason = "" };
+    assert_int_equal (lot_msg_send_result (results, gone, &result), 0);
+    zsock_t *to [] = { one, two };
+    zframe_t *route [] = { route_one, route_two };
+    for (uint32_t i = 0; i < 2; i++) {
+        result.agency = i + 1;
+        assert_int_equal (lot_msg_send_result (results, route [1 - i], &result), 0);
+    }
+    for (uint32_t i = 0; i < 2; i++) {
+        zmsg_t *batch = zmsg_recv (to [1 - i]);
+        assert_non_null (batch);
+        lot_result_t got;
+        assert_int_equal (lot_msg_next_result (batch, &got), 1);
+        assert_int_equal (got.agency, i + 1);
+        lot_msg_result_free (&got);
+        assert_int_equal (zmsg_size (batch), 0);
+        zmsg_destroy (&batch);
+    }
+    zframe_destroy (&gone);
+    zframe_destroy (&route_one);
+    zframe_destroy (&route_two);
+    zactor_destroy (&broker);
+    zsock_destroy (&one);
+    zsock_destroy (&two);
+    zsock_destroy (&work);
+    zsock_destroy (&results);
+    lot_settings_destroy (&settings);
+}
+
+//  Answers an item as the persister would, through the broker: to the
+//  front-end whose WORK the test read last.
+static void
+s_answer (zsock_t *broker, uint32_t agency, uint32_t position, bool query,
           const char *reason, uint32_t count, uint32_t stored, bool finished)
 {
     lot_result_t result = { agency, position, query, reason == NULL, count,
                             (char *) reason, stored, finished };
-    assert_int_equal (lot_msg_send_result (results, &result), 0);
+    assert_int_equal (lot_msg_send_result (broker, s_route, &result), 0);
 }
 
 static void
@@ -626,8 +767,7 @@ test_frontend_bridges_agencies (void **state)
     zsock_t *pub = s_socket (ZMQ_PUB, settings->winners_endpoint, true);
     int port;
     zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
-    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
+    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
 
     //  v1: the first chunk asks where the agency stands, then goes out at
     //  that position; a chunk that arrives a byte at a time goes out whole
@@ -641,10 +781,10 @@ test_frontend_bridges_agencies (void **state)
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
     for (size_t i = 0; i < first_size; i++)
         assert_int_equal (tu_send_all (agency, first + i, 1), 0);
-    s_expect_work (work, 1, 0, NULL, 0);
-    s_answer (results, 1, 0, true, NULL, 0, 7, false);
-    s_expect_work (work, 1, 7, first, first_size);
-    s_answer (results, 1, 7, false, NULL, 2, 9, false);
+    s_expect_work (broker, 1, 0, NULL, 0);
+    s_answer (broker, 1, 0, true, NULL, 0, 7, false);
+    s_expect_work (broker, 1, 7, first, first_size);
+    s_answer (broker, 1, 7, false, NULL, 2, 9, false);
     s_expect_bytes (agency, "O", 1);
 
     //  Two chunks in one write: the second goes out once the first is
@@ -654,12 +794,12 @@ test_frontend_bridges_agencies (void **state)
     memcpy (both, second, second_size);
     memcpy (both + second_size, first, first_size);
     assert_int_equal (tu_send_all (agency, both, second_size + first_size), 0);
-    s_expect_work (work, 1, 9, second, second_size);
+    s_expect_work (broker, 1, 9, second, second_size);
     //  A RESULT for another position is not this chunk's answer
-    s_answer (results, 1, 8, false, NULL, 1, 9, false);
-    s_answer (results, 1, 9, false, "agency already finished", 1, 0, false);
+    s_answer (broker, 1, 8, false, NULL, 1, 9, false);
+    s_answer (broker, 1, 9, false, "agency already finished", 1, 0, false);
     s_expect_bytes (agency, "E\x00\x17" "agency already finished", 26);
-    s_expect_work (work, 1, 9, first, first_size);
+    s_expect_work (broker, 1, 9, first, first_size);
 
     //  While it is open, agency 1 is busy for anyone else (v1 and v2)
     int other = tu_connect (port, 5000);
@@ -691,15 +831,15 @@ test_frontend_bridges_agencies (void **state)
         assert_int_equal (tag, 'E');
         close (resumed);
     }
-    s_expect_work (work, 1, 0, NULL, 0);
-    s_answer (results, 1, 0, true, NULL, 0, 300, false);
+    s_expect_work (broker, 1, 0, NULL, 0);
+    s_answer (broker, 1, 0, true, NULL, 0, 300, false);
     s_expect_bytes (resumed, "S\x00\x00\x01\x2c\x00", 6);
     uint8_t numbered [8192];
     size_t header = lot_codec_numbered_encode (numbered, sizeof numbered, 300);
     memcpy (numbered + header, first, first_size);
     assert_int_equal (tu_send_all (resumed, numbered, header + first_size), 0);
-    s_expect_work (work, 1, 300, first, first_size);
-    s_answer (results, 1, 300, false, NULL, 2, 302, false);
+    s_expect_work (broker, 1, 300, first, first_size);
+    s_answer (broker, 1, 300, false, NULL, 2, 302, false);
     s_expect_bytes (resumed, "O", 1);
     //  A chunk for another agency: 'E', and the connection is closed
     size_t stray_size = s_chunk (numbered + header, false, "2", s_bets, 1);
@@ -752,8 +892,7 @@ test_frontend_bridges_agencies (void **state)
     close (query);
 
     zactor_destroy (&frontend);
-    zsock_destroy (&work);
-    zsock_destroy (&results);
+    zsock_destroy (&broker);
     zsock_destroy (&pub);
     lot_settings_destroy (&settings);
 }
@@ -819,35 +958,33 @@ test_frontend_resends_unanswered_chunks (void **state)
     settings->resend_timeout = 100;
     int port;
     zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
-    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
+    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
 
     int agency = tu_connect (port, 5000);
     uint8_t chunk [8192];
     size_t size = s_chunk (chunk, false, "1", s_bets, 2);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
     assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    s_expect_work (work, 1, 0, NULL, 0);
-    s_expect_work (work, 1, 0, NULL, 0);
-    s_answer (results, 1, 0, true, NULL, 0, 0, false);
-    s_expect_work (work, 1, 0, chunk, size);
-    s_expect_work (work, 1, 0, chunk, size);
-    s_answer (results, 1, 0, false, NULL, 2, 2, false);
-    s_answer (results, 1, 0, false, NULL, 2, 2, false);
+    s_expect_work (broker, 1, 0, NULL, 0);
+    s_expect_work (broker, 1, 0, NULL, 0);
+    s_answer (broker, 1, 0, true, NULL, 0, 0, false);
+    s_expect_work (broker, 1, 0, chunk, size);
+    s_expect_work (broker, 1, 0, chunk, size);
+    s_answer (broker, 1, 0, false, NULL, 2, 2, false);
+    s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_expect_bytes (agency, "O", 1);
 
     //  The next chunk goes out at the next position, and only one 'O'
     //  ever came
     size = s_chunk (chunk, true, "1", s_bets, 1);
     assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    s_expect_work (work, 1, 2, chunk, size);
-    s_answer (results, 1, 2, false, "x", 1, 0, false);
+    s_expect_work (broker, 1, 2, chunk, size);
+    s_answer (broker, 1, 2, false, "x", 1, 0, false);
     s_expect_bytes (agency, "E\x00\x01x", 4);
     close (agency);
 
     zactor_destroy (&frontend);
-    zsock_destroy (&work);
-    zsock_destroy (&results);
+    zsock_destroy (&broker);
     lot_settings_destroy (&settings);
 }
 
@@ -871,14 +1008,14 @@ s_numbered (uint8_t *out, uint32_t position, const char *agency, size_t count)
 
 //  Opens a v2 connection for agency and answers its hello: stored 0.
 static int
-s_hello_v2 (int port, const char *agency, zsock_t *work, zsock_t *results)
+s_hello_v2 (int port, const char *agency, zsock_t *broker)
 {
     uint8_t hello [16];
     size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span (agency));
     int fd = tu_connect (port, 5000);
     assert_int_equal (tu_send_all (fd, hello, size), 0);
-    s_expect_work (work, (uint32_t) atoi (agency), 0, NULL, 0);
-    s_answer (results, (uint32_t) atoi (agency), 0, true, NULL, 0, 0, false);
+    s_expect_work (broker, (uint32_t) atoi (agency), 0, NULL, 0);
+    s_answer (broker, (uint32_t) atoi (agency), 0, true, NULL, 0, 0, false);
     s_expect_bytes (fd, "S\x00\x00\x00\x00\x00", 6);
     return fd;
 }
@@ -897,9 +1034,8 @@ test_frontend_pipelines_v2 (void **state)
     settings->max_in_flight = 3;
     int port;
     zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
-    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
-    int agency = s_hello_v2 (port, "1", work, results);
+    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
+    int agency = s_hello_v2 (port, "1", broker);
 
     //  Five chunks at once: 2 bets at 0, then 1 bet each at 2, 3, 4, 5
     uint8_t chunks [5][LOT_NUMBERED_HEADER + 8192];
@@ -910,16 +1046,16 @@ test_frontend_pipelines_v2 (void **state)
         assert_int_equal (tu_send_all (agency, chunks [i], sizes [i]), 0);
     }
     for (int i = 0; i < 3; i++)
-        s_expect_work_follows (work, 1, positions [i], i > 0,
+        s_expect_work_follows (broker, 1, positions [i], i > 0,
                                chunks [i] + LOT_NUMBERED_HEADER,
                                sizes [i] - LOT_NUMBERED_HEADER);
-    s_answer (results, 1, 3, false, NULL, 1, 4, false);
-    s_answer (results, 1, 2, false, "x", 1, 0, false);
-    s_answer (results, 1, 0, false, NULL, 2, 2, false);
+    s_answer (broker, 1, 3, false, NULL, 1, 4, false);
+    s_answer (broker, 1, 2, false, "x", 1, 0, false);
+    s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_expect_bytes (agency, "O" "E\x00\x01x" "O", 6);
     //  Room again: the two that waited, the first of them following none
     for (int i = 3; i < 5; i++)
-        s_expect_work_follows (work, 1, positions [i], i > 3,
+        s_expect_work_follows (broker, 1, positions [i], i > 3,
                                chunks [i] + LOT_NUMBERED_HEADER,
                                sizes [i] - LOT_NUMBERED_HEADER);
     //  A chunk at 9 while 5 is out: out of order, answered in its turn; the
@@ -929,22 +1065,22 @@ test_frontend_pipelines_v2 (void **state)
     assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
     sizes [0] = s_numbered (chunks [0], 6, "1", 1);
     assert_int_equal (tu_send_all (agency, chunks [0], sizes [0]), 0);
-    s_answer (results, 1, 4, false, NULL, 1, 5, false);
-    s_expect_work_follows (work, 1, 6, true, chunks [0] + LOT_NUMBERED_HEADER,
+    s_answer (broker, 1, 4, false, NULL, 1, 5, false);
+    s_expect_work_follows (broker, 1, 6, true, chunks [0] + LOT_NUMBERED_HEADER,
                            sizes [0] - LOT_NUMBERED_HEADER);
-    s_answer (results, 1, 6, false, NULL, 1, 7, false);
-    s_answer (results, 1, 5, false, NULL, 1, 7, false);
+    s_answer (broker, 1, 6, false, NULL, 1, 7, false);
+    s_answer (broker, 1, 5, false, NULL, 1, 7, false);
     s_expect_bytes (agency, "O" "O" "E\x00\x12" "chunk out of order" "O", 24);
     //  With nothing out, any position goes to the persister to decide
     assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
-    s_expect_work (work, 1, 9, stray + LOT_NUMBERED_HEADER,
+    s_expect_work (broker, 1, 9, stray + LOT_NUMBERED_HEADER,
                    stray_size - LOT_NUMBERED_HEADER);
-    s_answer (results, 1, 9, false, "chunk out of order", 1, 0, false);
+    s_answer (broker, 1, 9, false, "chunk out of order", 1, 0, false);
     s_expect_bytes (agency, "E\x00\x12" "chunk out of order", 21);
     close (agency);
 
     //  Full 8 kB chunks: four at once fit (three out, one waiting)...
-    int big = s_hello_v2 (port, "2", work, results);
+    int big = s_hello_v2 (port, "2", broker);
     uint8_t full [LOT_NUMBERED_HEADER + 8192];
     size_t full_size = s_numbered (full, 0, "2", 0);
     lot_chunk_reader_t reader;
@@ -958,12 +1094,12 @@ test_frontend_pipelines_v2 (void **state)
     }
     for (uint32_t i = 0; i < 4; i++) {
         if (i == 3)
-            s_answer (results, 2, 0, false, NULL, count, count, false);
-        s_expect_work_follows (work, 2, i * count, i > 0, full + LOT_NUMBERED_HEADER,
+            s_answer (broker, 2, 0, false, NULL, count, count, false);
+        s_expect_work_follows (broker, 2, i * count, i > 0, full + LOT_NUMBERED_HEADER,
                                full_size - LOT_NUMBERED_HEADER);
     }
     for (uint32_t i = 1; i < 4; i++)
-        s_answer (results, 2, i * count, false, NULL, count, (i + 1) * count, false);
+        s_answer (broker, 2, i * count, false, NULL, count, (i + 1) * count, false);
     s_expect_bytes (big, "OOOO", 4);
     //  ... five do not: 'E', and closed
     for (uint32_t i = 4; i < 9; i++) {
@@ -975,8 +1111,7 @@ test_frontend_pipelines_v2 (void **state)
     close (big);
 
     zactor_destroy (&frontend);
-    zsock_destroy (&work);
-    zsock_destroy (&results);
+    zsock_destroy (&broker);
     lot_settings_destroy (&settings);
 }
 
@@ -1024,6 +1159,8 @@ main (void)
         cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_batches_drop),
+        cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_batches_drop),
+        cmocka_unit_test_teardown (test_broker_routes_results_to_their_frontend, s_batches_drop),
         cmocka_unit_test_teardown (test_frontend_resends_unanswered_chunks, s_batches_drop),
         cmocka_unit_test_teardown (test_frontend_pipelines_v2, s_batches_drop),
         cmocka_unit_test_teardown (test_frontend_limits_connections, s_batches_drop),

@@ -8,6 +8,7 @@
 #include "lot_agency.h"
 #include "lot_client_config.h"
 #include "lot_codec.h"
+#include "lot_dial.h"
 #include "testutil.h"
 
 #include <czmq.h>
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -122,6 +124,40 @@ static lot_span_t
 s_span (const char *text)
 {
     return (lot_span_t) { text, strlen (text) };
+}
+
+//  A TCP socket bound to ip (IPv4 or IPv6, numbers) and *port (0: the
+//  system picks one, and *port says which), not listening: connections
+//  there are refused for as long as it stays open. Returns it, or -1 when
+//  the address cannot be had here.
+static int
+s_bound_socket (const char *ip, int *port)
+{
+    struct sockaddr_storage addr = { .ss_family = AF_INET };
+    struct sockaddr_in *addr4 = (struct sockaddr_in *) &addr;
+    struct sockaddr_in6 *addr6 = (struct sockaddr_in6 *) &addr;
+    socklen_t size = sizeof *addr4;
+    addr4->sin_port = htons ((uint16_t) *port);
+    if (inet_pton (AF_INET, ip, &addr4->sin_addr) != 1) {
+        addr6->sin6_family = AF_INET6;
+        addr6->sin6_port = htons ((uint16_t) *port);
+        size = sizeof *addr6;
+        if (inet_pton (AF_INET6, ip, &addr6->sin6_addr) != 1)
+            return -1;
+    }
+    int fd = socket (addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    if (fd < 0)
+        return -1;
+    if ((addr.ss_family == AF_INET6
+    &&   setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on))
+    ||  bind (fd, (struct sockaddr *) &addr, size)
+    ||  getsockname (fd, (struct sockaddr *) &addr, &size)) {
+        close (fd);
+        return -1;
+    }
+    *port = ntohs (addr.ss_family == AF_INET6 ? addr6->sin6_port : addr4->sin_port);
+    return fd;
 }
 
 //  ---------------------------------------------------------------------
@@ -675,6 +711,7 @@ typedef enum {
     STEP_EXPECT,                //  Receive exactly these bytes
     STEP_SEND,
     STEP_NOTIFY,                //  Tell the test we got this far
+    STEP_WAIT,                  //  Wait until the test says go (s_fake_go)
     STEP_EXPECT_CLOSED,         //  The client closes the connection
     STEP_EXPECT_ONLY_CLOSED,    //  ... sending nothing more first
     STEP_PAUSE,                 //  Wait size milliseconds (no data)
@@ -697,23 +734,33 @@ typedef struct {
     s_step_t steps [S_STEPS_MAX];
     size_t count;
     int notify [2];
+    int go [2];
     pthread_t thread;
     long failed_step;           //  -1 when every step went as scripted
     char detail [512];
 } s_fake_t;
 
+//  A fake server listening on ip:port; port 0: the system picks one, and
+//  the fake keeps it.
 static s_fake_t *
-s_fake_new (void)
+s_fake_new_at (const char *ip, int port)
 {
     s_fake_t *fake = calloc (1, sizeof *fake);
     assert_non_null (fake);
-    //  Port 0: the system picks one, and the fake keeps it
-    fake->port = tu_closed_port (&fake->listener);
-    assert_true (fake->port > 0);
+    fake->port = port;
+    fake->listener = s_bound_socket (ip, &fake->port);
+    assert_true (fake->listener >= 0);
     assert_int_equal (listen (fake->listener, 8), 0);
     assert_int_equal (pipe2 (fake->notify, O_CLOEXEC), 0);
+    assert_int_equal (pipe2 (fake->go, O_CLOEXEC), 0);
     fake->failed_step = -1;
     return fake;
+}
+
+static s_fake_t *
+s_fake_new (void)
+{
+    return s_fake_new_at ("127.0.0.1", 0);
 }
 
 static void
@@ -768,6 +815,11 @@ s_fake_run_step (s_fake_t *fake, s_step_t *step, int *fd)
             return tu_send_all (*fd, step->data, step->size) == 0;
         case STEP_NOTIFY:
             return write (fake->notify [1], "!", 1) == 1;
+        case STEP_WAIT: {
+            struct pollfd item = { fake->go [0], POLLIN, 0 };
+            char byte;
+            return poll (&item, 1, WAIT_MS) == 1 && read (fake->go [0], &byte, 1) == 1;
+        }
         case STEP_EXPECT_CLOSED:
             if (!tu_wait_closed (*fd, WAIT_MS)) {
                 snprintf (fake->detail, sizeof fake->detail,
@@ -836,6 +888,13 @@ s_fake_reached (s_fake_t *fake)
     return poll (&item, 1, WAIT_MS) == 1 && read (fake->notify [0], &byte, 1) == 1;
 }
 
+//  Lets the script on past a STEP_WAIT.
+static void
+s_fake_go (s_fake_t *fake)
+{
+    assert_int_equal (write (fake->go [1], "!", 1), 1);
+}
+
 //  Joins the script and checks it ran to the end; then checks that no
 //  further connection is waiting.
 static void
@@ -853,6 +912,8 @@ s_fake_destroy (s_fake_t **fake_p)
     }
     close (fake->notify [0]);
     close (fake->notify [1]);
+    close (fake->go [0]);
+    close (fake->go [1]);
     for (size_t i = 0; i < fake->count; i++)
         free (fake->steps [i].data);
     free (fake);
@@ -867,6 +928,7 @@ typedef struct {
     char *log;
     char *env [16];
     size_t env_count;
+    char *hosts;                //  Its /etc/hosts, or NULL: the machine's
     tu_proc_t *proc;
 } s_client_t;
 
@@ -896,10 +958,37 @@ s_client_env (s_client_t *client, const char *format, ...)
     va_end (args);
 }
 
+#define S_UNSHARE "/usr/bin/unshare"
+
+//  The command that runs program with hosts as its /etc/hosts: unshare
+//  gives it a mount namespace of its own (and, unless the test runs as
+//  root, a user namespace in which it may mount), where the file is bound
+//  over /etc/hosts and nobody else sees it. argv has room for 12.
+static void
+s_hosts_argv (char *argv [], const char *hosts, const char *program)
+{
+    size_t i = 0;
+    argv [i++] = S_UNSHARE;
+    if (getuid () != 0) {
+        argv [i++] = "--user";
+        argv [i++] = "--map-root-user";
+    }
+    argv [i++] = "--mount";
+    argv [i++] = "/bin/sh";
+    argv [i++] = "-c";
+    argv [i++] = "mount --bind \"$1\" /etc/hosts && exec \"$2\"";
+    argv [i++] = "sh";
+    argv [i++] = (char *) hosts;
+    argv [i++] = (char *) program;
+    argv [i] = NULL;
+}
+
 static void
 s_client_start (s_client_t *client)
 {
-    char *argv [] = { s_client_path, NULL };
+    char *argv [12] = { s_client_path, NULL };
+    if (client->hosts)
+        s_hosts_argv (argv, client->hosts, s_client_path);
     client->proc = tu_spawn (client->dir, argv, client->env, client->log);
     assert_non_null (client->proc);
 }
@@ -924,6 +1013,7 @@ s_client_destroy (s_client_t **client_p)
     for (size_t i = 0; i < client->env_count; i++)
         free (client->env [i]);
     free (client->log);
+    free (client->hosts);
     tu_remove_dir (client->dir);
     free (client);
     *client_p = NULL;
@@ -1953,6 +2043,392 @@ test_client_v2_sigterm (void **state)
     s_client_destroy (&client);
 }
 
+//  ---------------------------------------------------------------------
+//  A server's addresses: the order they are tried in
+
+#define S_LIST_MAX 8
+
+//  Addresses 127.0.0.1 .. 127.0.0.count, port 12345, linked as
+//  getaddrinfo links them.
+typedef struct {
+    struct addrinfo items [S_LIST_MAX];
+    struct sockaddr_in addrs [S_LIST_MAX];
+} s_list_t;
+
+static struct addrinfo *
+s_list_init (s_list_t *list, size_t count)
+{
+    assert_true (count <= S_LIST_MAX);
+    memset (list, 0, sizeof *list);
+    for (size_t i = 0; i < count; i++) {
+        list->addrs [i].sin_family = AF_INET;
+        list->addrs [i].sin_port = htons (12345);
+        list->addrs [i].sin_addr.s_addr = htonl (INADDR_LOOPBACK + (uint32_t) i);
+        list->items [i] = (struct addrinfo) {
+            .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
+            .ai_addr = (struct sockaddr *) &list->addrs [i],
+            .ai_addrlen = sizeof list->addrs [i],
+            .ai_next = i + 1 < count ? &list->items [i + 1] : NULL
+        };
+    }
+    return count ? list->items : NULL;
+}
+
+//  Draws an order of the list's count addresses and checks that it holds
+//  each once; returns it as the addresses' indexes, "2031" for 4.
+static void
+s_list_order (s_list_t *list, size_t count, lot_dial_seed_t *seed,
+              char text [S_LIST_MAX + 1])
+{
+    const struct addrinfo *order [S_LIST_MAX];
+    assert_int_equal (lot_dial_order (list->items, seed, order, S_LIST_MAX), (int) count);
+    bool seen [S_LIST_MAX] = { false };
+    for (size_t i = 0; i < count; i++) {
+        ptrdiff_t index = order [i] - list->items;
+        assert_true (index >= 0 && index < (ptrdiff_t) count);
+        assert_false (seen [index]);
+        seen [index] = true;
+        text [i] = (char) ('0' + index);
+    }
+    text [count] = 0;
+}
+
+static void
+test_dial_order (void **state)
+{
+    (void) state;
+    s_list_t list;
+    const struct addrinfo *order [S_LIST_MAX];
+    lot_dial_seed_t seed, again;
+    lot_dial_seed (&seed, 42);
+    lot_dial_seed (&again, 42);
+    //  None, or one: nothing to draw, and the seed stays as it was
+    assert_int_equal (lot_dial_order (NULL, &seed, order, S_LIST_MAX), 0);
+    struct addrinfo *one = s_list_init (&list, 1);
+    assert_int_equal (lot_dial_order (one, &seed, order, 1), 1);
+    assert_ptr_equal (order [0], one);
+    assert_memory_equal (&seed, &again, sizeof seed);
+    //  Too little room
+    s_list_init (&list, 4);
+    assert_int_equal (lot_dial_order (list.items, &seed, order, 3), -1);
+    //  The same seed, the same orders; another seed, others
+    char drawn [10][S_LIST_MAX + 1], text [S_LIST_MAX + 1];
+    for (int i = 0; i < 10; i++)
+        s_list_order (&list, 4, &seed, drawn [i]);
+    size_t differ = 0;
+    for (int i = 0; i < 10; i++) {
+        s_list_order (&list, 4, &again, text);
+        assert_string_equal (text, drawn [i]);
+    }
+    lot_dial_seed (&again, 43);
+    for (int i = 0; i < 10; i++) {
+        s_list_order (&list, 4, &again, text);
+        differ += strcmp (text, drawn [i]) != 0;
+    }
+    assert_true (differ > 0);
+}
+
+static void
+test_dial_spread (void **state)
+{
+    (void) state;
+    //  24,000 orders of 4 addresses: each address comes first about a
+    //  quarter of the time, and each of the 24 orders about 1,000 times
+    //  (one standard deviation is 31)
+    s_list_t list;
+    s_list_init (&list, 4);
+    lot_dial_seed_t seed;
+    lot_dial_seed (&seed, 7);
+    size_t first [4] = { 0 }, orders [256] = { 0 };
+    char text [S_LIST_MAX + 1];
+    for (int i = 0; i < 24000; i++) {
+        s_list_order (&list, 4, &seed, text);
+        first [text [0] - '0']++;
+        size_t code = 0;
+        for (int k = 0; k < 4; k++)
+            code = code * 4 + (size_t) (text [k] - '0');
+        orders [code]++;
+    }
+    for (int i = 0; i < 4; i++)
+        assert_in_range (first [i], 5600, 6400);
+    size_t seen = 0;
+    for (size_t code = 0; code < 256; code++)
+        if (orders [code]) {
+            seen++;
+            assert_in_range (orders [code], 850, 1150);
+        }
+    assert_int_equal (seen, 24);
+    //  Seeds from the system: agencies started at once pick apart (all 32
+    //  first picks alike would come once in 4^31)
+    bool picked [4] = { false };
+    size_t apart = 0;
+    for (int i = 0; i < 32; i++) {
+        lot_dial_seed_random (&seed);
+        s_list_order (&list, 4, &seed, text);
+        apart += !picked [text [0] - '0'];
+        picked [text [0] - '0'] = true;
+    }
+    assert_true (apart > 1);
+}
+
+static void
+test_dial_name (void **state)
+{
+    (void) state;
+    s_list_t list;
+    s_list_init (&list, 2);
+    char text [LOT_DIAL_NAME_MAX];
+    assert_int_equal (lot_dial_name (&list.items [1], text, sizeof text), 0);
+    assert_string_equal (text, "127.0.0.2:12345");
+    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6, .sin6_port = htons (80),
+                                  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct addrinfo six = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM,
+                            .ai_addr = (struct sockaddr *) &addr6,
+                            .ai_addrlen = sizeof addr6 };
+    assert_int_equal (lot_dial_name (&six, text, sizeof text), 0);
+    assert_string_equal (text, "[::1]:80");
+    //  No room for it
+    assert_int_equal (lot_dial_name (&list.items [0], text, 8), -1);
+    assert_string_equal (text, "?");
+}
+
+//  ---------------------------------------------------------------------
+//  A server's addresses, end to end
+//
+//  The client runs with a hosts file of the test's as its /etc/hosts (see
+//  s_hosts_argv), where the name S_NAME stands for the addresses the test
+//  likes, as Docker's DNS answers a service's name with its replicas'.
+//  The fakes listen on loopback addresses (all of 127/8 is loopback), and
+//  the addresses that refuse are loopback ones the test binds and does
+//  not listen on.
+
+#define S_NAME "frontends"
+#define S_REFUSING_MAX 4
+
+//  True when the machine lets a client have a hosts file of its own (a
+//  mount namespace, where it may bind a file); says why not, once, when
+//  it does not.
+static bool
+s_hosts_usable (void)
+{
+    static int usable = -1;
+    if (usable < 0) {
+        char *dir = tu_tempdir ("client-hosts");
+        assert_non_null (dir);
+        char *hosts = s_write_file (dir, "hosts", "127.0.0.1 " S_NAME "\n");
+        char *log = tu_printf ("%s/probe.log", dir);
+        char *argv [12];
+        s_hosts_argv (argv, hosts, "/bin/true");
+        tu_proc_t *proc = tu_spawn (dir, argv, NULL, log);
+        usable = proc && tu_wait (proc, WAIT_MS) == 0;
+        if (!usable) {
+            char *text = tu_read_file (log, NULL);
+            print_message ("cannot give a client its own /etc/hosts here (%s):"
+                           " the test is skipped\n%s", S_UNSHARE " --mount",
+                           text ? text : "");
+            free (text);
+        }
+        tu_proc_destroy (&proc);
+        free (log);
+        free (hosts);
+        tu_remove_dir (dir);
+    }
+    return usable;
+}
+
+//  Addresses that refuse connections to port: 127.0.0.2, 127.0.0.3,
+//  127.0.0.4 and, where the machine has it, ::1, each bound by the test.
+typedef struct {
+    int fds [S_REFUSING_MAX];
+    char names [S_REFUSING_MAX][LOT_DIAL_NAME_MAX];    //  "127.0.0.2:port"
+    size_t count;
+    char hosts [256];           //  Their lines for a hosts file
+} s_refusing_t;
+
+static void
+s_refusing_init (s_refusing_t *self, int port)
+{
+    static const char *ips [S_REFUSING_MAX] = { "127.0.0.2", "127.0.0.3", "127.0.0.4", "::1" };
+    self->count = 0;
+    self->hosts [0] = 0;
+    for (size_t i = 0; i < S_REFUSING_MAX; i++) {
+        int bound = port;
+        int fd = s_bound_socket (ips [i], &bound);
+        if (fd < 0) {
+            assert_string_equal (ips [i], "::1");       //  IPv4 loopback is always there
+            continue;
+        }
+        self->fds [self->count] = fd;
+        snprintf (self->names [self->count], sizeof self->names [0],
+                  strchr (ips [i], ':') ? "[%s]:%d" : "%s:%d", ips [i], port);
+        self->count++;
+        snprintf (self->hosts + strlen (self->hosts), sizeof self->hosts - strlen (self->hosts),
+                  "%s %s\n", ips [i], S_NAME);
+    }
+}
+
+static void
+s_refusing_close (s_refusing_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        close (self->fds [i]);
+}
+
+//  Gives the client a hosts file with text in it, and the server's
+//  address as S_NAME:port.
+static void
+s_client_hosts (s_client_t *client, int port, const char *text)
+{
+    client->hosts = s_write_file (client->dir, "hosts", text);
+    s_client_env (client, "CLI_SERVER_ADDRESS=" S_NAME ":%d", port);
+}
+
+//  How many of the log's lines say that connection connected to address.
+static size_t
+s_connected (const char *log, const char *connection, const char *address)
+{
+    const char *parts [] = { "action: conectar | result: success | resource: ",
+                             connection, "| address: ", address, NULL };
+    return tu_count_lines (log, parts);
+}
+
+//  How many of the log's lines say that address refused (or failed).
+static size_t
+s_passed_over (const char *log, const char *address)
+{
+    char *text = tu_printf ("action: conectar | result: in_progress | server: "
+                            S_NAME ":%s | address: %s | reason: ",
+                            strrchr (address, ':') + 1, address);
+    size_t lines = s_lines (log, text);
+    free (text);
+    return lines;
+}
+
+static void
+test_client_addresses_fallback (void **state)
+{
+    (void) state;
+    if (!s_hosts_usable ())
+        skip ();
+    //  The name stands for up to five addresses, and only the fake's
+    //  (127.0.0.1) answers: wherever the random pick lands, the client
+    //  tries the others until it connects, for its bets and its winners
+    //  connection alike, and no attempt counts as failed. A client that
+    //  tried its pick alone would reach the fake once in five connections
+    //  (in four without IPv6): three runs of two connections would all
+    //  pass once in 15,625 (4,096).
+    for (int i = 0; i < 3; i++) {
+        s_run_t run;
+        s_run_new (&run, "client-addresses");
+        int port = run.fake->port;
+        s_refusing_t refusing;
+        s_refusing_init (&refusing, port);
+        char *hosts = tu_printf ("%s127.0.0.1 %s\n", refusing.hosts, S_NAME);
+        s_client_hosts (run.client, port, hosts);
+        s_fake_greet (run.fake, 0, false);
+        s_run_chunks (&run, 0, SIZE_MAX);
+        s_fake_winners (run.fake);
+        s_run_play (&run, 0);
+        s_assert_success (run.log, 7);
+        char *good = tu_printf ("127.0.0.1:%d", port);
+        assert_int_equal (s_connected (run.log, "bets_connection", good), 1);
+        assert_int_equal (s_connected (run.log, "winners_connection", good), 1);
+        assert_int_equal (s_passed_over (run.log, good), 0);
+        //  Each refusing address at most once a connection
+        for (size_t k = 0; k < refusing.count; k++)
+            assert_in_range (s_passed_over (run.log, refusing.names [k]), 0, 2);
+        assert_int_equal (s_lines (run.log, "| intento: "), 0);
+        free (good);
+        free (hosts);
+        s_refusing_close (&refusing);
+        s_run_destroy (&run);
+    }
+}
+
+static void
+test_client_addresses_refused (void **state)
+{
+    (void) state;
+    if (!s_hosts_usable ())
+        skip ();
+    //  Every address refuses: each attempt tries each address once, and
+    //  only then counts as failed (loop.amount is 2)
+    int port = 0;
+    int held = s_bound_socket ("127.0.0.5", &port);
+    assert_true (held >= 0);
+    s_refusing_t refusing;
+    s_refusing_init (&refusing, port);
+    s_client_t *client = s_client_new ("client-refused", port);
+    s_client_hosts (client, port, refusing.hosts);
+    char *data = s_write_file (client->dir, "agency-3.csv", s_three_csv);
+    s_client_env (client, "CLI_DATA_FILE=%s", data);
+    s_client_start (client);
+    char *log;
+    s_client_exits (client, 1, &log);
+    s_assert_one_failure (log);
+    for (size_t k = 0; k < refusing.count; k++)
+        assert_int_equal (s_passed_over (log, refusing.names [k]), 2);
+    assert_int_equal (s_lines (log, "action: conectar | result: in_progress | server: "
+                                    S_NAME), 2 * refusing.count + 1);
+    assert_int_equal (s_lines (log, "| intento: 1 | reason: Connection refused (all"), 1);
+    char *failed = tu_printf ("action: conectar | result: fail | server: " S_NAME ":%d"
+                              " | intentos: 2 | reason: Connection refused (all %zu"
+                              " addresses of " S_NAME ")\n", port, refusing.count);
+    assert_non_null (strstr (log, failed));
+    free (failed);
+    free (log);
+    free (data);
+    s_refusing_close (&refusing);
+    close (held);
+    s_client_destroy (&client);
+}
+
+static void
+test_client_addresses_moved (void **state)
+{
+    (void) state;
+    if (!s_hosts_usable ())
+        skip ();
+    //  The front-end the client reached goes away mid-upload, and the name
+    //  now stands for another one: the client resolves the name again as
+    //  it reconnects, and resumes there (v2), the winners too
+    s_run_t run;
+    s_run_new (&run, "client-moved");
+    s_client_env (run.client, "CLI_WINDOW=1");
+    int port = run.fake->port;
+    s_fake_t *moved = s_fake_new_at ("127.0.0.3", port);
+    s_client_hosts (run.client, port, "127.0.0.1 " S_NAME "\n");
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, 3);                  //  0 answered, 3 sent
+    s_fake_step (run.fake, STEP_NOTIFY, NULL, 0);
+    s_fake_step (run.fake, STEP_WAIT, NULL, 0);
+    s_fake_step (run.fake, STEP_CLOSE, NULL, 0);
+    s_fake_greet (moved, 3, false);
+    s_fake_chunks (moved, &run.gen, 3, 3, SIZE_MAX);
+    s_fake_winners (moved);
+    s_fake_start (run.fake);
+    s_fake_start (moved);
+    s_client_start (run.client);
+    //  The client waits for chunk 3's answer: the name moves meanwhile
+    assert_true (s_fake_reached (run.fake));
+    free (s_write_file (run.client->dir, "hosts", "127.0.0.3 " S_NAME "\n"));
+    s_fake_go (run.fake);
+    s_client_exits (run.client, 0, &run.log);
+    s_fake_destroy (&run.fake);                 //  No other connection came
+    s_fake_destroy (&moved);
+    s_assert_success (run.log, 7);
+    char *first = tu_printf ("127.0.0.1:%d", port);
+    char *second = tu_printf ("127.0.0.3:%d", port);
+    assert_int_equal (s_connected (run.log, "bets_connection", first), 1);
+    assert_int_equal (s_connected (run.log, "bets_connection", second), 1);
+    assert_int_equal (s_connected (run.log, "winners_connection", second), 1);
+    assert_int_equal (s_lines (run.log, "action: reconectar | result: success | agencia: 3"
+                                        " | almacenadas: 3 | terminada: 0"), 1);
+    free (first);
+    free (second);
+    s_run_destroy (&run);
+}
+
 int
 main (void)
 {
@@ -1998,6 +2474,12 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_v2_window, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_agency_pace, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_progress, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_order, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_spread, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_dial_name, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_addresses_fallback, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_addresses_refused, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_addresses_moved, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);

@@ -1188,6 +1188,25 @@ test_winners_encode (void **state)
                       2 + 65535 * 3);
     free (big);
     free (many);
+    //  And its count read back, never past what there is
+    assert_int_equal (lot_codec_winners_count (s_guarded (two, sizeof two), sizeof two), 2);
+    assert_int_equal (lot_codec_winners_count (s_guarded (two, 1), 1), 0);
+}
+
+//  The count a chunk says it holds, for the logs, from any prefix of it:
+//  0 until the count has come, never a byte read past what came.
+static void
+test_chunk_count (void **state)
+{
+    (void) state;
+    static const uint8_t chunk [] = { 'C', 1, 2, 0, 1, '3' };
+    static const uint8_t numbered [] = { 'N', 0, 0, 1, 2, 'L', 0, 7, 0, 1, '3' };
+    for (size_t cut = 0; cut <= sizeof chunk; cut++)
+        assert_int_equal (lot_codec_chunk_count (s_guarded (chunk, cut), cut, false),
+                          cut < 3 ? 0 : 258);
+    for (size_t cut = 0; cut <= sizeof numbered; cut++)
+        assert_int_equal (lot_codec_chunk_count (s_guarded (numbered, cut), cut, true),
+                          cut < 8 ? 0 : 7);
 }
 
 int
@@ -1215,6 +1234,7 @@ main (void)
         cmocka_unit_test (test_primitives),
         cmocka_unit_test (test_fuzz),
         cmocka_unit_test (test_winners_encode),
+        cmocka_unit_test (test_chunk_count),
     };
     return cmocka_run_group_tests_name ("codec", tests, s_guard_setup, s_guard_teardown);
 }

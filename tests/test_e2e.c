@@ -157,13 +157,16 @@ s_sys_start (const char *name, bool distributed, char *const settings [])
         //  each told the endpoints bound before it
         char *any [] = { "WORK_ENDPOINT=tcp://127.0.0.1:*", "RECORDS_ENDPOINT=tcp://127.0.0.1:*",
                          "RESULTS_ENDPOINT=tcp://127.0.0.1:*", "EVENTS_ENDPOINT=tcp://127.0.0.1:*",
-                         "WINNERS_ENDPOINT=tcp://127.0.0.1:*", NULL };
+                         "WINNERS_ENDPOINT=tcp://127.0.0.1:*", "BROKER_ENDPOINT=tcp://127.0.0.1:*",
+                         NULL };
         s_sys_spawn (sys, "lottery-coordinator", settings, any);
         s_sys_learn_endpoint (sys, "coordinator", "events", "EVENTS");
         s_sys_learn_endpoint (sys, "coordinator", "winners", "WINNERS");
-        s_sys_spawn (sys, "lottery-frontend", settings, any);
-        s_sys_learn_endpoint (sys, "frontend", "work", "WORK");
-        s_sys_learn_endpoint (sys, "frontend", "results", "RESULTS");
+        s_sys_spawn (sys, "lottery-broker", settings, any);
+        s_sys_learn_endpoint (sys, "broker", "frontends", "BROKER");
+        s_sys_learn_endpoint (sys, "broker", "work", "WORK");
+        s_sys_learn_endpoint (sys, "broker", "results", "RESULTS");
+        s_sys_spawn (sys, "lottery-frontend", settings, NULL);
         s_sys_spawn (sys, "lottery-persister", settings, any);
         s_sys_learn_endpoint (sys, "persister", "records", "RECORDS");
         for (int i = 0; i < 3; i++)
@@ -213,9 +216,9 @@ s_sys_restart (sys_t *sys, const char *program)
 static void
 s_sys_stop (sys_t *sys)
 {
-    const char *order [] = { "lottery-server", "lottery-frontend", "lottery-handler",
-                             "lottery-coordinator", "lottery-persister" };
-    for (size_t o = 0; o < 5; o++)
+    const char *order [] = { "lottery-server", "lottery-frontend", "lottery-broker",
+                             "lottery-handler", "lottery-coordinator", "lottery-persister" };
+    for (size_t o = 0; o < sizeof order / sizeof order [0]; o++)
         for (size_t i = 0; i < sys->count; i++)
             if (sys->procs [i] && strcmp (sys->programs [i], order [o]) == 0) {
                 int status = tu_stop (sys->procs [i], SIGTERM, STOP_TIMEOUT_MS);
@@ -446,16 +449,17 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
 }
 
 //  Every socket is watched: each bound socket logs LISTENING, and in
-//  distributed mode each handler's connection to the front-end completes
-//  its handshake.
+//  distributed mode each handler's connection to the broker, and the
+//  front-end's, complete their handshakes.
 static void
 s_check_monitor_events (const char *log, bool distributed)
 {
     const char *bound [][2] = {
-        { "frontend", "agencies" }, { "frontend", "work" }, { "frontend", "results" },
-        { "persister", "records" }, { "coordinator", "events" }, { "coordinator", "winners" }
+        { "frontend", "agencies" }, { "broker", "frontends" }, { "broker", "work" },
+        { "broker", "results" }, { "persister", "records" }, { "coordinator", "events" },
+        { "coordinator", "winners" }
     };
-    for (size_t i = 0; i < (distributed ? 6 : 1); i++) {
+    for (size_t i = 0; i < (distributed ? sizeof bound / sizeof bound [0] : 1); i++) {
         char *line = tu_printf ("action: zmq_evento | result: success | actor: %s"
                                 " | socket: %s | event: LISTENING | endpoint: tcp://0.0.0.0:",
                                 bound [i][0], bound [i][1]);
@@ -465,9 +469,13 @@ s_check_monitor_events (const char *log, bool distributed)
     }
     const char *handshakes [] = { "action: zmq_evento | result: success | actor: handler"
                                   " | socket: work | event: HANDSHAKE_SUCCEEDED", NULL };
+    const char *frontend [] = { "action: zmq_evento | result: success | actor: frontend"
+                                " | socket: broker | event: HANDSHAKE_SUCCEEDED", NULL };
     size_t count = tu_count_lines (log, handshakes);
-    if (distributed)
+    if (distributed) {
         assert_true (count >= 3);
+        assert_true (tu_count_lines (log, frontend) >= 1);
+    }
     else
         assert_int_equal (count, 0);
 }
@@ -1171,6 +1179,58 @@ test_fault_frontend (void **state)
     s_fault_runs ("lottery-frontend", 3);
 }
 
+static void
+test_fault_broker (void **state)
+{
+    (void) state;
+    s_fault_runs ("lottery-broker", 2);
+}
+
+//  Two front-ends on one broker, each with agencies of its own: each
+//  chunk's answer finds the front-end that took it, every agency gets its
+//  winners from its own, and a winners query may go to either.
+static void
+test_two_frontends (void **state)
+{
+    (void) state;
+    char *dir = tu_tempdir ("two-frontends");
+    data_t data = { 0 };
+    s_data_generate (&data, dir, 3, 3000);
+    char *settings [] = { "AGENCIES=3", NULL };
+    sys_t *sys = s_sys_start ("two-frontends", true, settings);
+    int first = sys->port;
+    s_sys_spawn (sys, "lottery-frontend", settings, NULL);
+    s_sys_wait_started (sys);
+    int second = sys->port;
+    assert_int_not_equal (first, second);
+    tu_proc_t *clients [4];
+    for (int a = 1; a <= 3; a++) {
+        sys->port = a == 3 ? second : first;
+        clients [a] = s_client_start (sys, a, data.files [a], 20, NULL);
+    }
+    for (int a = 1; a <= 3; a++) {
+        if (tu_wait (clients [a], RUN_TIMEOUT_MS) != 0)
+            fail_msg ("agency %d did not finish; see %s", a, sys->log);
+        tu_proc_destroy (&clients [a]);
+    }
+    int fd = tu_connect (second, 5000);
+    assert_true (fd >= 0);
+    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
+    uint8_t count [2];
+    assert_int_equal (tu_recv_exact (fd, count, 2, 10000), 2);
+    assert_int_equal (lot_codec_get_u16 (count), data.winners [1]);
+    close (fd);
+    s_sys_stop (sys);
+    s_check_bets_file (sys, &data);
+    char *log = tu_read_file (sys->log, NULL);
+    s_check_winners (sys, log, &data);
+    free (log);
+    s_check_no_fail (sys);
+    s_sys_destroy (&sys);
+    s_data_free (&data);
+    tu_remove_dir (dir);
+}
+
 //  Makes CURVE certificates with bin/lottery-keys in a fresh directory:
 //  one per actor kind, or only the one named. Returns the directory.
 static char *
@@ -1204,10 +1264,10 @@ test_curve_distributed (void **state)
     char *settings [] = { public, NULL };
     char *log = s_run ("curve", true, &data, 50, settings, NULL);
 
-    //  Six programs let in the four keys; each actor says CURVE is on
+    //  Seven programs let in the five keys; each actor says CURVE is on
     const char *auth [] = { "action: curve_auth | result: success | program: lottery-",
-                            "| keys: 4", NULL };
-    assert_int_equal (tu_count_lines (log, auth), 6);
+                            "| keys: 5", NULL };
+    assert_int_equal (tu_count_lines (log, auth), 7);
     for (size_t i = 0; lot_curve_kinds [i]; i++) {
         const char *kind = lot_curve_kinds [i];
         char *line = tu_printf ("action: curve | result: success | actor: %s"
@@ -1216,15 +1276,15 @@ test_curve_distributed (void **state)
         assert_int_equal (tu_count_lines (log, parts), streq (kind, "handler") ? 3 : 1);
         free (line);
     }
-    //  The five bound sockets between actors are CURVE servers, the
+    //  The six bound sockets between actors are CURVE servers, the
     //  agencies' is not; every connection's handshake succeeded on both
-    //  sides (3 handlers x 3, the persister's 2, the front-end's 1)
+    //  sides (3 handlers x 3, the persister's 2, the front-end's 2)
     const char *secured [] = { "| mode: bind | ", "| security: curve", NULL };
-    assert_int_equal (tu_count_lines (log, secured), 5);
+    assert_int_equal (tu_count_lines (log, secured), 6);
     const char *agencies [] = { "| socket: agencies | mode: bind | ", "| security: curve", NULL };
     assert_int_equal (tu_count_lines (log, agencies), 0);
     const char *handshakes [] = { "| event: HANDSHAKE_SUCCEEDED |", NULL };
-    assert_true (tu_count_lines (log, handshakes) >= 2 * 12);
+    assert_true (tu_count_lines (log, handshakes) >= 2 * 13);
     free (log);
     s_data_free (&data);
     tu_remove_dir (dir);
@@ -1257,7 +1317,7 @@ test_curve_refused (void **state)
     const char *server = "the peer's key is not in CURVE_PUBLIC_DIR";
     const char *client = "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
     const char *refusals [][3] = {
-        { "frontend", "work", server }, { "frontend", "results", server },
+        { "broker", "work", server }, { "broker", "results", server },
         { "persister", "records", server }, { "handler", "work", client },
         { "handler", "records", client }, { "handler", "results", client },
     };
@@ -1281,11 +1341,11 @@ test_curve_refused (void **state)
     assert_non_null (work);
     zsock_t *plain = zsock_new (ZMQ_PULL);
     assert_int_equal (zsock_connect (plain, "%s", work), 0);
-    //  The front-end fails its handshake: libzmq reports the mismatch
+    //  The broker fails its handshake: libzmq reports the mismatch
     //  (HANDSHAKE_FAILED_PROTOCOL, "CURVE on one side only") or, when the
     //  plain peer hangs up first, HANDSHAKE_FAILED_NO_DETAIL; either comes
     //  after the refused handler's one failure on that socket
-    const char *mismatch [] = { "action: zmq_evento | result: fail | actor: frontend"
+    const char *mismatch [] = { "action: zmq_evento | result: fail | actor: broker"
                                 " | socket: work | event: HANDSHAKE_FAILED_", NULL };
     assert_true (tu_wait_for_lines (sys->log, mismatch, 2, 10000));
 
@@ -1425,6 +1485,8 @@ main (void)
         cmocka_unit_test_teardown (test_fault_persister, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_coordinator, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_frontend, tu_kill_all),
+        cmocka_unit_test_teardown (test_fault_broker, tu_kill_all),
+        cmocka_unit_test_teardown (test_two_frontends, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_after_draw, tu_kill_all),
         cmocka_unit_test_teardown (test_curve_distributed, tu_kill_all),
         cmocka_unit_test_teardown (test_curve_refused, tu_kill_all),

@@ -1,5 +1,6 @@
-/*  test_msg - batches between actors: what goes in comes out, item by
-    item, and a malformed item is dropped without losing the rest
+/*  test_msg - messages between actors: what goes in comes out (batches
+    item by item), a malformed item is dropped without losing the rest,
+    and a malformed message is -1
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +122,242 @@ test_malformed_items (void **state)
     zmsg_destroy (&batch);
 }
 
+//  ---------------------------------------------------------------------
+//  Between the persister and the coordinator, and on to the front-ends
+
+#define RECV_TIMEOUT_MS 5000
+
+//  A connected pair: what one sends the other receives, or the test fails.
+static void
+s_pair (const char *name, zsock_t **sender, zsock_t **receiver)
+{
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "@inproc://test-msg-%s", name);
+    *receiver = zsock_new_pair (endpoint);
+    endpoint [0] = '>';
+    *sender = zsock_new_pair (endpoint);
+    assert_non_null (*receiver);
+    assert_non_null (*sender);
+    zsock_set_rcvtimeo (*receiver, RECV_TIMEOUT_MS);
+}
+
+static zmsg_t *
+s_recv (zsock_t *receiver)
+{
+    zmsg_t *msg = zmsg_recv (receiver);
+    assert_non_null (msg);
+    return msg;
+}
+
+//  Winners of two agencies: two documents for the first, none for the
+//  second.
+static zmsg_t *
+s_winners (void)
+{
+    zmsg_t *winners = zmsg_new ();
+    zmsg_addstr (winners, "111\n222\n");
+    zmsg_addstr (winners, "");
+    return winners;
+}
+
+static void
+s_assert_winners (zmsg_t *winners)
+{
+    assert_non_null (winners);
+    assert_int_equal (zmsg_size (winners), 2);
+    assert_true (zframe_streq (zmsg_first (winners), "111\n222\n"));
+    assert_int_equal (zframe_size (zmsg_next (winners)), 0);
+}
+
+//  A message of these frames, as another build of an actor could send it.
+static zmsg_t *
+s_msg (int frames, ...)
+{
+    zmsg_t *msg = zmsg_new ();
+    va_list args;
+    va_start (args, frames);
+    for (int i = 0; i < frames; i++)
+        zmsg_addstr (msg, va_arg (args, const char *));
+    va_end (args);
+    return msg;
+}
+
+static void
+test_commands (void **state)
+{
+    (void) state;
+    const char *names [] = { LOT_MSG_STATUS, LOT_MSG_DRAW, LOT_MSG_DRAWN };
+    lot_msg_command_t commands [] = { LOT_MSG_CMD_STATUS, LOT_MSG_CMD_DRAW,
+                                      LOT_MSG_CMD_DRAWN };
+    for (int i = 0; i < 3; i++) {
+        zmsg_t *msg = s_msg (2, names [i], "rest");
+        assert_int_equal (lot_msg_pop_command (msg), commands [i]);
+        assert_int_equal (zmsg_size (msg), 1);      //  The rest is left
+        zmsg_destroy (&msg);
+    }
+    //  Unknown, a prefix, a topic of the PUB socket, nothing, no message
+    const char *unknown [] = { "STATU", "DRAWNX", LOT_MSG_WINNERS, "" };
+    for (int i = 0; i < 4; i++) {
+        zmsg_t *msg = s_msg (1, unknown [i]);
+        assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_UNKNOWN);
+        zmsg_destroy (&msg);
+    }
+    zmsg_t *empty = zmsg_new ();
+    assert_int_equal (lot_msg_pop_command (empty), LOT_MSG_CMD_UNKNOWN);
+    zmsg_destroy (&empty);
+    assert_int_equal (lot_msg_pop_command (NULL), LOT_MSG_CMD_UNKNOWN);
+}
+
+//  DRAW from the coordinator's ROUTER reaches the persister that spoke
+//  last, by its routing id.
+static void
+test_draw (void **state)
+{
+    (void) state;
+    zsock_t *router = zsock_new_router ("inproc://test-msg-draw");
+    zsock_t *dealer = zsock_new_dealer ("inproc://test-msg-draw");
+    assert_non_null (router);
+    assert_non_null (dealer);
+    zsock_set_rcvtimeo (router, RECV_TIMEOUT_MS);
+    zsock_set_rcvtimeo (dealer, RECV_TIMEOUT_MS);
+    bool finished [3] = { false, true, false };
+    assert_int_equal (lot_msg_send_status (dealer, finished, 2), 0);
+    zmsg_t *msg = s_recv (router);
+    zframe_t *sender = zmsg_pop (msg);
+    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_STATUS);
+    zmsg_destroy (&msg);
+
+    assert_int_equal (lot_msg_send_draw (router, sender), 0);
+    assert_non_null (sender);                       //  Still the caller's
+    msg = s_recv (dealer);
+    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
+    assert_int_equal (zmsg_size (msg), 0);
+    zmsg_destroy (&msg);
+    zframe_destroy (&sender);
+    zsock_destroy (&dealer);
+    zsock_destroy (&router);
+
+    //  With no routing id, on any other socket
+    zsock_t *sender_sock, *receiver;
+    s_pair ("draw-no-id", &sender_sock, &receiver);
+    assert_int_equal (lot_msg_send_draw (sender_sock, NULL), 0);
+    msg = s_recv (receiver);
+    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
+    zmsg_destroy (&msg);
+    zsock_destroy (&sender_sock);
+    zsock_destroy (&receiver);
+}
+
+//  Receives a DRAWN and checks its detail, and its winners when drawn.
+static void
+s_expect_drawn (zsock_t *receiver, const char *detail_want, bool drawn)
+{
+    zmsg_t *msg = s_recv (receiver);
+    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAWN);
+    char *detail;
+    zmsg_t *winners;
+    assert_int_equal (lot_msg_recv_drawn (msg, 2, &detail, &winners), 0);
+    assert_string_equal (detail, detail_want);
+    if (drawn)
+        s_assert_winners (winners);
+    else
+        assert_null (winners);
+    zstr_free (&detail);
+    zmsg_destroy (&winners);
+    zmsg_destroy (&msg);
+}
+
+static void
+test_drawn (void **state)
+{
+    (void) state;
+    zsock_t *sender, *receiver;
+    s_pair ("drawn", &sender, &receiver);
+
+    //  A draw done: the winners are taken
+    zmsg_t *winners = s_winners ();
+    assert_int_equal (lot_msg_send_drawn (sender, "3 bets, 2 winners", &winners), 0);
+    assert_null (winners);
+    s_expect_drawn (receiver, "3 bets, 2 winners", true);
+
+    //  A draw that failed says why, and has no winners
+    assert_int_equal (lot_msg_send_drawn (sender, "cannot read the bets file", NULL), 0);
+    s_expect_drawn (receiver, "cannot read the bets file", false);
+
+    //  As the persister sent them before lot_msg: ok "1", or a u32 0
+    assert_int_equal (zsock_send (sender, "ssssz", LOT_MSG_DRAWN, "1", "old",
+                                  "111\n222\n"), 0);
+    s_expect_drawn (receiver, "old", true);
+    assert_int_equal (zsock_send (sender, "s4s", LOT_MSG_DRAWN, 0, "old failure"), 0);
+    s_expect_drawn (receiver, "old failure", false);
+    zsock_destroy (&sender);
+    zsock_destroy (&receiver);
+}
+
+//  A DRAWN that is not one (after its command) is -1 with nothing kept.
+static void
+test_drawn_malformed (void **state)
+{
+    (void) state;
+    zmsg_t *malformed [] = {
+        s_msg (3, "1", "too few", "1\n"),           //  Agencies are 2
+        s_msg (5, "1", "too many", "1\n", "", ""),
+        s_msg (4, "1", "no newline", "1\n", "2"),
+        s_msg (1, "1"),                             //  No detail
+        zmsg_new (),
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+        char *detail = "untouched";
+        zmsg_t *winners = (zmsg_t *) &detail;       //  Must be reset
+        assert_int_equal (lot_msg_recv_drawn (malformed [i], 2, &detail, &winners), -1);
+        assert_null (detail);
+        assert_null (winners);
+        zmsg_destroy (&malformed [i]);
+    }
+    char *detail;
+    zmsg_t *winners;
+    assert_int_equal (lot_msg_recv_drawn (NULL, 2, &detail, &winners), -1);
+    assert_null (detail);
+    assert_null (winners);
+}
+
+static void
+test_winners (void **state)
+{
+    (void) state;
+    zsock_t *sender, *receiver;
+    s_pair ("winners", &sender, &receiver);
+    zmsg_t *winners = s_winners ();
+    assert_int_equal (lot_msg_send_winners (sender, winners), 0);
+    s_assert_winners (winners);                     //  Kept, to say again
+    zmsg_destroy (&winners);
+    zmsg_t *msg = s_recv (receiver);
+    assert_int_equal (lot_msg_recv_winners (msg, 2, &winners), 0);
+    s_assert_winners (winners);
+    zmsg_destroy (&winners);
+    zmsg_destroy (&msg);
+    assert_int_equal (lot_msg_send_winners (sender, NULL), -1);
+    zsock_destroy (&sender);
+    zsock_destroy (&receiver);
+
+    //  Another topic, too few or too many agencies, a document with no
+    //  newline, nothing, no message
+    zmsg_t *malformed [] = {
+        s_msg (3, LOT_MSG_DRAWN, "1\n", ""),
+        s_msg (2, LOT_MSG_WINNERS, "1\n"),
+        s_msg (4, LOT_MSG_WINNERS, "1\n", "", ""),
+        s_msg (3, LOT_MSG_WINNERS, "1\n", "2"),
+        zmsg_new (),
+        NULL,
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+        winners = (zmsg_t *) &winners;              //  Must be reset
+        assert_int_equal (lot_msg_recv_winners (malformed [i], 2, &winners), -1);
+        assert_null (winners);
+        zmsg_destroy (&malformed [i]);
+    }
+}
+
 int
 main (void)
 {
@@ -129,6 +366,11 @@ main (void)
         cmocka_unit_test (test_records_batch),
         cmocka_unit_test (test_result_batch),
         cmocka_unit_test (test_malformed_items),
+        cmocka_unit_test (test_commands),
+        cmocka_unit_test (test_draw),
+        cmocka_unit_test (test_drawn),
+        cmocka_unit_test (test_drawn_malformed),
+        cmocka_unit_test (test_winners),
     };
     return cmocka_run_group_tests_name ("msg", tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ static const char *s_env_names [] = {
     "AGENCIES", "HANDLERS", "BETS_FILE", "BETS_FSYNC", "BETS_JOURNAL", "MAX_CHUNK_BYTES",
     "MAX_IN_FLIGHT", "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT", "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT",
-    "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
+    "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT", "BROKER_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL",
     "LOT_TEST_DURATION"
 };
@@ -602,7 +602,8 @@ test_config_line (void **state)
         " | send_timeout: 1000ms"
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
-        " | winners_endpoint: inproc://winners | curve_cert: none | curve_public_dir: none\n");
+        " | winners_endpoint: inproc://winners | broker_endpoint: inproc://broker"
+        " | curve_cert: none | curve_public_dir: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);
@@ -915,7 +916,7 @@ test_curve_keys (void **state)
     size_t keys = 0;
     zactor_t *auth = lot_curve_auth_new ("keys/public", &keys, &error);
     assert_non_null (auth);
-    assert_int_equal (keys, 5);
+    assert_int_equal (keys, 6);
     zactor_destroy (&auth);
     assert_null (lot_curve_auth_new ("nowhere", &keys, &error));
     assert_string_equal (error, "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory");
