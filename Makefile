@@ -139,10 +139,11 @@ test-valgrind: all valgrind-deps $(BUILD)/tests/test_e2e
 	@sh scripts/valgrind.sh $(BUILD)/valgrind $(BIN) "$(VALGRIND_TESTS)" $(BUILD)/tests/test_e2e
 
 # The compose stack (see README.md): images, up, logs, down.
-DOCKER_TARGETS = frontend handler persister coordinator server client
+DOCKER_TARGETS = broker frontend handler persister coordinator server client
 STACK_FILE    ?= docker-compose-dev.yaml
 STACK_AGENCIES ?= 5
 STACK_HANDLERS ?= 2
+STACK_FRONTENDS ?= 1
 COMPOSE        = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
 docker-build:
@@ -155,7 +156,7 @@ docker-build:
 	done
 
 docker-up: docker-build
-	sh docker/generar-compose.sh $(STACK_FILE) $(STACK_AGENCIES) $(STACK_HANDLERS)
+	sh docker/generar-compose.sh $(STACK_FILE) $(STACK_AGENCIES) $(STACK_HANDLERS) $(STACK_FRONTENDS)
 	$(COMPOSE) -f $(STACK_FILE) up -d
 
 docker-logs:

@@ -4,12 +4,15 @@
 # Builds the images, generates compose files with docker/generar-compose.sh
 # and brings each stack up: 5 agencies on the real data (../shared/data, or
 # generated data when it is absent) with 3 handlers, then 3 agencies with
-# 2 handlers, then handlers scaled up and down while two agencies upload.
-# For each: every client exits 0 with its agency's cant_ganadores, the
-# docker logs merged by time have every apuesta_recibida before the sorteo
-# and every consulta_ganadores after it, no line says fail, the health
-# check answers, and `docker stop -t 10` ends every service with status 0
-# and its close lines. Skips, saying so, when no Docker engine can run.
+# 2 handlers and 2 front-ends (replicas of `server`), then handlers scaled
+# up and down while two agencies upload. For each: every client exits 0
+# with its agency's cant_ganadores, the docker logs merged by time have
+# every apuesta_recibida before the sorteo and every consulta_ganadores
+# after it, no line says fail, every actor logs zmq_evento lines, the bets
+# file holds the input's bets line by line, the health check answers, and
+# `docker stop -t 10` ends every service with status 0 and its close
+# lines. Skips, saying so, when no Docker engine can run. Shares its
+# helpers with test_swarm.sh (tests/stack_lib.sh).
 set -u
 cd "$(dirname "$0")/.."
 project=lotterytest
@@ -28,14 +31,14 @@ stack_logs () {   # stack_logs FILE
 
 # The stack's containers, server side stopped persister last.
 stop_order () {   # stop_order FILE
-    for service in $(seq -f client%g 1 "$2") server handler coordinator persister; do
+    for service in $(seq -f client%g 1 "$2") server handler broker coordinator persister; do
         $compose -f "$1" -p $project ps -q "$service"
     done
 }
 
-run_stack () {   # run_stack AGENCIES HANDLERS
+run_stack () {   # run_stack AGENCIES HANDLERS FRONTENDS
     local agencies=$1 handlers=$2 file=$work/compose-$1.yaml
-    DATA_DIR=$data sh docker/generar-compose.sh "$file" "$agencies" "$handlers" >/dev/null
+    DATA_DIR=$data sh docker/generar-compose.sh "$file" "$agencies" "$handlers" "$3" >/dev/null
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
     check "$agencies agencies: stack up" \
         sh -c "$compose -f $file -p $project up -d >> $work/compose.log 2>&1"
@@ -61,7 +64,7 @@ check_stack () {   # check_stack FILE AGENCIES DATA_DIR
     local file=$1 agencies=$2 data=$3
     stack_logs "$file" > "$work/merged-$agencies.log"
     verify_logs "$work/merged-$agencies.log" "$agencies" "$data" "$agencies agencies" \
-        "coordinator frontend handler persister "
+        "broker coordinator frontend handler persister "
     local persister
     persister=$($compose -f "$file" -p $project ps -q persister)
     docker exec "$persister" cat /data/bets.csv > "$work/bets-$agencies.csv"
@@ -96,7 +99,7 @@ scale_stack () {
     sh scripts/gen-data.sh "$big" 2 100000
     DATA_DIR=$big sh docker/generar-compose.sh "$file" 2 1 >/dev/null
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
-    $compose -f "$file" -p $project up -d server persister coordinator handler \
+    $compose -f "$file" -p $project up -d broker server persister coordinator handler \
         >> "$work/compose.log" 2>&1
     $compose -f "$file" -p $project up -d client1 client2 >> "$work/compose.log" 2>&1
     check "scale: handlers up to 4 during the upload" \
@@ -116,8 +119,8 @@ scale_stack () {
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
 
-run_stack 5 3
-run_stack 3 2
+run_stack 5 3 1
+run_stack 3 2 2
 scale_stack
 [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
 finish stack
