@@ -9,10 +9,10 @@ failed=0
 
 ok () { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok () { failed=$((failed + 1)); echo "not ok - $*"; }
-check () {   # check DESCRIPTION COMMAND...
+check () {   # check DESCRIPTION COMMAND...: and returns the command's success
     local what=$1
     shift
-    if "$@"; then ok "$what"; else not_ok "$what"; fi
+    if "$@"; then ok "$what"; else not_ok "$what"; return 1; fi
 }
 finish () {   # finish NAME: the summary line; exit 0 when nothing failed
     echo "$1: $passed passed, $failed failed"
@@ -20,11 +20,11 @@ finish () {   # finish NAME: the summary line; exit 0 when nothing failed
     exit $?
 }
 
-# Commands run at exit, the last added first.
+# Commands run at exit, the last added first, on this machine's engine.
 stack_exit_commands=()
 stack_at_exit () {   # stack_at_exit COMMAND
     stack_exit_commands=("$1" "${stack_exit_commands[@]}")
-    trap 'for c in "${stack_exit_commands[@]}"; do eval "$c"; done' EXIT
+    trap 'unset DOCKER_HOST; for c in "${stack_exit_commands[@]}"; do eval "$c"; done' EXIT
 }
 
 # A Docker engine that answers: the one running, else one started with

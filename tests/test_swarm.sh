@@ -18,9 +18,17 @@
 #    12345 on the host (when it is free): the probe answers there, and the
 #    handlers are scaled from 3 to 1 and then to 4 while the agencies
 #    upload; every bet is stored once.
+# 3. Three swarm nodes on this machine, each a Docker engine in a
+#    container (tests/swarm_node.Dockerfile, Debian's docker.io: no
+#    registry is reached), the images moved in with docker save / load: the
+#    same 5 agencies, 3 handlers and 2 front-ends publishing 12345 in host
+#    mode. The grader's checks and the bets file again; the persister runs
+#    on the labelled node1, handlers on other nodes too, the front-ends on
+#    two nodes, each reached on its node's port from outside the swarm.
+#    Says SKIP for this part alone when the node image cannot be built.
 #
-# The stacks are removed at the end. Skips, saying so, only when no
-# Docker engine can run.
+# The stacks and nodes are removed at the end. Skips, saying so, only when
+# no Docker engine can run. About 1 minute 45 seconds on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
 stack=lottery
@@ -186,6 +194,124 @@ if [ $publish = host ]; then
 fi
 check_run "scale" 2 "$big"
 remove_stack
+
+# 3. Three nodes on this machine, each a Docker engine in a container
+# (tests/swarm_node.Dockerfile) on the bridge network lottery-nodes, with
+# the images moved in by docker save / load: node1 the manager, labelled
+# for the persister, node2 and node3 workers. Commands for the swarm go to
+# node1's engine (DOCKER_HOST); local ones name this engine's containers.
+here () { env -u DOCKER_HOST docker "$@"; }
+node_ip () {   # node_ip N
+    here inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' lottery-node$1
+}
+remove_nodes () {
+    here rm -f -v lottery-node1 lottery-node2 lottery-node3 >/dev/null 2>&1
+    here network rm lottery-nodes >/dev/null 2>&1
+}
+# --privileged is what Docker-in-Docker usually takes; this engine lacks
+# CAP_SYS_RESOURCE, so the node gets every capability but that one, and
+# what else --privileged would unlock. The data directory is mounted at
+# its own path, where the stack's bind mounts look for it.
+start_node () {   # start_node N
+    here run -d --name lottery-node$1 --hostname node$1 --network lottery-nodes \
+        --cap-add ALL --cap-drop SYS_RESOURCE --cgroupns host \
+        --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+        --security-opt systempaths=unconfined -v /sys/fs/cgroup:/sys/fs/cgroup \
+        -v "$data:$data:ro" lottery-swarm-node >> "$work/nodes.log" 2>&1 &&
+    wait_until 60 sh -c "docker exec lottery-node$1 docker info >/dev/null 2>&1"
+}
+# The services' lines merged by time, each prefixed with its service
+service_logs () {   # service_logs SERVICE...
+    local service
+    for service in "$@"; do
+        docker service logs --raw -t ${stack}_$service 2>&1 | sed "s|^|$service |"
+    done | sort -s -k2,2
+}
+# "STATE EXIT_CODE" of a one-task service's task
+task_status () {   # task_status SERVICE
+    docker inspect -f '{{.Status.State}} {{with index .Status "ContainerStatus"}}{{.ExitCode}}{{end}}' \
+        $(docker service ps -q ${stack}_$1)
+}
+tasks_ended () {   # tasks_ended SERVICE...
+    local service
+    for service in "$@"; do
+        case $(task_status "$service") in complete*|failed*|rejected*) ;; *) return 1 ;; esac
+    done
+}
+placed () {   # placed SERVICE: the nodes of its running tasks, sorted
+    docker service ps --filter desired-state=running --format '{{.Node}}' ${stack}_$1 | sort | paste -sd ' '
+}
+
+three_nodes () {
+    local n ip1 token clients statuses= zeros=
+    here network create lottery-nodes >/dev/null
+    for n in 1 2 3; do
+        check "nodes: node$n's engine answers" start_node $n || return
+    done
+    here save -o "$work/images.tar" lottery-broker lottery-frontend lottery-handler \
+        lottery-persister lottery-coordinator lottery-client
+    for n in 1 2 3; do
+        check "nodes: images loaded into node$n (docker save / load)" \
+            sh -c "docker exec -i lottery-node$n docker load < $work/images.tar > /dev/null"
+    done
+    ip1=$(node_ip 1)
+    export DOCKER_HOST=tcp://$ip1:2375
+    check "nodes: node1 starts a swarm" \
+        sh -c "docker swarm init --advertise-addr $ip1 >> $work/nodes.log 2>&1"
+    token=$(docker swarm join-token -q worker)
+    for n in 2 3; do
+        check "nodes: node$n joins it" \
+            sh -c "env -u DOCKER_HOST docker exec lottery-node$n \
+                   docker swarm join --token $token $ip1:2377 >> $work/nodes.log 2>&1"
+    done
+    check "nodes: 3 nodes ready" \
+        wait_until 30 sh -c "[ \$(docker node ls --format '{{.Status}}' | grep -c Ready) = 3 ]"
+    docker node update --label-add lottery.bets=true node1 >/dev/null
+    DATA_DIR=$data PUBLISH=host sh docker/generar-stack.sh "$work/stack-nodes.yaml" 5 3 2 >/dev/null
+    check "nodes: stack deployed" deploy "$work/stack-nodes.yaml"
+    clients=$(seq -f client%g 1 5)
+    check "nodes: every agency's task ends within 2 minutes" wait_until 120 tasks_ended $clients
+    for n in $clients; do
+        statuses="$statuses$(task_status $n | cut -d' ' -f2) "
+        zeros="${zeros}0 "
+    done
+    check "nodes: every agency exits 0 ($statuses)" test "$statuses" = "$zeros"
+    service_logs broker server handler persister coordinator $clients > "$work/merged-nodes.log"
+    verify_logs "$work/merged-nodes.log" 5 "$data" "nodes" \
+        "broker coordinator frontend handler persister "
+    docker run --rm -v ${stack}_bets:/data --entrypoint cat lottery-client:latest \
+        /data/bets.csv > "$work/bets-nodes.csv"
+    check "nodes: the bets file (bets.csv on ${stack}_bets, node1) holds every bet once, as sent" \
+        bets_match "$data" 5 "$work/bets-nodes.csv"
+    local handlers persister frontends
+    handlers=$(placed handler) persister=$(placed persister) frontends=$(placed server)
+    echo "# nodes: persister on $persister, handlers on $handlers, front-ends on $frontends," \
+         "broker on $(placed broker), coordinator on $(placed coordinator)"
+    check "nodes: the persister runs on node1, the labelled node" test "$persister" = node1
+    check "nodes: handlers run on other nodes than the persister's ($handlers)" \
+        test -n "$(echo $handlers | tr ' ' '\n' | grep -v "^$persister\$")"
+    check "nodes: the 2 front-ends run on 2 nodes ($frontends)" \
+        test "$(echo $frontends | tr ' ' '\n' | sort -u | grep -c .)" = 2
+    for n in $frontends; do
+        check "nodes: an agency outside the swarm reaches the front-end published on $n:12345" \
+            sh -c "env -u DOCKER_HOST docker run --rm --network lottery-nodes --entrypoint lottery-ping \
+                   lottery-client:latest lottery-$n:12345 | grep -q 'action: test_echo_server | result: success'"
+    done
+    unset DOCKER_HOST
+}
+
+remove_nodes
+stack_at_exit remove_nodes
+if here build -t lottery-swarm-node - < tests/swarm_node.Dockerfile > "$work/nodes-build.log" 2>&1; then
+    started=$(date +%s)
+    three_nodes
+    unset DOCKER_HOST
+    echo "# nodes: three-node run in $(( $(date +%s) - started )) s"
+    remove_nodes
+else
+    echo "SKIP: the swarm node image did not build (Debian's docker.io, see $work/nodes-build.log):"
+    echo "the three-node swarm was not tested"
+fi
 
 [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
 finish swarm
