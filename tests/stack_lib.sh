@@ -1,6 +1,6 @@
 # stack_lib.sh: what test_stack.sh (compose) and test_swarm.sh (Docker
-# Swarm) share. Sourced by bash from the repository root, after `work` (a
-# scratch directory) is set. Sets repo, engine and the pass/fail counts.
+# Swarm) share. Sourced by bash from the repository root; stack_setup
+# starts a test. Sets repo, engine and the pass/fail counts.
 
 repo=$(pwd)
 engine=$repo/../shared/tools/docker-engine
@@ -42,6 +42,15 @@ stack_engine () {   # stack_engine WHAT
         echo "$1 was not tested"
         exit 0
     fi
+}
+
+# A test's start: its scratch directory (work), an engine (else SKIP),
+# the images, and its data (data, 5 agencies).
+stack_setup () {   # stack_setup NAME WHAT
+    work=$(mktemp -d "/tmp/lottery-$1-XXXXXX")
+    stack_engine "$2"
+    check "images build" make -s docker-build
+    stack_data 5 5000
 }
 
 # Sets data: the real data set (../shared/data) when it is there, else

@@ -16,13 +16,9 @@
 set -u
 cd "$(dirname "$0")/.."
 project=lotterytest
-work=$(mktemp -d /tmp/lottery-stack-XXXXXX)
 . tests/stack_lib.sh
-
-stack_engine "the compose stack"
+stack_setup stack "the compose stack"
 compose=$(docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
-check "images build" make -s docker-build
-stack_data 5 5000
 
 # Every container of the stack, merged by time, named by service
 stack_logs () {   # stack_logs FILE

@@ -32,12 +32,8 @@
 set -u
 cd "$(dirname "$0")/.."
 stack=lottery
-work=$(mktemp -d /tmp/lottery-swarm-XXXXXX)
 . tests/stack_lib.sh
-
-stack_engine "the swarm stack"
-check "images build" make -s docker-build
-stack_data 5 5000
+stack_setup swarm "the swarm stack"
 
 if [ "$(docker info -f '{{.Swarm.LocalNodeState}}')" = active ]; then
     echo "note: this engine is already in a swarm: using it, and leaving it in place"
