@@ -9,7 +9,8 @@
 
 #define ACTOR "frontend"
 #define AGENCY_DIGITS_MAX 10
-#define RETRY_MSECS 10          //  Retry interval while the handlers are full
+#define RETRY_MSECS 10          //  Retry interval while the broker takes nothing
+                                //  (it waits for the handlers)
 #define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
 #define PIPELINE_MAX 256        //  Chunks out to the actors at once
 
@@ -26,7 +27,8 @@ typedef struct {
     zlistx_t *in_flight;        //  Items out (lot_conn_item_t), oldest first
     zmsg_t *batch;              //  WORK being built, and its items
     zlistx_t *batched;
-    zlistx_t *backlog;          //  Items waiting for room in the handlers' queues
+    zlistx_t *backlog;          //  Items waiting for room in the queues to the
+                                //  handlers, the broker's first
     zlistx_t *held;             //  Winners queries waiting for the draw
     size_t *held_of;            //  By agency: how many of them
     zlistx_t *stalled;          //  LOT_CONN_STALLED connections, oldest first
