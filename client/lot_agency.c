@@ -420,8 +420,20 @@ s_agency_span (lot_agency_t *self)
 //  ---------------------------------------------------------------------
 //  Connections
 
+//  How long a connect may wait for an answer when the name has other
+//  addresses to try. A front-end on a live host answers a SYN within a
+//  round trip, milliseconds in a swarm, and 2 s leaves room for one lost
+//  SYN (the kernel sends it again after 1 s); a host that is down or
+//  drops SYNs would otherwise hold the attempt about 2 minutes (until
+//  tcp_syn_retries are spent) while another replica answers at once.
+//  Not loop.period: that is the pause between attempts, and may be 0.
+#define S_CONNECT_ANSWER_MS 2000
+
+//  Connects to address, waiting up to timeout_ms for an answer (< 0: for
+//  as long as the kernel tries).
 static int
-s_connect_address (lot_agency_t *self, const struct addrinfo *address)
+s_connect_address (lot_agency_t *self, const struct addrinfo *address,
+                   long timeout_ms)
 {
     int fd = socket (address->ai_family,
                      address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -435,9 +447,11 @@ s_connect_address (lot_agency_t *self, const struct addrinfo *address)
     int error = errno;
     if (error == EINPROGRESS) {
         socklen_t size = sizeof error;
-        if (s_wait (self, fd, POLLOUT, -1) < 0) {
+        int ready = s_wait (self, fd, POLLOUT, timeout_ms);
+        if (ready <= 0) {
             close (fd);
-            return -1;
+            return ready < 0 ? -1 : s_reason (self, "no answer to connect within"
+                                              " %ldms", timeout_ms);
         }
         if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size))
             error = errno;
@@ -452,8 +466,9 @@ s_connect_address (lot_agency_t *self, const struct addrinfo *address)
 
 //  Resolves the server's name again (a front-end may have come or gone)
 //  and tries its addresses in a random order until one connects. When
-//  the name has several, each that fails says so in a DEBUG line, and the
-//  reason of the last says how many were tried.
+//  the name has several, each may take S_CONNECT_ANSWER_MS to answer,
+//  each that fails says so in a DEBUG line, and the reason of the last
+//  says how many were tried.
 static int
 s_connect_once (lot_agency_t *self)
 {
@@ -474,7 +489,7 @@ s_connect_once (lot_agency_t *self)
     rc = -1;
     for (size_t i = 0; i < count && rc && !s_signal && !self->timed_out; i++) {
         lot_dial_name (order [i], self->address, sizeof self->address);
-        rc = s_connect_address (self, order [i]);
+        rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
         if (rc && count > 1 && !s_signal && !self->timed_out)
             lot_log_debug ("action: conectar | result: in_progress | server: %s"
                            " | address: %s | reason: %s", config->server_address,

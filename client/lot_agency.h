@@ -19,7 +19,8 @@
     Every connection attempt resolves the server's name again and tries
     its addresses in a random order (lot_dial) until one connects: a name
     that stands for several front-ends spreads the agencies over them, and
-    a reconnection may land on another one.
+    a reconnection may land on another one. Each of several addresses has
+    2 s to answer, so one whose host is down does not hold the attempt.
 
     SIGTERM and SIGINT stop any wait: what is open is closed and logged,
     and the run ends with status 0. The signals stay blocked outside the
