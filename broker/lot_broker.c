@@ -7,6 +7,7 @@
 
 #define ACTOR "broker"
 #define RETRY_MSECS 10          //  Retry interval while the handlers are full
+                                //  and nothing else comes
 #define PASS_MAX 64             //  Messages taken from a socket at once
 
 typedef struct {
@@ -145,7 +146,8 @@ lot_broker_actor (zsock_t *pipe, void *args)
         else
         if (which)
             lot_sockets_handle_event (self->sockets, which);
-        else
+        //  Answers flow while the handlers are full: they are what makes
+        //  room, so the held batch is tried after each, not only when idle
         if (self->pending)
             s_self_flush_pending (self);
     }
