@@ -2,7 +2,6 @@
 #include "lot_broker.h"
 #include "lot_actor.h"
 #include "lot_log.h"
-#include "lot_msg.h"
 #include "lot_sockets.h"
 
 #define ACTOR "broker"
@@ -18,7 +17,7 @@ typedef struct {
     zsock_t *results;           //  PULL from the handlers and the persister
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the three sockets
-    zmsg_t *pending;            //  A WORK batch the handlers could not take yet
+    bool full;                  //  The handlers' queues take nothing now
     bool reading;               //  Whether frontends is in the poller
     bool terminated;
 } self_t;
@@ -28,7 +27,6 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        zmsg_destroy (&self->pending);
         lot_sockets_destroy (&self->sockets);
         zpoller_destroy (&self->poller);
         free (self);
@@ -59,65 +57,79 @@ s_self_start (void *args)
     return 0;
 }
 
-static void
-s_self_read_frontends (self_t *self, bool reading)
+//  Moves one whole message from one socket to another, frame by frame and
+//  without a copy, as zmq_proxy does. A message the destination refuses
+//  (a front-end that is gone) is read to its end and dropped. Returns 1,
+//  0 when nothing came, or -1 when it was dropped (errno says why).
+static int
+s_forward (void *from, void *to)
 {
-    if (reading && !self->reading)
-        zpoller_add (self->poller, self->frontends);
-    if (!reading && self->reading)
-        zpoller_remove (self->poller, self->frontends);
-    self->reading = reading;
-}
-
-//  Hands the pending batch to the handlers once their queues have room.
-//  While they take nothing, the front-ends are not read: their own queues
-//  fill, and what comes then waits in their backlogs.
-static void
-s_self_flush_pending (self_t *self)
-{
-    //  Room for one message is room for all of its frames
-    if (!(zsock_events (self->work) & ZMQ_POLLOUT)) {
-        s_self_read_frontends (self, false);
-        return;
+    zmq_msg_t frame;
+    int refused = 0;
+    int more;
+    do {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, from, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            return 0;
+        }
+        more = zmq_msg_more (&frame);
+        if (!refused && zmq_msg_send (&frame, to, more ? ZMQ_SNDMORE : 0) < 0)
+            refused = zmq_errno ();
+        if (refused)
+            zmq_msg_close (&frame);
     }
-    if (lot_msg_send (&self->pending, self->work))
-        lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
-                         " | socket: work | reason: %s; the front-end will send"
-                         " its chunks again", zmq_strerror (zmq_errno ()));
-    s_self_read_frontends (self, true);
+    while (more);
+    errno = refused;
+    return refused ? -1 : 1;
 }
 
-//  WORK from a front-end: the identity the ROUTER puts first is the route.
+//  Whether the handlers' queues take nothing now. Room for one message is
+//  room for all of its frames.
+static bool
+s_self_full (self_t *self)
+{
+    return !(zsock_events (self->work) & ZMQ_POLLOUT);
+}
+
+//  WORK from the front-ends, on to the handlers while their queues have
+//  room: the identity the ROUTER puts first is the route. While they take
+//  nothing, the front-ends are not read: the work waits in the queues
+//  from them, then in their backlogs.
 static void
 s_self_handle_work (self_t *self)
 {
-    int taken = 0;
-    do {
-        self->pending = zmsg_recv (self->frontends);
-        if (self->pending && lot_msg_is_empty (self->pending))
-            zmsg_destroy (&self->pending);
-        if (self->pending)
-            s_self_flush_pending (self);
+    void *frontends = zsock_resolve (self->frontends);
+    void *work = zsock_resolve (self->work);
+    self->full = s_self_full (self);
+    for (int taken = 0; !self->full && taken < PASS_MAX
+                    &&  (zsock_events (self->frontends) & ZMQ_POLLIN); taken++) {
+        if (s_forward (frontends, work) < 0)
+            lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
+                             " | socket: work | reason: %s; the front-end will send"
+                             " its chunks again", strerror (errno));
+        self->full = s_self_full (self);
     }
-    while (!self->pending && ++taken < PASS_MAX
-       &&  (zsock_events (self->frontends) & ZMQ_POLLIN));
+    if (self->full && self->reading)
+        zpoller_remove (self->poller, self->frontends);
+    if (!self->full && !self->reading)
+        zpoller_add (self->poller, self->frontends);
+    self->reading = !self->full;
 }
 
-//  RESULTs, each batch to the front-end its route names.
+//  RESULTs, each batch to the front-end its route names. One for a
+//  front-end that is gone (EHOSTUNREACH) is dropped: so were the
+//  connections that waited for it.
 static void
 s_self_handle_results (self_t *self)
 {
+    void *results = zsock_resolve (self->results);
+    void *frontends = zsock_resolve (self->frontends);
     int taken = 0;
-    do {
-        zmsg_t *batch = zmsg_recv (self->results);
-        if (batch && lot_msg_is_empty (batch))
-            zmsg_destroy (&batch);
-        if (batch && lot_msg_send (&batch, self->frontends))
-            //  EHOSTUNREACH: that front-end is gone, and so are the
-            //  connections that waited for these answers
+    do
+        if (s_forward (results, frontends) < 0)
             lot_log_debug ("action: entregar | result: fail | actor: " ACTOR
-                           " | socket: frontends | reason: %s", zmq_strerror (zmq_errno ()));
-    }
+                           " | socket: frontends | reason: %s", strerror (errno));
     while (++taken < PASS_MAX && (zsock_events (self->results) & ZMQ_POLLIN));
 }
 
@@ -133,7 +145,7 @@ lot_broker_actor (zsock_t *pipe, void *args)
     self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
     zsock_signal (pipe, 0);
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, self->pending ? RETRY_MSECS : -1);
+        void *which = zpoller_wait (self->poller, self->full ? RETRY_MSECS : -1);
         if (which == self->pipe)
             self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
                                                       s_self_start, NULL, self);
@@ -147,9 +159,9 @@ lot_broker_actor (zsock_t *pipe, void *args)
         if (which)
             lot_sockets_handle_event (self->sockets, which);
         //  Answers flow while the handlers are full: they are what makes
-        //  room, so the held batch is tried after each, not only when idle
-        if (self->pending)
-            s_self_flush_pending (self);
+        //  room, so the front-ends are tried after each, not only when idle
+        if (self->full)
+            s_self_handle_work (self);
     }
     s_self_destroy (&self);
 }

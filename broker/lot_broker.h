@@ -6,9 +6,11 @@
     (PUSH, round-robin) with that identity as its route (lot_msg.h). The
     handlers and the persister PUSH their RESULT batches back, still
     routed, and the broker sends each to the front-end its route names.
-    It reads no item: it holds nothing but the one batch the handlers
-    could not take yet, so it may restart at any time (what it had in
-    flight is sent again by the front-ends).
+    It reads no item and holds nothing of its own: it moves each message
+    whole, without a copy, as zmq_proxy does, and while the handlers'
+    queues are full it stops reading the front-ends. So it may restart
+    at any time (what was queued in its sockets is sent again by the
+    front-ends).
 
     Front-ends and handlers come and go without anyone reconfiguring: they
     connect here. A RESULT for a front-end that is gone is dropped (its
