@@ -1,0 +1,124 @@
+/*  fuzz_msg - lot_msg's readers on any frames, as if from another actor
+
+    In distributed mode the messages between actors come over TCP: a
+    buggy or stale peer must not crash or corrupt an actor. The input is a
+    kind byte, then frames, each a big-endian u16 length and its bytes (the
+    last one cut where the input ends). What must hold: every reader ends;
+    an item it returns lies inside its frame, with a known kind; a reason
+    is a string no longer than its frame; STATUS names only agencies
+    1..S_AGENCIES; DRAWN and WINNERS give one frame per agency or nothing;
+    and nothing leaks.
+*/
+#include "fuzz.h"
+#include "lot_msg.h"
+
+#include <assert.h>
+#include <string.h>
+
+#define S_AGENCIES 5
+
+static zmsg_t *
+s_frames (const uint8_t *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    while (size >= 2) {
+        size_t length = (size_t) data [0] << 8 | data [1];
+        data += 2, size -= 2;
+        length = length < size ? length : size;
+        zmsg_addmem (msg, data, length);
+        data += length, size -= length;
+    }
+    return msg;
+}
+
+static void
+s_batch (zmsg_t *msg, uint8_t kind)
+{
+    zframe_t *route = lot_msg_take_route (msg);
+    int rc;
+    if (kind == 0) {
+        lot_work_t work;
+        while ((rc = lot_msg_next_work (msg, &work)) != 0)
+            if (rc == 1) {
+                const uint8_t *start = zframe_data (work.frame);
+                assert (work.chunk >= start);
+                assert (work.chunk + work.size == start + zframe_size (work.frame));
+                zframe_destroy (&work.frame);
+            }
+    }
+    else
+    if (kind == 1) {
+        lot_records_t records;
+        while ((rc = lot_msg_next_records (msg, &records)) != 0)
+            if (rc == 1) {
+                const uint8_t *start = zframe_data (records.frame);
+                assert (!(records.query && records.last));
+                assert (records.lines + records.size == start + zframe_size (records.frame));
+                zframe_destroy (&records.frame);
+            }
+    }
+    else {
+        lot_result_t result;
+        size_t largest = 0;
+        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+            largest = zframe_size (frame) > largest ? zframe_size (frame) : largest;
+        while ((rc = lot_msg_next_result (msg, &result)) != 0)
+            if (rc == 1) {
+                assert (strlen (result.reason) <= largest);
+                lot_msg_result_free (&result);
+            }
+    }
+    assert (zmsg_size (msg) == 0);
+    zframe_destroy (&route);
+}
+
+static void
+s_winners (zmsg_t *winners)
+{
+    if (!winners)
+        return;
+    assert (zmsg_size (winners) == S_AGENCIES);
+    zmsg_destroy (&winners);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t kind = data [0] % 7;
+    zmsg_t *msg = s_frames (data + 1, size - 1);
+    if (kind <= 2)
+        s_batch (msg, kind);
+    else
+    if (kind == 3) {
+        bool finished [S_AGENCIES + 2] = { false };
+        int named = lot_msg_recv_status (msg, finished, S_AGENCIES);
+        assert (named >= -1);
+        assert (!finished [0] && !finished [S_AGENCIES + 1]);
+    }
+    else
+    if (kind == 4) {
+        char *detail = NULL;
+        zmsg_t *winners = NULL;
+        if (lot_msg_recv_drawn (msg, S_AGENCIES, &detail, &winners) == 0)
+            assert (detail);
+        else
+            assert (!detail && !winners);
+        free (detail);
+        s_winners (winners);
+    }
+    else
+    if (kind == 5) {
+        zmsg_t *winners = NULL;
+        if (lot_msg_recv_winners (msg, S_AGENCIES, &winners) == 0)
+            assert (winners);
+        s_winners (winners);
+    }
+    else {
+        lot_msg_command_t command = lot_msg_pop_command (msg);
+        assert (command >= LOT_MSG_CMD_UNKNOWN && command <= LOT_MSG_CMD_DRAWN);
+    }
+    zmsg_destroy (&msg);
+    return 0;
+}
