@@ -96,12 +96,14 @@ typedef struct {
 
 //  WORK, RECORDS and RESULT travel in batches: one message holds one or
 //  more items of its kind, each one frame (fixed fields, big-endian, then
-//  the body), so a hop between actors costs one wake-up for many chunks. A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or
-//  RECORDS message; a RESULT batch answers a whole group commit. A
-//  handler answers a WORK batch only once it has converted all of it, so
-//  smaller batches spread one pass's chunks over the handlers and let the
-//  first of them go on sooner (50 agencies, 2 cores: 64 was clearly
-//  slowest; 4, 8 and 16 within noise of each other; docs/benchmarks.md).
+//  the body), so a hop between actors costs one wake-up for many chunks.
+//  A sender puts at most LOT_MSG_BATCH_MAX items in a WORK or RECORDS
+//  message; a RESULT batch answers a whole group commit (one per
+//  front-end). A handler answers a WORK batch only once it has converted
+//  all of it, so smaller batches spread one pass's chunks over the
+//  handlers and let the first of them go on sooner (50 agencies, 2 cores:
+//  64 was clearly slowest; 4, 8 and 16 within noise of each other;
+//  docs/benchmarks.md).
 #define LOT_MSG_BATCH_MAX 8
 
 //  A new batch for the front-end that route names (a copy is taken).
