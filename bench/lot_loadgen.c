@@ -461,7 +461,7 @@ s_agency_told (self_t *self, s_agency_t *agency)
 {
     if (agency->in_size < 2)
         return 0;
-    unsigned count = lot_codec_get_u16 (agency->in);
+    unsigned count = lot_codec_winners_count (agency->in, agency->in_size);
     size_t offset = 2, total;
     for (unsigned i = 0; i < count; i++, offset += total)
         if (lot_codec_string_measure (agency->in + offset, agency->in_size - offset,

@@ -8,7 +8,6 @@
 #include "lot_msg.h"
 
 #define ACTOR "frontend"
-#define AGENCY_DIGITS_MAX 10
 #define RETRY_MSECS 10          //  Retry interval while the broker takes nothing
                                 //  (it waits for the handlers)
 #define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
@@ -175,7 +174,7 @@ s_self_close (self_t *self, lot_conn_t *conn)
 static int
 s_self_write_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
-    uint8_t answer [1 + 2 + 255];
+    uint8_t answer [LOT_CONN_ANSWER_MAX];
     size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
     return s_self_answer (self, conn, answer, size);
 }
@@ -408,7 +407,7 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
     size_t size, total;
     const uint8_t *next = lot_conn_next (conn, &size);
     lot_codec_status_t status = lot_codec_string_measure (
-        next + 1, size - 1, AGENCY_DIGITS_MAX, &total);
+        next + 1, size - 1, LOT_HELLO_AGENCY_MAX, &total);
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     unsigned agency = 0;
