@@ -104,9 +104,8 @@ s_agency_init (s_agency_t *self, unsigned id)
 {
     *self = (s_agency_t) { .id = id, .fd = -1 };
     snprintf (self->name, sizeof self->name, "%u", id);
-    self->query [0] = LOT_TAG_WINNERS;
-    self->query_size = 1 + lot_codec_put_string (self->query + 1, sizeof self->query - 1,
-                                                 (lot_span_t) { self->name, strlen (self->name) });
+    self->query_size = lot_codec_query_encode (self->query, sizeof self->query,
+                                               (lot_span_t) { self->name, strlen (self->name) });
     self->got = zlistx_new ();
     self->expected = zlistx_new ();
     assert (self->got && self->expected);

@@ -406,21 +406,20 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
 {
     size_t size, total;
     const uint8_t *next = lot_conn_next (conn, &size);
-    lot_codec_status_t status = lot_codec_string_measure (
-        next + 1, size - 1, LOT_HELLO_AGENCY_MAX, &total);
+    lot_span_t named;
+    lot_codec_status_t status = lot_codec_query_measure (next, size, &named, &total);
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     unsigned agency = 0;
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency ((lot_span_t) { (const char *) next + 3, total - 2 },
-                              (unsigned) self->settings->agencies, &agency)) {
+    ||  lot_bet_parse_agency (named, (unsigned) self->settings->agencies, &agency)) {
         //  v1 has no error form for a winners query: close without answer
         lot_log_error ("action: consulta_ganadores | result: fail"
                        " | reason: unknown agency | peer: %s", conn->peer);
         s_self_close (self, conn);
         return;
     }
-    lot_conn_skip (conn, 1 + total);
+    lot_conn_skip (conn, total);
     conn->state = LOT_CONN_WINNERS;
     conn->agency = agency;
     if (self->answers)

@@ -779,9 +779,9 @@ static int
 s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
 {
     uint8_t query [1 + 2 + sizeof self->agency];
-    query [0] = LOT_TAG_WINNERS;
-    size_t size = 1 + lot_codec_put_string (query + 1, sizeof query - 1,
-                                            s_agency_span (self));
+    size_t size = lot_codec_query_encode (query, sizeof query, s_agency_span (self));
+    if (size == 0)
+        return s_reason (self, "agency id %s too long for 'W'", self->agency);
     uint8_t header [2];
     if (s_write_all (self, query, size) || s_read_exact (self, header, 2))
         return -1;

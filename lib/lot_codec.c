@@ -229,6 +229,45 @@ lot_codec_winners_count (const uint8_t *answer, size_t size)
 }
 
 size_t
+lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency)
+{
+    if (capacity < 1 || agency.size > LOT_HELLO_AGENCY_MAX)
+        return 0;
+    size_t put = lot_codec_put_string (out + 1, capacity - 1, agency);
+    if (put == 0)
+        return 0;
+    out [0] = LOT_TAG_WINNERS;
+    return 1 + put;
+}
+
+//  Frames tag, head - 1 more bytes, then the agency as a string: the
+//  shape of 'W' and 'H'.
+static lot_codec_status_t
+s_agency_measure (const uint8_t *data, size_t size, uint8_t tag, size_t head,
+                  lot_span_t *agency, size_t *total)
+{
+    if (size >= 1 && data [0] != tag)
+        return LOT_CODEC_INVALID;
+    if (size < head)
+        return LOT_CODEC_INCOMPLETE;
+    size_t string;
+    lot_codec_status_t status = lot_codec_string_measure (
+        data + head, size - head, LOT_HELLO_AGENCY_MAX, &string);
+    if (status == LOT_CODEC_COMPLETE) {
+        *agency = (lot_span_t) { (const char *) data + head + 2, string - 2 };
+        *total = head + string;
+    }
+    return status;
+}
+
+lot_codec_status_t
+lot_codec_query_measure (const uint8_t *data, size_t size, lot_span_t *agency,
+                         size_t *total)
+{
+    return s_agency_measure (data, size, LOT_TAG_WINNERS, 1, agency, total);
+}
+
+size_t
 lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                         lot_span_t agency)
 {
@@ -245,19 +284,11 @@ lot_codec_status_t
 lot_codec_hello_measure (const uint8_t *data, size_t size, unsigned *version,
                          lot_span_t *agency, size_t *total)
 {
-    if (size >= 1 && data [0] != LOT_TAG_HELLO)
-        return LOT_CODEC_INVALID;
-    if (size < 3)
-        return LOT_CODEC_INCOMPLETE;
-    size_t string;
-    lot_codec_status_t status = lot_codec_string_measure (
-        data + 3, size - 3, LOT_HELLO_AGENCY_MAX, &string);
-    if (status != LOT_CODEC_COMPLETE)
-        return status;
-    *version = lot_codec_get_u16 (data + 1);
-    *agency = (lot_span_t) { (const char *) data + 5, string - 2 };
-    *total = 3 + string;
-    return LOT_CODEC_COMPLETE;
+    lot_codec_status_t status = s_agency_measure (data, size, LOT_TAG_HELLO, 3,
+                                                  agency, total);
+    if (status == LOT_CODEC_COMPLETE)
+        *version = lot_codec_get_u16 (data + 1);
+    return status;
 }
 
 size_t

@@ -122,6 +122,9 @@ size_t lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *docu
 //  The documents an encoded winners answer holds: 0 when it is shorter
 //  than its count.
 unsigned lot_codec_winners_count (const uint8_t *answer, size_t size);
+//  The winners query: 'W', then the agency as a string; 0 when it does
+//  not fit or the agency is longer than LOT_HELLO_AGENCY_MAX.
+size_t lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency);
 size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                                lot_span_t agency);
 size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
@@ -134,6 +137,12 @@ size_t lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t positi
 lot_codec_status_t lot_codec_hello_measure (const uint8_t *data, size_t size,
                                             unsigned *version, lot_span_t *agency,
                                             size_t *total);
+
+//  Frames 'W' agency at the start of data; COMPLETE sets *agency
+//  (pointing into data) and *total. An agency longer than
+//  LOT_HELLO_AGENCY_MAX is INVALID.
+lot_codec_status_t lot_codec_query_measure (const uint8_t *data, size_t size,
+                                            lot_span_t *agency, size_t *total);
 
 //  Decodes the LOT_STORED_SIZE bytes of an 'S' answer. Returns -1 when
 //  they are no 'S' answer.

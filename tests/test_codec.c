@@ -924,8 +924,9 @@ test_writer_count_limit (void **state)
 //  --------------------------------------------------------------------------
 //  Primitives
 
-//  Protocol v2, byte for byte: the handshake, its answer, a numbered
-//  chunk, and every prefix of each one incomplete (read no byte past it).
+//  Protocol v2, byte for byte: the handshake, the winners query, the
+//  handshake's answer, a numbered chunk, and every prefix of each one
+//  incomplete (read no byte past it).
 static void
 test_v2_messages (void **state)
 {
@@ -954,6 +955,25 @@ test_v2_messages (void **state)
                       &version, &agency, &total), LOT_CODEC_INVALID);
     assert_int_equal (lot_codec_hello_encode (out, sizeof out, 2, tu_span ("12345678901")), 0);
     assert_int_equal (lot_codec_hello_encode (out, 6, 2, tu_span ("17")), 0);
+
+    //  The winners query, which v1 has too
+    static const uint8_t query [] = { 'W', 0, 2, '1', '7' };
+    assert_int_equal (lot_codec_query_encode (out, sizeof out, tu_span ("17")), sizeof query);
+    assert_memory_equal (out, query, sizeof query);
+    for (size_t cut = 0; cut < sizeof query; cut++)
+        assert_int_equal (lot_codec_query_measure (s_guarded (query, cut), cut, &agency,
+                          &total), LOT_CODEC_INCOMPLETE);
+    assert_int_equal (lot_codec_query_measure (s_guarded (query, sizeof query),
+                      sizeof query, &agency, &total), LOT_CODEC_COMPLETE);
+    assert_int_equal (total, sizeof query);
+    tu_assert_span (agency, "17");
+    static const uint8_t long_query [] = { 'W', 0, 11 };
+    assert_int_equal (lot_codec_query_measure (long_query, sizeof long_query, &agency,
+                      &total), LOT_CODEC_INVALID);
+    assert_int_equal (lot_codec_query_measure ((const uint8_t *) "B", 1, &agency, &total),
+                      LOT_CODEC_INVALID);
+    assert_int_equal (lot_codec_query_encode (out, sizeof out, tu_span ("12345678901")), 0);
+    assert_int_equal (lot_codec_query_encode (out, 4, tu_span ("17")), 0);
 
     static const uint8_t stored [] = { 'S', 0x00, 0x01, 0x00, 0x02, 1 };
     assert_int_equal (lot_codec_stored_encode (out, sizeof out, 65538, true), 6);
