@@ -152,7 +152,10 @@ lot_msg_next_records (zmsg_t *msg, lot_records_t *records)
     records->follows = *at++;
     records->lines = at;
     records->size = zframe_size (records->frame) - S_RECORDS_HEADER;
-    if (kind > S_KIND_QUERY) {
+    //  The store takes whole lines only: one cut short is no RECORDS a
+    //  handler sends, and must not reach it
+    if (kind > S_KIND_QUERY
+    ||  (records->size && records->lines [records->size - 1] != '\n')) {
         zframe_destroy (&records->frame);
         return -1;
     }
@@ -274,12 +277,8 @@ lot_msg_pop_command (zmsg_t *msg)
 int
 lot_msg_send_draw (void *dest, zframe_t *to)
 {
-    zmsg_t *msg = zmsg_new ();
+    zmsg_t *msg = lot_msg_new_routed (to);
     zmsg_addstr (msg, LOT_MSG_DRAW);
-    if (to) {
-        zframe_t *id = zframe_dup (to);
-        zmsg_prepend (msg, &id);
-    }
     return lot_msg_send (&msg, dest);
 }
 

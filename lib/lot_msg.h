@@ -126,6 +126,8 @@ void lot_msg_add_work (zmsg_t *msg, uint32_t agency, uint32_t position, bool fol
                        const void *chunk, size_t size);
 int lot_msg_next_work (zmsg_t *msg, lot_work_t *work);
 
+//  lines: whole lines, the last ending in a newline (else -1 on receipt:
+//  the store takes nothing less).
 void lot_msg_add_records (zmsg_t *msg, const lot_records_t *records,
                           const void *lines, size_t size);
 int lot_msg_next_records (zmsg_t *msg, lot_records_t *records);

@@ -46,9 +46,19 @@ static const lot_option_t s_table [] = {
     S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
-#define S_FIRST_ENDPOINT 20
-
 #define S_ENDPOINTS 6
+
+//  Where the endpoints start in the table (WORK_ENDPOINT, then the rest in
+//  s_endpoints' order): looked up, so an option added above them
+//  shifts nothing
+static size_t
+s_first_endpoint (void)
+{
+    size_t i = 0;
+    while (s_table [i].offset != offsetof (lot_settings_t, work_endpoint))
+        i++;
+    return i;
+}
 
 static const char *s_endpoints [][S_ENDPOINTS] = {
     [LOT_MODE_EMBEDDED] = {
@@ -119,8 +129,9 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
     lot_settings_t *self = calloc (1, sizeof *self);
     lot_option_t table [S_COUNT];
     memcpy (table, s_table, sizeof table);
+    size_t first = s_first_endpoint ();
     for (size_t i = 0; i < S_ENDPOINTS; i++)
-        table [S_FIRST_ENDPOINT + i].fallback = s_endpoints [mode][i];
+        table [first + i].fallback = s_endpoints [mode][i];
     if (!self || lot_options_defaults (table, S_COUNT, self)
     ||  s_load_file (self, config_file ? config_file : "config.ini",
                      config_file != NULL, error)

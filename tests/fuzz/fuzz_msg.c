@@ -54,6 +54,7 @@ s_batch (zmsg_t *msg, uint8_t kind)
                 const uint8_t *start = zframe_data (records.frame);
                 assert (!(records.query && records.last));
                 assert (records.lines + records.size == start + zframe_size (records.frame));
+                assert (!records.size || records.lines [records.size - 1] == '\n');
                 zframe_destroy (&records.frame);
             }
     }
