@@ -251,10 +251,12 @@ s_log_event (lot_sockets_t *self, s_entry_t *entry, const char *event,
 bool
 lot_sockets_handle_event (lot_sockets_t *self, void *which)
 {
+    //  A poll cut short returns NULL, and an inproc socket has no monitor
+    if (!which)
+        return false;
     for (s_entry_t *entry = zlistx_first (self->entries); entry;
          entry = zlistx_next (self->entries)) {
-        //  An inproc socket has no monitor; a poll cut short returns NULL
-        if (!which || entry->monitor != which)
+        if (entry->monitor != which)
             continue;
         char *event = NULL, *value = NULL, *endpoint = NULL;
         zstr_recvx (entry->monitor, &event, &value, &endpoint, NULL);
