@@ -22,7 +22,7 @@ TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
-BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline)
+BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
 .PHONY: all programs deps run test test-stress bench bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps \

@@ -16,7 +16,8 @@
 # agencies x 200,000 bets and 1,000 x 1,000, generated once and cached in
 # .run/bench/data, BENCH_ROUNDS rounds (3). It rewrites what lies between
 # the markers of docs/benchmarks.md (the analysis around them is kept)
-# and docs/benchmarks.png.
+# and docs/benchmarks.png. After the runs, TOOLS/lottery-hop measures what
+# one hop between threads and between processes costs here.
 # quick: 5 x 2,000 and 20 x 200 generated, the baseline, embedded and one
 # handler, one round, all in .run/bench-quick: the harness, kept from rot.
 set -euf
@@ -26,13 +27,15 @@ case $mode in
         target=bench out=.run/bench doc=docs/benchmarks.md plot=docs/benchmarks.png
         rounds=${BENCH_ROUNDS:-3}
         configs="baseline embedded handlers-1 handlers-2 handlers-4"
-        workloads="real 50x200000 1000x1000" ;;
+        workloads="real 50x200000 1000x1000"
+        hop_rounds=20000 ;;
     quick)
         target=bench-quick out=.run/bench-quick doc=.run/bench-quick/benchmarks.md
         plot=.run/bench-quick/benchmarks.png
         rounds=1
         configs="baseline embedded handlers-1"
-        workloads="5x2000 20x200" ;;
+        workloads="5x2000 20x200"
+        hop_rounds=2000 ;;
     *)
         echo "usage: bench.sh full|quick TOOLS" >&2
         exit 2 ;;
@@ -212,6 +215,18 @@ for workload in $workloads; do
     done
 done
 [ -s "$results" ] || s_die "no workload ran"
+
+# What one hop costs here, threads (inproc) and processes (tcp), on one CPU
+# and on two: the gap between embedded and distributed mode is mostly
+# these. A machine with one CPU has no "two CPUs" figure.
+hops=$out/hops.txt
+: > "$hops"
+for transport in inproc tcp; do
+    for cpus in same other; do
+        "$tools/lottery-hop" "$transport" "$cpus" "$hop_rounds" >> "$hops" 2>/dev/null \
+        || [ $? -eq 2 ] || s_die "lottery-hop $transport $cpus failed"
+    done
+done
 seconds=$(($(date +%s) - started))
 
 # The report: the table between the markers of $doc, and the plot.
@@ -353,6 +368,25 @@ END {
 }
 EOF
 cat >> "$table" <<EOF
+A ZeroMQ hop on this machine (\`lottery-hop\`: a 100-byte message bounced
+$hop_rounds times between two PAIR sockets; the median one-way time):
+
+| hop | both ends on one CPU | each end on a CPU of its own |
+|---|---|---|
+EOF
+awk -F' [|] ' '
+    { split ($4, f, ": "); us [$1, $2] = f [2] " µs" }
+    function cell (hop, cpus) {
+        return ((hop, cpus) in us) ? us [hop, cpus] : "-"
+    }
+    END {
+        print "| inproc: two threads of one process (embedded) | " \
+              cell("hop: inproc", "cpus: same") " | " cell("hop: inproc", "cpus: other") " |"
+        print "| tcp over loopback: two processes (distributed) | " \
+              cell("hop: tcp", "cpus: same") " | " cell("hop: tcp", "cpus: other") " |"
+    }' "$hops" >> "$table"
+cat >> "$table" <<EOF
+
 ![bets/s per workload and configuration](benchmarks.png)
 <!-- bench:end -->
 EOF
