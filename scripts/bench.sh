@@ -224,7 +224,7 @@ hops=$out/hops.txt
 for transport in inproc tcp; do
     for cpus in same other; do
         "$tools/lottery-hop" "$transport" "$cpus" "$hop_rounds" >> "$hops" 2>/dev/null \
-        || [ $? -eq 2 ] || s_die "lottery-hop $transport $cpus failed"
+        || [ $? -eq 3 ] || s_die "lottery-hop $transport $cpus failed"
     done
 done
 seconds=$(($(date +%s) - started))
