@@ -17,8 +17,8 @@ typedef struct {
     zsock_t *results;           //  PULL from the handlers and the persister
     zpoller_t *poller;
     lot_sockets_t *sockets;     //  Owns the three sockets
-    bool full;                  //  The handlers' queues take nothing now
-    bool reading;               //  Whether frontends is in the poller
+    bool full;                  //  The handlers' queues take nothing now, and
+                                //  frontends is out of the poller
     bool terminated;
 } self_t;
 
@@ -53,7 +53,6 @@ s_self_start (void *args)
     zsock_set_router_mandatory (self->frontends, 1);
     zpoller_add (self->poller, self->frontends);
     zpoller_add (self->poller, self->results);
-    self->reading = true;
     return 0;
 }
 
@@ -101,6 +100,7 @@ s_self_handle_work (self_t *self)
 {
     void *frontends = zsock_resolve (self->frontends);
     void *work = zsock_resolve (self->work);
+    bool was_full = self->full;
     self->full = s_self_full (self);
     for (int taken = 0; !self->full && taken < PASS_MAX
                     &&  (zsock_events (self->frontends) & ZMQ_POLLIN); taken++) {
@@ -110,11 +110,10 @@ s_self_handle_work (self_t *self)
                              " its chunks again", strerror (errno));
         self->full = s_self_full (self);
     }
-    if (self->full && self->reading)
+    if (self->full && !was_full)
         zpoller_remove (self->poller, self->frontends);
-    if (!self->full && !self->reading)
+    if (!self->full && was_full)
         zpoller_add (self->poller, self->frontends);
-    self->reading = !self->full;
 }
 
 //  RESULTs, each batch to the front-end its route names. One for a

@@ -228,9 +228,9 @@ lot_msg_send_status (void *dest, const bool *finished, long agencies)
     zchunk_t *list = zchunk_new (NULL, 0);
     for (long agency = 1; agency <= agencies; agency++)
         if (finished [agency]) {
-            uint8_t value [4] = { (uint8_t) (agency >> 24), (uint8_t) (agency >> 16),
-                                  (uint8_t) (agency >> 8), (uint8_t) agency };
-            zchunk_extend (list, value, 4);
+            uint8_t value [4], *at = value;
+            s_put_u32 (&at, (uint32_t) agency);
+            zchunk_extend (list, value, sizeof value);
         }
     int rc = zsock_send (dest, "sc", LOT_MSG_STATUS, list);
     zchunk_destroy (&list);
@@ -246,8 +246,7 @@ lot_msg_recv_status (zmsg_t *msg, bool *finished, long agencies)
     const uint8_t *data = zframe_data (list);
     int named = 0;
     for (size_t i = 0; i < zframe_size (list); i += 4) {
-        uint32_t agency = (uint32_t) data [i] << 24 | (uint32_t) data [i + 1] << 16
-                        | (uint32_t) data [i + 2] << 8 | data [i + 3];
+        uint32_t agency = lot_codec_get_u32 (data + i);
         if (agency >= 1 && agency <= agencies) {
             finished [agency] = true;
             named++;

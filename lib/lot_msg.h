@@ -106,11 +106,13 @@ typedef struct {
 //  docs/benchmarks.md).
 #define LOT_MSG_BATCH_MAX 8
 
-//  A new batch for the front-end that route names (a copy is taken).
+//  A new batch for the front-end that route names (a copy is taken), or
+//  with no route when route is NULL: what a front-end sends the broker.
 zmsg_t *lot_msg_new_routed (zframe_t *route);
-//  Takes the route off a received batch: NULL when it has none.
+//  Takes the route, the first frame, off a batch that came past the
+//  broker: NULL only when the message is empty.
 zframe_t *lot_msg_take_route (zmsg_t *msg);
-//  Whether a batch holds no item (its route aside).
+//  Whether a batch made with a route holds no item.
 bool lot_msg_is_empty (zmsg_t *msg);
 
 //  Sends a message (a batch, or any other), which is destroyed either
