@@ -3,7 +3,8 @@
     Usage: lottery-ping [HOST:PORT]   (default $PING_ADDRESS or server:12345)
 
     Connects, sends the protocol's ping ('P', which stores nothing), and
-    expects 'O'. Prints `action: test_echo_server | result: success` and
+    expects 'O'; a name with several addresses is up when one of them
+    answers. Prints `action: test_echo_server | result: success` and
     exits 0, or a fail line with the reason and exits 1, within
     PING_TIMEOUT seconds (default 3) whatever the server does; until then
     it tries again, since a server that is starting refuses for a moment.
@@ -38,13 +39,10 @@ s_wait (int fd, short events, long long deadline)
     }
 }
 
+//  Pings one address: NULL when it answered 'O', else why not.
 static const char *
-s_ping (const char *host, const char *port, long long deadline)
+s_ping (const struct addrinfo *address, int64_t deadline)
 {
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *address;
-    if (getaddrinfo (host, port, &hints, &address))
-        return "cannot resolve the server's name";
     int fd = socket (address->ai_family, address->ai_socktype | SOCK_NONBLOCK,
                      address->ai_protocol);
     const char *reason = NULL;
@@ -71,7 +69,34 @@ s_ping (const char *host, const char *port, long long deadline)
         reason = "unexpected answer";
     if (fd >= 0)
         close (fd);
-    freeaddrinfo (address);
+    return reason;
+}
+
+//  Pings the addresses of host in turn until one answers: a name may
+//  stand for several (a service's replicas, an IPv4 and an IPv6 address),
+//  and one that is down must not hide the others. Each gets an equal
+//  share of the time left, so a silent one cannot take all of it.
+//  Returns NULL when one answered, else the last one's reason; *count
+//  says how many addresses the name has.
+static const char *
+s_ping_name (const char *host, const char *port, int64_t deadline, size_t *count)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *addresses;
+    *count = 0;
+    if (getaddrinfo (host, port, &hints, &addresses))
+        return "cannot resolve the server's name";
+    for (struct addrinfo *address = addresses; address; address = address->ai_next)
+        (*count)++;
+    const char *reason = NULL;
+    size_t left = *count;
+    for (struct addrinfo *address = addresses; address; address = address->ai_next) {
+        int64_t now = zclock_mono ();
+        reason = s_ping (address, now + (deadline - now) / (int64_t) left--);
+        if (!reason)
+            break;
+    }
+    freeaddrinfo (addresses);
     return reason;
 }
 
@@ -95,14 +120,20 @@ main (int argc, char *argv [])
     //  deadline, so "up" means answering and "down" still ends in time
     int64_t deadline = zclock_mono () + timeout * 1000;
     const char *reason;
-    while ((reason = s_ping (host, colon + 1, deadline)) && zclock_mono () + 100 < deadline)
+    size_t count;
+    while ((reason = s_ping_name (host, colon + 1, deadline, &count))
+       &&  zclock_mono () + 100 < deadline)
         zclock_sleep (100);
-    free (host);
-    if (reason) {
+    if (reason && count > 1)
+        lot_log_error ("action: test_echo_server | result: fail | server: %s"
+                       " | reason: %s (all %zu addresses of %s)", address, reason,
+                       count, host);
+    else
+    if (reason)
         lot_log_error ("action: test_echo_server | result: fail | server: %s"
                        " | reason: %s", address, reason);
-        return 1;
-    }
-    lot_log_info ("action: test_echo_server | result: success | server: %s", address);
-    return 0;
+    else
+        lot_log_info ("action: test_echo_server | result: success | server: %s", address);
+    free (host);
+    return reason ? 1 : 0;
 }

@@ -2532,6 +2532,85 @@ test_client_addresses_moved (void **state)
     s_run_destroy (&run);
 }
 
+//  ---------------------------------------------------------------------
+//  The health check's probe (lottery-ping) and a name's addresses
+
+//  Runs lottery-ping on S_NAME:port with hosts as its /etc/hosts and
+//  timeout seconds; returns its exit status, and its log in *log.
+static int
+s_ping (const char *hosts_text, int port, int timeout, char **log)
+{
+    char *dir = tu_tempdir ("ping-addresses");
+    assert_non_null (dir);
+    char *hosts = s_write_file (dir, "hosts", hosts_text);
+    char *ping = tu_program ("lottery-ping");
+    assert_non_null (ping);
+    char *path = tu_printf ("%s/ping.log", dir);
+    char *env [] = { tu_printf ("PING_ADDRESS=" S_NAME ":%d", port),
+                     tu_printf ("PING_TIMEOUT=%d", timeout), NULL };
+    char *argv [12];
+    s_hosts_argv (argv, hosts, ping);
+    tu_proc_t *proc = tu_spawn (dir, argv, env, path);
+    assert_non_null (proc);
+    //  It ends within its timeout whatever the addresses do
+    int status = tu_wait (proc, timeout * 1000 + 1000);
+    *log = tu_read_file (path, NULL);
+    assert_non_null (*log);
+    tu_proc_destroy (&proc);
+    free (env [0]);
+    free (env [1]);
+    free (path);
+    free (ping);
+    free (hosts);
+    tu_remove_dir (dir);
+    return status;
+}
+
+static void
+test_ping_addresses (void **state)
+{
+    (void) state;
+    if (!s_hosts_usable ())
+        skip ();
+    //  The name stands for addresses that refuse, one that never answers,
+    //  and last the fake's: the probe passes them over, each within its
+    //  share of the time, and the server is up
+    s_fake_t *fake = s_fake_new ();
+    s_fake_step (fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (fake, STEP_EXPECT, "P", 1);
+    s_fake_step (fake, STEP_SEND, "O", 1);
+    s_fake_start (fake);
+    int port = fake->port;
+    s_refusing_t refusing;
+    s_refusing_init (&refusing, port);
+    s_silent_t silent;
+    s_silent_init (&silent, port);
+    char *hosts = tu_printf ("%s127.0.0.6 %s\n127.0.0.1 %s\n", refusing.hosts,
+                             S_NAME, S_NAME);
+    char *log;
+    assert_int_equal (s_ping (hosts, port, 3, &log), 0);
+    char *line = tu_printf ("action: test_echo_server | result: success | server: "
+                            S_NAME ":%d\n", port);
+    assert_non_null (strstr (log, line));
+    s_fake_destroy (&fake);
+    free (line);
+    free (log);
+    free (hosts);
+
+    //  None answers: down, saying so for all of them, once the time is up
+    hosts = tu_printf ("%s127.0.0.6 %s\n", refusing.hosts, S_NAME);
+    assert_int_equal (s_ping (hosts, port, 1, &log), 1);
+    assert_int_equal (s_lines (log, "action: test_echo_server | result: fail | server: "
+                                    S_NAME ":"), 1);
+    char *all = tu_printf ("(all %zu addresses of " S_NAME ")\n", refusing.count + 1);
+    assert_non_null (strstr (log, all));
+    free (all);
+    free (log);
+    free (hosts);
+    s_silent_close (&silent);
+    s_refusing_close (&refusing);
+}
+
 int
 main (void)
 {
@@ -2585,6 +2664,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_addresses_silent, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_address_silent, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_addresses_moved, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_ping_addresses, s_clean_env, s_teardown),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     free (s_client_path);
