@@ -701,6 +701,7 @@ s_send_chunks (lot_agency_t *self, s_upload_t *upload)
 {
     size_t window = self->config->protocol_version >= 2
                   ? (size_t) self->config->window : 1;
+    assert (window > 0);        //  The config's range starts at 1
     size_t out = 0, oldest = 0;     //  Chunks unanswered: counts [oldest...]
     long sent = upload->stored;     //  Bets sent
     bool last = false;

@@ -104,10 +104,11 @@ int
 main (int argc, char *argv [])
 {
     setvbuf (stdout, NULL, _IOLBF, 0);
-    const char *address = argc > 1 ? argv [1]
-                        : getenv ("PING_ADDRESS") ? getenv ("PING_ADDRESS")
-                        : "server:12345";
-    long timeout = getenv ("PING_TIMEOUT") ? atol (getenv ("PING_TIMEOUT")) : 3;
+    const char *address = argc > 1 ? argv [1] : getenv ("PING_ADDRESS");
+    if (!address)
+        address = "server:12345";
+    const char *seconds = getenv ("PING_TIMEOUT");
+    long timeout = seconds ? atol (seconds) : 3;
     const char *colon = strrchr (address, ':');
     if (!colon || colon == address || timeout <= 0) {
         lot_log_error ("action: test_echo_server | result: fail | server: %s"

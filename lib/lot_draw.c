@@ -70,6 +70,8 @@ lot_draw_destroy (lot_draw_t **self_p)
 static int
 s_text_append (s_text_t *text, const char *data, size_t size)
 {
+    if (size == 0)
+        return 0;               //  An empty text may have no buffer yet
     if (text->size + size > text->capacity) {
         size_t capacity = (text->size + size) * 2;
         char *grown = realloc (text->data, capacity);
