@@ -140,6 +140,23 @@ tu_kill_all (void **state)
     return 0;
 }
 
+//  A program that does not end in time is stuck somewhere: before it is
+//  killed, every thread's stack goes to LOG.stacks, when gdb is there
+//  (a few seconds), so that a hang seen once can be read afterwards.
+static void
+s_dump_stacks (tu_proc_t *proc)
+{
+    if (access ("/usr/bin/gdb", X_OK) || !proc->log_path)
+        return;
+    char *command = tu_printf ("timeout 30 /usr/bin/gdb -p %d -batch -nx"
+                               " -ex 'thread apply all bt' > '%s.stacks' 2>&1",
+                               (int) proc->pid, proc->log_path);
+    if (system (command) == 0)
+        fprintf (stderr, "stuck: pid %d's stacks are in %s.stacks\n",
+                 (int) proc->pid, proc->log_path);
+    free (command);
+}
+
 int
 tu_wait (tu_proc_t *proc, int timeout_ms)
 {
@@ -156,6 +173,7 @@ tu_wait (tu_proc_t *proc, int timeout_ms)
             return proc->status;
         }
         if (zclock_mono () >= deadline) {
+            s_dump_stacks (proc);
             kill (proc->pid, SIGKILL);
             waitpid (proc->pid, &status, 0);
             proc->status = 255;
