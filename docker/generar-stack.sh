@@ -105,7 +105,6 @@ make_keys () {
     done
     [ -n "$missing" ] || return 0
     mkdir -p "$keys"
-    keys=$(cd "$keys" && pwd)
     # shellcheck disable=SC2086  # one argument per kind
     docker run --rm --pull never --entrypoint sh lottery-broker:latest -c \
             'lottery-keys /tmp/keys "$@" > /tmp/log || { cat /tmp/log >&2; exit 1; }
