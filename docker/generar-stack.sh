@@ -42,6 +42,20 @@
 # - No image is built or pulled: lottery-TARGET:latest (make docker-build)
 #   must exist on every node that may run it (docker save | docker load
 #   moves them when there is no registry).
+# - CURVE says whether the actors encrypt and authenticate every link
+#   between them (lib/lot_curve.h), which the overlay network does not:
+#     on       (default) each actor service gets its kind's secret
+#              certificate as a swarm secret (/run/secrets/curve_cert, its
+#              CURVE_CERT) and every actor service the public ones as
+#              configs in /app/curve (CURVE_PUBLIC_DIR); all replicas of a
+#              kind share its key. The agencies' port stays plain TCP.
+#     off      no keys: the actors trust the overlay network.
+#   The keys are read from KEYS_DIR (default the repository's .run/keys,
+#   which git ignores), laid out as `bin/lottery-keys KEYS_DIR` makes them;
+#   the kinds missing there are made with lottery-keys from the image
+#   lottery-broker:latest, and the ones there are kept, so a redeploy uses
+#   the same keys. Secrets cannot change either: to rotate the keys,
+#   `docker stack rm NAME`, remove KEYS_DIR, and deploy again.
 #
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where `docker stack deploy` runs (single-bet mode).
@@ -60,6 +74,64 @@ published=${PUBLISHED_PORT:-$port}
 generar_count PUBLISHED_PORT "$published" 1
 persister_constraint=${PERSISTER_CONSTRAINT:-node.labels.lottery.bets == true}
 client_constraint=${CLIENT_CONSTRAINT:-node.role == manager}
+curve=${CURVE:-on}
+case $curve in
+    on|off) ;;
+    *) generar_usage "CURVE must be on or off, got '$curve'" ;;
+esac
+keys=${KEYS_DIR:-$repo/.run/keys}
+# The actor kinds with a key of their own (lot_curve_kinds), in the order
+# of the services
+kinds="broker frontend handler persister coordinator"
+
+# Makes the kinds' certificates missing in $keys with the broker image's
+# lottery-keys; never replaces one, nor half of one (a secret without its
+# public half, or the reverse, is an error to mend by hand). The container
+# writes into its own file system and the keys come out as a tar stream,
+# not through a bind mount: DOCKER_HOST may be another machine's engine,
+# which cannot see this one's files.
+make_keys () {
+    missing=
+    for kind in $kinds; do
+        secret=$keys/secret/${kind}_secret public=$keys/public/$kind.pub
+        if [ -f "$secret" ] && [ -f "$public" ]; then
+            continue
+        elif [ -f "$secret" ] || [ -f "$public" ]; then
+            echo "$generar_script: $secret and $public go together:" \
+                 "remove the one there to make a new $kind key" >&2
+            exit 1
+        fi
+        missing="$missing $kind"
+    done
+    [ -n "$missing" ] || return 0
+    mkdir -p "$keys"
+    # shellcheck disable=SC2086  # one argument per kind
+    docker run --rm --pull never --entrypoint sh lottery-broker:latest -c \
+            'lottery-keys /tmp/keys "$@" > /tmp/log || { cat /tmp/log >&2; exit 1; }
+             tar -C /tmp/keys -cf - .' keys $missing \
+        | tar -C "$keys" --no-same-owner --keep-old-files -xf - \
+        || { echo "$generar_script: cannot make the CURVE keys in $keys:" \
+                  "lottery-broker:latest (make docker-build) makes them" >&2; exit 1; }
+    echo "generar-stack: made CURVE keys for$missing in $keys"
+}
+if [ "$curve" = on ]; then
+    make_keys
+    keys=$(cd "$keys" && pwd)
+    curve_note="; CURVE on, keys from $keys"
+fi
+
+# With CURVE on: a service's own certificate (its kind's) as a secret
+# readable by the images' user (lottery, uid 10001) alone
+curve_secret () {   # curve_secret KIND
+    [ "$curve" = on ] || return 0
+    cat <<YAML
+    secrets:
+      - source: curve_$1
+        target: curve_cert
+        uid: "10001"
+        mode: 0400
+YAML
+}
 
 deploy () {   # deploy REPLICAS [ENDPOINT_MODE [CONSTRAINT [MAX_PER_NODE]]]
     echo "    deploy:"
@@ -72,10 +144,15 @@ deploy () {   # deploy REPLICAS [ENDPOINT_MODE [CONSTRAINT [MAX_PER_NODE]]]
 }
 
 {
-    echo "# Written by docker/generar-stack.sh: $summary; publishing: $publish"
+    echo "# Written by docker/generar-stack.sh: $summary; publishing: $publish${curve_note:-}"
     echo 'version: "3.8"'
     echo
     generar_server_env
+    [ "$curve" = off ] || cat <<YAML
+  # CURVE between actors: each service's own key, every actor's public one
+  CURVE_CERT: /run/secrets/curve_cert
+  CURVE_PUBLIC_DIR: /app/curve
+YAML
     cat <<YAML
 
 x-server: &server
@@ -83,6 +160,14 @@ x-server: &server
   configs:
     - source: config_ini
       target: /app/config.ini
+YAML
+    if [ "$curve" = on ]; then
+        for kind in $kinds; do
+            echo "    - source: curve_${kind}_pub"
+            echo "      target: /app/curve/$kind.pub"
+        done
+    fi
+    cat <<YAML
   stop_grace_period: 10s
 
 services:
@@ -90,10 +175,12 @@ services:
     <<: *server
     image: lottery-broker:latest
 YAML
+    curve_secret broker
     deploy 1
     echo "  server:"
     echo "    <<: *server"
     echo "    image: lottery-frontend:latest"
+    curve_secret frontend
     case $publish in
         host)
             deploy "$frontends" dnsrr "" 1 ;;
@@ -112,6 +199,7 @@ YAML
     echo "  handler:"
     echo "    <<: *server"
     echo "    image: lottery-handler:latest"
+    curve_secret handler
     deploy "$handlers"
     cat <<YAML
   persister:
@@ -123,10 +211,12 @@ YAML
     volumes:
       - bets:/data
 YAML
+    curve_secret persister
     deploy 1 dnsrr "$persister_constraint"
     echo "  coordinator:"
     echo "    <<: *server"
     echo "    image: lottery-coordinator:latest"
+    curve_secret coordinator
     deploy 1
     n=1
     while [ "$n" -le "$agencies" ]; do
@@ -162,8 +252,19 @@ configs:
   config_yaml:
     file: $repo/config.yaml
 YAML
+    if [ "$curve" = on ]; then
+        for kind in $kinds; do
+            echo "  curve_${kind}_pub:"
+            echo "    file: $keys/public/$kind.pub"
+        done
+        echo "secrets:"
+        for kind in $kinds; do
+            echo "  curve_$kind:"
+            echo "    file: $keys/secret/${kind}_secret"
+        done
+    fi
 } > "$output"
-echo "generar-stack: wrote $output ($summary; publishing: $publish)"
+echo "generar-stack: wrote $output ($summary; publishing: $publish; CURVE $curve)"
 case $persister_constraint in
     'node.labels.lottery.bets == true')
         echo "generar-stack: the persister runs only on a node labelled lottery.bets=true:" \

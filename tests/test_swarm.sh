@@ -14,10 +14,15 @@
 #    answers from the stack's network, the bets file on the volume
 #    lottery_bets matches the input line by line, and every server-side
 #    service scaled to 0 (persister last) exits 0 with its close lines.
+#    CURVE is on (the generator's default, keys made in a fresh KEYS_DIR):
+#    every actor's config line shows its certificate, every socket between
+#    actors is secured, and a front-end started on the stack's network
+#    without keys is refused by the broker (`reason: CURVE on one side
+#    only`, on either end): a bet sent through it is not stored.
 # 2. 2 agencies of 600,000 generated bets, 1 front-end publishing port
 #    12345 on the host (when it is free): the probe answers there, and the
 #    handlers are scaled from 3 to 1 and then to 4 while the agencies
-#    upload; every bet is stored once.
+#    upload; every bet is stored once. The keys of run 1 are used again.
 # 3. Three swarm nodes on this machine, each a Docker engine in a
 #    container (tests/swarm_node.Dockerfile, Debian's docker.io: no
 #    registry is reached), the images moved in with docker save / load: the
@@ -25,6 +30,7 @@
 #    mode. The grader's checks and the bets file again; the persister runs
 #    on the labelled node1, handlers on other nodes too, the front-ends on
 #    two nodes, each reached on its node's port from outside the swarm.
+#    Its keys are made through node1's engine (DOCKER_HOST).
 #    Says SKIP for this part alone when the node image cannot be built.
 #
 # The stacks and nodes are removed at the end. Skips, saying so, only when
@@ -135,12 +141,62 @@ stop_services () {   # stop_services WHAT
             "$work/stop-$id.log"
 }
 
-# 1. Real data, 2 front-ends, 3 handlers, nothing published
+# CURVE as a user checks it, on run 1's merged log: each actor's config
+# line names its certificate and public directory, every socket between
+# actors (all but the agencies' raw TCP) says it is secured.
+check_curve () {   # check_curve WHAT LOG
+    local service
+    for service in broker server handler persister coordinator; do
+        check "$1: every $service task starts with CURVE on (its config line)" \
+            test "$(grep -c "^$service .*action: config | result: success | .*| curve_cert: /run/secrets/curve_cert | curve_public_dir: /app/curve\( \|$\)" "$2")" \
+                 = "$(containers $service | wc -l)"
+    done
+    check "$1: every socket between actors is CURVE" \
+        sh -c "grep 'action: socket_open | result: success' $2 | grep -v 'socket: agencies' > $work/sockets.log &&
+               ! grep -v 'security: curve' $work/sockets.log"
+}
+
+# A front-end started on the stack's network without keys (the image as
+# it is, with the stack's endpoints): the broker refuses its plain ZeroMQ
+# DEALER, and a bet an agency sends through it is never stored.
+rogue_peer () {   # rogue_peer WHAT
+    local bets
+    docker run -d --name lottery-rogue --network ${stack}_default \
+        -e BROKER_ENDPOINT=tcp://broker:5565 -e WINNERS_ENDPOINT=tcp://coordinator:5564 \
+        lottery-frontend:latest > "$work/rogue.id"
+    docker run -d --name lottery-rogue-agency --network ${stack}_default \
+        -e CLI_ID=1 -e CLI_SERVER_ADDRESS=lottery-rogue:12345 -e NOMBRE=Intrusa \
+        -e APELLIDO=Plana -e DOCUMENTO=99999999 -e NACIMIENTO=1990-01-01 -e NUMERO=7574 \
+        lottery-client:latest > "$work/rogue-agency.id"
+    # Whichever end reads the other's greeting first gives the reason and
+    # closes: the other sees only the close (HANDSHAKE_FAILED_NO_DETAIL)
+    check "$1: the broker refuses a front-end without keys (a failed handshake)" \
+        wait_until 20 sh -c "docker logs $(containers broker) 2>&1 |
+            grep -q 'action: zmq_evento | result: fail | actor: broker | socket: frontends | event: HANDSHAKE_FAILED_'"
+    check "$1: the front-end without keys or the broker says why (CURVE on one side only)" \
+        sh -c "docker logs lottery-rogue 2>&1 | grep 'socket: broker | event: HANDSHAKE_FAILED_PROTOCOL' > $work/rogue.log;
+               docker logs $(containers broker) 2>&1 | grep 'socket: frontends | event: HANDSHAKE_FAILED_PROTOCOL' >> $work/rogue.log;
+               grep -q 'reason: CURVE on one side only' $work/rogue.log"
+    check "$1: an agency's bet reaches the front-end without keys" \
+        wait_until 10 sh -c "docker logs lottery-rogue 2>&1 | grep -q 'action: agencia_conectada'"
+    sleep 1
+    bets=$(docker run --rm -v ${stack}_bets:/data --entrypoint grep lottery-client:latest \
+           -c ',99999999,' /data/bets.csv)
+    check "$1: the bet sent through it is not stored, nor confirmed" \
+        sh -c "[ '$bets' = 0 ] && ! docker logs lottery-rogue-agency 2>&1 | grep -q 'action: apuesta_enviada'"
+    docker rm -f lottery-rogue lottery-rogue-agency >/dev/null 2>&1
+}
+
+# 1. Real data, 2 front-ends, 3 handlers, nothing published; CURVE on, by
+# default, with keys made in a new KEYS_DIR
 file=$work/stack-5.yaml
-DATA_DIR=$data PUBLISH=none sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
+KEYS_DIR=$work/keys DATA_DIR=$data PUBLISH=none sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
+check "5 agencies: CURVE keys made, a secret and a public certificate per actor kind" \
+    test "$(ls "$work/keys/secret/"*_secret "$work/keys/public/"*.pub | wc -l)" = 10
 started=$(date +%s)
 check "5 agencies: stack deployed" deploy "$file"
 check_run "5 agencies" 5 "$data"
+check_curve "5 agencies" "$work/merged-5.log"
 echo "# 5 agencies: deployed to every agency's end in $(( $(date +%s) - started )) s"
 check "5 agencies: 2 front-end tasks ran" test "$(containers server | wc -l)" = 2
 for id in $(containers server); do
@@ -154,6 +210,10 @@ check "5 agencies: 3 handler tasks ran" test "$(containers handler | wc -l)" = 3
 check "5 agencies: the health probe answers at server:12345 in the stack's network" \
     sh -c "docker run --rm --network ${stack}_default --entrypoint lottery-ping lottery-client:latest \
            server:12345 | grep -q 'action: test_echo_server | result: success'"
+stack_at_exit 'docker rm -f lottery-rogue lottery-rogue-agency >/dev/null 2>&1'
+started=$(date +%s)
+rogue_peer "5 agencies"
+echo "# 5 agencies: the front-end without keys checked in $(( $(date +%s) - started )) s"
 stop_services "5 agencies"
 remove_stack
 
@@ -168,7 +228,7 @@ if ss -ltn 2>/dev/null | grep -q ':12345 '; then
     publish=none
 fi
 file=$work/stack-2.yaml
-DATA_DIR=$big PUBLISH=$publish sh docker/generar-stack.sh "$file" 2 3 1 >/dev/null
+KEYS_DIR=$work/keys DATA_DIR=$big PUBLISH=$publish sh docker/generar-stack.sh "$file" 2 3 1 >/dev/null
 check "scale: stack deployed" deploy "$file"
 # Scales the handlers without waiting for the CLI's 5 s of stability:
 # done once that many handler containers run.
@@ -263,7 +323,8 @@ three_nodes () {
     check "nodes: 3 nodes ready" \
         wait_until 30 sh -c "[ \$(docker node ls --format '{{.Status}}' | grep -c Ready) = 3 ]"
     docker node update --label-add lottery.bets=true node1 >/dev/null
-    DATA_DIR=$data PUBLISH=host sh docker/generar-stack.sh "$work/stack-nodes.yaml" 5 3 2 >/dev/null
+    KEYS_DIR=$work/keys-nodes DATA_DIR=$data PUBLISH=host \
+        sh docker/generar-stack.sh "$work/stack-nodes.yaml" 5 3 2 >/dev/null
     check "nodes: stack deployed" deploy "$work/stack-nodes.yaml"
     clients=$(seq -f client%g 1 5)
     check "nodes: every agency's task ends within 2 minutes" wait_until 120 tasks_ended $clients
@@ -275,6 +336,12 @@ three_nodes () {
     service_logs broker server handler persister coordinator $clients > "$work/merged-nodes.log"
     verify_logs "$work/merged-nodes.log" 5 "$data" "nodes" \
         "broker coordinator frontend handler persister "
+    local actors curve
+    actors=$(grep -c 'action: config | result: success | program: lottery-[a-z]* |' "$work/merged-nodes.log")
+    curve=$(grep -c 'action: config | result: success | program: lottery-[a-z]* | .*| curve_cert: /run/secrets/curve_cert |' \
+            "$work/merged-nodes.log")
+    check "nodes: every actor starts with CURVE on ($curve of $actors), keys made through node1's engine" \
+        test "$actors" -gt 0 -a "$curve" = "$actors"
     docker run --rm -v ${stack}_bets:/data --entrypoint cat lottery-client:latest \
         /data/bets.csv > "$work/bets-nodes.csv"
     check "nodes: the bets file (bets.csv on ${stack}_bets, node1) holds every bet once, as sent" \
