@@ -224,6 +224,10 @@ s_handshake_reason (const s_entry_t *entry, const char *event, const char *value
     //  What a client sees when the server cannot decrypt its hello
     if (entry->curve && !entry->bound && streq (event, "HANDSHAKE_FAILED_NO_DETAIL"))
         return "closed by the peer in the CURVE handshake, a stale public certificate?";
+    //  What a server sees when a peer without CURVE read the mismatch
+    //  first and hung up (or something not ZeroMQ came and went)
+    if (entry->curve && entry->bound && streq (event, "HANDSHAKE_FAILED_NO_DETAIL"))
+        return "closed by the peer in the CURVE handshake, CURVE on one side only?";
     return NULL;
 }
 
