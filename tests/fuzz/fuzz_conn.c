@@ -1,7 +1,7 @@
 /*  fuzz_conn - one connection's window of items, as the front-end keeps it
 
-    The front-end keeps, per agency connection, the bytes received and
-    the items taken from them; a v2 upload pipelines a window of chunks,
+    The front-end keeps, per agency connection, the bytes received and the
+    items taken from them; a v2 upload pipelines a window of chunks,
     answered out of order (fuzz_stream takes every item as answered at
     once). The input is a script of operations on one lot_conn_t, each a
     byte and its arguments, after two bytes that give the first limit:
@@ -10,10 +10,10 @@
     query, skip bytes, answer any unanswered item (the oldest that a
     RESULT for it finds, or that one itself), write the answers that are
     due as s_self_answer_due in broker/lot_frontend.c does, set the limit,
-    clear. A plain model keeps beside it the live bytes in one array and
-    the items in a list; seeds by hand (tests/fuzz/seeds/fuzz_conn) open
-    a v2 window and squeeze a full buffer. What must hold, after every
-    operation:
+    ask what a RESULT finds or whether an item follows a chunk, clear. A
+    plain model keeps beside it the live bytes in one array and the items
+    in a list; seeds by hand (tests/fuzz/seeds/fuzz_conn) open a v2 window
+    and squeeze a full buffer. What must hold, after every operation:
     - an append is refused, keeping nothing, exactly when the live bytes
       would pass the limit; the buffer never grows past the largest limit;
     - the items are the model's, oldest first, each chunk the model's
@@ -22,8 +22,8 @@
       exactly while there are some;
     - an answer leaves only when every older item has its own, in the
       order the items were taken; a RESULT finds the oldest unanswered
-      item it answers; an item follows a chunk exactly while an older
-      one is unanswered;
+      item it answers, or none; an item follows a chunk exactly while an
+      older chunk is unanswered;
     - destroy frees everything (LeakSanitizer).
 */
 #include "fuzz.h"
@@ -34,8 +34,8 @@
 #include <string.h>
 
 typedef enum {
-    S_APPEND, S_TAKE, S_QUERY, S_SKIP, S_ANSWER, S_DUE, S_LIMIT, S_FOLLOWS, S_CLEAR,
-    S_OPS
+    S_APPEND, S_TAKE, S_QUERY, S_SKIP, S_ANSWER, S_DUE, S_LIMIT, S_RESULT,
+    S_FOLLOWS, S_CLEAR, S_OPS
 } s_op_t;
 
 //  An item as the model keeps it.
@@ -209,6 +209,23 @@ s_skip (s_model_t *model, s_script_t *script)
     model->size -= size;
 }
 
+//  The item a RESULT for (query, position, count) answers: the oldest
+//  unanswered one alike, or none.
+static s_item_t *
+s_find (s_model_t *model, bool query, uint32_t position, uint32_t count)
+{
+    s_item_t *found = NULL;
+    for (size_t i = model->count; i-- > 0; ) {
+        s_item_t *item = &model->items [i];
+        if (!item->answered && item->query == query
+        &&  (query || (item->position == position && item->count == count)))
+            found = item;
+    }
+    assert (lot_conn_find (model->conn, query, position, count)
+            == (found ? found->item : NULL));
+    return found;
+}
+
 //  Answers the unanswered item the script names: directly, as the
 //  front-end answers a chunk it rejects itself, or through the RESULT
 //  that would answer it, which finds the oldest unanswered one alike.
@@ -224,17 +241,8 @@ s_answer (s_model_t *model, unsigned how, s_script_t *script)
     s_item_t *item = model->items;
     while (item->answered || which-- > 0)
         item++;
-    if (how % 2) {
-        lot_conn_item_t *found = lot_conn_find (model->conn, item->query,
-                                                item->position, item->count);
-        s_item_t *oldest = model->items;
-        while (oldest->answered || oldest->query != item->query
-           ||  (!item->query && (oldest->position != item->position
-                                 || oldest->count != item->count)))
-            oldest++;
-        assert (found == oldest->item);
-        item = oldest;
-    }
+    if (how % 2)
+        item = s_find (model, item->query, item->position, item->count);
     item->answer_size = s_byte (script) % (LOT_CONN_ANSWER_MAX + 1);
     unsigned salt = s_byte (script);
     for (size_t i = 0; i < item->answer_size; i++)
@@ -269,6 +277,14 @@ s_due (s_model_t *model)
     memmove (model->items, model->items + written, model->count * sizeof *model->items);
     for (size_t i = 0; i < model->count; i++)
         model->items [i].offset -= popped;
+}
+
+//  What a RESULT the script makes up finds, maybe nothing.
+static void
+s_result (s_model_t *model, unsigned query, s_script_t *script)
+{
+    uint32_t position = s_byte (script) % 4;
+    s_find (model, query % 2, position, s_byte (script) % 32);
 }
 
 //  Whether an item follows an unanswered chunk, as the WORK says.
@@ -322,6 +338,7 @@ LLVMFuzzerTestOneInput (const uint8_t *input, size_t input_size)
             case S_ANSWER:  s_answer (&model, argument, &script); break;
             case S_DUE:     s_due (&model); break;
             case S_LIMIT:   s_set_limit (&model, &script); break;
+            case S_RESULT:  s_result (&model, argument, &script); break;
             case S_FOLLOWS: s_follows (&model, &script); break;
             case S_CLEAR:   s_clear (&model); break;
         }
