@@ -63,11 +63,22 @@ s_self_squeeze (lot_conn_t *self)
     self->head = 0;
 }
 
+//  Where the buffer's bytes from offset lie. Before the first byte data
+//  is still NULL, and even NULL + 0 is undefined: an empty block then.
+static const uint8_t *
+s_self_at (lot_conn_t *self, size_t offset)
+{
+    static const uint8_t empty [1];
+    return self->data ? self->data + offset : empty;
+}
+
 int
 lot_conn_append (lot_conn_t *self, const void *data, size_t size)
 {
     if (self->size - self->head + size > self->limit)
         return -1;
+    if (size == 0)
+        return 0;               //  Nothing to copy, maybe to a NULL data
     if (self->size + size > self->capacity)
         s_self_squeeze (self);
     if (self->size + size > self->capacity) {
@@ -95,16 +106,18 @@ const uint8_t *
 lot_conn_next (lot_conn_t *self, size_t *size)
 {
     *size = self->size - self->taken;
-    return self->data + self->taken;
+    return s_self_at (self, self->taken);
 }
 
 void
 lot_conn_skip (lot_conn_t *self, size_t size)
 {
     assert (self->taken + size <= self->size);
-    uint8_t *next = self->data + self->taken;
-    memmove (next, next + size, self->size - self->taken - size);
-    self->size -= size;
+    if (size > 0) {
+        uint8_t *next = self->data + self->taken;
+        memmove (next, next + size, self->size - self->taken - size);
+        self->size -= size;
+    }
     s_self_mark_partial (self);
 }
 
@@ -144,7 +157,7 @@ const uint8_t *
 lot_conn_chunk (lot_conn_t *self, lot_conn_item_t *item, size_t *size)
 {
     *size = item->size - item->header;
-    return self->data + (item->start - self->dropped) + item->header;
+    return s_self_at (self, item->start - self->dropped + item->header);
 }
 
 size_t

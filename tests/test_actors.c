@@ -948,6 +948,28 @@ test_conn_items (void **state)
     assert_null (conn);
 }
 
+//  A connection that has held no byte yet has no buffer: what it reads
+//  is still a pointer that memcpy and memcmp may take (no arithmetic on
+//  NULL, which UndefinedBehaviorSanitizer stops), and nothing to append
+//  is no change.
+static void
+test_conn_before_any_byte (void **state)
+{
+    (void) state;
+    zframe_t *id = zframe_new ("\x01", 1);
+    lot_conn_t *conn = lot_conn_new (&id, "peer", 0);
+    size_t size;
+    assert_non_null (lot_conn_next (conn, &size));
+    assert_int_equal (size, 0);
+    lot_conn_skip (conn, 0);
+    assert_int_equal (lot_conn_append (conn, "", 0), 0);
+    assert_int_equal (conn->partial_at, 0);
+    lot_conn_item_t *query = lot_conn_take_query (conn);
+    assert_non_null (lot_conn_chunk (conn, query, &size));
+    assert_int_equal (size, 0);
+    lot_conn_destroy (&conn);
+}
+
 //  A query or chunk that gets no RESULT goes out again, the same; the
 //  agency gets one answer however many RESULTs come back.
 static void
@@ -1156,6 +1178,7 @@ main (void)
         cmocka_unit_test_teardown (test_persister_stores_confirms_and_draws, s_batches_drop),
         cmocka_unit_test_teardown (test_coordinator_draws_once_all_are_done, s_batches_drop),
         cmocka_unit_test_teardown (test_conn_items, s_batches_drop),
+        cmocka_unit_test_teardown (test_conn_before_any_byte, s_batches_drop),
         cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_batches_drop),

@@ -3,11 +3,12 @@
     Walks the bytes after the header (fuzz.h) the way s_self_process in
     broker/lot_frontend.c does, with lib/lot_codec alone: 'B' then v1
     chunks, 'H' hello then 'N' numbered chunks, 'W' and its agency, 'P'.
-    Every item is taken as answered at once. The bytes arrive three ways:
-    all at once; in pieces whose sizes the header seeds, each piece held
-    in a heap block of exactly what has arrived (AddressSanitizer reports
-    any read past it); and one byte at a time, so that every prefix of
-    every message is measured. What must hold:
+    Every item is taken as answered at once (fuzz_conn pipelines a window
+    of them, answered out of order). The bytes arrive three ways: all at
+    once; in pieces whose sizes the header seeds, each piece held in a
+    heap block of exactly what has arrived (AddressSanitizer reports any
+    read past it); and one byte at a time, so that every prefix of every
+    message is measured. What must hold:
     - the three ways frame the same messages at the same offsets and end
       the same way (a complete message is INCOMPLETE at every prefix, and
       what is INVALID was judged on bytes that had arrived);
