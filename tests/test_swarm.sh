@@ -34,7 +34,7 @@
 #    Says SKIP for this part alone when the node image cannot be built.
 #
 # The stacks and nodes are removed at the end. Skips, saying so, only when
-# no Docker engine can run. About 1 minute 45 seconds on 2 cores.
+# no Docker engine can run. About 2 minutes on 2 cores.
 set -u
 cd "$(dirname "$0")/.."
 stack=lottery
