@@ -1,8 +1,7 @@
 /*  lot_conn - one agency connection of the front-end: its bytes, its items  */
 #include "lot_conn.h"
 
-#define CAPACITY_MIN 1024       //  A hello, a query, a ping
-#define CAPACITY_STEP 1024
+#define CAPACITY_STEP 1024      //  The first holds a hello, a query, a ping
 
 lot_conn_t *
 lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
@@ -86,8 +85,6 @@ lot_conn_append (lot_conn_t *self, const void *data, size_t size)
         //  agencies each holding a chunk is the front-end's peak memory
         size_t capacity = (self->size + size + CAPACITY_STEP - 1) / CAPACITY_STEP
                         * CAPACITY_STEP;
-        if (capacity < CAPACITY_MIN)
-            capacity = CAPACITY_MIN;
         if (capacity > self->limit)
             capacity = self->limit;
         self->data = realloc (self->data, capacity);
