@@ -45,6 +45,19 @@ lot_sockets_new (const char *actor, const lot_settings_t *settings,
     return self;
 }
 
+//  libzmq frees an inproc endpoint only once its reaper thread gets to
+//  the closed socket, so binding it again at once may fail (EADDRINUSE);
+//  an unbind frees it now, and an actor started again in this process
+//  binds at once.
+static void
+s_unbind_inproc (zsock_t *sock)
+{
+    char *endpoint = zsock_last_endpoint (sock);
+    if (endpoint && strncmp (endpoint, "inproc://", 9) == 0)
+        zsock_unbind (sock, "%s", endpoint);
+    zstr_free (&endpoint);
+}
+
 void
 lot_sockets_destroy (lot_sockets_t **self_p)
 {
@@ -59,6 +72,8 @@ lot_sockets_destroy (lot_sockets_t **self_p)
             }
         for (s_entry_t *entry = zlistx_first (self->entries); entry;
              entry = zlistx_next (self->entries)) {
+            if (entry->bound)
+                s_unbind_inproc (entry->sock);
             zsock_destroy (&entry->sock);
             lot_log_info ("action: socket_close | result: success | actor: %s"
                           " | socket: %s", self->actor, entry->name);
