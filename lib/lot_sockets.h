@@ -42,7 +42,8 @@ typedef struct _lot_sockets_t lot_sockets_t;
 lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *settings,
                                 zpoller_t *poller);
 
-//  Closes the monitors, then every socket, logging each close.
+//  Closes the monitors, then every socket, logging each close. Its
+//  inproc endpoints are free again on return.
 void lot_sockets_destroy (lot_sockets_t **self_p);
 
 //  Opens a socket and binds it to an endpoint (a tcp endpoint on every
