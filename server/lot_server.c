@@ -4,10 +4,34 @@
 #include "lot_curve.h"
 #include "lot_log.h"
 
+#include <signal.h>
+
 #define SIGNAL_CHECK_MSECS 100
 #define USAGE \
     "Reads config.ini from the working directory unless --config is given;\n" \
     "environment variables override it (see README.md).\n"
+
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_signal_handler (int signal)
+{
+    (void) signal;
+    s_interrupted = 1;
+}
+
+void
+lot_server_catch_signals (void)
+{
+    zsys_init ();               //  Which installs czmq's handler: replaced
+    zsys_handler_set (s_signal_handler);
+}
+
+bool
+lot_server_interrupted (void)
+{
+    return s_interrupted != 0;
+}
 
 int
 lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
@@ -29,7 +53,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     }
     lot_settings_log (settings, program);
 
-    zsys_init ();
+    lot_server_catch_signals ();
     zsys_set_logstream (NULL);      //  Our own log lines only
     //  With CURVE on, the keys let in: before any actor binds (with no ZAP
     //  handler libzmq lets every CURVE client in), gone after the last
@@ -76,11 +100,11 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
         //  Nothing is ever read from the actors: this waits for a signal.
         //  The kernel may hand SIGTERM to any thread that does not block
         //  it, an actor's among them (valgrind's scheduler does), and then
-        //  this poll goes on: the flag czmq's handler sets is what counts.
+        //  this poll goes on: the flag the handler sets is what counts.
         zpoller_t *poller = zpoller_new (NULL);
         for (size_t i = 0; i < started; i++)
             zpoller_add (poller, actors [i]);
-        while (!zsys_interrupted) {
+        while (!lot_server_interrupted ()) {
             void *which = zpoller_wait (poller, SIGNAL_CHECK_MSECS);
             if (which || !zpoller_expired (poller))
                 break;          //  An actor ended, or a signal came here

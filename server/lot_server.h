@@ -18,6 +18,16 @@ typedef struct {
     bool replicated;            //  Started HANDLERS times
 } lot_server_part_t;
 
+//  Makes SIGINT and SIGTERM set this module's own flag, not czmq's
+//  zsys_interrupted: czmq's actors (each socket's zmonitor, zauth) end by
+//  themselves once that is set, and an actor reading a monitor's pipe then
+//  takes the monitor's last signal, so destroying the monitor would wait
+//  for ever. lot_server_run calls it; a test may too.
+void lot_server_catch_signals (void);
+
+//  Whether SIGINT or SIGTERM came since lot_server_catch_signals.
+bool lot_server_interrupted (void);
+
 //  Runs a server program. Returns the process exit status.
 int lot_server_run (int argc, char *argv [], const char *program,
                     lot_mode_t mode, const lot_server_part_t *parts,

@@ -13,6 +13,7 @@
 #include "lot_handler.h"
 #include "lot_msg.h"
 #include "lot_persister.h"
+#include "lot_server.h"
 #include "testutil.h"
 
 #include <setjmp.h>
@@ -411,6 +412,36 @@ test_persister_stores_confirms_and_draws (void **state)
     zmsg_destroy (&drawn);
 
     s_persister_destroy (&fixture);
+}
+
+//  SIGTERM stops the server's wait, not czmq's own actors: a socket's
+//  zmonitor still reports after it, so that the actor reading it can
+//  destroy it in order (with czmq's handler the monitor ended by itself,
+//  its reader took its last signal, and the destroy waited for ever)
+static void
+test_signals_leave_monitors_running (void **state)
+{
+    (void) state;
+    lot_server_catch_signals ();
+    zsock_t *sock = zsock_new (ZMQ_PULL);
+    zactor_t *monitor = zactor_new (zmonitor, sock);
+    assert_non_null (monitor);
+    zstr_sendx (monitor, "LISTEN", "LISTENING", NULL);
+    zstr_send (monitor, "START");
+    assert_int_equal (zsock_wait (monitor), 0);
+    assert_int_equal (raise (SIGTERM), 0);
+    assert_true (lot_server_interrupted ());
+    assert_int_equal (zsys_interrupted, 0);
+    assert_true (zsock_bind (sock, "tcp://127.0.0.1:*") > 0);
+    zsock_set_rcvtimeo (monitor, 10000);
+    char *event = NULL, *value = NULL, *endpoint = NULL;
+    assert_int_equal (zstr_recvx (monitor, &event, &value, &endpoint, NULL), 3);
+    assert_string_equal (event, "LISTENING");
+    zstr_free (&event);
+    zstr_free (&value);
+    zstr_free (&endpoint);
+    zactor_destroy (&monitor);
+    zsock_destroy (&sock);
 }
 
 //  An actor stopped and started again in one process binds its inproc
@@ -1199,6 +1230,7 @@ main (void)
         cmocka_unit_test_teardown (test_conn_before_any_byte, s_batches_drop),
         cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_batches_drop),
         cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_batches_drop),
+        cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_batches_drop),
         cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_batches_drop),
