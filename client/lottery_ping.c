@@ -10,6 +10,7 @@
     it tries again, since a server that is starting refuses for a moment.
 */
 #include "lot_codec.h"
+#include "lot_dial.h"
 #include "lot_log.h"
 
 #include <czmq.h>
@@ -86,8 +87,7 @@ s_ping_name (const char *host, const char *port, int64_t deadline, size_t *count
     *count = 0;
     if (getaddrinfo (host, port, &hints, &addresses))
         return "cannot resolve the server's name";
-    for (struct addrinfo *address = addresses; address; address = address->ai_next)
-        (*count)++;
+    *count = lot_dial_count (addresses);
     const char *reason = NULL;
     size_t left = *count;
     for (struct addrinfo *address = addresses; address; address = address->ai_next) {
