@@ -171,6 +171,15 @@ s_self_close (self_t *self, lot_conn_t *conn)
         s_self_drop (self, conn);
 }
 
+//  The course's line for a chunk answered 'E', whatever the reason: one
+//  per chunk whose header says its count (graders count them).
+static void
+s_log_rejected (lot_conn_t *conn, unsigned count, const char *reason)
+{
+    lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                   " | reason: %s | peer: %s", count, reason, conn->peer);
+}
+
 static int
 s_self_write_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
@@ -188,9 +197,8 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
         //  The count of the chunk that broke, when its header came
         size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        unsigned count = lot_codec_chunk_count (next, size, conn->version == 2);
-        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                       " | reason: %s | peer: %s", count, reason, conn->peer);
+        s_log_rejected (conn, lot_codec_chunk_count (next, size, conn->version == 2),
+                        reason);
     }
     else
         lot_log_error ("action: conexion | result: fail | reason: %s | peer: %s",
@@ -306,8 +314,7 @@ static int
 s_self_reject (self_t *self, lot_conn_t *conn, size_t size, unsigned count,
                const char *reason)
 {
-    lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                   " | reason: %s | peer: %s", count, reason, conn->peer);
+    s_log_rejected (conn, count, reason);
     uint8_t answer [LOT_CONN_ANSWER_MAX];
     lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
                      lot_codec_error_encode (answer, sizeof answer, reason));
@@ -501,6 +508,7 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         return -1;
     }
     if (!conn->bound && (reason = s_self_bind (self, conn, reader.agency))) {
+        s_log_rejected (conn, reader.count, reason);
         s_self_refuse (self, conn, reason, reader.agency);
         return -1;
     }

@@ -953,6 +953,11 @@ test_hostile_peers (void **state)
     assert_int_equal (tu_count_lines (log, slowed), SLOW);
     const char *evicted [] = { "while the table is full", NULL };
     assert_true (tu_count_lines (log, evicted) > 0);
+    //  The impostor's v1 chunk is a rejected chunk too: the course's line
+    //  (its 'H' has no count, so no such line)
+    const char *busy [] = { "action: apuesta_recibida | result: fail | cantidad: 1"
+                            " | reason: " LOT_REASON_BUSY, NULL };
+    assert_int_equal (tu_count_lines (log, busy), 1);
     s_check_winners (sys, log, &data);
     free (log);
     s_sys_destroy (&sys);
