@@ -48,6 +48,10 @@ struct _lot_agency_t {
     uint8_t *chunk;                 //  max_chunk_bytes, inside packet
     unsigned *counts;               //  Bets of each chunk out, window of them
     lot_agency_pace_t pace;         //  Of the progress lines
+    long version;                   //  The protocol spoken: protocol.version,
+                                    //  or 1 once the server showed it has no v2
+    bool heard_v2;                  //  The server answered 'S' once: it has v2
+    bool fell_back;                 //  A warning said v1 is spoken
     uint32_t stored;                //  What the last 'S' said: bets stored
     bool finished;                  //  and whether the last chunk is
     long long deadline;             //  zclock_mono () limit of every wait, or -1
@@ -320,6 +324,30 @@ s_wait (lot_agency_t *self, int fd, short events, long timeout_ms)
     return s_reason (self, "stopped by a signal");
 }
 
+//  How long a read or a write may wait for the server: server.timeout,
+//  except while the winners query waits for the draw (self->deadline).
+static long
+s_patience (lot_agency_t *self)
+{
+    return self->deadline >= 0 ? -1 : self->config->server_timeout;
+}
+
+//  Waits for the server to take or give bytes. A server that does neither
+//  within s_patience is as good as gone: the connection counts as dropped.
+static int
+s_wait_server (lot_agency_t *self, short events)
+{
+    long patience = s_patience (self);
+    int ready = s_wait (self, self->fd, events, patience);
+    if (ready > 0)
+        return 0;
+    if (ready == 0) {
+        self->dropped = true;
+        return s_reason (self, "no answer from the server within %ldms", patience);
+    }
+    return -1;
+}
+
 static int
 s_write_all (lot_agency_t *self, const void *data, size_t size)
 {
@@ -332,7 +360,7 @@ s_write_all (lot_agency_t *self, const void *data, size_t size)
         }
         else
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (s_wait (self, self->fd, POLLOUT, -1) < 0)
+            if (s_wait_server (self, POLLOUT))
                 return -1;
         }
         else
@@ -342,14 +370,12 @@ s_write_all (lot_agency_t *self, const void *data, size_t size)
     return 0;
 }
 
-//  Waits as long as it takes, up to self->deadline: the winners come
-//  only after the draw.
 static int
 s_read_exact (lot_agency_t *self, void *data, size_t size)
 {
     uint8_t *next = data;
     while (size > 0) {
-        if (s_wait (self, self->fd, POLLIN, -1) < 0)
+        if (s_wait_server (self, POLLIN))
             return -1;
         ssize_t got = recv (self->fd, next, size, 0);
         if (got > 0) {
@@ -529,54 +555,71 @@ s_close_file (lot_agency_t *self, lot_log_level_t level)
 
 //  Says 'H' and reads the answer into self->stored and self->finished.
 //  Returns 0; 1 when worth another try: the connection dropped, or the
-//  agency is busy on a connection the server has not seen die yet; or -1.
+//  agency is busy on a connection the server has not seen die yet; 2 when
+//  the server showed it does not speak v2; or -1.
 static int
 s_hello (lot_agency_t *self)
 {
     uint8_t hello [3 + 2 + LOT_HELLO_AGENCY_MAX];
-    size_t size = lot_codec_hello_encode (hello, sizeof hello,
-                                          (unsigned) self->config->protocol_version,
+    size_t size = lot_codec_hello_encode (hello, sizeof hello, (unsigned) self->version,
                                           s_agency_span (self));
     if (size == 0)
         return s_reason (self, "agency id %s too long for 'H'", self->agency);
     uint8_t answer [LOT_STORED_SIZE] = { LOT_TAG_STORED };
     if (s_write_all (self, hello, size)
     ||  s_read_answer (self, LOT_TAG_STORED)
-    ||  s_read_exact (self, answer + 1, LOT_STORED_SIZE - 1))
-        return self->dropped
-            || strcmp (self->reason, S_REJECTED LOT_REASON_BUSY) == 0 ? 1 : -1;
+    ||  s_read_exact (self, answer + 1, LOT_STORED_SIZE - 1)) {
+        if (strcmp (self->reason, S_REJECTED LOT_REASON_BUSY) == 0)
+            return 1;
+        //  A v1 server closes, resets, keeps silent or answers something
+        //  else; once a server said 'S', a drop is only a drop
+        if (!self->heard_v2 && !s_signal)
+            return 2;
+        return self->dropped ? 1 : -1;
+    }
     if (lot_codec_stored_decode (answer, &self->stored, &self->finished))
         return s_reason (self, "unexpected answer from the server: 'S' with"
                          " finished 0x%02x", answer [LOT_STORED_SIZE - 1]);
+    self->heard_v2 = true;
     return 0;
 }
 
-//  One try: 0 when connected (and, with hello, answered 'S'), 1 when
-//  worth another try, -1 when not.
+//  One try: 0 when connected (and, for a v2 upload, answered 'S'), 1 when
+//  worth another try, -1 when not. A server that does not speak v2 is
+//  tried again at once in v1, as TLS and HTTP/2 clients fall back.
 static int
-s_connect_try (lot_agency_t *self, bool hello)
+s_connect_try (lot_agency_t *self, bool greet)
 {
     self->dropped = false;
     if (s_connect_once (self))
         return s_signal || self->timed_out ? -1 : 1;
-    int rc = hello ? s_hello (self) : 0;
+    int rc = greet && self->version >= 2 ? s_hello (self) : 0;
     if (rc)
         s_close_connection (self, LOT_LOG_DEBUG);
+    if (rc == 2) {
+        lot_log (self->fell_back ? LOT_LOG_DEBUG : LOT_LOG_WARNING,
+                 "action: protocolo | result: success | version: 1 | server: %s"
+                 " | reason: no 'S' to 'H' (%s): the server speaks the course's"
+                 " protocol only", self->config->server_address, self->reason);
+        self->fell_back = true;
+        self->version = 1;
+        return s_connect_try (self, greet);
+    }
     return rc;
 }
 
 //  Connects with the retry policy: up to loop.amount attempts, loop.period
-//  apart, while the server is not reachable yet (or, with hello, says the
-//  agency is busy). Logs the failure (self->said), unless a signal or the
-//  deadline stopped it.
+//  apart, while the server is not reachable yet (or, greeted in v2, says
+//  the agency is busy). Logs the failure (self->said), unless a signal or
+//  the deadline stopped it.
 static int
-s_connect (lot_agency_t *self, const char *resource, bool hello)
+s_connect (lot_agency_t *self, const char *resource, bool greet)
 {
     const lot_client_config_t *config = self->config;
     self->fd_name = resource;
     self->said = false;
     for (long attempt = 1; ; attempt++) {
-        int rc = s_connect_try (self, hello);
+        int rc = s_connect_try (self, greet);
         if (rc == 0) {
             lot_log_debug ("action: conectar | result: success | resource: %s"
                            " | server: %s | address: %s", resource,
@@ -671,7 +714,7 @@ s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
     //  The header goes just before the chunk: one packet, one write
     uint8_t *packet = self->chunk;
     size_t size = lot_codec_chunk_finish (&writer, *last);
-    if (self->config->protocol_version >= 2) {
+    if (self->version >= 2) {
         packet = self->packet;
         size += lot_codec_numbered_encode (packet, LOT_NUMBERED_HEADER,
                                            (uint32_t) position);
@@ -699,8 +742,7 @@ s_progress (lot_agency_t *self, s_upload_t *upload)
 static int
 s_send_chunks (lot_agency_t *self, s_upload_t *upload)
 {
-    size_t window = self->config->protocol_version >= 2
-                  ? (size_t) self->config->window : 1;
+    size_t window = self->version >= 2 ? (size_t) self->config->window : 1;
     assert (window > 0);        //  The config's range starts at 1
     size_t out = 0, oldest = 0;     //  Chunks unanswered: counts [oldest...]
     long sent = upload->stored;     //  Bets sent
@@ -728,46 +770,52 @@ s_send_chunks (lot_agency_t *self, s_upload_t *upload)
 }
 
 //  Sends the upload until its last chunk is stored. v1: 'B', then the
-//  chunks. v2: 'H', then the chunks from where the 'S' says; after a
-//  drop, the same again on a new connection. A reconnection that finds
-//  no more bets stored than the last 'S' said is a stall: loop.amount of
-//  them in a row end the upload, so a server that drops every chunk is
-//  not fed for ever.
+//  chunks from the last one confirmed. v2: 'H', then the chunks from where
+//  the 'S' says. After a drop, v2 goes on on a new connection. Configured
+//  v1 cannot learn what a dropped connection stored, so a drop ends it;
+//  v1 fallen back to asks 'H' again, a loop.period later: a v2 server
+//  that dropped a new connection (at its connection limit, say) looked
+//  like a v1 one, and its 'S' now says what the v1 chunks stored. A
+//  connection that begins with no more bets stored than the one before
+//  is a stall: loop.amount of them in a row end the upload, so a server
+//  that drops every chunk is not fed for ever.
 static int
 s_upload (lot_agency_t *self, s_upload_t *upload)
 {
-    if (self->config->protocol_version < 2) {
-        uint8_t tag = LOT_TAG_BETS;
-        if (s_connect (self, "bets_connection", false)
-        ||  s_upload_restart (self, upload)
-        ||  s_write_all (self, &tag, 1))
-            return -1;
-        return s_send_chunks (self, upload);
-    }
-    long greeted = -1;          //  Bets stored at the last 'S'
+    long begun = -1;            //  Bets stored when the last connection began
     long stalls = 0;
     while (true) {
         if (s_connect (self, "bets_connection", true))
             return -1;
-        bool resumed = greeted >= 0;
-        stalls = resumed && (long) self->stored <= greeted ? stalls + 1 : 0;
+        long stored = self->version >= 2 ? (long) self->stored : upload->stored;
+        bool resumed = begun >= 0;
+        stalls = resumed && stored <= begun ? stalls + 1 : 0;
         if (stalls >= self->config->loop_amount)
             return s_reason (self, "the connection dropped %ld times in a row"
                              " with no more bets stored", stalls);
-        greeted = upload->stored = (long) self->stored;
-        lot_log (resumed ? LOT_LOG_INFO : LOT_LOG_DEBUG,
-                 "action: %s | result: success | agencia: %s | almacenadas: %ld"
-                 " | terminada: %d", resumed ? "reconectar" : "saludo",
-                 self->agency, upload->stored, self->finished);
-        if (self->finished)
-            return 0;
+        begun = upload->stored = stored;
+        uint8_t tag = LOT_TAG_BETS;
+        if (self->version >= 2) {
+            lot_log (resumed ? LOT_LOG_INFO : LOT_LOG_DEBUG,
+                     "action: %s | result: success | agencia: %s | almacenadas: %ld"
+                     " | terminada: %d", resumed ? "reconectar" : "saludo",
+                     self->agency, upload->stored, self->finished);
+            if (self->finished)
+                return 0;
+        }
         if (s_upload_restart (self, upload))
             return -1;
-        if (s_send_chunks (self, upload) == 0)
+        if ((self->version >= 2 || s_write_all (self, &tag, 1) == 0)
+        &&  s_send_chunks (self, upload) == 0)
             return 0;
-        if (!self->dropped)
+        if (!self->dropped || self->config->protocol_version < 2)
             return -1;
         s_reconnecting (self);
+        if (self->version < 2) {
+            self->version = self->config->protocol_version;
+            if (s_wait (self, -1, 0, self->config->loop_period) < 0)
+                return -1;
+        }
     }
 }
 
@@ -942,6 +990,7 @@ lot_agency_new (const lot_client_config_t *config)
     self->config = config;
     self->fd = -1;
     self->deadline = -1;
+    self->version = config->protocol_version;
     lot_dial_seed_random (&self->seed);
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
     self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);

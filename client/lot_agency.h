@@ -14,7 +14,11 @@
     drop ends the run. Version 2 opens with 'H', learns from the 'S' how
     many of the agency's bets are stored, and sends the rest as numbered
     chunks; when the connection drops it connects again and goes on from
-    what the new 'S' says (the data file is read again from its start).
+    what the new 'S' says (the data file is read again from its start). A
+    server that never answered 'S' and does not answer this 'H' with one
+    speaks v1 only: the run goes on in v1 at once, with a warning line.
+    A server silent for server.timeout, while the bets go, is a dropped
+    connection.
 
     Every connection attempt resolves the server's name again and tries
     its addresses in a random order (lot_dial) until one connects: a name

@@ -36,6 +36,10 @@ static const lot_option_t s_table [] = {
     //  1 speaks the course's protocol byte for byte, 2 resumes uploads
     S_OPTION ("protocol.version", "CLI_PROTOCOL_VERSION", "protocol_version",
               LOT_OPTION_INT, protocol_version, "2", 1, 2),
+    //  Each answer to the bets (the 'S', each chunk's) and each write may
+    //  wait this long; the winners wait for the draw, within their own
+    S_OPTION ("server.timeout", "CLI_SERVER_TIMEOUT", "server_timeout",
+              LOT_OPTION_DURATION, server_timeout, "30s", 1, 86400000),
     S_OPTION ("winners.timeout", "CLI_WINNERS_TIMEOUT", "winners_timeout",
               LOT_OPTION_DURATION, winners_timeout, "10m", 1, 86400000),
 };

@@ -3,11 +3,12 @@
     config.yaml (nested mappings, read as dotted keys such as
     "batch.maxAmount"), then the environment: CLI_ID, CLI_SERVER_ADDRESS,
     CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD, CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT,
-    CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES, CLI_WINDOW, CLI_PROTOCOL_VERSION
-    and CLI_WINNERS_TIMEOUT. CLI_ID has no default: an agency must know
-    its number. Beyond the course's keys, config.yaml may also hold id,
-    data.file, batch.maxBytes, batch.window, protocol.version and
-    winners.timeout; other keys are ignored.
+    CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES, CLI_WINDOW, CLI_PROTOCOL_VERSION,
+    CLI_SERVER_TIMEOUT and CLI_WINNERS_TIMEOUT. CLI_ID has no default: an
+    agency must know its number. Beyond the course's keys, config.yaml may
+    also hold id, data.file, batch.maxBytes, batch.window,
+    protocol.version, server.timeout and winners.timeout; other keys are
+    ignored.
 */
 #ifndef LOT_CLIENT_CONFIG_H_INCLUDED
 #define LOT_CLIENT_CONFIG_H_INCLUDED
@@ -25,6 +26,7 @@ typedef struct {
     long max_chunk_bytes;       //  Largest encoded chunk sent
     long window;                //  v2: chunks sent and not yet answered
     long protocol_version;      //  1: the course's, 2: resumable uploads
+    long server_timeout;        //  ms an answer to the bets may take
     long winners_timeout;       //  ms the winners query may take in all
     char *server_host;          //  server_address split, for getaddrinfo
     char *server_port;

@@ -43,7 +43,8 @@ static char *s_client_path;         //  Absolute path of lottery-client
 static const char *s_env_vars [] = {
     "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD",
     "CLI_LOG_LEVEL", "CLI_BATCH_MAXAMOUNT", "CLI_DATA_FILE",
-    "CLI_MAX_CHUNK_BYTES", "CLI_WINDOW", "CLI_PROTOCOL_VERSION", "CLI_WINNERS_TIMEOUT",
+    "CLI_MAX_CHUNK_BYTES", "CLI_WINDOW", "CLI_PROTOCOL_VERSION",
+    "CLI_SERVER_TIMEOUT", "CLI_WINNERS_TIMEOUT",
     "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO", NULL
 };
 
@@ -1112,7 +1113,8 @@ test_client_bets_and_winners (void **state)
     s_client_exits (client, 0, &log);
     s_fake_destroy (&fake);
     assert_int_equal (s_lines (log, "action: config | result: success | id: 3 | "), 1);
-    assert_int_equal (s_lines (log, "| protocol_version: 1 | winners_timeout: 600000ms"), 1);
+    assert_int_equal (s_lines (log, "| protocol_version: 1 | server_timeout: 30000ms"
+                                    " | winners_timeout: 600000ms"), 1);
     assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 2"), 1);
     assert_int_equal (s_lines (log, "action: chunk_enviado | result: success | cantidad: 1"), 1);
     assert_int_equal (s_lines (log, "action: apuestas_enviadas | result: success | cantidad: 3"), 1);
@@ -1549,7 +1551,8 @@ test_client_v2_bytes (void **state)
     s_fake_winners (run.fake);
     s_run_play (&run, 0);
     s_assert_success (run.log, 7);
-    assert_int_equal (s_lines (run.log, "| protocol_version: 2 | winners_timeout: 600000ms"), 1);
+    assert_int_equal (s_lines (run.log, "| protocol_version: 2"
+                                        " | server_timeout: 30000ms | winners_timeout: 600000ms"), 1);
     assert_int_equal (s_lines (run.log, "action: chunk_enviado | result: success"), 3);
     assert_int_equal (s_lines (run.log, "action: saludo | result: success | agencia: 3"
                                         " | almacenadas: 0 | terminada: 0"), 1);
@@ -1692,29 +1695,164 @@ static void
 test_client_v2_rejected (void **state)
 {
     (void) state;
-    //  Any other 'E', to the hello or to a chunk, is final: no retry
-    static const char *reasons [] = { "unsupported protocol version", "no such bet" };
-    for (int to_chunk = 0; to_chunk < 2; to_chunk++) {
+    //  Any other 'E' to a chunk is final: no retry
+    s_run_t run;
+    s_run_new (&run, "client-v2-rejected");
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, 0);
+    s_fake_error (run.fake, "no such bet");
+    s_run_play (&run, 1);
+    s_assert_one_failure (run.log);
+    assert_int_equal (s_lines (run.log, "action: apuestas_enviadas | result: fail | cantidad: 0"
+                                        " | reason: rejected by the server: no such bet"), 1);
+    assert_int_equal (s_lines (run.log, "in_progress"), 0);
+    s_run_destroy (&run);
+}
+
+//  Scripts the run's bets in the course's protocol: 'B', then each chunk,
+//  answered 'O', as the numbered ones less their header ('N', u32).
+static void
+s_run_v1_chunks (s_run_t *run)
+{
+    s_fake_step (run->fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (run->fake, STEP_EXPECT, "B", 1);
+    bool last = false;
+    for (size_t position = 0; !last; position += 3) {
+        s_bytes_t chunk;
+        last = s_numbered_chunk (&run->gen, 3, position, &chunk);
+        s_fake_step (run->fake, STEP_EXPECT, chunk.data + 5, chunk.size - 5);
+        s_fake_step (run->fake, STEP_SEND, "O", 1);
+    }
+}
+
+static void
+test_client_falls_back_to_v1 (void **state)
+{
+    (void) state;
+    //  A server that does not answer 'H' with 'S' speaks only the course's
+    //  protocol: the client says so once and uploads in v1 at once
+    static const struct {
+        const char *name;
+        s_op_t op;              //  What the server does after the 'H'
+        const char *reason;
+    } cases [] = {
+        { "reset", STEP_RESET, "recv: Connection reset by peer" },
+        { "closed", STEP_CLOSE, "the server closed the connection" },
+        { "error", STEP_SEND, "rejected by the server: unknown message tag" },
+        { "silent", STEP_EXPECT_CLOSED, "no answer from the server within 300ms" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         s_run_t run;
-        s_run_new (&run, "client-v2-rejected");
-        if (to_chunk) {
-            s_fake_greet (run.fake, 0, false);
-            s_run_chunks (&run, 0, 0);
-        }
+        s_run_new (&run, "client-fallback");
+        s_client_env (run.client, "CLI_SERVER_TIMEOUT=300ms");
+        s_fake_hello (run.fake);
+        if (cases [i].op == STEP_SEND)
+            s_fake_error (run.fake, "unknown message tag");
         else
-            s_fake_hello (run.fake);
-        s_fake_error (run.fake, reasons [to_chunk]);
-        s_run_play (&run, 1);
-        s_assert_one_failure (run.log);
-        const char *parts [] = {
-            to_chunk ? "action: apuestas_enviadas | result: fail | cantidad: 0"
-                     : "action: conectar | result: fail",
-            "| reason: rejected by the server: ", reasons [to_chunk], NULL
-        };
-        assert_int_equal (tu_count_lines (run.log, parts), 1);
+            s_fake_step (run.fake, cases [i].op, NULL, 0);
+        s_run_v1_chunks (&run);
+        s_fake_winners (run.fake);
+        s_run_play (&run, 0);
+        s_assert_success (run.log, 7);
+        const char *warned [] = { "WARNING  action: protocolo | result: success | version: 1",
+                                  cases [i].reason, NULL };
+        assert_int_equal (tu_count_lines (run.log, warned), 1);
+        assert_int_equal (s_lines (run.log, "action: protocolo"), 1);
         assert_int_equal (s_lines (run.log, "in_progress"), 0);
         s_run_destroy (&run);
     }
+}
+
+static void
+test_client_v2_never_downgraded (void **state)
+{
+    (void) state;
+    //  Once the server said 'S', a connection that drops before the next
+    //  'S' is a drop, not a refusal of v2: the client says 'H' again
+    s_run_t run;
+    s_run_new (&run, "client-v2-kept");
+    s_client_env (run.client, "CLI_WINDOW=1");
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, 3);
+    s_fake_step (run.fake, STEP_RESET, NULL, 0);
+    s_fake_hello (run.fake);
+    s_fake_step (run.fake, STEP_RESET, NULL, 0);
+    s_fake_greet (run.fake, 3, false);
+    s_run_chunks (&run, 3, SIZE_MAX);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "action: protocolo"), 0);
+    assert_int_equal (s_lines (run.log, "action: conectar | result: in_progress"), 1);
+    s_run_destroy (&run);
+}
+
+static void
+test_client_silent_server (void **state)
+{
+    (void) state;
+    //  A server that reads everything and answers nothing: each wait ends
+    //  after server.timeout, as a dropped connection would. v1 cannot learn
+    //  what was stored, so its upload fails.
+    s_bytes_t chunk;
+    s_run_t run;
+    s_run_new (&run, "client-silent-v1");
+    s_client_env (run.client, "CLI_SERVER_TIMEOUT=300ms");
+    s_client_env (run.client, "CLI_PROTOCOL_VERSION=1");
+    s_fake_step (run.fake, STEP_ACCEPT, NULL, 0);
+    s_fake_step (run.fake, STEP_EXPECT, "B", 1);
+    s_numbered_chunk (&run.gen, 3, 0, &chunk);
+    s_fake_step (run.fake, STEP_EXPECT, chunk.data + 5, chunk.size - 5);
+    s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_run_play (&run, 1);
+    s_assert_one_failure (run.log);
+    assert_int_equal (s_lines (run.log, "action: apuestas_enviadas | result: fail"
+                                        " | cantidad: 0 | reason: no answer from the"
+                                        " server within 300ms"), 1);
+    s_run_destroy (&run);
+
+    //  v2 by default: no 'S', so v1; no answer there either, so 'H' again
+    //  (a v2 server at its connection limit drops new connections too),
+    //  until loop.amount (2) connections in a row stored nothing
+    s_run_new (&run, "client-silent");
+    s_client_env (run.client, "CLI_SERVER_TIMEOUT=300ms");
+    for (int i = 0; i < 3; i++) {
+        s_fake_hello (run.fake);
+        s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+        s_fake_step (run.fake, STEP_ACCEPT, NULL, 0);
+        if (i == 2)
+            break;
+        s_fake_step (run.fake, STEP_EXPECT, "B", 1);
+        s_fake_step (run.fake, STEP_EXPECT, chunk.data + 5, chunk.size - 5);
+        s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+    }
+    s_fake_step (run.fake, STEP_EXPECT_ONLY_CLOSED, NULL, 0);
+    s_run_play (&run, 1);
+    s_assert_one_failure (run.log);
+    assert_int_equal (s_lines (run.log, "action: apuestas_enviadas | result: fail"
+                                        " | cantidad: 0 | reason: the connection dropped"
+                                        " 2 times in a row with no more bets stored"), 1);
+    assert_int_equal (s_lines (run.log, "WARNING  action: protocolo"), 1);
+    assert_int_equal (s_lines (run.log, "DEBUG    action: protocolo"), 2);
+    s_run_destroy (&run);
+
+    //  v2, once the server said 'S': reconnect, and resume from the new 'S'
+    s_run_new (&run, "client-silent-v2");
+    s_client_env (run.client, "CLI_SERVER_TIMEOUT=300ms");
+    s_client_env (run.client, "CLI_WINDOW=1");
+    s_fake_greet (run.fake, 0, false);
+    s_run_chunks (&run, 0, 0);
+    s_fake_step (run.fake, STEP_EXPECT_CLOSED, NULL, 0);
+    s_fake_greet (run.fake, 3, false);
+    s_run_chunks (&run, 3, SIZE_MAX);
+    s_fake_winners (run.fake);
+    s_run_play (&run, 0);
+    s_assert_success (run.log, 7);
+    assert_int_equal (s_lines (run.log, "action: reconectar | result: in_progress | agencia: 3"
+                                        " | reason: no answer from the server within 300ms"), 1);
+    assert_int_equal (s_lines (run.log, "action: reconectar | result: success | agencia: 3"
+                                        " | almacenadas: 3"), 1);
+    s_run_destroy (&run);
 }
 
 //  Scripts the run's chunk at position as expected.
@@ -2650,6 +2788,9 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_v2_stalled, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_busy, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_rejected, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_falls_back_to_v1, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_v2_never_downgraded, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_client_silent_server, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_single, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_single_resume, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_winners_timeout, s_clean_env, s_teardown),

@@ -543,6 +543,62 @@ test_real_data_embedded (void **state)
     s_data_free (&data);
 }
 
+//  Our client with its defaults against a server of the course's protocol
+//  only: the baseline (bench/), which answers 'H' as an unknown tag. Each
+//  agency falls back to v1 once, and the run is a v1 run.
+static void
+test_client_v1_server (void **state)
+{
+    (void) state;
+    data_t data = { 0 };
+    if (!s_data_real (&data, 5)) {
+        print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
+        skip ();
+    }
+    const char *bench = getenv ("LOTTERY_BENCH_DIR");
+    char *path = tu_printf ("%s/lottery-baseline", bench && *bench ? bench : "build/bench");
+    char *baseline = realpath (path, NULL);
+    assert_non_null (baseline);
+    sys_t sys = { .dir = tu_tempdir ("v1-server") };
+    sys.log = tu_printf ("%s/run.log", sys.dir);
+    sys.bets = tu_printf ("%s/bets.csv", sys.dir);
+    char *bets = tu_printf ("BETS_FILE=%s", sys.bets);
+    char *argv [] = { baseline, NULL };
+    char *env [] = { "SERVER_PORT=0", "AGENCIES=5", bets, NULL };
+    tu_proc_t *server = tu_spawn (sys.dir, argv, env, sys.log);
+    const char *listening [] = { "action: escuchar | result: success", NULL };
+    char *port = tu_log_value (sys.log, listening, "port", 20000);
+    assert_non_null (port);
+    sys.port = atoi (port);
+    tu_proc_t *clients [6];
+    for (int a = 1; a <= 5; a++)
+        clients [a] = s_client_start (&sys, a, data.files [a], 100, NULL);
+    for (int a = 1; a <= 5; a++) {
+        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
+        tu_proc_destroy (&clients [a]);
+    }
+    assert_int_equal (tu_stop (server, SIGTERM, STOP_TIMEOUT_MS), 0);
+    tu_proc_destroy (&server);
+    s_check_bets_file (&sys, &data);
+    char *log = tu_read_file (sys.log, NULL);
+    s_check_winners (&sys, log, &data);
+    const char *fell [] = { "WARNING  action: protocolo | result: success | version: 1",
+                            "| reason: no 'S' to 'H' (rejected by the server: unknown"
+                            " message tag)", NULL };
+    assert_int_equal (tu_count_lines (log, fell), 5);
+    const char *failed [] = { "result: fail", NULL };
+    assert_int_equal (tu_count_lines (log, failed), 0);
+    free (log);
+    free (port);
+    free (bets);
+    free (baseline);
+    free (path);
+    tu_remove_dir (sys.dir);
+    free (sys.log);
+    free (sys.bets);
+    s_data_free (&data);
+}
+
 static void
 test_real_data_distributed (void **state)
 {
@@ -1487,6 +1543,7 @@ main (void)
         cmocka_unit_test_teardown (test_hostile_peers, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_embedded, tu_kill_all),
         cmocka_unit_test_teardown (test_real_data_distributed, tu_kill_all),
+        cmocka_unit_test_teardown (test_client_v1_server, tu_kill_all),
         cmocka_unit_test_teardown (test_handler_killed_mid_run, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_handler, tu_kill_all),
         cmocka_unit_test_teardown (test_fault_persister, tu_kill_all),
