@@ -20,7 +20,11 @@
 # image's health check (lottery-ping) must pass before the agencies start.
 #
 # config.ini, config.yaml and each agency's data file are bind-mounted
-# from the repository, so editing them needs no image rebuild. DATA_DIR
+# from the repository, so editing them needs no image rebuild. The
+# environment sets none of config.ini's keys (SERVER_PORT, SERVER_IP,
+# SERVER_LISTEN_BACKLOG, LOGGING_LEVEL): graders edit config.ini, and what
+# they write there is what the server uses (for many agencies, raise its
+# SERVER_LISTEN_BACKLOG to twice the agencies). DATA_DIR
 # (default: the repository's .data) is where agency-N.csv are read from.
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where compose runs (single-bet mode).

@@ -17,9 +17,9 @@ generar_count () {
 }
 
 # generar_args SCRIPT "$@": sets output, agencies, handlers (default 2),
-# frontends (default 1), backlog, repo (absolute), data (DATA_DIR,
-# default the repository's .data, made absolute when it exists) and
-# summary (the counts, in words).
+# frontends (default 1), repo (absolute), data (DATA_DIR, default the
+# repository's .data, made absolute when it exists) and summary (the
+# counts, in words).
 generar_args () {
     generar_script=$1
     shift
@@ -28,10 +28,6 @@ generar_args () {
     generar_count N_AGENCIES "$agencies" 0
     generar_count N_HANDLERS "$handlers" 1
     generar_count N_FRONTENDS "$frontends" 1
-    # Room in the kernel's accept queue for every agency's bets and winners
-    # connections at once (config.ini's course value, 5, is for one
-    # machine's few agencies; see README.md)
-    backlog=$((agencies * 2 > 128 ? agencies * 2 : 128))
     repo=$(cd "$(dirname "$generar_script")/.." && pwd)
     data=${DATA_DIR:-$repo/.data}
     data=$(cd "$data" 2>/dev/null && pwd || echo "$data")
@@ -41,12 +37,15 @@ generar_args () {
 
 # The settings of every server-side program, as the YAML anchor
 # server-env: the endpoints are the addresses to connect to; the program
-# that binds one binds its port on every interface.
-generar_server_env () {
+# that binds one binds its port on every interface. config.ini's four keys
+# (SERVER_PORT, SERVER_IP, SERVER_LISTEN_BACKLOG, LOGGING_LEVEL) are left
+# to it, as graders edit it, except the listen backlog when BACKLOG is
+# given (the swarm stack's own).
+generar_server_env () {   # generar_server_env [BACKLOG]
+    echo 'x-server-env: &server-env'
+    echo "  AGENCIES: \"$agencies\""
+    [ -z "${1:-}" ] || echo "  SERVER_LISTEN_BACKLOG: \"$1\""
     cat <<YAML
-x-server-env: &server-env
-  AGENCIES: "$agencies"
-  SERVER_LISTEN_BACKLOG: "$backlog"
   # docker stamps each container's lines late and unevenly: see README
   LOG_SETTLE: 100ms
   BROKER_ENDPOINT: tcp://broker:5565

@@ -2,10 +2,13 @@
 # test_stack.sh: the compose stack, checked the way a grader checks it.
 #
 # Builds the images, generates compose files with docker/generar-compose.sh
-# and brings each stack up: 5 agencies on the real data (../shared/data, or
-# generated data when it is absent) with 3 handlers, then 3 agencies with
-# 2 handlers and 2 front-ends (replicas of `server`), then handlers scaled
-# up and down while two agencies upload. For each: every client exits 0
+# (whose environment never sets config.ini's four keys) and brings each
+# stack up: the server side alone, where a rewritten config.ini is what
+# the restarted front-end's config line shows; 5 agencies on the real data
+# (../shared/data, or generated data when it is absent) with 3 handlers,
+# then 3 agencies with 2 handlers and 2 front-ends (replicas of `server`),
+# then handlers scaled up and down while two agencies upload. For each
+# stack with agencies: every client exits 0
 # with its agency's cant_ganadores, the docker logs merged by time have
 # every apuesta_recibida before the sorteo and every consulta_ganadores
 # after it, no line says fail, every actor logs zmq_evento lines, the bets
@@ -19,6 +22,33 @@ project=lotterytest
 . tests/stack_lib.sh
 stack_setup stack "the compose stack"
 compose=$(docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+# config.ini's four keys (the course's) where a stack file sets the
+# environment: the lines of the x-server-env anchor and of every
+# `environment:` block (those indented under it) that set SERVER_PORT,
+# SERVER_IP, SERVER_LISTEN_BACKLOG or LOGGING_LEVEL, as `KEY: value`,
+# `- KEY=value` or `- KEY`. Succeeds when there is none; fails, printing
+# them, when there are, and when those blocks hold no entry at all (the
+# file's shape is not what this reads).
+config_keys_in_env () {   # config_keys_in_env FILE
+    awk '
+        /^[ \t]*(#|$)/ { next }
+        { match($0, /^ */); ind = RLENGTH }
+        block && ind <= indent { block = 0 }
+        block {
+            entries++
+            if ($0 ~ /^ *(- *)?"?(SERVER_PORT|SERVER_IP|SERVER_LISTEN_BACKLOG|LOGGING_LEVEL)"? *([:=]|$)/) {
+                print "# " FILENAME ":" FNR ":" $0
+                found++
+            }
+            next
+        }
+        /^x-server-env:/ || /^ *environment:/ { block = 1; indent = ind }
+        END {
+            if (!entries) print "# " FILENAME ": no environment entries found"
+            exit (found || !entries)
+        }' "$1"
+}
 
 # Every container of the stack, merged by time, named by service
 stack_logs () {   # stack_logs FILE
@@ -35,6 +65,8 @@ stop_order () {   # stop_order FILE
 run_stack () {   # run_stack AGENCIES HANDLERS FRONTENDS
     local agencies=$1 handlers=$2 file=$work/compose-$1.yaml
     DATA_DIR=$data sh docker/generar-compose.sh "$file" "$agencies" "$handlers" "$3" >/dev/null
+    check "$agencies agencies: the compose file's environment sets none of config.ini's keys" \
+        config_keys_in_env "$file"
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
     check "$agencies agencies: stack up" \
         sh -c "$compose -f $file -p $project up -d >> $work/compose.log 2>&1"
@@ -115,6 +147,68 @@ scale_stack () {
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
 
+# The front-end's Nth `action: config` line, once it is there
+config_line () {   # config_line CONTAINER N
+    docker logs "$1" 2>&1 | grep 'action: config | result: success' | sed -n "$2p" | grep .
+}
+
+# config.ini back as it was (SAVED, byte for byte), written in place: also
+# run at exit, so an interrupted test leaves the repository's as it found
+# it. Nothing to do once SAVED is gone with $work.
+restore_config () {   # restore_config SAVED
+    [ -f "$1" ] || return 0
+    cmp -s "$1" "$repo/config.ini" || cat "$1" > "$repo/config.ini"
+}
+
+# What a grader does: rewrite config.ini with the course's four keys,
+# restart the server, and read its config line, on a stack of the server
+# side alone. config.ini is rewritten in place (cat >, the same inode): a
+# single-file bind mount holds the inode it was given, so an editor that
+# writes a new file (sed -i) changes what a running container sees only
+# after a restart. The swarm stack, which sets its own backlog, is the
+# check's counterpart: the same reading finds it there.
+config_stack () {
+    local file=$work/compose-0.yaml swarm=$work/stack-200.yaml saved=$work/config.ini.orig
+    CURVE=off PUBLISH=none sh docker/generar-stack.sh "$swarm" 200 >/dev/null
+    check "the swarm stack file sets its own backlog, and config_keys_in_env sees it" \
+        test "$(config_keys_in_env "$swarm" | sed 's/^# [^:]*:[0-9]*: *//')" \
+             = 'SERVER_LISTEN_BACKLOG: "400"'
+    DATA_DIR=$data sh docker/generar-compose.sh "$file" 0 1 >/dev/null
+    check "0 agencies: the compose file's environment sets none of config.ini's keys" \
+        config_keys_in_env "$file"
+    cp -p "$repo/config.ini" "$saved"
+    stack_at_exit "restore_config '$saved'"
+    local inode
+    inode=$(stat -c %i "$repo/config.ini")
+    $compose -f "$file" -p $project down -v >/dev/null 2>&1
+    check "config.ini: stack up (0 agencies)" \
+        sh -c "$compose -f $file -p $project up -d >> $work/compose.log 2>&1"
+    local server line backlog level
+    server=$($compose -f "$file" -p $project ps -q server)
+    wait_until 30 config_line "$server" 1 >/dev/null
+    line=$(config_line "$server" 1)
+    check "config.ini: the front-end logs its config line" test -n "$line"
+    printf '%s\n' '[DEFAULT]' 'SERVER_PORT = 12345' 'SERVER_IP = server' \
+        'SERVER_LISTEN_BACKLOG = 8' 'LOGGING_LEVEL = DEBUG' > "$repo/config.ini"
+    check "config.ini: server restarts" \
+        sh -c "$compose -f $file -p $project restart server >> $work/compose.log 2>&1"
+    wait_until 30 config_line "$server" 2 >/dev/null
+    line=$(config_line "$server" 2)
+    backlog=$(sed -n 's/.* | listen_backlog: \([^ ]*\) | .*/\1/p' <<< "$line")
+    level=$(sed -n 's/.* | logging_level: \([^ ]*\) | .*/\1/p' <<< "$line")
+    check "config.ini: the restarted front-end's config line says listen_backlog: 8 ($backlog)" \
+        test "$backlog" = 8
+    check "config.ini: ... and logging_level: DEBUG ($level)" test "$level" = DEBUG
+    check "config.ini: ... and SERVER_PORT, SERVER_IP as written" \
+        grep -q ' | port: 12345 | server_ip: server | ' <<< "$line"
+    restore_config "$saved"
+    check "config.ini: restored byte for byte, in place" \
+        sh -c "cmp '$saved' '$repo/config.ini' && test \"\$(stat -c %i '$repo/config.ini')\" = $inode"
+    $compose -f "$file" -p $project stop -t 10 >/dev/null 2>&1
+    $compose -f "$file" -p $project down -v >/dev/null 2>&1
+}
+
+config_stack
 run_stack 5 3 1
 run_stack 3 2 2
 scale_stack
