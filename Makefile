@@ -24,7 +24,7 @@ TEST_UTIL = $(BUILD)/tests/testutil.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
-.PHONY: all programs deps run test test-stress bench bench-quick bench-deps clean \
+.PHONY: all programs deps docs run test test-stress bench bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps analyze analyze-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
@@ -62,6 +62,11 @@ $(BUILD)/bench/lottery-%: $(BUILD)/bench/lot_%.o $(BUILD)/liblot.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/liblot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# docs/settings.md from the programs' --help tables (test_settings checks
+# that it is current).
+docs: programs
+	@sh scripts/settings-doc.sh $(BIN) > docs/settings.md
 
 # Runs the server and five agencies; see scripts/run.sh.
 run: all

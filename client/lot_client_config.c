@@ -10,38 +10,53 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#define S_OPTION(key, env, name, type, field, fallback, min, max) \
-    { key, env, name, type, offsetof (lot_client_config_t, field), fallback, min, max }
+#define S_OPTION(key, env, name, type, field, fallback, min, max, help) \
+    { key, env, name, type, offsetof (lot_client_config_t, field), fallback, min, max, help }
 
 static const lot_option_t s_table [] = {
-    S_OPTION ("id", "CLI_ID", "id", LOT_OPTION_INT, id, NULL, 1, 65535),
+    S_OPTION ("id", "CLI_ID", "id", LOT_OPTION_INT, id, NULL, 1, 65535,
+              "the agency number (required)"),
     S_OPTION ("server.address", "CLI_SERVER_ADDRESS", "server_address",
-              LOT_OPTION_STRING, server_address, "server:12345", 1, 0),
+              LOT_OPTION_STRING, server_address, "server:12345", 1, 0,
+              "host:port of the server; a name with several addresses (one per "
+              "front-end replica) is resolved again at every connection, tried in "
+              "random order, each address given 2 s to answer"),
     S_OPTION ("loop.amount", "CLI_LOOP_AMOUNT", "loop_amount",
-              LOT_OPTION_INT, loop_amount, "5", 1, 1000000),
+              LOT_OPTION_INT, loop_amount, "5", 1, 1000000,
+              "connection attempts while the server is not reachable yet; in v2 "
+              "also reconnections in a row that store nothing"),
     S_OPTION ("loop.period", "CLI_LOOP_PERIOD", "loop_period",
-              LOT_OPTION_DURATION, loop_period, "5s", 0, 3600000),
+              LOT_OPTION_DURATION, loop_period, "5s", 0, 3600000,
+              "the pause between connection attempts (never between chunks)"),
     S_OPTION ("log.level", "CLI_LOG_LEVEL", "log_level",
-              LOT_OPTION_LEVEL, log_level, "INFO", 0, 0),
+              LOT_OPTION_LEVEL, log_level, "INFO", 0, 0,
+              "DEBUG also logs each chunk and connection"),
     S_OPTION ("batch.maxAmount", "CLI_BATCH_MAXAMOUNT", "batch_max_amount",
-              LOT_OPTION_INT, batch_max_amount, "10", 1, 65535),
+              LOT_OPTION_INT, batch_max_amount, "10", 1, 65535,
+              "most bets per chunk; fewer when a chunk would pass `batch.maxBytes`"),
     S_OPTION ("data.file", "CLI_DATA_FILE", "data_file",
-              LOT_OPTION_STRING, data_file, NULL, 1, 0),
+              LOT_OPTION_STRING, data_file, NULL, 1, 0,
+              "default `.data/agency-ID.csv`; without it, `NOMBRE`, `APELLIDO`, "
+              "`DOCUMENTO`, `NACIMIENTO` and `NUMERO` give a single bet"),
     S_OPTION ("batch.maxBytes", "CLI_MAX_CHUNK_BYTES", "max_chunk_bytes",
-              LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
-    //  v2 sends up to this many chunks before it waits for an answer;
-    //  1 is stop-and-wait. The server's MAX_IN_FLIGHT + 1 at most
+              LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576,
+              "largest encoded chunk sent"),
     S_OPTION ("batch.window", "CLI_WINDOW", "window",
-              LOT_OPTION_INT, window, "16", 1, 1024),
-    //  1 speaks the course's protocol byte for byte, 2 resumes uploads
+              LOT_OPTION_INT, window, "16", 1, 1024,
+              "v2: chunks sent before waiting for an answer (1: stop-and-wait); "
+              "at most the server's `MAX_IN_FLIGHT` + 1"),
     S_OPTION ("protocol.version", "CLI_PROTOCOL_VERSION", "protocol_version",
-              LOT_OPTION_INT, protocol_version, "2", 1, 2),
-    //  Each answer to the bets (the 'S', each chunk's) and each write may
-    //  wait this long; the winners wait for the draw, within their own
+              LOT_OPTION_INT, protocol_version, "2", 1, 2,
+              "1 speaks the course's protocol byte for byte; 2 resumes uploads, "
+              "and speaks 1 to a server that does not answer its `H`"),
     S_OPTION ("server.timeout", "CLI_SERVER_TIMEOUT", "server_timeout",
-              LOT_OPTION_DURATION, server_timeout, "30s", 1, 86400000),
+              LOT_OPTION_DURATION, server_timeout, "30s", 1, 86400000,
+              "how long an answer to the bets (the `S`, each chunk's) or a write "
+              "may wait; past it the connection counts as dropped"),
     S_OPTION ("winners.timeout", "CLI_WINNERS_TIMEOUT", "winners_timeout",
-              LOT_OPTION_DURATION, winners_timeout, "10m", 1, 86400000),
+              LOT_OPTION_DURATION, winners_timeout, "10m", 1, 86400000,
+              "how long the winners query may take in all, asking again when its "
+              "connection drops"),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_DEPTH_MAX 16          //  Nesting levels in config.yaml
@@ -288,4 +303,10 @@ lot_client_config_log (const lot_client_config_t *self)
     char *details = lot_options_describe (s_table, S_COUNT, self);
     lot_log_info ("action: config | result: success%s", details ? details : "");
     free (details);
+}
+
+void
+lot_client_config_print_help (FILE *out)
+{
+    lot_options_print_help (s_table, S_COUNT, out);
 }

@@ -15,6 +15,8 @@
 
 #include "lot_log.h"
 
+#include <stdio.h>
+
 typedef struct {
     long id;                    //  Agency number, from 1
     char *server_address;       //  host:port
@@ -42,5 +44,8 @@ void lot_client_config_destroy (lot_client_config_t **self_p);
 
 //  Logs `action: config | result: success` with every effective setting.
 void lot_client_config_log (const lot_client_config_t *self);
+
+//  Prints the settings' table (lot_options_print_help), for --help.
+void lot_client_config_print_help (FILE *out);
 
 #endif

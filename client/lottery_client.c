@@ -10,10 +10,7 @@
 
 #define USAGE \
     "Reads config.yaml from the working directory unless --config is given;\n" \
-    "CLI_ID (required), CLI_SERVER_ADDRESS, CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD,\n" \
-    "CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT, CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES,\n" \
-    "CLI_PROTOCOL_VERSION and CLI_WINNERS_TIMEOUT override it. Without a data\n" \
-    "file, NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO give a single bet.\n"
+    "each variable below overrides its key (docs/settings.md):\n\n"
 
 int
 main (int argc, char *argv [])
@@ -22,6 +19,8 @@ main (int argc, char *argv [])
     lot_agency_handle_signals ();
     const char *config_file;
     int rc = lot_settings_parse_args (argc, argv, USAGE, &config_file);
+    if (rc > 0)
+        lot_client_config_print_help (stdout);
     if (rc)
         return rc > 0 ? 0 : 2;
     char *error = NULL;

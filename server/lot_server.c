@@ -9,7 +9,8 @@
 #define SIGNAL_CHECK_MSECS 100
 #define USAGE \
     "Reads config.ini from the working directory unless --config is given;\n" \
-    "environment variables override it (see README.md).\n"
+    "the variables below override its keys, and give the other settings\n" \
+    "(docs/settings.md):\n\n"
 
 static volatile sig_atomic_t s_interrupted;
 
@@ -41,6 +42,8 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     setvbuf (stdout, NULL, _IOFBF, 1 << 16);
     const char *config_file;
     int rc = lot_settings_parse_args (argc, argv, USAGE, &config_file);
+    if (rc > 0)
+        lot_settings_print_help (stdout);
     if (rc)
         return rc > 0 ? 0 : 2;
     char *error = NULL;

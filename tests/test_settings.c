@@ -642,11 +642,12 @@ typedef struct {
 } sample_t;
 
 static const lot_option_t s_sample [] = {
-    { "COUNT", "LOT_TEST_INT", "count", LOT_OPTION_INT, offsetof (sample_t, count), "3", -10, 10 },
-    { "FLAG", "LOT_TEST_BOOL", "flag", LOT_OPTION_BOOL, offsetof (sample_t, flag), "yes", 0, 0 },
-    { "NAME", "LOT_TEST_STRING", "name", LOT_OPTION_STRING, offsetof (sample_t, name), "abc", 0, 0 },
-    { "LEVEL", "LOT_TEST_LEVEL", "level", LOT_OPTION_LEVEL, offsetof (sample_t, level), "WARNING", 0, 0 },
-    { "WAIT", "LOT_TEST_DURATION", "wait", LOT_OPTION_DURATION, offsetof (sample_t, wait), "250ms", 0, 86400000 },
+    { "COUNT", "LOT_TEST_INT", "count", LOT_OPTION_INT, offsetof (sample_t, count), "3", -10, 10, NULL },
+    { "FLAG", "LOT_TEST_BOOL", "flag", LOT_OPTION_BOOL, offsetof (sample_t, flag), "yes", 0, 0, NULL },
+    { "NAME", "LOT_TEST_STRING", "name", LOT_OPTION_STRING, offsetof (sample_t, name), "abc", 0, 0, NULL },
+    { "LEVEL", "LOT_TEST_LEVEL", "level", LOT_OPTION_LEVEL, offsetof (sample_t, level), "WARNING", 0, 0, NULL },
+    { "WAIT", "LOT_TEST_DURATION", "wait", LOT_OPTION_DURATION, offsetof (sample_t, wait), "250ms", 0, 86400000,
+      "how long" },
 };
 #define SAMPLE_COUNT (sizeof s_sample / sizeof s_sample [0])
 
@@ -663,6 +664,23 @@ test_options_table (void **state)
     assert_int_equal (sample.wait, 250);
     char *text = lot_options_describe (s_sample, SAMPLE_COUNT, &sample);
     assert_string_equal (text, " | count: 3 | flag: true | name: abc | level: WARNING | wait: 250ms");
+    free (text);
+    //  --help: a Markdown row each, with the file's key where it differs
+    size_t size;
+    FILE *out = open_memstream (&text, &size);
+    lot_options_print_help (s_sample, 2, out);
+    fclose (out);
+    assert_string_equal (text, "| variable | config key | default | what |\n|---|---|---|---|\n"
+                               "| `LOT_TEST_INT` | `COUNT` | 3 |  |\n"
+                               "| `LOT_TEST_BOOL` | `FLAG` | yes |  |\n");
+    free (text);
+    out = open_memstream (&text, &size);
+    lot_option_t same = s_sample [4];
+    same.file_key = same.env;
+    lot_options_print_help (&same, 1, out);
+    fclose (out);
+    assert_string_equal (text, "| variable | default | what |\n|---|---|---|\n"
+                               "| `LOT_TEST_DURATION` | 250ms | how long |\n");
     free (text);
 
     char *error = NULL;
@@ -923,6 +941,38 @@ test_curve_keys (void **state)
     free (error);
 }
 
+//  docs/settings.md holds each program's --help table as the code prints
+//  it now: a setting added, changed or described anew without `make docs`
+//  fails here.
+static void
+test_settings_page_current (void **state)
+{
+    (void) state;
+    assert_int_equal (chdir (s_home), 0);
+    char *page = tu_read_file ("docs/settings.md", NULL);
+    assert_non_null (page);
+    const char *programs [] = { "lottery-server", "lottery-client" };
+    for (size_t i = 0; i < 2; i++) {
+        char *path = tu_program (programs [i]);
+        assert_non_null (path);
+        char *out = tu_printf ("%s/%s.txt", s_dir, programs [i]);
+        char *argv [] = { path, "--help", NULL };
+        tu_proc_t *proc = tu_spawn (s_dir, argv, NULL, out);
+        assert_int_equal (tu_wait (proc, 10000), 0);
+        tu_proc_destroy (&proc);
+        char *help = tu_read_file (out, NULL);
+        const char *table = strstr (help, "\n| variable |");
+        assert_non_null (table);
+        if (!strstr (page, table + 1))
+            fail_msg ("docs/settings.md lacks %s --help's table: run make docs", programs [i]);
+        free (help);
+        free (out);
+        free (path);
+    }
+    free (page);
+    assert_int_equal (chdir (s_dir), 0);
+}
+
 int
 main (void)
 {
@@ -943,6 +993,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_options_table, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_curve_settings, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_curve_keys, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_settings_page_current, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name ("settings", tests, NULL, NULL);
 }
