@@ -24,7 +24,7 @@ TEST_UTIL = $(BUILD)/tests/testutil.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
-.PHONY: all programs deps docs run test test-stress bench bench-quick bench-deps clean \
+.PHONY: all programs deps docs coverage run test test-stress bench bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps analyze analyze-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
@@ -133,6 +133,15 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/fuzz.o $(BUILD
 
 $(BUILD)/fuzz-corpus: $(BUILD)/tests/fuzz/corpus.o $(BUILD)/liblot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Line coverage of the product code by make test, in a build of its own
+# (gcov, -O0): a line per file and the total. See scripts/coverage.sh.
+coverage: deps
+	@rm -rf $(BUILD)/cov
+	@-LOTTERY_BIN_DIR=$(BUILD)/cov/bin $(MAKE) --no-print-directory BUILD=$(BUILD)/cov \
+	    BIN=$(BUILD)/cov/bin SANITIZE="--coverage -O0" test > $(BUILD)/coverage-tests.log 2>&1
+	@tail -1 $(BUILD)/coverage-tests.log
+	@sh scripts/coverage.sh $(BUILD)/cov
 
 # The clang static analyzer (scan-build) over the programs and the
 # benchmark's, in a build of its own: any report fails, and its HTML pages
