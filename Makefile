@@ -137,10 +137,10 @@ $(BUILD)/fuzz-corpus: $(BUILD)/tests/fuzz/corpus.o $(BUILD)/liblot.a
 # Line coverage of the product code by make test, in a build of its own
 # (gcov, -O0): a line per file and the total. See scripts/coverage.sh.
 coverage: deps
-	@rm -rf $(BUILD)/cov
+	@rm -rf $(BUILD)/cov && mkdir -p $(BUILD)/cov
 	@-LOTTERY_BIN_DIR=$(BUILD)/cov/bin $(MAKE) --no-print-directory BUILD=$(BUILD)/cov \
-	    BIN=$(BUILD)/cov/bin SANITIZE="--coverage -O0" test > $(BUILD)/coverage-tests.log 2>&1
-	@tail -1 $(BUILD)/coverage-tests.log
+	    BIN=$(BUILD)/cov/bin SANITIZE="--coverage -O0" test > $(BUILD)/cov/tests.log 2>&1
+	@tail -1 $(BUILD)/cov/tests.log
 	@sh scripts/coverage.sh $(BUILD)/cov
 
 # The clang static analyzer (scan-build) over the programs and the
