@@ -5,7 +5,7 @@ PKGS      = libczmq libzmq inih yaml-0.1 zlib
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
-            -Ilib -Iactors -Ibroker -Iserver -Iclient $(SANITIZE)
+            -Ilib -Iactors -Ibroker -Ifrontend -Iserver -Iclient $(SANITIZE)
 LDLIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # A sanitized build (test-asan, fuzz) is this Makefile run again with its
 # own BUILD and BIN, and the SANITIZE flags on every compile and link.
@@ -13,7 +13,7 @@ BUILD     = build
 BIN       = bin
 SANITIZE  =
 
-LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c) server/lot_server.c \
+LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c frontend/*.c) server/lot_server.c \
             $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS  = $(addprefix $(BIN)/lottery-,server broker frontend handler persister \
@@ -42,7 +42,7 @@ apt_install = { echo "installing $(1)"; \
 deps:
 	@pkg-config --exists $(PKGS) cmocka 2>/dev/null || $(call apt_install,$(PACKAGES))
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h server/*.h client/*.h tests/fuzz/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h frontend/*.h server/*.h client/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
