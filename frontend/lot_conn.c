@@ -3,6 +3,52 @@
 
 #define CAPACITY_STEP 1024      //  The first holds a hello, a query, a ping
 
+struct _lot_conn_item_t {
+    lot_conn_t *conn;
+    bool query;                 //  A position query: no bytes
+    uint32_t position;          //  The chunk's
+    uint32_t count;             //  Bets in it, from its header
+    size_t header;              //  Bytes before the chunk ('N' position)
+    int64_t sent_at;            //  When it last went to the handlers
+    void *list;                 //  The pipeline's list it is in, and its
+    void *handle;               //  handle there
+    bool answered;              //  answer holds what to write (maybe nothing)
+    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    size_t answer_size;
+    size_t start;               //  Offset of its bytes in the stream
+    size_t size;                //  Header and chunk
+};
+
+//  A bets connection speaks for one agency, bound at its 'H' (v2) or its
+//  first chunk (v1).
+struct _lot_conn_t {
+    zframe_t *routing_id;
+    char *key;                  //  routing_id in hex: the front-end's key
+    char *peer;                 //  The agency's address, for log lines
+    lot_conn_state_t state;
+    int version;                //  Of a bets connection: 1 or 2
+    unsigned agency;            //  Bound (bets), or asked about (winners)
+    bool positioned;            //  v1: next_position is known
+    uint64_t next_position;     //  Where the next chunk goes: v1 numbers
+                                //  it so, v2 checks it while chunks are out
+    void *handles [LOT_CONN_LISTS];
+    int64_t stalled_at;
+    int64_t active_at;          //  Last byte received or answer sent
+    int64_t partial_at;         //  First byte of a message not taken, or 0
+    //  The buffer and the items
+    uint8_t *data;
+    size_t head;                //  data [0, head) is answered: squeezed out
+                                //  only when room is needed
+    size_t size;                //  data [head, size) is live
+    size_t capacity;
+    size_t limit;               //  Most live bytes data may hold
+    size_t taken;               //  data [head, taken) belongs to the items
+    size_t dropped;             //  Bytes of the stream gone before data
+    lot_conn_item_t **items;    //  Oldest first
+    size_t item_count;
+    size_t item_capacity;
+};
+
 lot_conn_t *
 lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
 {
@@ -31,6 +77,119 @@ lot_conn_destroy (lot_conn_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+zframe_t *
+lot_conn_routing_id (lot_conn_t *self)
+{
+    return self->routing_id;
+}
+
+const char *
+lot_conn_key (lot_conn_t *self)
+{
+    return self->key;
+}
+
+const char *
+lot_conn_peer (lot_conn_t *self)
+{
+    return self->peer;
+}
+
+lot_conn_state_t
+lot_conn_state (lot_conn_t *self)
+{
+    return self->state;
+}
+
+void
+lot_conn_set_state (lot_conn_t *self, lot_conn_state_t state)
+{
+    self->state = state;
+    if (state == LOT_CONN_STALLED)
+        self->stalled_at = zclock_mono ();
+}
+
+int
+lot_conn_version (lot_conn_t *self)
+{
+    return self->version;
+}
+
+void
+lot_conn_set_version (lot_conn_t *self, int version)
+{
+    self->version = version;
+}
+
+unsigned
+lot_conn_agency (lot_conn_t *self)
+{
+    return self->agency;
+}
+
+void
+lot_conn_set_agency (lot_conn_t *self, unsigned agency)
+{
+    self->agency = agency;
+}
+
+uint64_t
+lot_conn_next_position (lot_conn_t *self)
+{
+    return self->next_position;
+}
+
+void
+lot_conn_set_next_position (lot_conn_t *self, uint64_t position)
+{
+    self->next_position = position;
+    self->positioned = true;
+}
+
+bool
+lot_conn_positioned (lot_conn_t *self)
+{
+    return self->positioned;
+}
+
+int64_t
+lot_conn_active_at (lot_conn_t *self)
+{
+    return self->active_at;
+}
+
+void
+lot_conn_set_active_at (lot_conn_t *self, int64_t when)
+{
+    self->active_at = when;
+}
+
+int64_t
+lot_conn_stalled_at (lot_conn_t *self)
+{
+    return self->stalled_at;
+}
+
+int64_t
+lot_conn_partial_at (lot_conn_t *self)
+{
+    return self->partial_at;
+}
+
+void *
+lot_conn_handle (lot_conn_t *self, lot_conn_list_t list)
+{
+    assert (list < LOT_CONN_LISTS);
+    return self->handles [list];
+}
+
+void
+lot_conn_set_handle (lot_conn_t *self, lot_conn_list_t list, void *handle)
+{
+    assert (list < LOT_CONN_LISTS);
+    self->handles [list] = handle;
 }
 
 void
@@ -97,6 +256,18 @@ lot_conn_append (lot_conn_t *self, const void *data, size_t size)
     if (started)
         s_self_mark_partial (self);
     return 0;
+}
+
+size_t
+lot_conn_buffered (lot_conn_t *self)
+{
+    return self->size - self->head;
+}
+
+size_t
+lot_conn_capacity (lot_conn_t *self)
+{
+    return self->capacity;
 }
 
 const uint8_t *
@@ -220,4 +391,67 @@ lot_conn_clear (lot_conn_t *self)
     self->dropped += self->size;
     self->size = self->taken = self->head = 0;
     self->partial_at = 0;
+}
+
+lot_conn_t *
+lot_conn_item_conn (lot_conn_item_t *item)
+{
+    return item->conn;
+}
+
+bool
+lot_conn_item_is_query (lot_conn_item_t *item)
+{
+    return item->query;
+}
+
+uint32_t
+lot_conn_item_position (lot_conn_item_t *item)
+{
+    return item->position;
+}
+
+uint32_t
+lot_conn_item_count (lot_conn_item_t *item)
+{
+    return item->count;
+}
+
+size_t
+lot_conn_item_header (lot_conn_item_t *item)
+{
+    return item->header;
+}
+
+const uint8_t *
+lot_conn_item_answer (lot_conn_item_t *item, size_t *size)
+{
+    *size = item->answer_size;
+    return item->answered ? item->answer : NULL;
+}
+
+int64_t
+lot_conn_item_sent_at (lot_conn_item_t *item)
+{
+    return item->sent_at;
+}
+
+void
+lot_conn_item_set_sent_at (lot_conn_item_t *item, int64_t when)
+{
+    item->sent_at = when;
+}
+
+void *
+lot_conn_item_list (lot_conn_item_t *item, void **handle)
+{
+    *handle = item->handle;
+    return item->list;
+}
+
+void
+lot_conn_item_set_list (lot_conn_item_t *item, void *list, void *handle)
+{
+    item->list = list;
+    item->handle = handle;
 }

@@ -10,8 +10,9 @@
     arriving or not taken yet.
 
     A position query (how far is the agency stored?) is an item too, with
-    no bytes. The front-end owns the lists the items and the connection
-    are in (the handles below); the connection only keeps them.
+    no bytes. The front-end's classes own the lists the items and the
+    connection are in (lot_conns, lot_pipeline, lot_desk); the connection
+    only keeps its handles in them.
 */
 #ifndef LOT_CONN_H_INCLUDED
 #define LOT_CONN_H_INCLUDED
@@ -29,61 +30,19 @@ typedef enum {
     LOT_CONN_DEAD               //  Reads no answers: ignored until it goes
 } lot_conn_state_t;
 
+//  The front-end's lists a connection may be in, each its handle there
+typedef enum {
+    LOT_CONN_LIST_RECENT,       //  lot_conns: every connection, by activity
+    LOT_CONN_LIST_STALLED,      //  lot_conns: the stalled ones, oldest first
+    LOT_CONN_LIST_HELD,         //  lot_desk: winners queries held
+    LOT_CONN_LISTS
+} lot_conn_list_t;
+
 //  Room for the longest answer: 'E' and a reason of 255 bytes
 #define LOT_CONN_ANSWER_MAX (1 + 2 + 255)
 
 typedef struct _lot_conn_t lot_conn_t;
-
-typedef struct {
-    lot_conn_t *conn;
-    bool query;                 //  A position query: no bytes
-    uint32_t position;          //  The chunk's
-    uint32_t count;             //  Bets in it, from its header
-    size_t header;              //  Bytes before the chunk ('N' position)
-    int64_t sent_at;            //  When it last went to the handlers
-    void *in_flight_handle;     //  In the front-end's in-flight list
-    void *backlog_handle;       //  In its backlog, waiting for room
-    void *batch_handle;         //  In the WORK batch being built
-    bool answered;              //  answer holds what to write (maybe nothing)
-    uint8_t answer [LOT_CONN_ANSWER_MAX];
-    size_t answer_size;
-    //  Private
-    size_t start;               //  Offset of its bytes in the stream
-    size_t size;                //  Header and chunk
-} lot_conn_item_t;
-
-//  A bets connection speaks for one agency, bound at its 'H' (v2) or its
-//  first chunk (v1).
-struct _lot_conn_t {
-    zframe_t *routing_id;
-    char *key;                  //  routing_id in hex: the front-end's key
-    char *peer;                 //  The agency's address, for log lines
-    lot_conn_state_t state;
-    int version;                //  Of a bets connection: 1 or 2
-    unsigned agency;            //  Bound (bets), or asked about (winners)
-    bool bound;                 //  Holds its agency's bets_of entry
-    bool positioned;            //  v1: next_position is known
-    uint64_t next_position;     //  Where the next chunk goes: v1 numbers
-                                //  it so, v2 checks it while chunks are out
-    void *held_handle;          //  In held when non-NULL
-    void *stalled_handle;       //  In stalled when non-NULL
-    int64_t stalled_at;
-    void *recent_handle;        //  In recent, by last activity
-    int64_t active_at;          //  Last byte received or answer sent
-    int64_t partial_at;         //  First byte of a message not taken, or 0
-    //  Private: the buffer and the items
-    uint8_t *data;
-    size_t head;                //  data [0, head) is answered: squeezed out
-                                //  only when room is needed
-    size_t size;                //  data [head, size) is live
-    size_t capacity;
-    size_t limit;               //  Most live bytes data may hold
-    size_t taken;               //  data [head, taken) belongs to the items
-    size_t dropped;             //  Bytes of the stream gone before data
-    lot_conn_item_t **items;    //  Oldest first
-    size_t item_count;
-    size_t item_capacity;
-};
+typedef struct _lot_conn_item_t lot_conn_item_t;
 
 //  A new connection that buffers at most limit bytes. Takes routing_id.
 lot_conn_t *lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit);
@@ -92,6 +51,50 @@ lot_conn_t *lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limi
 //  them out of its lists.
 void lot_conn_destroy (lot_conn_t **self_p);
 
+//  The peer's routing id on the agencies' socket; the connection owns it.
+zframe_t *lot_conn_routing_id (lot_conn_t *self);
+
+//  The routing id in hex: the connection's key in the front-end's table.
+const char *lot_conn_key (lot_conn_t *self);
+
+//  The agency's address, for log lines.
+const char *lot_conn_peer (lot_conn_t *self);
+
+//  Its state; one that stalls remembers when.
+lot_conn_state_t lot_conn_state (lot_conn_t *self);
+void lot_conn_set_state (lot_conn_t *self, lot_conn_state_t state);
+
+//  Of a bets connection: 1 or 2; 0 before it says.
+int lot_conn_version (lot_conn_t *self);
+void lot_conn_set_version (lot_conn_t *self, int version);
+
+//  The agency a bets connection speaks for, or a winners query asks
+//  about; 0 before it is known.
+unsigned lot_conn_agency (lot_conn_t *self);
+void lot_conn_set_agency (lot_conn_t *self, unsigned agency);
+
+//  Where the next chunk goes: v1 numbers it so, v2 checks it while chunks
+//  are out. Setting it makes it known (positioned), which a v1 connection
+//  waits for before its first chunk.
+uint64_t lot_conn_next_position (lot_conn_t *self);
+void lot_conn_set_next_position (lot_conn_t *self, uint64_t position);
+bool lot_conn_positioned (lot_conn_t *self);
+
+//  Last byte received or answer sent (zclock_mono).
+int64_t lot_conn_active_at (lot_conn_t *self);
+void lot_conn_set_active_at (lot_conn_t *self, int64_t when);
+
+//  When it last became LOT_CONN_STALLED (zclock_mono).
+int64_t lot_conn_stalled_at (lot_conn_t *self);
+
+//  When the first byte of the message not taken yet came, or 0 when none
+//  has.
+int64_t lot_conn_partial_at (lot_conn_t *self);
+
+//  Its handle in one of the front-end's lists; NULL when not in it.
+void *lot_conn_handle (lot_conn_t *self, lot_conn_list_t list);
+void lot_conn_set_handle (lot_conn_t *self, lot_conn_list_t list, void *handle);
+
 //  Raises the most bytes the connection may hold, once it is known what
 //  it may send without waiting.
 void lot_conn_set_limit (lot_conn_t *self, size_t limit);
@@ -99,6 +102,13 @@ void lot_conn_set_limit (lot_conn_t *self, size_t limit);
 //  Appends received bytes. Returns -1, keeping none, when they would take
 //  the buffer past its limit.
 int lot_conn_append (lot_conn_t *self, const void *data, size_t size);
+
+//  The live bytes held (the items', then the next message's): what counts
+//  against the limit.
+size_t lot_conn_buffered (lot_conn_t *self);
+
+//  The bytes the buffer holds room for.
+size_t lot_conn_capacity (lot_conn_t *self);
 
 //  The bytes after the items: the next message, maybe incomplete.
 const uint8_t *lot_conn_next (lot_conn_t *self, size_t *size);
@@ -139,5 +149,29 @@ void lot_conn_pop (lot_conn_t *self);
 
 //  Forgets every item and every byte.
 void lot_conn_clear (lot_conn_t *self);
+
+//  An item's connection.
+lot_conn_t *lot_conn_item_conn (lot_conn_item_t *item);
+
+//  True for a position query: no bytes.
+bool lot_conn_item_is_query (lot_conn_item_t *item);
+
+//  The chunk's position, and the bets in it from its header.
+uint32_t lot_conn_item_position (lot_conn_item_t *item);
+uint32_t lot_conn_item_count (lot_conn_item_t *item);
+
+//  Bytes before the chunk ('N' position).
+size_t lot_conn_item_header (lot_conn_item_t *item);
+
+//  Its answer, maybe of no bytes, once it has one; else NULL.
+const uint8_t *lot_conn_item_answer (lot_conn_item_t *item, size_t *size);
+
+//  When it last went to the handlers (zclock_mono).
+int64_t lot_conn_item_sent_at (lot_conn_item_t *item);
+void lot_conn_item_set_sent_at (lot_conn_item_t *item, int64_t when);
+
+//  The pipeline's list the item is in (NULL: none) and its handle there.
+void *lot_conn_item_list (lot_conn_item_t *item, void **handle);
+void lot_conn_item_set_list (lot_conn_item_t *item, void *list, void *handle);
 
 #endif

@@ -51,6 +51,24 @@ s_conn_free (void **item)
     lot_conn_destroy ((lot_conn_t **) item);
 }
 
+//  Takes an item out of the pipeline's list it is in, if any.
+static void
+s_item_unlist (lot_conn_item_t *item)
+{
+    void *handle;
+    zlistx_t *list = lot_conn_item_list (item, &handle);
+    if (list)
+        zlistx_delete (list, handle);
+    lot_conn_item_set_list (item, NULL, NULL);
+}
+
+//  Puts an item at the end of one of the pipeline's lists.
+static void
+s_item_list (lot_conn_item_t *item, zlistx_t *list)
+{
+    lot_conn_item_set_list (item, list, zlistx_add_end (list, item));
+}
+
 //  Takes a connection and its items out of every queue, forgets its
 //  bytes and frees its agency: its items' RESULTs will find no one (or
 //  the agency's next connection, which a RESULT for another position or
@@ -59,26 +77,22 @@ static void
 s_self_detach (self_t *self, lot_conn_t *conn)
 {
     for (size_t i = 0; i < lot_conn_items (conn); i++) {
-        lot_conn_item_t *item = lot_conn_item (conn, i);
-        if (item->in_flight_handle)
-            zlistx_delete (self->in_flight, item->in_flight_handle);
-        if (item->backlog_handle)
-            zlistx_delete (self->backlog, item->backlog_handle);
-        //  Its bytes are in the batch already; its answer will find no one
-        if (item->batch_handle)
-            zlistx_delete (self->batched, item->batch_handle);
+        //  One in the batch has its bytes there already; its answer will
+        //  find no one
+        s_item_unlist (lot_conn_item (conn, i));
     }
     lot_conn_clear (conn);
-    if (conn->held_handle) {
-        zlistx_delete (self->held, conn->held_handle);
-        self->held_of [conn->agency]--;
+    unsigned agency = lot_conn_agency (conn);
+    if (lot_conn_handle (conn, LOT_CONN_LIST_HELD)) {
+        zlistx_delete (self->held, lot_conn_handle (conn, LOT_CONN_LIST_HELD));
+        self->held_of [agency]--;
     }
-    if (conn->stalled_handle)
-        zlistx_delete (self->stalled, conn->stalled_handle);
-    if (conn->bound)
-        self->bets_of [conn->agency] = NULL;
-    conn->bound = false;
-    conn->held_handle = conn->stalled_handle = NULL;
+    if (lot_conn_handle (conn, LOT_CONN_LIST_STALLED))
+        zlistx_delete (self->stalled, lot_conn_handle (conn, LOT_CONN_LIST_STALLED));
+    if (self->bets_of [agency] == conn)
+        self->bets_of [agency] = NULL;
+    lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, NULL);
+    lot_conn_set_handle (conn, LOT_CONN_LIST_STALLED, NULL);
 }
 
 //  Forgets a connection altogether.
@@ -86,23 +100,23 @@ static void
 s_self_drop (self_t *self, lot_conn_t *conn)
 {
     s_self_detach (self, conn);
-    zlistx_delete (self->recent, conn->recent_handle);
-    zhashx_delete (self->conns, conn->key);
+    zlistx_delete (self->recent, lot_conn_handle (conn, LOT_CONN_LIST_RECENT));
+    zhashx_delete (self->conns, lot_conn_key (conn));
 }
 
 //  The connection did something: it is the most recently active.
 static void
 s_self_touch (self_t *self, lot_conn_t *conn)
 {
-    conn->active_at = zclock_mono ();
-    zlistx_move_end (self->recent, conn->recent_handle);
+    lot_conn_set_active_at (conn, zclock_mono ());
+    zlistx_move_end (self->recent, lot_conn_handle (conn, LOT_CONN_LIST_RECENT));
 }
 
 //  Returns 0, or libzmq's errno.
 static int
 s_self_write (self_t *self, lot_conn_t *conn, const void *data, size_t size)
 {
-    zframe_t *id = zframe_dup (conn->routing_id);
+    zframe_t *id = zframe_dup (lot_conn_routing_id (conn));
     zframe_t *frame = zframe_new (data, size);
     //  SNDTIMEO is 0: a peer that does not read never blocks the others
     if (zframe_send (&id, self->stream, ZFRAME_MORE)
@@ -132,14 +146,13 @@ s_self_answer (self_t *self, lot_conn_t *conn, const void *data, size_t size)
     }
     if (error == EHOSTUNREACH) {
         lot_log_debug ("action: desconexion | result: success | peer: %s"
-                       " | reason: left before its answer", conn->peer);
+                       " | reason: left before its answer", lot_conn_peer (conn));
         s_self_drop (self, conn);
         return -1;
     }
     s_self_detach (self, conn);
-    conn->state = LOT_CONN_STALLED;
-    conn->stalled_at = zclock_mono ();
-    conn->stalled_handle = zlistx_add_end (self->stalled, conn);
+    lot_conn_set_state (conn, LOT_CONN_STALLED);
+    lot_conn_set_handle (conn, LOT_CONN_LIST_STALLED, zlistx_add_end (self->stalled, conn));
     return -1;
 }
 
@@ -152,12 +165,12 @@ s_self_expire_stalled (self_t *self)
     lot_conn_t *conn;
     int64_t now = zclock_mono ();
     while ((conn = zlistx_first (self->stalled))
-       &&  now - conn->stalled_at >= self->settings->send_timeout) {
+       &&  now - lot_conn_stalled_at (conn) >= self->settings->send_timeout) {
         lot_log_error ("action: responder | result: fail | peer: %s"
-                       " | reason: agency not reading its answers", conn->peer);
-        zlistx_delete (self->stalled, conn->stalled_handle);
-        conn->stalled_handle = NULL;
-        conn->state = LOT_CONN_DEAD;
+                       " | reason: agency not reading its answers", lot_conn_peer (conn));
+        zlistx_delete (self->stalled, lot_conn_handle (conn, LOT_CONN_LIST_STALLED));
+        lot_conn_set_handle (conn, LOT_CONN_LIST_STALLED, NULL);
+        lot_conn_set_state (conn, LOT_CONN_DEAD);
     }
 }
 
@@ -177,7 +190,7 @@ static void
 s_log_rejected (lot_conn_t *conn, unsigned count, const char *reason)
 {
     lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                   " | reason: %s | peer: %s", count, reason, conn->peer);
+                   " | reason: %s | peer: %s", count, reason, lot_conn_peer (conn));
 }
 
 static int
@@ -193,16 +206,16 @@ s_self_write_error (self_t *self, lot_conn_t *conn, const char *reason)
 static void
 s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 {
-    if (conn->state == LOT_CONN_BETS) {
+    if (lot_conn_state (conn) == LOT_CONN_BETS) {
         //  The count of the chunk that broke, when its header came
         size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        s_log_rejected (conn, lot_codec_chunk_count (next, size, conn->version == 2),
+        s_log_rejected (conn, lot_codec_chunk_count (next, size, lot_conn_version (conn) == 2),
                         reason);
     }
     else
         lot_log_error ("action: conexion | result: fail | reason: %s | peer: %s",
-                       reason, conn->peer);
+                       reason, lot_conn_peer (conn));
     if (s_self_write_error (self, conn, reason) == 0)
         s_self_close (self, conn);
 }
@@ -214,14 +227,14 @@ s_self_protocol_error (self_t *self, lot_conn_t *conn, const char *reason)
 static void
 s_self_add_work (zmsg_t *batch, lot_conn_item_t *item)
 {
-    lot_conn_t *conn = item->conn;
-    if (item->query) {
-        lot_msg_add_work (batch, conn->agency, 0, false, NULL, 0);
+    lot_conn_t *conn = lot_conn_item_conn (item);
+    if (lot_conn_item_is_query (item)) {
+        lot_msg_add_work (batch, lot_conn_agency (conn), 0, false, NULL, 0);
         return;
     }
     size_t size;
     const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
-    lot_msg_add_work (batch, conn->agency, item->position,
+    lot_msg_add_work (batch, lot_conn_agency (conn), lot_conn_item_position (item),
                       lot_conn_follows (conn, item), chunk, size);
 }
 
@@ -246,14 +259,13 @@ s_self_flush_batch (self_t *self)
     int64_t now = zclock_mono ();
     lot_conn_item_t *item;
     while ((item = zlistx_first (self->batched))) {
-        zlistx_delete (self->batched, item->batch_handle);
-        item->batch_handle = NULL;
+        s_item_unlist (item);
         if (rc == 0) {
-            item->sent_at = now;
-            item->in_flight_handle = zlistx_add_end (self->in_flight, item);
+            lot_conn_item_set_sent_at (item, now);
+            s_item_list (item, self->in_flight);
         }
         else
-            item->backlog_handle = zlistx_add_end (self->backlog, item);
+            s_item_list (item, self->backlog);
     }
 }
 
@@ -276,7 +288,7 @@ s_self_batch (self_t *self, lot_conn_item_t *item)
     if (!self->batch)
         self->batch = zmsg_new ();
     s_self_add_work (self->batch, item);
-    item->batch_handle = zlistx_add_end (self->batched, item);
+    s_item_list (item, self->batched);
     if (zlistx_size (self->batched) == LOT_MSG_BATCH_MAX)
         s_self_flush_batch (self);
 }
@@ -286,7 +298,7 @@ static void
 s_self_dispatch (self_t *self, lot_conn_item_t *item)
 {
     if (zlistx_size (self->backlog) || s_self_pipeline_full (self))
-        item->backlog_handle = zlistx_add_end (self->backlog, item);
+        s_item_list (item, self->backlog);
     else
         s_self_batch (self, item);
 }
@@ -299,9 +311,11 @@ static int
 s_self_answer_due (self_t *self, lot_conn_t *conn)
 {
     lot_conn_item_t *item;
-    while ((item = lot_conn_item (conn, 0)) && item->answered) {
-        if (item->answer_size
-        &&  s_self_answer (self, conn, item->answer, item->answer_size))
+    const uint8_t *answer;
+    size_t size;
+    while ((item = lot_conn_item (conn, 0))
+       &&  (answer = lot_conn_item_answer (item, &size))) {
+        if (size && s_self_answer (self, conn, answer, size))
             return -1;
         lot_conn_pop (conn);
     }
@@ -331,14 +345,16 @@ s_self_resend (self_t *self)
     int64_t now = zclock_mono ();
     for (lot_conn_item_t *item = zlistx_first (self->in_flight); item;
          item = zlistx_next (self->in_flight)) {
-        if (now - item->sent_at < self->settings->resend_timeout)
+        if (now - lot_conn_item_sent_at (item) < self->settings->resend_timeout)
             continue;
         if (s_self_send (self, item))
             return;             //  Full: next time
-        item->sent_at = now;
+        lot_conn_item_set_sent_at (item, now);
+        lot_conn_t *conn = lot_conn_item_conn (item);
         lot_log_warning ("action: reenviar | result: in_progress | agencia: %u"
-                         " | posicion: %u | consulta: %s | peer: %s", item->conn->agency,
-                         item->position, item->query ? "si" : "no", item->conn->peer);
+                         " | posicion: %u | consulta: %s | peer: %s", lot_conn_agency (conn),
+                         lot_conn_item_position (item),
+                         lot_conn_item_is_query (item) ? "si" : "no", lot_conn_peer (conn));
     }
 }
 
@@ -353,11 +369,11 @@ s_self_bind (self_t *self, lot_conn_t *conn, lot_span_t agency)
         return "unknown agency";
     if (self->bets_of [id])
         return LOT_REASON_BUSY;
-    conn->agency = id;
-    conn->bound = true;
+    lot_conn_set_agency (conn, id);
     self->bets_of [id] = conn;
     lot_log_info ("action: agencia_conectada | result: success | agencia: %u"
-                  " | protocolo: %d | peer: %s", id, conn->version, conn->peer);
+                  " | protocolo: %d | peer: %s", id, lot_conn_version (conn),
+                  lot_conn_peer (conn));
     return NULL;
 }
 
@@ -366,7 +382,7 @@ static void
 s_self_refuse (self_t *self, lot_conn_t *conn, const char *reason, lot_span_t agency)
 {
     lot_log_error ("action: conexion | result: fail | reason: %s | agencia: %.*s"
-                   " | peer: %s", reason, (int) agency.size, agency.data, conn->peer);
+                   " | peer: %s", reason, (int) agency.size, agency.data, lot_conn_peer (conn));
     if (s_self_write_error (self, conn, reason) == 0)
         s_self_close (self, conn);
 }
@@ -374,7 +390,7 @@ s_self_refuse (self_t *self, lot_conn_t *conn, const char *reason, lot_span_t ag
 static void
 s_self_answer_winners (self_t *self, lot_conn_t *conn)
 {
-    zchunk_t *answer = self->answers [conn->agency];
+    zchunk_t *answer = self->answers [lot_conn_agency (conn)];
     if (!answer) {
         s_self_close (self, conn);      //  Its winners do not fit in v1
         return;
@@ -382,7 +398,7 @@ s_self_answer_winners (self_t *self, lot_conn_t *conn)
     unsigned count = lot_codec_winners_count (zchunk_data (answer), zchunk_size (answer));
     if (s_self_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
         lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
-                      " | cant_ganadores: %u", conn->agency, count);
+                      " | cant_ganadores: %u", lot_conn_agency (conn), count);
         s_self_close (self, conn);
     }
 }
@@ -393,18 +409,19 @@ s_self_answer_winners (self_t *self, lot_conn_t *conn)
 static void
 s_self_hold (self_t *self, lot_conn_t *conn)
 {
-    if (self->held_of [conn->agency] >= (size_t) self->settings->queries_per_agency)
+    unsigned agency = lot_conn_agency (conn);
+    if (self->held_of [agency] >= (size_t) self->settings->queries_per_agency)
         for (lot_conn_t *old = zlistx_first (self->held); old; old = zlistx_next (self->held))
-            if (old->agency == conn->agency) {
+            if (lot_conn_agency (old) == agency) {
                 lot_log_warning ("action: consulta_ganadores | result: fail | agencia: %u"
                                  " | reason: more than %ld queries held for the agency"
-                                 " | peer: %s", old->agency,
-                                 self->settings->queries_per_agency, old->peer);
+                                 " | peer: %s", agency,
+                                 self->settings->queries_per_agency, lot_conn_peer (old));
                 s_self_close (self, old);
                 break;
             }
-    conn->held_handle = zlistx_add_end (self->held, conn);
-    self->held_of [conn->agency]++;
+    lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, zlistx_add_end (self->held, conn));
+    self->held_of [agency]++;
 }
 
 //  A winners query: 'W' then the agency as a string.
@@ -422,13 +439,13 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
     ||  lot_bet_parse_agency (named, (unsigned) self->settings->agencies, &agency)) {
         //  v1 has no error form for a winners query: close without answer
         lot_log_error ("action: consulta_ganadores | result: fail"
-                       " | reason: unknown agency | peer: %s", conn->peer);
+                       " | reason: unknown agency | peer: %s", lot_conn_peer (conn));
         s_self_close (self, conn);
         return;
     }
     lot_conn_skip (conn, total);
-    conn->state = LOT_CONN_WINNERS;
-    conn->agency = agency;
+    lot_conn_set_state (conn, LOT_CONN_WINNERS);
+    lot_conn_set_agency (conn, agency);
     if (self->answers)
         s_self_answer_winners (self, conn);
     else
@@ -452,7 +469,7 @@ s_self_take_hello (self_t *self, lot_conn_t *conn)
         s_self_protocol_error (self, conn, "malformed hello");
         return;
     }
-    conn->version = 2;
+    lot_conn_set_version (conn, 2);
     const char *reason = version != LOT_PROTOCOL_VERSION
                        ? "unsupported protocol version"
                        : s_self_bind (self, conn, agency);
@@ -462,7 +479,7 @@ s_self_take_hello (self_t *self, lot_conn_t *conn)
     }
     lot_conn_skip (conn, total);
     lot_conn_set_limit (conn, self->window_limit);
-    conn->state = LOT_CONN_BETS;
+    lot_conn_set_state (conn, LOT_CONN_BETS);
     s_self_dispatch (self, lot_conn_take_query (conn));
 }
 
@@ -476,12 +493,13 @@ static int
 s_self_take_chunk (self_t *self, lot_conn_t *conn)
 {
     size_t max = (size_t) self->settings->max_chunk_bytes;
-    size_t header = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+    int version = lot_conn_version (conn);
+    size_t header = version == 2 ? LOT_NUMBERED_HEADER : 0;
     size_t size, length;
     const uint8_t *next = lot_conn_next (conn, &size);
-    uint32_t position = (uint32_t) conn->next_position;
+    uint32_t position = (uint32_t) lot_conn_next_position (conn);
     const char *reason = NULL;
-    lot_codec_status_t status = conn->version == 2
+    lot_codec_status_t status = version == 2
         ? lot_codec_numbered_measure (next, size, max, &position, &length, &reason)
         : lot_codec_chunk_measure (next, size, max, &length, &reason);
     if (status == LOT_CODEC_INCOMPLETE)
@@ -499,30 +517,32 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         return s_self_reject (self, conn, header + length, reader.count,
                               "unknown agency");
     }
-    if (conn->bound && agency != conn->agency) {
+    bool bound = self->bets_of [lot_conn_agency (conn)] == conn;
+    if (bound && agency != lot_conn_agency (conn)) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: chunk for another agency | agencia: %u"
-                       " | peer: %s", reader.count, conn->agency, conn->peer);
+                       " | peer: %s", reader.count, lot_conn_agency (conn),
+                       lot_conn_peer (conn));
         if (s_self_write_error (self, conn, "chunk for another agency") == 0)
             s_self_close (self, conn);
         return -1;
     }
-    if (!conn->bound && (reason = s_self_bind (self, conn, reader.agency))) {
+    if (!bound && (reason = s_self_bind (self, conn, reader.agency))) {
         s_log_rejected (conn, reader.count, reason);
         s_self_refuse (self, conn, reason, reader.agency);
         return -1;
     }
-    if (conn->version == 2 && lot_conn_items (conn) > 0
-    &&  position != conn->next_position)
+    if (version == 2 && lot_conn_items (conn) > 0
+    &&  position != lot_conn_next_position (conn))
         return s_self_reject (self, conn, header + length, reader.count,
                               "chunk out of order");
-    if (conn->version == 1 && !conn->positioned)
+    if (version == 1 && !lot_conn_positioned (conn))
         s_self_dispatch (self, lot_conn_take_query (conn));
     else {
         s_self_dispatch (self, lot_conn_take (conn, header + length, header, position,
                                               reader.count));
-        if (conn->version == 2)
-            conn->next_position = (uint64_t) position + reader.count;
+        if (version == 2)
+            lot_conn_set_next_position (conn, (uint64_t) position + reader.count);
     }
     return 0;
 }
@@ -537,7 +557,7 @@ s_self_has_room (self_t *self, lot_conn_t *conn)
     if (items == 0)
         return true;
     lot_conn_item_t *last = lot_conn_item (conn, items - 1);
-    return conn->version == 2 && !last->query
+    return lot_conn_version (conn) == 2 && !lot_conn_item_is_query (last)
         && items < (size_t) self->settings->max_in_flight;
 }
 
@@ -549,10 +569,10 @@ s_self_process (self_t *self, lot_conn_t *conn)
     const uint8_t *next;
     while ((next = lot_conn_next (conn, &size), size > 0)
        &&  s_self_has_room (self, conn)) {
-        if (conn->state == LOT_CONN_NEW) {
+        if (lot_conn_state (conn) == LOT_CONN_NEW) {
             if (next [0] == LOT_TAG_BETS) {
-                conn->state = LOT_CONN_BETS;
-                conn->version = 1;
+                lot_conn_set_state (conn, LOT_CONN_BETS);
+                lot_conn_set_version (conn, 1);
                 lot_conn_skip (conn, 1);
             }
             else
@@ -569,7 +589,8 @@ s_self_process (self_t *self, lot_conn_t *conn)
             if (next [0] == LOT_TAG_PING) {
                 uint8_t answer = LOT_TAG_OK;
                 if (s_self_answer (self, conn, &answer, 1) == 0) {
-                    lot_log_debug ("action: ping | result: success | peer: %s", conn->peer);
+                    lot_log_debug ("action: ping | result: success | peer: %s",
+                                   lot_conn_peer (conn));
                     s_self_close (self, conn);
                 }
                 return;
@@ -580,7 +601,7 @@ s_self_process (self_t *self, lot_conn_t *conn)
             }
         }
         else
-        if (conn->state == LOT_CONN_BETS) {
+        if (lot_conn_state (conn) == LOT_CONN_BETS) {
             if (s_self_take_chunk (self, conn))
                 return;
         }
@@ -599,10 +620,10 @@ s_self_flush_backlog (self_t *self)
 {
     lot_conn_item_t *item;
     while ((item = zlistx_first (self->backlog)) && !s_self_pipeline_full (self)) {
-        zlistx_delete (self->backlog, item->backlog_handle);
-        item->backlog_handle = NULL;
+        s_item_unlist (item);
         s_self_batch (self, item);
-        if (item->backlog_handle)
+        void *handle;
+        if (lot_conn_item_list (item, &handle) == self->backlog)
             return;             //  Refused: the handlers are full
     }
 }
@@ -615,7 +636,7 @@ s_self_flush_backlog (self_t *self)
 static bool
 s_conn_waits_on_peer (lot_conn_t *conn)
 {
-    return lot_conn_items (conn) == 0 && conn->state != LOT_CONN_WINNERS;
+    return lot_conn_items (conn) == 0 && lot_conn_state (conn) != LOT_CONN_WINNERS;
 }
 
 //  The connection table is full: the connection idle longest makes room,
@@ -629,16 +650,17 @@ s_self_make_room (self_t *self)
     int64_t since = now - self->settings->idle_timeout / 10;
     for (lot_conn_t *conn = zlistx_first (self->recent); conn;
          conn = zlistx_next (self->recent)) {
-        if (conn->state == LOT_CONN_DEAD) {
+        lot_conn_state_t state = lot_conn_state (conn);
+        if (state == LOT_CONN_DEAD) {
             s_self_drop (self, conn);
             return 0;
         }
-        if (conn->active_at > since)
+        if (lot_conn_active_at (conn) > since)
             return -1;          //  The rest are more recent still
-        if (conn->state < LOT_CONN_STALLED && s_conn_waits_on_peer (conn)) {
+        if (state < LOT_CONN_STALLED && s_conn_waits_on_peer (conn)) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms while the table is full | peer: %s",
-                             now - conn->active_at, conn->peer);
+                             now - lot_conn_active_at (conn), lot_conn_peer (conn));
             s_self_close (self, conn);
             return 0;
         }
@@ -656,15 +678,16 @@ s_self_expire_idle (self_t *self)
     lot_conn_t *conn = zlistx_first (self->recent);
     while (conn) {
         lot_conn_t *next = zlistx_next (self->recent);
-        bool waits = conn->state < LOT_CONN_STALLED && s_conn_waits_on_peer (conn);
-        if (waits && now - conn->active_at >= self->settings->idle_timeout) {
+        bool waits = lot_conn_state (conn) < LOT_CONN_STALLED && s_conn_waits_on_peer (conn);
+        int64_t idle = now - lot_conn_active_at (conn);
+        if (waits && idle >= self->settings->idle_timeout) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
-                             PRId64 " ms | peer: %s", now - conn->active_at, conn->peer);
+                             PRId64 " ms | peer: %s", idle, lot_conn_peer (conn));
             s_self_close (self, conn);
         }
         else
-        if (waits && conn->partial_at
-        &&  now - conn->partial_at >= self->settings->message_timeout)
+        if (waits && lot_conn_partial_at (conn)
+        &&  now - lot_conn_partial_at (conn) >= self->settings->message_timeout)
             s_self_protocol_error (self, conn, "message too slow");
         conn = next;
     }
@@ -690,8 +713,9 @@ s_self_take_stream (self_t *self)
             conn = lot_conn_new (&routing_id, peer ? peer : "unknown",
                                  self->buffer_limit);
             zhashx_insert (self->conns, key, conn);
-            conn->recent_handle = zlistx_add_end (self->recent, conn);
-            conn->active_at = zclock_mono ();
+            lot_conn_set_handle (conn, LOT_CONN_LIST_RECENT,
+                                 zlistx_add_end (self->recent, conn));
+            lot_conn_set_active_at (conn, zclock_mono ());
             //  Each connection may hold two chunks' worth of bytes (an
             //  agency's v2 upload MAX_IN_FLIGHT + 1): their number is what
             //  bounds the front-end's memory
@@ -699,13 +723,13 @@ s_self_take_stream (self_t *self)
             &&  s_self_make_room (self)) {
                 lot_log_error ("action: conexion | result: fail | reason: more than"
                                " %ld connections | peer: %s",
-                               self->settings->max_connections, conn->peer);
+                               self->settings->max_connections, lot_conn_peer (conn));
                 s_self_close (self, conn);
             }
         }
     }
     else
-    if (conn && conn->state < LOT_CONN_STALLED) {
+    if (conn && lot_conn_state (conn) < LOT_CONN_STALLED) {
         s_self_touch (self, conn);
         if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
             s_self_protocol_error (self, conn, "too much data before an answer");
@@ -735,9 +759,8 @@ s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *resu
 {
     uint8_t answer [LOT_CONN_ANSWER_MAX] = { LOT_TAG_OK };
     size_t size = 1;
-    if (result->query && conn->version == 1) {
-        conn->positioned = true;
-        conn->next_position = result->stored;
+    if (result->query && lot_conn_version (conn) == 1) {
+        lot_conn_set_next_position (conn, result->stored);
         size = 0;
     }
     else
@@ -748,8 +771,8 @@ s_self_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *resu
     if (!result->ok)
         size = lot_codec_error_encode (answer, sizeof answer, result->reason);
     else
-    if (conn->version == 1)
-        conn->next_position = result->stored;
+    if (lot_conn_version (conn) == 1)
+        lot_conn_set_next_position (conn, result->stored);
     lot_conn_answer (item, answer, size);
 }
 
@@ -768,9 +791,9 @@ s_self_handle_result (self_t *self)
         lot_conn_item_t *item = conn ? lot_conn_find (conn, result.query, result.position,
                                                       result.count)
                                      : NULL;
-        if (item && item->in_flight_handle) {
-            zlistx_delete (self->in_flight, item->in_flight_handle);
-            item->in_flight_handle = NULL;
+        void *handle;
+        if (item && lot_conn_item_list (item, &handle) == self->in_flight) {
+            s_item_unlist (item);
             s_self_settle (conn, item, &result);
             if (s_self_answer_due (self, conn) == 0)
                 s_self_process (self, conn);
@@ -916,7 +939,8 @@ s_self_poll_timeout (self_t *self)
         timeout = self->settings->resend_timeout / 2;
     lot_conn_t *stalled = zlistx_first (self->stalled);
     if (stalled) {
-        int64_t left = stalled->stalled_at + self->settings->send_timeout - zclock_mono ();
+        int64_t left = lot_conn_stalled_at (stalled) + self->settings->send_timeout
+                     - zclock_mono ();
         left = left < 0 ? 0 : left;
         timeout = left < timeout ? left : timeout;
     }

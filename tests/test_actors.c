@@ -955,10 +955,10 @@ test_conn_items (void **state)
     zframe_t *id = zframe_new ("\x01\x02", 2);
     lot_conn_t *conn = lot_conn_new (&id, "peer", 16);
     assert_null (id);
-    assert_string_equal (conn->key, "0102");
+    assert_string_equal (lot_conn_key (conn), "0102");
     assert_int_equal (lot_conn_append (conn, "Bxxxyyyy", 8), 0);
     assert_int_equal (lot_conn_append (conn, "123456789", 9), -1);
-    assert_true (conn->partial_at > 0);
+    assert_true (lot_conn_partial_at (conn) > 0);
     size_t size;
     const uint8_t *next = lot_conn_next (conn, &size);
     assert_int_equal (size, 8);
@@ -967,7 +967,7 @@ test_conn_items (void **state)
     lot_conn_item_t *first = lot_conn_take (conn, 3, 1, 10, 2);
     lot_conn_item_t *query = lot_conn_take_query (conn);
     lot_conn_item_t *second = lot_conn_take (conn, 4, 0, 12, 1);
-    assert_int_equal (conn->partial_at, 0);
+    assert_int_equal (lot_conn_partial_at (conn), 0);
     assert_int_equal (lot_conn_items (conn), 3);
     const uint8_t *chunk = lot_conn_chunk (conn, first, &size);
     assert_int_equal (size, 2);
@@ -988,7 +988,7 @@ test_conn_items (void **state)
     assert_memory_equal (chunk, "yyyy", 4);
     next = lot_conn_next (conn, &size);
     assert_int_equal (size, 9);
-    assert_true (conn->partial_at > 0);
+    assert_true (lot_conn_partial_at (conn) > 0);
     lot_conn_clear (conn);
     assert_int_equal (lot_conn_items (conn), 0);
     next = lot_conn_next (conn, &size);
@@ -1012,7 +1012,7 @@ test_conn_before_any_byte (void **state)
     assert_int_equal (size, 0);
     lot_conn_skip (conn, 0);
     assert_int_equal (lot_conn_append (conn, "", 0), 0);
-    assert_int_equal (conn->partial_at, 0);
+    assert_int_equal (lot_conn_partial_at (conn), 0);
     lot_conn_item_t *query = lot_conn_take_query (conn);
     assert_non_null (lot_conn_chunk (conn, query, &size));
     assert_int_equal (size, 0);

@@ -9,7 +9,7 @@
     their size), take the next message's first bytes as an item, take a
     query, skip bytes, answer any unanswered item (the oldest that a
     RESULT for it finds, or that one itself), write the answers that are
-    due as s_self_answer_due in broker/lot_frontend.c does, set the limit,
+    due as s_self_answer_due in frontend/lot_frontend.c does, set the limit,
     ask what a RESULT finds or whether an item follows a chunk, clear. A
     plain model keeps beside it the live bytes in one array and the items
     in a list; seeds by hand (tests/fuzz/seeds/fuzz_conn) open a v2 window
@@ -18,8 +18,8 @@
       would pass the limit; the buffer never grows past the largest limit;
     - the items are the model's, oldest first, each chunk the model's
       bytes, however the buffer was squeezed or moved;
-    - the next message is the bytes after the items, partial_at set
-      exactly while there are some;
+    - the next message is the bytes after the items, lot_conn_partial_at
+      set exactly while there are some;
     - an answer leaves only when every older item has its own, in the
       order the items were taken; a RESULT finds the oldest unanswered
       item it answers, or none; an item follows a chunk exactly while an
@@ -98,27 +98,33 @@ s_stream_byte (size_t offset, unsigned salt)
     return (uint8_t) (((uint32_t) offset * 2654435761u) >> 24 ^ salt);
 }
 
-//  What the connection and the model agree on after every operation;
-//  the live bytes and the buffer's size are private, read all the same.
+//  What the connection and the model agree on after every operation.
 static void
 s_check (s_model_t *model)
 {
     lot_conn_t *conn = model->conn;
-    assert (conn->size - conn->head == model->size);
-    assert (conn->taken - conn->head == model->taken);
-    assert (conn->capacity <= model->limit_max);
+    size_t next_size;
+    lot_conn_next (conn, &next_size);
+    //  The items' bytes are the live ones before the next message
+    assert (lot_conn_buffered (conn) == model->size);
+    assert (lot_conn_buffered (conn) - next_size == model->taken);
+    assert (lot_conn_capacity (conn) <= model->limit_max);
     assert (lot_conn_items (conn) == model->count);
     assert (lot_conn_item (conn, model->count) == NULL);
     for (size_t i = 0; i < model->count; i++) {
         s_item_t *expected = &model->items [i];
         lot_conn_item_t *item = lot_conn_item (conn, i);
-        assert (item == expected->item && item->conn == conn);
-        assert (item->query == expected->query && item->header == expected->header);
-        assert (item->position == expected->position && item->count == expected->count);
-        assert (item->answered == expected->answered);
-        if (item->answered)
-            assert (item->answer_size == expected->answer_size
-                &&  memcmp (item->answer, expected->answer, item->answer_size) == 0);
+        assert (item == expected->item && lot_conn_item_conn (item) == conn);
+        assert (lot_conn_item_is_query (item) == expected->query
+            &&  lot_conn_item_header (item) == expected->header);
+        assert (lot_conn_item_position (item) == expected->position
+            &&  lot_conn_item_count (item) == expected->count);
+        size_t answer_size;
+        const uint8_t *answer = lot_conn_item_answer (item, &answer_size);
+        assert ((answer != NULL) == expected->answered);
+        if (answer)
+            assert (answer_size == expected->answer_size
+                &&  memcmp (answer, expected->answer, answer_size) == 0);
         size_t size;
         const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
         assert (size == expected->size - expected->header);
@@ -130,7 +136,7 @@ s_check (s_model_t *model)
     const uint8_t *next = lot_conn_next (conn, &size);
     assert (size == model->size - model->taken);
     assert (size == 0 || memcmp (next, model->bytes + model->taken, size) == 0);
-    assert ((conn->partial_at != 0) == (size > 0));
+    assert ((lot_conn_partial_at (conn) != 0) == (size > 0));
 }
 
 //  Appends bytes made at the model's end; they count only if taken.
@@ -257,12 +263,15 @@ static void
 s_due (s_model_t *model)
 {
     lot_conn_item_t *item;
+    const uint8_t *answer;
+    size_t answer_size;
     size_t written = 0;
-    while ((item = lot_conn_item (model->conn, 0)) && item->answered) {
+    while ((item = lot_conn_item (model->conn, 0))
+       &&  (answer = lot_conn_item_answer (item, &answer_size))) {
         s_item_t *expected = &model->items [written++];
         assert (item == expected->item && expected->answered);
-        assert (item->answer_size == expected->answer_size
-            &&  memcmp (item->answer, expected->answer, item->answer_size) == 0);
+        assert (answer_size == expected->answer_size
+            &&  memcmp (answer, expected->answer, answer_size) == 0);
         lot_conn_pop (model->conn);
     }
     //  None left that could have gone
