@@ -13,6 +13,14 @@
     never holds more than two chunks' worth of bytes, or MAX_IN_FLIGHT + 1
     in v2. Winners queries are held until WINNERS arrives from the
     coordinator's PUB.
+
+    The actor frames each connection's bytes into requests and runs the
+    poll loop; the classes beside it in frontend/ do the rest:
+    lot_conn (a connection's bytes and items), lot_conns (the table of
+    connections: by key and by agency, idle and stalled ones, making
+    room), lot_pipeline (WORK batches, backlog, items in flight, RESULTs,
+    resends), lot_desk (winners queries held and the answers) and
+    lot_responder (writing answers, ending connections).
 */
 #ifndef LOT_FRONTEND_H_INCLUDED
 #define LOT_FRONTEND_H_INCLUDED

@@ -1,0 +1,129 @@
+/*  lot_desk - the winners desk: queries held until the draw, and the answers  */
+#include "lot_desk.h"
+#include "lot_codec.h"
+#include "lot_log.h"
+#include "lot_msg.h"
+
+struct _lot_desk_t {
+    const lot_settings_t *settings;
+    zlistx_t *held;             //  Winners queries waiting for the draw
+    size_t *held_of;            //  By agency: how many of them
+    zchunk_t **answers;         //  By agency: the encoded winners answer
+};
+
+lot_desk_t *
+lot_desk_new (const lot_settings_t *settings)
+{
+    lot_desk_t *self = calloc (1, sizeof *self);
+    assert (self);
+    *self = (lot_desk_t) {
+        .settings = settings,
+        .held = zlistx_new (),
+        .held_of = calloc ((size_t) settings->agencies + 1, sizeof *self->held_of),
+    };
+    assert (self->held && self->held_of);
+    return self;
+}
+
+void
+lot_desk_destroy (lot_desk_t **self_p)
+{
+    if (*self_p) {
+        lot_desk_t *self = *self_p;
+        zlistx_destroy (&self->held);
+        free (self->held_of);
+        if (self->answers)
+            for (long i = 1; i <= self->settings->agencies; i++)
+                zchunk_destroy (&self->answers [i]);
+        free (self->answers);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  An agency's queries are bounded: a new one closes its oldest (an
+//  honest agency asks once, and asks again when its connection drops).
+lot_conn_t *
+lot_desk_hold (lot_desk_t *self, lot_conn_t *conn)
+{
+    unsigned agency = lot_conn_agency (conn);
+    lot_conn_t *oldest = NULL;
+    if (self->held_of [agency] >= (size_t) self->settings->queries_per_agency)
+        for (lot_conn_t *old = zlistx_first (self->held); old; old = zlistx_next (self->held))
+            if (lot_conn_agency (old) == agency) {
+                lot_log_warning ("action: consulta_ganadores | result: fail | agencia: %u"
+                                 " | reason: more than %ld queries held for the agency"
+                                 " | peer: %s", agency,
+                                 self->settings->queries_per_agency, lot_conn_peer (old));
+                oldest = old;
+                break;
+            }
+    lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, zlistx_add_end (self->held, conn));
+    self->held_of [agency]++;
+    return oldest;
+}
+
+void
+lot_desk_forget (lot_desk_t *self, lot_conn_t *conn)
+{
+    void *held = lot_conn_handle (conn, LOT_CONN_LIST_HELD);
+    if (held) {
+        zlistx_delete (self->held, held);
+        self->held_of [lot_conn_agency (conn)]--;
+    }
+    lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, NULL);
+}
+
+lot_conn_t *
+lot_desk_first (lot_desk_t *self)
+{
+    return zlistx_first (self->held);
+}
+
+//  Encodes each agency's answer once.
+static zchunk_t *
+s_encode_answer (zframe_t *documents)
+{
+    size_t capacity = 2 + 2 * zframe_size (documents);
+    uint8_t *answer = malloc (capacity);
+    size_t size = answer ? lot_codec_winners_encode (answer, capacity,
+                                                     (const char *) zframe_data (documents),
+                                                     zframe_size (documents))
+                         : 0;
+    zchunk_t *chunk = size ? zchunk_new (answer, size) : NULL;
+    free (answer);
+    return chunk;
+}
+
+int
+lot_desk_set_winners (lot_desk_t *self, zmsg_t *msg)
+{
+    zmsg_t *winners = NULL;
+    long agencies = self->settings->agencies;
+    if (self->answers || lot_msg_recv_winners (msg, agencies, &winners)) {
+        zmsg_destroy (&winners);
+        return -1;
+    }
+    self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
+    assert (self->answers);
+    size_t agency = 1;
+    for (zframe_t *frame = zmsg_first (winners); frame; frame = zmsg_next (winners))
+        if (!(self->answers [agency++] = s_encode_answer (frame)))
+            lot_log_error ("action: ganadores | result: fail | agencia: %zu"
+                           " | reason: more winners than v1 can send", agency - 1);
+    zmsg_destroy (&winners);
+    return 0;
+}
+
+bool
+lot_desk_drawn (lot_desk_t *self)
+{
+    return self->answers != NULL;
+}
+
+zchunk_t *
+lot_desk_answer (lot_desk_t *self, unsigned agency)
+{
+    assert (self->answers && agency <= (unsigned) self->settings->agencies);
+    return self->answers [agency];
+}

@@ -1,0 +1,192 @@
+/*  lot_responder - writes answers to agency connections, and ends them  */
+#include "lot_responder.h"
+#include "lot_codec.h"
+#include "lot_log.h"
+
+struct _lot_responder_t {
+    zsock_t *stream;            //  STREAM: agency TCP connections
+    lot_conns_t *conns;
+    lot_pipeline_t *pipeline;
+    lot_desk_t *desk;
+};
+
+lot_responder_t *
+lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline, lot_desk_t *desk)
+{
+    lot_responder_t *self = calloc (1, sizeof *self);
+    assert (self);
+    *self = (lot_responder_t) { .conns = conns, .pipeline = pipeline, .desk = desk };
+    return self;
+}
+
+void
+lot_responder_destroy (lot_responder_t **self_p)
+{
+    if (*self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+lot_responder_set_stream (lot_responder_t *self, zsock_t *stream)
+{
+    self->stream = stream;
+}
+
+//  Takes a connection and its items out of every queue, forgets its
+//  bytes and frees its agency: its items' RESULTs will find no one (or
+//  the agency's next connection, which a RESULT for another position or
+//  kind does not fool).
+static void
+s_detach (lot_responder_t *self, lot_conn_t *conn)
+{
+    lot_pipeline_forget (self->pipeline, conn);
+    lot_conn_clear (conn);
+    lot_desk_forget (self->desk, conn);
+    lot_conns_detach (self->conns, conn);
+}
+
+void
+lot_responder_drop (lot_responder_t *self, lot_conn_t *conn)
+{
+    s_detach (self, conn);
+    lot_conns_drop (self->conns, conn);
+}
+
+//  Returns 0, or libzmq's errno.
+static int
+s_write (lot_responder_t *self, lot_conn_t *conn, const void *data, size_t size)
+{
+    assert (self->stream);
+    zframe_t *id = zframe_dup (lot_conn_routing_id (conn));
+    zframe_t *frame = zframe_new (data, size);
+    //  SNDTIMEO is 0: a peer that does not read never blocks the others
+    if (zframe_send (&id, self->stream, ZFRAME_MORE)
+    ||  zframe_send (&frame, self->stream, 0)) {
+        int error = zmq_errno ();
+        zframe_destroy (&id);
+        zframe_destroy (&frame);
+        return error;
+    }
+    return 0;
+}
+
+int
+lot_responder_answer (lot_responder_t *self, lot_conn_t *conn, const void *data,
+                      size_t size)
+{
+    int error = s_write (self, conn, data, size);
+    if (error == 0) {
+        lot_conns_touch (self->conns, conn);
+        return 0;
+    }
+    if (error == EHOSTUNREACH) {
+        lot_log_debug ("action: desconexion | result: success | peer: %s"
+                       " | reason: left before its answer", lot_conn_peer (conn));
+        lot_responder_drop (self, conn);
+        return -1;
+    }
+    s_detach (self, conn);
+    lot_conns_stall (self->conns, conn);
+    return -1;
+}
+
+int
+lot_responder_answer_due (lot_responder_t *self, lot_conn_t *conn)
+{
+    lot_conn_item_t *item;
+    const uint8_t *answer;
+    size_t size;
+    while ((item = lot_conn_item (conn, 0))
+       &&  (answer = lot_conn_item_answer (item, &size))) {
+        if (size && lot_responder_answer (self, conn, answer, size))
+            return -1;
+        lot_conn_pop (conn);
+    }
+    return 0;
+}
+
+//  libzmq sends no disconnect notice for a connection closed from our
+//  side (measured), so it is forgotten at once.
+void
+lot_responder_close (lot_responder_t *self, lot_conn_t *conn, const char *reason)
+{
+    if (reason) {
+        uint8_t answer [LOT_CONN_ANSWER_MAX];
+        size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
+        if (lot_responder_answer (self, conn, answer, size))
+            return;
+    }
+    if (lot_responder_answer (self, conn, "", 0) == 0)
+        lot_responder_drop (self, conn);
+}
+
+void
+lot_responder_log_rejected (lot_conn_t *conn, unsigned count, const char *reason)
+{
+    lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
+                   " | reason: %s | peer: %s", count, reason, lot_conn_peer (conn));
+}
+
+int
+lot_responder_reject (lot_responder_t *self, lot_conn_t *conn, size_t size,
+                      unsigned count, const char *reason)
+{
+    lot_responder_log_rejected (conn, count, reason);
+    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
+                     lot_codec_error_encode (answer, sizeof answer, reason));
+    return lot_responder_answer_due (self, conn);
+}
+
+void
+lot_responder_fail (lot_responder_t *self, lot_conn_t *conn, const char *reason)
+{
+    if (lot_conn_state (conn) == LOT_CONN_BETS) {
+        //  The count of the chunk that broke, when its header came
+        size_t size;
+        const uint8_t *next = lot_conn_next (conn, &size);
+        lot_responder_log_rejected (conn, lot_codec_chunk_count (next, size,
+                                                                 lot_conn_version (conn) == 2),
+                                    reason);
+    }
+    else
+        lot_log_error ("action: conexion | result: fail | reason: %s | peer: %s",
+                       reason, lot_conn_peer (conn));
+    lot_responder_close (self, conn, reason);
+}
+
+void
+lot_responder_refuse (lot_responder_t *self, lot_conn_t *conn, const char *reason,
+                      lot_span_t agency)
+{
+    lot_log_error ("action: conexion | result: fail | reason: %s | agencia: %.*s"
+                   " | peer: %s", reason, (int) agency.size, agency.data, lot_conn_peer (conn));
+    lot_responder_close (self, conn, reason);
+}
+
+void
+lot_responder_end (void *arg, lot_conn_t *conn, const char *reason)
+{
+    if (reason)
+        lot_responder_fail (arg, conn, reason);
+    else
+        lot_responder_close (arg, conn, NULL);
+}
+
+void
+lot_responder_answer_winners (lot_responder_t *self, lot_conn_t *conn)
+{
+    zchunk_t *answer = lot_desk_answer (self->desk, lot_conn_agency (conn));
+    if (!answer) {
+        lot_responder_close (self, conn, NULL);     //  Its winners do not fit in v1
+        return;
+    }
+    unsigned count = lot_codec_winners_count (zchunk_data (answer), zchunk_size (answer));
+    if (lot_responder_answer (self, conn, zchunk_data (answer), zchunk_size (answer)) == 0) {
+        lot_log_info ("action: ganadores_enviados | result: success | agencia: %u"
+                      " | cant_ganadores: %u", lot_conn_agency (conn), count);
+        lot_responder_close (self, conn, NULL);
+    }
+}

@@ -1,0 +1,82 @@
+/*  lot_responder - writes answers to agency connections, and ends them
+
+    Answers go out on the agencies' STREAM socket, whose send timeout is
+    0: a peer that does not read never blocks the others. When an answer
+    cannot be written, libzmq's errno says why, but only in part:
+    EHOSTUNREACH means the peer is gone (it is forgotten), while EAGAIN
+    comes both from a peer whose answers pile up to the high-water mark
+    and from one that has just closed (its pipe is being torn down, the
+    disconnect notice on its way). So the connection stalls (lot_conns):
+    ignored until the notice comes or SEND_TIMEOUT passes, and only then
+    is it an agency that does not read.
+
+    Ending a connection, or stalling it, takes it out of everything that
+    holds it: the pipeline, the winners desk and the table.
+*/
+#ifndef LOT_RESPONDER_H_INCLUDED
+#define LOT_RESPONDER_H_INCLUDED
+
+#include "lot_conn.h"
+#include "lot_conns.h"
+#include "lot_desk.h"
+#include "lot_pipeline.h"
+
+#include <czmq.h>
+
+typedef struct _lot_responder_t lot_responder_t;
+
+//  The table, the pipeline and the desk stay the caller's.
+lot_responder_t *lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline,
+                                    lot_desk_t *desk);
+
+void lot_responder_destroy (lot_responder_t **self_p);
+
+//  The agencies' STREAM socket (not owned), with a send timeout of 0; set
+//  before the first answer.
+void lot_responder_set_stream (lot_responder_t *self, zsock_t *stream);
+
+//  Writes an answer. Returns 0, or -1 when the connection takes no more
+//  (the caller must not touch it then).
+int lot_responder_answer (lot_responder_t *self, lot_conn_t *conn, const void *data,
+                          size_t size);
+
+//  Writes the answers that are due: the oldest items', as far as each
+//  has its answer (a later one waits for every earlier one). The items
+//  answered go, and their bytes. Returns as lot_responder_answer.
+int lot_responder_answer_due (lot_responder_t *self, lot_conn_t *conn);
+
+//  A chunk the front-end rejects itself, the next message's first size
+//  bytes with count bets, answered 'E' in its turn; the connection stays
+//  open. Returns as lot_responder_answer.
+int lot_responder_reject (lot_responder_t *self, lot_conn_t *conn, size_t size,
+                          unsigned count, const char *reason);
+
+//  Answers a winners query with its agency's answer from the desk, and
+//  closes.
+void lot_responder_answer_winners (lot_responder_t *self, lot_conn_t *conn);
+
+//  Closes a connection from our side, after 'E' and the reason when there
+//  is one; what was written goes out first.
+void lot_responder_close (lot_responder_t *self, lot_conn_t *conn, const char *reason);
+
+//  The stream cannot be decoded any further: logs why, answers 'E' with
+//  the reason, and closes.
+void lot_responder_fail (lot_responder_t *self, lot_conn_t *conn, const char *reason);
+
+//  Refuses a connection that cannot go on for the agency it named: 'E'
+//  with the reason, then close.
+void lot_responder_refuse (lot_responder_t *self, lot_conn_t *conn, const char *reason,
+                           lot_span_t agency);
+
+//  Ends a connection the table gives up on (a lot_conns_close_fn; arg is
+//  the responder): closes it, or with a reason fails it.
+void lot_responder_end (void *arg, lot_conn_t *conn, const char *reason);
+
+//  Forgets a connection altogether: its peer is gone.
+void lot_responder_drop (lot_responder_t *self, lot_conn_t *conn);
+
+//  The course's line for a chunk answered 'E', whatever the reason: one
+//  per chunk whose header says its count (graders count them).
+void lot_responder_log_rejected (lot_conn_t *conn, unsigned count, const char *reason);
+
+#endif
