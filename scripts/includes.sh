@@ -23,10 +23,11 @@ path=
 for option in "$@"; do
     case $option in -I*) path="$path ${option#-I}" ;; esac
 done
+quoted='s/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p'
 status=0
 for source in "$file" "$dir/$base.h"; do
     [ -f "$source" ] || continue
-    for header in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$source"); do
+    for header in $(sed -n "$quoted" "$source"); do
         if [ -f "$dir/$header" ]; then
             if [ -n "$own_only" ] && [ "$header" != "$base.h" ]; then
                 echo "$source: includes $dir/$header: an actor includes no other actor" \

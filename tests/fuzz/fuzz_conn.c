@@ -9,7 +9,7 @@
     their size), take the next message's first bytes as an item, take a
     query, skip bytes, answer any unanswered item (the oldest that a
     RESULT for it finds, or that one itself), write the answers that are
-    due as s_self_answer_due in frontend/lot_frontend.c does, set the limit,
+    due as lot_responder_answer_due (frontend/) does, set the limit,
     ask what a RESULT finds or whether an item follows a chunk, clear. A
     plain model keeps beside it the live bytes in one array and the items
     in a list; seeds by hand (tests/fuzz/seeds/fuzz_conn) open a v2 window
@@ -257,8 +257,8 @@ s_answer (s_model_t *model, unsigned how, s_script_t *script)
     lot_conn_answer (item->item, item->answer, item->answer_size);
 }
 
-//  Writes the answers due, as s_self_answer_due does: the oldest items',
-//  as far as each has its own.
+//  Writes the answers due, as lot_responder_answer_due does: the oldest
+//  items', as far as each has its own.
 static void
 s_due (s_model_t *model)
 {

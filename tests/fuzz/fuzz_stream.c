@@ -1,7 +1,7 @@
 /*  fuzz_stream - a connection's bytes framed as the front-end frames them
 
     Walks the bytes after the header (fuzz.h) the way s_self_process in
-    broker/lot_frontend.c does, with lib/lot_codec alone: 'B' then v1
+    frontend/lot_frontend.c does, with lib/lot_codec alone: 'B' then v1
     chunks, 'H' hello then 'N' numbered chunks, 'W' and its agency, 'P'.
     Every item is taken as answered at once (fuzz_conn pipelines a window
     of them, answered out of order). The bytes arrive three ways: all at
