@@ -129,7 +129,7 @@ s_waits_on_peer (lot_conn_t *conn)
 //  new connections cannot push out agencies in the middle of an upload),
 //  or one that reads nothing. Returns 0, or -1 when none can go.
 static int
-s_make_room (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
+s_make_room (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
 {
     int64_t now = zclock_mono ();
     int64_t since = now - self->settings->idle_timeout / 10;
@@ -147,7 +147,7 @@ s_make_room (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms while the table is full | peer: %s",
                              now - lot_conn_active_at (conn), lot_conn_peer (conn));
-            close (arg, conn, NULL);
+            end (arg, conn, NULL);
             return 0;
         }
     }
@@ -156,7 +156,7 @@ s_make_room (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
 
 void
 lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer, size_t limit,
-               lot_conns_close_fn *close, void *arg)
+               lot_conns_end_fn *end, void *arg)
 {
     lot_conn_t *conn = lot_conn_new (routing_id_p, peer, limit);
     zhashx_insert (self->conns, lot_conn_key (conn), conn);
@@ -166,11 +166,11 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer, siz
     //  v2 upload MAX_IN_FLIGHT + 1): their number is what bounds the
     //  front-end's memory
     if (zhashx_size (self->conns) > (size_t) self->settings->max_connections
-    &&  s_make_room (self, close, arg)) {
+    &&  s_make_room (self, end, arg)) {
         lot_log_error ("action: conexion | result: fail | reason: more than"
                        " %ld connections | peer: %s",
                        self->settings->max_connections, lot_conn_peer (conn));
-        close (arg, conn, NULL);
+        end (arg, conn, NULL);
     }
 }
 
@@ -196,7 +196,7 @@ s_expire_stalled (lot_conns_t *self)
 //  waited on them, and those whose message has been arriving for longer
 //  than MESSAGE_TIMEOUT (a slow sender holding a buffer and a slot).
 static void
-s_expire_idle (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
+s_expire_idle (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
 {
     int64_t now = zclock_mono ();
     lot_conn_t *conn = zlistx_first (self->recent);
@@ -208,12 +208,12 @@ s_expire_idle (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
         if (waits && idle >= self->settings->idle_timeout) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms | peer: %s", idle, lot_conn_peer (conn));
-            close (arg, conn, NULL);
+            end (arg, conn, NULL);
         }
         else
         if (waits && lot_conn_partial_at (conn)
         &&  now - lot_conn_partial_at (conn) >= self->settings->message_timeout)
-            close (arg, conn, "message too slow");
+            end (arg, conn, "message too slow");
         conn = next;
     }
 }
@@ -229,11 +229,11 @@ s_idle_period (lot_conns_t *self)
 }
 
 void
-lot_conns_expire (lot_conns_t *self, lot_conns_close_fn *close, void *arg)
+lot_conns_expire (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
 {
     s_expire_stalled (self);
     if (zclock_mono () >= self->next_idle_check) {
-        s_expire_idle (self, close, arg);
+        s_expire_idle (self, end, arg);
         self->next_idle_check = zclock_mono () + s_idle_period (self);
     }
 }

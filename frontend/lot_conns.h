@@ -11,7 +11,7 @@
 
     The table decides which connections end (idle, too slow, over
     MAX_CONNECTIONS) but writes nothing: it hands each to the front-end's
-    close function, which writes through the agencies' socket and takes
+    end function, which writes through the agencies' socket and takes
     the connection out of the pipeline and the winners desk first.
 */
 #ifndef LOT_CONNS_H_INCLUDED
@@ -28,7 +28,7 @@ typedef struct _lot_conns_t lot_conns_t;
 //  Ends a connection from the front-end's side: one that was idle
 //  (reason NULL, the table logged why) is closed; one whose stream cannot
 //  go on is answered 'E' and the reason first.
-typedef void (lot_conns_close_fn) (void *arg, lot_conn_t *conn, const char *reason);
+typedef void (lot_conns_end_fn) (void *arg, lot_conn_t *conn, const char *reason);
 
 lot_conns_t *lot_conns_new (const lot_settings_t *settings);
 
@@ -40,10 +40,10 @@ lot_conn_t *lot_conns_lookup (lot_conns_t *self, const char *key);
 
 //  A new connection that buffers at most limit bytes, the most recently
 //  active. Takes routing_id. Past MAX_CONNECTIONS one connection makes
-//  room (closed through close, or dropped); when none can go, the new
-//  one is closed.
+//  room (ended through end, or dropped); when none can go, the new
+//  one is ended.
 void lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
-                    size_t limit, lot_conns_close_fn *close, void *arg);
+                    size_t limit, lot_conns_end_fn *end, void *arg);
 
 //  The connection did something: it is the most recently active.
 void lot_conns_touch (lot_conns_t *self, lot_conn_t *conn);
@@ -67,8 +67,8 @@ void lot_conns_stall (lot_conns_t *self, lot_conn_t *conn);
 void lot_conns_drop (lot_conns_t *self, lot_conn_t *conn);
 
 //  Ends what is past its limit: stalled connections become dead, and,
-//  when their check is due, idle and slow ones are closed through close.
-void lot_conns_expire (lot_conns_t *self, lot_conns_close_fn *close, void *arg);
+//  when their check is due, idle and slow ones are ended through end.
+void lot_conns_expire (lot_conns_t *self, lot_conns_end_fn *end, void *arg);
 
 //  How long the front-end may wait before lot_conns_expire has something
 //  to do.

@@ -68,7 +68,7 @@ void lot_responder_fail (lot_responder_t *self, lot_conn_t *conn, const char *re
 void lot_responder_refuse (lot_responder_t *self, lot_conn_t *conn, const char *reason,
                            lot_span_t agency);
 
-//  Ends a connection the table gives up on (a lot_conns_close_fn; arg is
+//  Ends a connection the table gives up on (a lot_conns_end_fn; arg is
 //  the responder): closes it, or with a reason fails it.
 void lot_responder_end (void *arg, lot_conn_t *conn, const char *reason);
 
