@@ -3,6 +3,8 @@
 
 #include <czmq.h>
 #include <arpa/inet.h>
+#include <setjmp.h>
+#include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,6 +27,115 @@ lot_span_t
 tu_span (const char *text)
 {
     return (lot_span_t) { text, strlen (text) };
+}
+
+void
+tu_wire_byte (tu_wire_t *wire, unsigned value)
+{
+    assert_true (wire->size < sizeof wire->data);
+    wire->data [wire->size++] = (uint8_t) value;
+}
+
+void
+tu_wire_u16 (tu_wire_t *wire, unsigned value)
+{
+    tu_wire_byte (wire, (value >> 8) & 0xFF);
+    tu_wire_byte (wire, value & 0xFF);
+}
+
+void
+tu_wire_u32 (tu_wire_t *wire, uint32_t value)
+{
+    tu_wire_u16 (wire, value >> 16);
+    tu_wire_u16 (wire, value & 0xFFFF);
+}
+
+void
+tu_wire_bytes (tu_wire_t *wire, const void *data, size_t size)
+{
+    assert_true (size <= sizeof wire->data - wire->size);
+    memcpy (wire->data + wire->size, data, size);
+    wire->size += size;
+}
+
+void
+tu_wire_str (tu_wire_t *wire, const char *text)
+{
+    tu_wire_u16 (wire, (unsigned) strlen (text));
+    tu_wire_bytes (wire, text, strlen (text));
+}
+
+void
+tu_wire_chunk (tu_wire_t *wire, char tag, unsigned count, const char *agency)
+{
+    tu_wire_byte (wire, (uint8_t) tag);
+    tu_wire_u16 (wire, count);
+    tu_wire_str (wire, agency);
+}
+
+void
+tu_wire_bet (tu_wire_t *wire, const char *const bet [5])
+{
+    for (int i = 0; i < 5; i++)
+        tu_wire_str (wire, bet [i]);
+}
+
+void
+tu_assert_bytes (const void *got, size_t got_size, const void *want, size_t want_size)
+{
+    const uint8_t *a = got, *b = want;
+    size_t at = 0;
+    while (at < got_size && at < want_size && a [at] == b [at])
+        at++;
+    if (at < got_size || at < want_size)
+        fail_msg ("got %zu bytes, expected %zu; first difference at byte %zu"
+                  " (got 0x%02x, expected 0x%02x)", got_size, want_size, at,
+                  at < got_size ? a [at] : 0, at < want_size ? b [at] : 0);
+}
+
+void
+tu_expect_bytes (int fd, const void *want, size_t size)
+{
+    uint8_t *got = malloc (size ? size : 1);
+    assert_non_null (got);
+    size_t read = tu_recv_exact (fd, got, size, 10000);
+    tu_assert_bytes (got, read, want, size);
+    free (got);
+}
+
+static char s_home [4096];
+static char *s_dir;
+
+int
+tu_dir_setup (void **state)
+{
+    (void) state;
+    if (!*s_home && !getcwd (s_home, sizeof s_home))
+        return -1;
+    s_dir = tu_tempdir ("test");
+    return s_dir && chdir (s_dir) == 0 ? 0 : -1;
+}
+
+int
+tu_dir_teardown (void **state)
+{
+    (void) state;
+    int rc = chdir (s_home);
+    tu_remove_dir (s_dir);
+    s_dir = NULL;
+    return rc;
+}
+
+const char *
+tu_dir (void)
+{
+    return s_dir;
+}
+
+const char *
+tu_home (void)
+{
+    return s_home;
 }
 
 char *

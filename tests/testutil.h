@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct {
@@ -29,6 +30,39 @@ lot_span_t tu_span (const char *text);
     assert_int_equal (tu_span_.size, strlen (tu_text_)); \
     assert_memory_equal (tu_span_.data, tu_text_, tu_span_.size); \
 } while (0)
+
+//  Wire bytes built by hand, as protocol.md lays them out: the tests'
+//  one builder, never lot_codec, whose bytes they check.
+typedef struct {
+    uint8_t data [16384];
+    size_t size;
+} tu_wire_t;
+
+void tu_wire_byte (tu_wire_t *wire, unsigned value);
+void tu_wire_u16 (tu_wire_t *wire, unsigned value);
+void tu_wire_u32 (tu_wire_t *wire, uint32_t value);
+//  A string: u16 length, then its bytes.
+void tu_wire_str (tu_wire_t *wire, const char *text);
+void tu_wire_bytes (tu_wire_t *wire, const void *data, size_t size);
+//  A v1 chunk's head (tag, count, agency); its bets follow, each of five
+//  strings (tu_wire_bet).
+void tu_wire_chunk (tu_wire_t *wire, char tag, unsigned count, const char *agency);
+void tu_wire_bet (tu_wire_t *wire, const char *const bet [5]);
+
+//  Asserts that got holds exactly want, saying where they first differ.
+void tu_assert_bytes (const void *got, size_t got_size, const void *want,
+                      size_t want_size);
+
+//  Reads want's size from fd within 10 s and asserts they are want.
+void tu_expect_bytes (int fd, const void *want, size_t size);
+
+//  A cmocka setup and teardown: each test runs in a fresh temporary
+//  directory (tu_dir) as its working directory, removed after it, and in
+//  the one the program started in (tu_home, the repository root) again.
+int tu_dir_setup (void **state);
+int tu_dir_teardown (void **state);
+const char *tu_dir (void);
+const char *tu_home (void);
 
 //  A freshly allocated formatted string (aborts when out of memory).
 char *tu_printf (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
