@@ -28,9 +28,6 @@ static volatile sig_atomic_t s_signal;
 static sigset_t s_wait_mask;        //  The mask while waiting: signals let in
 static bool s_signals_handled;
 
-static const char *s_field_names [LOT_BET_FIELDS] = {
-    "first_name", "last_name", "document", "birthdate", "number"
-};
 static const char *s_env_names [LOT_BET_FIELDS] = {
     "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO"
 };
@@ -111,27 +108,6 @@ lot_agency_fill_chunk (lot_agency_feed_t *feed, lot_chunk_writer_t *writer,
     return (int) added;
 }
 
-const char *
-lot_agency_check_bet (const lot_span_t fields [LOT_BET_FIELDS], int *field)
-{
-    unsigned number;
-    //  Up to 10 digits: leading zeros are accepted, as by the server
-    const char *reasons [LOT_BET_FIELDS] = {
-        lot_bet_check_name (fields [0]),
-        lot_bet_check_name (fields [1]),
-        lot_bet_check_document (fields [2]),
-        lot_bet_check_birthdate (fields [3]),
-        lot_bet_parse_uint (fields [4], 10, LOT_NUMBER_MAX, &number)
-            ? "not a number from 0 to 9999" : NULL
-    };
-    for (int i = 0; i < LOT_BET_FIELDS; i++)
-        if (reasons [i]) {
-            *field = i;
-            return reasons [i];
-        }
-    return NULL;
-}
-
 int
 lot_agency_csv_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
 {
@@ -160,12 +136,13 @@ lot_agency_csv_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
         record [0].data += 3;
         record [0].size -= 3;
     }
-    int field;
-    const char *reason = lot_agency_check_bet (record, &field);
+    lot_bet_t bet;
+    lot_bet_field_t field;
+    const char *reason = lot_bet_check_fields (&bet, record, &field);
     if (reason) {
         lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
                        " | line: %zu | field: %s | reason: %s",
-                       self->path, line, s_field_names [field], reason);
+                       self->path, line, lot_bet_field_name (field), reason);
         return -1;
     }
     memcpy (fields, record, LOT_BET_FIELDS * sizeof record [0]);
@@ -959,8 +936,9 @@ s_run_single (lot_agency_t *self)
     if (set < LOT_BET_FIELDS)
         return s_fail (2, "action: apuesta_enviada | result: fail | reason:"
                        " no data file, and the single bet lacks %s", missing);
-    int field;
-    const char *reason = lot_agency_check_bet (bet.fields, &field);
+    lot_bet_t checked;
+    lot_bet_field_t field;
+    const char *reason = lot_bet_check_fields (&checked, bet.fields, &field);
     if (reason)
         return s_fail (2, "action: apuesta_enviada | result: fail | field: %s"
                        " | reason: %s", s_env_names [field], reason);

@@ -63,11 +63,6 @@ void lot_agency_feed_init (lot_agency_feed_t *feed, lot_agency_next_fn *next,
 int lot_agency_fill_chunk (lot_agency_feed_t *feed, lot_chunk_writer_t *writer,
                            unsigned max_bets, bool *last);
 
-//  Checks a bet's five fields. Returns NULL when valid, else a short
-//  reason, with *field set to the field's index.
-const char *lot_agency_check_bet (const lot_span_t fields [LOT_BET_FIELDS],
-                                  int *field);
-
 //  A bet source over an agency data file: each record checked, a fail
 //  line naming the file and line for a bad one. Use lot_agency_csv_next.
 typedef struct {

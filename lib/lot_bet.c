@@ -1,6 +1,7 @@
 /*  lot_bet - a bet, its validation rules and its line in the bets file  */
 #include "lot_bet.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -140,26 +141,62 @@ lot_bet_parse_agency (lot_span_t text, unsigned max_agency, unsigned *agency)
     return 0;
 }
 
+//  Each field's name in the agency's log lines, and the server's 'E'
+//  reason for it: the answer names the field only, and its text is part
+//  of the protocol (docs/protocol.md); the rule's own reason is the
+//  detail the agency logs about its data file.
+static const struct {
+    const char *name;
+    const char *invalid;
+} s_fields [] = {
+    [LOT_BET_FIRST_NAME] = { .name = "first_name", .invalid = "invalid first name" },
+    [LOT_BET_LAST_NAME]  = { .name = "last_name",  .invalid = "invalid last name" },
+    [LOT_BET_DOCUMENT]   = { .name = "document",   .invalid = "invalid document" },
+    [LOT_BET_BIRTHDATE]  = { .name = "birthdate",  .invalid = "invalid birthdate" },
+    [LOT_BET_NUMBER]     = { .name = "number",     .invalid = "invalid number" },
+};
+
+const char *
+lot_bet_check_fields (lot_bet_t *bet, const lot_span_t fields [5],
+                      lot_bet_field_t *field)
+{
+    const char *reasons [] = {
+        [LOT_BET_FIRST_NAME] = lot_bet_check_name (fields [LOT_BET_FIRST_NAME]),
+        [LOT_BET_LAST_NAME]  = lot_bet_check_name (fields [LOT_BET_LAST_NAME]),
+        [LOT_BET_DOCUMENT]   = lot_bet_check_document (fields [LOT_BET_DOCUMENT]),
+        [LOT_BET_BIRTHDATE]  = lot_bet_check_birthdate (fields [LOT_BET_BIRTHDATE]),
+        [LOT_BET_NUMBER]     = lot_bet_parse_uint (fields [LOT_BET_NUMBER], 10,
+                                                   LOT_NUMBER_MAX, &bet->number)
+                             ? "not a number from 0 to 9999" : NULL
+    };
+    for (lot_bet_field_t i = LOT_BET_FIRST_NAME; i <= LOT_BET_NUMBER; i++)
+        if (reasons [i]) {
+            *field = i;
+            return reasons [i];
+        }
+    bet->first_name = fields [LOT_BET_FIRST_NAME];
+    bet->last_name = fields [LOT_BET_LAST_NAME];
+    bet->document = fields [LOT_BET_DOCUMENT];
+    bet->birthdate = fields [LOT_BET_BIRTHDATE];
+    return NULL;
+}
+
+const char *
+lot_bet_field_name (lot_bet_field_t field)
+{
+    assert (field >= LOT_BET_FIRST_NAME && field <= LOT_BET_NUMBER);
+    return s_fields [field].name;
+}
+
 const char *
 lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
                      unsigned max_agency)
 {
     if (lot_bet_parse_agency (fields [0], max_agency, &bet->agency))
         return "unknown agency";
-    if (lot_bet_check_name (fields [1]))
-        return "invalid first name";
-    if (lot_bet_check_name (fields [2]))
-        return "invalid last name";
-    if (lot_bet_check_document (fields [3]))
-        return "invalid document";
-    if (lot_bet_check_birthdate (fields [4]))
-        return "invalid birthdate";
-    if (lot_bet_parse_uint (fields [5], 10, LOT_NUMBER_MAX, &bet->number))
-        return "invalid number";
-    bet->first_name = fields [1];
-    bet->last_name = fields [2];
-    bet->document = fields [3];
-    bet->birthdate = fields [4];
+    lot_bet_field_t field;
+    if (lot_bet_check_fields (bet, fields + 1, &field))
+        return s_fields [field].invalid;
     return NULL;
 }
 

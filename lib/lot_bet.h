@@ -41,6 +41,28 @@ const char *lot_bet_check_name (lot_span_t name);
 const char *lot_bet_check_document (lot_span_t document);
 const char *lot_bet_check_birthdate (lot_span_t birthdate);
 
+//  A bet's five fields, in their order on the wire and in a data file.
+typedef enum {
+    LOT_BET_FIRST_NAME,
+    LOT_BET_LAST_NAME,
+    LOT_BET_DOCUMENT,
+    LOT_BET_BIRTHDATE,
+    LOT_BET_NUMBER
+} lot_bet_field_t;
+
+//  The rules of a bet, the one place both the server and the agency
+//  client check them: each field by the checks above, and the number
+//  decimal 0..9999 (up to 10 digits: leading zeros are accepted). Returns
+//  NULL when all five are valid, and fills bet's text fields and number
+//  (not its agency); else the reason of the first rule that fails, with
+//  *field set to its field.
+const char *lot_bet_check_fields (lot_bet_t *bet, const lot_span_t fields [5],
+                                  lot_bet_field_t *field);
+
+//  A field's name in log lines: "first_name", "last_name", "document",
+//  "birthdate", "number".
+const char *lot_bet_field_name (lot_bet_field_t field);
+
 //  Parses an unsigned decimal of 1..max_digits digits (leading zeros
 //  allowed) no greater than max. Returns 0 and sets *value, or -1.
 int lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
@@ -52,8 +74,9 @@ int lot_bet_parse_uint (lot_span_t text, size_t max_digits, unsigned max,
 int lot_bet_parse_agency (lot_span_t text, unsigned max_agency, unsigned *agency);
 
 //  Fills *bet from its six text fields, in bets-file order (agency first),
-//  checking every field; agencies run from 1 to max_agency. Returns NULL
-//  when valid, else a short reason naming the field.
+//  checking every field (lot_bet_check_fields); agencies run from 1 to
+//  max_agency. Returns NULL when valid, else the server's reason, which
+//  names the field only ("invalid birthdate"): it goes on the wire.
 const char *lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
                                  unsigned max_agency);
 

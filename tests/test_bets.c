@@ -345,6 +345,61 @@ test_from_fields (void **state)
     assert_null (s_from (&bet, "1", long_name, long_name, "1", "2000-02-29", "1", 5));
 }
 
+//  lot_bet_check_fields: the one set of rules, for the client and the
+//  server. The server names the field in its answer; the client logs the
+//  field's name and the rule's own reason, the same reason each check
+//  gives alone.
+static void
+test_check_fields (void **state)
+{
+    (void) state;
+    static const struct {
+        lot_bet_field_t field;
+        const char *value;
+        const char *name;
+        const char *reason;             //  The client's
+        const char *invalid;            //  The server's
+    } cases [] = {
+        { LOT_BET_FIRST_NAME, "", "first_name", "empty", "invalid first name" },
+        { LOT_BET_FIRST_NAME, "Eve\n", "first_name", "holds a control character",
+          "invalid first name" },
+        { LOT_BET_LAST_NAME, "Jos\xc3", "last_name", "not valid UTF-8", "invalid last name" },
+        { LOT_BET_DOCUMENT, "12a", "document", "not 1 to 10 decimal digits",
+          "invalid document" },
+        { LOT_BET_BIRTHDATE, "1999-02-30", "birthdate", "not a calendar date",
+          "invalid birthdate" },
+        { LOT_BET_BIRTHDATE, "2400-01-01", "birthdate", "in the future", "invalid birthdate" },
+        { LOT_BET_NUMBER, "10000", "number", "not a number from 0 to 9999",
+          "invalid number" },
+        { LOT_BET_NUMBER, "-1", "number", "not a number from 0 to 9999", "invalid number" },
+    };
+    const char *good [5] = { "Valentina", "Vera", "30170921", "1982-05-22", "0042" };
+    lot_bet_t bet;
+    lot_bet_field_t field = LOT_BET_NUMBER;
+    lot_span_t fields [6] = { tu_span ("5") };
+    for (int f = 0; f < 5; f++)
+        fields [1 + f] = tu_span (good [f]);
+    assert_null (lot_bet_check_fields (&bet, fields + 1, &field));
+    assert_int_equal (bet.number, 42);
+    assert_ptr_equal (bet.document.data, fields [1 + LOT_BET_DOCUMENT].data);
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        for (int f = 0; f < 5; f++)
+            fields [1 + f] = tu_span (good [f]);
+        fields [1 + cases [i].field] = tu_span (cases [i].value);
+        const char *reason = lot_bet_check_fields (&bet, fields + 1, &field);
+        assert_non_null (reason);
+        assert_string_equal (reason, cases [i].reason);
+        assert_int_equal (field, cases [i].field);
+        assert_string_equal (lot_bet_field_name (field), cases [i].name);
+        assert_string_equal (lot_bet_from_fields (&bet, fields, 5), cases [i].invalid);
+    }
+    //  The first field that fails is the one named
+    fields [1 + LOT_BET_LAST_NAME] = tu_span ("");
+    fields [1 + LOT_BET_NUMBER] = tu_span ("x");
+    assert_string_equal (lot_bet_check_fields (&bet, fields + 1, &field), "empty");
+    assert_int_equal (field, LOT_BET_LAST_NAME);
+}
+
 //  --------------------------------------------------------------------------
 //  lot_bet_format_csv
 
@@ -966,6 +1021,7 @@ main (void)
         cmocka_unit_test (test_birthdate),
         cmocka_unit_test (test_parse_uint),
         cmocka_unit_test (test_from_fields),
+        cmocka_unit_test (test_check_fields),
         cmocka_unit_test (test_format_csv),
         cmocka_unit_test (test_format_csv_longest_line),
         cmocka_unit_test (test_csv_lf_and_crlf),
