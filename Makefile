@@ -46,7 +46,7 @@ deps:
 # headers of what they stand on, so including anything else fails to
 # compile. lib/ stands on nothing, the actors, the front-end and the
 # client on lib/, the server's mains on every actor; the benchmark's
-# programs use an actor's chunk check and the client's upload; tests see
+# programs use an actor's chunk check and the client's feed; tests see
 # everything. A header beside a file is always found, so
 # scripts/includes.sh checks each file first, naming the rule it broke:
 # in actors/ and broker/ (one actor per file) only a file's own header.

@@ -12,10 +12,9 @@
     line for people. Exits 1 when the run or a check fails, 2 on bad
     arguments.
 */
-#include "lot_agency.h"
+#include "lot_feed.h"
 #include "lot_bet.h"
 #include "lot_codec.h"
-#include "lot_csv.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -267,11 +266,11 @@ s_agency_reserve (s_agency_t *self, size_t max_bytes)
 static int
 s_self_encode (self_t *self, s_agency_t *agency, const char *path)
 {
-    lot_agency_csv_t source = { lot_csv_new (path), path, 0 };
-    if (!source.csv)
+    lot_feed_file_t *source = lot_feed_file_new (path);
+    if (!source)
         return s_fail (self, agency, "%s: %s", path, strerror (errno));
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, lot_agency_csv_next, &source);
+    lot_feed_t *feed = lot_feed_new (lot_feed_file_next, source);
+    assert (feed);
     lot_span_t name = { agency->name, strlen (agency->name) };
     int rc = s_agency_reserve (agency, 1 + self->max_bytes);
     if (rc == 0)
@@ -284,8 +283,8 @@ s_self_encode (self_t *self, s_agency_t *agency, const char *path)
             rc = s_fail (self, agency, "out of memory, or --max-bytes too small");
             break;
         }
-        if (lot_agency_fill_chunk (&feed, &writer, self->max_amount, &last) < 0) {
-            rc = s_fail (self, agency, "%s: %s", path, feed.oversized
+        if (lot_feed_fill (feed, &writer, self->max_amount, &last) < 0) {
+            rc = s_fail (self, agency, "%s: %s", path, lot_feed_oversized (feed)
                          ? "a bet does not fit in --max-bytes"
                          : "a bad record (said above)");
             break;
@@ -293,10 +292,11 @@ s_self_encode (self_t *self, s_agency_t *agency, const char *path)
         agency->size += lot_codec_chunk_finish (&writer, last);
         agency->ends [agency->chunks++] = agency->size;
     }
-    agency->bets = source.bets;
-    self->bets += source.bets;
+    agency->bets = lot_feed_file_bets (source);
+    self->bets += agency->bets;
     self->chunks += agency->chunks;
-    lot_csv_destroy (&source.csv);
+    lot_feed_destroy (&feed);
+    lot_feed_file_destroy (&source);
     return rc;
 }
 
@@ -554,19 +554,20 @@ s_self_run (self_t *self)
 //  it when it plays the winning number. Returns the line's size, 0 when
 //  the input has no more bets, or -1.
 static int
-s_self_next_line (self_t *self, s_agency_t *agency, lot_agency_csv_t *input,
+s_self_next_line (self_t *self, s_agency_t *agency, lot_feed_file_t *input,
                   char *line, size_t capacity)
 {
     lot_span_t fields [1 + LOT_BET_FIELDS] = { { agency->name, strlen (agency->name) } };
-    int rc = lot_agency_csv_next (input, fields + 1);
+    int rc = lot_feed_file_next (input, fields + 1);
     if (rc <= 0)
-        return rc ? s_fail (self, agency, "%s: read again, it failed", input->path) : 0;
+        return rc ? s_fail (self, agency, "%s: read again, it failed",
+                            lot_feed_file_path (input)) : 0;
     lot_bet_t bet;
     const char *reason = lot_bet_from_fields (&bet, fields, self->agencies);
     size_t size = reason ? 0 : lot_bet_format_csv (&bet, line, capacity);
     if (size == 0)
-        return s_fail (self, agency, "%s: bet %zu cannot be formatted", input->path,
-                       input->bets);
+        return s_fail (self, agency, "%s: bet %zu cannot be formatted",
+                       lot_feed_file_path (input), lot_feed_file_bets (input));
     if (bet.number == LOT_WINNING_NUMBER) {
         char *document = strndup (bet.document.data, bet.document.size);
         assert (document);
@@ -578,7 +579,7 @@ s_self_next_line (self_t *self, s_agency_t *agency, lot_agency_csv_t *input,
 //  Each agency's lines of the bets file, in file order, are exactly its
 //  input's bets in input order: the input files are read again beside it.
 static int
-s_self_check_bets (self_t *self, lot_agency_csv_t *inputs)
+s_self_check_bets (self_t *self, lot_feed_file_t **inputs)
 {
     FILE *file = fopen (self->bets_file, "rb");
     if (!file)
@@ -598,7 +599,7 @@ s_self_check_bets (self_t *self, lot_agency_csv_t *inputs)
             break;
         }
         s_agency_t *agency = &self->agency [id - 1];
-        int want = s_self_next_line (self, agency, &inputs [id - 1], expected,
+        int want = s_self_next_line (self, agency, inputs [id - 1], expected,
                                      sizeof expected);
         if (want == 0)
             rc = s_fail (self, agency, "bets file line %zu: more bets than the %zu"
@@ -606,16 +607,17 @@ s_self_check_bets (self_t *self, lot_agency_csv_t *inputs)
         else
         if (want > 0 && (want != size || memcmp (line, expected, (size_t) size)))
             rc = s_fail (self, agency, "bets file line %zu is not its bet %zu:"
-                         " \"%.*s\", expected \"%.*s\"", number, inputs [id - 1].bets,
-                         (int) size - 2, line, want - 2, expected);
+                         " \"%.*s\", expected \"%.*s\"", number,
+                         lot_feed_file_bets (inputs [id - 1]), (int) size - 2, line,
+                         want - 2, expected);
         else
             rc = want < 0 ? -1 : 0;
     }
     if (rc == 0 && ferror (file))
         rc = s_fail (self, NULL, "%s: read error", self->bets_file);
     for (unsigned i = 0; rc == 0 && i < self->agencies; i++) {
-        size_t stored = inputs [i].bets;
-        int more = s_self_next_line (self, &self->agency [i], &inputs [i], expected,
+        size_t stored = lot_feed_file_bets (inputs [i]);
+        int more = s_self_next_line (self, &self->agency [i], inputs [i], expected,
                                      sizeof expected);
         if (more > 0)
             rc = s_fail (self, &self->agency [i], "the bets file holds %zu of its %zu bets",
@@ -654,20 +656,20 @@ s_self_check_winners (self_t *self)
 static int
 s_self_check (self_t *self)
 {
-    lot_agency_csv_t *inputs = calloc (self->agencies, sizeof *inputs);
+    lot_feed_file_t **inputs = calloc (self->agencies, sizeof *inputs);
     char **paths = calloc (self->agencies, sizeof *paths);
     assert (inputs && paths);
     int rc = 0;
     for (unsigned i = 0; rc == 0 && i < self->agencies; i++) {
         paths [i] = s_input_path (self, &self->agency [i]);
-        inputs [i] = (lot_agency_csv_t) { lot_csv_new (paths [i]), paths [i], 0 };
-        if (!inputs [i].csv)
+        inputs [i] = lot_feed_file_new (paths [i]);
+        if (!inputs [i])
             rc = s_fail (self, NULL, "%s: %s", paths [i], strerror (errno));
     }
     if (rc == 0)
         rc = s_self_check_bets (self, inputs);
     for (unsigned i = 0; i < self->agencies; i++) {
-        lot_csv_destroy (&inputs [i].csv);
+        lot_feed_file_destroy (&inputs [i]);
         zstr_free (&paths [i]);
     }
     free (inputs);

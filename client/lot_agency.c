@@ -1,6 +1,7 @@
 /*  lot_agency - what an agency does: send its bets, ask for its winners  */
 #include "lot_agency.h"
 #include "lot_dial.h"
+#include "lot_feed.h"
 #include "lot_log.h"
 
 #include <czmq.h>
@@ -39,12 +40,12 @@ struct _lot_agency_t {
     const char *fd_name;            //  Its name in close lines
     char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
     lot_dial_seed_t seed;           //  Of the order addresses are tried in
-    lot_agency_csv_t file;          //  file.csv is NULL when closed
+    lot_feed_file_t *file;          //  The data file while it is sent
     size_t file_bets;               //  Bets in the data file, once checked
     uint8_t *packet;                //  The 'N' header, then the chunk
     uint8_t *chunk;                 //  max_chunk_bytes, inside packet
     unsigned *counts;               //  Bets of each chunk out, window of them
-    lot_agency_pace_t pace;         //  Of the progress lines
+    lot_feed_pace_t pace;           //  Of the progress lines
     long version;                   //  The protocol spoken: protocol.version,
                                     //  or 1 once the server showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
@@ -58,128 +59,6 @@ struct _lot_agency_t {
     bool timed_out;                 //  The deadline passed
     bool said;                      //  A fail line said so already
 };
-
-//  ---------------------------------------------------------------------
-//  Bet sources and chunks: no I/O but the source's own
-
-void
-lot_agency_feed_init (lot_agency_feed_t *feed, lot_agency_next_fn *next,
-                      void *source)
-{
-    *feed = (lot_agency_feed_t) { .next = next, .source = source };
-}
-
-int
-lot_agency_fill_chunk (lot_agency_feed_t *feed, lot_chunk_writer_t *writer,
-                       unsigned max_bets, bool *last)
-{
-    assert (max_bets > 0);
-    unsigned added = 0;
-    bool ended = false;
-    while (added < max_bets) {
-        if (!feed->has_pending) {
-            int rc = feed->next (feed->source, feed->pending);
-            if (rc < 0)
-                return -1;
-            if (rc == 0) {
-                ended = true;
-                break;
-            }
-            feed->has_pending = true;
-        }
-        if (lot_codec_chunk_add (writer, feed->pending)) {
-            if (writer->count == 0) {
-                feed->oversized = true;
-                return -1;
-            }
-            break;              //  It starts the next chunk
-        }
-        feed->has_pending = false;
-        added++;
-    }
-    //  A full chunk reads one bet ahead: it is the last when none follows
-    if (!feed->has_pending && !ended) {
-        int rc = feed->next (feed->source, feed->pending);
-        if (rc < 0)
-            return -1;
-        feed->has_pending = rc > 0;
-    }
-    *last = !feed->has_pending;
-    return (int) added;
-}
-
-int
-lot_agency_csv_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
-{
-    lot_agency_csv_t *self = source;
-    lot_span_t record [LOT_BET_FIELDS + 1];
-    int count = lot_csv_next (self->csv, record, LOT_BET_FIELDS + 1);
-    if (count == 0 && lot_csv_failed (self->csv)) {
-        lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
-                       " | reason: read error", self->path);
-        return -1;
-    }
-    if (count == 0)
-        return 0;
-    size_t line = lot_csv_line (self->csv);
-    if (count != LOT_BET_FIELDS) {
-        lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
-                       " | line: %zu | reason: %s", self->path, line,
-                       count < 0 ? "malformed record (a stray or unclosed quote,"
-                                   " or more than 5 fields)"
-                                 : "expected 5 fields");
-        return -1;
-    }
-    //  A UTF-8 byte order mark is no part of the first name
-    if (self->bets == 0 && record [0].size >= 3
-    &&  memcmp (record [0].data, "\xEF\xBB\xBF", 3) == 0) {
-        record [0].data += 3;
-        record [0].size -= 3;
-    }
-    lot_bet_t bet;
-    lot_bet_field_t field;
-    const char *reason = lot_bet_check_fields (&bet, record, &field);
-    if (reason) {
-        lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
-                       " | line: %zu | field: %s | reason: %s",
-                       self->path, line, lot_bet_field_name (field), reason);
-        return -1;
-    }
-    memcpy (fields, record, LOT_BET_FIELDS * sizeof record [0]);
-    self->bets++;
-    return 1;
-}
-
-typedef struct {
-    lot_span_t fields [LOT_BET_FIELDS];
-    bool taken;
-} s_single_t;
-
-static int
-s_single_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
-{
-    s_single_t *self = source;
-    if (self->taken)
-        return 0;
-    memcpy (fields, self->fields, sizeof self->fields);
-    self->taken = true;
-    return 1;
-}
-
-void
-lot_agency_pace_init (lot_agency_pace_t *pace, int64_t start)
-{
-    pace->next = start + LOT_AGENCY_PROGRESS_AFTER;
-}
-
-bool
-lot_agency_pace_due (lot_agency_pace_t *pace, int64_t now)
-{
-    if (now < pace->next)
-        return false;
-    pace->next = now + LOT_AGENCY_PROGRESS_PERIOD;
-    return true;
-}
 
 //  ---------------------------------------------------------------------
 //  Signals
@@ -523,10 +402,10 @@ s_close_connection (lot_agency_t *self, lot_log_level_t level)
 static void
 s_close_file (lot_agency_t *self, lot_log_level_t level)
 {
-    if (self->file.csv) {
-        lot_csv_destroy (&self->file.csv);
+    if (self->file) {
         lot_log (level, "action: close | result: success | resource: data_file"
-                 " | file: %s", self->file.path);
+                 " | file: %s", lot_feed_file_path (self->file));
+        lot_feed_file_destroy (&self->file);
     }
 }
 
@@ -639,8 +518,8 @@ s_reconnecting (lot_agency_t *self)
 //  Uploads: the data file's bets, or the single bet
 
 typedef struct {
-    s_single_t *single;         //  The single bet, or NULL: the data file
-    lot_agency_feed_t feed;
+    lot_feed_single_t *single;  //  The single bet, or NULL: the data file
+    lot_feed_t *feed;
     long stored;                //  The agency's bets stored, as far as known
 } s_upload_t;
 
@@ -651,8 +530,8 @@ static int
 s_upload_restart (lot_agency_t *self, s_upload_t *upload)
 {
     if (upload->single) {
-        upload->single->taken = false;
-        lot_agency_feed_init (&upload->feed, s_single_next, upload->single);
+        lot_feed_single_rewind (upload->single);
+        lot_feed_restart (upload->feed, lot_feed_single_next, upload->single);
         return 0;
     }
     if ((size_t) upload->stored > self->file_bets)
@@ -661,14 +540,14 @@ s_upload_restart (lot_agency_t *self, s_upload_t *upload)
                          self->file_bets);
     s_close_file (self, LOT_LOG_DEBUG);
     const char *path = self->config->data_file;
-    self->file = (lot_agency_csv_t) { lot_csv_new (path), path, 0 };
-    if (!self->file.csv)
+    self->file = lot_feed_file_new (path);
+    if (!self->file)
         return s_reason (self, "%s: %s", path, strerror (errno));
     lot_span_t fields [LOT_BET_FIELDS];
-    while (self->file.bets < (size_t) upload->stored)
-        if (lot_agency_csv_next (&self->file, fields) <= 0)
+    while (lot_feed_file_bets (self->file) < (size_t) upload->stored)
+        if (lot_feed_file_next (self->file, fields) <= 0)
             return s_reason (self, "the data file changed while it was sent");
-    lot_agency_feed_init (&upload->feed, lot_agency_csv_next, &self->file);
+    lot_feed_restart (upload->feed, lot_feed_file_next, self->file);
     return 0;
 }
 
@@ -682,10 +561,10 @@ s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
                                (size_t) self->config->max_chunk_bytes,
                                s_agency_span (self)))
         return s_reason (self, "max_chunk_bytes too small for a chunk");
-    int count = lot_agency_fill_chunk (&upload->feed, &writer,
-                                       (unsigned) self->config->batch_max_amount, last);
+    int count = lot_feed_fill (upload->feed, &writer,
+                               (unsigned) self->config->batch_max_amount, last);
     if (count < 0)
-        return s_reason (self, upload->feed.oversized
+        return s_reason (self, lot_feed_oversized (upload->feed)
                          ? "a bet does not fit in max_chunk_bytes"
                          : "a bad record in the data file");
     //  The header goes just before the chunk: one packet, one write
@@ -704,7 +583,7 @@ s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
 static void
 s_progress (lot_agency_t *self, s_upload_t *upload)
 {
-    if (upload->single || !lot_agency_pace_due (&self->pace, zclock_mono ()))
+    if (upload->single || !lot_feed_pace_due (&self->pace, zclock_mono ()))
         return;
     long percent = self->file_bets ? upload->stored * 100 / (long) self->file_bets : 100;
     lot_log_info ("action: progreso | result: in_progress | agencia: %s"
@@ -857,51 +736,20 @@ s_ask_winners (lot_agency_t *self)
     return 0;
 }
 
-//  Checks the whole file before anything is sent: a bad file never
-//  reaches the server, not even its good first part.
-static int
-s_check_file (lot_agency_t *self)
-{
-    const char *path = self->config->data_file;
-    self->file = (lot_agency_csv_t) { lot_csv_new (path), path, 0 };
-    if (!self->file.csv)
-        return s_fail (1, "action: archivo_apuestas | result: fail | file: %s"
-                       " | reason: %s", path, strerror (errno));
-    lot_span_t fields [LOT_BET_FIELDS];
-    int rc;
-    while ((rc = lot_agency_csv_next (&self->file, fields)) > 0) {
-        lot_chunk_writer_t writer;
-        if (lot_codec_chunk_start (&writer, self->chunk,
-                                   (size_t) self->config->max_chunk_bytes,
-                                   s_agency_span (self))
-        ||  lot_codec_chunk_add (&writer, fields)) {
-            lot_log_error ("action: archivo_apuestas | result: fail | file: %s"
-                           " | line: %zu | reason: the bet does not fit in"
-                           " max_chunk_bytes (%ld)", path,
-                           lot_csv_line (self->file.csv),
-                           self->config->max_chunk_bytes);
-            rc = -1;
-            break;
-        }
-    }
-    self->file_bets = self->file.bets;
-    lot_csv_destroy (&self->file.csv);
-    if (rc < 0)
-        return 1;
-    lot_log_debug ("action: archivo_apuestas | result: success | file: %s"
-                   " | cantidad: %zu", path, self->file_bets);
-    return 0;
-}
-
 static int
 s_run_bets (lot_agency_t *self)
 {
-    int rc = s_check_file (self);
+    if (lot_feed_file_check (self->config->data_file, s_agency_span (self),
+                             (size_t) self->config->max_chunk_bytes, &self->file_bets))
+        return 1;
+    s_upload_t upload = { .feed = lot_feed_new (lot_feed_file_next, NULL) };
+    if (!upload.feed)
+        return s_fail (1, "action: apuestas_enviadas | result: fail | cantidad: 0"
+                       " | reason: out of memory");
+    lot_feed_pace_init (&self->pace, zclock_mono ());
+    int rc = s_upload (self, &upload);
+    lot_feed_destroy (&upload.feed);
     if (rc)
-        return rc;
-    s_upload_t upload = { .single = NULL };
-    lot_agency_pace_init (&self->pace, zclock_mono ());
-    if (s_upload (self, &upload))
         return self->said ? 1 : s_fail (1, "action: apuestas_enviadas | result: fail"
                                         " | cantidad: %ld | reason: %s",
                                         upload.stored, self->reason);
@@ -915,13 +763,13 @@ s_run_bets (lot_agency_t *self)
 static int
 s_run_single (lot_agency_t *self)
 {
-    s_single_t bet = { .taken = false };
+    lot_span_t bet [LOT_BET_FIELDS];
     char missing [128] = "";
     size_t set = 0;
     for (int i = 0; i < LOT_BET_FIELDS; i++) {
         const char *value = getenv (s_env_names [i]);
         if (value) {
-            bet.fields [i] = (lot_span_t) { value, strlen (value) };
+            bet [i] = (lot_span_t) { value, strlen (value) };
             set++;
         }
         else
@@ -938,15 +786,22 @@ s_run_single (lot_agency_t *self)
                        " no data file, and the single bet lacks %s", missing);
     lot_bet_t checked;
     lot_bet_field_t field;
-    const char *reason = lot_bet_check_fields (&checked, bet.fields, &field);
+    const char *reason = lot_bet_check_fields (&checked, bet, &field);
     if (reason)
         return s_fail (2, "action: apuesta_enviada | result: fail | field: %s"
                        " | reason: %s", s_env_names [field], reason);
-    const char *document = bet.fields [2].data;
-    const char *number = bet.fields [4].data;
+    const char *document = bet [LOT_BET_DOCUMENT].data;
+    const char *number = bet [LOT_BET_NUMBER].data;
     //  An agency already finished holds the bet: it was sent before
-    s_upload_t upload = { .single = &bet };
-    if (s_upload (self, &upload))
+    s_upload_t upload = {
+        .single = lot_feed_single_new (bet),
+        .feed = lot_feed_new (lot_feed_single_next, NULL)
+    };
+    int rc = upload.single && upload.feed ? s_upload (self, &upload)
+                                          : s_reason (self, "out of memory");
+    lot_feed_single_destroy (&upload.single);
+    lot_feed_destroy (&upload.feed);
+    if (rc)
         return self->said ? 1 : s_fail (1, "action: apuesta_enviada | result: fail"
                                         " | dni: %s | numero: %s | reason: %s",
                                         document, number, self->reason);

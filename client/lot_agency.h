@@ -34,59 +34,6 @@
 #define LOT_AGENCY_H_INCLUDED
 
 #include "lot_client_config.h"
-#include "lot_codec.h"
-#include "lot_csv.h"
-
-#include <stdbool.h>
-
-//  Yields bets one by one: 1 with the five fields (valid until the next
-//  call), 0 at the end, -1 on a bad record (the source logs why).
-typedef int (lot_agency_next_fn) (void *source, lot_span_t fields [LOT_BET_FIELDS]);
-
-//  A bet source with one bet of look-ahead, so that a chunk knows whether
-//  it is the last one, and a bet that did not fit waits for the next.
-typedef struct {
-    lot_agency_next_fn *next;
-    void *source;
-    lot_span_t pending [LOT_BET_FIELDS];
-    bool has_pending;
-    bool oversized;             //  A bet alone did not fit in a chunk
-} lot_agency_feed_t;
-
-void lot_agency_feed_init (lot_agency_feed_t *feed, lot_agency_next_fn *next,
-                           void *source);
-
-//  Adds bets from the feed to a started chunk: at most max_bets, and only
-//  while they fit in the writer's capacity. Sets *last when the feed has
-//  no more bets. Returns the bets added, or -1 when the source failed or
-//  a bet does not fit even in an empty chunk (feed->oversized).
-int lot_agency_fill_chunk (lot_agency_feed_t *feed, lot_chunk_writer_t *writer,
-                           unsigned max_bets, bool *last);
-
-//  A bet source over an agency data file: each record checked, a fail
-//  line naming the file and line for a bad one. Use lot_agency_csv_next.
-typedef struct {
-    lot_csv_t *csv;
-    const char *path;
-    size_t bets;                //  Bets read so far
-} lot_agency_csv_t;
-
-int lot_agency_csv_next (void *source, lot_span_t fields [LOT_BET_FIELDS]);
-
-//  Paces an upload's progress lines: none in its first
-//  LOT_AGENCY_PROGRESS_AFTER ms, then at most one every
-//  LOT_AGENCY_PROGRESS_PERIOD ms. Times are zclock_mono () ms.
-#define LOT_AGENCY_PROGRESS_AFTER   2000
-#define LOT_AGENCY_PROGRESS_PERIOD  1000
-
-typedef struct {
-    int64_t next;               //  When the next line may go
-} lot_agency_pace_t;
-
-void lot_agency_pace_init (lot_agency_pace_t *pace, int64_t start);
-
-//  True when a line may go now; it then counts as gone.
-bool lot_agency_pace_due (lot_agency_pace_t *pace, int64_t now);
 
 typedef struct _lot_agency_t lot_agency_t;
 

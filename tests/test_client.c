@@ -5,10 +5,10 @@
     exact bytes, send these, expect the client to close...) on a listening
     socket; the client runs as a child process with its own environment.
 */
-#include "lot_agency.h"
 #include "lot_client_config.h"
 #include "lot_codec.h"
 #include "lot_dial.h"
+#include "lot_feed.h"
 #include "testutil.h"
 
 #include <czmq.h>
@@ -445,8 +445,8 @@ static size_t
 s_drain (s_gen_t *gen, unsigned max_bets, size_t capacity, size_t *counts,
          size_t counts_max)
 {
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, s_gen_next, gen);
+    lot_feed_t *feed = lot_feed_new (s_gen_next, gen);
+    assert_non_null (feed);
     uint8_t *buffer = malloc (capacity);
     assert_non_null (buffer);
     size_t chunks = 0, bets = 0;
@@ -454,7 +454,7 @@ s_drain (s_gen_t *gen, unsigned max_bets, size_t capacity, size_t *counts,
     while (!last) {
         lot_chunk_writer_t writer;
         assert_int_equal (lot_codec_chunk_start (&writer, buffer, capacity, s_span ("7")), 0);
-        int count = lot_agency_fill_chunk (&feed, &writer, max_bets, &last);
+        int count = lot_feed_fill (feed, &writer, max_bets, &last);
         assert_true (count >= 0);
         size_t size = lot_codec_chunk_finish (&writer, last);
         assert_true (size <= capacity);
@@ -489,6 +489,9 @@ s_drain (s_gen_t *gen, unsigned max_bets, size_t capacity, size_t *counts,
     }
     assert_int_equal (bets, gen->count);
     free (buffer);
+    lot_feed_destroy (&feed);
+    assert_null (feed);
+    lot_feed_destroy (&feed);           //  Again: nothing
     return chunks;
 }
 
@@ -566,17 +569,18 @@ test_chunk_exact_bytes (void **state)
         { "Valentina", "Vera", "30170921", "1982-05-22", "6053" }
     };
     gen.bets = bets;
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, s_gen_next, &gen);
+    lot_feed_t *feed = lot_feed_new (s_gen_next, &gen);
+    assert_non_null (feed);
     uint8_t buffer [8192];
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, buffer, sizeof buffer, s_span ("5")), 0);
     bool last = false;
-    assert_int_equal (lot_agency_fill_chunk (&feed, &writer, 50, &last), 1);
+    assert_int_equal (lot_feed_fill (feed, &writer, 50, &last), 1);
     assert_true (last);
     size_t size = lot_codec_chunk_finish (&writer, last);
     assert_int_equal (size, sizeof expected);
     assert_memory_equal (buffer, expected, sizeof expected);
+    lot_feed_destroy (&feed);
 }
 
 static void
@@ -589,33 +593,38 @@ test_chunk_oversized (void **state)
         { "Valentina Valentina Valentina", "Vera", "30170921", "1982-05-22", "6053" }
     };
     gen.bets = bets;
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, s_gen_next, &gen);
+    lot_feed_t *feed = lot_feed_new (s_gen_next, &gen);
+    assert_non_null (feed);
     uint8_t buffer [64];
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, buffer, sizeof buffer, s_span ("5")), 0);
     bool last = false;
-    assert_int_equal (lot_agency_fill_chunk (&feed, &writer, 10, &last), -1);
-    assert_true (feed.oversized);
+    assert_int_equal (lot_feed_fill (feed, &writer, 10, &last), -1);
+    assert_true (lot_feed_oversized (feed));
+    lot_feed_destroy (&feed);
 }
 
 //  Reads a data file through the client's CSV source into one chunk.
 static int
 s_read_data (const char *path, uint8_t *buffer, size_t capacity, size_t *size)
 {
-    lot_agency_csv_t source = { lot_csv_new (path), path, 0 };
-    assert_non_null (source.csv);
-    lot_agency_feed_t feed;
-    lot_agency_feed_init (&feed, lot_agency_csv_next, &source);
+    lot_feed_file_t *source = lot_feed_file_new (path);
+    assert_non_null (source);
+    lot_feed_t *feed = lot_feed_new (lot_feed_file_next, source);
+    assert_non_null (feed);
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, buffer, capacity, s_span ("3")), 0);
     bool last = false;
-    int count = lot_agency_fill_chunk (&feed, &writer, 100, &last);
+    int count = lot_feed_fill (feed, &writer, 100, &last);
     if (count >= 0) {
         assert_true (last);
         *size = lot_codec_chunk_finish (&writer, last);
+        assert_int_equal (lot_feed_file_bets (source), count);
     }
-    lot_csv_destroy (&source.csv);
+    lot_feed_destroy (&feed);
+    lot_feed_file_destroy (&source);
+    assert_null (source);
+    lot_feed_file_destroy (&source);    //  Again: nothing
     return count;
 }
 
@@ -1946,30 +1955,30 @@ test_client_v2_window (void **state)
 //  The progress lines' pace: none in the first seconds, then at most one
 //  a second however often it is asked.
 static void
-test_agency_pace (void **state)
+test_feed_pace (void **state)
 {
     (void) state;
-    lot_agency_pace_t pace;
-    lot_agency_pace_init (&pace, 5000);
+    lot_feed_pace_t pace;
+    lot_feed_pace_init (&pace, 5000);
     int64_t last = -1;
     size_t lines = 0;
     for (int64_t now = 5000; now < 5000 + 10000; now += 7) {
-        if (!lot_agency_pace_due (&pace, now))
+        if (!lot_feed_pace_due (&pace, now))
             continue;
-        assert_true (now >= 5000 + LOT_AGENCY_PROGRESS_AFTER);
+        assert_true (now >= 5000 + LOT_FEED_PROGRESS_AFTER);
         if (last >= 0)
-            assert_true (now - last >= LOT_AGENCY_PROGRESS_PERIOD);
+            assert_true (now - last >= LOT_FEED_PROGRESS_PERIOD);
         last = now;
         lines++;
     }
     //  From 2 s to 10 s, one a second
-    assert_int_equal (lines, (10000 - LOT_AGENCY_PROGRESS_AFTER) / LOT_AGENCY_PROGRESS_PERIOD);
+    assert_int_equal (lines, (10000 - LOT_FEED_PROGRESS_AFTER) / LOT_FEED_PROGRESS_PERIOD);
     //  Asked seldom, it answers each time
-    lot_agency_pace_init (&pace, 0);
-    assert_false (lot_agency_pace_due (&pace, LOT_AGENCY_PROGRESS_AFTER - 1));
-    assert_true (lot_agency_pace_due (&pace, 60000));
-    assert_false (lot_agency_pace_due (&pace, 60999));
-    assert_true (lot_agency_pace_due (&pace, 61000));
+    lot_feed_pace_init (&pace, 0);
+    assert_false (lot_feed_pace_due (&pace, LOT_FEED_PROGRESS_AFTER - 1));
+    assert_true (lot_feed_pace_due (&pace, 60000));
+    assert_false (lot_feed_pace_due (&pace, 60999));
+    assert_true (lot_feed_pace_due (&pace, 61000));
 }
 
 //  An upload made slow by the server: its answers come 0.7 s apart. Once
@@ -2796,7 +2805,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_client_winners_timeout, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_sigterm, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_v2_window, s_clean_env, s_teardown),
-        cmocka_unit_test_setup_teardown (test_agency_pace, s_clean_env, s_teardown),
+        cmocka_unit_test_setup_teardown (test_feed_pace, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_client_progress, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_dial_order, s_clean_env, s_teardown),
         cmocka_unit_test_setup_teardown (test_dial_spread, s_clean_env, s_teardown),
