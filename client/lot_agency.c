@@ -1,33 +1,21 @@
 /*  lot_agency - what an agency does: send its bets, ask for its winners  */
 #include "lot_agency.h"
-#include "lot_dial.h"
 #include "lot_feed.h"
+#include "lot_link.h"
 #include "lot_log.h"
 
 #include <czmq.h>
 #include <assert.h>
 #include <errno.h>
-#include <netdb.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#define TEXT_MAX 200                //  Bytes kept of an error reason
 #define DOCUMENT_MAX 32             //  Bytes kept of a winner's document
-#define S_REJECTED "rejected by the server: "
 
 typedef char s_document_t [DOCUMENT_MAX];
-
-static volatile sig_atomic_t s_signal;
-static sigset_t s_wait_mask;        //  The mask while waiting: signals let in
-static bool s_signals_handled;
 
 static const char *s_env_names [LOT_BET_FIELDS] = {
     "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO"
@@ -36,10 +24,7 @@ static const char *s_env_names [LOT_BET_FIELDS] = {
 struct _lot_agency_t {
     const lot_client_config_t *config;
     char agency [24];               //  The id in decimal, as sent
-    int fd;                         //  The open connection, or -1
-    const char *fd_name;            //  Its name in close lines
-    char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
-    lot_dial_seed_t seed;           //  Of the order addresses are tried in
+    lot_link_t *link;               //  The connection to the server
     lot_feed_file_t *file;          //  The data file while it is sent
     size_t file_bets;               //  Bets in the data file, once checked
     uint8_t *packet;                //  The 'N' header, then the chunk
@@ -52,75 +37,10 @@ struct _lot_agency_t {
     bool fell_back;                 //  A warning said v1 is spoken
     uint32_t stored;                //  What the last 'S' said: bets stored
     bool finished;                  //  and whether the last chunk is
-    long long deadline;             //  zclock_mono () limit of every wait, or -1
-    //  Why the last step failed
-    char reason [512];
-    bool dropped;                   //  The connection went (EOF, reset...)
-    bool timed_out;                 //  The deadline passed
-    bool said;                      //  A fail line said so already
 };
 
 //  ---------------------------------------------------------------------
-//  Signals
-
-static void
-s_on_signal (int signal)
-{
-    s_signal = signal;
-}
-
-void
-lot_agency_handle_signals (void)
-{
-    //  No SA_RESTART: a wait returns EINTR and sees the flag
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    //  Blocked except inside ppoll: a signal that comes between a check
-    //  of the flag and a wait is delivered when the wait starts.
-    sigset_t blocked;
-    sigemptyset (&blocked);
-    sigaddset (&blocked, SIGTERM);
-    sigaddset (&blocked, SIGINT);
-    sigprocmask (SIG_BLOCK, &blocked, &s_wait_mask);
-    sigdelset (&s_wait_mask, SIGTERM);
-    sigdelset (&s_wait_mask, SIGINT);
-    s_signals_handled = true;
-}
-
-int
-lot_agency_signal (void)
-{
-    return s_signal;
-}
-
-//  ---------------------------------------------------------------------
-//  I/O helpers: each returns 0, or -1 with self->reason set
-
-static int
-s_reason (lot_agency_t *self, const char *format, ...)
-    __attribute__ ((format (printf, 2, 3)));
-
-static int
-s_reason (lot_agency_t *self, const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    vsnprintf (self->reason, sizeof self->reason, format, args);
-    va_end (args);
-    return -1;
-}
-
-//  The connection went: worth another connection, in v2 and for winners.
-static int
-s_dropped (lot_agency_t *self, const char *what, int error)
-{
-    self->dropped = true;
-    if (error == 0)
-        return s_reason (self, "the server closed the connection");
-    return s_reason (self, "%s: %s", what, strerror (error));
-}
+//  Helpers
 
 //  Logs a fail line and returns status, unless a signal stopped the run:
 //  that is no failure, and the status is 0.
@@ -131,7 +51,7 @@ s_fail (int status, const char *format, ...)
 static int
 s_fail (int status, const char *format, ...)
 {
-    if (s_signal)
+    if (lot_link_signal ())
         return 0;
     char line [1024];
     va_list args;
@@ -142,157 +62,6 @@ s_fail (int status, const char *format, ...)
     return status;
 }
 
-//  Waits for events on fd, or just for the time when fd < 0; timeout_ms
-//  < 0 waits for ever. Never past self->deadline, which only the winners
-//  query sets. The signals get in here only. Returns 1 when ready, 0 on
-//  timeout, -1 when a signal stopped the wait, the deadline passed
-//  (self->timed_out) or poll failed.
-static int
-s_wait (lot_agency_t *self, int fd, short events, long timeout_ms)
-{
-    struct pollfd item = { fd, events, 0 };
-    long long deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
-    bool cut = self->deadline >= 0 && (deadline < 0 || self->deadline <= deadline);
-    if (cut)
-        deadline = self->deadline;
-    while (!s_signal) {
-        struct timespec left, *limit = NULL;
-        if (deadline >= 0) {
-            long long ms = deadline - zclock_mono ();
-            ms = ms < 0 ? 0 : ms;
-            left = (struct timespec) { ms / 1000, ms % 1000 * 1000000 };
-            limit = &left;
-        }
-        int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
-                        s_signals_handled ? &s_wait_mask : NULL);
-        if (rc > 0)
-            return 1;
-        if (rc == 0 && !cut)
-            return 0;
-        if (rc == 0) {
-            self->timed_out = true;
-            return s_reason (self, "no answer within %ldms",
-                             self->config->winners_timeout);
-        }
-        if (errno != EINTR)
-            return s_reason (self, "poll: %s", strerror (errno));
-    }
-    return s_reason (self, "stopped by a signal");
-}
-
-//  How long a read or a write may wait for the server: server.timeout,
-//  except while the winners query waits for the draw (self->deadline).
-static long
-s_patience (lot_agency_t *self)
-{
-    return self->deadline >= 0 ? -1 : self->config->server_timeout;
-}
-
-//  Waits for the server to take or give bytes. A server that does neither
-//  within s_patience is as good as gone: the connection counts as dropped.
-static int
-s_wait_server (lot_agency_t *self, short events)
-{
-    long patience = s_patience (self);
-    int ready = s_wait (self, self->fd, events, patience);
-    if (ready > 0)
-        return 0;
-    if (ready == 0) {
-        self->dropped = true;
-        return s_reason (self, "no answer from the server within %ldms", patience);
-    }
-    return -1;
-}
-
-static int
-s_write_all (lot_agency_t *self, const void *data, size_t size)
-{
-    const uint8_t *next = data;
-    while (size > 0) {
-        ssize_t sent = send (self->fd, next, size, MSG_NOSIGNAL);
-        if (sent >= 0) {
-            next += sent;
-            size -= (size_t) sent;
-        }
-        else
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (s_wait_server (self, POLLOUT))
-                return -1;
-        }
-        else
-        if (errno != EINTR)
-            return s_dropped (self, "send", errno);
-    }
-    return 0;
-}
-
-static int
-s_read_exact (lot_agency_t *self, void *data, size_t size)
-{
-    uint8_t *next = data;
-    while (size > 0) {
-        if (s_wait_server (self, POLLIN))
-            return -1;
-        ssize_t got = recv (self->fd, next, size, 0);
-        if (got > 0) {
-            next += got;
-            size -= (size_t) got;
-        }
-        else
-        if (got == 0)
-            return s_dropped (self, "recv", 0);
-        else
-        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-            return s_dropped (self, "recv", errno);
-    }
-    return 0;
-}
-
-//  Reads a string into text, NUL-terminated; keeps what fits, drops the
-//  rest, and masks bytes that would break a log line.
-static int
-s_read_string (lot_agency_t *self, char *text, size_t capacity)
-{
-    uint8_t header [2];
-    if (s_read_exact (self, header, 2))
-        return -1;
-    size_t size = lot_codec_get_u16 (header);
-    size_t kept = size < capacity - 1 ? size : capacity - 1;
-    if (s_read_exact (self, text, kept))
-        return -1;
-    text [kept] = 0;
-    for (size_t i = 0; i < kept; i++)
-        if ((unsigned char) text [i] < 0x20 || text [i] == 0x7F || text [i] == '|')
-            text [i] = '?';
-    char drop [256];
-    for (size_t left = size - kept; left > 0; ) {
-        size_t piece = left < sizeof drop ? left : sizeof drop;
-        if (s_read_exact (self, drop, piece))
-            return -1;
-        left -= piece;
-    }
-    return 0;
-}
-
-//  Reads an answer's tag: 0 when it is the one expected, -1 for an 'E'
-//  (its reason read) or anything else.
-static int
-s_read_answer (lot_agency_t *self, uint8_t expected)
-{
-    uint8_t tag;
-    if (s_read_exact (self, &tag, 1))
-        return -1;
-    if (tag == expected)
-        return 0;
-    if (tag == LOT_TAG_ERROR) {
-        char text [TEXT_MAX];
-        if (s_read_string (self, text, sizeof text))
-            return -1;
-        return s_reason (self, S_REJECTED "%s", text);
-    }
-    return s_reason (self, "unexpected answer 0x%02x from the server", tag);
-}
-
 static lot_span_t
 s_agency_span (lot_agency_t *self)
 {
@@ -301,103 +70,6 @@ s_agency_span (lot_agency_t *self)
 
 //  ---------------------------------------------------------------------
 //  Connections
-
-//  How long a connect may wait for an answer when the name has other
-//  addresses to try. A front-end on a live host answers a SYN within a
-//  round trip, milliseconds in a swarm, and 2 s leaves room for one lost
-//  SYN (the kernel sends it again after 1 s); a host that is down or
-//  drops SYNs would otherwise hold the attempt about 2 minutes (until
-//  tcp_syn_retries are spent) while another replica answers at once.
-//  Not loop.period: that is the pause between attempts, and may be 0.
-#define S_CONNECT_ANSWER_MS 2000
-
-//  Connects to address, waiting up to timeout_ms for an answer (< 0: for
-//  as long as the kernel tries).
-static int
-s_connect_address (lot_agency_t *self, const struct addrinfo *address,
-                   long timeout_ms)
-{
-    int fd = socket (address->ai_family,
-                     address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                     address->ai_protocol);
-    if (fd < 0)
-        return s_reason (self, "socket: %s", strerror (errno));
-    if (connect (fd, address->ai_addr, address->ai_addrlen) == 0) {
-        self->fd = fd;
-        return 0;
-    }
-    int error = errno;
-    if (error == EINPROGRESS) {
-        socklen_t size = sizeof error;
-        int ready = s_wait (self, fd, POLLOUT, timeout_ms);
-        if (ready <= 0) {
-            close (fd);
-            return ready < 0 ? -1 : s_reason (self, "no answer to connect within"
-                                              " %ldms", timeout_ms);
-        }
-        if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size))
-            error = errno;
-    }
-    if (error == 0) {
-        self->fd = fd;
-        return 0;
-    }
-    close (fd);
-    return s_reason (self, "%s", strerror (error));
-}
-
-//  Resolves the server's name again (a front-end may have come or gone)
-//  and tries its addresses in a random order until one connects. When
-//  the name has several, each may take S_CONNECT_ANSWER_MS to answer,
-//  each that fails says so in a DEBUG line, and the reason of the last
-//  says how many were tried.
-static int
-s_connect_once (lot_agency_t *self)
-{
-    const lot_client_config_t *config = self->config;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *addresses;
-    int rc = getaddrinfo (config->server_host, config->server_port, &hints, &addresses);
-    if (rc)
-        return s_reason (self, "cannot resolve %s: %s", config->server_host,
-                         rc == EAI_SYSTEM ? strerror (errno) : gai_strerror (rc));
-    size_t count = lot_dial_count (addresses);
-    const struct addrinfo **order = calloc (count, sizeof *order);
-    if (!order) {
-        freeaddrinfo (addresses);
-        return s_reason (self, "out of memory");
-    }
-    lot_dial_order (addresses, &self->seed, order, count);
-    rc = -1;
-    for (size_t i = 0; i < count && rc && !s_signal && !self->timed_out; i++) {
-        lot_dial_name (order [i], self->address, sizeof self->address);
-        rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
-        if (rc && count > 1 && !s_signal && !self->timed_out)
-            lot_log_debug ("action: conectar | result: in_progress | server: %s"
-                           " | address: %s | reason: %s", config->server_address,
-                           self->address, self->reason);
-    }
-    if (rc && count > 1 && !s_signal && !self->timed_out) {
-        char last [sizeof self->reason];
-        snprintf (last, sizeof last, "%s", self->reason);
-        s_reason (self, "%s (all %zu addresses of %s)", last, count,
-                  config->server_host);
-    }
-    free (order);
-    freeaddrinfo (addresses);
-    return rc;
-}
-
-static void
-s_close_connection (lot_agency_t *self, lot_log_level_t level)
-{
-    if (self->fd >= 0) {
-        close (self->fd);
-        self->fd = -1;
-        lot_log (level, "action: close | result: success | resource: %s",
-                 self->fd_name);
-    }
-}
 
 static void
 s_close_file (lot_agency_t *self, lot_log_level_t level)
@@ -420,98 +92,45 @@ s_hello (lot_agency_t *self)
     size_t size = lot_codec_hello_encode (hello, sizeof hello, (unsigned) self->version,
                                           s_agency_span (self));
     if (size == 0)
-        return s_reason (self, "agency id %s too long for 'H'", self->agency);
+        return lot_link_fail (self->link, "agency id %s too long for 'H'", self->agency);
     uint8_t answer [LOT_STORED_SIZE] = { LOT_TAG_STORED };
-    if (s_write_all (self, hello, size)
-    ||  s_read_answer (self, LOT_TAG_STORED)
-    ||  s_read_exact (self, answer + 1, LOT_STORED_SIZE - 1)) {
-        if (strcmp (self->reason, S_REJECTED LOT_REASON_BUSY) == 0)
+    if (lot_link_send (self->link, hello, size)
+    ||  lot_link_recv_answer (self->link, LOT_TAG_STORED)
+    ||  lot_link_recv (self->link, answer + 1, LOT_STORED_SIZE - 1)) {
+        if (lot_link_rejected (self->link, LOT_REASON_BUSY))
             return 1;
         //  A v1 server closes, resets, keeps silent or answers something
         //  else; once a server said 'S', a drop is only a drop
-        if (!self->heard_v2 && !s_signal)
+        if (!self->heard_v2 && !lot_link_signal ())
             return 2;
-        return self->dropped ? 1 : -1;
+        return lot_link_dropped (self->link) ? 1 : -1;
     }
     if (lot_codec_stored_decode (answer, &self->stored, &self->finished))
-        return s_reason (self, "unexpected answer from the server: 'S' with"
+        return lot_link_fail (self->link, "unexpected answer from the server: 'S' with"
                          " finished 0x%02x", answer [LOT_STORED_SIZE - 1]);
     self->heard_v2 = true;
     return 0;
 }
 
-//  One try: 0 when connected (and, for a v2 upload, answered 'S'), 1 when
-//  worth another try, -1 when not. A server that does not speak v2 is
-//  tried again at once in v1, as TLS and HTTP/2 clients fall back.
+//  Greets a new bets connection (a lot_link_greet_fn): v2 says 'H' and
+//  hears 'S'. A server that does not speak v2 is tried again at once in
+//  v1, as TLS and HTTP/2 clients fall back.
 static int
-s_connect_try (lot_agency_t *self, bool greet)
+s_greet (void *arg, lot_link_t *link)
 {
-    self->dropped = false;
-    if (s_connect_once (self))
-        return s_signal || self->timed_out ? -1 : 1;
-    int rc = greet && self->version >= 2 ? s_hello (self) : 0;
-    if (rc)
-        s_close_connection (self, LOT_LOG_DEBUG);
+    lot_agency_t *self = arg;
+    int rc = self->version >= 2 ? s_hello (self) : 0;
     if (rc == 2) {
+        //  Closed before the warning, which follows the close line
+        lot_link_close (link, LOT_LOG_DEBUG);
         lot_log (self->fell_back ? LOT_LOG_DEBUG : LOT_LOG_WARNING,
                  "action: protocolo | result: success | version: 1 | server: %s"
                  " | reason: no 'S' to 'H' (%s): the server speaks the course's"
-                 " protocol only", self->config->server_address, self->reason);
+                 " protocol only", self->config->server_address, lot_link_reason (link));
         self->fell_back = true;
         self->version = 1;
-        return s_connect_try (self, greet);
     }
     return rc;
-}
-
-//  Connects with the retry policy: up to loop.amount attempts, loop.period
-//  apart, while the server is not reachable yet (or, greeted in v2, says
-//  the agency is busy). Logs the failure (self->said), unless a signal or
-//  the deadline stopped it.
-static int
-s_connect (lot_agency_t *self, const char *resource, bool greet)
-{
-    const lot_client_config_t *config = self->config;
-    self->fd_name = resource;
-    self->said = false;
-    for (long attempt = 1; ; attempt++) {
-        int rc = s_connect_try (self, greet);
-        if (rc == 0) {
-            lot_log_debug ("action: conectar | result: success | resource: %s"
-                           " | server: %s | address: %s", resource,
-                           config->server_address, self->address);
-            return 0;
-        }
-        if (s_signal || self->timed_out)
-            return -1;
-        if (rc < 0) {
-            s_fail (1, "action: conectar | result: fail | server: %s | reason: %s",
-                    config->server_address, self->reason);
-            self->said = true;
-            return -1;
-        }
-        if (attempt >= config->loop_amount)
-            break;
-        lot_log_info ("action: conectar | result: in_progress | server: %s"
-                      " | intento: %ld | reason: %s",
-                      config->server_address, attempt, self->reason);
-        if (s_wait (self, -1, 0, config->loop_period) < 0)
-            return -1;
-    }
-    s_fail (1, "action: conectar | result: fail | server: %s | intentos: %ld"
-            " | reason: %s", config->server_address, config->loop_amount,
-            self->reason);
-    self->said = true;
-    return -1;
-}
-
-//  After a drop: say so, and close what is left of the connection.
-static void
-s_reconnecting (lot_agency_t *self)
-{
-    lot_log_info ("action: reconectar | result: in_progress | agencia: %s"
-                  " | reason: %s", self->agency, self->reason);
-    s_close_connection (self, LOT_LOG_DEBUG);
 }
 
 //  ---------------------------------------------------------------------
@@ -535,18 +154,18 @@ s_upload_restart (lot_agency_t *self, s_upload_t *upload)
         return 0;
     }
     if ((size_t) upload->stored > self->file_bets)
-        return s_reason (self, "the server holds %ld bets of agency %s, more than"
+        return lot_link_fail (self->link, "the server holds %ld bets of agency %s, more than"
                          " the %zu of the data file", upload->stored, self->agency,
                          self->file_bets);
     s_close_file (self, LOT_LOG_DEBUG);
     const char *path = self->config->data_file;
     self->file = lot_feed_file_new (path);
     if (!self->file)
-        return s_reason (self, "%s: %s", path, strerror (errno));
+        return lot_link_fail (self->link, "%s: %s", path, strerror (errno));
     lot_span_t fields [LOT_BET_FIELDS];
     while (lot_feed_file_bets (self->file) < (size_t) upload->stored)
         if (lot_feed_file_next (self->file, fields) <= 0)
-            return s_reason (self, "the data file changed while it was sent");
+            return lot_link_fail (self->link, "the data file changed while it was sent");
     lot_feed_restart (upload->feed, lot_feed_file_next, self->file);
     return 0;
 }
@@ -560,11 +179,11 @@ s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
     if (lot_codec_chunk_start (&writer, self->chunk,
                                (size_t) self->config->max_chunk_bytes,
                                s_agency_span (self)))
-        return s_reason (self, "max_chunk_bytes too small for a chunk");
+        return lot_link_fail (self->link, "max_chunk_bytes too small for a chunk");
     int count = lot_feed_fill (upload->feed, &writer,
                                (unsigned) self->config->batch_max_amount, last);
     if (count < 0)
-        return s_reason (self, lot_feed_oversized (upload->feed)
+        return lot_link_fail (self->link, lot_feed_oversized (upload->feed)
                          ? "a bet does not fit in max_chunk_bytes"
                          : "a bad record in the data file");
     //  The header goes just before the chunk: one packet, one write
@@ -575,7 +194,7 @@ s_send_chunk (lot_agency_t *self, s_upload_t *upload, long position, bool *last)
         size += lot_codec_numbered_encode (packet, LOT_NUMBERED_HEADER,
                                            (uint32_t) position);
     }
-    return s_write_all (self, packet, size) ? -1 : count;
+    return lot_link_send (self->link, packet, size) ? -1 : count;
 }
 
 //  Logs how far the upload is, when the pace says so: the bets the server
@@ -612,7 +231,7 @@ s_send_chunks (lot_agency_t *self, s_upload_t *upload)
             sent += count;
             continue;
         }
-        if (s_read_answer (self, LOT_TAG_OK))
+        if (lot_link_recv_answer (self->link, LOT_TAG_OK))
             return -1;
         unsigned count = self->counts [oldest];
         oldest = (oldest + 1) % window;
@@ -641,13 +260,13 @@ s_upload (lot_agency_t *self, s_upload_t *upload)
     long begun = -1;            //  Bets stored when the last connection began
     long stalls = 0;
     while (true) {
-        if (s_connect (self, "bets_connection", true))
+        if (lot_link_connect (self->link, "bets_connection", s_greet, self))
             return -1;
         long stored = self->version >= 2 ? (long) self->stored : upload->stored;
         bool resumed = begun >= 0;
         stalls = resumed && stored <= begun ? stalls + 1 : 0;
         if (stalls >= self->config->loop_amount)
-            return s_reason (self, "the connection dropped %ld times in a row"
+            return lot_link_fail (self->link, "the connection dropped %ld times in a row"
                              " with no more bets stored", stalls);
         begun = upload->stored = stored;
         uint8_t tag = LOT_TAG_BETS;
@@ -661,15 +280,15 @@ s_upload (lot_agency_t *self, s_upload_t *upload)
         }
         if (s_upload_restart (self, upload))
             return -1;
-        if ((self->version >= 2 || s_write_all (self, &tag, 1) == 0)
+        if ((self->version >= 2 || lot_link_send (self->link, &tag, 1) == 0)
         &&  s_send_chunks (self, upload) == 0)
             return 0;
-        if (!self->dropped || self->config->protocol_version < 2)
+        if (!lot_link_dropped (self->link) || self->config->protocol_version < 2)
             return -1;
-        s_reconnecting (self);
+        lot_link_close_dropped (self->link);
         if (self->version < 2) {
             self->version = self->config->protocol_version;
-            if (s_wait (self, -1, 0, self->config->loop_period) < 0)
+            if (lot_link_pause (self->link, self->config->loop_period))
                 return -1;
         }
     }
@@ -686,16 +305,16 @@ s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
     uint8_t query [1 + 2 + sizeof self->agency];
     size_t size = lot_codec_query_encode (query, sizeof query, s_agency_span (self));
     if (size == 0)
-        return s_reason (self, "agency id %s too long for 'W'", self->agency);
+        return lot_link_fail (self->link, "agency id %s too long for 'W'", self->agency);
     uint8_t header [2];
-    if (s_write_all (self, query, size) || s_read_exact (self, header, 2))
+    if (lot_link_send (self->link, query, size) || lot_link_recv (self->link, header, 2))
         return -1;
     *count = lot_codec_get_u16 (header);
     *documents = calloc (*count ? *count : 1, sizeof **documents);
     if (!*documents)
-        return s_reason (self, "out of memory");
+        return lot_link_fail (self->link, "out of memory");
     for (unsigned i = 0; i < *count; i++)
-        if (s_read_string (self, (*documents) [i], sizeof (*documents) [i])) {
+        if (lot_link_recv_string (self->link, (*documents) [i], sizeof (*documents) [i])) {
             free (*documents);
             *documents = NULL;
             return -1;
@@ -708,25 +327,24 @@ s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
 static int
 s_ask_winners (lot_agency_t *self)
 {
-    if (s_connect (self, "winners_connection", false))
-        return self->said ? 1 : 0;  //  Else a signal
-    self->deadline = zclock_mono () + self->config->winners_timeout;
-    self->timed_out = false;
+    if (lot_link_connect (self->link, "winners_connection", NULL, NULL))
+        return lot_link_said (self->link) ? 1 : 0;  //  Else a signal
+    lot_link_set_deadline (self->link, self->config->winners_timeout);
     s_document_t *documents = NULL;
     unsigned count = 0;
-    while (s_query_winners (self, &documents, &count) && self->dropped) {
-        s_reconnecting (self);
+    while (s_query_winners (self, &documents, &count) && lot_link_dropped (self->link)) {
+        lot_link_close_dropped (self->link);
         //  A period first: a server that drops every query is not hammered
-        if (s_wait (self, -1, 0, self->config->loop_period) < 0
-        ||  s_connect (self, "winners_connection", false))
+        if (lot_link_pause (self->link, self->config->loop_period)
+        ||  lot_link_connect (self->link, "winners_connection", NULL, NULL))
             break;
     }
-    self->deadline = -1;
+    lot_link_set_deadline (self->link, -1);
     if (!documents)
-        return self->said ? 1 : s_fail (1, "action: consulta_ganadores | result: fail"
+        return lot_link_said (self->link) ? 1 : s_fail (1, "action: consulta_ganadores | result: fail"
                                         " | agencia: %s | reason: %s",
-                                        self->agency, self->reason);
-    s_close_connection (self, LOT_LOG_DEBUG);
+                                        self->agency, lot_link_reason (self->link));
+    lot_link_close (self->link, LOT_LOG_DEBUG);
     lot_log_info ("action: consulta_ganadores | result: success | cant_ganadores: %u"
                   " | agencia: %s", count, self->agency);
     for (unsigned i = 0; i < count; i++)
@@ -750,10 +368,10 @@ s_run_bets (lot_agency_t *self)
     int rc = s_upload (self, &upload);
     lot_feed_destroy (&upload.feed);
     if (rc)
-        return self->said ? 1 : s_fail (1, "action: apuestas_enviadas | result: fail"
+        return lot_link_said (self->link) ? 1 : s_fail (1, "action: apuestas_enviadas | result: fail"
                                         " | cantidad: %ld | reason: %s",
-                                        upload.stored, self->reason);
-    s_close_connection (self, LOT_LOG_DEBUG);
+                                        upload.stored, lot_link_reason (self->link));
+    lot_link_close (self->link, LOT_LOG_DEBUG);
     s_close_file (self, LOT_LOG_DEBUG);
     lot_log_info ("action: apuestas_enviadas | result: success | cantidad: %ld",
                   upload.stored);
@@ -798,14 +416,14 @@ s_run_single (lot_agency_t *self)
         .feed = lot_feed_new (lot_feed_single_next, NULL)
     };
     int rc = upload.single && upload.feed ? s_upload (self, &upload)
-                                          : s_reason (self, "out of memory");
+                                          : lot_link_fail (self->link, "out of memory");
     lot_feed_single_destroy (&upload.single);
     lot_feed_destroy (&upload.feed);
     if (rc)
-        return self->said ? 1 : s_fail (1, "action: apuesta_enviada | result: fail"
+        return lot_link_said (self->link) ? 1 : s_fail (1, "action: apuesta_enviada | result: fail"
                                         " | dni: %s | numero: %s | reason: %s",
-                                        document, number, self->reason);
-    s_close_connection (self, LOT_LOG_DEBUG);
+                                        document, number, lot_link_reason (self->link));
+    lot_link_close (self->link, LOT_LOG_DEBUG);
     lot_log_info ("action: apuesta_enviada | result: success | dni: %s | numero: %s",
                   document, number);
     return 0;
@@ -821,14 +439,12 @@ lot_agency_new (const lot_client_config_t *config)
     if (!self)
         return NULL;
     self->config = config;
-    self->fd = -1;
-    self->deadline = -1;
     self->version = config->protocol_version;
-    lot_dial_seed_random (&self->seed);
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
+    self->link = lot_link_new (config);
     self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);
     self->counts = malloc ((size_t) config->window * sizeof *self->counts);
-    if (!self->packet || !self->counts)
+    if (!self->link || !self->packet || !self->counts)
         lot_agency_destroy (&self);
     else
         self->chunk = self->packet + LOT_NUMBERED_HEADER;
@@ -840,8 +456,11 @@ lot_agency_destroy (lot_agency_t **self_p)
 {
     if (*self_p) {
         lot_agency_t *self = *self_p;
-        s_close_connection (self, LOT_LOG_DEBUG);
+        //  The connection's close line before the file's
+        if (self->link)
+            lot_link_close (self->link, LOT_LOG_DEBUG);
         s_close_file (self, LOT_LOG_DEBUG);
+        lot_link_destroy (&self->link);
         free (self->packet);
         free (self->counts);
         free (self);
@@ -866,8 +485,8 @@ lot_agency_run (lot_agency_t *self)
                        " | reason: %s", path, strerror (errno));
     int rc = missing ? s_run_single (self) : s_run_bets (self);
     //  After a signal, say what was open; otherwise it is routine
-    lot_log_level_t level = s_signal ? LOT_LOG_INFO : LOT_LOG_DEBUG;
-    s_close_connection (self, level);
+    lot_log_level_t level = lot_link_signal () ? LOT_LOG_INFO : LOT_LOG_DEBUG;
+    lot_link_close (self->link, level);
     s_close_file (self, level);
-    return s_signal ? 0 : rc;
+    return lot_link_signal () ? 0 : rc;
 }

@@ -37,12 +37,6 @@
 
 typedef struct _lot_agency_t lot_agency_t;
 
-//  Installs the SIGTERM and SIGINT handlers; call once, early.
-void lot_agency_handle_signals (void);
-
-//  The signal that stopped the run, or 0.
-int lot_agency_signal (void);
-
 //  The config must outlive the agency.
 lot_agency_t *lot_agency_new (const lot_client_config_t *config);
 

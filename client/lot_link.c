@@ -1,0 +1,473 @@
+/*  lot_link - the agency's connection to the server: connect, retry, wait with deadlines  */
+#include "lot_link.h"
+#include "lot_codec.h"
+#include "lot_dial.h"
+
+#include <czmq.h>
+#include <assert.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define S_REJECTED "rejected by the server: "
+#define S_TEXT_MAX 200              //  Bytes kept of an error reason
+
+//  How long a connect may wait for an answer when the name has other
+//  addresses to try. A front-end on a live host answers a SYN within a
+//  round trip, milliseconds in a swarm, and 2 s leaves room for one lost
+//  SYN (the kernel sends it again after 1 s); a host that is down or
+//  drops SYNs would otherwise hold the attempt about 2 minutes (until
+//  tcp_syn_retries are spent) while another replica answers at once.
+//  Not loop.period: that is the pause between attempts, and may be 0.
+#define S_CONNECT_ANSWER_MS 2000
+
+static volatile sig_atomic_t s_signal;
+static sigset_t s_wait_mask;        //  The mask while waiting: signals let in
+static bool s_signals_handled;
+
+struct _lot_link_t {
+    const lot_client_config_t *config;
+    int fd;                         //  The open connection, or -1
+    const char *resource;           //  Its name in log lines
+    char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
+    lot_dial_seed_t seed;           //  Of the order addresses are tried in
+    long long deadline;             //  zclock_mono () limit of every wait, or -1
+    long deadline_ms;               //  The limit as it was set, for the reason
+    //  Why the last step failed
+    char reason [512];
+    bool dropped;                   //  The connection went (EOF, reset...)
+    bool timed_out;                 //  The deadline passed
+    bool said;                      //  A fail line said so already
+};
+
+//  ---------------------------------------------------------------------
+//  Signals
+
+static void
+s_on_signal (int signal)
+{
+    s_signal = signal;
+}
+
+void
+lot_link_handle_signals (void)
+{
+    //  No SA_RESTART: a wait returns EINTR and sees the flag
+    struct sigaction action = { .sa_handler = s_on_signal };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGINT, &action, NULL);
+    //  Blocked except inside ppoll: a signal that comes between a check
+    //  of the flag and a wait is delivered when the wait starts.
+    sigset_t blocked;
+    sigemptyset (&blocked);
+    sigaddset (&blocked, SIGTERM);
+    sigaddset (&blocked, SIGINT);
+    sigprocmask (SIG_BLOCK, &blocked, &s_wait_mask);
+    sigdelset (&s_wait_mask, SIGTERM);
+    sigdelset (&s_wait_mask, SIGINT);
+    s_signals_handled = true;
+}
+
+int
+lot_link_signal (void)
+{
+    return s_signal;
+}
+
+//  ---------------------------------------------------------------------
+//  The link's state
+
+lot_link_t *
+lot_link_new (const lot_client_config_t *config)
+{
+    assert (config);
+    lot_link_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = config;
+    self->fd = -1;
+    self->deadline = -1;
+    lot_dial_seed_random (&self->seed);
+    return self;
+}
+
+void
+lot_link_destroy (lot_link_t **self_p)
+{
+    if (*self_p) {
+        lot_link_close (*self_p, LOT_LOG_DEBUG);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int
+lot_link_fail (lot_link_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->reason, sizeof self->reason, format, args);
+    va_end (args);
+    return -1;
+}
+
+//  The connection went: worth another connection, in v2 and for winners.
+static int
+s_dropped (lot_link_t *self, const char *what, int error)
+{
+    self->dropped = true;
+    if (error == 0)
+        return lot_link_fail (self, "the server closed the connection");
+    return lot_link_fail (self, "%s: %s", what, strerror (error));
+}
+
+const char *
+lot_link_reason (lot_link_t *self)
+{
+    return self->reason;
+}
+
+bool
+lot_link_dropped (lot_link_t *self)
+{
+    return self->dropped;
+}
+
+bool
+lot_link_timed_out (lot_link_t *self)
+{
+    return self->timed_out;
+}
+
+bool
+lot_link_said (lot_link_t *self)
+{
+    return self->said;
+}
+
+bool
+lot_link_rejected (lot_link_t *self, const char *reason)
+{
+    size_t prefix = strlen (S_REJECTED);
+    return strncmp (self->reason, S_REJECTED, prefix) == 0
+        && strcmp (self->reason + prefix, reason) == 0;
+}
+
+void
+lot_link_set_deadline (lot_link_t *self, long ms)
+{
+    self->deadline = ms < 0 ? -1 : zclock_mono () + ms;
+    self->deadline_ms = ms;
+    if (ms >= 0)
+        self->timed_out = false;
+}
+
+//  ---------------------------------------------------------------------
+//  Waits and blocking I/O: each returns 0, or -1 with the reason set
+
+//  Waits for events on fd, or just for the time when fd < 0; timeout_ms
+//  < 0 waits for ever. Never past self->deadline. The signals get in here
+//  only. Returns 1 when ready, 0 on timeout, -1 when a signal stopped the
+//  wait, the deadline passed (self->timed_out) or poll failed.
+static int
+s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
+{
+    struct pollfd item = { .fd = fd, .events = events };
+    long long deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
+    bool cut = self->deadline >= 0 && (deadline < 0 || self->deadline <= deadline);
+    if (cut)
+        deadline = self->deadline;
+    while (!s_signal) {
+        struct timespec left, *limit = NULL;
+        if (deadline >= 0) {
+            long long ms = deadline - zclock_mono ();
+            ms = ms < 0 ? 0 : ms;
+            left = (struct timespec) { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
+            limit = &left;
+        }
+        int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
+                        s_signals_handled ? &s_wait_mask : NULL);
+        if (rc > 0)
+            return 1;
+        if (rc == 0 && !cut)
+            return 0;
+        if (rc == 0) {
+            self->timed_out = true;
+            return lot_link_fail (self, "no answer within %ldms", self->deadline_ms);
+        }
+        if (errno != EINTR)
+            return lot_link_fail (self, "poll: %s", strerror (errno));
+    }
+    return lot_link_fail (self, "stopped by a signal");
+}
+
+int
+lot_link_pause (lot_link_t *self, long ms)
+{
+    return s_wait (self, -1, 0, ms) < 0 ? -1 : 0;
+}
+
+//  Waits for the server to take or give bytes. A server that does neither
+//  within server.timeout is as good as gone: the connection counts as
+//  dropped. Under a deadline (the winners query waits for the draw) only
+//  the deadline counts.
+static int
+s_wait_server (lot_link_t *self, short events)
+{
+    long patience = self->deadline >= 0 ? -1 : self->config->server_timeout;
+    int ready = s_wait (self, self->fd, events, patience);
+    if (ready > 0)
+        return 0;
+    if (ready == 0) {
+        self->dropped = true;
+        return lot_link_fail (self, "no answer from the server within %ldms", patience);
+    }
+    return -1;
+}
+
+int
+lot_link_send (lot_link_t *self, const void *data, size_t size)
+{
+    const uint8_t *next = data;
+    while (size > 0) {
+        ssize_t sent = send (self->fd, next, size, MSG_NOSIGNAL);
+        if (sent >= 0) {
+            next += sent;
+            size -= (size_t) sent;
+        }
+        else
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (s_wait_server (self, POLLOUT))
+                return -1;
+        }
+        else
+        if (errno != EINTR)
+            return s_dropped (self, "send", errno);
+    }
+    return 0;
+}
+
+int
+lot_link_recv (lot_link_t *self, void *data, size_t size)
+{
+    uint8_t *next = data;
+    while (size > 0) {
+        if (s_wait_server (self, POLLIN))
+            return -1;
+        ssize_t got = recv (self->fd, next, size, 0);
+        if (got > 0) {
+            next += got;
+            size -= (size_t) got;
+        }
+        else
+        if (got == 0)
+            return s_dropped (self, "recv", 0);
+        else
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+            return s_dropped (self, "recv", errno);
+    }
+    return 0;
+}
+
+int
+lot_link_recv_string (lot_link_t *self, char *text, size_t capacity)
+{
+    uint8_t header [2];
+    if (lot_link_recv (self, header, 2))
+        return -1;
+    size_t size = lot_codec_get_u16 (header);
+    size_t kept = size < capacity - 1 ? size : capacity - 1;
+    if (lot_link_recv (self, text, kept))
+        return -1;
+    text [kept] = 0;
+    for (size_t i = 0; i < kept; i++)
+        if ((unsigned char) text [i] < 0x20 || text [i] == 0x7F || text [i] == '|')
+            text [i] = '?';
+    char drop [256];
+    for (size_t left = size - kept; left > 0; ) {
+        size_t piece = left < sizeof drop ? left : sizeof drop;
+        if (lot_link_recv (self, drop, piece))
+            return -1;
+        left -= piece;
+    }
+    return 0;
+}
+
+int
+lot_link_recv_answer (lot_link_t *self, uint8_t expected)
+{
+    uint8_t tag;
+    if (lot_link_recv (self, &tag, 1))
+        return -1;
+    if (tag == expected)
+        return 0;
+    if (tag == LOT_TAG_ERROR) {
+        char text [S_TEXT_MAX];
+        if (lot_link_recv_string (self, text, sizeof text))
+            return -1;
+        return lot_link_fail (self, S_REJECTED "%s", text);
+    }
+    return lot_link_fail (self, "unexpected answer 0x%02x from the server", tag);
+}
+
+//  ---------------------------------------------------------------------
+//  Connections
+
+//  Connects to address, waiting up to timeout_ms for an answer (< 0: for
+//  as long as the kernel tries).
+static int
+s_connect_address (lot_link_t *self, const struct addrinfo *address, long timeout_ms)
+{
+    int fd = socket (address->ai_family,
+                     address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                     address->ai_protocol);
+    if (fd < 0)
+        return lot_link_fail (self, "socket: %s", strerror (errno));
+    if (connect (fd, address->ai_addr, address->ai_addrlen) == 0) {
+        self->fd = fd;
+        return 0;
+    }
+    int error = errno;
+    if (error == EINPROGRESS) {
+        socklen_t size = sizeof error;
+        int ready = s_wait (self, fd, POLLOUT, timeout_ms);
+        if (ready <= 0) {
+            close (fd);
+            return ready < 0 ? -1 : lot_link_fail (self, "no answer to connect within"
+                                                   " %ldms", timeout_ms);
+        }
+        if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size))
+            error = errno;
+    }
+    if (error == 0) {
+        self->fd = fd;
+        return 0;
+    }
+    close (fd);
+    return lot_link_fail (self, "%s", strerror (error));
+}
+
+//  Resolves the server's name again (a front-end may have come or gone)
+//  and tries its addresses in a random order until one connects. When
+//  the name has several, each may take S_CONNECT_ANSWER_MS to answer,
+//  each that fails says so in a DEBUG line, and the reason of the last
+//  says how many were tried.
+static int
+s_connect_once (lot_link_t *self)
+{
+    const lot_client_config_t *config = self->config;
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *addresses;
+    int rc = getaddrinfo (config->server_host, config->server_port, &hints, &addresses);
+    if (rc)
+        return lot_link_fail (self, "cannot resolve %s: %s", config->server_host,
+                              rc == EAI_SYSTEM ? strerror (errno) : gai_strerror (rc));
+    size_t count = lot_dial_count (addresses);
+    const struct addrinfo **order = calloc (count, sizeof *order);
+    if (!order) {
+        freeaddrinfo (addresses);
+        return lot_link_fail (self, "out of memory");
+    }
+    lot_dial_order (addresses, &self->seed, order, count);
+    rc = -1;
+    for (size_t i = 0; i < count && rc && !s_signal && !self->timed_out; i++) {
+        lot_dial_name (order [i], self->address, sizeof self->address);
+        rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
+        if (rc && count > 1 && !s_signal && !self->timed_out)
+            lot_log_debug ("action: conectar | result: in_progress | server: %s"
+                           " | address: %s | reason: %s", config->server_address,
+                           self->address, self->reason);
+    }
+    if (rc && count > 1 && !s_signal && !self->timed_out) {
+        char last [sizeof self->reason];
+        snprintf (last, sizeof last, "%s", self->reason);
+        lot_link_fail (self, "%s (all %zu addresses of %s)", last, count,
+                       config->server_host);
+    }
+    free (order);
+    freeaddrinfo (addresses);
+    return rc;
+}
+
+//  One try: 0 when connected and greeted, 1 when worth another try, -1
+//  when not. A greeting that asks for it is tried again at once.
+static int
+s_connect_try (lot_link_t *self, lot_link_greet_fn *greet, void *arg)
+{
+    while (true) {
+        self->dropped = false;
+        if (s_connect_once (self))
+            return s_signal || self->timed_out ? -1 : 1;
+        int rc = greet ? greet (arg, self) : 0;
+        if (rc)
+            lot_link_close (self, LOT_LOG_DEBUG);
+        if (rc != 2)
+            return rc;
+    }
+}
+
+int
+lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *greet,
+                  void *arg)
+{
+    const lot_client_config_t *config = self->config;
+    self->resource = resource;
+    self->said = false;
+    for (long attempt = 1; ; attempt++) {
+        int rc = s_connect_try (self, greet, arg);
+        if (rc == 0) {
+            lot_log_debug ("action: conectar | result: success | resource: %s"
+                           " | server: %s | address: %s", resource,
+                           config->server_address, self->address);
+            return 0;
+        }
+        if (s_signal || self->timed_out)
+            return -1;
+        if (rc < 0) {
+            lot_log_error ("action: conectar | result: fail | server: %s | reason: %s",
+                           config->server_address, self->reason);
+            self->said = true;
+            return -1;
+        }
+        if (attempt >= config->loop_amount)
+            break;
+        lot_log_info ("action: conectar | result: in_progress | server: %s"
+                      " | intento: %ld | reason: %s",
+                      config->server_address, attempt, self->reason);
+        if (lot_link_pause (self, config->loop_period))
+            return -1;
+    }
+    lot_log_error ("action: conectar | result: fail | server: %s | intentos: %ld"
+                   " | reason: %s", config->server_address, config->loop_amount,
+                   self->reason);
+    self->said = true;
+    return -1;
+}
+
+void
+lot_link_close (lot_link_t *self, lot_log_level_t level)
+{
+    if (self->fd >= 0) {
+        close (self->fd);
+        self->fd = -1;
+        lot_log (level, "action: close | result: success | resource: %s",
+                 self->resource);
+    }
+}
+
+void
+lot_link_close_dropped (lot_link_t *self)
+{
+    lot_log_info ("action: reconectar | result: in_progress | agencia: %ld"
+                  " | reason: %s", self->config->id, self->reason);
+    lot_link_close (self, LOT_LOG_DEBUG);
+}
