@@ -1,34 +1,18 @@
-/*  lot_agency - what an agency does: send its bets, ask for its winners
+/*  lot_agency - what an agency does: send its bets, then ask for its winners
 
-    Bets mode: the data file's bets go out in chunks over one connection
-    (v2: up to batch.window chunks unanswered, answered in order; v1:
-    stop-and-wait), and an upload that takes more than two seconds says
-    how far it is, at most once a second (`action: progreso`); then a
-    second connection asks for the winners and waits for the draw, up to
-    winners.timeout; a winners connection that drops is opened again and
-    asked again. Single-bet mode: when there is no data file (or it is a
-    directory) and NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO are
-    set, that one bet goes out as the last chunk.
+    Bets mode: the data file is checked whole (a bad file never reaches
+    the server, not even its good first part), its bets are uploaded
+    (lot_upload: v1 or v2, resumed after drops), then a second connection
+    asks for the winners and waits for the draw, up to winners.timeout; a
+    winners connection that drops is opened again and asked again, a
+    loop.period later. Single-bet mode: when there is no data file (or it
+    is a directory) and NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and
+    NUMERO are set, that one bet goes out as the last chunk.
 
-    protocol.version 1 speaks the course's bytes: 'B', then the chunks; a
-    drop ends the run. Version 2 opens with 'H', learns from the 'S' how
-    many of the agency's bets are stored, and sends the rest as numbered
-    chunks; when the connection drops it connects again and goes on from
-    what the new 'S' says (the data file is read again from its start). A
-    server that never answered 'S' and does not answer this 'H' with one
-    speaks v1 only: the run goes on in v1 at once, with a warning line.
-    A server silent for server.timeout, while the bets go, is a dropped
-    connection.
-
-    Every connection attempt resolves the server's name again and tries
-    its addresses in a random order (lot_dial) until one connects: a name
-    that stands for several front-ends spreads the agencies over them, and
-    a reconnection may land on another one. Each of several addresses has
-    2 s to answer, so one whose host is down does not hold the attempt.
-
-    SIGTERM and SIGINT stop any wait: what is open is closed and logged,
-    and the run ends with status 0. The signals stay blocked outside the
-    waits (ppoll), so none is lost between a check and a blocking call.
+    Each conversation ends in one line, success or fail, with the reason
+    of the step that failed; connections, their retries and their
+    deadlines are the link's (lot_link). SIGTERM and SIGINT stop any wait:
+    what is open is closed and logged, and the run ends with status 0.
 */
 #ifndef LOT_AGENCY_H_INCLUDED
 #define LOT_AGENCY_H_INCLUDED

@@ -1,4 +1,4 @@
-/*  lot_link - the agency's connection to the server: connect, retry, wait with deadlines  */
+/*  lot_link - one connection to the server: connect and retry, I/O with deadlines  */
 #include "lot_link.h"
 #include "lot_codec.h"
 #include "lot_dial.h"
@@ -143,12 +143,6 @@ lot_link_dropped (lot_link_t *self)
 }
 
 bool
-lot_link_timed_out (lot_link_t *self)
-{
-    return self->timed_out;
-}
-
-bool
 lot_link_said (lot_link_t *self)
 {
     return self->said;
@@ -191,7 +185,8 @@ s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
         if (deadline >= 0) {
             long long ms = deadline - zclock_mono ();
             ms = ms < 0 ? 0 : ms;
-            left = (struct timespec) { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
+            left = (struct timespec) { .tv_sec = ms / 1000,
+                                       .tv_nsec = ms % 1000 * 1000000 };
             limit = &left;
         }
         int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
@@ -422,8 +417,9 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
     const lot_client_config_t *config = self->config;
     self->resource = resource;
     self->said = false;
+    int rc;
     for (long attempt = 1; ; attempt++) {
-        int rc = s_connect_try (self, greet, arg);
+        rc = s_connect_try (self, greet, arg);
         if (rc == 0) {
             lot_log_debug ("action: conectar | result: success | resource: %s"
                            " | server: %s | address: %s", resource,
@@ -432,13 +428,7 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
         }
         if (s_signal || self->timed_out)
             return -1;
-        if (rc < 0) {
-            lot_log_error ("action: conectar | result: fail | server: %s | reason: %s",
-                           config->server_address, self->reason);
-            self->said = true;
-            return -1;
-        }
-        if (attempt >= config->loop_amount)
+        if (rc < 0 || attempt >= config->loop_amount)
             break;
         lot_log_info ("action: conectar | result: in_progress | server: %s"
                       " | intento: %ld | reason: %s",
@@ -446,9 +436,13 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
         if (lot_link_pause (self, config->loop_period))
             return -1;
     }
-    lot_log_error ("action: conectar | result: fail | server: %s | intentos: %ld"
-                   " | reason: %s", config->server_address, config->loop_amount,
-                   self->reason);
+    if (rc < 0)
+        lot_log_error ("action: conectar | result: fail | server: %s | reason: %s",
+                       config->server_address, self->reason);
+    else
+        lot_log_error ("action: conectar | result: fail | server: %s | intentos: %ld"
+                       " | reason: %s", config->server_address, config->loop_amount,
+                       self->reason);
     self->said = true;
     return -1;
 }

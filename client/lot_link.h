@@ -1,4 +1,4 @@
-/*  lot_link - the agency's connection to the server: connect, retry, wait with deadlines
+/*  lot_link - one connection to the server: connect and retry, I/O with deadlines
 
     One connection at a time, with blocking I/O. Connecting follows the
     retry policy: up to loop.amount attempts, loop.period apart, and each
@@ -100,9 +100,6 @@ const char *lot_link_reason (lot_link_t *self);
 
 //  The connection went (EOF, reset, a silent server): worth another one.
 bool lot_link_dropped (lot_link_t *self);
-
-//  The deadline passed.
-bool lot_link_timed_out (lot_link_t *self);
 
 //  The last lot_link_connect logged its failure already.
 bool lot_link_said (lot_link_t *self);
