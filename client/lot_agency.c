@@ -2,6 +2,7 @@
 #include "lot_agency.h"
 #include "lot_feed.h"
 #include "lot_link.h"
+#include "lot_signals.h"
 #include "lot_log.h"
 #include "lot_upload.h"
 
@@ -42,7 +43,7 @@ s_fail (int status, const char *format, ...)
 static int
 s_fail (int status, const char *format, ...)
 {
-    if (lot_link_signal ())
+    if (lot_signals_caught ())
         return 0;
     char line [1024];
     va_list args;
@@ -238,8 +239,8 @@ lot_agency_run (lot_agency_t *self)
                        " | reason: %s", path, strerror (errno));
     int rc = missing ? s_run_single (self) : s_run_bets (self);
     //  After a signal, say what was open; otherwise it is routine
-    lot_log_level_t level = lot_link_signal () ? LOT_LOG_INFO : LOT_LOG_DEBUG;
+    lot_log_level_t level = lot_signals_caught () ? LOT_LOG_INFO : LOT_LOG_DEBUG;
     lot_link_close (self->link, level);
     lot_upload_close (self->upload, level);
-    return lot_link_signal () ? 0 : rc;
+    return lot_signals_caught () ? 0 : rc;
 }

@@ -2,13 +2,13 @@
 #include "lot_link.h"
 #include "lot_codec.h"
 #include "lot_dial.h"
+#include "lot_signals.h"
 
 #include <czmq.h>
 #include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +29,6 @@
 //  Not loop.period: that is the pause between attempts, and may be 0.
 #define S_CONNECT_ANSWER_MS 2000
 
-static volatile sig_atomic_t s_signal;
-static sigset_t s_wait_mask;        //  The mask while waiting: signals let in
-static bool s_signals_handled;
-
 struct _lot_link_t {
     const lot_client_config_t *config;
     int fd;                         //  The open connection, or -1
@@ -47,41 +43,6 @@ struct _lot_link_t {
     bool timed_out;                 //  The deadline passed
     bool said;                      //  A fail line said so already
 };
-
-//  ---------------------------------------------------------------------
-//  Signals
-
-static void
-s_on_signal (int signal)
-{
-    s_signal = signal;
-}
-
-void
-lot_link_handle_signals (void)
-{
-    //  No SA_RESTART: a wait returns EINTR and sees the flag
-    struct sigaction action = { .sa_handler = s_on_signal };
-    sigemptyset (&action.sa_mask);
-    sigaction (SIGTERM, &action, NULL);
-    sigaction (SIGINT, &action, NULL);
-    //  Blocked except inside ppoll: a signal that comes between a check
-    //  of the flag and a wait is delivered when the wait starts.
-    sigset_t blocked;
-    sigemptyset (&blocked);
-    sigaddset (&blocked, SIGTERM);
-    sigaddset (&blocked, SIGINT);
-    sigprocmask (SIG_BLOCK, &blocked, &s_wait_mask);
-    sigdelset (&s_wait_mask, SIGTERM);
-    sigdelset (&s_wait_mask, SIGINT);
-    s_signals_handled = true;
-}
-
-int
-lot_link_signal (void)
-{
-    return s_signal;
-}
 
 //  ---------------------------------------------------------------------
 //  The link's state
@@ -180,7 +141,7 @@ s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
     bool cut = self->deadline >= 0 && (deadline < 0 || self->deadline <= deadline);
     if (cut)
         deadline = self->deadline;
-    while (!s_signal) {
+    while (!lot_signals_caught ()) {
         struct timespec left, *limit = NULL;
         if (deadline >= 0) {
             long long ms = deadline - zclock_mono ();
@@ -190,7 +151,7 @@ s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
             limit = &left;
         }
         int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
-                        s_signals_handled ? &s_wait_mask : NULL);
+                        lot_signals_wait_mask ());
         if (rc > 0)
             return 1;
         if (rc == 0 && !cut)
@@ -374,15 +335,15 @@ s_connect_once (lot_link_t *self)
     }
     lot_dial_order (addresses, &self->seed, order, count);
     rc = -1;
-    for (size_t i = 0; i < count && rc && !s_signal && !self->timed_out; i++) {
+    for (size_t i = 0; i < count && rc && !lot_signals_caught () && !self->timed_out; i++) {
         lot_dial_name (order [i], self->address, sizeof self->address);
         rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
-        if (rc && count > 1 && !s_signal && !self->timed_out)
+        if (rc && count > 1 && !lot_signals_caught () && !self->timed_out)
             lot_log_debug ("action: conectar | result: in_progress | server: %s"
                            " | address: %s | reason: %s", config->server_address,
                            self->address, self->reason);
     }
-    if (rc && count > 1 && !s_signal && !self->timed_out) {
+    if (rc && count > 1 && !lot_signals_caught () && !self->timed_out) {
         char last [sizeof self->reason];
         snprintf (last, sizeof last, "%s", self->reason);
         lot_link_fail (self, "%s (all %zu addresses of %s)", last, count,
@@ -401,7 +362,7 @@ s_connect_try (lot_link_t *self, lot_link_greet_fn *greet, void *arg)
     while (true) {
         self->dropped = false;
         if (s_connect_once (self))
-            return s_signal || self->timed_out ? -1 : 1;
+            return lot_signals_caught () || self->timed_out ? -1 : 1;
         int rc = greet ? greet (arg, self) : 0;
         if (rc)
             lot_link_close (self, LOT_LOG_DEBUG);
@@ -426,7 +387,7 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
                            config->server_address, self->address);
             return 0;
         }
-        if (s_signal || self->timed_out)
+        if (lot_signals_caught () || self->timed_out)
             return -1;
         if (rc < 0 || attempt >= config->loop_amount)
             break;

@@ -14,9 +14,7 @@
     Every wait for the server is limited: server.timeout for each read or
     write, past which the connection counts as dropped, or a deadline for
     a whole exchange (the winners query), past which the link has timed
-    out. SIGTERM and SIGINT stop any wait: the signals stay blocked
-    outside the waits (ppoll), so none is lost between a check and a
-    blocking call.
+    out. SIGTERM and SIGINT stop any wait (lot_signals).
 
     A step that fails returns -1 and leaves why in lot_link_reason, and
     whether the connection dropped (worth another one) or the deadline
@@ -41,12 +39,6 @@ typedef struct _lot_link_t lot_link_t;
 //  connection (the greeting changed what it will say); -1 to give up.
 //  The link closes the connection unless 0.
 typedef int (lot_link_greet_fn) (void *arg, lot_link_t *link);
-
-//  Installs the SIGTERM and SIGINT handlers; call once, early.
-void lot_link_handle_signals (void);
-
-//  The signal that stopped the run, or 0.
-int lot_link_signal (void);
 
 //  The config must outlive the link.
 lot_link_t *lot_link_new (const lot_client_config_t *config);

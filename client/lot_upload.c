@@ -1,5 +1,6 @@
 /*  lot_upload - an agency's bets to the server, in v1 or v2, resumed after drops  */
 #include "lot_upload.h"
+#include "lot_signals.h"
 #include "lot_feed.h"
 
 #include <czmq.h>
@@ -111,7 +112,7 @@ s_hello (lot_upload_t *self)
             return 1;
         //  A v1 server closes, resets, keeps silent or answers something
         //  else; once a server said 'S', a drop is only a drop
-        if (!self->heard_v2 && !lot_link_signal ())
+        if (!self->heard_v2 && !lot_signals_caught ())
             return 2;
         return lot_link_dropped (self->link) ? 1 : -1;
     }

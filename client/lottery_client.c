@@ -1,7 +1,7 @@
 /*  lottery-client - an agency: sends its bets, then asks for its winners  */
 #include "lot_agency.h"
 #include "lot_client_config.h"
-#include "lot_link.h"
+#include "lot_signals.h"
 #include "lot_log.h"
 #include "lot_settings.h"
 
@@ -17,7 +17,7 @@ int
 main (int argc, char *argv [])
 {
     setvbuf (stdout, NULL, _IOLBF, 0);
-    lot_link_handle_signals ();
+    lot_signals_catch ();
     const char *config_file;
     int rc = lot_settings_parse_args (argc, argv, USAGE, &config_file);
     if (rc > 0)
@@ -38,7 +38,7 @@ main (int argc, char *argv [])
     rc = agency ? lot_agency_run (agency) : 1;
     lot_agency_destroy (&agency);
     lot_client_config_destroy (&config);
-    int signal = lot_link_signal ();
+    int signal = lot_signals_caught ();
     const char *result = rc == 0 ? "success" : "fail";
     if (signal)
         lot_log_info ("action: exit | result: %s | signal: %s | status: %d", result,
