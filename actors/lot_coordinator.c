@@ -8,12 +8,9 @@
 #define ACTOR "coordinator"
 
 typedef struct {
-    zsock_t *pipe;
-    const lot_settings_t *settings;
+    lot_actor_t actor;          //  First: the pipe, the poller, the sockets
     zsock_t *events;            //  ROUTER: persisters report here
     zsock_t *winners;           //  PUB: winner-ready
-    zpoller_t *poller;
-    lot_sockets_t *sockets;     //  Owns both sockets
     bool *done;                 //  By agency, as the persister last said
     long done_count;
     zframe_t *persister;        //  Routing id of the persister to ask
@@ -21,7 +18,6 @@ typedef struct {
     char *detail;               //  and its summary, until the sorteo line
     int64_t settled_at;         //  No sorteo line before: see LOG_SETTLE
     int64_t next_action;        //  When to log, re-announce or ask again
-    bool terminated;
 } self_t;
 
 static void
@@ -29,8 +25,7 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        lot_sockets_destroy (&self->sockets);
-        zpoller_destroy (&self->poller);
+        lot_actor_close (&self->actor);
         zframe_destroy (&self->persister);
         zmsg_destroy (&self->result);
         zstr_free (&self->detail);
@@ -40,39 +35,58 @@ s_self_destroy (self_t **self_p)
     }
 }
 
+static self_t *
+s_self_new (zsock_t *pipe, const lot_settings_t *settings)
+{
+    self_t *self = lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
+    if (self)
+        self->done = calloc ((size_t) settings->agencies + 1, sizeof (bool));
+    if (self && !self->done)
+        s_self_destroy (&self);
+    return self;
+}
+
 static int
 s_self_start (void *args)
 {
     self_t *self = args;
-    const lot_settings_t *settings = self->settings;
-    self->events = lot_sockets_bind (self->sockets, ZMQ_ROUTER,
+    const lot_settings_t *settings = self->actor.settings;
+    self->events = lot_sockets_bind (self->actor.sockets, ZMQ_ROUTER,
                                      settings->events_endpoint, "events");
-    self->winners = lot_sockets_bind (self->sockets, ZMQ_PUB,
+    self->winners = lot_sockets_bind (self->actor.sockets, ZMQ_PUB,
                                       settings->winners_endpoint, "winners");
     if (!self->events || !self->winners)
         return -1;
-    zpoller_add (self->poller, self->events);
+    zpoller_add (self->actor.poller, self->events);
     return 0;
+}
+
+//  START, $TERM, or a command: it has none of its own.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    lot_actor_serve_pipe (&self->actor, s_self_start, NULL);
 }
 
 static bool
 s_all_done (self_t *self)
 {
-    return self->settings->agencies > 0 && self->done_count == self->settings->agencies;
+    long agencies = self->actor.settings->agencies;
+    return agencies > 0 && self->done_count == agencies;
 }
 
 static void
 s_self_ask_draw (self_t *self)
 {
     lot_msg_send_draw (self->events, self->persister);     //  Lost: asked again
-    self->next_action = zclock_mono () + self->settings->announce_interval;
+    self->next_action = zclock_mono () + self->actor.settings->announce_interval;
 }
 
 static void
 s_self_announce (self_t *self)
 {
     lot_msg_send_winners (self->winners, self->result);    //  Lost: said again
-    self->next_action = zclock_mono () + self->settings->announce_interval;
+    self->next_action = zclock_mono () + self->actor.settings->announce_interval;
 }
 
 //  The persister's word on who has finished: all it says, every time, so
@@ -83,7 +97,7 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
 {
     zframe_destroy (&self->persister);
     self->persister = zframe_dup (sender);
-    long agencies = self->settings->agencies;
+    long agencies = self->actor.settings->agencies;
     bool was_done = s_all_done (self);
     bool *said = calloc ((size_t) agencies + 1, sizeof *said);
     assert (said);
@@ -103,7 +117,7 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
     //  waits LOG_SETTLE, so the last apuesta_recibida is read before it.
     //  The draw itself runs meanwhile.
     if (s_all_done (self) && !was_done && !self->result) {
-        self->settled_at = zclock_mono () + self->settings->log_settle;
+        self->settled_at = zclock_mono () + self->actor.settings->log_settle;
         s_self_ask_draw (self);
     }
 }
@@ -113,7 +127,7 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
 {
     char *detail;
     zmsg_t *winners;
-    lot_msg_recv_drawn (msg, self->settings->agencies, &detail, &winners);
+    lot_msg_recv_drawn (msg, self->actor.settings->agencies, &detail, &winners);
     //  The first answer stands; an answer nobody asked for is ignored
     bool awaited = !self->result && s_all_done (self);
     if (awaited && winners) {
@@ -155,7 +169,7 @@ s_self_handle_timer (self_t *self)
         lot_log_info ("action: sorteo | result: success | detalle: %s", self->detail);
         zstr_free (&self->detail);
         //  And the sorteo line is read before any agency hears the winners
-        self->next_action = zclock_mono () + self->settings->log_settle;
+        self->next_action = zclock_mono () + self->actor.settings->log_settle;
     }
     else
     if (self->result)
@@ -165,37 +179,31 @@ s_self_handle_timer (self_t *self)
         s_self_ask_draw (self);
 }
 
+//  No timer until every agency has finished: then the draw is asked for
+//  until answered, logged, and announced again and again.
+static int64_t
+s_self_deadline (self_t *self)
+{
+    return self->result || s_all_done (self) ? self->next_action : -1;
+}
+
 void
 lot_coordinator_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->pipe = pipe;
-    self->settings = args;
-    self->done = calloc ((size_t) self->settings->agencies + 1, sizeof (bool));
-    assert (self->done);
-    self->poller = zpoller_new (pipe, NULL);
-    zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
-    zsock_signal (pipe, 0);
-    while (!self->terminated) {
-        int timeout = -1;
-        if (self->result || s_all_done (self)) {
-            int64_t left = self->next_action - zclock_mono ();
-            timeout = left > 0 ? (int) left : 0;
-        }
-        void *which = zpoller_wait (self->poller, timeout);
-        if (which == self->pipe)
-            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, NULL, self);
+    self_t *self = s_self_new (pipe, args);
+    lot_actor_signal (pipe, ACTOR, self != NULL);
+    while (self && !self->actor.terminated) {
+        void *which = lot_actor_wait (&self->actor, s_self_deadline (self));
+        if (which == self->actor.pipe)
+            s_self_handle_pipe (self);
         else
         if (which == self->events)
             s_self_handle_events (self);
         else
-        if (zpoller_expired (self->poller))
+        if (zpoller_expired (self->actor.poller))
             s_self_handle_timer (self);
         else
-            lot_sockets_handle_event (self->sockets, which);
+            lot_sockets_handle_event (self->actor.sockets, which);
     }
     s_self_destroy (&self);
 }

@@ -9,26 +9,29 @@
 #define ACTOR "handler"
 
 typedef struct {
-    zsock_t *pipe;
-    const lot_settings_t *settings;
+    lot_actor_t actor;          //  First: the pipe, the poller, the sockets
     zsock_t *work;              //  PULL from the broker
     zsock_t *records;           //  PUSH to the persister
     zsock_t *results;           //  PUSH rejections to the broker
-    zpoller_t *poller;
-    lot_sockets_t *sockets;     //  Owns the three sockets
     char *lines;                //  Reused for every chunk
     size_t capacity;
-    bool terminated;
 } self_t;
+
+//  Nothing but what every actor has until START: the lines buffer grows
+//  with the first chunk.
+static self_t *
+s_self_new (zsock_t *pipe, const lot_settings_t *settings)
+{
+    return lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
+}
 
 static void
 s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        lot_sockets_destroy (&self->sockets);
-        zpoller_destroy (&self->poller);
         free (self->lines);
+        lot_actor_close (&self->actor);
         free (self);
         *self_p = NULL;
     }
@@ -38,17 +41,25 @@ static int
 s_self_start (void *args)
 {
     self_t *self = args;
-    const lot_settings_t *settings = self->settings;
-    self->work = lot_sockets_connect (self->sockets, ZMQ_PULL, settings->work_endpoint,
+    const lot_settings_t *settings = self->actor.settings;
+    lot_sockets_t *sockets = self->actor.sockets;
+    self->work = lot_sockets_connect (sockets, ZMQ_PULL, settings->work_endpoint,
                                       "work", "broker");
-    self->records = lot_sockets_connect (self->sockets, ZMQ_PUSH,
-                                         settings->records_endpoint, "records", "persister");
-    self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
-                                         settings->results_endpoint, "results", "broker");
+    self->records = lot_sockets_connect (sockets, ZMQ_PUSH, settings->records_endpoint,
+                                         "records", "persister");
+    self->results = lot_sockets_connect (sockets, ZMQ_PUSH, settings->results_endpoint,
+                                         "results", "broker");
     if (!self->work || !self->records || !self->results)
         return -1;
-    zpoller_add (self->poller, self->work);
+    zpoller_add (self->actor.poller, self->work);
     return 0;
+}
+
+//  START, $TERM, or a command: it has none of its own.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    lot_actor_serve_pipe (&self->actor, s_self_start, NULL);
 }
 
 //  Formats one valid bet onto the end of *lines, growing it as needed.
@@ -110,7 +121,7 @@ s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
     records->query = work->size == 0;
     if (!records->query) {
         reason = lot_handler_convert (work->chunk, work->size,
-                                      (unsigned) self->settings->agencies,
+                                      (unsigned) self->actor.settings->agencies,
                                       &self->lines, &self->capacity, &used,
                                       &agency, &records->last, &count);
         //  The front-end named the chunk after the agency in it
@@ -171,24 +182,17 @@ s_self_handle_work (self_t *self)
 void
 lot_handler_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->pipe = pipe;
-    self->settings = args;
-    self->poller = zpoller_new (pipe, NULL);
-    zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
-    zsock_signal (pipe, 0);
-    while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, -1);
-        if (which == self->pipe)
-            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, NULL, self);
+    self_t *self = s_self_new (pipe, args);
+    lot_actor_signal (pipe, ACTOR, self != NULL);
+    while (self && !self->actor.terminated) {
+        void *which = zpoller_wait (self->actor.poller, -1);
+        if (which == self->actor.pipe)
+            s_self_handle_pipe (self);
         else
         if (which == self->work)
             s_self_handle_work (self);
         else
-            lot_sockets_handle_event (self->sockets, which);
+            lot_sockets_handle_event (self->actor.sockets, which);
     }
     s_self_destroy (&self);
 }

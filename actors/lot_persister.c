@@ -13,13 +13,10 @@
 #define PARKED_MAX 256          //  Chunks that wait for the bets before them
 
 typedef struct {
-    zsock_t *pipe;
-    const lot_settings_t *settings;
+    lot_actor_t actor;          //  First: the pipe, the poller, the sockets
     zsock_t *records;           //  PULL from the handlers
     zsock_t *results;           //  PUSH to the broker
     zsock_t *events;            //  DEALER to the coordinator
-    zpoller_t *poller;
-    lot_sockets_t *sockets;     //  Owns the three sockets
     lot_store_t *store;         //  The bets file and its journal
     int64_t next_status;        //  When STATUS goes out again
     //  A batch: what came, then what was parked
@@ -31,7 +28,6 @@ typedef struct {
     zlistx_t *routes;           //  Front-ends to answer (s_route_t): those
                                 //  of this group, and of the parked chunks
     int parked_count;
-    bool terminated;
 } self_t;
 
 //  A front-end, as the broker routes to it, and the group's answers for it
@@ -79,8 +75,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zlistx_destroy (&self->routes);
-        lot_sockets_destroy (&self->sockets);
-        zpoller_destroy (&self->poller);
+        lot_actor_close (&self->actor);
         for (int i = 0; i < self->parked_count; i++)
             zframe_destroy (&self->parked [i].frame);
         if (self->store) {
@@ -90,18 +85,30 @@ s_self_destroy (self_t **self_p)
             lot_store_destroy (&self->store);
             lot_log_info ("action: close | result: success | actor: " ACTOR
                           " | resource: bets_file | path: %s",
-                          self->settings->bets_file);
+                          self->actor.settings->bets_file);
         }
         free (self);
         *self_p = NULL;
     }
 }
 
+//  The bets file waits for START, as the sockets do.
+static self_t *
+s_self_new (zsock_t *pipe, const lot_settings_t *settings)
+{
+    self_t *self = lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
+    if (self) {
+        self->routes = zlistx_new ();
+        zlistx_set_destructor (self->routes, s_route_destroy);
+    }
+    return self;
+}
+
 static int
 s_self_start (void *args)
 {
     self_t *self = args;
-    const lot_settings_t *settings = self->settings;
+    const lot_settings_t *settings = self->actor.settings;
     char *error = NULL;
     self->store = lot_store_new (settings->bets_file, settings->bets_journal,
                                  settings->agencies, settings->bets_fsync, &error);
@@ -112,17 +119,25 @@ s_self_start (void *args)
         free (error);
         return -1;
     }
-    self->records = lot_sockets_bind (self->sockets, ZMQ_PULL,
-                                      settings->records_endpoint, "records");
-    self->results = lot_sockets_connect (self->sockets, ZMQ_PUSH,
-                                         settings->results_endpoint, "results", "broker");
-    self->events = lot_sockets_connect (self->sockets, ZMQ_DEALER,
-                                        settings->events_endpoint, "events", "coordinator");
+    lot_sockets_t *sockets = self->actor.sockets;
+    self->records = lot_sockets_bind (sockets, ZMQ_PULL, settings->records_endpoint,
+                                      "records");
+    self->results = lot_sockets_connect (sockets, ZMQ_PUSH, settings->results_endpoint,
+                                         "results", "broker");
+    self->events = lot_sockets_connect (sockets, ZMQ_DEALER, settings->events_endpoint,
+                                        "events", "coordinator");
     if (!self->records || !self->results || !self->events)
         return -1;
-    zpoller_add (self->poller, self->records);
-    zpoller_add (self->poller, self->events);
+    zpoller_add (self->actor.poller, self->records);
+    zpoller_add (self->actor.poller, self->events);
     return 0;
+}
+
+//  START, $TERM, or a command: it has none of its own.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    lot_actor_serve_pipe (&self->actor, s_self_start, NULL);
 }
 
 static void
@@ -145,7 +160,7 @@ static void
 s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
                     const char *reason)
 {
-    bool known = records->agency >= 1 && records->agency <= self->settings->agencies;
+    bool known = records->agency >= 1 && records->agency <= self->actor.settings->agencies;
     lot_result_t result = {
         records->agency, records->position, records->query, ok, records->count,
         (char *) reason,
@@ -186,7 +201,7 @@ s_self_send_answers (self_t *self)
 static void
 s_self_send_status (self_t *self)
 {
-    long agencies = self->settings->agencies;
+    long agencies = self->actor.settings->agencies;
     bool *finished = calloc ((size_t) agencies + 1, sizeof *finished);
     assert (finished);
     for (long agency = 1; agency <= agencies; agency++)
@@ -196,7 +211,7 @@ s_self_send_status (self_t *self)
                          " | socket: events | reason: the coordinator takes no"
                          " messages; it will be told again");
     free (finished);
-    self->next_status = zclock_mono () + self->settings->announce_interval;
+    self->next_status = zclock_mono () + self->actor.settings->announce_interval;
 }
 
 //  Orders a batch by agency, then position; of two copies of a chunk,
@@ -251,7 +266,7 @@ s_self_park (self_t *self, lot_records_t *records)
     while (waiting < self->parked_count
        &&  self->parked [self->parked_count - 1 - waiting].agency == records->agency)
         waiting++;
-    if (waiting >= self->settings->max_in_flight || self->parked_count == PARKED_MAX) {
+    if (waiting >= self->actor.settings->max_in_flight || self->parked_count == PARKED_MAX) {
         lot_log_warning ("action: aplazar | result: in_progress | agencia: %u"
                          " | posicion: %u | reason: %ld chunks wait already for the"
                          " bets before them; it will come again", records->agency,
@@ -359,8 +374,8 @@ s_self_handle_records (self_t *self)
 static void
 s_self_draw (self_t *self)
 {
-    long agencies = self->settings->agencies;
-    const char *path = self->settings->bets_file;
+    long agencies = self->actor.settings->agencies;
+    const char *path = self->actor.settings->bets_file;
     lot_draw_t *draw = lot_draw_new (agencies);
     if (!draw || lot_draw_read (draw, path)) {
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | reason: %s",
@@ -402,26 +417,13 @@ s_self_handle_events (self_t *self)
 void
 lot_persister_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->pipe = pipe;
-    self->settings = args;
-    self->poller = zpoller_new (pipe, NULL);
-    zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
-    self->routes = zlistx_new ();
-    zlistx_set_destructor (self->routes, s_route_destroy);
-    zsock_signal (pipe, 0);
-    while (!self->terminated) {
-        int timeout = -1;
-        if (self->store) {
-            int64_t left = self->next_status - zclock_mono ();
-            timeout = left > 0 ? (int) left : 0;
-        }
-        void *which = zpoller_wait (self->poller, timeout);
-        if (which == self->pipe)
-            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, NULL, self);
+    self_t *self = s_self_new (pipe, args);
+    lot_actor_signal (pipe, ACTOR, self != NULL);
+    while (self && !self->actor.terminated) {
+        //  STATUS goes out on a timer once the bets file is open, at START
+        void *which = lot_actor_wait (&self->actor, self->store ? self->next_status : -1);
+        if (which == self->actor.pipe)
+            s_self_handle_pipe (self);
         else
         if (which == self->records)
             s_self_handle_records (self);
@@ -430,7 +432,7 @@ lot_persister_actor (zsock_t *pipe, void *args)
             s_self_handle_events (self);
         else
         if (which)
-            lot_sockets_handle_event (self->sockets, which);
+            lot_sockets_handle_event (self->actor.sockets, which);
         if (self->store && zclock_mono () >= self->next_status)
             s_self_send_status (self);
     }

@@ -10,16 +10,12 @@
 #define PASS_MAX 64             //  Messages taken from a socket at once
 
 typedef struct {
-    zsock_t *pipe;
-    const lot_settings_t *settings;
+    lot_actor_t actor;          //  First: the pipe, the poller, the sockets
     zsock_t *frontends;         //  ROUTER: every front-end's DEALER
     zsock_t *work;              //  PUSH to the handlers
     zsock_t *results;           //  PULL from the handlers and the persister
-    zpoller_t *poller;
-    lot_sockets_t *sockets;     //  Owns the three sockets
     bool full;                  //  The handlers' queues take nothing now, and
                                 //  frontends is out of the poller
-    bool terminated;
 } self_t;
 
 static void
@@ -27,23 +23,30 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        lot_sockets_destroy (&self->sockets);
-        zpoller_destroy (&self->poller);
+        lot_actor_close (&self->actor);
         free (self);
         *self_p = NULL;
     }
+}
+
+//  It holds nothing of its own: what every actor has.
+static self_t *
+s_self_new (zsock_t *pipe, const lot_settings_t *settings)
+{
+    return lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
 }
 
 static int
 s_self_start (void *args)
 {
     self_t *self = args;
-    const lot_settings_t *settings = self->settings;
-    self->frontends = lot_sockets_bind (self->sockets, ZMQ_ROUTER,
-                                        settings->broker_endpoint, "frontends");
-    self->work = lot_sockets_bind (self->sockets, ZMQ_PUSH, settings->work_endpoint, "work");
-    self->results = lot_sockets_bind (self->sockets, ZMQ_PULL,
-                                      settings->results_endpoint, "results");
+    const lot_settings_t *settings = self->actor.settings;
+    lot_sockets_t *sockets = self->actor.sockets;
+    self->frontends = lot_sockets_bind (sockets, ZMQ_ROUTER, settings->broker_endpoint,
+                                        "frontends");
+    self->work = lot_sockets_bind (sockets, ZMQ_PUSH, settings->work_endpoint, "work");
+    self->results = lot_sockets_bind (sockets, ZMQ_PULL, settings->results_endpoint,
+                                      "results");
     if (!self->frontends || !self->work || !self->results)
         return -1;
     //  Neither side may block the other: a full queue is retried, an
@@ -51,9 +54,16 @@ s_self_start (void *args)
     zsock_set_sndtimeo (self->work, 0);
     zsock_set_sndtimeo (self->frontends, 0);
     zsock_set_router_mandatory (self->frontends, 1);
-    zpoller_add (self->poller, self->frontends);
-    zpoller_add (self->poller, self->results);
+    zpoller_add (self->actor.poller, self->frontends);
+    zpoller_add (self->actor.poller, self->results);
     return 0;
+}
+
+//  START, $TERM, or a command: it has none of its own.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    lot_actor_serve_pipe (&self->actor, s_self_start, NULL);
 }
 
 //  Moves one whole message from one socket to another, frame by frame and
@@ -111,9 +121,9 @@ s_self_handle_work (self_t *self)
         self->full = s_self_full (self);
     }
     if (self->full && !was_full)
-        zpoller_remove (self->poller, self->frontends);
+        zpoller_remove (self->actor.poller, self->frontends);
     if (!self->full && was_full)
-        zpoller_add (self->poller, self->frontends);
+        zpoller_add (self->actor.poller, self->frontends);
 }
 
 //  RESULTs, each batch to the front-end its route names. One for a
@@ -135,19 +145,12 @@ s_self_handle_results (self_t *self)
 void
 lot_broker_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    assert (self);
-    self->pipe = pipe;
-    self->settings = args;
-    self->poller = zpoller_new (pipe, NULL);
-    zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (ACTOR, self->settings, self->poller);
-    zsock_signal (pipe, 0);
-    while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, self->full ? RETRY_MSECS : -1);
-        if (which == self->pipe)
-            self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR,
-                                                      s_self_start, NULL, self);
+    self_t *self = s_self_new (pipe, args);
+    lot_actor_signal (pipe, ACTOR, self != NULL);
+    while (self && !self->actor.terminated) {
+        void *which = zpoller_wait (self->actor.poller, self->full ? RETRY_MSECS : -1);
+        if (which == self->actor.pipe)
+            s_self_handle_pipe (self);
         else
         if (which == self->frontends)
             s_self_handle_work (self);
@@ -156,7 +159,7 @@ lot_broker_actor (zsock_t *pipe, void *args)
             s_self_handle_results (self);
         else
         if (which)
-            lot_sockets_handle_event (self->sockets, which);
+            lot_sockets_handle_event (self->actor.sockets, which);
         //  Answers flow while the handlers are full: they are what makes
         //  room, so the front-ends are tried after each, not only when idle
         if (self->full)

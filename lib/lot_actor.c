@@ -16,6 +16,62 @@ lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
     return self;
 }
 
+void *
+lot_actor_new (size_t size, const char *name, zsock_t *pipe,
+               const lot_settings_t *settings)
+{
+    assert (size >= sizeof (lot_actor_t));
+    lot_actor_t *self = calloc (1, size);
+    if (!self)
+        return NULL;
+    self->name = name;
+    self->pipe = pipe;
+    self->settings = settings;
+    self->poller = zpoller_new (pipe, NULL);
+    if (!self->poller) {
+        free (self);
+        return NULL;
+    }
+    zpoller_set_nonstop (self->poller, true);
+    self->sockets = lot_sockets_new (name, settings, self->poller);
+    return self;
+}
+
+void
+lot_actor_close (lot_actor_t *self)
+{
+    lot_sockets_destroy (&self->sockets);
+    zpoller_destroy (&self->poller);
+}
+
+static int
+s_cannot_start (void *self)
+{
+    (void) self;
+    return -1;
+}
+
+//  zactor_new takes any signal for the thread's start: only START can
+//  tell the starter that the actor cannot run.
+void
+lot_actor_signal (zsock_t *pipe, const char *name, bool built)
+{
+    zsock_signal (pipe, 0);
+    while (!built && !lot_actor_handle_pipe (pipe, name, s_cannot_start, NULL, NULL))
+        ;
+}
+
+void *
+lot_actor_wait (lot_actor_t *self, int64_t deadline)
+{
+    int timeout = -1;
+    if (deadline >= 0) {
+        int64_t left = deadline - zclock_mono ();
+        timeout = left > 0 ? (int) left : 0;
+    }
+    return zpoller_wait (self->poller, timeout);
+}
+
 bool
 lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
                        int (*start) (void *self), lot_actor_command_fn *own,
@@ -34,4 +90,12 @@ lot_actor_handle_pipe (zsock_t *pipe, const char *actor,
                        " | command: %s", actor, command);
     zstr_free (&command);
     return stop;
+}
+
+void
+lot_actor_serve_pipe (lot_actor_t *self, int (*start) (void *self),
+                      lot_actor_command_fn *command)
+{
+    self->terminated = lot_actor_handle_pipe (self->pipe, self->name, start, command,
+                                              self);
 }
