@@ -132,8 +132,10 @@ s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", count, reason);
-        lot_result_t result = { records->agency, records->position, false, false,
-                                count, (char *) reason, 0, false };
+        lot_result_t result = {
+            .agency = records->agency, .position = records->position,
+            .count = count, .reason = (char *) reason
+        };
         lot_msg_add_result (rejected, &result);
     }
     else
@@ -170,7 +172,9 @@ s_self_handle_work (self_t *self)
     int rc;
     while ((rc = lot_msg_next_work (batch, &work)) != 0)
         if (rc == 1) {
-            lot_records_t records = { work.agency, work.position, .follows = work.follows };
+            lot_records_t records = {
+                .agency = work.agency, .position = work.position, .follows = work.follows
+            };
             s_self_convert (self, &records, &work, accepted, rejected);
             zframe_destroy (&work.frame);
         }

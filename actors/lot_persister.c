@@ -162,10 +162,11 @@ s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
 {
     bool known = records->agency >= 1 && records->agency <= self->actor.settings->agencies;
     lot_result_t result = {
-        records->agency, records->position, records->query, ok, records->count,
-        (char *) reason,
-        known ? lot_store_stored (self->store, records->agency) : 0,
-        known && lot_store_finished (self->store, records->agency)
+        .agency = records->agency, .position = records->position,
+        .query = records->query, .ok = ok, .count = records->count,
+        .reason = (char *) reason,
+        .stored = known ? lot_store_stored (self->store, records->agency) : 0,
+        .finished = known && lot_store_finished (self->store, records->agency)
     };
     s_route_t *route = records->sender;
     if (!route->answers)
@@ -342,8 +343,9 @@ s_self_handle_records (self_t *self)
         if (records->query)
             continue;
         self->chunks [i] = (lot_store_chunk_t) {
-            records->agency, records->position, records->count, records->last,
-            records->lines, records->size
+            .agency = records->agency, .position = records->position,
+            .count = records->count, .last = records->last,
+            .lines = records->lines, .size = records->size
         };
         self->verdicts [i] = lot_store_admit (self->store, &self->chunks [i],
                                               &self->reasons [i]);

@@ -795,8 +795,10 @@ static void
 s_answer (zsock_t *broker, uint32_t agency, uint32_t position, bool query,
           const char *reason, uint32_t count, uint32_t stored, bool finished)
 {
-    lot_result_t result = { agency, position, query, reason == NULL, count,
-                            (char *) reason, stored, finished };
+    lot_result_t result = {
+        .agency = agency, .position = position, .query = query, .ok = reason == NULL,
+        .count = count, .reason = (char *) reason, .stored = stored, .finished = finished
+    };
     assert_int_equal (lot_msg_send_result (broker, s_route, &result), 0);
 }
 
