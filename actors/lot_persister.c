@@ -391,11 +391,11 @@ s_self_draw (self_t *self)
     for (size_t i = 0; i < skips; i++)
         lot_log_error ("action: leer_apuestas | result: fail | path: %s | line: %zu"
                        " | reason: not a bet of this draw", path, skipped [i]);
-    zmsg_t *winners = zmsg_new ();
+    zmsg_t *winners = lot_msg_winners_new ();
     for (long agency = 1; agency <= agencies; agency++) {
         size_t size;
         const char *documents = lot_draw_documents (draw, agency, &size);
-        zmsg_addmem (winners, documents, size);
+        lot_msg_winners_add (winners, documents, size);
     }
     char detail [64];
     snprintf (detail, sizeof detail, "%zu bets, %zu winners",

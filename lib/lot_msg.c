@@ -301,6 +301,33 @@ s_take_winners (zmsg_t *msg, long agencies, zmsg_t **winners_p)
     return 0;
 }
 
+zmsg_t *
+lot_msg_winners_new (void)
+{
+    return zmsg_new ();
+}
+
+void
+lot_msg_winners_add (zmsg_t *winners, const char *documents, size_t size)
+{
+    zmsg_addmem (winners, documents, size);
+}
+
+const char *
+lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
+{
+    zframe_t *frame = agency >= 1 ? zmsg_first (winners) : NULL;
+    for (long at = 1; frame && at < agency; at++)
+        frame = zmsg_next (winners);
+    if (!frame) {
+        *size = 0;
+        return NULL;
+    }
+    *size = zframe_size (frame);
+    //  An empty frame may have no data pointer: no winners is not NULL
+    return *size ? (const char *) zframe_data (frame) : "";
+}
+
 int
 lot_msg_send_drawn (void *dest, const char *detail, zmsg_t **winners_p)
 {

@@ -176,7 +176,18 @@ lot_msg_command_t lot_msg_pop_command (zmsg_t *msg);
 int lot_msg_send_draw (void *dest, zframe_t *to);
 
 //  winners: a message of the winners' frames (see above), which the
-//  coordinator keeps from DRAWN and announces as WINNERS.
+//  persister builds, the coordinator keeps from DRAWN and announces as
+//  WINNERS, and each front-end reads.
+
+//  An empty one: add each agency's documents in turn, agency 1 first.
+zmsg_t *lot_msg_winners_new (void);
+//  Adds the next agency's winning documents: size bytes, each document
+//  followed by a newline (none: no winners).
+void lot_msg_winners_add (zmsg_t *winners, const char *documents, size_t size);
+//  The winning documents of agency (1 ..), as added: *size bytes inside
+//  winners, or NULL for an agency it does not hold. Moves the cursor of
+//  zmsg_first and zmsg_next.
+const char *lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size);
 
 //  A draw done: winners (taken, destroyed either way). A draw that
 //  failed: winners_p NULL, and detail says why.

@@ -363,6 +363,52 @@ test_winners (void **state)
     }
 }
 
+//  The winners' frames, built and read by agency: the same frames as
+//  s_winners, an agency past the last or before the first is NULL, and
+//  they read the same after DRAWN and WINNERS.
+static void
+test_winners_by_agency (void **state)
+{
+    (void) state;
+    zmsg_t *built = lot_msg_winners_new ();
+    lot_msg_winners_add (built, "111\n222\n", 8);
+    lot_msg_winners_add (built, NULL, 0);
+    s_assert_winners (built);
+    struct {
+        long agency;
+        const char *documents;          //  NULL: not held
+    } cases [] = {
+        { .agency = 1, .documents = "111\n222\n" }, { .agency = 2, .documents = "" },
+        { .agency = 3 }, { .agency = 0 }, { .agency = -1 },
+    };
+    zsock_t *sender, *receiver;
+    s_pair ("winners-by-agency", &sender, &receiver);
+    assert_int_equal (lot_msg_send_winners (sender, built), 0);
+    zmsg_t *msg = s_recv (receiver);
+    zmsg_t *received;
+    assert_int_equal (lot_msg_recv_winners (msg, 2, &received), 0);
+    zmsg_t *both [] = { built, received };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            size_t size = 99;
+            const char *documents = lot_msg_winners_documents (both [i], cases [c].agency,
+                                                               &size);
+            if (!cases [c].documents) {
+                assert_null (documents);
+                assert_int_equal (size, 0);
+                continue;
+            }
+            assert_non_null (documents);
+            assert_int_equal (size, strlen (cases [c].documents));
+            assert_memory_equal (documents, cases [c].documents, size);
+        }
+    zmsg_destroy (&received);
+    zmsg_destroy (&msg);
+    zmsg_destroy (&built);
+    zsock_destroy (&sender);
+    zsock_destroy (&receiver);
+}
+
 int
 main (void)
 {
@@ -376,6 +422,7 @@ main (void)
         cmocka_unit_test (test_drawn),
         cmocka_unit_test (test_drawn_malformed),
         cmocka_unit_test (test_winners),
+        cmocka_unit_test (test_winners_by_agency),
     };
     return cmocka_run_group_tests_name ("msg", tests, NULL, NULL);
 }

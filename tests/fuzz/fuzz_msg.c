@@ -6,8 +6,9 @@
     last one cut where the input ends). What must hold: every reader ends;
     an item it returns lies inside its frame, with a known kind; a reason
     is a string no longer than its frame; STATUS names only agencies
-    1..S_AGENCIES; DRAWN and WINNERS give one frame per agency or nothing;
-    and nothing leaks.
+    1..S_AGENCIES; DRAWN and WINNERS give one frame per agency or nothing,
+    each read back by agency as documents that end in a newline; and
+    nothing leaks.
 */
 #include "fuzz.h"
 #include "lot_msg.h"
@@ -73,12 +74,21 @@ s_batch (zmsg_t *msg, uint8_t kind)
     zframe_destroy (&route);
 }
 
+//  Each agency's documents read by agency lie in its frame and end in a
+//  newline (or there are none); no agency past the last.
 static void
 s_winners (zmsg_t *winners)
 {
     if (!winners)
         return;
     assert (zmsg_size (winners) == S_AGENCIES);
+    size_t size;
+    for (long agency = 1; agency <= S_AGENCIES; agency++) {
+        const char *documents = lot_msg_winners_documents (winners, agency, &size);
+        assert (documents);
+        assert (!size || documents [size - 1] == '\n');
+    }
+    assert (!lot_msg_winners_documents (winners, S_AGENCIES + 1, &size) && size == 0);
     zmsg_destroy (&winners);
 }
 
