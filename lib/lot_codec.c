@@ -71,6 +71,39 @@ lot_codec_chunk_count (const uint8_t *data, size_t size, bool numbered)
     return size >= header + 3 ? lot_codec_get_u16 (data + header + 1) : 0;
 }
 
+//  Frames tag, head - 1 more bytes, then a string of at most max bytes:
+//  the shape of 'W', 'H' and 'E'.
+static lot_codec_status_t
+s_tagged_string_measure (const uint8_t *data, size_t size, uint8_t tag, size_t head,
+                         size_t max, lot_span_t *text, size_t *total)
+{
+    if (size >= 1 && data [0] != tag)
+        return LOT_CODEC_INVALID;
+    if (size < head)
+        return LOT_CODEC_INCOMPLETE;
+    size_t string;
+    lot_codec_status_t status = lot_codec_string_measure (data + head, size - head, max,
+                                                          &string);
+    if (status == LOT_CODEC_COMPLETE) {
+        *text = (lot_span_t) { .data = (const char *) data + head + 2, .size = string - 2 };
+        *total = head + string;
+    }
+    return status;
+}
+
+//  Writes tag, then text as a string: the shape of 'E' and 'W'.
+static size_t
+s_tagged_string_encode (uint8_t *out, size_t capacity, uint8_t tag, lot_span_t text)
+{
+    if (capacity < 1)
+        return 0;
+    size_t put = lot_codec_put_string (out + 1, capacity - 1, text);
+    if (put == 0)
+        return 0;
+    out [0] = tag;
+    return 1 + put;
+}
+
 lot_codec_status_t
 lot_codec_chunk_measure (const uint8_t *data, size_t size, size_t max,
                          size_t *chunk_size, const char **reason)
@@ -152,7 +185,7 @@ int
 lot_codec_chunk_start (lot_chunk_writer_t *writer, uint8_t *data,
                        size_t capacity, lot_span_t agency)
 {
-    *writer = (lot_chunk_writer_t) { data, capacity, 3, 0 };
+    *writer = (lot_chunk_writer_t) { .data = data, .capacity = capacity, .size = 3 };
     if (capacity < 3)
         return -1;
     size_t put = lot_codec_put_string (data + 3, capacity - 3, agency);
@@ -192,14 +225,16 @@ lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last)
 size_t
 lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason)
 {
-    if (capacity < 1)
-        return 0;
-    size_t put = lot_codec_put_string (out + 1, capacity - 1,
-                                       (lot_span_t) { reason, strnlen (reason, 255) });
-    if (put == 0)
-        return 0;
-    out [0] = LOT_TAG_ERROR;
-    return 1 + put;
+    lot_span_t text = { .data = reason, .size = strnlen (reason, LOT_REASON_MAX) };
+    return s_tagged_string_encode (out, capacity, LOT_TAG_ERROR, text);
+}
+
+lot_codec_status_t
+lot_codec_error_measure (const uint8_t *data, size_t size, lot_span_t *reason,
+                         size_t *total)
+{
+    return s_tagged_string_measure (data, size, LOT_TAG_ERROR, 1, UINT16_MAX, reason,
+                                    total);
 }
 
 size_t
@@ -211,9 +246,9 @@ lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *documents,
     for (size_t start = 0, end; start < size; start = end + 1, count++) {
         const char *newline = memchr (documents + start, '\n', size - start);
         end = newline ? (size_t) (newline - documents) : size;
+        lot_span_t document = { .data = documents + start, .size = end - start };
         size_t put = used < capacity
-                   ? lot_codec_put_string (out + used, capacity - used,
-                                           (lot_span_t) { documents + start, end - start })
+                   ? lot_codec_put_string (out + used, capacity - used, document)
                    : 0;
         if (put == 0)
             return 0;
@@ -228,43 +263,52 @@ lot_codec_winners_count (const uint8_t *answer, size_t size)
     return size >= 2 ? lot_codec_get_u16 (answer) : 0;
 }
 
+lot_codec_status_t
+lot_codec_winners_measure (const uint8_t *data, size_t size, size_t max,
+                           lot_winners_reader_t *reader, size_t *total)
+{
+    if (size < 2)
+        return LOT_CODEC_INCOMPLETE;
+    unsigned count = lot_codec_get_u16 (data);
+    size_t used = 2, string;
+    for (unsigned i = 0; i < count; i++, used += string) {
+        lot_codec_status_t status = lot_codec_string_measure (data + used, size - used,
+                                                              max, &string);
+        if (status != LOT_CODEC_COMPLETE)
+            return status;
+    }
+    *reader = (lot_winners_reader_t) { .count = count, .left = count, .cursor = data + 2 };
+    *total = used;
+    return LOT_CODEC_COMPLETE;
+}
+
+int
+lot_codec_winners_next (lot_winners_reader_t *reader, lot_span_t *document)
+{
+    if (reader->left == 0)
+        return 0;
+    //  Measured whole: every string is there
+    size_t length = lot_codec_get_u16 (reader->cursor);
+    *document = (lot_span_t) { .data = (const char *) reader->cursor + 2, .size = length };
+    reader->cursor += 2 + length;
+    reader->left--;
+    return 1;
+}
+
 size_t
 lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency)
 {
-    if (capacity < 1 || agency.size > LOT_HELLO_AGENCY_MAX)
+    if (agency.size > LOT_HELLO_AGENCY_MAX)
         return 0;
-    size_t put = lot_codec_put_string (out + 1, capacity - 1, agency);
-    if (put == 0)
-        return 0;
-    out [0] = LOT_TAG_WINNERS;
-    return 1 + put;
-}
-
-//  Frames tag, head - 1 more bytes, then the agency as a string: the
-//  shape of 'W' and 'H'.
-static lot_codec_status_t
-s_agency_measure (const uint8_t *data, size_t size, uint8_t tag, size_t head,
-                  lot_span_t *agency, size_t *total)
-{
-    if (size >= 1 && data [0] != tag)
-        return LOT_CODEC_INVALID;
-    if (size < head)
-        return LOT_CODEC_INCOMPLETE;
-    size_t string;
-    lot_codec_status_t status = lot_codec_string_measure (
-        data + head, size - head, LOT_HELLO_AGENCY_MAX, &string);
-    if (status == LOT_CODEC_COMPLETE) {
-        *agency = (lot_span_t) { (const char *) data + head + 2, string - 2 };
-        *total = head + string;
-    }
-    return status;
+    return s_tagged_string_encode (out, capacity, LOT_TAG_WINNERS, agency);
 }
 
 lot_codec_status_t
 lot_codec_query_measure (const uint8_t *data, size_t size, lot_span_t *agency,
                          size_t *total)
 {
-    return s_agency_measure (data, size, LOT_TAG_WINNERS, 1, agency, total);
+    return s_tagged_string_measure (data, size, LOT_TAG_WINNERS, 1, LOT_HELLO_AGENCY_MAX,
+                                    agency, total);
 }
 
 size_t
@@ -284,8 +328,9 @@ lot_codec_status_t
 lot_codec_hello_measure (const uint8_t *data, size_t size, unsigned *version,
                          lot_span_t *agency, size_t *total)
 {
-    lot_codec_status_t status = s_agency_measure (data, size, LOT_TAG_HELLO, 3,
-                                                  agency, total);
+    lot_codec_status_t status = s_tagged_string_measure (data, size, LOT_TAG_HELLO, 3,
+                                                         LOT_HELLO_AGENCY_MAX, agency,
+                                                         total);
     if (status == LOT_CODEC_COMPLETE)
         *version = lot_codec_get_u16 (data + 1);
     return status;
@@ -303,14 +348,28 @@ lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
     return LOT_STORED_SIZE;
 }
 
+lot_codec_status_t
+lot_codec_stored_measure (const uint8_t *data, size_t size, uint32_t *stored,
+                          bool *finished, size_t *total)
+{
+    if (size >= 1 && data [0] != LOT_TAG_STORED)
+        return LOT_CODEC_INVALID;
+    if (size < LOT_STORED_SIZE)
+        return LOT_CODEC_INCOMPLETE;
+    if (data [5] > 1)
+        return LOT_CODEC_INVALID;
+    *stored = lot_codec_get_u32 (data + 1);
+    *finished = data [5] == 1;
+    *total = LOT_STORED_SIZE;
+    return LOT_CODEC_COMPLETE;
+}
+
 int
 lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished)
 {
-    if (data [0] != LOT_TAG_STORED || data [5] > 1)
-        return -1;
-    *stored = lot_codec_get_u32 (data + 1);
-    *finished = data [5] == 1;
-    return 0;
+    size_t total;
+    return lot_codec_stored_measure (data, LOT_STORED_SIZE, stored, finished, &total)
+           == LOT_CODEC_COMPLETE ? 0 : -1;
 }
 
 size_t

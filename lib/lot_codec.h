@@ -12,7 +12,8 @@
     it, so a chunk sent again is known by it. See docs/protocol.md.
 
     The front-end only frames (measure); handlers decode (chunk_reader);
-    the agency client encodes (chunk_writer).
+    the agency client encodes (chunk_writer) and reads the answers
+    ('E', 'S', the winners) with the measures beside their encoders.
 */
 #ifndef LOT_CODEC_H_INCLUDED
 #define LOT_CODEC_H_INCLUDED
@@ -44,6 +45,9 @@
 #define LOT_HELLO_AGENCY_MAX    10  //  Digits of an agency id
 #define LOT_STORED_SIZE         6   //  'S', u32 stored, finished byte
 #define LOT_NUMBERED_HEADER     5   //  'N', u32 position
+#define LOT_REASON_MAX          255 //  Bytes of a reason we send in 'E'
+//  The longest answer to a chunk or an 'H': 'E' and the longest reason
+#define LOT_ANSWER_MAX          (1 + 2 + LOT_REASON_MAX)
 
 #define LOT_CHUNK_MAX_DEFAULT   8192
 #define LOT_BET_FIELDS          5   //  Strings per bet on the wire
@@ -112,8 +116,15 @@ int lot_codec_chunk_add (lot_chunk_writer_t *writer,
 size_t lot_codec_chunk_finish (lot_chunk_writer_t *writer, bool last);
 
 //  The other messages. Each encoder returns the bytes written, or 0 when
-//  they do not fit. Reasons longer than 255 bytes are cut there.
+//  they do not fit. Reasons longer than LOT_REASON_MAX bytes are cut there.
 size_t lot_codec_error_encode (uint8_t *out, size_t capacity, const char *reason);
+//  Frames 'E' reason at the start of data; COMPLETE sets *reason
+//  (pointing into data) and *total. A reason of any length is read (ours
+//  are cut at LOT_REASON_MAX, another server's may not be); anything but
+//  'E' is INVALID.
+lot_codec_status_t lot_codec_error_measure (const uint8_t *data, size_t size,
+                                            lot_span_t *reason, size_t *total);
+
 //  The winners answer: a count, then each of documents (each followed by
 //  a newline) as a string. Needs at most 2 + 2 * size bytes; 0 also when
 //  there are more than 65535 documents.
@@ -122,6 +133,23 @@ size_t lot_codec_winners_encode (uint8_t *out, size_t capacity, const char *docu
 //  The documents an encoded winners answer holds: 0 when it is shorter
 //  than its count.
 unsigned lot_codec_winners_count (const uint8_t *answer, size_t size);
+
+//  Reads the documents of a winners answer that lot_codec_winners_measure
+//  found complete.
+typedef struct {
+    unsigned count;             //  Documents in the answer
+    unsigned left;
+    const uint8_t *cursor;
+} lot_winners_reader_t;
+
+//  Frames the winners answer at the start of data; COMPLETE sets *total
+//  and *reader, ready to read its documents. A document longer than max
+//  bytes is INVALID.
+lot_codec_status_t lot_codec_winners_measure (const uint8_t *data, size_t size,
+                                              size_t max, lot_winners_reader_t *reader,
+                                              size_t *total);
+//  The next document (pointing into the answer): 1, or 0 after the last.
+int lot_codec_winners_next (lot_winners_reader_t *reader, lot_span_t *document);
 //  The winners query: 'W', then the agency as a string; 0 when it does
 //  not fit or the agency is longer than LOT_HELLO_AGENCY_MAX.
 size_t lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency);
@@ -144,8 +172,14 @@ lot_codec_status_t lot_codec_hello_measure (const uint8_t *data, size_t size,
 lot_codec_status_t lot_codec_query_measure (const uint8_t *data, size_t size,
                                             lot_span_t *agency, size_t *total);
 
-//  Decodes the LOT_STORED_SIZE bytes of an 'S' answer. Returns -1 when
-//  they are no 'S' answer.
+//  Frames 'S' stored finished at the start of data; COMPLETE sets
+//  *stored, *finished and *total (LOT_STORED_SIZE). A tag but 'S', or a
+//  finished byte but 0 or 1, is INVALID.
+lot_codec_status_t lot_codec_stored_measure (const uint8_t *data, size_t size,
+                                             uint32_t *stored, bool *finished,
+                                             size_t *total);
+//  The same on LOT_STORED_SIZE bytes already read: 0, or -1 when they are
+//  no 'S' answer. For the agency client until it uses the measure.
 int lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished);
 
 //  Frames 'N' position and its chunk; COMPLETE sets *position and

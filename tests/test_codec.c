@@ -1,7 +1,8 @@
 /*  test_codec - the agency wire protocol v1, byte for byte
 
     Framing (lot_codec_chunk_measure, lot_codec_string_measure), decoding
-    (lot_chunk_reader_t), encoding (lot_chunk_writer_t) and primitives.
+    (lot_chunk_reader_t), encoding (lot_chunk_writer_t), the answers an
+    agency reads ('E', 'S', the winners) and primitives.
     Buffers under test sit right before a PROT_NONE page, so reading one
     byte past what was handed in crashes the test instead of passing.
 */
@@ -399,15 +400,17 @@ test_measure_count_cannot_fit (void **state)
     //  Every string takes two bytes at least: with max 8192 a count of 818
     //  might fit (3 + 2 * (1 + 5 * 818) = 8185), 819 cannot (8195).
     struct { unsigned count; size_t max; lot_codec_status_t status; } cases [] = {
-        { 818, 8192, LOT_CODEC_INCOMPLETE },
-        { 819, 8192, LOT_CODEC_INVALID },
-        { 65535, 8192, LOT_CODEC_INVALID },
-        { 1, 17, LOT_CODEC_INCOMPLETE },    //  3 + 2 * 6 = 15 <= 17
-        { 1, 14, LOT_CODEC_INVALID },       //  15 > 14
-        { 0, 5, LOT_CODEC_INCOMPLETE },
-        { 0, 4, LOT_CODEC_INVALID },
-        { 65535, 655355, LOT_CODEC_INCOMPLETE },    //  3 + 2 * 327676
-        { 65535, 655354, LOT_CODEC_INVALID },
+        { .count = 818, .max = 8192, .status = LOT_CODEC_INCOMPLETE },
+        { .count = 819, .max = 8192, .status = LOT_CODEC_INVALID },
+        { .count = 65535, .max = 8192, .status = LOT_CODEC_INVALID },
+        //  3 + 2 * 6 = 15 <= 17, then 15 > 14
+        { .count = 1, .max = 17, .status = LOT_CODEC_INCOMPLETE },
+        { .count = 1, .max = 14, .status = LOT_CODEC_INVALID },
+        { .count = 0, .max = 5, .status = LOT_CODEC_INCOMPLETE },
+        { .count = 0, .max = 4, .status = LOT_CODEC_INVALID },
+        //  3 + 2 * 327676
+        { .count = 65535, .max = 655355, .status = LOT_CODEC_INCOMPLETE },
+        { .count = 65535, .max = 655354, .status = LOT_CODEC_INVALID },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         uint8_t header [] = { 'C', (uint8_t) (cases [i].count >> 8), (uint8_t) cases [i].count };
@@ -874,14 +877,15 @@ test_writer_fails_on_any_field (void **state)
     memset (huge, 'x', sizeof huge);
     static uint8_t big [200000];
     assert_int_equal (lot_codec_chunk_start (&writer, big, sizeof big, tu_span ("5")), 0);
-    fields [1] = (lot_span_t) { huge, 65536 };
+    fields [1] = (lot_span_t) { .data = huge, .size = 65536 };
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
     assert_int_equal (writer.size, 6);
-    fields [1] = (lot_span_t) { huge, 65535 };
+    fields [1] = (lot_span_t) { .data = huge, .size = 65535 };
     assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     assert_int_equal (writer.size, 6 + 45 - 4 + 65535);
     assert_int_equal (lot_codec_chunk_start (&writer, big, sizeof big,
-                                             (lot_span_t) { huge, 65536 }), -1);
+                                             (lot_span_t) { .data = huge, .size = 65536 }),
+                      -1);
 }
 
 static void
@@ -892,7 +896,7 @@ test_writer_count_limit (void **state)
     size_t capacity = 6 + 65536 * 10;
     uint8_t *out = malloc (capacity);
     assert_non_null (out);
-    lot_span_t fields [LOT_BET_FIELDS] = { { "", 0 } };
+    lot_span_t fields [LOT_BET_FIELDS] = { { .data = "", .size = 0 } };
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, out, capacity, tu_span ("5")), 0);
     for (unsigned i = 0; i < 65535; i++)
@@ -1213,6 +1217,200 @@ test_winners_encode (void **state)
     assert_int_equal (lot_codec_winners_count (s_guarded (two, 1), 1), 0);
 }
 
+//  --------------------------------------------------------------------------
+//  The answers an agency reads: 'E', 'S', the winners
+
+//  What an answer's measure gave.
+typedef struct {
+    lot_span_t reason;
+    uint32_t stored;
+    bool finished;
+    lot_winners_reader_t reader;
+    size_t total;
+} s_answer_t;
+
+typedef lot_codec_status_t (s_answer_fn) (const uint8_t *data, size_t size,
+                                          s_answer_t *answer);
+
+static lot_codec_status_t
+s_error_answer (const uint8_t *data, size_t size, s_answer_t *answer)
+{
+    return lot_codec_error_measure (data, size, &answer->reason, &answer->total);
+}
+
+static lot_codec_status_t
+s_stored_answer (const uint8_t *data, size_t size, s_answer_t *answer)
+{
+    return lot_codec_stored_measure (data, size, &answer->stored, &answer->finished,
+                                     &answer->total);
+}
+
+static lot_codec_status_t
+s_winners_answer (const uint8_t *data, size_t size, s_answer_t *answer)
+{
+    return lot_codec_winners_measure (data, size, LOT_DOCUMENT_MAX, &answer->reader,
+                                      &answer->total);
+}
+
+//  Measures every prefix of data, each ending at the guard page: one of
+//  fewer than judged bytes is INCOMPLETE, any longer one is status (a
+//  COMPLETE one judged bytes long). Returns what all of data gave, which
+//  points into the guarded copy until the next s_guarded.
+static s_answer_t
+s_measure_cuts (s_answer_fn *measure, const void *data, size_t size, size_t judged,
+                lot_codec_status_t status)
+{
+    s_answer_t answer;
+    for (size_t cut = 0; cut <= size; cut++) {
+        memset (&answer, 0, sizeof answer);
+        lot_codec_status_t got = measure (s_guarded (data, cut), cut, &answer);
+        assert_int_equal (got, cut < judged ? LOT_CODEC_INCOMPLETE : status);
+        if (got == LOT_CODEC_COMPLETE)
+            assert_int_equal (answer.total, judged);
+    }
+    return answer;
+}
+
+//  An answer encoded in out, then the first byte of another: every cut
+//  before its end INCOMPLETE, then COMPLETE at its size.
+static s_answer_t
+s_measure_encoded (s_answer_fn *measure, uint8_t *out, size_t size)
+{
+    out [size] = LOT_TAG_OK;
+    return s_measure_cuts (measure, out, size + 1, size, LOT_CODEC_COMPLETE);
+}
+
+//  Bytes that are no such answer, and how many must come before that
+//  shows.
+typedef struct {
+    const char *bytes;
+    size_t size;
+    size_t judged;
+} s_invalid_t;
+
+static void
+s_assert_invalid (s_answer_fn *measure, const s_invalid_t *cases, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        s_measure_cuts (measure, cases [i].bytes, cases [i].size, cases [i].judged,
+                        LOT_CODEC_INVALID);
+}
+
+//  'E' reason: what error_encode writes reads back, cut where it cuts.
+static void
+test_error_answer (void **state)
+{
+    (void) state;
+    char longest [LOT_REASON_MAX + 46];
+    memset (longest, 'r', sizeof longest - 1);
+    longest [sizeof longest - 1] = 0;
+    const char *reasons [] = { "", "busy", LOT_REASON_BUSY, longest };
+    for (size_t i = 0; i < sizeof reasons / sizeof *reasons; i++) {
+        uint8_t out [LOT_ANSWER_MAX + 8];
+        size_t size = lot_codec_error_encode (out, sizeof out, reasons [i]);
+        assert_true (size > 0 && size <= LOT_ANSWER_MAX);
+        s_answer_t answer = s_measure_encoded (s_error_answer, out, size);
+        size_t kept = strnlen (reasons [i], LOT_REASON_MAX);
+        assert_int_equal (answer.reason.size, kept);
+        assert_memory_equal (answer.reason.data, reasons [i], kept);
+    }
+    //  Another server's reason may be longer than ours: read whole
+    buf_t other = { .size = 0 };
+    s_byte (&other, LOT_TAG_ERROR);
+    s_str_len (&other, 300);
+    s_answer_t answer = s_measure_cuts (s_error_answer, other.data, other.size, other.size,
+                                        LOT_CODEC_COMPLETE);
+    assert_int_equal (answer.reason.size, 300);
+    const s_invalid_t invalid [] = {
+        { .bytes = "O", .size = 1, .judged = 1 },
+        { .bytes = "S\0\0\0\0\1", .size = 6, .judged = 1 },
+        { .bytes = "e\0\0", .size = 3, .judged = 1 },
+    };
+    s_assert_invalid (s_error_answer, invalid, sizeof invalid / sizeof *invalid);
+}
+
+//  'S' stored finished, each way round.
+static void
+test_stored_answer (void **state)
+{
+    (void) state;
+    const struct {
+        uint32_t stored;
+        bool finished;
+    } cases [] = {
+        { .stored = 0, .finished = false }, { .stored = 1, .finished = true },
+        { .stored = 65538, .finished = true }, { .stored = UINT32_MAX, .finished = false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint8_t out [LOT_STORED_SIZE + 1];
+        size_t size = lot_codec_stored_encode (out, sizeof out, cases [i].stored,
+                                               cases [i].finished);
+        assert_int_equal (size, LOT_STORED_SIZE);
+        s_answer_t answer = s_measure_encoded (s_stored_answer, out, size);
+        assert_int_equal (answer.stored, cases [i].stored);
+        assert_int_equal (answer.finished, cases [i].finished);
+        //  The decode of bytes already read agrees
+        uint32_t stored;
+        bool finished;
+        assert_int_equal (lot_codec_stored_decode (out, &stored, &finished), 0);
+        assert_int_equal (stored, cases [i].stored);
+        assert_int_equal (finished, cases [i].finished);
+    }
+    const s_invalid_t invalid [] = {
+        { .bytes = "S\0\0\0\0\2", .size = 6, .judged = 6 },
+        { .bytes = "S\0\0\0\0\377", .size = 6, .judged = 6 },
+        { .bytes = "E\0\1x", .size = 4, .judged = 1 },
+        { .bytes = "O", .size = 1, .judged = 1 },
+    };
+    s_assert_invalid (s_stored_answer, invalid, sizeof invalid / sizeof *invalid);
+}
+
+//  The winners answer: what winners_encode writes reads back document by
+//  document; a document longer than the measure's max is no answer.
+static void
+test_winners_answer (void **state)
+{
+    (void) state;
+    const struct {
+        const char *documents;      //  Each followed by a newline
+        unsigned count;
+    } cases [] = {
+        { .documents = "", .count = 0 },
+        { .documents = "111\n", .count = 1 },
+        { .documents = "30170921\n7\n30170921\n", .count = 3 },    //  One repeats
+        { .documents = "1234567890\n", .count = 1 },               //  The longest
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *documents = cases [i].documents;
+        uint8_t out [64];
+        size_t size = lot_codec_winners_encode (out, sizeof out, documents,
+                                                strlen (documents));
+        assert_true (size >= 2);
+        s_answer_t answer = s_measure_encoded (s_winners_answer, out, size);
+        assert_int_equal (answer.reader.count, cases [i].count);
+        assert_int_equal (lot_codec_winners_count (out, size), cases [i].count);
+        lot_span_t document;
+        unsigned read = 0;
+        while (lot_codec_winners_next (&answer.reader, &document)) {
+            const char *newline = strchr (documents, '\n');
+            assert_int_equal (document.size, newline - documents);
+            assert_memory_equal (document.data, documents, document.size);
+            documents = newline + 1;
+            read++;
+        }
+        assert_int_equal (read, cases [i].count);
+        assert_string_equal (documents, "");
+        assert_int_equal (lot_codec_winners_next (&answer.reader, &document), 0);
+    }
+    //  Two documents, the second of 11 digits: INVALID once its length came
+    const s_invalid_t invalid [] = {
+        { .bytes = "\x00\x02" "\x00\x03" "111" "\x00\x0b" "12345678901", .size = 20,
+          .judged = 9 },
+        { .bytes = "\x00\x01" "\xff\xff", .size = 4, .judged = 4 },
+    };
+    s_assert_invalid (s_winners_answer, invalid, sizeof invalid / sizeof *invalid);
+}
+
 //  The count a chunk says it holds, for the logs, from any prefix of it:
 //  0 until the count has come, never a byte read past what came.
 static void
@@ -1254,6 +1452,9 @@ main (void)
         cmocka_unit_test (test_primitives),
         cmocka_unit_test (test_fuzz),
         cmocka_unit_test (test_winners_encode),
+        cmocka_unit_test (test_error_answer),
+        cmocka_unit_test (test_stored_answer),
+        cmocka_unit_test (test_winners_answer),
         cmocka_unit_test (test_chunk_count),
     };
     return cmocka_run_group_tests_name ("codec", tests, s_guard_setup, s_guard_teardown);

@@ -5,7 +5,8 @@
     every message that carries them (v1 and v2 streams, 'H', 'N', 'S'),
     and the first lines of those files for the CSV reader. Without the
     data it writes only what needs none: a ping, a winners query, an
-    empty last chunk. The wire seeds start with fuzz.h's header.
+    empty last chunk, an 'E' and a winners answer. The wire seeds start
+    with fuzz.h's header.
 */
 #include "fuzz.h"
 #include "lot_codec.h"
@@ -46,7 +47,7 @@ s_chunk (lot_csv_t *csv, const char *agency, unsigned count, bool last, uint8_t 
 {
     lot_chunk_writer_t writer;
     if (lot_codec_chunk_start (&writer, out, capacity,
-                               (lot_span_t) { agency, strlen (agency) }))
+                               (lot_span_t) { .data = agency, .size = strlen (agency) }))
         return 0;
     lot_span_t fields [LOT_BET_FIELDS];
     while (writer.count < count
@@ -70,7 +71,7 @@ s_agency (const char *dir, int agency)
     size_t v1_size = 0, v2_size = 0;
     v1 [v1_size++] = LOT_TAG_BETS;
     v2_size += lot_codec_hello_encode (v2, sizeof v2, LOT_PROTOCOL_VERSION,
-                                       (lot_span_t) { id, strlen (id) });
+                                       (lot_span_t) { .data = id, .size = strlen (id) });
     snprintf (name, sizeof name, "agency-%d-hello", agency);
     s_seed ("fuzz_codec", name, v2, v2_size);
     //  Chunks of 1, 3 and 10 bets, the last one 'L'
@@ -129,5 +130,11 @@ main (int argc, char *argv [])
     s_seed ("fuzz_stream", "winners", (const uint8_t *) "W\x00\x01" "1", 4);
     s_seed ("fuzz_stream", "empty-last", (const uint8_t *) "BL\x00\x00\x00\x01" "1", 7);
     s_seed ("fuzz_codec", "empty-last", (const uint8_t *) "L\x00\x00\x00\x01" "1", 6);
+    uint8_t answer [LOT_ANSWER_MAX];
+    s_seed ("fuzz_codec", "error", answer,
+            lot_codec_error_encode (answer, sizeof answer, LOT_REASON_BUSY));
+    static const char winners [] = "30170921\n12345678\n";
+    s_seed ("fuzz_codec", "winners", answer,
+            lot_codec_winners_encode (answer, sizeof answer, winners, sizeof winners - 1));
     return 0;
 }

@@ -11,7 +11,9 @@
     - what is COMPLETE lies within the data and the packet limit;
     - a COMPLETE chunk opens, reads exactly its count of bets, ends where
       it was framed and encodes back to the same bytes; so do 'H', 'N'
-      and 'S';
+      and 'S', an 'E' whose reason we could send, and a winners answer
+      (documents no longer than the packet limit) whose documents hold
+      no newline;
     - the handler's conversion of a valid chunk gives bets-file lines that
       lot_csv reads back as the same fields, as the draw will.
 */
@@ -88,6 +90,85 @@ s_string (const uint8_t *data, size_t size, size_t max)
     frame.status = lot_codec_string_measure (data, size, max, &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE)
         assert (frame.size >= 2 && frame.size <= 2 + max);
+    return frame;
+}
+
+//  'E' reason: a reason we could have sent encodes back to the same bytes.
+static s_frame_t
+s_error (const uint8_t *data, size_t size, size_t max)
+{
+    (void) max;
+    s_frame_t frame = { 0 };
+    lot_span_t reason;
+    frame.status = lot_codec_error_measure (data, size, &reason, &frame.size);
+    if (frame.status != LOT_CODEC_COMPLETE)
+        return frame;
+    assert ((const uint8_t *) reason.data == data + 3 && frame.size == 3 + reason.size);
+    //  Ours are C strings of at most LOT_REASON_MAX bytes
+    if (reason.size <= LOT_REASON_MAX && !memchr (reason.data, 0, reason.size)) {
+        char text [LOT_REASON_MAX + 1];
+        memcpy (text, reason.data, reason.size);
+        text [reason.size] = 0;
+        uint8_t again [LOT_ANSWER_MAX];
+        assert (lot_codec_error_encode (again, sizeof again, text) == frame.size);
+        assert (memcmp (again, data, frame.size) == 0);
+    }
+    return frame;
+}
+
+static s_frame_t
+s_stored (const uint8_t *data, size_t size, size_t max)
+{
+    (void) max;
+    s_frame_t frame = { 0 };
+    uint32_t stored;
+    bool finished;
+    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &frame.size);
+    if (frame.status == LOT_CODEC_COMPLETE) {
+        uint8_t again [LOT_STORED_SIZE];
+        assert (lot_codec_stored_encode (again, sizeof again, stored, finished)
+                == frame.size);
+        assert (memcmp (again, data, frame.size) == 0);
+    }
+    return frame;
+}
+
+//  The winners answer, with max as the longest document: it holds what
+//  it counts, within itself, and documents with no newline in them
+//  encode back to the same bytes.
+static s_frame_t
+s_winners (const uint8_t *data, size_t size, size_t max)
+{
+    s_frame_t frame = { 0 };
+    lot_winners_reader_t reader;
+    frame.status = lot_codec_winners_measure (data, size, max, &reader, &frame.size);
+    if (frame.status != LOT_CODEC_COMPLETE)
+        return frame;
+    assert (reader.count == lot_codec_winners_count (data, size));
+    char *documents = malloc (frame.size);
+    size_t used = 0;
+    bool joined = true;
+    unsigned read = 0;
+    lot_span_t document;
+    while (lot_codec_winners_next (&reader, &document)) {
+        assert ((const uint8_t *) document.data >= data + 2
+            &&  (const uint8_t *) document.data + document.size <= data + frame.size);
+        assert (document.size <= max);
+        joined &= !memchr (document.data, '\n', document.size);
+        memcpy (documents + used, document.data, document.size);
+        used += document.size;
+        documents [used++] = '\n';
+        read++;
+    }
+    assert (read == reader.count);
+    if (joined) {
+        uint8_t *again = malloc (2 + 2 * used);
+        assert (lot_codec_winners_encode (again, 2 + 2 * used, documents, used)
+                == frame.size);
+        assert (memcmp (again, data, frame.size) == 0);
+        free (again);
+    }
+    free (documents);
     return frame;
 }
 
@@ -194,6 +275,7 @@ s_check_stored (const uint8_t *data, size_t size)
     uint8_t *copy = fuzz_copy (data, LOT_STORED_SIZE);
     uint32_t stored;
     bool finished;
+    //  What the agency client decodes; the measure checks the rest
     if (lot_codec_stored_decode (copy, &stored, &finished) == 0) {
         uint8_t again [LOT_STORED_SIZE];
         assert (lot_codec_stored_encode (again, sizeof again, stored, finished)
@@ -223,6 +305,9 @@ LLVMFuzzerTestOneInput (const uint8_t *input, size_t input_size)
         s_check_chunk (data + LOT_NUMBERED_HEADER, numbered.size - LOT_NUMBERED_HEADER);
     s_measure (s_hello, data, size, max, split);
     s_measure (s_string, data, size, max, split);
+    s_measure (s_error, data, size, max, split);
+    s_measure (s_stored, data, size, max, split);
+    s_measure (s_winners, data, size, max, split);
     s_check_stored (data, size);
     //  Any bytes at all, as a handler may be sent them
     char *lines = NULL;
