@@ -105,7 +105,7 @@ s_conn_send (s_conn_t *self, const void *data, size_t size)
         }
         else
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            poll (&(struct pollfd) { self->fd, POLLOUT, 0 }, 1, -1);
+            poll (&(struct pollfd) { .fd = self->fd, .events = POLLOUT }, 1, -1);
         else
         if (errno != EINTR)
             return -1;
@@ -225,7 +225,7 @@ s_self_accept (self_t *self)
 static void
 s_self_refuse (self_t *self, s_conn_t *conn, const char *reason, bool close)
 {
-    uint8_t answer [3 + 255];
+    uint8_t answer [LOT_ANSWER_MAX];
     size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
     if (s_conn_send (conn, answer, size) || close)
         s_self_close (self, conn);
@@ -244,14 +244,15 @@ s_self_answer_winners (self_t *self, s_conn_t *conn)
 static void
 s_self_query (self_t *self, s_conn_t *conn)
 {
+    lot_span_t agency;
     size_t total;
-    lot_codec_status_t status = lot_codec_string_measure (conn->data, conn->size,
-                                                          LOT_HELLO_AGENCY_MAX, &total);
+    lot_codec_status_t status = lot_codec_query_measure (conn->data, conn->size, &agency,
+                                                         &total);
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency ((lot_span_t) { (const char *) conn->data + 2, total - 2 },
-                              (unsigned) self->settings->agencies, &conn->agency)) {
+    ||  lot_bet_parse_agency (agency, (unsigned) self->settings->agencies,
+                              &conn->agency)) {
         lot_log_error ("action: consulta_ganadores | result: fail | reason: unknown agency");
         s_self_close (self, conn);
         return;
@@ -300,7 +301,9 @@ s_self_read (self_t *self, s_conn_t *conn)
     conn->size += (size_t) got;
     if (!conn->tag) {
         conn->tag = conn->data [0];
-        s_conn_consume (conn, 1);
+        //  'B' is all of its message; 'W' begins the query it tags
+        if (conn->tag != LOT_TAG_WINNERS)
+            s_conn_consume (conn, 1);
     }
     if (conn->tag == LOT_TAG_BETS)
         s_self_chunk (self, conn);

@@ -103,8 +103,8 @@ s_agency_init (s_agency_t *self, unsigned id)
 {
     *self = (s_agency_t) { .id = id, .fd = -1 };
     snprintf (self->name, sizeof self->name, "%u", id);
-    self->query_size = lot_codec_query_encode (self->query, sizeof self->query,
-                                               (lot_span_t) { self->name, strlen (self->name) });
+    lot_span_t name = { .data = self->name, .size = strlen (self->name) };
+    self->query_size = lot_codec_query_encode (self->query, sizeof self->query, name);
     self->got = zlistx_new ();
     self->expected = zlistx_new ();
     assert (self->got && self->expected);
@@ -170,21 +170,21 @@ static int
 s_self_parse_args (self_t *self, int argc, char *argv [])
 {
     static const struct option options [] = {
-        { "server", required_argument, NULL, 's' },
-        { "data", required_argument, NULL, 'd' },
-        { "agencies", required_argument, NULL, 'n' },
-        { "bets-file", required_argument, NULL, 'f' },
-        { "max-amount", required_argument, NULL, 'a' },
-        { "max-bytes", required_argument, NULL, 'b' },
-        { "output", required_argument, NULL, 'o' },
-        { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 }
+        { .name = "server", .has_arg = required_argument, .val = 's' },
+        { .name = "data", .has_arg = required_argument, .val = 'd' },
+        { .name = "agencies", .has_arg = required_argument, .val = 'n' },
+        { .name = "bets-file", .has_arg = required_argument, .val = 'f' },
+        { .name = "max-amount", .has_arg = required_argument, .val = 'a' },
+        { .name = "max-bytes", .has_arg = required_argument, .val = 'b' },
+        { .name = "output", .has_arg = required_argument, .val = 'o' },
+        { .name = "timeout", .has_arg = required_argument, .val = 't' },
+        { .name = "help", .has_arg = no_argument, .val = 'h' },
+        { .name = NULL }
     };
     unsigned agencies = 0, amount = 100, bytes = LOT_CHUNK_MAX_DEFAULT, timeout = 600;
     int option;
     while ((option = getopt_long (argc, argv, "", options, NULL)) != -1) {
-        lot_span_t value = { optarg, optarg ? strlen (optarg) : 0 };
+        lot_span_t value = { .data = optarg, .size = optarg ? strlen (optarg) : 0 };
         int rc = 0;
         switch (option) {
             case 's': self->server = optarg; break;
@@ -271,7 +271,7 @@ s_self_encode (self_t *self, s_agency_t *agency, const char *path)
         return s_fail (self, agency, "%s: %s", path, strerror (errno));
     lot_feed_t *feed = lot_feed_new (lot_feed_file_next, source);
     assert (feed);
-    lot_span_t name = { agency->name, strlen (agency->name) };
+    lot_span_t name = { .data = agency->name, .size = strlen (agency->name) };
     int rc = s_agency_reserve (agency, 1 + self->max_bytes);
     if (rc == 0)
         agency->packets [agency->size++] = LOT_TAG_BETS;
@@ -427,17 +427,16 @@ s_agency_send_chunk (self_t *self, s_agency_t *agency)
 static int
 s_agency_answered (self_t *self, s_agency_t *agency)
 {
-    uint8_t tag = agency->in [0];
-    if (tag == LOT_TAG_ERROR) {
-        size_t total;
-        lot_codec_status_t status = lot_codec_string_measure (
-            agency->in + 1, agency->in_size - 1, UINT16_MAX, &total);
-        if (status == LOT_CODEC_INCOMPLETE)
-            return 0;
+    lot_span_t reason;
+    size_t total;
+    lot_codec_status_t status = lot_codec_error_measure (agency->in, agency->in_size,
+                                                         &reason, &total);
+    if (status == LOT_CODEC_INCOMPLETE)
+        return 0;
+    if (status == LOT_CODEC_COMPLETE)
         return s_fail (self, agency, "chunk %zu of %zu rejected: 'E' \"%.*s\"",
-                       agency->chunk + 1, agency->chunks, (int) total - 2,
-                       (const char *) agency->in + 3);
-    }
+                       agency->chunk + 1, agency->chunks, (int) reason.size, reason.data);
+    uint8_t tag = agency->in [0];
     if (tag != LOT_TAG_OK || agency->in_size > 1)
         return s_fail (self, agency, "chunk %zu: not 'O' or 'E' but 0x%02x and %zu bytes",
                        agency->chunk + 1, tag, agency->in_size - 1);
@@ -458,23 +457,20 @@ s_agency_answered (self_t *self, s_agency_t *agency)
 static int
 s_agency_told (self_t *self, s_agency_t *agency)
 {
-    if (agency->in_size < 2)
+    lot_winners_reader_t reader;
+    size_t total;
+    if (lot_codec_winners_measure (agency->in, agency->in_size, UINT16_MAX, &reader,
+                                   &total) != LOT_CODEC_COMPLETE)
         return 0;
-    unsigned count = lot_codec_winners_count (agency->in, agency->in_size);
-    size_t offset = 2, total;
-    for (unsigned i = 0; i < count; i++, offset += total)
-        if (lot_codec_string_measure (agency->in + offset, agency->in_size - offset,
-                                      UINT16_MAX, &total) != LOT_CODEC_COMPLETE)
-            return 0;
-    if (offset < agency->in_size)
+    if (total < agency->in_size)
         return s_fail (self, agency, "%zu bytes after the winners answer",
-                       agency->in_size - offset);
+                       agency->in_size - total);
     agency->answered_at = zclock_usecs ();
-    for (offset = 2; count--; offset += total) {
-        total = 2 + lot_codec_get_u16 (agency->in + offset);
-        char *document = strndup ((const char *) agency->in + offset + 2, total - 2);
-        assert (document);
-        zlistx_add_end (agency->got, document);
+    lot_span_t document;
+    while (lot_codec_winners_next (&reader, &document)) {
+        char *copy = strndup (document.data, document.size);
+        assert (copy);
+        zlistx_add_end (agency->got, copy);
     }
     s_agency_close (agency);
     self->done++;
@@ -557,7 +553,9 @@ static int
 s_self_next_line (self_t *self, s_agency_t *agency, lot_feed_file_t *input,
                   char *line, size_t capacity)
 {
-    lot_span_t fields [1 + LOT_BET_FIELDS] = { { agency->name, strlen (agency->name) } };
+    lot_span_t fields [1 + LOT_BET_FIELDS] = {
+        { .data = agency->name, .size = strlen (agency->name) }
+    };
     int rc = lot_feed_file_next (input, fields + 1);
     if (rc <= 0)
         return rc ? s_fail (self, agency, "%s: read again, it failed",
@@ -592,8 +590,8 @@ s_self_check_bets (self_t *self, lot_feed_file_t **inputs)
         number++;
         const char *comma = memchr (line, ',', (size_t) size);
         unsigned id;
-        if (!comma || lot_bet_parse_agency ((lot_span_t) { line, (size_t) (comma - line) },
-                                            self->agencies, &id)) {
+        lot_span_t named = { .data = line, .size = comma ? (size_t) (comma - line) : 0 };
+        if (!comma || lot_bet_parse_agency (named, self->agencies, &id)) {
             rc = s_fail (self, NULL, "bets file line %zu names no agency 1..%u",
                          number, self->agencies);
             break;
