@@ -81,12 +81,11 @@ static size_t
 s_chunk (uint8_t *out, bool last, const char *agency, const char *bets [][5], size_t count)
 {
     lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, 8192,
-                      (lot_span_t) { agency, strlen (agency) }), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out, 8192, tu_span (agency)), 0);
     for (size_t i = 0; i < count; i++) {
         lot_span_t fields [5];
         for (int f = 0; f < 5; f++)
-            fields [f] = (lot_span_t) { bets [i][f], strlen (bets [i][f]) };
+            fields [f] = tu_span (bets [i][f]);
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     }
     return lot_codec_chunk_finish (&writer, last);
@@ -1069,11 +1068,11 @@ s_numbered (uint8_t *out, uint32_t position, const char *agency, size_t count)
 {
     size_t header = lot_codec_numbered_encode (out, LOT_NUMBERED_HEADER, position);
     lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out + header, 8192,
-                      (lot_span_t) { agency, strlen (agency) }), 0);
+    assert_int_equal (lot_codec_chunk_start (&writer, out + header, 8192, tu_span (agency)),
+                      0);
     lot_span_t fields [5];
     for (int f = 0; f < 5; f++)
-        fields [f] = (lot_span_t) { s_bets [0][f], strlen (s_bets [0][f]) };
+        fields [f] = tu_span (s_bets [0][f]);
     while ((count == 0 || writer.count < count) && lot_codec_chunk_add (&writer, fields) == 0)
         ;
     return header + lot_codec_chunk_finish (&writer, false);
