@@ -73,19 +73,17 @@ s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
     size_t size = lot_codec_query_encode (query, sizeof query, s_agency_span (self));
     if (size == 0)
         return lot_link_fail (link, "agency id %s too long for 'W'", self->agency);
-    uint8_t header [2];
-    if (lot_link_send (link, query, size) || lot_link_recv (link, header, 2))
+    lot_winners_reader_t reader;
+    if (lot_link_send (link, query, size) || lot_link_recv_winners (link, &reader))
         return -1;
-    *count = lot_codec_get_u16 (header);
+    *count = reader.count;
     *documents = calloc (*count ? *count : 1, sizeof **documents);
     if (!*documents)
         return lot_link_fail (link, "out of memory");
-    for (unsigned i = 0; i < *count; i++)
-        if (lot_link_recv_string (link, (*documents) [i], sizeof (*documents) [i])) {
-            free (*documents);
-            *documents = NULL;
-            return -1;
-        }
+    lot_span_t document;
+    for (unsigned i = 0; lot_codec_winners_next (&reader, &document); i++)
+        lot_log_printable (document.data, document.size, (*documents) [i],
+                           sizeof (*documents) [i]);
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "lot_link.h"
 #include "lot_codec.h"
 #include "lot_dial.h"
+#include "lot_inbox.h"
 #include "lot_signals.h"
 
 #include <czmq.h>
@@ -37,6 +38,7 @@ struct _lot_link_t {
     lot_dial_seed_t seed;           //  Of the order addresses are tried in
     long long deadline;             //  zclock_mono () limit of every wait, or -1
     long deadline_ms;               //  The limit as it was set, for the reason
+    lot_inbox_t *inbox;             //  What the server sent, not read yet
     //  Why the last step failed
     char reason [512];
     bool dropped;                   //  The connection went (EOF, reset...)
@@ -58,6 +60,11 @@ lot_link_new (const lot_client_config_t *config)
     self->fd = -1;
     self->deadline = -1;
     lot_dial_seed_random (&self->seed);
+    self->inbox = lot_inbox_new ();
+    if (!self->inbox) {
+        free (self);
+        return NULL;
+    }
     return self;
 }
 
@@ -66,6 +73,7 @@ lot_link_destroy (lot_link_t **self_p)
 {
     if (*self_p) {
         lot_link_close (*self_p, LOT_LOG_DEBUG);
+        lot_inbox_destroy (&(*self_p)->inbox);
         free (*self_p);
         *self_p = NULL;
     }
@@ -212,67 +220,93 @@ lot_link_send (lot_link_t *self, const void *data, size_t size)
     return 0;
 }
 
-int
-lot_link_recv (lot_link_t *self, void *data, size_t size)
+//  Reads what the server sent into the inbox, waiting for at least one
+//  byte.
+static int
+s_fill (lot_link_t *self)
 {
-    uint8_t *next = data;
-    while (size > 0) {
+    size_t room;
+    uint8_t *at = lot_inbox_room (self->inbox, &room);
+    if (!at)
+        return lot_link_fail (self, "an answer of more than %d bytes from the server",
+                              LOT_INBOX_MAX);
+    while (true) {
         if (s_wait_server (self, POLLIN))
             return -1;
-        ssize_t got = recv (self->fd, next, size, 0);
+        ssize_t got = recv (self->fd, at, room, 0);
         if (got > 0) {
-            next += got;
-            size -= (size_t) got;
+            lot_inbox_received (self->inbox, (size_t) got);
+            return 0;
         }
-        else
         if (got == 0)
             return s_dropped (self, "recv", 0);
-        else
         if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
             return s_dropped (self, "recv", errno);
     }
-    return 0;
 }
 
-int
-lot_link_recv_string (lot_link_t *self, char *text, size_t capacity)
+//  Reads until the answer of that kind at the inbox's front is whole: 1
+//  when it is (taken), 0 when the bytes are no such answer, -1 when the
+//  link failed.
+static int
+s_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
 {
-    uint8_t header [2];
-    if (lot_link_recv (self, header, 2))
-        return -1;
-    size_t size = lot_codec_get_u16 (header);
-    size_t kept = size < capacity - 1 ? size : capacity - 1;
-    if (lot_link_recv (self, text, kept))
-        return -1;
-    text [kept] = 0;
-    for (size_t i = 0; i < kept; i++)
-        if ((unsigned char) text [i] < 0x20 || text [i] == 0x7F || text [i] == '|')
-            text [i] = '?';
-    char drop [256];
-    for (size_t left = size - kept; left > 0; ) {
-        size_t piece = left < sizeof drop ? left : sizeof drop;
-        if (lot_link_recv (self, drop, piece))
+    lot_codec_status_t status;
+    while ((status = lot_inbox_take (self->inbox, kind, answer)) == LOT_CODEC_INCOMPLETE)
+        if (s_fill (self))
             return -1;
-        left -= piece;
-    }
-    return 0;
+    return status == LOT_CODEC_COMPLETE;
 }
 
-int
-lot_link_recv_answer (lot_link_t *self, uint8_t expected)
+//  Receives the answer of that kind, or says why not: an 'E' with its
+//  reason, or anything else.
+static int
+s_recv_answer (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
 {
-    uint8_t tag;
-    if (lot_link_recv (self, &tag, 1))
+    int rc = s_recv (self, kind, answer);
+    if (rc)
+        return rc > 0 ? 0 : -1;
+    if ((rc = s_recv (self, LOT_ANSWER_ERROR, answer)) < 0)
         return -1;
-    if (tag == expected)
-        return 0;
-    if (tag == LOT_TAG_ERROR) {
+    if (rc > 0) {
         char text [S_TEXT_MAX];
-        if (lot_link_recv_string (self, text, sizeof text))
-            return -1;
+        lot_log_printable (answer->reason.data, answer->reason.size, text, sizeof text);
         return lot_link_fail (self, S_REJECTED "%s", text);
     }
-    return lot_link_fail (self, "unexpected answer 0x%02x from the server", tag);
+    size_t size;
+    const uint8_t *front = lot_inbox_front (self->inbox, &size);
+    if (front [0] == LOT_TAG_STORED && size >= LOT_STORED_SIZE)
+        return lot_link_fail (self, "unexpected answer from the server: 'S' with"
+                              " finished 0x%02x", front [LOT_STORED_SIZE - 1]);
+    return lot_link_fail (self, "unexpected answer 0x%02x from the server", front [0]);
+}
+
+int
+lot_link_recv_ok (lot_link_t *self)
+{
+    lot_answer_t answer;
+    return s_recv_answer (self, LOT_ANSWER_OK, &answer);
+}
+
+int
+lot_link_recv_stored (lot_link_t *self, uint32_t *stored, bool *finished)
+{
+    lot_answer_t answer;
+    if (s_recv_answer (self, LOT_ANSWER_STORED, &answer))
+        return -1;
+    *stored = answer.stored;
+    *finished = answer.finished;
+    return 0;
+}
+
+int
+lot_link_recv_winners (lot_link_t *self, lot_winners_reader_t *reader)
+{
+    lot_answer_t answer;
+    if (s_recv_answer (self, LOT_ANSWER_WINNERS, &answer))
+        return -1;
+    *reader = answer.winners;
+    return 0;
 }
 
 //  ---------------------------------------------------------------------
@@ -411,6 +445,7 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
 void
 lot_link_close (lot_link_t *self, lot_log_level_t level)
 {
+    lot_inbox_clear (self->inbox);
     if (self->fd >= 0) {
         close (self->fd);
         self->fd = -1;

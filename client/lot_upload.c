@@ -104,10 +104,8 @@ s_hello (lot_upload_t *self)
                                           s_agency_span (self));
     if (size == 0)
         return lot_link_fail (self->link, "agency id %s too long for 'H'", self->agency);
-    uint8_t answer [LOT_STORED_SIZE] = { LOT_TAG_STORED };
     if (lot_link_send (self->link, hello, size)
-    ||  lot_link_recv_answer (self->link, LOT_TAG_STORED)
-    ||  lot_link_recv (self->link, answer + 1, LOT_STORED_SIZE - 1)) {
+    ||  lot_link_recv_stored (self->link, &self->server_stored, &self->server_finished)) {
         if (lot_link_rejected (self->link, LOT_REASON_BUSY))
             return 1;
         //  A v1 server closes, resets, keeps silent or answers something
@@ -116,9 +114,6 @@ s_hello (lot_upload_t *self)
             return 2;
         return lot_link_dropped (self->link) ? 1 : -1;
     }
-    if (lot_codec_stored_decode (answer, &self->server_stored, &self->server_finished))
-        return lot_link_fail (self->link, "unexpected answer from the server: 'S' with"
-                              " finished 0x%02x", answer [LOT_STORED_SIZE - 1]);
     self->heard_v2 = true;
     return 0;
 }
@@ -242,7 +237,7 @@ s_send_chunks (lot_upload_t *self)
             sent += count;
             continue;
         }
-        if (lot_link_recv_answer (self->link, LOT_TAG_OK))
+        if (lot_link_recv_ok (self->link))
             return -1;
         unsigned count = self->counts [oldest];
         oldest = (oldest + 1) % window;

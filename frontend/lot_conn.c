@@ -1,5 +1,6 @@
 /*  lot_conn - one agency connection of the front-end: its bytes, its items  */
 #include "lot_conn.h"
+#include "lot_codec.h"
 
 #define CAPACITY_STEP 1024      //  The first holds a hello, a query, a ping
 
@@ -13,7 +14,7 @@ struct _lot_conn_item_t {
     void *list;                 //  The pipeline's list it is in, and its
     void *handle;               //  handle there
     bool answered;              //  answer holds what to write (maybe nothing)
-    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    uint8_t answer [LOT_ANSWER_MAX];
     size_t answer_size;
     size_t start;               //  Offset of its bytes in the stream
     size_t size;                //  Header and chunk

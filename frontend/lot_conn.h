@@ -38,9 +38,6 @@ typedef enum {
     LOT_CONN_LISTS
 } lot_conn_list_t;
 
-//  Room for the longest answer: 'E' and a reason of 255 bytes
-#define LOT_CONN_ANSWER_MAX (1 + 2 + 255)
-
 typedef struct _lot_conn_t lot_conn_t;
 typedef struct _lot_conn_item_t lot_conn_item_t;
 

@@ -82,15 +82,12 @@ lot_desk_first (lot_desk_t *self)
 
 //  Encodes each agency's answer once.
 static zchunk_t *
-s_encode_answer (zframe_t *documents)
+s_encode_answer (const char *documents, size_t size)
 {
-    size_t capacity = 2 + 2 * zframe_size (documents);
+    size_t capacity = 2 + 2 * size;
     uint8_t *answer = malloc (capacity);
-    size_t size = answer ? lot_codec_winners_encode (answer, capacity,
-                                                     (const char *) zframe_data (documents),
-                                                     zframe_size (documents))
-                         : 0;
-    zchunk_t *chunk = size ? zchunk_new (answer, size) : NULL;
+    size_t used = answer ? lot_codec_winners_encode (answer, capacity, documents, size) : 0;
+    zchunk_t *chunk = used ? zchunk_new (answer, used) : NULL;
     free (answer);
     return chunk;
 }
@@ -106,11 +103,13 @@ lot_desk_set_winners (lot_desk_t *self, zmsg_t *msg)
     }
     self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
     assert (self->answers);
-    size_t agency = 1;
-    for (zframe_t *frame = zmsg_first (winners); frame; frame = zmsg_next (winners))
-        if (!(self->answers [agency++] = s_encode_answer (frame)))
-            lot_log_error ("action: ganadores | result: fail | agencia: %zu"
-                           " | reason: more winners than v1 can send", agency - 1);
+    for (long agency = 1; agency <= agencies; agency++) {
+        size_t size;
+        const char *documents = lot_msg_winners_documents (winners, agency, &size);
+        if (!(self->answers [agency] = s_encode_answer (documents, size)))
+            lot_log_error ("action: ganadores | result: fail | agencia: %ld"
+                           " | reason: more winners than v1 can send", agency);
+    }
     zmsg_destroy (&winners);
     return 0;
 }

@@ -186,7 +186,7 @@ lot_pipeline_flush (lot_pipeline_t *self)
 static void
 s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
 {
-    uint8_t answer [LOT_CONN_ANSWER_MAX] = { LOT_TAG_OK };
+    uint8_t answer [LOT_ANSWER_MAX] = { LOT_TAG_OK };
     size_t size = 1;
     if (result->query && lot_conn_version (conn) == 1) {
         lot_conn_set_next_position (conn, result->stored);

@@ -113,7 +113,7 @@ void
 lot_responder_close (lot_responder_t *self, lot_conn_t *conn, const char *reason)
 {
     if (reason) {
-        uint8_t answer [LOT_CONN_ANSWER_MAX];
+        uint8_t answer [LOT_ANSWER_MAX];
         size_t size = lot_codec_error_encode (answer, sizeof answer, reason);
         if (lot_responder_answer (self, conn, answer, size))
             return;
@@ -134,7 +134,7 @@ lot_responder_reject (lot_responder_t *self, lot_conn_t *conn, size_t size,
                       unsigned count, const char *reason)
 {
     lot_responder_log_rejected (conn, count, reason);
-    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    uint8_t answer [LOT_ANSWER_MAX];
     lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
                      lot_codec_error_encode (answer, sizeof answer, reason));
     return lot_responder_answer_due (self, conn);

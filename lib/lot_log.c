@@ -103,3 +103,14 @@ lot_log_release (void)
     s_held = false;
     fflush (stdout);
 }
+
+void
+lot_log_printable (const char *text, size_t size, char *out, size_t capacity)
+{
+    size_t kept = size < capacity - 1 ? size : capacity - 1;
+    for (size_t i = 0; i < kept; i++) {
+        char c = text [i];
+        out [i] = (unsigned char) c < 0x20 || c == 0x7F || c == '|' ? '?' : c;
+    }
+    out [kept] = 0;
+}

@@ -12,6 +12,7 @@
 #define LOT_LOG_H_INCLUDED
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum {
     LOT_LOG_DEBUG = 10,
@@ -37,6 +38,11 @@ bool lot_log_enabled (lot_log_level_t level);
 //  Writes one line: the timestamp, the level padded to 8, then the text.
 void lot_log (lot_log_level_t level, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
+
+//  Copies size bytes of text a peer sent into out (NUL-terminated, as
+//  far as it fits), each byte that would break a log line (a control
+//  byte, DEL, the field separator '|') masked as '?'.
+void lot_log_printable (const char *text, size_t size, char *out, size_t capacity);
 
 //  Lines this thread logs between hold and release reach stdout in one
 //  write at the release (or sooner, when another thread's line flushes
