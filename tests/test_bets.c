@@ -20,32 +20,14 @@
 #include "lot_handler.h"
 #include "testutil.h"
 
-static char *s_dir;                 //  Temp directory of the group
-static int s_file_number;
-
-static int
-s_setup (void **state)
-{
-    (void) state;
-    s_dir = tu_tempdir ("bets");
-    return s_dir ? 0 : -1;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    tu_remove_dir (s_dir);
-    return 0;
-}
-
-//  Writes size bytes to a fresh file of the temp directory; returns its
-//  path (static buffer).
+//  Writes size bytes to a fresh file of tu_dir; returns its path (static
+//  buffer).
 static const char *
 s_write_file (const void *data, size_t size)
 {
-    static char path [512];
-    snprintf (path, sizeof path, "%s/file-%d.csv", s_dir, ++s_file_number);
+    static char path [32];
+    static int number;
+    snprintf (path, sizeof path, "file-%d.csv", ++number);
     FILE *file = fopen (path, "wb");
     assert_non_null (file);
     assert_int_equal (fwrite (data, 1, size, file), size);
@@ -61,8 +43,16 @@ s_csv_of (const char *text)
     return csv;
 }
 
+//  Asserts a check's reason is want (NULL: valid), naming the value.
+static void
+s_assert_reason (const char *got, const char *want, const char *value)
+{
+    if (want ? !got || strcmp (got, want) : got != NULL)
+        fail_msg ("'%s': %s, expected %s", value, got ? got : "valid", want ? want : "valid");
+}
+
 //  --------------------------------------------------------------------------
-//  Names
+//  Names, documents, birthdates
 
 static void
 test_name_length_and_empty (void **state)
@@ -87,11 +77,18 @@ test_name_length_and_empty (void **state)
                          "longer than 255 bytes");
 }
 
-static void
-test_name_utf8 (void **state)
-{
-    (void) state;
-    const char *valid [] = {
+//  Each value of a row, up to its first NULL.
+#define EACH(value, values) \
+    for (const char *const *value = (values); \
+         value < (values) + sizeof (values) / sizeof *(values) && *value; value++)
+
+//  Texts a field check gives one reason for (NULL: valid).
+static const struct {
+    const char *(*check) (lot_span_t text);
+    const char *reason;
+    const char *texts [25];
+} s_checks [] = {
+    { lot_bet_check_name, NULL, {
         "Valentina", "Jos\xc3\xa9", "M\xc3\xbcller", "\xc3\x91" "and\xc3\xba",
         "O'Brien", "Mar\xc3\xad" "a Jos\xc3\xa9", " spaces ", "a,b", "\"",
         "\xe2\x82\xac",                 //  U+20AC, three bytes
@@ -102,12 +99,8 @@ test_name_utf8 (void **state)
         "\xc2\x80",                     //  U+0080, smallest two-byte
         "\xe0\xa0\x80",                 //  U+0800, smallest three-byte
         "\xf0\x90\x80\x80",             //  U+10000, smallest four-byte
-        "\xc2\x85",                     //  U+0085: a C1 control, not C0
-    };
-    for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_name (tu_span (valid [i])));
-
-    const char *invalid [] = {
+        "\xc2\x85" } },                 //  U+0085: a C1 control, not C0
+    { lot_bet_check_name, "not valid UTF-8", {
         "\xc0\x80",                     //  Overlong NUL
         "\xc1\xbf",                     //  Overlong two-byte
         "\xe0\x80\x80",                 //  Overlong three-byte
@@ -128,87 +121,53 @@ test_name_utf8 (void **state)
         "\x80",                         //  A lone continuation byte
         "abc\xbf",
         "Jos\xe9",                      //  Latin-1, not UTF-8
-        "\xc3\xa9\xa9",                 //  One continuation too many
-    };
-    for (size_t i = 0; i < sizeof invalid / sizeof invalid [0]; i++) {
-        const char *reason = lot_bet_check_name (tu_span (invalid [i]));
-        assert_non_null (reason);
-        assert_string_equal (reason, "not valid UTF-8");
-    }
-    //  No control character: NUL, CR, LF, TAB, ESC, DEL, anywhere
-    const char *controls [] = { "Ana\rPaz", "Ana\nPaz", "\tAna", "Ana\x1b", "Ana\x7f",
-                                "\x01" };
-    for (size_t i = 0; i < sizeof controls / sizeof controls [0]; i++)
-        assert_string_equal (lot_bet_check_name (tu_span (controls [i])),
-                             "holds a control character");
-    assert_string_equal (lot_bet_check_name ((lot_span_t) { "Ana\0Paz", 7 }),
-                         "holds a control character");
-    //  Truncation must be judged by the span, not by a terminator: the
-    //  bytes after the span are never read
-    assert_string_equal (lot_bet_check_name ((lot_span_t) { "Jos\xc3\xa9", 4 }),
-                         "not valid UTF-8");
-    assert_null (lot_bet_check_name ((lot_span_t) { "Jos\xc3\xa9", 5 }));
-}
-
-//  --------------------------------------------------------------------------
-//  Document, birthdate, numbers
-
-static void
-test_document (void **state)
-{
-    (void) state;
-    const char *valid [] = { "1", "0", "30170921", "1234567890", "0000000000" };
-    for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_document (tu_span (valid [i])));
-    const char *invalid [] = {
-        "", "12345678901", "12a4", "-1", "+1", " 1", "1 ", "1.0", "30.170.921", "\xd9\xa1"
-    };
-    for (size_t i = 0; i < sizeof invalid / sizeof invalid [0]; i++) {
-        const char *reason = lot_bet_check_document (tu_span (invalid [i]));
-        assert_non_null (reason);
-        assert_string_equal (reason, "not 1 to 10 decimal digits");
-    }
-}
-
-static void
-test_birthdate (void **state)
-{
-    (void) state;
-    const char *valid [] = {
+        "\xc3\xa9\xa9" } },             //  One continuation too many
+    //  No control character: CR, LF, TAB, ESC, DEL, anywhere (NUL below)
+    { lot_bet_check_name, "holds a control character", {
+        "Ana\rPaz", "Ana\nPaz", "\tAna", "Ana\x1b", "Ana\x7f", "\x01" } },
+    { lot_bet_check_document, NULL, { "1", "0", "30170921", "1234567890", "0000000000" } },
+    { lot_bet_check_document, "not 1 to 10 decimal digits", {
+        "", "12345678901", "12a4", "-1", "+1", " 1", "1 ", "1.0", "30.170.921", "\xd9\xa1" } },
+    { lot_bet_check_birthdate, NULL, {
         "1982-05-22", "2000-02-29", "2024-02-29", "1900-01-01", "1999-12-31",
-        "2001-01-01", "1999-04-30", "1999-01-31"
-    };
-    for (size_t i = 0; i < sizeof valid / sizeof valid [0]; i++)
-        assert_null (lot_bet_check_birthdate (tu_span (valid [i])));
-
-    const char *not_dates [] = {
+        "2001-01-01", "1999-04-30", "1999-01-31" } },
+    { lot_bet_check_birthdate, "not a calendar date", {
         "1900-02-29", "2100-02-29", "2023-02-29", "1999-02-30", "1999-02-31",
         "1999-04-31", "1999-06-31", "1999-09-31", "1999-11-31", "2024-01-00",
-        "2024-00-10", "0000-01-01"
-    };
-    for (size_t i = 0; i < sizeof not_dates / sizeof not_dates [0]; i++) {
-        const char *reason = lot_bet_check_birthdate (tu_span (not_dates [i]));
-        assert_non_null (reason);
-        assert_string_equal (reason, "not a calendar date");
-    }
-
-    const char *bad_format [] = {
+        "2024-00-10", "0000-01-01" } },
+    { lot_bet_check_birthdate, "not YYYY-MM-DD", {
         "2024-13-01", "2024-01-32", "2024-99-99",
         "", "1982/05/22", "82-05-22", "1982-5-22", "1982-05-2", "1982-05-223",
         "19820522", "1982-05-22 ", " 1982-05-22", "abcd-ef-gh", "1982-05-+2",
         "1982-+5-22", "-982-05-22", "1982--5-22", "1982-05--2", "22-05-1982",
-        "1982_05_22", "１982-05-22"
-    };
-    for (size_t i = 0; i < sizeof bad_format / sizeof bad_format [0]; i++) {
-        const char *reason = lot_bet_check_birthdate (tu_span (bad_format [i]));
-        assert_non_null (reason);
-        assert_string_equal (reason, "not YYYY-MM-DD");
-    }
+        "1982_05_22", "１982-05-22" } },
     //  From 1900 to today: nobody bets before being born
-    assert_string_equal (lot_bet_check_birthdate (tu_span ("1899-12-31")), "before 1900");
-    assert_string_equal (lot_bet_check_birthdate (tu_span ("0001-01-01")), "before 1900");
-    assert_string_equal (lot_bet_check_birthdate (tu_span ("2400-02-29")), "in the future");
-    assert_string_equal (lot_bet_check_birthdate (tu_span ("9999-12-31")), "in the future");
+    { lot_bet_check_birthdate, "before 1900", { "1899-12-31", "0001-01-01" } },
+    { lot_bet_check_birthdate, "in the future", { "2400-02-29", "9999-12-31" } },
+};
+
+static void
+test_field_checks (void **state)
+{
+    (void) state;
+    for (size_t i = 0; i < sizeof s_checks / sizeof s_checks [0]; i++)
+        EACH (text, s_checks [i].texts)
+            s_assert_reason (s_checks [i].check (tu_span (*text)), s_checks [i].reason, *text);
+}
+
+//  Judged by the span, never by a terminator: the bytes after the span
+//  are never read; and a birthdate is judged against today.
+static void
+test_checks_by_span_and_today (void **state)
+{
+    (void) state;
+    assert_string_equal (lot_bet_check_name ((lot_span_t) { "Ana\0Paz", 7 }),
+                         "holds a control character");
+    assert_string_equal (lot_bet_check_name ((lot_span_t) { "Jos\xc3\xa9", 4 }),
+                         "not valid UTF-8");
+    assert_null (lot_bet_check_name ((lot_span_t) { "Jos\xc3\xa9", 5 }));
+    assert_string_equal (lot_bet_check_birthdate ((lot_span_t) { "1982-05-22", 9 }),
+                         "not YYYY-MM-DD");
     time_t now = time (NULL);
     struct tm day;
     char text [16];
@@ -220,51 +179,74 @@ test_birthdate (void **state)
     localtime_r (&now, &day);
     strftime (text, sizeof text, "%Y-%m-%d", &day);
     assert_string_equal (lot_bet_check_birthdate (tu_span (text)), "in the future");
-    //  Judged by the span: a short span of a longer text
-    assert_string_equal (lot_bet_check_birthdate ((lot_span_t) { "1982-05-22", 9 }),
-                         "not YYYY-MM-DD");
 }
 
 static void
 test_parse_uint (void **state)
 {
     (void) state;
+    //  In turn: a failure leaves the value as the row before set it
+    const struct {
+        const char *text;
+        size_t digits;
+        unsigned max;
+        int rc;
+        unsigned value;
+    } cases [] = {
+        { "0", 4, 9999, 0, 0 }, { "9999", 4, 9999, 0, 9999 }, { "0012", 4, 9999, 0, 12 },
+        { "00012", 4, 9999, -1, 12 }, { "10000", 10, 9999, -1, 12 },
+        { "", 4, 9999, -1, 12 }, { "-1", 4, 9999, -1, 12 }, { "+1", 4, 9999, -1, 12 },
+        { " 1", 4, 9999, -1, 12 }, { "1a", 4, 9999, -1, 12 },
+        //  Ten digits do not wrap around
+        { "4294967295", 10, 4294967295u, 0, 4294967295u },
+        { "9999999999", 10, 4294967295u, -1, 4294967295u },
+        { "4294967296", 10, 4294967295u, -1, 4294967295u },
+    };
     unsigned value = 777;
-    assert_int_equal (lot_bet_parse_uint (tu_span ("0"), 4, 9999, &value), 0);
-    assert_int_equal (value, 0);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("9999"), 4, 9999, &value), 0);
-    assert_int_equal (value, 9999);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("0012"), 4, 9999, &value), 0);
-    assert_int_equal (value, 12);
-    value = 777;
-    assert_int_equal (lot_bet_parse_uint (tu_span ("00012"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("10000"), 10, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span (""), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("-1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("+1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span (" 1"), 4, 9999, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("1a"), 4, 9999, &value), -1);
-    assert_int_equal (value, 777);
-    //  Ten digits do not wrap around
-    assert_int_equal (lot_bet_parse_uint (tu_span ("4294967295"), 10, 4294967295u, &value), 0);
-    assert_int_equal (value, 4294967295u);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("9999999999"), 10, 4294967295u, &value), -1);
-    assert_int_equal (lot_bet_parse_uint (tu_span ("4294967296"), 10, 4294967295u, &value), -1);
-    assert_int_equal (value, 4294967295u);
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        int rc = lot_bet_parse_uint (tu_span (cases [i].text), cases [i].digits,
+                                     cases [i].max, &value);
+        if (rc != cases [i].rc || value != cases [i].value)
+            fail_msg ("'%s': %d, %u; expected %d, %u", cases [i].text, rc, value,
+                      cases [i].rc, cases [i].value);
+    }
 }
 
 //  --------------------------------------------------------------------------
-//  lot_bet_from_fields
+//  lot_bet_from_fields, and the same bets in a chunk
 
+enum { AGENCY = -1 };                   //  Beside lot_bet_field_t's five
+
+//  One field of a good bet made bad, and the reason the bet (or the chunk
+//  holding it) gets.
+static const struct {
+    int field;
+    const char *reason;
+    const char *values [12];
+} s_bad_fields [] = {
+    //  Agencies: 1..max, canonical (no two spellings name one agency)
+    { AGENCY, "unknown agency", {
+        "0", "6", "", "a", "-1", "+1", " 1", "5 ", "00", "05", "01", "99999999999" } },
+    { LOT_BET_FIRST_NAME, "invalid first name", { "", "Jos\xc3" } },
+    { LOT_BET_LAST_NAME, "invalid last name", { "", "\xed\xa0\x80", "\xc0\x80" } },
+    { LOT_BET_DOCUMENT, "invalid document", { "", "12345678901", "12a" } },
+    { LOT_BET_BIRTHDATE, "invalid birthdate", {
+        "1999-02-30", "1999/02/03", "1900-02-29", "22/05/1982" } },
+    //  Numbers: 0..9999, leading zeros accepted
+    { LOT_BET_NUMBER, "invalid number", {
+        "10000", "-1", "+1", "", "12a", " 12", "7574 ", "00000000001" } },
+};
+#define BAD_FIELDS (sizeof s_bad_fields / sizeof s_bad_fields [0])
+
+//  A good bet ("1", "A", "B", "1", "2000-02-29", "1") with one field set.
 static const char *
-s_from (lot_bet_t *bet, const char *agency, const char *first, const char *last,
-        const char *document, const char *birthdate, const char *number,
-        unsigned max_agency)
+s_from (lot_bet_t *bet, int field, const char *value, unsigned max_agency)
 {
     lot_span_t fields [6] = {
-        tu_span (agency), tu_span (first), tu_span (last),
-        tu_span (document), tu_span (birthdate), tu_span (number)
+        tu_span ("1"), tu_span ("A"), tu_span ("B"),
+        tu_span ("1"), tu_span ("2000-02-29"), tu_span ("1")
     };
+    fields [1 + field] = tu_span (value);
     return lot_bet_from_fields (bet, fields, max_agency);
 }
 
@@ -288,61 +270,29 @@ test_from_fields (void **state)
     assert_ptr_equal (bet.birthdate.data, fields [4].data);
     tu_assert_span (bet.birthdate, "1982-05-22");
 
-    //  Numbers: 0..9999, leading zeros accepted
-    assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "0", 5));
-    assert_int_equal (bet.number, 0);
-    assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "0012", 5));
-    assert_int_equal (bet.number, 12);
-    assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "9999", 5));
-    assert_int_equal (bet.number, 9999);
-    assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "0000000007", 5));
-    assert_int_equal (bet.number, 7);
-    const char *bad_numbers [] = { "10000", "-1", "+1", "", "12a", " 12", "7574 ", "00000000001" };
-    for (size_t i = 0; i < sizeof bad_numbers / sizeof bad_numbers [0]; i++)
-        assert_string_equal (s_from (&bet, "1", "A", "B", "1", "2000-02-29",
-                                     bad_numbers [i], 5), "invalid number");
-
-    //  Agencies: 1..max, canonical (no two spellings name one agency)
-    assert_null (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "1", 5));
-    assert_int_equal (bet.agency, 1);
-    assert_null (s_from (&bet, "5", "A", "B", "1", "2000-02-29", "1", 5));
-    assert_int_equal (bet.agency, 5);
-    assert_null (s_from (&bet, "65535", "A", "B", "1", "2000-02-29", "1", 65535));
-    assert_int_equal (bet.agency, 65535);
-    const char *bad_agencies [] = { "0", "6", "", "a", "-1", "+1", " 1", "5 ", "00",
-                                    "05", "01" };
-    for (size_t i = 0; i < sizeof bad_agencies / sizeof bad_agencies [0]; i++)
-        assert_string_equal (s_from (&bet, bad_agencies [i], "A", "B", "1",
-                                     "2000-02-29", "1", 5), "unknown agency");
-    assert_string_equal (s_from (&bet, "1", "A", "B", "1", "2000-02-29", "1", 0),
-                         "unknown agency");
-    assert_string_equal (s_from (&bet, "3", "A", "B", "1", "2000-02-29", "1", 2),
-                         "unknown agency");
-
-    //  Every other field, named in the reason
-    assert_string_equal (s_from (&bet, "1", "", "B", "1", "2000-02-29", "1", 5),
-                         "invalid first name");
-    assert_string_equal (s_from (&bet, "1", "Jos\xc3", "B", "1", "2000-02-29", "1", 5),
-                         "invalid first name");
-    assert_string_equal (s_from (&bet, "1", "A", "", "1", "2000-02-29", "1", 5),
-                         "invalid last name");
-    assert_string_equal (s_from (&bet, "1", "A", "\xed\xa0\x80", "1", "2000-02-29", "1", 5),
-                         "invalid last name");
-    assert_string_equal (s_from (&bet, "1", "A", "B", "", "2000-02-29", "1", 5),
-                         "invalid document");
-    assert_string_equal (s_from (&bet, "1", "A", "B", "12345678901", "2000-02-29", "1", 5),
-                         "invalid document");
-    assert_string_equal (s_from (&bet, "1", "A", "B", "1", "1999-02-30", "1", 5),
-                         "invalid birthdate");
-    assert_string_equal (s_from (&bet, "1", "A", "B", "1", "1999/02/03", "1", 5),
-                         "invalid birthdate");
+    const struct { int field; const char *value; unsigned max, parsed; } good [] = {
+        { LOT_BET_NUMBER, "0", 5, 0 }, { LOT_BET_NUMBER, "0012", 5, 12 },
+        { LOT_BET_NUMBER, "9999", 5, 9999 }, { LOT_BET_NUMBER, "0000000007", 5, 7 },
+        { AGENCY, "1", 5, 1 }, { AGENCY, "5", 5, 5 }, { AGENCY, "65535", 65535, 65535 },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good [0]; i++) {
+        assert_null (s_from (&bet, good [i].field, good [i].value, good [i].max));
+        assert_int_equal (good [i].field == AGENCY ? bet.agency : bet.number, good [i].parsed);
+    }
+    for (size_t i = 0; i < BAD_FIELDS; i++)
+        EACH (value, s_bad_fields [i].values)
+            s_assert_reason (s_from (&bet, s_bad_fields [i].field, *value, 5),
+                             s_bad_fields [i].reason, *value);
+    assert_string_equal (s_from (&bet, AGENCY, "1", 0), "unknown agency");
+    assert_string_equal (s_from (&bet, AGENCY, "3", 2), "unknown agency");
     char long_name [257];
     memset (long_name, 'n', 256);
     long_name [256] = 0;
-    assert_string_equal (s_from (&bet, "1", long_name, "B", "1", "2000-02-29", "1", 5),
-                         "invalid first name");
+    assert_string_equal (s_from (&bet, LOT_BET_FIRST_NAME, long_name, 5), "invalid first name");
     long_name [255] = 0;
-    assert_null (s_from (&bet, "1", long_name, long_name, "1", "2000-02-29", "1", 5));
+    lot_span_t longest [6] = { tu_span ("1"), tu_span (long_name), tu_span (long_name),
+                               tu_span ("1"), tu_span ("2000-02-29"), tu_span ("1") };
+    assert_null (lot_bet_from_fields (&bet, longest, 5));
 }
 
 //  lot_bet_check_fields: the one set of rules, for the client and the
@@ -503,6 +453,15 @@ s_assert_end (lot_csv_t *csv)
     assert_false (lot_csv_failed (csv));
 }
 
+//  The next record is malformed, at line.
+static void
+s_assert_malformed (lot_csv_t *csv, size_t line)
+{
+    lot_span_t fields [8];
+    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
+    assert_int_equal (lot_csv_line (csv), line);
+}
+
 static void
 test_csv_lf_and_crlf (void **state)
 {
@@ -575,21 +534,16 @@ test_csv_malformed_then_continues (void **state)
         "k,l\n"                         //  8
         "m,\"n\n"                       //  9: a quote never closed
         "o,p\n");                       //  10
-    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
-    assert_int_equal (lot_csv_line (csv), 1);
+    s_assert_malformed (csv, 1);
     s_assert_record (csv, 2, 2, "e", "f");
-    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
-    assert_int_equal (lot_csv_line (csv), 3);
+    s_assert_malformed (csv, 3);
     s_assert_record (csv, 4, 2, "g", "h");
-    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
-    assert_int_equal (lot_csv_line (csv), 5);
+    s_assert_malformed (csv, 5);
     s_assert_record (csv, 6, 2, "i", "j");
-    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
-    assert_int_equal (lot_csv_line (csv), 7);
+    s_assert_malformed (csv, 7);
     s_assert_record (csv, 8, 2, "k", "l");
     //  An unclosed quote runs to the end of the file: -1, then the end
-    assert_int_equal (lot_csv_next (csv, fields, 8), -1);
-    assert_int_equal (lot_csv_line (csv), 9);
+    s_assert_malformed (csv, 9);
     s_assert_end (csv);
     lot_csv_destroy (&csv);
 
@@ -607,14 +561,12 @@ static void
 test_csv_open_and_read_errors (void **state)
 {
     (void) state;
-    char path [512];
-    snprintf (path, sizeof path, "%s/missing.csv", s_dir);
     errno = 0;
-    assert_null (lot_csv_new (path));
+    assert_null (lot_csv_new ("missing.csv"));
     assert_int_equal (errno, ENOENT);
 
     //  A directory opens but cannot be read: the end, and failed
-    lot_csv_t *csv = lot_csv_new (s_dir);
+    lot_csv_t *csv = lot_csv_new (tu_dir ());
     assert_non_null (csv);
     lot_span_t fields [6];
     assert_int_equal (lot_csv_next (csv, fields, 6), 0);
@@ -690,12 +642,7 @@ test_csv_round_trip (void **state)
     enum { BETS = 1000 };
     tu_rng_t rng = { 42 };
     typedef struct {
-        char first [LOT_NAME_MAX + 1];
-        char last [LOT_NAME_MAX + 1];
-        char document [12];
-        char birthdate [12];
-        char agency [12];
-        char number [8];
+        char fields [6][LOT_NAME_MAX + 1];  //  In bets-file order: the agency first
         size_t line;
     } row_t;
     row_t *rows = calloc (BETS, sizeof *rows);
@@ -704,50 +651,41 @@ test_csv_round_trip (void **state)
     assert_non_null (file);
     size_t used = 0, line = 1;
     for (int i = 0; i < BETS; i++) {
-        row_t *row = &rows [i];
-        s_tricky_name (&rng, row->first);
-        s_tricky_name (&rng, row->last);
+        char (*field) [LOT_NAME_MAX + 1] = rows [i].fields;
+        s_tricky_name (&rng, field [1 + LOT_BET_FIRST_NAME]);
+        s_tricky_name (&rng, field [1 + LOT_BET_LAST_NAME]);
         size_t digits = 1 + tu_below (&rng, 10);
         for (size_t d = 0; d < digits; d++)
-            row->document [d] = (char) ('0' + tu_below (&rng, 10));
-        snprintf (row->birthdate, sizeof row->birthdate, "%04u-%02u-%02u",
+            field [1 + LOT_BET_DOCUMENT][d] = (char) ('0' + tu_below (&rng, 10));
+        snprintf (field [1 + LOT_BET_BIRTHDATE], sizeof field [0], "%04u-%02u-%02u",
                   (unsigned) (1900 + tu_below (&rng, 125)),
                   (unsigned) (1 + tu_below (&rng, 12)), (unsigned) (1 + tu_below (&rng, 28)));
-        unsigned agency = (unsigned) (1 + tu_below (&rng, 5));
-        unsigned number = (unsigned) tu_below (&rng, 10000);
-        snprintf (row->agency, sizeof row->agency, "%u", agency);
-        snprintf (row->number, sizeof row->number, "%u", number);
+        snprintf (field [0], sizeof field [0], "%u", (unsigned) (1 + tu_below (&rng, 5)));
+        snprintf (field [1 + LOT_BET_NUMBER], sizeof field [0], "%u", (unsigned) tu_below (&rng, 10000));
         //  Every generated field is valid
         lot_bet_t bet;
-        lot_span_t fields [6] = {
-            tu_span (row->agency), tu_span (row->first), tu_span (row->last),
-            tu_span (row->document), tu_span (row->birthdate), tu_span (row->number)
-        };
+        lot_span_t fields [6];
+        for (int f = 0; f < 6; f++)
+            fields [f] = tu_span (field [f]);
         assert_null (lot_bet_from_fields (&bet, fields, 5));
         size_t put = lot_bet_format_csv (&bet, file + used, LOT_BET_CSV_MAX);
         assert_true (put > 0);
         assert_memory_equal (file + used + put - 2, "\r\n", 2);
-        row->line = line;
+        rows [i].line = line;
         for (size_t k = 0; k < put - 2; k++)
             line += file [used + k] == '\n';
         line++;
         used += put;
     }
-    const char *path = s_write_file (file, used);
-    lot_csv_t *csv = lot_csv_new (path);
+    lot_csv_t *csv = lot_csv_new (s_write_file (file, used));
     assert_non_null (csv);
     size_t again = 0;
     for (int i = 0; i < BETS; i++) {
-        row_t *row = &rows [i];
         lot_span_t fields [7];
         assert_int_equal (lot_csv_next (csv, fields, 7), 6);
-        assert_int_equal (lot_csv_line (csv), row->line);
-        tu_assert_span (fields [0], row->agency);
-        tu_assert_span (fields [1], row->first);
-        tu_assert_span (fields [2], row->last);
-        tu_assert_span (fields [3], row->document);
-        tu_assert_span (fields [4], row->birthdate);
-        tu_assert_span (fields [5], row->number);
+        assert_int_equal (lot_csv_line (csv), rows [i].line);
+        for (int f = 0; f < 6; f++)
+            tu_assert_span (fields [f], rows [i].fields [f]);
         //  And the bet read back formats to the very same line
         lot_bet_t bet;
         assert_null (lot_bet_from_fields (&bet, fields, 5));
@@ -767,14 +705,11 @@ test_csv_round_trip (void **state)
 //  --------------------------------------------------------------------------
 //  lot_handler_convert
 
-typedef struct {
-    uint8_t data [16384];
-    size_t size;
-} chunk_t;
-
+//  A chunk as a client's encoder (lot_codec) makes it: count bets, bet b
+//  being bets [b % kinds].
 static void
-s_chunk (chunk_t *chunk, bool last, const char *agency,
-         const char *const bets [][LOT_BET_FIELDS], size_t count)
+s_chunk (tu_wire_t *chunk, bool last, const char *agency, size_t count,
+         const char *bets [][LOT_BET_FIELDS], size_t kinds)
 {
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, chunk->data, sizeof chunk->data,
@@ -782,7 +717,7 @@ s_chunk (chunk_t *chunk, bool last, const char *agency,
     for (size_t b = 0; b < count; b++) {
         lot_span_t fields [LOT_BET_FIELDS];
         for (int f = 0; f < LOT_BET_FIELDS; f++)
-            fields [f] = tu_span (bets [b][f]);
+            fields [f] = tu_span (bets [b % kinds][f]);
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     }
     chunk->size = lot_codec_chunk_finish (&writer, last);
@@ -798,14 +733,14 @@ typedef struct {
 } out_t;
 
 static const char *
-s_convert (const chunk_t *chunk, unsigned max_agency, out_t *out)
+s_convert (const tu_wire_t *chunk, unsigned max_agency, out_t *out)
 {
     return lot_handler_convert (chunk->data, chunk->size, max_agency, &out->lines,
                                 &out->capacity, &out->used, &out->agency,
                                 &out->last, &out->count);
 }
 
-static const char *const s_good [][LOT_BET_FIELDS] = {
+static const char *s_good [][LOT_BET_FIELDS] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
     { "Ana, Mar\xc3\xad" "a", "P\xc3\xa9rez \"Pepa\"", "0012345", "2000-02-29", "0012" },
     { "Coma, \"Comillas\"", "O'Brien", "1", "1999-12-31", "7574" },
@@ -820,39 +755,34 @@ static void
 test_convert_valid_chunk (void **state)
 {
     (void) state;
-    chunk_t chunk;
+    tu_wire_t chunk;
     out_t out = { 0 };
-    s_chunk (&chunk, false, "5", s_good, 3);
+    s_chunk (&chunk, false, "5", 3, s_good, 3);
     assert_null (s_convert (&chunk, 5, &out));
     assert_int_equal (out.agency, 5);
     assert_false (out.last);
     assert_int_equal (out.count, 3);
-    assert_int_equal (out.used, strlen (s_good_lines));
-    assert_memory_equal (out.lines, s_good_lines, out.used);
+    tu_assert_bytes (out.lines, out.used, s_good_lines, strlen (s_good_lines));
     assert_true (out.capacity >= out.used);
 
     //  Agency "05" is no spelling of agency 5: nothing is appended
-    s_chunk (&chunk, true, "05", s_good, 1);
+    s_chunk (&chunk, true, "05", 1, s_good, 3);
     assert_string_equal (s_convert (&chunk, 5, &out), "unknown agency");
     assert_int_equal (out.used, strlen (s_good_lines));
 
     //  Appended after what the buffer held; an 'L' chunk
-    s_chunk (&chunk, true, "5", s_good, 1);
+    s_chunk (&chunk, true, "5", 1, s_good, 3);
     assert_null (s_convert (&chunk, 5, &out));
     assert_int_equal (out.agency, 5);
     assert_true (out.last);
     assert_int_equal (out.count, 1);
-    size_t first = strlen (s_good_lines);
-    assert_int_equal (out.used, first + 43);
-    assert_memory_equal (out.lines, s_good_lines, first);
-    assert_memory_equal (out.lines + first, "5,Valentina,Vera,30170921,1982-05-22,6053\r\n", 43);
+    char *both = tu_printf ("%s%s", s_good_lines, "5,Valentina,Vera,30170921,1982-05-22,6053\r\n");
+    tu_assert_bytes (out.lines, out.used, both, strlen (both));
+    free (both);
     free (out.lines);
 
     //  The buffer grows for a large chunk, from an existing small one
-    const char *many [150][LOT_BET_FIELDS];
-    for (int b = 0; b < 150; b++)
-        memcpy (many [b], s_good [b % 3], sizeof s_good [0]);
-    s_chunk (&chunk, false, "2", (const char *const (*) [LOT_BET_FIELDS]) many, 150);
+    s_chunk (&chunk, false, "2", 150, s_good, 3);
     out = (out_t) { .lines = malloc (10), .capacity = 10 };
     assert_null (s_convert (&chunk, 2, &out));
     assert_int_equal (out.count, 150);
@@ -880,15 +810,15 @@ static void
 test_convert_into_no_buffer (void **state)
 {
     (void) state;
-    const char *const bet [][LOT_BET_FIELDS] = {
+    const char *bet [][LOT_BET_FIELDS] = {
         { "Emanuel", "Soto", "22069151", "2004-03-30", "2979" }
     };
-    chunk_t chunk;
-    s_chunk (&chunk, false, "3", bet, 1);
+    tu_wire_t chunk;
+    s_chunk (&chunk, false, "3", 1, bet, 1);
     out_t out = { 0 };
     assert_null (s_convert (&chunk, 5, &out));
-    assert_int_equal (out.used, 41);
-    assert_memory_equal (out.lines, "3,Emanuel,Soto,22069151,2004-03-30,2979\r\n", 41);
+    const char *line = "3,Emanuel,Soto,22069151,2004-03-30,2979\r\n";
+    tu_assert_bytes (out.lines, out.used, line, strlen (line));
     free (out.lines);
 }
 
@@ -896,11 +826,10 @@ static void
 test_convert_empty_last_chunk (void **state)
 {
     (void) state;
-    chunk_t chunk;
-    out_t out = { 0 };
-    s_chunk (&chunk, true, "3", s_good, 0);
+    tu_wire_t chunk;
+    out_t out = { .count = 777 };
+    s_chunk (&chunk, true, "3", 0, s_good, 3);
     assert_int_equal (chunk.size, 6);
-    out.count = 777;
     assert_null (s_convert (&chunk, 5, &out));
     assert_int_equal (out.agency, 3);
     assert_true (out.last);
@@ -909,105 +838,90 @@ test_convert_empty_last_chunk (void **state)
     free (out.lines);
 }
 
+//  Each bad field of s_bad_fields, in the fourth bet of five, rejects the
+//  whole chunk.
 static void
 test_convert_rejects_whole_chunk (void **state)
 {
     (void) state;
-    struct {
-        int field;
-        const char *value;
-        const char *reason;
-    } cases [] = {
-        { 0, "", "invalid first name" },
-        { 0, "Jos\xc3", "invalid first name" },
-        { 1, "\xc0\x80", "invalid last name" },
-        { 1, "", "invalid last name" },
-        { 2, "12a", "invalid document" },
-        { 2, "12345678901", "invalid document" },
-        { 3, "1999-02-30", "invalid birthdate" },
-        { 3, "1900-02-29", "invalid birthdate" },
-        { 3, "22/05/1982", "invalid birthdate" },
-        { 4, "10000", "invalid number" },
-        { 4, "-1", "invalid number" },
-        { 4, "", "invalid number" },
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
-        //  The bad bet is the fourth of five
-        const char *bets [5][LOT_BET_FIELDS];
-        for (int b = 0; b < 5; b++)
-            memcpy (bets [b], s_good [b % 3], sizeof bets [b]);
-        bets [3][cases [i].field] = cases [i].value;
-        chunk_t chunk;
-        s_chunk (&chunk, true, "4", (const char *const (*) [LOT_BET_FIELDS]) bets, 5);
-        out_t out = { 0 };
-        const char *reason = s_convert (&chunk, 5, &out);
-        assert_non_null (reason);
-        assert_string_equal (reason, cases [i].reason);
-        assert_int_equal (out.count, 5);
-        assert_int_equal (out.agency, 4);
-        assert_true (out.last);
-        free (out.lines);
-    }
+    for (size_t i = 0; i < BAD_FIELDS; i++)
+        EACH (value, s_bad_fields [i].values) {
+            if (s_bad_fields [i].field == AGENCY)
+                continue;                   //  Not in a bet: the next test
+            const char *bets [5][LOT_BET_FIELDS];
+            for (int b = 0; b < 5; b++)
+                memcpy (bets [b], s_good [b % 3], sizeof bets [b]);
+            bets [3][s_bad_fields [i].field] = *value;
+            tu_wire_t chunk;
+            s_chunk (&chunk, true, "4", 5, bets, 5);
+            out_t out = { 0 };
+            s_assert_reason (s_convert (&chunk, 5, &out), s_bad_fields [i].reason, *value);
+            assert_int_equal (out.count, 5);
+            assert_int_equal (out.agency, 4);
+            assert_true (out.last);
+            free (out.lines);
+        }
 }
 
 static void
 test_convert_unknown_agency (void **state)
 {
     (void) state;
-    const char *agencies [] = { "0", "6", "", "a", "-1", "5 ", "99999999999" };
-    for (size_t i = 0; i < sizeof agencies / sizeof agencies [0]; i++) {
-        chunk_t chunk;
-        s_chunk (&chunk, false, agencies [i], s_good, 2);
+    assert_int_equal (s_bad_fields [0].field, AGENCY);
+    EACH (agency, s_bad_fields [0].values) {
+        tu_wire_t chunk;
+        s_chunk (&chunk, false, *agency, 2, s_good, 3);
         out_t out = { 0 };
-        assert_string_equal (s_convert (&chunk, 5, &out), "unknown agency");
+        s_assert_reason (s_convert (&chunk, 5, &out), "unknown agency", *agency);
         assert_int_equal (out.count, 2);
         assert_int_equal (out.used, 0);
         free (out.lines);
     }
     //  With no agencies at all, every agency is unknown
-    chunk_t chunk;
-    s_chunk (&chunk, true, "1", s_good, 0);
+    tu_wire_t chunk;
+    s_chunk (&chunk, true, "1", 0, s_good, 3);
     out_t out = { 0 };
     assert_string_equal (s_convert (&chunk, 0, &out), "unknown agency");
     assert_int_equal (out.count, 0);
     free (out.lines);
 }
 
+//  A head by hand (tu_wire), then s_good's three bets.
+static void
+s_hand_chunk (tu_wire_t *chunk, char tag, unsigned count)
+{
+    chunk->size = 0;
+    tu_wire_chunk (chunk, tag, count, "5");
+    for (int b = 0; b < 3; b++)
+        tu_wire_bet (chunk, s_good [b]);
+}
+
 static void
 test_convert_malformed (void **state)
 {
     (void) state;
-    chunk_t chunk;
-    s_chunk (&chunk, false, "5", s_good, 3);
+    tu_wire_t chunk;
+    s_hand_chunk (&chunk, 'C', 3);
     out_t out = { 0 };
-
     //  Truncated anywhere
     size_t whole = chunk.size;
-    for (size_t size = 0; size < whole; size++) {
-        chunk.size = size;
-        out.used = 0;
+    for (chunk.size = 0; chunk.size < whole; chunk.size++)
         assert_string_equal (s_convert (&chunk, 5, &out), "malformed chunk");
-    }
     //  Trailing bytes
-    chunk.size = whole + 1;
-    chunk.data [whole] = 'C';
+    tu_wire_byte (&chunk, 'C');
     assert_string_equal (s_convert (&chunk, 5, &out), "malformed chunk");
     //  A count larger than the bets
-    chunk.size = whole;
-    chunk.data [2] = 4;
-    out.used = 0;
+    s_hand_chunk (&chunk, 'C', 4);
     assert_string_equal (s_convert (&chunk, 5, &out), "malformed chunk");
     assert_int_equal (out.count, 4);
     //  Unknown tag
-    chunk.data [2] = 3;
-    chunk.data [0] = 'B';
+    s_hand_chunk (&chunk, 'B', 3);
     assert_string_equal (s_convert (&chunk, 5, &out), "malformed chunk");
+    assert_int_equal (out.used, 0);
     //  And the intact chunk still converts
-    chunk.data [0] = 'C';
-    out.used = 0;
+    s_hand_chunk (&chunk, 'C', 3);
     assert_null (s_convert (&chunk, 5, &out));
-    assert_int_equal (out.used, strlen (s_good_lines));
-    assert_memory_equal (out.lines, s_good_lines, out.used);
+    tu_assert_bytes (out.lines, out.used, s_good_lines, strlen (s_good_lines));
     free (out.lines);
 }
 
@@ -1016,9 +930,8 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_name_length_and_empty),
-        cmocka_unit_test (test_name_utf8),
-        cmocka_unit_test (test_document),
-        cmocka_unit_test (test_birthdate),
+        cmocka_unit_test (test_field_checks),
+        cmocka_unit_test (test_checks_by_span_and_today),
         cmocka_unit_test (test_parse_uint),
         cmocka_unit_test (test_from_fields),
         cmocka_unit_test (test_check_fields),
@@ -1038,5 +951,5 @@ main (void)
         cmocka_unit_test (test_convert_unknown_agency),
         cmocka_unit_test (test_convert_malformed),
     };
-    return cmocka_run_group_tests_name ("bets", tests, s_setup, s_teardown);
+    return cmocka_run_group_tests_name ("bets", tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -24,35 +23,24 @@
 #include "testutil.h"
 
 #define AGENCIES 5
+#define BETS     "./bets.csv"       //  In tu_dir, as the server's default is
+#define JOURNAL  "./bets.journal"
 
-static char *s_dir;                 //  Temp directory of the test
-static char *s_bets;                //  Its bets file and journal
-static char *s_journal;
 static bool s_fsync;                //  How s_open opens the store
 
 static int
 s_setup (void **state)
 {
-    (void) state;
-    s_dir = tu_tempdir ("store");
-    if (!s_dir)
-        return -1;
-    s_bets = tu_printf ("%s/bets.csv", s_dir);
-    s_journal = tu_printf ("%s/bets.journal", s_dir);
     s_fsync = false;
     lot_log_set_level (LOT_LOG_INFO);
-    return 0;
+    return tu_dir_setup (state);
 }
 
 static int
 s_teardown (void **state)
 {
-    (void) state;
-    tu_remove_dir (s_dir);
-    free (s_bets);
-    free (s_journal);
     lot_log_set_level (LOT_LOG_INFO);
-    return 0;
+    return tu_dir_teardown (state);
 }
 
 //  A chunk with its own lines: bet i of an agency is always the same line,
@@ -80,7 +68,7 @@ static lot_store_t *
 s_open (void)
 {
     char *error = NULL;
-    lot_store_t *store = lot_store_new (s_bets, s_journal, AGENCIES, s_fsync, &error);
+    lot_store_t *store = lot_store_new (BETS, JOURNAL, AGENCIES, s_fsync, &error);
     if (!store)
         fail_msg ("lot_store_new: %s", error ? error : "(no error)");
     assert_null (error);
@@ -92,8 +80,7 @@ static void
 s_expect_error (const char *text)
 {
     char *error = NULL;
-    lot_store_t *store = lot_store_new (s_bets, s_journal, AGENCIES, false, &error);
-    assert_null (store);
+    assert_null (lot_store_new (BETS, JOURNAL, AGENCIES, false, &error));
     assert_non_null (error);
     if (!strstr (error, text))
         fail_msg ("error '%s' does not say '%s'", error, text);
@@ -130,6 +117,21 @@ s_expect (lot_store_t *store, uint32_t agency, uint32_t position, uint32_t count
     s_admit (store, chunk, expected, expected_reason);
 }
 
+//  Each agency's stored bets and finished flag, from 0 to AGENCIES + 1
+//  (neither of those two is an agency: 0 and false).
+static void
+s_assert_state (lot_store_t *store, const uint32_t stored [AGENCIES + 2],
+                const bool finished [AGENCIES + 2])
+{
+    for (uint32_t agency = 0; agency <= AGENCIES + 1; agency++) {
+        if (lot_store_stored (store, agency) != stored [agency]
+        ||  lot_store_finished (store, agency) != finished [agency])
+            fail_msg ("agency %" PRIu32 ": stored %" PRIu32 ", finished %d;"
+                      " expected %" PRIu32 ", %d", agency, lot_store_stored (store, agency),
+                      lot_store_finished (store, agency), stored [agency], finished [agency]);
+    }
+}
+
 //  Overwrites a file with data, without cutting it to zero first: ext4
 //  flushes a file cut to zero at its close, which would make the crash
 //  tests crawl on a disk.
@@ -157,9 +159,30 @@ s_assert_file (const char *path, const void *data, size_t size)
     size_t got = 0;
     char *text = tu_read_file (path, &got);
     assert_non_null (text);
-    assert_int_equal (got, size);
-    assert_memory_equal (text, data, size);
+    tu_assert_bytes (text, got, data, size);
     free (text);
+}
+
+static uint32_t
+s_crc (const void *data, size_t size)
+{
+    return (uint32_t) crc32 (0, (const Bytef *) data, (uInt) size);
+}
+
+//  A journal line as the header comment documents it: the body (printf
+//  format), a space, its CRC. In a ring: valid for the next 7 calls.
+static const char *
+s_journal_line (const char *format, ...)
+{
+    static char ring [8][256];
+    static size_t next;
+    char body [200], *line = ring [next++ % 8];
+    va_list args;
+    va_start (args, format);
+    assert_true (vsnprintf (body, sizeof body, format, args) < (int) sizeof body);
+    va_end (args);
+    snprintf (line, sizeof ring [0], "%s %08" PRIx32 "\n", body, s_crc (body, strlen (body)));
+    return line;
 }
 
 //  --------------------------------------------------------------------------
@@ -174,21 +197,16 @@ test_verdict_rules (void **state)
     s_expect (store, 0, 0, 1, false, LOT_STORE_REJECT, "unknown agency");
     s_expect (store, AGENCIES + 1, 0, 1, false, LOT_STORE_REJECT, "unknown agency");
 
-    //  Within one pending group
-    chunk_t first, second;
-    s_chunk (&first, 1, 0, 2, false);
-    s_chunk (&second, 1, 2, 1, false);
-    s_admit (store, &first, LOT_STORE_APPEND, NULL);                //  2.
-    s_admit (store, &first, LOT_STORE_REPEAT, NULL);                //  4.
-    s_admit (store, &second, LOT_STORE_APPEND, NULL);
+    //  Within one pending group; the same chunk again is the same bytes
+    s_expect (store, 1, 0, 2, false, LOT_STORE_APPEND, NULL);       //  2.
+    s_expect (store, 1, 0, 2, false, LOT_STORE_REPEAT, NULL);       //  4.
+    s_expect (store, 1, 2, 1, false, LOT_STORE_APPEND, NULL);
     s_expect (store, 1, 0, 1, false, LOT_STORE_REPEAT, NULL);       //  Inside S'
     s_expect (store, 1, 3, 0, false, LOT_STORE_APPEND, NULL);       //  Empty, at S'
     s_expect (store, 1, 5, 1, false, LOT_STORE_EARLY, "chunk out of order");
     s_expect (store, 1, 2, 3, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
-    chunk_t closing;
-    s_chunk (&closing, 2, 0, 0, true);
-    s_admit (store, &closing, LOT_STORE_APPEND, NULL);              //  Empty last chunk
-    s_admit (store, &closing, LOT_STORE_REPEAT, NULL);
+    s_expect (store, 2, 0, 0, true, LOT_STORE_APPEND, NULL);        //  Empty last chunk
+    s_expect (store, 2, 0, 0, true, LOT_STORE_REPEAT, NULL);
     s_expect (store, 2, 0, 1, false, LOT_STORE_REJECT, "agency already finished");
     s_expect (store, 3, 0, 2, true, LOT_STORE_APPEND, NULL);
     s_expect (store, 3, 2, 1, false, LOT_STORE_REJECT, "agency already finished");
@@ -201,22 +219,15 @@ test_verdict_rules (void **state)
     assert_int_equal (lot_store_pending (store), 0);
 
     //  The same, and more, across a reopen; a pending group is dropped
+    const uint32_t stored [AGENCIES + 2] = { 0, 3, 0, 2 };
+    const bool finished [AGENCIES + 2] = { false, false, true, true };
     for (int round = 0; round < 2; round++) {
-        assert_int_equal (lot_store_stored (store, 1), 3);
-        assert_false (lot_store_finished (store, 1));
-        assert_int_equal (lot_store_stored (store, 2), 0);
-        assert_true (lot_store_finished (store, 2));
-        assert_int_equal (lot_store_stored (store, 3), 2);
-        assert_true (lot_store_finished (store, 3));
-        assert_int_equal (lot_store_stored (store, 4), 0);
-        assert_int_equal (lot_store_stored (store, AGENCIES + 1), 0);
-        assert_false (lot_store_finished (store, 0));
-
+        s_assert_state (store, stored, finished);
         //  3. Sent again, also an empty chunk at S once the agency finished
-        s_admit (store, &first, LOT_STORE_STORED, NULL);
-        s_admit (store, &second, LOT_STORE_STORED, NULL);
+        s_expect (store, 1, 0, 2, false, LOT_STORE_STORED, NULL);
+        s_expect (store, 1, 2, 1, false, LOT_STORE_STORED, NULL);
         s_expect (store, 1, 0, 3, false, LOT_STORE_STORED, NULL);
-        s_admit (store, &closing, LOT_STORE_STORED, NULL);
+        s_expect (store, 2, 0, 0, true, LOT_STORE_STORED, NULL);
         s_expect (store, 3, 0, 2, true, LOT_STORE_STORED, NULL);
         s_expect (store, 3, 2, 0, true, LOT_STORE_STORED, NULL);
         s_expect (store, 3, 2, 1, true, LOT_STORE_REJECT, "agency already finished");
@@ -250,15 +261,14 @@ test_commit_then_reopen (void **state)
     s_fsync = true;                         //  Once with every sync
     lot_store_t *store = s_open ();
     s_fsync = false;
+    const uint32_t rows [5][4] = {          //  agency, position, count, last
+        { 1, 0, 2, 0 }, { 2, 0, 1, 1 }, { 1, 2, 3, 0 }, { 4, 0, 0, 0 }, { 1, 5, 1, 1 }
+    };
     chunk_t chunks [5];
-    s_chunk (&chunks [0], 1, 0, 2, false);
-    s_chunk (&chunks [1], 2, 0, 1, true);
-    s_chunk (&chunks [2], 1, 2, 3, false);
-    s_chunk (&chunks [3], 4, 0, 0, false);
-    s_chunk (&chunks [4], 1, 5, 1, true);
     char expected [1024];
     size_t size = 0;
     for (int i = 0; i < 5; i++) {
+        s_chunk (&chunks [i], rows [i][0], rows [i][1], rows [i][2], rows [i][3]);
         s_admit (store, &chunks [i], LOT_STORE_APPEND, NULL);
         memcpy (expected + size, chunks [i].lines, chunks [i].chunk.size);
         size += chunks [i].chunk.size;
@@ -268,42 +278,23 @@ test_commit_then_reopen (void **state)
     assert_null (lot_store_commit (store));         //  Nothing pending
     assert_int_equal (lot_store_sync (store), 0);
     lot_store_destroy (&store);
-    s_assert_file (s_bets, expected, size);
+    s_assert_file (BETS, expected, size);
     store = s_open ();
-    assert_int_equal (lot_store_stored (store, 1), 6);
-    assert_true (lot_store_finished (store, 1));
-    assert_int_equal (lot_store_stored (store, 2), 1);
-    assert_true (lot_store_finished (store, 2));
-    for (uint32_t agency = 3; agency <= AGENCIES; agency++) {
-        assert_int_equal (lot_store_stored (store, agency), 0);
-        assert_false (lot_store_finished (store, agency));
-    }
+    s_assert_state (store, (uint32_t []) { 0, 6, 1, 0, 0, 0, 0 },
+                    (bool []) { false, true, true, false, false, false, false });
     //  An empty chunk of an agency not finished is new at S, every time
     for (int i = 0; i < 5; i++)
         s_admit (store, &chunks [i], i == 3 ? LOT_STORE_APPEND : LOT_STORE_STORED, NULL);
     assert_null (lot_store_commit (store));
     lot_store_destroy (&store);
-    s_assert_file (s_bets, expected, size);
-}
-
-static uint32_t
-s_crc (const char *text)
-{
-    return (uint32_t) crc32 (0, (const Bytef *) text, (uInt) strlen (text));
-}
-
-//  A journal line as the header comment documents it: body, space, CRC.
-static char *
-s_journal_line (const char *body)
-{
-    return tu_printf ("%s %08" PRIx32 "\n", body, s_crc (body));
+    s_assert_file (BETS, expected, size);
 }
 
 static void
 test_journal_format (void **state)
 {
     (void) state;
-    s_write_file (s_bets, "x\r\n", 3);              //  A line from before
+    s_write_file (BETS, "x\r\n", 3);                //  A line from before
     lot_log_set_level (LOT_LOG_ERROR);
     lot_store_t *store = s_open ();
     chunk_t chunk;
@@ -312,16 +303,10 @@ test_journal_format (void **state)
     assert_null (lot_store_commit (store));
     lot_store_destroy (&store);
 
-    char *header = s_journal_line ("lottery-journal 1 base 3");
-    char *body = tu_printf ("3 0 2 1 1 %zu %08" PRIx32, 3 + chunk.chunk.size,
-                            (uint32_t) crc32 (0, (const Bytef *) chunk.lines,
-                                              (uInt) chunk.chunk.size));
-    char *record = s_journal_line (body);
-    char *expected = tu_printf ("%s%s", header, record);
-    s_assert_file (s_journal, expected, strlen (expected));
-    free (header);
-    free (body);
-    free (record);
+    char *expected = tu_printf ("%s%s", s_journal_line ("lottery-journal 1 base 3"),
+                                s_journal_line ("3 0 2 1 1 %zu %08" PRIx32, 3 + chunk.chunk.size,
+                                                s_crc (chunk.lines, chunk.chunk.size)));
+    s_assert_file (JOURNAL, expected, strlen (expected));
     free (expected);
 }
 
@@ -332,17 +317,15 @@ test_bets_file_without_journal (void **state)
     (void) state;
     const char *old = "1,Ana,Paz,1,1990-01-01,7574\r\n1,Bea,Paz,2,1990-01-01,1\r\n";
     char *torn = tu_printf ("%s1,Car", old);
-    s_write_file (s_bets, torn, strlen (torn));
-    s_write_file (s_journal, "", 0);                //  Created, never written
-    char *log_path = tu_printf ("%s/log.txt", s_dir);
-    tu_capture_t capture = tu_capture_begin (1, log_path);
+    s_write_file (BETS, torn, strlen (torn));
+    s_write_file (JOURNAL, "", 0);                  //  Created, never written
+    tu_capture_t capture = tu_capture_begin (1, "log.txt");
     char *error = NULL;
-    lot_store_t *store = lot_store_new (s_bets, s_journal, AGENCIES, false, &error);
+    lot_store_t *store = lot_store_new (BETS, JOURNAL, AGENCIES, false, &error);
     char *log = tu_capture_end (capture);
     assert_non_null (store);
-    char *repair = tu_printf ("action: bets_file_repair | result: success | path: %s"
-                              " | removed_bytes: 5\n", s_bets);
-    assert_non_null (strstr (log, repair));
+    assert_non_null (strstr (log, "action: bets_file_repair | result: success | path: " BETS
+                                  " | removed_bytes: 5\n"));
     assert_non_null (strstr (log, "action: journal | result: in_progress | path: "));
     assert_non_null (strstr (log, "count for no agency"));
     free (log);
@@ -355,19 +338,17 @@ test_bets_file_without_journal (void **state)
     lot_store_destroy (&store);
 
     //  A clean reopen logs nothing and keeps it all
-    capture = tu_capture_begin (1, log_path);
-    store = lot_store_new (s_bets, s_journal, AGENCIES, false, &error);
+    capture = tu_capture_begin (1, "log.txt");
+    store = lot_store_new (BETS, JOURNAL, AGENCIES, false, &error);
     log = tu_capture_end (capture);
     assert_non_null (store);
     assert_string_equal (log, "");
     assert_int_equal (lot_store_stored (store, 1), 1);
     lot_store_destroy (&store);
     char *expected = tu_printf ("%s%.*s", old, (int) chunk.chunk.size, chunk.lines);
-    s_assert_file (s_bets, expected, strlen (expected));
+    s_assert_file (BETS, expected, strlen (expected));
     free (expected);
     free (log);
-    free (repair);
-    free (log_path);
     free (torn);
 }
 
@@ -386,14 +367,14 @@ typedef struct {
     size_t journal_size;
     size_t bets_end [LAST_CHUNKS + 1];      //  After k chunks of the last group
     size_t journal_end [LAST_CHUNKS + 1];
-    uint32_t stored [LAST_CHUNKS + 1][AGENCIES + 1];
-    bool finished [LAST_CHUNKS + 1][AGENCIES + 1];
+    uint32_t stored [LAST_CHUNKS + 1][AGENCIES + 2];
+    bool finished [LAST_CHUNKS + 1][AGENCIES + 2];
 } history_t;
 
 static void
 s_history (history_t *self)
 {
-    s_write_file (s_bets, "1,Old,Bet,99,1990-01-01,5\r\n", 27);
+    s_write_file (BETS, "1,Old,Bet,99,1990-01-01,5\r\n", 27);
     lot_log_set_level (LOT_LOG_ERROR);
     lot_store_t *store = s_open ();
     const uint32_t durable [][4] = {            //  agency, position, count, last
@@ -411,8 +392,8 @@ s_history (history_t *self)
         self->stored [0][row [0]] = row [1] + row [2];
         self->finished [0][row [0]] = row [3];
     }
-    self->bets_end [0] = s_file_size (s_bets);
-    self->journal_end [0] = s_file_size (s_journal);
+    self->bets_end [0] = s_file_size (BETS);
+    self->journal_end [0] = s_file_size (JOURNAL);
     const uint32_t last [LAST_CHUNKS][4] = {
         { 1, 3, 1, 0 }, { 2, 1, 2, 1 }, { 4, 0, 1, 0 }, { 1, 4, 1, 1 }, { 5, 0, 0, 1 }
     };
@@ -429,8 +410,8 @@ s_history (history_t *self)
     assert_null (lot_store_commit (store));
     lot_store_destroy (&store);
     lot_log_set_level (LOT_LOG_INFO);
-    self->bets = tu_read_file (s_bets, &self->bets_size);
-    self->journal = tu_read_file (s_journal, &self->journal_size);
+    self->bets = tu_read_file (BETS, &self->bets_size);
+    self->journal = tu_read_file (JOURNAL, &self->journal_size);
     assert_int_equal (self->bets_size, self->bets_end [LAST_CHUNKS]);
     for (int k = 0; k < LAST_CHUNKS; k++) {
         const char *newline = memchr (self->journal + self->journal_end [k], '\n',
@@ -455,21 +436,16 @@ static void
 s_recover (history_t *self, size_t kept)
 {
     lot_store_t *store = s_open ();
-    assert_int_equal (s_file_size (s_bets), self->bets_end [kept]);
-    assert_int_equal (s_file_size (s_journal), self->journal_end [kept]);
-    for (uint32_t agency = 1; agency <= AGENCIES; agency++) {
-        assert_int_equal (lot_store_stored (store, agency), self->stored [kept][agency]);
-        assert_int_equal (lot_store_finished (store, agency), self->finished [kept][agency]);
-    }
+    assert_int_equal (s_file_size (BETS), self->bets_end [kept]);
+    assert_int_equal (s_file_size (JOURNAL), self->journal_end [kept]);
+    s_assert_state (store, self->stored [kept], self->finished [kept]);
     for (size_t k = 0; k < LAST_CHUNKS; k++)
         s_admit (store, &self->last [k], k < kept ? LOT_STORE_STORED : LOT_STORE_APPEND,
                  NULL);
     assert_null (lot_store_commit (store));
-    for (uint32_t agency = 1; agency <= AGENCIES; agency++)
-        assert_int_equal (lot_store_stored (store, agency),
-                          self->stored [LAST_CHUNKS][agency]);
+    s_assert_state (store, self->stored [LAST_CHUNKS], self->finished [LAST_CHUNKS]);
     lot_store_destroy (&store);
-    s_assert_file (s_bets, self->bets, self->bets_size);
+    s_assert_file (BETS, self->bets, self->bets_size);
 }
 
 //  How many chunks of the last group lie whole below offset.
@@ -495,6 +471,17 @@ s_write_torn (const char *path, const char *text, size_t size, size_t keep,
     s_write_file (path, torn, zeroed ? size : keep);
 }
 
+//  Writes a file's full text with the bits of mask flipped in byte at.
+static void
+s_write_flipped (const char *path, const char *text, size_t size, size_t at, int mask)
+{
+    s_write_torn (path, text, size, size, false);
+    char byte = (char) (text [at] ^ mask);
+    int fd = open (path, O_WRONLY);
+    assert_int_equal (pwrite (fd, &byte, 1, (off_t) at), 1);
+    assert_int_equal (close (fd), 0);
+}
+
 //  A power cut may persist any prefix of either file's last group, or its
 //  size with zeros past that prefix, so every pair of cuts (SQLite's crash
 //  tests do the same) must recover to the chunks whole in both, and a
@@ -511,8 +498,8 @@ test_crash_at_every_cut (void **state)
     for (size_t bets = history.bets_end [0]; bets <= history.bets_size; bets++)
     for (size_t journal = history.journal_end [0]; journal <= history.journal_size;
          journal++) {
-        s_write_torn (s_bets, history.bets, history.bets_size, bets, zeroed);
-        s_write_torn (s_journal, history.journal, history.journal_size, journal, zeroed);
+        s_write_torn (BETS, history.bets, history.bets_size, bets, zeroed);
+        s_write_torn (JOURNAL, history.journal, history.journal_size, journal, zeroed);
         size_t in_bets = s_whole (history.bets_end, bets);
         size_t in_journal = s_whole (history.journal_end, journal);
         s_recover (&history, in_bets < in_journal ? in_bets : in_journal);
@@ -533,37 +520,26 @@ test_crash_flipped_bytes (void **state)
     history_t history;
     s_history (&history);
     s_fsync = true;                         //  Recovery syncs what it cuts
-    char *log_path = tu_printf ("%s/log.txt", s_dir);
     for (size_t k = 0; k < LAST_CHUNKS; k++) {
         //  In the lines of chunk k (an empty one has none)
         if (history.last [k].chunk.size) {
-            char *bets = malloc (history.bets_size);
-            assert_non_null (bets);
-            memcpy (bets, history.bets, history.bets_size);
-            bets [history.bets_end [k] + 1] ^= 0x20;
-            s_write_file (s_bets, bets, history.bets_size);
-            s_write_file (s_journal, history.journal, history.journal_size);
-            tu_capture_t capture = tu_capture_begin (1, log_path);
+            s_write_flipped (BETS, history.bets, history.bets_size, history.bets_end [k] + 1, 0x20);
+            s_write_file (JOURNAL, history.journal, history.journal_size);
+            tu_capture_t capture = tu_capture_begin (1, "log.txt");
             s_recover (&history, k);
             char *log = tu_capture_end (capture);
             assert_non_null (strstr (log, "action: bets_file_repair | result: success"));
             assert_non_null (strstr (log, "action: journal_repair | result: success"));
             free (log);
-            free (bets);
         }
         //  In its record
-        char *journal = malloc (history.journal_size);
-        assert_non_null (journal);
-        memcpy (journal, history.journal, history.journal_size);
-        journal [history.journal_end [k]] ^= 0x01;
-        s_write_file (s_bets, history.bets, history.bets_size);
-        s_write_file (s_journal, journal, history.journal_size);
+        s_write_file (BETS, history.bets, history.bets_size);
+        s_write_flipped (JOURNAL, history.journal, history.journal_size,
+                         history.journal_end [k], 0x01);
         lot_log_set_level (LOT_LOG_ERROR);
         s_recover (&history, k);
         lot_log_set_level (LOT_LOG_INFO);
-        free (journal);
     }
-    free (log_path);
     s_history_free (&history);
 }
 
@@ -580,8 +556,8 @@ test_failed_write_cuts_back (void **state)
     s_expect (store, 1, 0, 1, false, LOT_STORE_APPEND, NULL);
     assert_null (lot_store_commit (store));
     size_t bets_size, journal_size;
-    char *bets = tu_read_file (s_bets, &bets_size);
-    char *journal = tu_read_file (s_journal, &journal_size);
+    char *bets = tu_read_file (BETS, &bets_size);
+    char *journal = tu_read_file (JOURNAL, &journal_size);
     chunk_t chunk;
     s_chunk (&chunk, 1, 1, 1, false);
     assert_true (bets_size + chunk.chunk.size < journal_size);
@@ -602,8 +578,8 @@ test_failed_write_cuts_back (void **state)
         assert_string_equal (reason, "bets file write failed");
         assert_int_equal (lot_store_pending (store), 0);
         assert_int_equal (lot_store_stored (store, 1), 1);
-        s_assert_file (s_bets, bets, bets_size);
-        s_assert_file (s_journal, journal, journal_size);
+        s_assert_file (BETS, bets, bets_size);
+        s_assert_file (JOURNAL, journal, journal_size);
     }
     signal (SIGXFSZ, handler);
     s_admit (store, &chunk, LOT_STORE_APPEND, NULL);
@@ -625,11 +601,10 @@ test_device_full (void **state)
     if (access ("/dev/full", W_OK))
         skip ();
     char *error = NULL;
-    lot_store_t *store = lot_store_new ("/dev/full", s_journal, AGENCIES, false, &error);
+    lot_store_t *store = lot_store_new ("/dev/full", JOURNAL, AGENCIES, false, &error);
     assert_non_null (store);
     s_expect (store, 1, 0, 1, false, LOT_STORE_APPEND, NULL);
-    char *log_path = tu_printf ("%s/log.txt", s_dir);
-    tu_capture_t capture = tu_capture_begin (1, log_path);
+    tu_capture_t capture = tu_capture_begin (1, "log.txt");
     const char *reason = lot_store_commit (store);
     char *log = tu_capture_end (capture);
     assert_string_equal (reason, "bets file device full");
@@ -639,7 +614,6 @@ test_device_full (void **state)
     assert_int_equal (lot_store_stored (store, 1), 0);
     lot_store_destroy (&store);
     free (log);
-    free (log_path);
 }
 
 static void
@@ -647,69 +621,55 @@ test_open_errors (void **state)
 {
     (void) state;
     char *error = NULL;
-    char *missing = tu_printf ("%s/no/such/dir/bets.csv", s_dir);
-    assert_null (lot_store_new (missing, s_journal, AGENCIES, false, &error));
+    const char *missing = "./no/such/dir/bets.csv";
+    assert_null (lot_store_new (missing, JOURNAL, AGENCIES, false, &error));
     assert_non_null (strstr (error, "cannot open the bets file"));
     free (error);
-    assert_null (lot_store_new (s_bets, missing, AGENCIES, false, &error));
+    assert_null (lot_store_new (BETS, missing, AGENCIES, false, &error));
     assert_non_null (strstr (error, "cannot create the journal"));
     free (error);
-    assert_null (lot_store_new (s_bets, missing, AGENCIES, false, NULL));
-    free (missing);
+    assert_null (lot_store_new (BETS, missing, AGENCIES, false, NULL));
 
     //  Headers: never discarded, the operator must look
     const char *bets = "1,Ana,Paz,1,1990-01-01,7574\r\n";
-    s_write_file (s_bets, bets, strlen (bets));
-    char *header = s_journal_line ("lottery-journal 1 base 0");
-    char *wrong_crc = strdup (header);
+    s_write_file (BETS, bets, strlen (bets));
+    char header [64], wrong_crc [64], torn [64];
+    snprintf (header, sizeof header, "%s", s_journal_line ("lottery-journal 1 base 0"));
+    snprintf (wrong_crc, sizeof wrong_crc, "%s", header);
     wrong_crc [strlen (wrong_crc) - 2] ^= 0x01;
-    char *torn = strndup (header, strlen (header) - 1);
-    char *later = s_journal_line ("lottery-journal 2 base 0");
-    const char *unreadable [] = { "garbage\n", wrong_crc, torn, later };
+    snprintf (torn, sizeof torn, "%.*s", (int) strlen (header) - 1, header);
+    const char *unreadable [] = {
+        "garbage\n", wrong_crc, torn, s_journal_line ("lottery-journal 2 base 0")
+    };
     for (size_t i = 0; i < sizeof unreadable / sizeof unreadable [0]; i++) {
-        s_write_file (s_journal, unreadable [i], strlen (unreadable [i]));
+        s_write_file (JOURNAL, unreadable [i], strlen (unreadable [i]));
         s_expect_error ("its header is unreadable");
-        s_assert_file (s_journal, unreadable [i], strlen (unreadable [i]));
+        s_assert_file (JOURNAL, unreadable [i], strlen (unreadable [i]));
     }
-    char *beyond = s_journal_line ("lottery-journal 1 base 100");
-    s_write_file (s_journal, beyond, strlen (beyond));
+    const char *beyond = s_journal_line ("lottery-journal 1 base 100");
+    s_write_file (JOURNAL, beyond, strlen (beyond));
     s_expect_error ("starts at byte 100 of the bets file");
-    s_assert_file (s_bets, bets, strlen (bets));
+    s_assert_file (BETS, bets, strlen (bets));
 
     //  A record with good checksums that no commit wrote: agency 1 at
     //  position 0 twice
     chunk_t chunk;
     s_chunk (&chunk, 1, 0, 1, false);
-    char *body = tu_printf ("1 0 1 0 1 %zu %08" PRIx32, chunk.chunk.size,
-                            (uint32_t) crc32 (0, (const Bytef *) chunk.lines,
-                                              (uInt) chunk.chunk.size));
-    char *record = s_journal_line (body);
-    char *twice_body = tu_printf ("1 0 1 0 1 %zu %08" PRIx32, 2 * chunk.chunk.size,
-                                  (uint32_t) crc32 (0, (const Bytef *) chunk.lines,
-                                                    (uInt) chunk.chunk.size));
-    char *twice = s_journal_line (twice_body);
-    char *journal = tu_printf ("%s%s%s", header, record, twice);
+    uint32_t crc = s_crc (chunk.lines, chunk.chunk.size);
+    char *journal = tu_printf ("%s%s%s", header,
+                               s_journal_line ("1 0 1 0 1 %zu %08" PRIx32, chunk.chunk.size, crc),
+                               s_journal_line ("1 0 1 0 1 %zu %08" PRIx32, 2 * chunk.chunk.size, crc));
     char *lines = tu_printf ("%.*s%.*s", (int) chunk.chunk.size, chunk.lines,
                              (int) chunk.chunk.size, chunk.lines);
-    s_write_file (s_bets, lines, strlen (lines));
-    s_write_file (s_journal, journal, strlen (journal));
+    s_write_file (BETS, lines, strlen (lines));
+    s_write_file (JOURNAL, journal, strlen (journal));
     s_expect_error ("record 2 (agency 1, position 0) does not follow");
 
     //  Agencies above the highest known count for none
-    lot_store_t *store = lot_store_new (s_bets, s_journal, 0, false, &error);
+    lot_store_t *store = lot_store_new (BETS, JOURNAL, 0, false, &error);
     assert_non_null (store);
     lot_store_destroy (&store);
-    s_assert_file (s_journal, journal, strlen (journal));
-
-    free (header);
-    free (wrong_crc);
-    free (torn);
-    free (later);
-    free (beyond);
-    free (body);
-    free (record);
-    free (twice_body);
-    free (twice);
+    s_assert_file (JOURNAL, journal, strlen (journal));
     free (journal);
     free (lines);
 }
