@@ -15,13 +15,10 @@
 #define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
 
 typedef struct {
-    zsock_t *pipe;
-    const lot_settings_t *settings;
+    lot_actor_t actor;          //  Pipe, settings, poller, sockets: first
     zsock_t *stream;            //  STREAM: agency TCP connections
     zsock_t *broker;            //  DEALER: WORK out, RESULTs back
     zsock_t *winners;           //  SUB to the coordinator
-    zpoller_t *poller;
-    lot_sockets_t *sockets;     //  Owns the four sockets
     lot_conns_t *conns;         //  Every connection, by key and by agency
     lot_pipeline_t *pipeline;   //  Items out to the handlers, and waiting
     lot_desk_t *desk;           //  Winners queries held, and the answers
@@ -29,31 +26,7 @@ typedef struct {
     size_t buffer_limit;        //  Bytes a connection may hold: two chunks,
     size_t window_limit;        //  or for v2 one more than MAX_IN_FLIGHT
     int port;                   //  The agencies' port, as bound
-    bool terminated;
 } self_t;
-
-static self_t *
-s_self_new (zsock_t *pipe, const lot_settings_t *settings)
-{
-    self_t *self = calloc (1, sizeof *self);
-    assert (self);
-    //  The chunks in flight, and one more from a peer that does not wait
-    size_t chunk = (size_t) settings->max_chunk_bytes;
-    *self = (self_t) {
-        .pipe = pipe,
-        .settings = settings,
-        .conns = lot_conns_new (settings),
-        .pipeline = lot_pipeline_new (settings),
-        .desk = lot_desk_new (settings),
-        .buffer_limit = 2 * chunk,
-        .window_limit = (size_t) (settings->max_in_flight + 1) * (LOT_NUMBERED_HEADER + chunk),
-        .poller = zpoller_new (pipe, NULL),
-    };
-    self->responder = lot_responder_new (self->conns, self->pipeline, self->desk);
-    zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (ACTOR, settings, self->poller);
-    return self;
-}
 
 static void
 s_self_destroy (self_t **self_p)
@@ -64,11 +37,30 @@ s_self_destroy (self_t **self_p)
         lot_pipeline_destroy (&self->pipeline);
         lot_desk_destroy (&self->desk);
         lot_conns_destroy (&self->conns);
-        lot_sockets_destroy (&self->sockets);
-        zpoller_destroy (&self->poller);
+        lot_actor_close (&self->actor);
         free (self);
         *self_p = NULL;
     }
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const lot_settings_t *settings)
+{
+    self_t *self = lot_actor_new (sizeof *self, ACTOR, pipe, settings);
+    if (!self)
+        return NULL;
+    //  The chunks in flight, and one more from a peer that does not wait
+    size_t chunk = (size_t) settings->max_chunk_bytes;
+    self->buffer_limit = 2 * chunk;
+    self->window_limit = (size_t) (settings->max_in_flight + 1) * (LOT_NUMBERED_HEADER + chunk);
+    self->conns = lot_conns_new (settings);
+    self->pipeline = lot_pipeline_new (settings);
+    self->desk = lot_desk_new (settings);
+    self->responder = self->conns && self->pipeline && self->desk
+                    ? lot_responder_new (self->conns, self->pipeline, self->desk) : NULL;
+    if (!self->responder || !self->actor.sockets)
+        s_self_destroy (&self);
+    return self;
 }
 
 //  ---------------------------------------------------------------------
@@ -86,7 +78,7 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
         return;
     unsigned agency = 0;
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency (named, (unsigned) self->settings->agencies, &agency)) {
+    ||  lot_bet_parse_agency (named, (unsigned) self->actor.settings->agencies, &agency)) {
         //  v1 has no error form for a winners query: close without answer
         lot_log_error ("action: consulta_ganadores | result: fail"
                        " | reason: unknown agency | peer: %s", lot_conn_peer (conn));
@@ -145,7 +137,7 @@ s_self_take_hello (self_t *self, lot_conn_t *conn)
 static int
 s_self_take_chunk (self_t *self, lot_conn_t *conn)
 {
-    size_t max = (size_t) self->settings->max_chunk_bytes;
+    size_t max = (size_t) self->actor.settings->max_chunk_bytes;
     int version = lot_conn_version (conn);
     size_t header = version == 2 ? LOT_NUMBERED_HEADER : 0;
     size_t size, length;
@@ -164,7 +156,7 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         return -1;
     }
     unsigned agency;
-    if (lot_bet_parse_agency (reader.agency, (unsigned) self->settings->agencies,
+    if (lot_bet_parse_agency (reader.agency, (unsigned) self->actor.settings->agencies,
                               &agency)) {
         //  Framing is intact: the connection may go on
         return lot_responder_reject (self->responder, conn, header + length, reader.count,
@@ -210,7 +202,7 @@ s_self_has_room (self_t *self, lot_conn_t *conn)
         return true;
     lot_conn_item_t *last = lot_conn_item (conn, items - 1);
     return lot_conn_version (conn) == 2 && !lot_conn_item_is_query (last)
-        && items < (size_t) self->settings->max_in_flight;
+        && items < (size_t) self->actor.settings->max_in_flight;
 }
 
 //  Handles as much of a connection's buffer as it can.
@@ -351,13 +343,13 @@ static int
 s_self_start (void *args)
 {
     self_t *self = args;
-    const lot_settings_t *settings = self->settings;
+    const lot_settings_t *settings = self->actor.settings;
     char endpoint [32];
     snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
-    self->stream = lot_sockets_bind (self->sockets, ZMQ_STREAM, endpoint, "agencies");
-    self->broker = lot_sockets_connect (self->sockets, ZMQ_DEALER, settings->broker_endpoint,
+    self->stream = lot_sockets_bind (self->actor.sockets, ZMQ_STREAM, endpoint, "agencies");
+    self->broker = lot_sockets_connect (self->actor.sockets, ZMQ_DEALER, settings->broker_endpoint,
                                         "broker", "broker");
-    self->winners = lot_sockets_connect (self->sockets, ZMQ_SUB, settings->winners_endpoint,
+    self->winners = lot_sockets_connect (self->actor.sockets, ZMQ_SUB, settings->winners_endpoint,
                                          "winners", "coordinator");
     if (!self->stream || !self->broker || !self->winners)
         return -1;
@@ -366,9 +358,9 @@ s_self_start (void *args)
     zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
     lot_responder_set_stream (self->responder, self->stream);
     lot_pipeline_set_broker (self->pipeline, self->broker);
-    zpoller_add (self->poller, self->stream);
-    zpoller_add (self->poller, self->broker);
-    zpoller_add (self->poller, self->winners);
+    zpoller_add (self->actor.poller, self->stream);
+    zpoller_add (self->actor.poller, self->broker);
+    zpoller_add (self->actor.poller, self->winners);
     char *bound = zsock_last_endpoint (self->stream);
     const char *colon = bound ? strrchr (bound, ':') : NULL;
     self->port = colon ? atoi (colon + 1) : (int) settings->port;
@@ -393,7 +385,7 @@ s_self_command (void *args, const char *command)
     self_t *self = args;
     if (!streq (command, "PORT"))
         return -1;
-    zstr_sendf (self->pipe, "%d", self->port);
+    zstr_sendf (self->actor.pipe, "%d", self->port);
     return 0;
 }
 
@@ -401,23 +393,22 @@ s_self_command (void *args, const char *command)
 static void
 s_self_handle_pipe (self_t *self)
 {
-    self->terminated = lot_actor_handle_pipe (self->pipe, ACTOR, s_self_start,
-                                              s_self_command, self);
+    lot_actor_serve_pipe (&self->actor, s_self_start, s_self_command);
 }
 
 static void
 s_self_run (self_t *self)
 {
-    while (!self->terminated) {
+    while (self && !self->actor.terminated) {
         //  Sleeps until the next backlog retry, resend check, stall expiry
         //  or idle check at the latest
         int timeout = (int) lot_pipeline_timeout (self->pipeline,
                                                   lot_conns_timeout (self->conns));
-        void *which = zpoller_wait (self->poller, timeout);
+        void *which = zpoller_wait (self->actor.poller, timeout);
         if (!which)
             ;                   //  A timer is due: see below
         else
-        if (which == self->pipe)
+        if (which == self->actor.pipe)
             s_self_handle_pipe (self);
         else
         if (which == self->stream)
@@ -429,7 +420,7 @@ s_self_run (self_t *self)
         if (which == self->winners)
             s_self_handle_winners (self);
         else
-            lot_sockets_handle_event (self->sockets, which);
+            lot_sockets_handle_event (self->actor.sockets, which);
         lot_pipeline_flush (self->pipeline);
         lot_pipeline_resend (self->pipeline);
         lot_conns_expire (self->conns, lot_responder_end, self->responder);
@@ -440,7 +431,7 @@ void
 lot_frontend_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, args);
-    zsock_signal (pipe, 0);
+    lot_actor_signal (pipe, ACTOR, self != NULL);
     s_self_run (self);
     s_self_destroy (&self);
 }
