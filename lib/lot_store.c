@@ -1,6 +1,7 @@
 /*  lot_store - the bets file and its journal: which chunks are stored  */
 #include "lot_store.h"
 #include "lot_file.h"
+#include "lot_journal.h"
 #include "lot_log.h"
 
 #include <assert.h>
@@ -14,22 +15,11 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#define HEADER_TAG  "lottery-journal 1 base "
-#define CRC_FIELD   9               //  " " and 8 hex digits end every line
-#define RECORD_MAX  112             //  Longest record line, newline included
-
-//  One journal record as read back, with where it lies in both files
+//  A record read back, with where it lies in both files
 typedef struct {
-    uint32_t agency;
-    uint32_t position;
-    uint32_t count;
-    bool last;
-    uint64_t group;
-    uint64_t start;                 //  Its lines in the bets file
-    uint64_t end;
-    uint32_t lines_crc;
+    lot_journal_record_t line;
+    uint64_t start;                 //  Its lines in the bets file, up to line.end
     uint64_t next;                  //  Journal offset after its newline
 } s_record_t;
 
@@ -67,139 +57,6 @@ s_error (char **error, const char *format, ...)
     if (vasprintf (error, format, args) < 0)
         *error = NULL;
     va_end (args);
-}
-
-static uint32_t
-s_crc (const void *data, size_t size)
-{
-    return (uint32_t) crc32 (0, data, (uInt) size);
-}
-
-//  --------------------------------------------------------------------------
-//  Journal lines: the one place that writes and reads them
-
-static size_t
-s_header_format (uint64_t base, char *out, size_t capacity)
-{
-    int body = snprintf (out, capacity, HEADER_TAG "%" PRIu64, base);
-    int size = snprintf (out + body, capacity - (size_t) body, " %08" PRIx32 "\n",
-                         s_crc (out, (size_t) body));
-    return (size_t) body + (size_t) size;
-}
-
-static size_t
-s_record_format (const s_record_t *record, char *out)
-{
-    int body = snprintf (out, RECORD_MAX, "%" PRIu32 " %" PRIu32 " %" PRIu32 " %d %"
-                         PRIu64 " %" PRIu64 " %08" PRIx32, record->agency,
-                         record->position, record->count, record->last ? 1 : 0,
-                         record->group, record->end, record->lines_crc);
-    int size = snprintf (out + body, RECORD_MAX - (size_t) body, " %08" PRIx32 "\n",
-                         s_crc (out, (size_t) body));
-    assert (body > 0 && (size_t) body + (size_t) size < RECORD_MAX);
-    return (size_t) body + (size_t) size;
-}
-
-//  A cursor over a line's fields, each followed by one space but the last
-typedef struct {
-    const char *at;
-    const char *end;
-} s_cursor_t;
-
-static int
-s_take_separator (s_cursor_t *cursor)
-{
-    if (cursor->at == cursor->end)
-        return 0;
-    if (*cursor->at != ' ' || cursor->at + 1 == cursor->end)
-        return -1;
-    cursor->at++;
-    return 0;
-}
-
-//  A decimal without leading zeros, no greater than max
-static int
-s_take_number (s_cursor_t *cursor, uint64_t max, uint64_t *value)
-{
-    const char *start = cursor->at;
-    *value = 0;
-    while (cursor->at < cursor->end && *cursor->at >= '0' && *cursor->at <= '9') {
-        unsigned digit = (unsigned) (*cursor->at++ - '0');
-        if (digit > max || *value > (max - digit) / 10)
-            return -1;
-        *value = *value * 10 + digit;
-    }
-    size_t digits = (size_t) (cursor->at - start);
-    if (digits == 0 || (digits > 1 && *start == '0'))
-        return -1;
-    return s_take_separator (cursor);
-}
-
-static int
-s_take_hex (s_cursor_t *cursor, uint32_t *value)
-{
-    if (cursor->end - cursor->at < 8)
-        return -1;
-    *value = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = *cursor->at++;
-        unsigned digit = c >= '0' && c <= '9' ? (unsigned) (c - '0')
-                       : c >= 'a' && c <= 'f' ? (unsigned) (c - 'a' + 10) : 16;
-        if (digit == 16)
-            return -1;
-        *value = *value << 4 | digit;
-    }
-    return s_take_separator (cursor);
-}
-
-//  Checks the CRC that ends a line (without its newline); returns a
-//  cursor over the text before it, or one with at == NULL.
-static s_cursor_t
-s_line_body (const char *line, size_t size)
-{
-    s_cursor_t cursor = { NULL, NULL };
-    if (size <= CRC_FIELD || line [size - CRC_FIELD] != ' ')
-        return cursor;
-    s_cursor_t tail = { line + size - CRC_FIELD + 1, line + size };
-    uint32_t crc;
-    if (s_take_hex (&tail, &crc) || tail.at != tail.end
-    ||  crc != s_crc (line, size - CRC_FIELD))
-        return cursor;
-    return (s_cursor_t) { line, line + size - CRC_FIELD };
-}
-
-static int
-s_header_parse (const char *line, size_t size, uint64_t *base)
-{
-    s_cursor_t cursor = s_line_body (line, size);
-    size_t tag = strlen (HEADER_TAG);
-    if (!cursor.at || (size_t) (cursor.end - cursor.at) <= tag
-    ||  memcmp (cursor.at, HEADER_TAG, tag))
-        return -1;
-    cursor.at += tag;
-    return s_take_number (&cursor, INT64_MAX, base) || cursor.at != cursor.end ? -1 : 0;
-}
-
-static int
-s_record_parse (const char *line, size_t size, s_record_t *record)
-{
-    s_cursor_t cursor = s_line_body (line, size);
-    uint64_t agency, position, count, last;
-    if (!cursor.at
-    ||  s_take_number (&cursor, UINT32_MAX, &agency) || agency == 0
-    ||  s_take_number (&cursor, UINT32_MAX, &position)
-    ||  s_take_number (&cursor, UINT32_MAX, &count)
-    ||  s_take_number (&cursor, 1, &last)
-    ||  s_take_number (&cursor, INT64_MAX, &record->group) || record->group == 0
-    ||  s_take_number (&cursor, INT64_MAX, &record->end)
-    ||  s_take_hex (&cursor, &record->lines_crc)
-    ||  cursor.at != cursor.end)
-        return -1;
-    record->agency = (uint32_t) agency;
-    record->position = (uint32_t) position;
-    record->count = (uint32_t) count;
-    record->last = last == 1;
-    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -277,8 +134,8 @@ s_self_begin_journal (lot_store_t *self, char **error)
 
     //  Written whole under another name, so a journal never holds half a
     //  header
-    char header [64];
-    size_t size = s_header_format (keep, header, sizeof header);
+    char header [LOT_JOURNAL_HEADER_MAX];
+    size_t size = lot_journal_header_format (keep, header);
     char *temp = NULL;
     if (asprintf (&temp, "%s.tmp", self->journal_path) < 0)
         temp = NULL;
@@ -317,28 +174,30 @@ s_self_valid_records (lot_store_t *self, const char *text, size_t size,
         const char *newline = memchr (text + at, '\n', size - at);
         s_record_t *record = &records [count];
         if (!newline
-        ||  s_record_parse (text + at, (size_t) (newline - text) - at, record)
-        ||  record->end < end || record->end > self->bets_size || record->group < group)
+        ||  lot_journal_record_parse (text + at, (size_t) (newline - text) - at,
+                                      &record->line)
+        ||  record->line.end < end || record->line.end > self->bets_size
+        ||  record->line.group < group)
             break;
         record->start = end;
         record->next = (uint64_t) (newline - text) + 1;
-        end = record->end;
-        group = record->group;
+        end = record->line.end;
+        group = record->line.group;
         at = (size_t) record->next;
     }
     //  Earlier groups were synced before the last one was written; of the
     //  last, a power cut may have kept any subset of pages
     size_t first = count;
-    while (first > 0 && records [first - 1].group == group)
+    while (first > 0 && records [first - 1].line.group == group)
         first--;
     for (size_t i = first; i < count; i++) {
         uint32_t crc;
-        if (lot_file_crc (self->bets_fd, records [i].start, records [i].end, &crc)) {
+        if (lot_file_crc (self->bets_fd, records [i].start, records [i].line.end, &crc)) {
             s_error (error, "cannot read the bets file %s: %s", self->bets_path,
                      strerror (errno));
             return -1;
         }
-        if (crc != records [i].lines_crc)
+        if (crc != records [i].line.lines_crc)
             return (ssize_t) i;
     }
     return (ssize_t) count;
@@ -351,7 +210,7 @@ s_self_apply (lot_store_t *self, const s_record_t *records, size_t count, char *
 {
     size_t foreign = 0;
     for (size_t i = 0; i < count; i++) {
-        const s_record_t *record = &records [i];
+        const lot_journal_record_t *record = &records [i].line;
         if (record->agency > self->agencies) {
             foreign++;
             continue;
@@ -387,7 +246,7 @@ s_self_read_header (lot_store_t *self, char *text, size_t *header, uint64_t *bas
         return -1;
     }
     const char *newline = memchr (text, '\n', self->journal_size);
-    if (!newline || s_header_parse (text, (size_t) (newline - text), base)) {
+    if (!newline || lot_journal_header_parse (text, (size_t) (newline - text), base)) {
         s_error (error, "journal %s: its header is unreadable", self->journal_path);
         return -1;
     }
@@ -421,8 +280,8 @@ s_self_recover (lot_store_t *self, char **error)
     }
     const s_record_t *last = count ? &records [count - 1] : NULL;
     uint64_t journal_keep = last ? last->next : header;
-    uint64_t bets_keep = last ? last->end : base;
-    self->group = last ? last->group : 0;
+    uint64_t bets_keep = last ? last->line.end : base;
+    self->group = last ? last->line.group : 0;
     free (records);
     //  Synced even when nothing is cut: a process killed before its sync
     //  left the last group in the page cache only, and the next group
@@ -607,7 +466,8 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
             self->pending = realloc (self->pending,
                                      self->pending_max * sizeof *self->pending);
             self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
-            self->records = realloc (self->records, self->pending_max * RECORD_MAX);
+            self->records = realloc (self->records,
+                                     self->pending_max * LOT_JOURNAL_RECORD_MAX);
             assert (self->pending && self->iov && self->records);
         }
         self->pending [self->pending_count++] = *chunk;
@@ -675,12 +535,12 @@ lot_store_commit (lot_store_t *self)
         if (chunk->size)
             iov [lines++] = (struct iovec) { (void *) chunk->lines, chunk->size };
         end += chunk->size;
-        s_record_t record = {
+        lot_journal_record_t record = {
             .agency = chunk->agency, .position = chunk->position, .count = chunk->count,
             .last = chunk->last, .group = self->group + 1, .end = end,
-            .lines_crc = s_crc (chunk->lines, chunk->size)
+            .lines_crc = lot_journal_crc (chunk->lines, chunk->size)
         };
-        records_size += s_record_format (&record, records + records_size);
+        records_size += lot_journal_record_format (&record, records + records_size);
     }
     struct iovec journal = { records, records_size };
     int rc = lot_file_write_all (self->bets_fd, iov, lines)

@@ -11,21 +11,10 @@
     stored, also the next position expected) and `finished` (its last
     chunk is stored).
 
-    The bets file holds only the course's CSV lines. The journal is text,
-    one line each, fields split by one space, numbers in decimal (no
-    leading zeros), checksums as 8 lowercase hex digits (zlib's CRC-32):
-
-        lottery-journal 1 base BASE HCRC
-        AGENCY POSITION COUNT LAST GROUP END LINES_CRC CRC
-
-    The header names the bets-file size the journal starts from: lines
-    before BASE (a file written before any journal existed) count for the
-    draw but for no agency. Then one record per stored chunk: LAST is 0
-    or 1, GROUP the number of the commit that wrote it (1, 2, ...), END
-    the offset in the bets file where its lines end (they start at the
-    previous record's END, or at BASE), LINES_CRC the CRC of those lines;
-    HCRC and CRC are the CRC of their line's text before the space that
-    precedes them. The journal is created whole (written to PATH.tmp,
+    The bets file holds only the course's CSV lines. The journal is text:
+    a header naming the bets-file size BASE it starts from, then one
+    record per stored chunk, each line with its CRC (lot_journal.h
+    describes them). The journal is created whole (written to PATH.tmp,
     synced, renamed), so it never holds half a header.
 
     A commit writes the lines of the group with one writev, then its
