@@ -28,7 +28,7 @@
     may persist any subset of a group's pages). Both files are cut back to
     that prefix and synced (so the next group is written after the last
     one is durable, even when a killed process never synced it), and the
-    state is rebuilt from the prefix.
+    state is rebuilt from the prefix (lot_recovery.h).
 
     One thread: the store is not shared.
 */
