@@ -14,6 +14,7 @@ for target in "$@"; do
     mkdir -p "$corpus/$target"
 done
 "$build/fuzz-corpus" "$data" "$corpus" || exit 1
+mkdir -p "$corpus/fuzz_settings" "$corpus/fuzz_client_config"
 cp config.ini "$corpus/fuzz_settings/"
 cp config.yaml "$corpus/fuzz_client_config/"
 status=0

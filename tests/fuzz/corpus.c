@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define S_AGENCIES  5
 #define S_CSV_BYTES 4096        //  Of each data file, whole lines
@@ -26,6 +27,9 @@ static void
 s_seed (const char *target, const char *name, const uint8_t *data, size_t size)
 {
     char path [512];
+    //  Its folder too: make fuzz may run only some of the targets
+    snprintf (path, sizeof path, "%s/%s", s_out, target);
+    mkdir (path, 0755);
     snprintf (path, sizeof path, "%s/%s/%s", s_out, target, name);
     FILE *file = fopen (path, "wb");
     const uint8_t header [FUZZ_HEADER] = { FUZZ_MAX_DEFAULT, 128 };
