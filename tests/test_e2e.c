@@ -7,7 +7,6 @@
     of the log lines, no fail line, the bets file line by line against the
     agencies' data, and a clean SIGTERM shutdown.
 */
-#include "lot_codec.h"
 #include "lot_curve.h"
 #include "testutil.h"
 
@@ -728,39 +727,50 @@ test_restart_appends (void **state)
     s_sys_destroy (&sys);
 }
 
-//  Expects exactly the bytes of an answer.
+//  Eve's one bet, born on date: what the raw peers below send.
+#define EVE(date) ((const char *const []) { "Eve", "Mallory", "99999999", date, "7574" })
+
+//  Appends a v1 chunk of Eve's one bet.
 static void
-s_expect_answer (int fd, const void *want, size_t size)
+s_eve_chunk (tu_wire_t *wire, char tag, const char *agency, const char *date)
 {
-    uint8_t got [512];
-    assert_int_equal (tu_recv_exact (fd, got, size, 10000), size);
-    assert_memory_equal (got, want, size);
+    tu_wire_chunk (wire, tag, 1, agency);
+    tu_wire_bet (wire, EVE (date));
 }
 
-//  A v1 chunk of one bet, built by hand as protocol.md lays it out.
-static size_t
-s_named_bet_chunk (uint8_t *out, char tag, const char *agency, lot_span_t name,
-                   const char *date)
+static void
+s_send (int fd, const tu_wire_t *wire)
 {
-    lot_span_t fields [] = { tu_span (agency), name, tu_span ("Mallory"),
-                             tu_span ("99999999"), tu_span (date), tu_span ("7574") };
-    size_t size = 0;
-    out [size++] = (uint8_t) tag;
-    out [size++] = 0;
-    out [size++] = 1;
-    for (size_t i = 0; i < 6; i++) {
-        out [size++] = 0;
-        out [size++] = (uint8_t) fields [i].size;
-        memcpy (out + size, fields [i].data, fields [i].size);
-        size += fields [i].size;
-    }
-    return size;
+    assert_int_equal (tu_send_all (fd, wire->data, wire->size), 0);
 }
 
-static size_t
-s_one_bet_chunk (uint8_t *out, char tag, const char *agency, const char *date)
+//  Expects the answer 'E' with its reason.
+static void
+s_expect_error (int fd, const char *reason)
 {
-    return s_named_bet_chunk (out, tag, agency, tu_span ("Eve"), date);
+    tu_wire_t want = { .size = 0 };
+    tu_wire_byte (&want, 'E');
+    tu_wire_str (&want, reason);
+    tu_expect_bytes (fd, want.data, want.size);
+}
+
+//  Asks a fresh connection for agency 1's winners ('W' "1") and expects
+//  their count, then (when given) their documents.
+static void
+s_expect_winners (int port, unsigned count, const char *const documents [])
+{
+    int fd = tu_connect (port, 5000);
+    assert_true (fd >= 0);
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'W');
+    tu_wire_str (&wire, "1");
+    s_send (fd, &wire);
+    wire.size = 0;
+    tu_wire_u16 (&wire, count);
+    for (size_t i = 0; documents && documents [i]; i++)
+        tu_wire_str (&wire, documents [i]);
+    tu_expect_bytes (fd, wire.data, wire.size);
+    close (fd);
 }
 
 //  Bad clients at the same time as good ones: each bad one gets what
@@ -775,35 +785,37 @@ test_bad_input (void **state)
     s_data_generate (&data, dir, 2, 2000);
     char *extra [] = { "AGENCIES=2", NULL };
     sys_t *sys = s_sys_start ("bad", false, extra);
-    uint8_t chunk [256];
 
     //  Garbage: 'E' with the reason, then closed
     int garbage = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (garbage, "GET / HTTP/1.0\r\n\r\n", 18), 0);
-    s_expect_answer (garbage, "E\x00\x13unknown message tag", 22);
+    s_expect_error (garbage, "unknown message tag");
     assert_true (tu_wait_closed (garbage, 10000));
 
     //  Half a message, then silence for the whole run
     int stalled = tu_connect (sys->port, 5000);
-    size_t size = s_one_bet_chunk (chunk, 'L', "1", "1990-01-01");
+    tu_wire_t chunk = { .size = 0 };
+    s_eve_chunk (&chunk, 'L', "1", "1990-01-01");
     assert_int_equal (tu_send_all (stalled, "B", 1), 0);
-    assert_int_equal (tu_send_all (stalled, chunk, size / 2), 0);
+    assert_int_equal (tu_send_all (stalled, chunk.data, chunk.size / 2), 0);
 
     //  Half a chunk, then gone
     int quitter = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (quitter, "B", 1), 0);
-    assert_int_equal (tu_send_all (quitter, chunk, size - 1), 0);
+    assert_int_equal (tu_send_all (quitter, chunk.data, chunk.size - 1), 0);
     close (quitter);
 
     //  Chunks that decode but fail validation: 'E', the connection stays
     int invalid = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (invalid, "B", 1), 0);
-    size = s_one_bet_chunk (chunk, 'C', "1", "1999-02-30");
-    assert_int_equal (tu_send_all (invalid, chunk, size), 0);
-    s_expect_answer (invalid, "E\x00\x11invalid birthdate", 20);
-    size = s_one_bet_chunk (chunk, 'L', "7", "1999-02-28");
-    assert_int_equal (tu_send_all (invalid, chunk, size), 0);
-    s_expect_answer (invalid, "E\x00\x0eunknown agency", 17);
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'C', "1", "1999-02-30");
+    s_send (invalid, &chunk);
+    s_expect_error (invalid, "invalid birthdate");
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'L', "7", "1999-02-28");
+    s_send (invalid, &chunk);
+    s_expect_error (invalid, "unknown agency");
     //  It spoke for agency 1 (its first chunk did): while it is open, that
     //  agency's own client is kept out (it tries again), so it goes now
     close (invalid);
@@ -811,7 +823,7 @@ test_bad_input (void **state)
     //  A chunk that announces more than 8 kB: 'E', then closed
     int huge = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (huge, "BC\xff\xff", 4), 0);
-    s_expect_answer (huge, "E\x00\x22" "chunk larger than the packet limit", 37);
+    s_expect_error (huge, "chunk larger than the packet limit");
     assert_true (tu_wait_closed (huge, 10000));
 
     //  Meanwhile the real agencies run
@@ -874,24 +886,34 @@ test_pipelined_peer (void **state)
     char *extra [] = { "AGENCIES=1", "RESEND_TIMEOUT=300ms", NULL };
     sys_t *sys = s_sys_start ("pipelined", false, extra);
     int peer = tu_connect (sys->port, 5000);
-    uint8_t hello [16];
-    size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("1"));
-    assert_int_equal (tu_send_all (peer, hello, size), 0);
-    s_expect_answer (peer, "S\x00\x00\x00\x00\x00", 6);
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'H');
+    tu_wire_u16 (&wire, 2);
+    tu_wire_str (&wire, "1");
+    s_send (peer, &wire);
+    //  'S': nothing stored, not finished
+    wire.size = 0;
+    tu_wire_byte (&wire, 'S');
+    tu_wire_u32 (&wire, 0);
+    tu_wire_byte (&wire, 0);
+    tu_expect_bytes (peer, wire.data, wire.size);
     //  Bets 0 to 4, a bad one at 5, one at 6, then one at 9 (7 was next)
     const uint32_t positions [] = { 0, 1, 2, 3, 4, 5, 6, 9 };
-    uint8_t stream [8 * 128];
-    size = 0;
+    wire.size = 0;
     for (size_t i = 0; i < 8; i++) {
-        size += lot_codec_numbered_encode (stream + size, LOT_NUMBERED_HEADER,
-                                           positions [i]);
-        size += s_one_bet_chunk (stream + size, 'C', "1",
-                                 i == 5 ? "1999-02-30" : "1990-01-01");
+        tu_wire_byte (&wire, 'N');
+        tu_wire_u32 (&wire, positions [i]);
+        s_eve_chunk (&wire, 'C', "1", i == 5 ? "1999-02-30" : "1990-01-01");
     }
-    assert_int_equal (tu_send_all (peer, stream, size), 0);
-    s_expect_answer (peer, "OOOOO" "E\x00\x11" "invalid birthdate"
-                           "E\x00\x12" "chunk out of order"
-                           "E\x00\x12" "chunk out of order", 67);
+    s_send (peer, &wire);
+    wire.size = 0;
+    tu_wire_bytes (&wire, "OOOOO", 5);
+    const char *errors [] = { "invalid birthdate", "chunk out of order", "chunk out of order" };
+    for (size_t i = 0; i < 3; i++) {
+        tu_wire_byte (&wire, 'E');
+        tu_wire_str (&wire, errors [i]);
+    }
+    tu_expect_bytes (peer, wire.data, wire.size);
     close (peer);
     s_sys_stop (sys);
     char *bets = tu_read_file (sys->bets, NULL);
@@ -919,7 +941,6 @@ test_hostile_peers (void **state)
     char *settings [] = { "AGENCIES=3", "MAX_CONNECTIONS=300", "IDLE_TIMEOUT=3s",
                           "MESSAGE_TIMEOUT=1s", "SERVER_LISTEN_BACKLOG=1024", NULL };
     sys_t *sys = s_sys_start ("hostile", false, settings);
-    uint8_t chunk [512];
 
     //  Fields that would bend the bets file: 'E', nothing stored
     struct { lot_span_t name; const char *agency, *date, *answer; } bent [] = {
@@ -932,14 +953,15 @@ test_hostile_peers (void **state)
     int bender = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (bender, "B", 1), 0);
     for (size_t i = 0; i < sizeof bent / sizeof bent [0]; i++) {
-        size_t size = s_named_bet_chunk (chunk, 'C', bent [i].agency, bent [i].name,
-                                         bent [i].date);
-        assert_int_equal (tu_send_all (bender, chunk, size), 0);
-        uint8_t answer [64];
-        size_t length = strlen (bent [i].answer);
-        assert_int_equal (tu_recv_exact (bender, answer, 3 + length, 10000), 3 + length);
-        assert_int_equal (answer [0], 'E');
-        assert_memory_equal (answer + 3, bent [i].answer, length);
+        tu_wire_t chunk = { .size = 0 };
+        tu_wire_chunk (&chunk, 'C', 1, bent [i].agency);
+        //  By its length: a name may hold a NUL
+        tu_wire_u16 (&chunk, (unsigned) bent [i].name.size);
+        tu_wire_bytes (&chunk, bent [i].name.data, bent [i].name.size);
+        for (int field = 1; field < 5; field++)
+            tu_wire_str (&chunk, EVE (bent [i].date) [field]);
+        s_send (bender, &chunk);
+        s_expect_error (bender, bent [i].answer);
     }
     close (bender);
 
@@ -947,15 +969,16 @@ test_hostile_peers (void **state)
     //  once its chunk has taken MESSAGE_TIMEOUT
     enum { SLOW = 50, IDLE = 2000 };
     int slow [SLOW];
-    size_t size = s_one_bet_chunk (chunk, 'C', "1", "1990-01-01");
+    tu_wire_t chunk = { .size = 0 };
+    s_eve_chunk (&chunk, 'C', "1", "1990-01-01");
     for (int i = 0; i < SLOW; i++) {
         assert_true ((slow [i] = tu_connect (sys->port, 5000)) >= 0);
         assert_int_equal (tu_send_all (slow [i], "B", 1), 0);
     }
-    for (size_t sent = 0; sent < size; sent++) {
+    for (size_t sent = 0; sent < chunk.size; sent++) {
         int open = 0;
         for (int i = 0; i < SLOW; i++)
-            open += tu_send_all (slow [i], chunk + sent, 1) == 0;
+            open += tu_send_all (slow [i], chunk.data + sent, 1) == 0;
         if (!open)
             break;
         struct timespec pace = { 0, 100 * 1000000 };
@@ -983,16 +1006,19 @@ test_hostile_peers (void **state)
     //  An impostor for agencies 2 and 3, which are uploading: refused
     int impostor = tu_connect (sys->port, 5000);
     assert_int_equal (tu_send_all (impostor, "B", 1), 0);
-    size_t forged = s_one_bet_chunk (chunk, 'C', "2", "1990-01-01");
-    assert_int_equal (tu_send_all (impostor, chunk, forged), 0);
-    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'C', "2", "1990-01-01");
+    s_send (impostor, &chunk);
+    s_expect_error (impostor, "agency busy on another connection");
     assert_true (tu_wait_closed (impostor, 10000));
     close (impostor);
-    uint8_t hello [16];
-    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("3"));
+    tu_wire_t hello = { .size = 0 };
+    tu_wire_byte (&hello, 'H');
+    tu_wire_u16 (&hello, 2);
+    tu_wire_str (&hello, "3");
     impostor = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (impostor, hello, hello_size), 0);
-    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    s_send (impostor, &hello);
+    s_expect_error (impostor, "agency busy on another connection");
     close (impostor);
 
     for (int a = 1; a <= 3; a++) {
@@ -1012,7 +1038,7 @@ test_hostile_peers (void **state)
     //  The impostor's v1 chunk is a rejected chunk too: the course's line
     //  (its 'H' has no count, so no such line)
     const char *busy [] = { "action: apuesta_recibida | result: fail | cantidad: 1"
-                            " | reason: " LOT_REASON_BUSY, NULL };
+                            " | reason: agency busy on another connection", NULL };
     assert_int_equal (tu_count_lines (log, busy), 1);
     s_check_winners (sys, log, &data);
     free (log);
@@ -1079,17 +1105,15 @@ test_peers_that_leave_at_once (void **state)
     assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
     const int rounds = 1000;
     for (int i = 0; i < rounds; i++) {
-        int fd = tu_connect (sys->port, 5000);
-        assert_true (fd >= 0);
-        if (i % 2) {
-            assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-            s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
-        }
+        if (i % 2)
+            s_expect_winners (sys->port, 1, (const char *[]) { "22", NULL });
         else {
+            int fd = tu_connect (sys->port, 5000);
+            assert_true (fd >= 0);
             assert_int_equal (tu_send_all (fd, "P", 1), 0);
-            s_expect_answer (fd, "O", 1);
+            tu_expect_bytes (fd, "O", 1);
+            close (fd);
         }
-        close (fd);
     }
     s_sys_stop (sys);
     char *log = tu_read_file (sys->log, NULL);
@@ -1200,11 +1224,7 @@ test_fault_after_draw (void **state)
     s_sys_restart (sys, "lottery-frontend");
     const char *draws [] = { "action: sorteo | result: success", NULL };
     assert_true (tu_wait_for_lines (sys->log, draws, 2, 10000));
-    int fd = tu_connect (sys->port, 5000);
-    assert_true (fd >= 0);
-    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-    s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
-    close (fd);
+    s_expect_winners (sys->port, 1, (const char *[]) { "22", NULL });
     s_sys_stop (sys);
     char *bets = tu_read_file (sys->bets, NULL);
     assert_string_equal (bets, "1,Ana,Paz,22,2000-02-29,7574\r\n");
@@ -1274,13 +1294,7 @@ test_two_frontends (void **state)
             fail_msg ("agency %d did not finish; see %s", a, sys->log);
         tu_proc_destroy (&clients [a]);
     }
-    int fd = tu_connect (second, 5000);
-    assert_true (fd >= 0);
-    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-    uint8_t count [2];
-    assert_int_equal (tu_recv_exact (fd, count, 2, 10000), 2);
-    assert_int_equal (lot_codec_get_u16 (count), data.winners [1]);
-    close (fd);
+    s_expect_winners (second, (unsigned) data.winners [1], NULL);
     s_sys_stop (sys);
     s_check_bets_file (sys, &data);
     char *log = tu_read_file (sys->log, NULL);
