@@ -1369,9 +1369,9 @@ test_sigterm_on_an_actor_thread (void **state)
     s_sys_destroy (&sys);
 }
 
-//  A test function, and a test of a table above: its name, its function
+//  A test; a row of a table above as a test, named after the row
 #define TEST(function) cmocka_unit_test_teardown (function, tu_kill_all)
-#define TABLE_TEST(scenario, function) { #scenario, function, NULL, tu_kill_all, &scenario }
+#define TABLE_TEST(row, function) { #row, function, NULL, tu_kill_all, &row }
 
 int
 main (void)
