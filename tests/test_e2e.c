@@ -7,7 +7,6 @@
     of the log lines, no fail line, the bets file line by line against the
     agencies' data, and a clean SIGTERM shutdown.
 */
-#include "lot_codec.h"
 #include "lot_curve.h"
 #include "testutil.h"
 
@@ -29,6 +28,42 @@
 #define RUN_TIMEOUT_MS 240000
 #define STOP_TIMEOUT_MS 10000
 
+//  NULL-terminated lists written in place: the parts a line holds, and
+//  "NAME=value" settings
+#define PARTS(...) ((const char *const []) { __VA_ARGS__, NULL })
+#define ENV(...) ((char *const []) { __VA_ARGS__, NULL })
+
+//  How many lines of the file hold every part.
+static size_t
+s_lines (const char *path, const char *const parts [])
+{
+    char *text = tu_read_file (path, NULL);
+    assert_non_null (text);
+    size_t count = tu_count_lines (text, parts);
+    free (text);
+    return count;
+}
+
+//  Asserts that count lines of the file hold every part.
+static void
+s_expect_lines (const char *path, size_t count, const char *const parts [])
+{
+    size_t got = s_lines (path, parts);
+    if (got != count)
+        fail_msg ("%zu lines hold \"%s\"%s%s%s, expected %zu; see %s", got, parts [0],
+                  parts [1] ? " and \"" : "", parts [1] ? parts [1] : "",
+                  parts [1] ? "\"" : "", count, path);
+}
+
+static void
+s_expect_file (const char *path, const char *text)
+{
+    char *got = tu_read_file (path, NULL);
+    assert_non_null (got);
+    assert_string_equal (got, text);
+    free (got);
+}
+
 typedef struct {
     char *dir;                  //  Working directory: logs, bets file
     char *log;                  //  The merged log
@@ -36,22 +71,15 @@ typedef struct {
     int port;                   //  The agencies' port, as the server bound it
     char *endpoints [8];        //  "NAME_ENDPOINT=tcp://..." bound so far
     size_t bound;
-    char *const *settings;      //  Given to s_sys_start, for restarts
+    char *settings [8];         //  Every server program's: AGENCIES, then the test's
     tu_proc_t *procs [MAX_PROCS];
     const char *programs [MAX_PROCS];
     size_t count;               //  Server programs running
     size_t spawned;             //  Server programs ever started
     size_t stops;
+    tu_proc_t *clients [8];     //  By agency
+    int agencies;               //  The highest agency started
 } sys_t;
-
-static char *
-s_repo_path (const char *relative)
-{
-    char *cwd = getcwd (NULL, 0);
-    char *path = tu_printf ("%s/%s", cwd, relative);
-    free (cwd);
-    return path;
-}
 
 //  With CURVE on (CURVE_PUBLIC_DIR=KEYS/public among the settings, KEYS
 //  made by bin/lottery-keys), a program's own certificate:
@@ -60,7 +88,7 @@ static char *
 s_curve_cert (const char *program, char *const settings [])
 {
     const char *name = "CURVE_PUBLIC_DIR=";
-    for (size_t i = 0; settings && settings [i]; i++)
+    for (size_t i = 0; settings [i]; i++)
         if (strncmp (settings [i], name, strlen (name)) == 0) {
             const char *keys = settings [i] + strlen (name);
             int length = (int) (strlen (keys) - strlen ("/public"));
@@ -71,39 +99,34 @@ s_curve_cert (const char *program, char *const settings [])
 }
 
 //  Starts one server program with the common environment (its own
-//  certificate when CURVE is on), the endpoints bound so far, the settings
-//  given to s_sys_start and extra. Each binds what it owns on a port the
-//  system picks (SERVER_PORT=0, endpoints on port *), so no test races
-//  another for a port.
+//  certificate when CURVE is on), extra, the endpoints bound so far and
+//  the system's settings. Each binds what it owns on a port the system
+//  picks (SERVER_PORT=0, endpoints on port *), so no test races another
+//  for a port.
 static void
-s_sys_spawn (sys_t *sys, const char *program, char *const settings [],
-             char *const extra [])
+s_sys_spawn (sys_t *sys, const char *program, char *const extra [])
 {
     char *path = tu_program (program);
     assert_non_null (path);
-    char *argv [] = { path, NULL };
-    char *env [32];
-    size_t n = 0;
-    env [n++] = "SERVER_PORT=0";
-    env [n++] = tu_printf ("BETS_FILE=%s", sys->bets);
+    char *bets = tu_printf ("BETS_FILE=%s", sys->bets);
+    char *env [32] = { "SERVER_PORT=0", bets };
+    size_t n = 2;
     //  Before extra, which may give another (they are put in this order)
-    char *cert = s_curve_cert (program, settings);
+    char *cert = s_curve_cert (program, sys->settings);
     if (cert)
         env [n++] = cert;
     for (size_t i = 0; extra && extra [i]; i++)
         env [n++] = extra [i];
     for (size_t i = 0; i < sys->bound; i++)
         env [n++] = sys->endpoints [i];
-    for (size_t i = 0; settings && settings [i]; i++)
-        env [n++] = settings [i];
+    for (size_t i = 0; sys->settings [i]; i++)
+        env [n++] = sys->settings [i];
     env [n] = NULL;
     assert_true (sys->count < MAX_PROCS);
     sys->programs [sys->count] = program;
-    sys->procs [sys->count++] = tu_spawn (sys->dir, argv, env, sys->log);
+    sys->procs [sys->count++] = tu_spawn (sys->dir, (char *[]) { path, NULL }, env, sys->log);
     sys->spawned++;
-    free (env [1]);
-    free (cert);
-    free (path);
+    free (bets), free (cert), free (path);
 }
 
 //  Waits for the endpoint an actor bound, and gives it to the programs
@@ -113,8 +136,8 @@ s_sys_learn_endpoint (sys_t *sys, const char *actor, const char *socket,
                       const char *name)
 {
     char *where = tu_printf ("| actor: %s | socket: %s | mode: bind", actor, socket);
-    const char *parts [] = { "action: socket_open | result: success", where, NULL };
-    char *endpoint = tu_log_value (sys->log, parts, "endpoint", 20000);
+    char *endpoint = tu_log_value (sys->log, PARTS ("action: socket_open | result: success",
+                                                    where), "endpoint", 20000);
     if (!endpoint)
         fail_msg ("%s did not bind %s; see %s", actor, socket, sys->log);
     const char *port = strrchr (endpoint, ':');
@@ -130,28 +153,41 @@ s_sys_learn_endpoint (sys_t *sys, const char *actor, const char *socket,
 static void
 s_sys_wait_started (sys_t *sys)
 {
-    const char *parts [] = { "action: start | result: success", NULL };
-    if (!tu_wait_for_lines (sys->log, parts, sys->spawned, 20000))
+    if (!tu_wait_for_lines (sys->log, PARTS ("action: start | result: success"),
+                            sys->spawned, 20000))
         fail_msg ("the server did not start; see %s", sys->log);
-    const char *listening [] = { "action: escuchar | result: success", NULL };
-    char *port = tu_log_value (sys->log, listening, "port", 0);
+    char *port = tu_log_value (sys->log, PARTS ("action: escuchar | result: success"),
+                               "port", 0);
     assert_non_null (port);
     sys->port = atoi (port);
     assert_true (sys->port > 0);
     free (port);
 }
 
-//  settings: "NAME=value" strings for every server program, NULL-terminated.
+//  A system with no program yet, in a fresh directory; settings (NULL:
+//  none) go to every server program after AGENCIES.
 static sys_t *
-s_sys_start (const char *name, bool distributed, char *const settings [])
+s_sys_new (const char *name, int agencies, char *const settings [])
 {
     sys_t *sys = calloc (1, sizeof *sys);
     sys->dir = tu_tempdir (name);
     sys->log = tu_printf ("%s/run.log", sys->dir);
     sys->bets = tu_printf ("%s/bets.csv", sys->dir);
-    sys->settings = settings;
+    sys->settings [0] = tu_printf ("AGENCIES=%d", agencies);
+    for (size_t i = 0; settings && settings [i]; i++) {
+        assert_true (i + 2 < 8);
+        sys->settings [i + 1] = settings [i];
+    }
+    return sys;
+}
+
+//  The server, embedded or one process per actor, started.
+static sys_t *
+s_sys_start (const char *name, bool distributed, int agencies, char *const settings [])
+{
+    sys_t *sys = s_sys_new (name, agencies, settings);
     if (!distributed)
-        s_sys_spawn (sys, "lottery-server", settings, NULL);
+        s_sys_spawn (sys, "lottery-server", NULL);
     else {
         //  Every actor its own process on loopback: those that bind first,
         //  each told the endpoints bound before it
@@ -159,18 +195,18 @@ s_sys_start (const char *name, bool distributed, char *const settings [])
                          "RESULTS_ENDPOINT=tcp://127.0.0.1:*", "EVENTS_ENDPOINT=tcp://127.0.0.1:*",
                          "WINNERS_ENDPOINT=tcp://127.0.0.1:*", "BROKER_ENDPOINT=tcp://127.0.0.1:*",
                          NULL };
-        s_sys_spawn (sys, "lottery-coordinator", settings, any);
+        s_sys_spawn (sys, "lottery-coordinator", any);
         s_sys_learn_endpoint (sys, "coordinator", "events", "EVENTS");
         s_sys_learn_endpoint (sys, "coordinator", "winners", "WINNERS");
-        s_sys_spawn (sys, "lottery-broker", settings, any);
+        s_sys_spawn (sys, "lottery-broker", any);
         s_sys_learn_endpoint (sys, "broker", "frontends", "BROKER");
         s_sys_learn_endpoint (sys, "broker", "work", "WORK");
         s_sys_learn_endpoint (sys, "broker", "results", "RESULTS");
-        s_sys_spawn (sys, "lottery-frontend", settings, NULL);
-        s_sys_spawn (sys, "lottery-persister", settings, any);
+        s_sys_spawn (sys, "lottery-frontend", NULL);
+        s_sys_spawn (sys, "lottery-persister", any);
         s_sys_learn_endpoint (sys, "persister", "records", "RECORDS");
         for (int i = 0; i < 3; i++)
-            s_sys_spawn (sys, "lottery-handler", settings, NULL);
+            s_sys_spawn (sys, "lottery-handler", NULL);
     }
     s_sys_wait_started (sys);
     return sys;
@@ -197,15 +233,11 @@ static void
 s_sys_restart (sys_t *sys, const char *program)
 {
     char *port = tu_printf ("SERVER_PORT=%d", sys->port);
-    char *extra [] = { port, NULL };
     //  The killed one's start line is in the log too: wait for one more
     char *started = tu_printf ("action: start | result: success | program: %s |", program);
-    const char *parts [] = { started, NULL };
-    char *log = tu_read_file (sys->log, NULL);
-    size_t before = tu_count_lines (log, parts);
-    free (log);
-    s_sys_spawn (sys, program, sys->settings, extra);
-    if (!tu_wait_for_lines (sys->log, parts, before + 1, 20000))
+    size_t before = s_lines (sys->log, PARTS (started));
+    s_sys_spawn (sys, program, ENV (port));
+    if (!tu_wait_for_lines (sys->log, PARTS (started), before + 1, 20000))
         fail_msg ("%s did not start again; see %s", program, sys->log);
     free (started);
     free (port);
@@ -227,13 +259,10 @@ s_sys_stop (sys_t *sys)
                               sys->log);
             }
     sys->stops++;
-    char *log = tu_read_file (sys->log, NULL);
-    const char *closed [] = { "action: close | result: success | actor: persister"
-                              " | resource: bets_file", NULL };
-    assert_int_equal (tu_count_lines (log, closed), sys->stops);
-    const char *exits [] = { "action: exit | result: success | program: lottery-", NULL };
-    assert_int_equal (tu_count_lines (log, exits), sys->spawned);
-    free (log);
+    s_expect_lines (sys->log, sys->stops, PARTS ("action: close | result: success | actor:"
+                                                 " persister | resource: bets_file"));
+    s_expect_lines (sys->log, sys->spawned,
+                    PARTS ("action: exit | result: success | program: lottery-"));
 }
 
 static void
@@ -242,9 +271,12 @@ s_sys_destroy (sys_t **sys_p)
     sys_t *sys = *sys_p;
     for (size_t i = 0; i < sys->count; i++)
         tu_proc_destroy (&sys->procs [i]);
+    for (int a = 1; a <= sys->agencies; a++)
+        tu_proc_destroy (&sys->clients [a]);
     for (size_t i = 0; i < sys->bound; i++)
         free (sys->endpoints [i]);
     tu_remove_dir (sys->dir);
+    free (sys->settings [0]);
     free (sys->log);
     free (sys->bets);
     free (sys);
@@ -252,37 +284,58 @@ s_sys_destroy (sys_t **sys_p)
 }
 
 //  Starts agency `agency` reading data_file (NULL: none), extra env.
-static tu_proc_t *
+static void
 s_client_start (sys_t *sys, int agency, const char *data_file, int max_amount,
                 char *const extra [])
 {
     char *path = tu_program ("lottery-client");
     assert_non_null (path);
-    char *argv [] = { path, NULL };
-    char *formatted [] = {
+    char *env [16] = {
         tu_printf ("CLI_ID=%d", agency),
         tu_printf ("CLI_SERVER_ADDRESS=127.0.0.1:%d", sys->port),
         tu_printf ("CLI_DATA_FILE=%s", data_file ? data_file : "/nonexistent/agency.csv"),
-        tu_printf ("CLI_BATCH_MAXAMOUNT=%d", max_amount)
+        tu_printf ("CLI_BATCH_MAXAMOUNT=%d", max_amount),
+        "CLI_LOOP_AMOUNT=50", "CLI_LOOP_PERIOD=100ms"
     };
-    char *env [16];
-    size_t n = 0;
-    for (size_t i = 0; i < 4; i++)
-        env [n++] = formatted [i];
-    env [n++] = "CLI_LOOP_AMOUNT=50";
-    env [n++] = "CLI_LOOP_PERIOD=100ms";
+    size_t n = 6;
     for (size_t i = 0; extra && extra [i]; i++)
         env [n++] = extra [i];
-    env [n] = NULL;
-    tu_proc_t *proc = tu_spawn (sys->dir, argv, env, sys->log);
+    assert_true (agency < 8 && !sys->clients [agency]);
+    sys->clients [agency] = tu_spawn (sys->dir, (char *[]) { path, NULL }, env, sys->log);
+    if (agency > sys->agencies)
+        sys->agencies = agency;
     for (size_t i = 0; i < 4; i++)
-        free (formatted [i]);
+        free (env [i]);
     free (path);
-    return proc;
 }
+
+//  Waits for every agency started; each must exit 0.
+static void
+s_clients_wait (sys_t *sys)
+{
+    for (int a = 1; a <= sys->agencies; a++) {
+        int status = tu_wait (sys->clients [a], RUN_TIMEOUT_MS);
+        if (status != 0)
+            fail_msg ("agency %d ended with %d; see %s", a, status, sys->log);
+        tu_proc_destroy (&sys->clients [a]);
+    }
+}
+
+//  Agency 1 sends the one bet its settings give, and the server draws.
+static void
+s_one_bet (sys_t *sys, char *const bet [])
+{
+    s_client_start (sys, 1, NULL, 10, bet);
+    s_clients_wait (sys);
+    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+}
+
+#define ANA(number) ENV ("NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", \
+                         "NACIMIENTO=2000-02-29", "NUMERO=" number)
 
 //  The data files of a run: the shared real data or generated files.
 typedef struct {
+    char *dir;                  //  Of generated files, else NULL
     int agencies;
     char *files [8];
     long bets [8];              //  Bets per agency
@@ -312,34 +365,42 @@ s_data_count (data_t *data)
     }
 }
 
-static bool
-s_data_real (data_t *data, int agencies)
+//  The shared real data, five agencies, with the winners it is known to
+//  hold; without it the test is skipped.
+static void
+s_data_real (data_t *data)
 {
-    data->agencies = agencies;
-    for (int a = 1; a <= agencies; a++)
-        if (!(data->files [a] = tu_shared_data (a)))
-            return false;
+    data->agencies = 5;
+    for (int a = 1; a <= 5; a++)
+        if (!(data->files [a] = tu_shared_data (a))) {
+            print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
+            skip ();
+        }
     s_data_count (data);
-    return true;
+    const long winners [] = { 0, 2, 3, 3, 2, 0 };
+    for (int a = 1; a <= 5; a++)
+        assert_int_equal (data->winners [a], winners [a]);
 }
 
 static void
-s_data_generate (data_t *data, const char *dir, int agencies, int bets)
+s_data_generate (data_t *data, const char *name, int agencies, int bets)
 {
-    char *script = s_repo_path ("scripts/gen-data.sh");
-    char *out = tu_printf ("%s/data", dir);
+    data->dir = tu_tempdir (name);
+    char *cwd = getcwd (NULL, 0);
+    char *script = tu_printf ("%s/scripts/gen-data.sh", cwd);
+    char *out = tu_printf ("%s/data", data->dir);
     char *count = tu_printf ("%d", agencies);
     char *size = tu_printf ("%d", bets);
-    char *argv [] = { "/bin/sh", script, out, count, size, NULL };
-    char *log = tu_printf ("%s/gen.log", dir);
-    tu_proc_t *gen = tu_spawn (dir, argv, NULL, log);
+    char *log = tu_printf ("%s/gen.log", data->dir);
+    tu_proc_t *gen = tu_spawn (data->dir, (char *[]) { "/bin/sh", script, out, count, size, NULL },
+                               NULL, log);
     assert_int_equal (tu_wait (gen, 60000), 0);
     tu_proc_destroy (&gen);
     data->agencies = agencies;
     for (int a = 1; a <= agencies; a++)
         data->files [a] = tu_printf ("%s/agency-%d.csv", out, a);
     s_data_count (data);
-    free (script), free (out), free (count), free (size), free (log);
+    free (cwd), free (script), free (out), free (count), free (size), free (log);
 }
 
 static void
@@ -347,13 +408,22 @@ s_data_free (data_t *data)
 {
     for (int a = 1; a <= data->agencies; a++)
         free (data->files [a]);
+    tu_remove_dir (data->dir);
+}
+
+//  Starts every agency of the data, each on its file.
+static void
+s_clients_start (sys_t *sys, data_t *data, int max_amount, char *const extra [])
+{
+    for (int a = 1; a <= data->agencies; a++)
+        s_client_start (sys, a, data->files [a], max_amount, extra);
 }
 
 //  The bets file holds each agency's bets as "agency,line" with CRLF, in
 //  its file's order, and nothing else: all of them, or (a run cut short)
 //  the first ones. Returns how many lines it holds.
 static long
-s_check_bets_prefix (sys_t *sys, data_t *data, bool all)
+s_check_bets (sys_t *sys, data_t *data, bool all)
 {
     char *bets = tu_read_file (sys->bets, NULL);
     assert_non_null (bets);
@@ -387,39 +457,27 @@ s_check_bets_prefix (sys_t *sys, data_t *data, bool all)
         total += matched;
         free (input);
     }
-    const char *lines [] = { "\r", NULL };
-    assert_int_equal ((long) tu_count_lines (bets, lines), total);
+    assert_int_equal ((long) tu_count_lines (bets, PARTS ("\r")), total);
     free (bets);
     return total;
-}
-
-static void
-s_check_bets_file (sys_t *sys, data_t *data)
-{
-    s_check_bets_prefix (sys, data, true);
 }
 
 //  A healthy run has no fail line: graders fail a run on any.
 static void
 s_check_no_fail (sys_t *sys)
 {
-    char *log = tu_read_file (sys->log, NULL);
-    const char *failed [] = { "result: fail", NULL };
-    if (tu_count_lines (log, failed) != 0)
-        fail_msg ("a fail line in a healthy run; see %s", sys->log);
-    free (log);
+    s_expect_lines (sys->log, 0, PARTS ("result: fail"));
 }
 
 //  Each agency logged its winners once, and as many as its data holds.
 static void
-s_check_winners (sys_t *sys, const char *log, data_t *data)
+s_check_winners (sys_t *sys, data_t *data)
 {
     for (int a = 1; a <= data->agencies; a++) {
         char *agency = tu_printf ("| agencia: %d", a);
         char *count = tu_printf ("| cant_ganadores: %ld |", data->winners [a]);
-        const char *mine [] = { "action: consulta_ganadores | result: success",
-                                agency, count, NULL };
-        if (tu_count_lines (log, mine) != 1)
+        if (s_lines (sys->log, PARTS ("action: consulta_ganadores | result: success",
+                                      agency, count)) != 1)
             fail_msg ("agency %d: expected one consulta_ganadores with %ld winners;"
                       " see %s", a, data->winners [a], sys->log);
         free (agency);
@@ -432,18 +490,18 @@ static void
 s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
 {
     char *log = tu_read_file (sys->log, NULL);
-    const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
-    const char *draw [] = { "action: sorteo | result: success", NULL };
-    const char *asked [] = { "action: consulta_ganadores | result: success", NULL };
+    const char *const *stored = PARTS ("action: apuesta_recibida | result: success");
+    const char *const *draw = PARTS ("action: sorteo | result: success");
     long total = 0;
     for (int a = 1; a <= data->agencies; a++)
         total += data->bets [a];
     assert_int_equal (tu_sum_field (log, stored, "cantidad"), total);
     assert_int_equal (tu_count_lines (log, draw), 1);
     assert_true (tu_last_line (log, stored) < tu_first_line (log, draw));
-    assert_true (tu_first_line (log, asked) > tu_first_line (log, draw));
-    s_check_winners (sys, log, data);
+    assert_true (tu_first_line (log, PARTS ("action: consulta_ganadores | result: success"))
+                 > tu_first_line (log, draw));
     free (log);
+    s_check_winners (sys, data);
     if (!expect_fail_lines)
         s_check_no_fail (sys);
 }
@@ -452,96 +510,92 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
 //  distributed mode each handler's connection to the broker, and the
 //  front-end's, complete their handshakes.
 static void
-s_check_monitor_events (const char *log, bool distributed)
+s_check_monitor_events (sys_t *sys, bool distributed)
 {
-    const char *bound [][2] = {
-        { "frontend", "agencies" }, { "broker", "frontends" }, { "broker", "work" },
-        { "broker", "results" }, { "persister", "records" }, { "coordinator", "events" },
-        { "coordinator", "winners" }
-    };
-    for (size_t i = 0; i < (distributed ? sizeof bound / sizeof bound [0] : 1); i++) {
+    const char *bound [] = { "frontend | socket: agencies", "broker | socket: frontends",
+                             "broker | socket: work", "broker | socket: results",
+                             "persister | socket: records", "coordinator | socket: events",
+                             "coordinator | socket: winners" };
+    for (size_t i = 0; i < (distributed ? 7 : 1); i++) {
         char *line = tu_printf ("action: zmq_evento | result: success | actor: %s"
-                                " | socket: %s | event: LISTENING | endpoint: tcp://0.0.0.0:",
-                                bound [i][0], bound [i][1]);
-        const char *parts [] = { line, NULL };
-        assert_int_equal (tu_count_lines (log, parts), 1);
+                                " | event: LISTENING | endpoint: tcp://0.0.0.0:", bound [i]);
+        s_expect_lines (sys->log, 1, PARTS (line));
         free (line);
     }
-    const char *handshakes [] = { "action: zmq_evento | result: success | actor: handler"
-                                  " | socket: work | event: HANDSHAKE_SUCCEEDED", NULL };
-    const char *frontend [] = { "action: zmq_evento | result: success | actor: frontend"
-                                " | socket: broker | event: HANDSHAKE_SUCCEEDED", NULL };
-    size_t count = tu_count_lines (log, handshakes);
+    size_t handlers = s_lines (sys->log, PARTS ("action: zmq_evento | result: success | actor:"
+                                                " handler | socket: work | event:"
+                                                " HANDSHAKE_SUCCEEDED"));
+    size_t frontends = s_lines (sys->log, PARTS ("action: zmq_evento | result: success | actor:"
+                                                 " frontend | socket: broker | event:"
+                                                 " HANDSHAKE_SUCCEEDED"));
     if (distributed) {
-        assert_true (count >= 3);
-        assert_true (tu_count_lines (log, frontend) >= 1);
+        assert_true (handlers >= 3);
+        assert_true (frontends >= 1);
     }
     else
-        assert_int_equal (count, 0);
+        assert_int_equal (handlers, 0);
 }
 
 //  A whole run: server, every agency at once, checks, shutdown. Returns
-//  the merged log for further checks.
-static char *
+//  the stopped system for further checks.
+static sys_t *
 s_run (const char *name, bool distributed, data_t *data, int max_amount,
-       char *const server_extra [], char *const client_extra [])
+       char *const settings [], char *const client_extra [])
 {
-    char *agencies = tu_printf ("AGENCIES=%d", data->agencies);
-    char *extra [8] = { agencies };
-    for (size_t i = 0; server_extra && server_extra [i]; i++) {
-        assert_true (i + 2 < 8);
-        extra [i + 1] = server_extra [i];
-    }
-    sys_t *sys = s_sys_start (name, distributed, extra);
-    tu_proc_t *clients [8];
-    for (int a = 1; a <= data->agencies; a++)
-        clients [a] = s_client_start (sys, a, data->files [a], max_amount, client_extra);
-    for (int a = 1; a <= data->agencies; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
+    sys_t *sys = s_sys_start (name, distributed, data->agencies, settings);
+    s_clients_start (sys, data, max_amount, client_extra);
+    s_clients_wait (sys);
     s_sys_stop (sys);
     s_check_log (sys, data, false);
-    s_check_bets_file (sys, data);
-    char *log = tu_read_file (sys->log, NULL);
-    s_check_monitor_events (log, distributed);
+    s_check_bets (sys, data, true);
+    s_check_monitor_events (sys, distributed);
+    return sys;
+}
+
+//  Whole runs as tests: on generated data (bets per agency) or, with bets
+//  0, on the shared real data; after it, the log holds `line` `lines` times.
+typedef struct {
+    const char *name;
+    bool distributed;
+    int agencies, bets, max_amount;
+    char *client [2];           //  Each agency's extra setting
+    const char *line;
+    size_t lines;
+} run_t;
+
+static void
+s_run_test (void **state)
+{
+    const run_t *run = *state;
+    data_t data = { 0 };
+    if (run->bets)
+        s_data_generate (&data, run->name, run->agencies, run->bets);
+    else
+        s_data_real (&data);
+    sys_t *sys = s_run (run->name, run->distributed, &data, run->max_amount, NULL,
+                        run->client);
+    if (run->line)
+        s_expect_lines (sys->log, run->lines, PARTS (run->line));
     s_sys_destroy (&sys);
-    free (agencies);
-    return log;
-}
-
-//  A run on generated data.
-static void
-s_run_generated (const char *name, int agencies, int bets, int max_amount,
-                 char *const client_extra [])
-{
-    char *dir = tu_tempdir (name);
-    data_t data = { 0 };
-    s_data_generate (&data, dir, agencies, bets);
-    free (s_run (name, false, &data, max_amount, NULL, client_extra));
-    s_data_free (&data);
-    tu_remove_dir (dir);
-}
-
-static void
-test_real_data_embedded (void **state)
-{
-    (void) state;
-    data_t data = { 0 };
-    if (!s_data_real (&data, 5)) {
-        print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
-        skip ();
-    }
-    long expected [] = { 0, 2, 3, 3, 2, 0 };
-    for (int a = 1; a <= 5; a++)
-        assert_int_equal (data.winners [a], expected [a]);
-    //  Our client's default: v2, sixteen chunks out at once
-    char *log = s_run ("real-embedded", false, &data, 100, NULL, NULL);
-    const char *pipelined [] = { "| window: 16 | protocol_version: 2 |", NULL };
-    assert_int_equal (tu_count_lines (log, pipelined), 5);
-    free (log);
     s_data_free (&data);
 }
+
+static run_t test_one_agency = { "one", .agencies = 1, .bets = 3000, .max_amount = 64 };
+
+//  In protocol v1, as the course's reference client speaks it
+static run_t test_three_agencies = { "three", .agencies = 3, .bets = 4000, .max_amount = 50,
+                                     .client = { "CLI_PROTOCOL_VERSION=1" } };
+
+//  Our client's default: v2, sixteen chunks out at once
+static run_t test_real_data_embedded = { "real-embedded", .max_amount = 100,
+                                         .line = "| window: 16 | protocol_version: 2 |",
+                                         .lines = 5 };
+
+//  Seventeen chunks out, one past the front-end's limit (it waits),
+//  spread over three handlers: the persister gets them out of order and
+//  stores them in order
+static run_t test_real_data_distributed = { "real-distributed", true, .max_amount = 100,
+                                            .client = { "CLI_WINDOW=17" } };
 
 //  Our client with its defaults against a server of the course's protocol
 //  only: the baseline (bench/), which answers 'H' as an unknown tag. Each
@@ -551,85 +605,32 @@ test_client_v1_server (void **state)
 {
     (void) state;
     data_t data = { 0 };
-    if (!s_data_real (&data, 5)) {
-        print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
-        skip ();
-    }
+    s_data_real (&data);
     const char *bench = getenv ("LOTTERY_BENCH_DIR");
     char *path = tu_printf ("%s/lottery-baseline", bench && *bench ? bench : "build/bench");
     char *baseline = realpath (path, NULL);
     assert_non_null (baseline);
-    sys_t sys = { .dir = tu_tempdir ("v1-server") };
-    sys.log = tu_printf ("%s/run.log", sys.dir);
-    sys.bets = tu_printf ("%s/bets.csv", sys.dir);
-    char *bets = tu_printf ("BETS_FILE=%s", sys.bets);
-    char *argv [] = { baseline, NULL };
-    char *env [] = { "SERVER_PORT=0", "AGENCIES=5", bets, NULL };
-    tu_proc_t *server = tu_spawn (sys.dir, argv, env, sys.log);
-    const char *listening [] = { "action: escuchar | result: success", NULL };
-    char *port = tu_log_value (sys.log, listening, "port", 20000);
+    sys_t *sys = s_sys_new ("v1-server", 5, NULL);
+    char *bets = tu_printf ("BETS_FILE=%s", sys->bets);
+    tu_proc_t *server = tu_spawn (sys->dir, (char *[]) { baseline, NULL },
+                                  ENV ("SERVER_PORT=0", sys->settings [0], bets), sys->log);
+    char *port = tu_log_value (sys->log, PARTS ("action: escuchar | result: success"), "port",
+                               20000);
     assert_non_null (port);
-    sys.port = atoi (port);
-    tu_proc_t *clients [6];
-    for (int a = 1; a <= 5; a++)
-        clients [a] = s_client_start (&sys, a, data.files [a], 100, NULL);
-    for (int a = 1; a <= 5; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
+    sys->port = atoi (port);
+    s_clients_start (sys, &data, 100, NULL);
+    s_clients_wait (sys);
     assert_int_equal (tu_stop (server, SIGTERM, STOP_TIMEOUT_MS), 0);
     tu_proc_destroy (&server);
-    s_check_bets_file (&sys, &data);
-    char *log = tu_read_file (sys.log, NULL);
-    s_check_winners (&sys, log, &data);
-    const char *fell [] = { "WARNING  action: protocolo | result: success | version: 1",
-                            "| reason: no 'S' to 'H' (rejected by the server: unknown"
-                            " message tag)", NULL };
-    assert_int_equal (tu_count_lines (log, fell), 5);
-    const char *failed [] = { "result: fail", NULL };
-    assert_int_equal (tu_count_lines (log, failed), 0);
-    free (log);
-    free (port);
-    free (bets);
-    free (baseline);
-    free (path);
-    tu_remove_dir (sys.dir);
-    free (sys.log);
-    free (sys.bets);
+    s_check_bets (sys, &data, true);
+    s_check_winners (sys, &data);
+    s_expect_lines (sys->log, 5, PARTS ("WARNING  action: protocolo | result: success"
+                                        " | version: 1", "| reason: no 'S' to 'H' (rejected"
+                                        " by the server: unknown message tag)"));
+    s_check_no_fail (sys);
+    free (port), free (bets), free (baseline), free (path);
+    s_sys_destroy (&sys);
     s_data_free (&data);
-}
-
-static void
-test_real_data_distributed (void **state)
-{
-    (void) state;
-    data_t data = { 0 };
-    if (!s_data_real (&data, 5)) {
-        print_message ("SKIP: ../shared/data not found; the real-data run needs it\n");
-        skip ();
-    }
-    //  Seventeen chunks out, one past the front-end's limit (it waits),
-    //  spread over three handlers: the persister gets them out of order
-    //  and stores them in order
-    char *window [] = { "CLI_WINDOW=17", NULL };
-    free (s_run ("real-distributed", true, &data, 100, NULL, window));
-    s_data_free (&data);
-}
-
-static void
-test_three_agencies (void **state)
-{
-    (void) state;
-    //  In protocol v1, as the course's reference client speaks it
-    char *v1 [] = { "CLI_PROTOCOL_VERSION=1", NULL };
-    s_run_generated ("three", 3, 4000, 50, v1);
-}
-
-static void
-test_one_agency (void **state)
-{
-    (void) state;
-    s_run_generated ("one", 1, 3000, 64, NULL);
 }
 
 //  maxAmount decides the chunk size until the 8 kB packet limit does.
@@ -637,51 +638,37 @@ static void
 test_chunk_size_sweep (void **state)
 {
     (void) state;
-    char *dir = tu_tempdir ("sweep");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 2, 1500);
+    s_data_generate (&data, "sweep", 2, 1500);
     const int amounts [] = { 1, 64, 99, 60000 };
     for (size_t i = 0; i < 4; i++) {
-        char *log = s_run ("sweep", false, &data, amounts [i], NULL, NULL);
-        const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
-        long chunks = (long) tu_count_lines (log, stored);
-        long expected = 0;
-        for (int a = 1; a <= 2; a++)
-            expected += (data.bets [a] + amounts [i] - 1) / amounts [i];
-        if (amounts [i] < 100)
-            assert_int_equal (chunks, expected);
-        else {
-            //  Bets here take 45 to 75 bytes encoded: 8 kB holds 100 to 190
-            assert_true (chunks >= 2 * 1500 / 190);
-            assert_true (chunks <= 2 * (1500 / 100 + 1));
-        }
-        free (log);
+        int amount = amounts [i];
+        sys_t *sys = s_run ("sweep", false, &data, amount, NULL, NULL);
+        long chunks = (long) s_lines (sys->log,
+                                      PARTS ("action: apuesta_recibida | result: success"));
+        long expected = (data.bets [1] + amount - 1) / amount
+                      + (data.bets [2] + amount - 1) / amount;
+        //  Bets here take 45 to 75 bytes encoded: 8 kB holds 100 to 190
+        bool right = amount < 100 ? chunks == expected
+                                  : chunks >= 2 * 1500 / 190 && chunks <= 2 * (1500 / 100 + 1);
+        if (!right)
+            fail_msg ("maxAmount %d: %ld chunks; see %s", amount, chunks, sys->log);
+        s_sys_destroy (&sys);
     }
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
 
 static void
 test_single_bet (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", NULL };
-    sys_t *sys = s_sys_start ("single", false, extra);
-    char *bet [] = { "NOMBRE=Santiago Lionel", "APELLIDO=Lorca", "DOCUMENTO=30904465",
-                     "NACIMIENTO=1999-03-17", "NUMERO=7574", NULL };
-    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
-    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
-    tu_proc_destroy (&client);
-    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    sys_t *sys = s_sys_start ("single", false, 1, NULL);
+    s_one_bet (sys, ENV ("NOMBRE=Santiago Lionel", "APELLIDO=Lorca", "DOCUMENTO=30904465",
+                         "NACIMIENTO=1999-03-17", "NUMERO=7574"));
     s_sys_stop (sys);
-    char *log = tu_read_file (sys->log, NULL);
-    const char *sent [] = { "action: apuesta_enviada | result: success | dni: 30904465"
-                            " | numero: 7574", NULL };
-    assert_int_equal (tu_count_lines (log, sent), 1);
-    char *bets = tu_read_file (sys->bets, NULL);
-    assert_string_equal (bets, "1,Santiago Lionel,Lorca,30904465,1999-03-17,7574\r\n");
-    free (bets);
-    free (log);
+    s_expect_lines (sys->log, 1, PARTS ("action: apuesta_enviada | result: success"
+                                        " | dni: 30904465 | numero: 7574"));
+    s_expect_file (sys->bets, "1,Santiago Lionel,Lorca,30904465,1999-03-17,7574\r\n");
     s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
@@ -691,8 +678,7 @@ static void
 test_restart_appends (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", NULL };
-    sys_t *sys = s_sys_start ("restart", false, extra);
+    sys_t *sys = s_sys_start ("restart", false, 1, NULL);
     s_sys_stop (sys);
     //  A bets file from before the journal (an older version, or written
     //  by hand), with a line cut short: its whole lines are kept
@@ -704,63 +690,73 @@ test_restart_appends (void **state)
     fclose (file);
     tu_proc_destroy (&sys->procs [0]);
     sys->count = 0;
-    s_sys_spawn (sys, "lottery-server", extra, NULL);
+    s_sys_spawn (sys, "lottery-server", NULL);
     s_sys_wait_started (sys);
-    char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
-                     "NUMERO=0012", NULL };
-    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
-    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
-    tu_proc_destroy (&client);
-    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    s_one_bet (sys, ANA ("0012"));
     s_sys_stop (sys);
-    char *bets = tu_read_file (sys->bets, NULL);
-    assert_string_equal (bets, "1,Old,Bet,11111111,1980-01-01,7574\r\n"
-                               "1,Ana,Paz,22,2000-02-29,12\r\n");
-    char *log = tu_read_file (sys->log, NULL);
-    const char *repaired [] = { "action: bets_file_repair | result: success", NULL };
-    assert_int_equal (tu_count_lines (log, repaired), 1);
-    const char *draw [] = { "action: leer_apuestas | result: success | apuestas: 2"
-                            " | ganadores: 1", NULL };
-    assert_int_equal (tu_count_lines (log, draw), 1);
-    free (log);
-    free (bets);
+    s_expect_file (sys->bets, "1,Old,Bet,11111111,1980-01-01,7574\r\n"
+                              "1,Ana,Paz,22,2000-02-29,12\r\n");
+    s_expect_lines (sys->log, 1, PARTS ("action: bets_file_repair | result: success"));
+    s_expect_lines (sys->log, 1, PARTS ("action: leer_apuestas | result: success | apuestas: 2"
+                                        " | ganadores: 1"));
     s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
 
-//  Expects exactly the bytes of an answer.
+//  A fresh connection that has sent text (NULL: nothing).
+static int
+s_connect (int port, const char *text)
+{
+    int fd = tu_connect (port, 5000);
+    assert_true (fd >= 0);
+    if (text)
+        assert_int_equal (tu_send_all (fd, text, strlen (text)), 0);
+    return fd;
+}
+
 static void
-s_expect_answer (int fd, const void *want, size_t size)
+s_send (int fd, const tu_wire_t *wire)
 {
-    uint8_t got [512];
-    assert_int_equal (tu_recv_exact (fd, got, size, 10000), size);
-    assert_memory_equal (got, want, size);
+    assert_int_equal (tu_send_all (fd, wire->data, wire->size), 0);
 }
 
-//  A v1 chunk of one bet, built by hand as protocol.md lays it out.
-static size_t
-s_named_bet_chunk (uint8_t *out, char tag, const char *agency, lot_span_t name,
-                   const char *date)
+//  Eve's one bet, born on date: what the raw peers below send.
+#define EVE(date) ((const char *const []) { "Eve", "Mallory", "99999999", date, "7574" })
+
+//  Appends a v1 chunk of Eve's one bet.
+static void
+s_eve_chunk (tu_wire_t *wire, char tag, const char *agency, const char *date)
 {
-    lot_span_t fields [] = { tu_span (agency), name, tu_span ("Mallory"),
-                             tu_span ("99999999"), tu_span (date), tu_span ("7574") };
-    size_t size = 0;
-    out [size++] = (uint8_t) tag;
-    out [size++] = 0;
-    out [size++] = 1;
-    for (size_t i = 0; i < 6; i++) {
-        out [size++] = 0;
-        out [size++] = (uint8_t) fields [i].size;
-        memcpy (out + size, fields [i].data, fields [i].size);
-        size += fields [i].size;
-    }
-    return size;
+    tu_wire_chunk (wire, tag, 1, agency);
+    tu_wire_bet (wire, EVE (date));
 }
 
-static size_t
-s_one_bet_chunk (uint8_t *out, char tag, const char *agency, const char *date)
+//  Expects the answer 'E' with its reason.
+static void
+s_expect_error (int fd, const char *reason)
 {
-    return s_named_bet_chunk (out, tag, agency, tu_span ("Eve"), date);
+    tu_wire_t want = { .size = 0 };
+    tu_wire_byte (&want, 'E');
+    tu_wire_str (&want, reason);
+    tu_expect_bytes (fd, want.data, want.size);
+}
+
+//  Asks a fresh connection for agency 1's winners ('W' "1") and expects
+//  their count, then (when given) their documents.
+static void
+s_expect_winners (int port, unsigned count, const char *const documents [])
+{
+    int fd = s_connect (port, NULL);
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'W');
+    tu_wire_str (&wire, "1");
+    s_send (fd, &wire);
+    wire.size = 0;
+    tu_wire_u16 (&wire, count);
+    for (size_t i = 0; documents && documents [i]; i++)
+        tu_wire_str (&wire, documents [i]);
+    tu_expect_bytes (fd, wire.data, wire.size);
+    close (fd);
 }
 
 //  Bad clients at the same time as good ones: each bad one gets what
@@ -770,71 +766,58 @@ static void
 test_bad_input (void **state)
 {
     (void) state;
-    char *dir = tu_tempdir ("bad");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 2, 2000);
-    char *extra [] = { "AGENCIES=2", NULL };
-    sys_t *sys = s_sys_start ("bad", false, extra);
-    uint8_t chunk [256];
+    s_data_generate (&data, "bad", 2, 2000);
+    sys_t *sys = s_sys_start ("bad", false, 2, NULL);
 
     //  Garbage: 'E' with the reason, then closed
-    int garbage = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (garbage, "GET / HTTP/1.0\r\n\r\n", 18), 0);
-    s_expect_answer (garbage, "E\x00\x13unknown message tag", 22);
+    int garbage = s_connect (sys->port, "GET / HTTP/1.0\r\n\r\n");
+    s_expect_error (garbage, "unknown message tag");
     assert_true (tu_wait_closed (garbage, 10000));
 
     //  Half a message, then silence for the whole run
-    int stalled = tu_connect (sys->port, 5000);
-    size_t size = s_one_bet_chunk (chunk, 'L', "1", "1990-01-01");
-    assert_int_equal (tu_send_all (stalled, "B", 1), 0);
-    assert_int_equal (tu_send_all (stalled, chunk, size / 2), 0);
+    tu_wire_t chunk = { .size = 0 };
+    s_eve_chunk (&chunk, 'L', "1", "1990-01-01");
+    int stalled = s_connect (sys->port, "B");
+    assert_int_equal (tu_send_all (stalled, chunk.data, chunk.size / 2), 0);
 
     //  Half a chunk, then gone
-    int quitter = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (quitter, "B", 1), 0);
-    assert_int_equal (tu_send_all (quitter, chunk, size - 1), 0);
+    int quitter = s_connect (sys->port, "B");
+    assert_int_equal (tu_send_all (quitter, chunk.data, chunk.size - 1), 0);
     close (quitter);
 
     //  Chunks that decode but fail validation: 'E', the connection stays
-    int invalid = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (invalid, "B", 1), 0);
-    size = s_one_bet_chunk (chunk, 'C', "1", "1999-02-30");
-    assert_int_equal (tu_send_all (invalid, chunk, size), 0);
-    s_expect_answer (invalid, "E\x00\x11invalid birthdate", 20);
-    size = s_one_bet_chunk (chunk, 'L', "7", "1999-02-28");
-    assert_int_equal (tu_send_all (invalid, chunk, size), 0);
-    s_expect_answer (invalid, "E\x00\x0eunknown agency", 17);
+    int invalid = s_connect (sys->port, "B");
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'C', "1", "1999-02-30");
+    s_send (invalid, &chunk);
+    s_expect_error (invalid, "invalid birthdate");
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'L', "7", "1999-02-28");
+    s_send (invalid, &chunk);
+    s_expect_error (invalid, "unknown agency");
     //  It spoke for agency 1 (its first chunk did): while it is open, that
     //  agency's own client is kept out (it tries again), so it goes now
     close (invalid);
 
-    //  A chunk that announces more than 8 kB: 'E', then closed
-    int huge = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (huge, "BC\xff\xff", 4), 0);
-    s_expect_answer (huge, "E\x00\x22" "chunk larger than the packet limit", 37);
+    //  A chunk ('C', count 65535) that announces more than 8 kB: 'E', then
+    //  closed
+    int huge = s_connect (sys->port, "BC\xff\xff");
+    s_expect_error (huge, "chunk larger than the packet limit");
     assert_true (tu_wait_closed (huge, 10000));
 
     //  Meanwhile the real agencies run
-    tu_proc_t *clients [3];
-    for (int a = 1; a <= 2; a++)
-        clients [a] = s_client_start (sys, a, data.files [a], 64, NULL);
-    for (int a = 1; a <= 2; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
+    s_clients_start (sys, &data, 64, NULL);
+    s_clients_wait (sys);
     close (garbage);
     close (huge);
     s_sys_stop (sys);
     close (stalled);
     s_check_log (sys, &data, true);
-    s_check_bets_file (sys, &data);
-    char *log = tu_read_file (sys->log, NULL);
-    const char *rejected [] = { "action: apuesta_recibida | result: fail", NULL };
-    assert_int_equal (tu_count_lines (log, rejected), 3);
-    free (log);
+    s_check_bets (sys, &data, true);
+    s_expect_lines (sys->log, 3, PARTS ("action: apuesta_recibida | result: fail"));
     s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
 
 //  A listen backlog below AGENCIES gets a warning at start, naming both;
@@ -843,20 +826,15 @@ static void
 test_backlog_warning (void **state)
 {
     (void) state;
-    const char *warned [] = { "WARNING", "action: escuchar | result: in_progress | backlog: 5"
-                              " | agencias: 8 | reason: SERVER_LISTEN_BACKLOG is below AGENCIES",
-                              NULL };
-    const char *any [] = { "action: escuchar | result: in_progress", NULL };
-    char *small [] = { "AGENCIES=8", "SERVER_LISTEN_BACKLOG=5", NULL };
-    char *fits [] = { "AGENCIES=8", "SERVER_LISTEN_BACKLOG=8", NULL };
-    char *const *settings [] = { small, fits };
+    char *backlogs [] = { "SERVER_LISTEN_BACKLOG=5", "SERVER_LISTEN_BACKLOG=8" };
     for (int i = 0; i < 2; i++) {
-        sys_t *sys = s_sys_start ("backlog", false, settings [i]);
+        sys_t *sys = s_sys_start ("backlog", false, 8, ENV (backlogs [i]));
         s_sys_stop (sys);
-        char *log = tu_read_file (sys->log, NULL);
-        assert_int_equal (tu_count_lines (log, warned), i == 0);
-        assert_int_equal (tu_count_lines (log, any), i == 0);
-        free (log);
+        s_expect_lines (sys->log, i == 0, PARTS ("WARNING", "action: escuchar | result:"
+                                                 " in_progress | backlog: 5 | agencias: 8 |"
+                                                 " reason: SERVER_LISTEN_BACKLOG is below"
+                                                 " AGENCIES"));
+        s_expect_lines (sys->log, i == 0, PARTS ("action: escuchar | result: in_progress"));
         s_sys_destroy (&sys);
     }
 }
@@ -871,34 +849,42 @@ static void
 test_pipelined_peer (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", "RESEND_TIMEOUT=300ms", NULL };
-    sys_t *sys = s_sys_start ("pipelined", false, extra);
-    int peer = tu_connect (sys->port, 5000);
-    uint8_t hello [16];
-    size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("1"));
-    assert_int_equal (tu_send_all (peer, hello, size), 0);
-    s_expect_answer (peer, "S\x00\x00\x00\x00\x00", 6);
+    sys_t *sys = s_sys_start ("pipelined", false, 1, ENV ("RESEND_TIMEOUT=300ms"));
+    int peer = s_connect (sys->port, NULL);
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'H');
+    tu_wire_u16 (&wire, 2);
+    tu_wire_str (&wire, "1");
+    s_send (peer, &wire);
+    //  'S': nothing stored, not finished
+    wire.size = 0;
+    tu_wire_byte (&wire, 'S');
+    tu_wire_u32 (&wire, 0);
+    tu_wire_byte (&wire, 0);
+    tu_expect_bytes (peer, wire.data, wire.size);
     //  Bets 0 to 4, a bad one at 5, one at 6, then one at 9 (7 was next)
     const uint32_t positions [] = { 0, 1, 2, 3, 4, 5, 6, 9 };
-    uint8_t stream [8 * 128];
-    size = 0;
+    wire.size = 0;
     for (size_t i = 0; i < 8; i++) {
-        size += lot_codec_numbered_encode (stream + size, LOT_NUMBERED_HEADER,
-                                           positions [i]);
-        size += s_one_bet_chunk (stream + size, 'C', "1",
-                                 i == 5 ? "1999-02-30" : "1990-01-01");
+        tu_wire_byte (&wire, 'N');
+        tu_wire_u32 (&wire, positions [i]);
+        s_eve_chunk (&wire, 'C', "1", i == 5 ? "1999-02-30" : "1990-01-01");
     }
-    assert_int_equal (tu_send_all (peer, stream, size), 0);
-    s_expect_answer (peer, "OOOOO" "E\x00\x11" "invalid birthdate"
-                           "E\x00\x12" "chunk out of order"
-                           "E\x00\x12" "chunk out of order", 67);
+    s_send (peer, &wire);
+    wire.size = 0;
+    tu_wire_bytes (&wire, "OOOOO", 5);
+    const char *errors [] = { "invalid birthdate", "chunk out of order", "chunk out of order" };
+    for (size_t i = 0; i < 3; i++) {
+        tu_wire_byte (&wire, 'E');
+        tu_wire_str (&wire, errors [i]);
+    }
+    tu_expect_bytes (peer, wire.data, wire.size);
     close (peer);
     s_sys_stop (sys);
-    char *bets = tu_read_file (sys->bets, NULL);
-    const char *line [] = { "1,Eve,Mallory,99999999,1990-01-01,7574", NULL };
-    assert_int_equal (tu_count_lines (bets, line), 5);
-    assert_int_equal (strlen (bets), 5 * (strlen (line [0]) + 2));
-    free (bets);
+    const char *eve = "1,Eve,Mallory,99999999,1990-01-01,7574\r\n";
+    char *five = tu_printf ("%s%s%s%s%s", eve, eve, eve, eve, eve);
+    s_expect_file (sys->bets, five);
+    free (five);
     s_sys_destroy (&sys);
 }
 
@@ -911,15 +897,13 @@ static void
 test_hostile_peers (void **state)
 {
     (void) state;
-    char *dir = tu_tempdir ("hostile");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 3, 20000);
+    s_data_generate (&data, "hostile", 3, 20000);
     //  The course's listen backlog (5) overflows under any burst of
     //  connections, costing each dropped SYN a second (security.md)
-    char *settings [] = { "AGENCIES=3", "MAX_CONNECTIONS=300", "IDLE_TIMEOUT=3s",
-                          "MESSAGE_TIMEOUT=1s", "SERVER_LISTEN_BACKLOG=1024", NULL };
-    sys_t *sys = s_sys_start ("hostile", false, settings);
-    uint8_t chunk [512];
+    sys_t *sys = s_sys_start ("hostile", false, 3, ENV ("MAX_CONNECTIONS=300", "IDLE_TIMEOUT=3s",
+                                                        "MESSAGE_TIMEOUT=1s",
+                                                        "SERVER_LISTEN_BACKLOG=1024"));
 
     //  Fields that would bend the bets file: 'E', nothing stored
     struct { lot_span_t name; const char *agency, *date, *answer; } bent [] = {
@@ -929,17 +913,17 @@ test_hostile_peers (void **state)
         { { "Eve", 3 }, "1", "2100-01-01", "invalid birthdate" },
         { { "Eve", 3 }, "01", "1990-01-01", "unknown agency" },
     };
-    int bender = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (bender, "B", 1), 0);
+    int bender = s_connect (sys->port, "B");
     for (size_t i = 0; i < sizeof bent / sizeof bent [0]; i++) {
-        size_t size = s_named_bet_chunk (chunk, 'C', bent [i].agency, bent [i].name,
-                                         bent [i].date);
-        assert_int_equal (tu_send_all (bender, chunk, size), 0);
-        uint8_t answer [64];
-        size_t length = strlen (bent [i].answer);
-        assert_int_equal (tu_recv_exact (bender, answer, 3 + length, 10000), 3 + length);
-        assert_int_equal (answer [0], 'E');
-        assert_memory_equal (answer + 3, bent [i].answer, length);
+        tu_wire_t chunk = { .size = 0 };
+        tu_wire_chunk (&chunk, 'C', 1, bent [i].agency);
+        //  By its length: a name may hold a NUL
+        tu_wire_u16 (&chunk, (unsigned) bent [i].name.size);
+        tu_wire_bytes (&chunk, bent [i].name.data, bent [i].name.size);
+        for (int field = 1; field < 5; field++)
+            tu_wire_str (&chunk, EVE (bent [i].date) [field]);
+        s_send (bender, &chunk);
+        s_expect_error (bender, bent [i].answer);
     }
     close (bender);
 
@@ -947,15 +931,14 @@ test_hostile_peers (void **state)
     //  once its chunk has taken MESSAGE_TIMEOUT
     enum { SLOW = 50, IDLE = 2000 };
     int slow [SLOW];
-    size_t size = s_one_bet_chunk (chunk, 'C', "1", "1990-01-01");
-    for (int i = 0; i < SLOW; i++) {
-        assert_true ((slow [i] = tu_connect (sys->port, 5000)) >= 0);
-        assert_int_equal (tu_send_all (slow [i], "B", 1), 0);
-    }
-    for (size_t sent = 0; sent < size; sent++) {
+    tu_wire_t chunk = { .size = 0 };
+    s_eve_chunk (&chunk, 'C', "1", "1990-01-01");
+    for (int i = 0; i < SLOW; i++)
+        slow [i] = s_connect (sys->port, "B");
+    for (size_t sent = 0; sent < chunk.size; sent++) {
         int open = 0;
         for (int i = 0; i < SLOW; i++)
-            open += tu_send_all (slow [i], chunk + sent, 1) == 0;
+            open += tu_send_all (slow [i], chunk.data + sent, 1) == 0;
         if (!open)
             break;
         struct timespec pace = { 0, 100 * 1000000 };
@@ -969,56 +952,47 @@ test_hostile_peers (void **state)
     //  Idle connections, several times MAX_CONNECTIONS, held open
     int *idle = malloc (IDLE * sizeof *idle);
     for (int i = 0; i < IDLE; i++)
-        assert_true ((idle [i] = tu_connect (sys->port, 5000)) >= 0);
+        idle [i] = s_connect (sys->port, NULL);
 
     //  The honest agencies, while the idle ones hold on
-    tu_proc_t *clients [4];
-    for (int a = 1; a <= 3; a++)
-        clients [a] = s_client_start (sys, a, data.files [a], 10, NULL);
-    const char *bound [] = { "action: agencia_conectada | result: success | agencia: 2", NULL };
-    const char *bound_3 [] = { "action: agencia_conectada | result: success | agencia: 3", NULL };
-    assert_true (tu_wait_for_lines (sys->log, bound, 1, 30000));
-    assert_true (tu_wait_for_lines (sys->log, bound_3, 1, 30000));
+    s_clients_start (sys, &data, 10, NULL);
+    assert_true (tu_wait_for_lines (sys->log, PARTS ("action: agencia_conectada | result:"
+                                                     " success | agencia: 2"), 1, 30000));
+    assert_true (tu_wait_for_lines (sys->log, PARTS ("action: agencia_conectada | result:"
+                                                     " success | agencia: 3"), 1, 30000));
 
     //  An impostor for agencies 2 and 3, which are uploading: refused
-    int impostor = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (impostor, "B", 1), 0);
-    size_t forged = s_one_bet_chunk (chunk, 'C', "2", "1990-01-01");
-    assert_int_equal (tu_send_all (impostor, chunk, forged), 0);
-    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    int impostor = s_connect (sys->port, "B");
+    chunk.size = 0;
+    s_eve_chunk (&chunk, 'C', "2", "1990-01-01");
+    s_send (impostor, &chunk);
+    s_expect_error (impostor, "agency busy on another connection");
     assert_true (tu_wait_closed (impostor, 10000));
     close (impostor);
-    uint8_t hello [16];
-    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("3"));
-    impostor = tu_connect (sys->port, 5000);
-    assert_int_equal (tu_send_all (impostor, hello, hello_size), 0);
-    s_expect_answer (impostor, "E\x00\x21" "agency busy on another connection", 36);
+    tu_wire_t hello = { .size = 0 };
+    tu_wire_byte (&hello, 'H');
+    tu_wire_u16 (&hello, 2);
+    tu_wire_str (&hello, "3");
+    impostor = s_connect (sys->port, NULL);
+    s_send (impostor, &hello);
+    s_expect_error (impostor, "agency busy on another connection");
     close (impostor);
 
-    for (int a = 1; a <= 3; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
+    s_clients_wait (sys);
     s_sys_stop (sys);
     for (int i = 0; i < IDLE; i++)
         close (idle [i]);
     free (idle);
-    s_check_bets_file (sys, &data);
-    char *log = tu_read_file (sys->log, NULL);
-    const char *slowed [] = { "reason: message too slow", NULL };
-    assert_int_equal (tu_count_lines (log, slowed), SLOW);
-    const char *evicted [] = { "while the table is full", NULL };
-    assert_true (tu_count_lines (log, evicted) > 0);
+    s_check_bets (sys, &data, true);
+    s_expect_lines (sys->log, SLOW, PARTS ("reason: message too slow"));
+    assert_true (s_lines (sys->log, PARTS ("while the table is full")) > 0);
     //  The impostor's v1 chunk is a rejected chunk too: the course's line
     //  (its 'H' has no count, so no such line)
-    const char *busy [] = { "action: apuesta_recibida | result: fail | cantidad: 1"
-                            " | reason: " LOT_REASON_BUSY, NULL };
-    assert_int_equal (tu_count_lines (log, busy), 1);
-    s_check_winners (sys, log, &data);
-    free (log);
+    s_expect_lines (sys->log, 1, PARTS ("action: apuesta_recibida | result: fail | cantidad: 1"
+                                        " | reason: agency busy on another connection"));
+    s_check_winners (sys, &data);
     s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
 
 //  The health check's probe: 'P' is answered 'O' and stores nothing; a
@@ -1027,8 +1001,7 @@ static void
 test_ping (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", NULL };
-    sys_t *sys = s_sys_start ("ping", false, extra);
+    sys_t *sys = s_sys_start ("ping", false, 1, NULL);
     char *ping = tu_program ("lottery-ping");
     assert_non_null (ping);
     char *address = tu_printf ("127.0.0.1:%d", sys->port);
@@ -1038,27 +1011,16 @@ test_ping (void **state)
     assert_int_equal (tu_wait (probe, 10000), 0);
     tu_proc_destroy (&probe);
     s_sys_stop (sys);
-    char *text = tu_read_file (output, NULL);
-    const char *success [] = { "action: test_echo_server | result: success", NULL };
-    assert_int_equal (tu_count_lines (text, success), 1);
-    free (text);
-    char *bets = tu_read_file (sys->bets, NULL);
-    assert_string_equal (bets, "");
-    free (bets);
+    s_expect_lines (output, 1, PARTS ("action: test_echo_server | result: success"));
+    s_expect_file (sys->bets, "");
     s_check_no_fail (sys);
 
     //  The server is gone now
-    char *env [] = { "PING_TIMEOUT=2", NULL };
-    probe = tu_spawn (sys->dir, argv, env, output);
+    probe = tu_spawn (sys->dir, argv, ENV ("PING_TIMEOUT=2"), output);
     assert_int_equal (tu_wait (probe, 10000), 1);
     tu_proc_destroy (&probe);
-    text = tu_read_file (output, NULL);
-    const char *failed [] = { "action: test_echo_server | result: fail", NULL };
-    assert_int_equal (tu_count_lines (text, failed), 1);
-    free (text);
-    free (output);
-    free (address);
-    free (ping);
+    s_expect_lines (output, 1, PARTS ("action: test_echo_server | result: fail"));
+    free (output), free (address), free (ping);
     s_sys_destroy (&sys);
 }
 
@@ -1069,114 +1031,86 @@ static void
 test_peers_that_leave_at_once (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", NULL };
-    sys_t *sys = s_sys_start ("leave", false, extra);
-    char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
-                     "NUMERO=7574", NULL };
-    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
-    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
-    tu_proc_destroy (&client);
-    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    sys_t *sys = s_sys_start ("leave", false, 1, NULL);
+    s_one_bet (sys, ANA ("7574"));
     const int rounds = 1000;
-    for (int i = 0; i < rounds; i++) {
-        int fd = tu_connect (sys->port, 5000);
-        assert_true (fd >= 0);
-        if (i % 2) {
-            assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-            s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
-        }
+    for (int i = 0; i < rounds; i++)
+        if (i % 2)
+            s_expect_winners (sys->port, 1, PARTS ("22"));
         else {
-            assert_int_equal (tu_send_all (fd, "P", 1), 0);
-            s_expect_answer (fd, "O", 1);
+            int fd = s_connect (sys->port, "P");
+            tu_expect_bytes (fd, "O", 1);
+            close (fd);
         }
-        close (fd);
-    }
     s_sys_stop (sys);
-    char *log = tu_read_file (sys->log, NULL);
-    const char *sent [] = { "action: ganadores_enviados | result: success | agencia: 1"
-                            " | cant_ganadores: 1", NULL };
-    assert_int_equal (tu_count_lines (log, sent), rounds / 2);
-    free (log);
+    s_expect_lines (sys->log, rounds / 2, PARTS ("action: ganadores_enviados | result: success"
+                                                 " | agencia: 1 | cant_ganadores: 1"));
     s_check_no_fail (sys);
     s_sys_destroy (&sys);
 }
 
-//  A handler killed in the middle of the upload loses what PUSH had queued
-//  for it: those chunks go out again after RESEND_TIMEOUT, and every bet is
-//  stored exactly once.
-static void
-test_handler_killed_mid_run (void **state)
-{
-    (void) state;
-    char *dir = tu_tempdir ("killed");
-    data_t data = { 0 };
-    s_data_generate (&data, dir, 2, 3000);
-    char *extra [] = { "AGENCIES=2", "RESEND_TIMEOUT=300ms", NULL };
-    sys_t *sys = s_sys_start ("killed", true, extra);
-    tu_proc_t *clients [3];
-    for (int a = 1; a <= 2; a++)
-        clients [a] = s_client_start (sys, a, data.files [a], 1, NULL);
-    const char *stored [] = { "action: apuesta_recibida | result: success", NULL };
-    assert_true (tu_wait_for_lines (sys->log, stored, 500, 60000));
-    s_sys_kill (sys, "lottery-handler");
-    for (int a = 1; a <= 2; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
-    s_sys_stop (sys);
-    s_check_bets_file (sys, &data);
-    //  Resends warn, which is no failure; nothing else may fail
-    s_check_no_fail (sys);
-    s_sys_destroy (&sys);
-    s_data_free (&data);
-    tu_remove_dir (dir);
-}
+//  A program killed with SIGKILL in the middle of an upload, in
+//  distributed mode, `runs` times over: every agency finishes by itself,
+//  and the bets file and the winners are those of a run with no fault.
+typedef struct {
+    const char *program;
+    int runs;
+    bool restart;               //  Started again a moment later
+    int agencies, bets, max_amount;
+    size_t after;               //  Chunks stored before the kill; 0: a seeded random count
+    char *settings [3];
+} fault_t;
 
-//  One actor killed with SIGKILL at a seeded random point of the upload
-//  and started again a moment later, in distributed mode: every agency
-//  finishes by itself, and the bets file and the winners are those of a
-//  run with no fault. What the actor had in flight is sent again after
-//  RESEND_TIMEOUT (and the persister, from its journal, stores it once);
-//  a coordinator learns again from the persister's STATUS who finished;
-//  our agencies reconnect to a front-end and resume where it says.
 static void
-s_fault_runs (const char *program, int runs)
+s_fault_test (void **state)
 {
-    char *dir = tu_tempdir ("fault");
+    const fault_t *fault = *state;
     data_t data = { 0 };
-    //  3,000 chunks of 20 bets: a pipelined upload is still under way
-    //  when the kill comes
-    s_data_generate (&data, dir, 3, 20000);
+    s_data_generate (&data, "fault", fault->agencies, fault->bets);
     tu_rng_t rng = { 7 };
-    for (int run = 0; run < runs; run++) {
-        char *settings [] = { "AGENCIES=3", "RESEND_TIMEOUT=300ms",
-                              "ANNOUNCE_INTERVAL=100ms", NULL };
-        sys_t *sys = s_sys_start ("fault", true, settings);
-        tu_proc_t *clients [4];
-        for (int a = 1; a <= 3; a++)
-            clients [a] = s_client_start (sys, a, data.files [a], 20, NULL);
-        //  The kill comes after 5 to 245 chunks
-        size_t stored = 5 + tu_below (&rng, 240);
-        print_message ("fault: %s killed after %zu chunks\n", program, stored);
-        const char *parts [] = { "action: apuesta_recibida | result: success", NULL };
-        assert_true (tu_wait_for_lines (sys->log, parts, stored, 60000));
-        s_sys_kill (sys, program);
-        s_sys_restart (sys, program);
-        for (int a = 1; a <= 3; a++) {
-            if (tu_wait (clients [a], RUN_TIMEOUT_MS) != 0)
-                fail_msg ("agency %d did not finish; see %s", a, sys->log);
-            tu_proc_destroy (&clients [a]);
-        }
+    for (int run = 1; run <= fault->runs; run++) {
+        sys_t *sys = s_sys_start ("fault", true, fault->agencies, fault->settings);
+        s_clients_start (sys, &data, fault->max_amount, NULL);
+        size_t stored = fault->after ? fault->after : 5 + tu_below (&rng, 240);
+        print_message ("fault: %s killed after %zu chunks (run %d of %d)\n", fault->program,
+                       stored, run, fault->runs);
+        assert_true (tu_wait_for_lines (sys->log, PARTS ("action: apuesta_recibida | result:"
+                                                         " success"), stored, 60000));
+        s_sys_kill (sys, fault->program);
+        if (fault->restart)
+            s_sys_restart (sys, fault->program);
+        s_clients_wait (sys);
         s_sys_stop (sys);
-        s_check_bets_file (sys, &data);
-        char *log = tu_read_file (sys->log, NULL);
-        s_check_winners (sys, log, &data);
-        free (log);
+        s_check_bets (sys, &data, true);
+        s_check_winners (sys, &data);
+        //  Killed for good, it leaves no fail line: resends only warn
+        if (!fault->restart)
+            s_check_no_fail (sys);
         s_sys_destroy (&sys);
     }
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
+
+//  A handler killed for good loses what PUSH had queued for it: those
+//  chunks go out again after RESEND_TIMEOUT, and every bet is stored once.
+static fault_t test_handler_killed_mid_run = {
+    "lottery-handler", 1, false, .agencies = 2, .bets = 3000, .max_amount = 1, .after = 500,
+    .settings = { "RESEND_TIMEOUT=300ms" }
+};
+
+//  An actor killed after 5 to 245 chunks and started again: what it had
+//  in flight is sent again after RESEND_TIMEOUT (and the persister, from
+//  its journal, stores it once); a coordinator learns again from the
+//  persister's STATUS who finished; our agencies reconnect to a front-end
+//  and resume where it says. 3,000 chunks of 20 bets: a pipelined upload
+//  is still under way when the kill comes.
+#define RESTARTED(program, runs) { program, runs, true, 3, 20000, 20, 0, \
+                                   { "RESEND_TIMEOUT=300ms", "ANNOUNCE_INTERVAL=100ms" } }
+static fault_t test_fault_handler = RESTARTED ("lottery-handler", 2);
+static fault_t test_fault_persister = RESTARTED ("lottery-persister", 3);
+static fault_t test_fault_coordinator = RESTARTED ("lottery-coordinator", 2);
+static fault_t test_fault_frontend = RESTARTED ("lottery-frontend", 3);
+static fault_t test_fault_broker = RESTARTED ("lottery-broker", 2);
 
 //  After the draw, the coordinator and then the front-end are killed and
 //  started again: the coordinator learns from the persister that every
@@ -1186,65 +1120,18 @@ static void
 test_fault_after_draw (void **state)
 {
     (void) state;
-    char *settings [] = { "AGENCIES=1", "ANNOUNCE_INTERVAL=100ms", NULL };
-    sys_t *sys = s_sys_start ("after-draw", true, settings);
-    char *bet [] = { "NOMBRE=Ana", "APELLIDO=Paz", "DOCUMENTO=22", "NACIMIENTO=2000-02-29",
-                     "NUMERO=7574", NULL };
-    tu_proc_t *client = s_client_start (sys, 1, NULL, 10, bet);
-    assert_int_equal (tu_wait (client, RUN_TIMEOUT_MS), 0);
-    tu_proc_destroy (&client);
-    assert_true (tu_wait_for_text (sys->log, "action: sorteo | result: success", 10000));
+    sys_t *sys = s_sys_start ("after-draw", true, 1, ENV ("ANNOUNCE_INTERVAL=100ms"));
+    s_one_bet (sys, ANA ("7574"));
     s_sys_kill (sys, "lottery-coordinator");
     s_sys_kill (sys, "lottery-frontend");
     s_sys_restart (sys, "lottery-coordinator");
     s_sys_restart (sys, "lottery-frontend");
-    const char *draws [] = { "action: sorteo | result: success", NULL };
-    assert_true (tu_wait_for_lines (sys->log, draws, 2, 10000));
-    int fd = tu_connect (sys->port, 5000);
-    assert_true (fd >= 0);
-    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-    s_expect_answer (fd, "\x00\x01" "\x00\x02" "22", 6);
-    close (fd);
+    assert_true (tu_wait_for_lines (sys->log, PARTS ("action: sorteo | result: success"), 2,
+                                    10000));
+    s_expect_winners (sys->port, 1, PARTS ("22"));
     s_sys_stop (sys);
-    char *bets = tu_read_file (sys->bets, NULL);
-    assert_string_equal (bets, "1,Ana,Paz,22,2000-02-29,7574\r\n");
-    free (bets);
+    s_expect_file (sys->bets, "1,Ana,Paz,22,2000-02-29,7574\r\n");
     s_sys_destroy (&sys);
-}
-
-static void
-test_fault_handler (void **state)
-{
-    (void) state;
-    s_fault_runs ("lottery-handler", 2);
-}
-
-static void
-test_fault_persister (void **state)
-{
-    (void) state;
-    s_fault_runs ("lottery-persister", 3);
-}
-
-static void
-test_fault_coordinator (void **state)
-{
-    (void) state;
-    s_fault_runs ("lottery-coordinator", 2);
-}
-
-static void
-test_fault_frontend (void **state)
-{
-    (void) state;
-    s_fault_runs ("lottery-frontend", 3);
-}
-
-static void
-test_fault_broker (void **state)
-{
-    (void) state;
-    s_fault_runs ("lottery-broker", 2);
 }
 
 //  Two front-ends on one broker, each with agencies of its own: each
@@ -1254,42 +1141,26 @@ static void
 test_two_frontends (void **state)
 {
     (void) state;
-    char *dir = tu_tempdir ("two-frontends");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 3, 3000);
-    char *settings [] = { "AGENCIES=3", NULL };
-    sys_t *sys = s_sys_start ("two-frontends", true, settings);
+    s_data_generate (&data, "two-frontends", 3, 3000);
+    sys_t *sys = s_sys_start ("two-frontends", true, 3, NULL);
     int first = sys->port;
-    s_sys_spawn (sys, "lottery-frontend", settings, NULL);
+    s_sys_spawn (sys, "lottery-frontend", NULL);
     s_sys_wait_started (sys);
     int second = sys->port;
     assert_int_not_equal (first, second);
-    tu_proc_t *clients [4];
     for (int a = 1; a <= 3; a++) {
         sys->port = a == 3 ? second : first;
-        clients [a] = s_client_start (sys, a, data.files [a], 20, NULL);
+        s_client_start (sys, a, data.files [a], 20, NULL);
     }
-    for (int a = 1; a <= 3; a++) {
-        if (tu_wait (clients [a], RUN_TIMEOUT_MS) != 0)
-            fail_msg ("agency %d did not finish; see %s", a, sys->log);
-        tu_proc_destroy (&clients [a]);
-    }
-    int fd = tu_connect (second, 5000);
-    assert_true (fd >= 0);
-    assert_int_equal (tu_send_all (fd, "W\x00\x01" "1", 4), 0);
-    uint8_t count [2];
-    assert_int_equal (tu_recv_exact (fd, count, 2, 10000), 2);
-    assert_int_equal (lot_codec_get_u16 (count), data.winners [1]);
-    close (fd);
+    s_clients_wait (sys);
+    s_expect_winners (second, (unsigned) data.winners [1], NULL);
     s_sys_stop (sys);
-    s_check_bets_file (sys, &data);
-    char *log = tu_read_file (sys->log, NULL);
-    s_check_winners (sys, log, &data);
-    free (log);
+    s_check_bets (sys, &data, true);
+    s_check_winners (sys, &data);
     s_check_no_fail (sys);
     s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
 
 //  Makes CURVE certificates with bin/lottery-keys in a fresh directory:
@@ -1300,9 +1171,8 @@ s_curve_keys (const char *name, const char *only)
     char *keys = tu_tempdir (name);
     char *tool = tu_program ("lottery-keys");
     assert_non_null (tool);
-    char *argv [] = { tool, keys, (char *) only, NULL };
     char *log = tu_printf ("%s/keys.log", keys);
-    tu_proc_t *proc = tu_spawn (keys, argv, NULL, log);
+    tu_proc_t *proc = tu_spawn (keys, (char *[]) { tool, keys, (char *) only, NULL }, NULL, log);
     assert_int_equal (tu_wait (proc, 10000), 0);
     tu_proc_destroy (&proc);
     free (log);
@@ -1319,36 +1189,29 @@ test_curve_distributed (void **state)
     (void) state;
     char *keys = s_curve_keys ("curve-keys", NULL);
     char *public = tu_printf ("CURVE_PUBLIC_DIR=%s/public", keys);
-    char *dir = tu_tempdir ("curve");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 3, 2000);
-    char *settings [] = { public, NULL };
-    char *log = s_run ("curve", true, &data, 50, settings, NULL);
+    s_data_generate (&data, "curve", 3, 2000);
+    sys_t *sys = s_run ("curve", true, &data, 50, ENV (public), NULL);
 
     //  Seven programs let in the five keys; each actor says CURVE is on
-    const char *auth [] = { "action: curve_auth | result: success | program: lottery-",
-                            "| keys: 5", NULL };
-    assert_int_equal (tu_count_lines (log, auth), 7);
+    s_expect_lines (sys->log, 7, PARTS ("action: curve_auth | result: success | program:"
+                                        " lottery-", "| keys: 5"));
     for (size_t i = 0; lot_curve_kinds [i]; i++) {
         const char *kind = lot_curve_kinds [i];
         char *line = tu_printf ("action: curve | result: success | actor: %s"
                                 " | cert: %s/secret/%s_secret", kind, keys, kind);
-        const char *parts [] = { line, NULL };
-        assert_int_equal (tu_count_lines (log, parts), streq (kind, "handler") ? 3 : 1);
+        s_expect_lines (sys->log, streq (kind, "handler") ? 3 : 1, PARTS (line));
         free (line);
     }
     //  The six bound sockets between actors are CURVE servers, the
     //  agencies' is not; every connection's handshake succeeded on both
     //  sides (3 handlers x 3, the persister's 2, the front-end's 2)
-    const char *secured [] = { "| mode: bind | ", "| security: curve", NULL };
-    assert_int_equal (tu_count_lines (log, secured), 6);
-    const char *agencies [] = { "| socket: agencies | mode: bind | ", "| security: curve", NULL };
-    assert_int_equal (tu_count_lines (log, agencies), 0);
-    const char *handshakes [] = { "| event: HANDSHAKE_SUCCEEDED |", NULL };
-    assert_true (tu_count_lines (log, handshakes) >= 2 * 13);
-    free (log);
+    s_expect_lines (sys->log, 6, PARTS ("| mode: bind | ", "| security: curve"));
+    s_expect_lines (sys->log, 0, PARTS ("| socket: agencies | mode: bind | ",
+                                        "| security: curve"));
+    assert_true (s_lines (sys->log, PARTS ("| event: HANDSHAKE_SUCCEEDED |")) >= 2 * 13);
+    s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
     tu_remove_dir (keys);
     free (public);
 }
@@ -1365,15 +1228,12 @@ test_curve_refused (void **state)
     char *keys = s_curve_keys ("curve-keys", NULL);
     char *other = s_curve_keys ("curve-other", "handler");
     char *public = tu_printf ("CURVE_PUBLIC_DIR=%s/public", keys);
-    char *dir = tu_tempdir ("refused");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 2, 1500);
-    char *settings [] = { "AGENCIES=2", public, NULL };
-    sys_t *sys = s_sys_start ("refused", true, settings);
+    s_data_generate (&data, "refused", 2, 1500);
+    sys_t *sys = s_sys_start ("refused", true, 2, ENV (public));
 
     char *stranger = tu_printf ("CURVE_CERT=%s/secret/handler_secret", other);
-    char *extra [] = { stranger, NULL };
-    s_sys_spawn (sys, "lottery-handler", settings, extra);
+    s_sys_spawn (sys, "lottery-handler", ENV (stranger));
     s_sys_wait_started (sys);
     const char *server = "the peer's key is not in CURVE_PUBLIC_DIR";
     const char *client = "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
@@ -1387,8 +1247,7 @@ test_curve_refused (void **state)
                                 " | event: HANDSHAKE_FAILED_AUTH |", refusals [i][0],
                                 refusals [i][1]);
         char *reason = tu_printf ("| value: 400 | reason: %s", refusals [i][2]);
-        const char *parts [] = { line, reason, NULL };
-        if (!tu_wait_for_lines (sys->log, parts, 1, 10000))
+        if (!tu_wait_for_lines (sys->log, PARTS (line, reason), 1, 10000))
             fail_msg ("no refusal on %s's %s; see %s", refusals [i][0], refusals [i][1],
                       sys->log);
         free (line);
@@ -1407,38 +1266,28 @@ test_curve_refused (void **state)
     //  plain peer hangs up first, HANDSHAKE_FAILED_NO_DETAIL; either comes
     //  besides the refused handler's one failure on that socket, and says
     //  why
-    const char *mismatch [] = { "action: zmq_evento | result: fail | actor: broker"
-                                " | socket: work | event: HANDSHAKE_FAILED_",
-                                "CURVE on one side only", NULL };
-    assert_true (tu_wait_for_lines (sys->log, mismatch, 1, 10000));
+    assert_true (tu_wait_for_lines (sys->log, PARTS ("action: zmq_evento | result: fail | actor:"
+                                                     " broker | socket: work | event:"
+                                                     " HANDSHAKE_FAILED_",
+                                                     "CURVE on one side only"), 1, 10000));
 
-    tu_proc_t *clients [3];
-    for (int a = 1; a <= 2; a++)
-        clients [a] = s_client_start (sys, a, data.files [a], 50, NULL);
-    for (int a = 1; a <= 2; a++) {
-        assert_int_equal (tu_wait (clients [a], RUN_TIMEOUT_MS), 0);
-        tu_proc_destroy (&clients [a]);
-    }
+    s_clients_start (sys, &data, 50, NULL);
+    s_clients_wait (sys);
     zsock_set_rcvtimeo (plain, 0);
     zmsg_t *stolen = zmsg_recv (plain);
     assert_null (stolen);
     zsock_destroy (&plain);
     s_sys_stop (sys);
     s_check_log (sys, &data, true);
-    s_check_bets_file (sys, &data);
-    char *log = tu_read_file (sys->log, NULL);
+    s_check_bets (sys, &data, true);
     //  Nothing went to the refused handler: no chunk was sent again
-    const char *resent [] = { "action: reenviar", NULL };
-    assert_int_equal (tu_count_lines (log, resent), 0);
+    s_expect_lines (sys->log, 0, PARTS ("action: reenviar"));
     //  And every fail line is a refused handshake
-    const char *failed [] = { "| result: fail |", NULL };
-    const char *handshake [] = { "action: zmq_evento | result: fail |",
-                                 "| event: HANDSHAKE_FAILED_", NULL };
-    assert_int_equal (tu_count_lines (log, failed), tu_count_lines (log, handshake));
-    free (log);
+    assert_int_equal (s_lines (sys->log, PARTS ("| result: fail |")),
+                      s_lines (sys->log, PARTS ("action: zmq_evento | result: fail |",
+                                                "| event: HANDSHAKE_FAILED_")));
     s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
     tu_remove_dir (keys);
     tu_remove_dir (other);
     free (stranger);
@@ -1452,32 +1301,27 @@ static void
 test_sigterm_mid_run (void **state)
 {
     (void) state;
-    char *dir = tu_tempdir ("sigterm");
     data_t data = { 0 };
-    s_data_generate (&data, dir, 2, 3000);
-    char *extra [] = { "AGENCIES=2", NULL };
-    sys_t *sys = s_sys_start ("sigterm", false, extra);
-    char *debug [] = { "CLI_LOG_LEVEL=DEBUG", NULL };
-    tu_proc_t *clients [3];
-    for (int a = 1; a <= 2; a++)
-        clients [a] = s_client_start (sys, a, data.files [a], 1, debug);
+    s_data_generate (&data, "sigterm", 2, 3000);
+    sys_t *sys = s_sys_start ("sigterm", false, 2, NULL);
+    s_clients_start (sys, &data, 1, ENV ("CLI_LOG_LEVEL=DEBUG"));
     //  Stopped once the agencies hold 300 confirmations (chunks of one bet)
-    const char *confirmed [] = { "action: chunk_enviado | result: success", NULL };
+    const char *const *confirmed = PARTS ("action: chunk_enviado | result: success");
     assert_true (tu_wait_for_lines (sys->log, confirmed, 300, 60000));
     s_sys_stop (sys);
+    //  Cut off, they may fail, but they end
     for (int a = 1; a <= 2; a++) {
-        assert_true (tu_wait (clients [a], RUN_TIMEOUT_MS) >= 0);
-        tu_proc_destroy (&clients [a]);
+        assert_true (tu_wait (sys->clients [a], RUN_TIMEOUT_MS) >= 0);
+        tu_proc_destroy (&sys->clients [a]);
     }
     char *log = tu_read_file (sys->log, NULL);
     long promised = tu_sum_field (log, confirmed, "cantidad");
-    long kept = s_check_bets_prefix (sys, &data, false);
+    free (log);
+    long kept = s_check_bets (sys, &data, false);
     assert_true (promised >= 300);
     assert_true (kept >= promised);
-    free (log);
     s_sys_destroy (&sys);
     s_data_free (&data);
-    tu_remove_dir (dir);
 }
 
 //  A thread of the process named after an actor (actors name their
@@ -1514,8 +1358,7 @@ static void
 test_sigterm_on_an_actor_thread (void **state)
 {
     (void) state;
-    char *extra [] = { "AGENCIES=1", NULL };
-    sys_t *sys = s_sys_start ("actor-thread", false, extra);
+    sys_t *sys = s_sys_start ("actor-thread", false, 1, NULL);
     pid_t pid = sys->procs [0]->pid;
     pid_t actor = s_actor_thread (pid, "handler");
     assert_true (actor > 0);
@@ -1526,36 +1369,40 @@ test_sigterm_on_an_actor_thread (void **state)
     s_sys_destroy (&sys);
 }
 
+//  A test; a row of a table above as a test, named after the row
+#define TEST(function) cmocka_unit_test_teardown (function, tu_kill_all)
+#define TABLE_TEST(row, function) { #row, function, NULL, tu_kill_all, &row }
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_teardown (test_single_bet, tu_kill_all),
-        cmocka_unit_test_teardown (test_restart_appends, tu_kill_all),
-        cmocka_unit_test_teardown (test_ping, tu_kill_all),
-        cmocka_unit_test_teardown (test_backlog_warning, tu_kill_all),
-        cmocka_unit_test_teardown (test_peers_that_leave_at_once, tu_kill_all),
-        cmocka_unit_test_teardown (test_one_agency, tu_kill_all),
-        cmocka_unit_test_teardown (test_three_agencies, tu_kill_all),
-        cmocka_unit_test_teardown (test_chunk_size_sweep, tu_kill_all),
-        cmocka_unit_test_teardown (test_bad_input, tu_kill_all),
-        cmocka_unit_test_teardown (test_pipelined_peer, tu_kill_all),
-        cmocka_unit_test_teardown (test_hostile_peers, tu_kill_all),
-        cmocka_unit_test_teardown (test_real_data_embedded, tu_kill_all),
-        cmocka_unit_test_teardown (test_real_data_distributed, tu_kill_all),
-        cmocka_unit_test_teardown (test_client_v1_server, tu_kill_all),
-        cmocka_unit_test_teardown (test_handler_killed_mid_run, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_handler, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_persister, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_coordinator, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_frontend, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_broker, tu_kill_all),
-        cmocka_unit_test_teardown (test_two_frontends, tu_kill_all),
-        cmocka_unit_test_teardown (test_fault_after_draw, tu_kill_all),
-        cmocka_unit_test_teardown (test_curve_distributed, tu_kill_all),
-        cmocka_unit_test_teardown (test_curve_refused, tu_kill_all),
-        cmocka_unit_test_teardown (test_sigterm_mid_run, tu_kill_all),
-        cmocka_unit_test_teardown (test_sigterm_on_an_actor_thread, tu_kill_all),
+        TEST (test_single_bet),
+        TEST (test_restart_appends),
+        TEST (test_ping),
+        TEST (test_backlog_warning),
+        TEST (test_peers_that_leave_at_once),
+        TABLE_TEST (test_one_agency, s_run_test),
+        TABLE_TEST (test_three_agencies, s_run_test),
+        TEST (test_chunk_size_sweep),
+        TEST (test_bad_input),
+        TEST (test_pipelined_peer),
+        TEST (test_hostile_peers),
+        TABLE_TEST (test_real_data_embedded, s_run_test),
+        TABLE_TEST (test_real_data_distributed, s_run_test),
+        TEST (test_client_v1_server),
+        TABLE_TEST (test_handler_killed_mid_run, s_fault_test),
+        TABLE_TEST (test_fault_handler, s_fault_test),
+        TABLE_TEST (test_fault_persister, s_fault_test),
+        TABLE_TEST (test_fault_coordinator, s_fault_test),
+        TABLE_TEST (test_fault_frontend, s_fault_test),
+        TABLE_TEST (test_fault_broker, s_fault_test),
+        TEST (test_two_frontends),
+        TEST (test_fault_after_draw),
+        TEST (test_curve_distributed),
+        TEST (test_curve_refused),
+        TEST (test_sigterm_mid_run),
+        TEST (test_sigterm_on_an_actor_thread),
     };
     //  Only the tests it names (cmocka's * and ? patterns): make
     //  test-valgrind runs one this way
