@@ -20,7 +20,7 @@ PROGRAMS  = $(addprefix $(BIN)/lottery-,server broker frontend handler persister
             coordinator client ping keys)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-TEST_UTIL = $(BUILD)/tests/testutil.o
+TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/client_fake.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 

@@ -1,0 +1,517 @@
+/*  client_fake - what the agency client's tests share (client_fake.h)  */
+#include "client_fake.h"
+#include "lot_log.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+char *cf_client_path, *cf_ping_path;
+
+//  Where a test that failed was, for its teardown to say
+static const char *s_case;
+static size_t s_case_index;
+static long s_step = -1;            //  The fake's step being played
+
+int
+cf_init (void **state)
+{
+    (void) state;
+    signal (SIGPIPE, SIG_IGN);      //  A client gone fails a send, not the test
+    cf_client_path = tu_program ("lottery-client");
+    cf_ping_path = tu_program ("lottery-ping");
+    return 0;
+}
+
+int
+cf_end (void **state)
+{
+    (void) state;
+    free (cf_client_path);
+    free (cf_ping_path);
+    return 0;
+}
+
+int
+cf_setup (void **state)
+{
+    static const char *names [] = {
+        "CLI_ID", "CLI_SERVER_ADDRESS", "CLI_LOOP_AMOUNT", "CLI_LOOP_PERIOD", "CLI_LOG_LEVEL",
+        "CLI_BATCH_MAXAMOUNT", "CLI_DATA_FILE", "CLI_MAX_CHUNK_BYTES", "CLI_WINDOW",
+        "CLI_PROTOCOL_VERSION", "CLI_SERVER_TIMEOUT", "CLI_WINNERS_TIMEOUT",
+        "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO"
+    };
+    for (size_t i = 0; i < CF_COUNT (names); i++)
+        unsetenv (names [i]);
+    lot_log_set_level (LOT_LOG_CRITICAL);       //  Keep the report readable
+    return tu_dir_setup (state);
+}
+
+int
+cf_teardown (void **state)
+{
+    tu_kill_all (state);                        //  No client left running
+    if (s_step >= 0) {
+        char *log = tu_read_file (CF_LOG, NULL);
+        print_error ("fake server: failed at step %ld; client log:\n%s", s_step,
+                     log ? log : "(none)\n");
+        free (log);
+    }
+    if (s_case)
+        print_error ("failed in case %zu: %s\n", s_case_index, s_case);
+    s_step = -1;
+    s_case = NULL;
+    return tu_dir_teardown (state);
+}
+
+bool
+cf_case (size_t index, const char *label)
+{
+    s_case_index = index;
+    s_case = label;
+    return label != NULL;
+}
+
+const char *
+cf_write (const char *name, const char *text)
+{
+    FILE *file = fopen (name, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (text, 1, strlen (text), file), strlen (text));
+    assert_int_equal (fclose (file), 0);
+    return name;
+}
+
+int
+cf_bound_socket (const char *ip, int *port)
+{
+    char service [8];
+    snprintf (service, sizeof service, "%d", *port);
+    struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                              .ai_socktype = SOCK_STREAM }, *addr;
+    if (getaddrinfo (ip, service, &hints, &addr))
+        return -1;
+    int fd = socket (addr->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+    struct sockaddr_in6 bound;          //  Room for either; the port is where v4's is
+    socklen_t size = sizeof bound;
+    if (fd >= 0
+    &&  ((addr->ai_family == AF_INET6
+    &&    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on))
+    ||   bind (fd, addr->ai_addr, addr->ai_addrlen)
+    ||   getsockname (fd, (struct sockaddr *) &bound, &size))) {
+        close (fd);
+        fd = -1;
+    }
+    freeaddrinfo (addr);
+    if (fd >= 0)
+        *port = ntohs (bound.sin6_port);
+    return fd;
+}
+
+const char *cf_three [3][5] = {
+    { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
+    { "Núñez, \"Jr\"", "O'Neil", "12345678", "2000-02-29", "7574" },
+    { "María Inés", "de la Fuente", "1", "1999-12-31", "0042" },
+};
+const char *cf_three_csv =
+    "Valentina,Vera,30170921,1982-05-22,6053\n"
+    "\"Núñez, \"\"Jr\"\"\",O'Neil,12345678,2000-02-29,7574\n"
+    "María Inés,de la Fuente,1,1999-12-31,0042\n";
+const char *cf_three_crlf =
+    "Valentina,Vera,30170921,1982-05-22,6053\r\n"
+    "\"Núñez, \"\"Jr\"\"\",O'Neil,12345678,2000-02-29,7574\r\n"
+    "María Inés,de la Fuente,1,1999-12-31,0042\r\n";
+
+void
+cf_gen_init (cf_gen_t *gen, size_t count, size_t name_size)
+{
+    gen->bets = calloc (count ? count : 1, sizeof *gen->bets);
+    assert_non_null (gen->bets);
+    gen->count = count;
+    gen->next = 0;
+    for (size_t i = 0; i < count; i++) {
+        memset (gen->bets [i][0], 'a' + (int) (i % 26), 1 + (i * 7 + name_size) % 40);
+        snprintf (gen->bets [i][1], 64, "Apellido%zu", i);
+        snprintf (gen->bets [i][2], 64, "%zu", 20000000 + i);
+        snprintf (gen->bets [i][3], 64, "19%02zu-%02zu-%02zu", i % 100, 1 + i % 12, 1 + i % 28);
+        snprintf (gen->bets [i][4], 64, "%zu", i % 10000);
+    }
+}
+
+int
+cf_gen_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
+{
+    cf_gen_t *gen = source;
+    if (gen->next == gen->count)
+        return 0;
+    for (int f = 0; f < 5; f++)
+        fields [f] = tu_span (gen->bets [gen->next][f]);
+    gen->next++;
+    return 1;
+}
+
+bool
+cf_numbered_chunk (const cf_gen_t *gen, size_t batch, size_t position, tu_wire_t *chunk)
+{
+    size_t count = gen->count - position < batch ? gen->count - position : batch;
+    bool last = position + count == gen->count;
+    chunk->size = 0;
+    tu_wire_byte (chunk, 'N');
+    tu_wire_u32 (chunk, (uint32_t) position);
+    tu_wire_chunk (chunk, last ? 'L' : 'C', (unsigned) count, "3");
+    for (size_t i = position; i < position + count; i++)
+        for (int f = 0; f < 5; f++)
+            tu_wire_str (chunk, gen->bets [i][f]);
+    return last;
+}
+
+//  ---------------------------------------------------------------------
+//  The fake server
+
+cf_fake_t *
+cf_fake_new_at (const char *ip, int port)
+{
+    cf_fake_t *fake = calloc (1, sizeof *fake);
+    assert_non_null (fake);
+    fake->port = port;
+    fake->fd = -1;
+    fake->listener = cf_bound_socket (ip, &fake->port);
+    assert_true (fake->listener >= 0);
+    assert_int_equal (listen (fake->listener, 8), 0);
+    return fake;
+}
+
+void
+cf_step (cf_fake_t *fake, cf_op_t op, const void *data, size_t size)
+{
+    assert_true (fake->count < CF_COUNT (fake->steps));
+    fake->steps [fake->count].op = op;
+    tu_wire_t *wire = &fake->steps [fake->count++].wire;
+    wire->size = data ? 0 : size;               //  CF_PAUSE's milliseconds
+    if (data)
+        tu_wire_bytes (wire, data, size);
+}
+
+static void
+s_play_step (cf_fake_t *fake, cf_op_t op, const tu_wire_t *wire)
+{
+    uint8_t byte;
+    struct pollfd item = { fake->listener, POLLIN, 0 };
+    struct linger linger = { 1, 0 };
+    switch (op) {
+        case CF_ACCEPT:
+            if (poll (&item, 1, CF_WAIT_MS) != 1)
+                fail_msg ("no connection came");
+            if (fake->fd >= 0)
+                close (fake->fd);
+            fake->fd = accept4 (fake->listener, NULL, NULL, SOCK_CLOEXEC);
+            assert_true (fake->fd >= 0);
+            break;
+        case CF_EXPECT:
+            tu_expect_bytes (fake->fd, wire->data, wire->size);
+            break;
+        case CF_SEND:
+            assert_int_equal (tu_send_all (fake->fd, wire->data, wire->size), 0);
+            break;
+        case CF_BREAK:
+            break;
+        case CF_CLOSED:
+            if (!tu_wait_closed (fake->fd, CF_WAIT_MS))
+                fail_msg ("the client did not close the connection");
+            break;
+        case CF_ONLY_CLOSED:
+            if (tu_recv_exact (fake->fd, &byte, 1, CF_WAIT_MS) == 1)
+                fail_msg ("the client sent 0x%02x before it closed", byte);
+            break;
+        case CF_PAUSE:
+            usleep ((useconds_t) wire->size * 1000);
+            break;
+        case CF_RESET:
+            setsockopt (fake->fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+            //  Fall through
+        case CF_CLOSE:
+            close (fake->fd);
+            fake->fd = -1;
+            break;
+        case CF_UNLISTEN:
+            close (fake->listener);
+            fake->listener = -1;
+            break;
+    }
+}
+
+void
+cf_play (cf_fake_t *fake)
+{
+    while (fake->next < fake->count) {
+        s_step = (long) fake->next;
+        cf_op_t op = fake->steps [fake->next].op;
+        s_play_step (fake, op, &fake->steps [fake->next++].wire);
+        if (op == CF_BREAK)
+            break;
+    }
+    s_step = -1;
+    if (fake->next == fake->count && fake->fd >= 0) {
+        close (fake->fd);                       //  A server whose script ended hangs up
+        fake->fd = -1;
+    }
+}
+
+void
+cf_fake_destroy (cf_fake_t **fake_p)
+{
+    cf_fake_t *fake = *fake_p;
+    assert_int_equal (fake->next, fake->count);
+    if (fake->listener >= 0) {
+        struct pollfd item = { fake->listener, POLLIN, 0 };
+        assert_int_equal (poll (&item, 1, 0), 0);
+        close (fake->listener);
+    }
+    free (fake);
+    *fake_p = NULL;
+}
+
+void
+cf_hello (cf_fake_t *fake)
+{
+    cf_do (fake, CF_ACCEPT);
+    cf_expect (fake, "H\x00\x02\x00\x01" "3");
+}
+
+void
+cf_greet (cf_fake_t *fake, uint32_t stored, bool finished)
+{
+    tu_wire_t answer = { .size = 0 };
+    tu_wire_byte (&answer, 'S');
+    tu_wire_u32 (&answer, stored);
+    tu_wire_byte (&answer, finished);
+    cf_hello (fake);
+    cf_wire (fake, CF_SEND, &answer);
+}
+
+void
+cf_error (cf_fake_t *fake, const char *reason)
+{
+    tu_wire_t error = { .size = 0 };
+    tu_wire_byte (&error, 'E');
+    tu_wire_str (&error, reason);
+    cf_wire (fake, CF_SEND, &error);
+    cf_do (fake, CF_CLOSED);
+}
+
+void
+cf_winners (cf_fake_t *fake)
+{
+    cf_do (fake, CF_CLOSED);
+    cf_do (fake, CF_ACCEPT);
+    cf_expect (fake, "W\x00\x01" "3");
+    cf_send (fake, "\x00\x02\x00\x03" "111\x00\x03" "222");
+    cf_do (fake, CF_CLOSE);
+}
+
+void
+cf_chunks (cf_fake_t *fake, const cf_gen_t *gen, size_t batch, size_t first, size_t stop)
+{
+    bool last = false;
+    for (size_t position = first; !last; position += batch) {
+        tu_wire_t chunk;
+        last = cf_numbered_chunk (gen, batch, position, &chunk);
+        cf_wire (fake, CF_EXPECT, &chunk);
+        if (position == stop)
+            return;
+        cf_send (fake, "O");
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  The real client
+
+cf_client_t *
+cf_client_new (int port)
+{
+    cf_client_t *client = calloc (1, sizeof *client);
+    assert_non_null (client);
+    unlink (CF_LOG);
+    cf_env (client, "CLI_ID=3");
+    cf_env (client, "CLI_SERVER_ADDRESS=127.0.0.1:%d", port);
+    cf_env (client, "CLI_LOOP_AMOUNT=2");
+    cf_env (client, "CLI_LOOP_PERIOD=50ms");
+    cf_env (client, "CLI_LOG_LEVEL=DEBUG");
+    return client;
+}
+
+void
+cf_env (cf_client_t *client, const char *format, ...)
+{
+    assert_true (client->env_count < CF_COUNT (client->env_text));
+    char *text = client->env_text [client->env_count];
+    va_list args;
+    va_start (args, format);
+    int size = vsnprintf (text, sizeof client->env_text [0], format, args);
+    va_end (args);
+    assert_in_range (size, 1, sizeof client->env_text [0] - 1);
+    client->env [client->env_count++] = text;
+}
+
+void
+cf_env_bet (cf_client_t *client, const char *const bet [5])
+{
+    const char *names [5] = { "NOMBRE", "APELLIDO", "DOCUMENTO", "NACIMIENTO", "NUMERO" };
+    for (int f = 0; f < 5; f++)
+        cf_env (client, "%s=%s", names [f], bet [f]);
+}
+
+void
+cf_client_start (cf_client_t *client)
+{
+    if (!cf_client_path)
+        fail_msg ("lottery-client not found in LOTTERY_BIN_DIR (default bin):"
+                  " run from the repository root");
+    char *argv [12] = { cf_client_path, NULL };
+    if (client->hosts)
+        cf_hosts_argv (argv, client->hosts, cf_client_path);
+    client->proc = tu_spawn (tu_dir (), argv, client->env, CF_LOG);
+    assert_non_null (client->proc);
+}
+
+const char *
+cf_client_exits (cf_client_t *client, int status)
+{
+    int got = tu_wait (client->proc, CF_WAIT_MS);
+    free (client->log);
+    client->log = tu_read_file (CF_LOG, NULL);
+    assert_non_null (client->log);
+    if (got != status)
+        print_error ("client log:\n%s", client->log);
+    assert_int_equal (got, status);
+    return client->log;
+}
+
+void
+cf_client_destroy (cf_client_t **client_p)
+{
+    tu_proc_destroy (&(*client_p)->proc);
+    free ((*client_p)->log);
+    free (*client_p);
+    *client_p = NULL;
+}
+
+const char *
+cf_client_run (cf_fake_t **fake_p, cf_client_t *client, int status)
+{
+    cf_client_start (client);
+    cf_play (*fake_p);
+    cf_client_exits (client, status);
+    cf_fake_destroy (fake_p);
+    return client->log;
+}
+
+const char *
+cf_client_run_sigterm (cf_fake_t **fake_p, cf_client_t *client)
+{
+    cf_client_start (client);
+    cf_play (*fake_p);
+    assert_int_equal (tu_stop (client->proc, SIGTERM, CF_WAIT_MS), 0);
+    cf_play (*fake_p);
+    cf_fake_destroy (fake_p);
+    const char *log = cf_client_exits (client, 0);
+    cf_assert_once (log, "action: exit | result: success | signal: SIGTERM | status: 0");
+    cf_assert_none (log, "result: fail");
+    return log;
+}
+
+void
+cf_hosts_argv (char *argv [], const char *hosts, const char *program)
+{
+    char *all [] = { CF_UNSHARE, "--user", "--map-root-user", "--mount", "/bin/sh", "-c",
+                     "mount --bind \"$1\" /etc/hosts && exec \"$2\"", "sh",
+                     (char *) hosts, (char *) program, NULL };
+    size_t skip = getuid () == 0 ? 2 : 0;       //  Root may mount as it is
+    argv [0] = all [0];
+    memcpy (argv + 1, all + 1 + skip, (CF_COUNT (all) - 1 - skip) * sizeof *argv);
+}
+
+size_t
+cf_lines (const char *log, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *text = NULL;
+    assert_true (vasprintf (&text, format, args) >= 0);
+    va_end (args);
+    const char *parts [] = { text, NULL };
+    size_t lines = tu_count_lines (log, parts);
+    free (text);
+    return lines;
+}
+
+void
+cf_assert_one_failure (const char *log)
+{
+    assert_int_equal (cf_lines (log, "result: fail"), 2);
+    cf_assert_once (log, "action: exit | result: fail | status: 1");
+}
+
+void
+cf_assert_no_failure (const char *log)
+{
+    cf_assert_none (log, "result: fail");
+    cf_assert_once (log, "action: exit | result: success | status: 0");
+}
+
+void
+cf_assert_success (const char *log, long bets)
+{
+    char sent [128];
+    snprintf (sent, sizeof sent, "action: apuestas_enviadas | result: success"
+                                 " | cantidad: %ld\n", bets);
+    assert_non_null (strstr (log, sent));       //  Exactly that count
+    cf_assert_once (log, "action: apuestas_enviadas");
+    cf_assert_once (log, "action: consulta_ganadores | result: success | cant_ganadores: 2");
+    cf_assert_no_failure (log);
+}
+
+//  ---------------------------------------------------------------------
+//  A v2 run
+
+void
+cf_run_new (cf_run_t *run)
+{
+    cf_gen_init (&run->gen, 7, 3);
+    run->fake = cf_fake_new ();
+    run->client = cf_client_new (run->fake->port);
+    run->log = NULL;
+    FILE *file = fopen ("agency-3.csv", "wb");
+    assert_non_null (file);
+    for (size_t i = 0; i < run->gen.count; i++) {
+        char (*bet) [64] = run->gen.bets [i];
+        fprintf (file, "%s,%s,%s,%s,%s\r\n", bet [0], bet [1], bet [2], bet [3], bet [4]);
+    }
+    assert_int_equal (fclose (file), 0);
+    cf_env (run->client, "CLI_DATA_FILE=agency-3.csv");
+    cf_env (run->client, "CLI_BATCH_MAXAMOUNT=3");
+}
+
+void
+cf_run_all (cf_run_t *run, uint32_t stored)
+{
+    cf_greet (run->fake, stored, false);
+    cf_run_chunks (run, stored, SIZE_MAX);
+    cf_winners (run->fake);
+}
+
+void
+cf_run_play (cf_run_t *run, int status)
+{
+    run->log = cf_client_run (&run->fake, run->client, status);
+}
+
+void
+cf_run_destroy (cf_run_t *run)
+{
+    cf_client_destroy (&run->client);
+    free (run->gen.bets);
+}
