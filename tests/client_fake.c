@@ -16,6 +16,23 @@ static const char *s_case;
 static size_t s_case_index;
 static long s_step = -1;            //  The fake's step being played
 
+//  What the test made, for its teardown to free
+static struct {
+    void *item;
+    void (*free_fn) (void *item);
+} s_made [64];
+static size_t s_made_count;
+
+static void *
+s_made_by_test (void *item, void (*free_fn) (void *item))
+{
+    assert_non_null (item);
+    assert_true (s_made_count < CF_COUNT (s_made));
+    s_made [s_made_count].item = item;
+    s_made [s_made_count++].free_fn = free_fn;
+    return item;
+}
+
 int
 cf_init (void **state)
 {
@@ -64,6 +81,8 @@ cf_teardown (void **state)
         print_error ("failed in case %zu: %s\n", s_case_index, s_case);
     s_step = -1;
     s_case = NULL;
+    for (; s_made_count > 0; s_made_count--)
+        s_made [s_made_count - 1].free_fn (s_made [s_made_count - 1].item);
     return tu_dir_teardown (state);
 }
 
@@ -260,17 +279,24 @@ cf_play (cf_fake_t *fake)
     }
 }
 
+static void
+s_fake_free (cf_fake_t *fake)
+{
+    if (fake && fake->listener >= 0)
+        close (fake->listener);
+    if (fake && fake->fd >= 0)
+        close (fake->fd);
+    free (fake);
+}
+
 void
 cf_fake_destroy (cf_fake_t **fake_p)
 {
     cf_fake_t *fake = *fake_p;
     assert_int_equal (fake->next, fake->count);
-    if (fake->listener >= 0) {
-        struct pollfd item = { fake->listener, POLLIN, 0 };
-        assert_int_equal (poll (&item, 1, 0), 0);
-        close (fake->listener);
-    }
-    free (fake);
+    struct pollfd item = { fake->listener, POLLIN, 0 };
+    assert_int_equal (poll (&item, 1, 0), 0);   //  No other connection (-1: ignored)
+    s_fake_free (fake);
     *fake_p = NULL;
 }
 
@@ -329,11 +355,19 @@ cf_chunks (cf_fake_t *fake, const cf_gen_t *gen, size_t batch, size_t first, siz
 //  ---------------------------------------------------------------------
 //  The real client
 
+static void
+s_client_free (void *item)
+{
+    cf_client_t *client = item;
+    tu_proc_destroy (&client->proc);
+    free (client->log);
+    free (client);
+}
+
 cf_client_t *
 cf_client_new (int port)
 {
-    cf_client_t *client = calloc (1, sizeof *client);
-    assert_non_null (client);
+    cf_client_t *client = s_made_by_test (calloc (1, sizeof (cf_client_t)), s_client_free);
     unlink (CF_LOG);
     cf_env (client, "CLI_ID=3");
     cf_env (client, "CLI_SERVER_ADDRESS=127.0.0.1:%d", port);
@@ -390,15 +424,6 @@ cf_client_exits (cf_client_t *client, int status)
     return client->log;
 }
 
-void
-cf_client_destroy (cf_client_t **client_p)
-{
-    tu_proc_destroy (&(*client_p)->proc);
-    free ((*client_p)->log);
-    free (*client_p);
-    *client_p = NULL;
-}
-
 const char *
 cf_client_run (cf_fake_t **fake_p, cf_client_t *client, int status)
 {
@@ -448,6 +473,19 @@ cf_lines (const char *log, const char *format, ...)
     return lines;
 }
 
+bool
+cf_has (const char *log, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *text = NULL;
+    assert_true (vasprintf (&text, format, args) >= 0);
+    va_end (args);
+    bool has = strstr (log, text) != NULL;
+    free (text);
+    return has;
+}
+
 void
 cf_assert_one_failure (const char *log)
 {
@@ -465,10 +503,8 @@ cf_assert_no_failure (const char *log)
 void
 cf_assert_success (const char *log, long bets)
 {
-    char sent [128];
-    snprintf (sent, sizeof sent, "action: apuestas_enviadas | result: success"
-                                 " | cantidad: %ld\n", bets);
-    assert_non_null (strstr (log, sent));       //  Exactly that count
+    assert_true (cf_has (log, "action: apuestas_enviadas | result: success | cantidad: %ld\n",
+                         bets));                //  Exactly that count
     cf_assert_once (log, "action: apuestas_enviadas");
     cf_assert_once (log, "action: consulta_ganadores | result: success | cant_ganadores: 2");
     cf_assert_no_failure (log);
@@ -477,13 +513,22 @@ cf_assert_success (const char *log, long bets)
 //  ---------------------------------------------------------------------
 //  A v2 run
 
-void
-cf_run_new (cf_run_t *run)
+static void
+s_run_free (void *item)
 {
+    cf_run_t *run = item;
+    s_fake_free (run->fake);
+    free (run->gen.bets);
+    free (run);
+}
+
+cf_run_t *
+cf_run_new (void)
+{
+    cf_run_t *run = s_made_by_test (calloc (1, sizeof (cf_run_t)), s_run_free);
     cf_gen_init (&run->gen, 7, 3);
     run->fake = cf_fake_new ();
     run->client = cf_client_new (run->fake->port);
-    run->log = NULL;
     FILE *file = fopen ("agency-3.csv", "wb");
     assert_non_null (file);
     for (size_t i = 0; i < run->gen.count; i++) {
@@ -493,6 +538,7 @@ cf_run_new (cf_run_t *run)
     assert_int_equal (fclose (file), 0);
     cf_env (run->client, "CLI_DATA_FILE=agency-3.csv");
     cf_env (run->client, "CLI_BATCH_MAXAMOUNT=3");
+    return run;
 }
 
 void
@@ -507,11 +553,8 @@ void
 cf_run_play (cf_run_t *run, int status)
 {
     run->log = cf_client_run (&run->fake, run->client, status);
-}
-
-void
-cf_run_destroy (cf_run_t *run)
-{
-    cf_client_destroy (&run->client);
-    free (run->gen.bets);
+    if (status)
+        cf_assert_one_failure (run->log);
+    else
+        cf_assert_success (run->log, 7);
 }

@@ -6,6 +6,7 @@
     fake plays its script in the test's thread while the client, a child
     process, talks to it: a wrong byte fails the test where it is read,
     and the teardown names the step, the table's case and the client's log.
+    The clients and runs a test makes are its teardown's to free.
 */
 #ifndef CLIENT_FAKE_H_INCLUDED
 #define CLIENT_FAKE_H_INCLUDED
@@ -134,7 +135,6 @@ void cf_env_bet (cf_client_t *client, const char *const bet [5]);
 void cf_client_start (cf_client_t *client);
 //  Waits for the exit, checks its status, returns the log.
 const char *cf_client_exits (cf_client_t *client, int status);
-void cf_client_destroy (cf_client_t **client_p);
 //  Starts the client, plays the script to its end, checks the exit status
 //  and destroys the fake; returns the log. _sigterm stops the client
 //  at the script's CF_BREAK, and checks that it exits 0 and says so.
@@ -151,6 +151,8 @@ size_t cf_lines (const char *log, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 #define cf_assert_once(log, ...) assert_int_equal (cf_lines (log, __VA_ARGS__), 1)
 #define cf_assert_none(log, ...) assert_int_equal (cf_lines (log, __VA_ARGS__), 0)
+//  Whether the formatted text is in the log (for what spans a line's end).
+bool cf_has (const char *log, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 //  A run that failed once: the reason's line, then the exit line.
 void cf_assert_one_failure (const char *log);
 void cf_assert_no_failure (const char *log);
@@ -166,11 +168,12 @@ typedef struct {
     const char *log;
 } cf_run_t;
 
-void cf_run_new (cf_run_t *run);
+cf_run_t *cf_run_new (void);
 #define cf_run_chunks(run, first, stop) cf_chunks ((run)->fake, &(run)->gen, 3, first, stop)
 //  The whole upload from 'S' saying stored, then the winners.
 void cf_run_all (cf_run_t *run, uint32_t stored);
+//  Runs the client against the script: status 0, a good upload of the 7
+//  bets (cf_assert_success); 1, a run that failed once.
 void cf_run_play (cf_run_t *run, int status);
-void cf_run_destroy (cf_run_t *run);
 
 #endif

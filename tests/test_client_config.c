@@ -198,7 +198,6 @@ test_client_config_fail (void **state)
     cf_client_start (client);                   //  No CLI_ID
     const char *parts [] = { "action: config | result: fail", "CLI_ID", NULL };
     assert_int_equal (tu_count_lines (cf_client_exits (client, 2), parts), 1);
-    cf_client_destroy (&client);
 
     //  A config file named on the command line must exist
     client = cf_client_new (1);
@@ -206,7 +205,6 @@ test_client_config_fail (void **state)
     client->proc = tu_spawn (tu_dir (), argv, client->env, CF_LOG);
     const char *missing [] = { "action: config | result: fail", "missing.yaml", NULL };
     assert_int_equal (tu_count_lines (cf_client_exits (client, 2), missing), 1);
-    cf_client_destroy (&client);
 }
 
 int

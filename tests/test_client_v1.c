@@ -39,7 +39,6 @@ test_client_bets_and_winners (void **state)
     cf_assert_once (log, "action: ganador | result: success | agencia: 3 | dni: 111");
     cf_assert_once (log, "action: ganador | result: success | agencia: 3 | dni: 222");
     cf_assert_no_failure (log);
-    cf_client_destroy (&client);
 }
 
 static void
@@ -75,7 +74,6 @@ test_client_single_bet (void **state)
         assert_non_null (strstr (log, "| numero: 7574\n"));     //  Nothing appended
         cf_assert_none (log, "consulta_ganadores");
         cf_assert_none (log, "result: fail");
-        cf_client_destroy (&client);
     }
 }
 
@@ -102,7 +100,6 @@ test_client_nothing_to_send (void **state)
         //  The failure names what is missing or wrong
         const char *parts [] = { "result: fail", cases [i].name, NULL };
         assert_int_equal (tu_count_lines (cf_client_exits (client, 2), parts), 1);
-        cf_client_destroy (&client);
     }
     cf_fake_destroy (&fake);                    //  Nothing ever connected
 }
@@ -127,7 +124,6 @@ test_client_unreachable (void **state)
     cf_assert_once (log, "action: conectar | result: fail");
     cf_assert_one_failure (log);
     close (closed);
-    cf_client_destroy (&client);
 }
 
 static void
@@ -151,7 +147,6 @@ test_client_rejected (void **state)
     cf_assert_one_failure (log);
     cf_assert_once (log, "reason: rejected by the server: unknown agency?");
     cf_assert_none (log, "apuestas_enviadas | result: success");
-    cf_client_destroy (&client);
 }
 
 static void
@@ -167,7 +162,6 @@ test_client_bad_file (void **state)
     const char *parts [] = { "result: fail", "agency-3.csv", "line: 2", NULL };
     assert_int_equal (tu_count_lines (log, parts), 1);
     cf_assert_one_failure (log);
-    cf_client_destroy (&client);
 }
 
 static void
@@ -198,7 +192,6 @@ test_client_winners_dropped (void **state)
                          " | reason: the server closed the connection");
     cf_assert_once (log, "action: consulta_ganadores | result: success | cant_ganadores: 2");
     cf_assert_none (log, "result: fail");
-    cf_client_destroy (&client);
 }
 
 static void
@@ -220,7 +213,6 @@ test_client_sigterm (void **state)
     cf_do (fake, CF_CLOSED);
     const char *log = cf_client_run_sigterm (&fake, client);
     cf_assert_once (log, "action: close | result: success | resource: winners_connection");
-    cf_client_destroy (&client);
 }
 
 int
