@@ -56,7 +56,7 @@ $(BUILD)/bench/%.o:  INCLUDES = -Ilib -Iactors -Iclient
 $(BUILD)/tests/%.o:  INCLUDES = -Ilib -Iactors -Ibroker -Ifrontend -Iserver -Iclient
 $(BUILD)/actors/%.o $(BUILD)/broker/%.o: OWN_HEADER_ONLY = --own-header-only
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h frontend/*.h server/*.h client/*.h tests/fuzz/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h actors/*.h broker/*.h frontend/*.h server/*.h client/*.h tests/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@sh scripts/includes.sh $(OWN_HEADER_ONLY) $< $(INCLUDES)
 	$(CC) $(CFLAGS) $(INCLUDES) -c -o $@ $<
