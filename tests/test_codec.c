@@ -101,15 +101,6 @@ static const char *const s_varied [][LOT_BET_FIELDS] = {
 };
 #define BET(...)    (const char *const [][LOT_BET_FIELDS]) { { __VA_ARGS__ } }
 
-//  The sample chunk: 'L', agency "12", the three varied bets.
-static void
-s_sample (tu_wire_t *wire)
-{
-    tu_wire_chunk (wire, 'L', 3, "12");
-    for (int b = 0; b < 3; b++)
-        tu_wire_bet (wire, s_varied [b]);
-}
-
 //  --------------------------------------------------------------------------
 //  The tables' harness
 
@@ -355,80 +346,68 @@ s_check_fields (const s_case_t *c, const uint8_t *data, s_got_t *got)
     }
 }
 
+//  A row of either table: its bytes by hand, through the encoder, and
+//  measured at every cut.
 static void
-s_check_message (const s_case_t *c)
-{
-    static tu_wire_t want;
-    static uint8_t out [sizeof want.data + 1];
-    want.size = 0;
-    s_write (&want, c);
-    if (!c->decode_only) {
-        memset (out, 0xAA, want.size + 1);
-        tu_assert_bytes (out, s_encode (c, out, want.size), want.data, want.size);
-        assert_int_equal (out [want.size], 0xAA);          //  Never past capacity
-        assert_int_equal (s_encode (c, out, want.size - 1), 0);
-    }
-    //  The count a chunk or an answer announces, for the logs, reads from
-    //  any prefix once it came: 0 before
-    size_t count_at = c->kind == CHUNK ? 3 : c->kind == NUMBERED ? LOT_NUMBERED_HEADER + 3
-                    : c->kind == WINNERS ? 2 : SIZE_MAX;
-    s_got_t got;
-    for (size_t cut = 0; cut < want.size; cut++) {
-        tu_case ("%s, cut to %zu bytes", c->name, cut);
-        assert_int_equal (s_measure (c, s_guarded (want.data, cut), cut, &got),
-                          LOT_CODEC_INCOMPLETE);
-        assert_int_equal (got.total, SIZE_MAX);
-        assert_null (got.reason);
-        assert_int_equal (got.count, cut < count_at ? 0 : c->count);
-    }
-    //  The start of the next message changes nothing; the whole alone last
-    for (size_t extra = 0; extra < 19; extra++)
-        want.data [want.size + extra] = (uint8_t) ('C' + extra + 1);
-    const uint8_t *data = NULL;
-    for (size_t extra = 20; extra-- > 0;) {
-        tu_case ("%s, and %zu bytes after it", c->name, extra);
-        data = s_guarded (want.data, want.size + extra);
-        assert_int_equal (s_measure (c, data, want.size + extra, &got), LOT_CODEC_COMPLETE);
-        assert_int_equal (got.total, want.size);
-        assert_null (got.reason);
-        assert_int_equal (got.count, count_at == SIZE_MAX ? 0 : c->count);
-    }
-    tu_case ("%s, its fields", c->name);
-    s_check_fields (c, data, &got);
-}
-
-static void
-s_check_broken (const s_case_t *c)
+s_check (const s_case_t *c)
 {
     static tu_wire_t bytes;
-    static uint8_t out [sizeof bytes.data];
+    static uint8_t out [sizeof bytes.data + 1];
+    bool message = !c->judged && !c->waits;        //  Else bytes that are none
+    tu_case ("%s", c->name);
     bytes.size = 0;
     if (c->bytes)
         tu_wire_bytes (&bytes, c->bytes, c->size);
     else
         s_write (&bytes, c);
+    size_t size = bytes.size;
+    if (message && !c->decode_only) {
+        memset (out, 0xAA, size + 1);
+        tu_assert_bytes (out, s_encode (c, out, size), bytes.data, size);
+        assert_int_equal (out [size], 0xAA);                //  Never past capacity
+        assert_int_equal (s_encode (c, out, size - 1), 0);
+        assert_true (c->kind != ERROR || size <= LOT_ANSWER_MAX);
+    }
     if (c->refused)
         assert_int_equal (s_encode (c, out, sizeof out), 0);
-    //  A chunk's two tags frame alike
+    //  After a message, the start of the next changes nothing
+    size_t after = message ? 19 : 0;
+    for (size_t extra = 0; extra < after; extra++)
+        bytes.data [size + extra] = (uint8_t) ('C' + extra + 1);
+    //  The count a chunk or an answer announces, for the logs, reads from
+    //  any prefix once it came: 0 before
+    size_t count_at = c->kind == CHUNK ? 3 : c->kind == NUMBERED ? LOT_NUMBERED_HEADER + 3
+                    : c->kind == WINNERS ? 2 : SIZE_MAX;
+    //  The two tags of a chunk frame alike
     bool tagged = c->kind == CHUNK && (bytes.data [0] == 'C' || bytes.data [0] == 'L');
+    s_got_t got;
     for (int flip = 0; flip <= tagged; flip++) {
-        bytes.data [0] ^= flip ? 'C' ^ 'L' : 0;
-        for (size_t cut = 0; cut <= bytes.size; cut++) {
-            tu_case ("%s, tag 0x%02x, cut to %zu bytes", c->name, bytes.data [0], cut);
-            s_got_t got;
-            bool invalid = !c->waits && cut >= c->judged;
-            assert_int_equal (s_measure (c, s_guarded (bytes.data, cut), cut, &got),
-                              invalid ? LOT_CODEC_INVALID : LOT_CODEC_INCOMPLETE);
-            assert_int_equal (got.total, SIZE_MAX);
+        bytes.data [0] ^= flip ? 'C' ^ 'L' : 0;     //  And back after
+        for (size_t cut = 0; cut <= size + after; cut++) {
+            tu_case ("%s%s, cut to %zu bytes", c->name, flip ? ", other tag" : "", cut);
+            lot_codec_status_t want = cut < (message ? size : c->judged) || c->waits
+                                    ? LOT_CODEC_INCOMPLETE
+                                    : message ? LOT_CODEC_COMPLETE : LOT_CODEC_INVALID;
+            assert_int_equal (s_measure (c, s_guarded (bytes.data, cut), cut, &got), want);
+            assert_int_equal (got.total, want == LOT_CODEC_COMPLETE ? size : SIZE_MAX);
             assert_string_equal (got.reason ? got.reason : "(none)",
-                                 invalid && c->reason ? c->reason : "(none)");
+                                 want == LOT_CODEC_INVALID && c->reason ? c->reason : "(none)");
+            if (message)
+                assert_int_equal (got.count, cut < count_at ? 0 : c->count);
         }
+        bytes.data [0] ^= flip ? 'C' ^ 'L' : 0;
     }
     uint32_t stored;
     bool finished;
-    if (c->kind == STORED && bytes.size >= LOT_STORED_SIZE)
-        assert_int_equal (lot_codec_stored_decode (s_guarded (bytes.data, bytes.size),
-                                                   &stored, &finished), -1);
+    const uint8_t *data = s_guarded (bytes.data, size);
+    if (message) {
+        tu_case ("%s, its fields", c->name);
+        s_measure (c, data, size, &got);
+        s_check_fields (c, data, &got);
+    }
+    else
+    if (c->kind == STORED && size >= LOT_STORED_SIZE)
+        assert_int_equal (lot_codec_stored_decode (data, &stored, &finished), -1);
 }
 
 //  --------------------------------------------------------------------------
@@ -489,14 +468,6 @@ static const s_case_t s_messages [] = {
     { "empty string, max 0", STRING, .text = "" },
 };
 
-static void
-test_messages (void **state)
-{
-    (void) state;
-    for (size_t i = 0; i < sizeof s_messages / sizeof *s_messages; i++)
-        s_check_message (&s_messages [i]);
-    tu_case_done ();
-}
 
 //  --------------------------------------------------------------------------
 //  Bytes that are no message
@@ -565,11 +536,13 @@ static const s_case_t s_broken [] = {
 };
 
 static void
-test_broken (void **state)
+test_tables (void **state)
 {
     (void) state;
+    for (size_t i = 0; i < sizeof s_messages / sizeof *s_messages; i++)
+        s_check (&s_messages [i]);
     for (size_t i = 0; i < sizeof s_broken / sizeof *s_broken; i++)
-        s_check_broken (&s_broken [i]);
+        s_check (&s_broken [i]);
     tu_case_done ();
 }
 
@@ -598,6 +571,9 @@ test_captured_example (void **state)
     tu_wire_str (&wire, "5");
     const uint8_t query [] = { 0x57, 0x00, 0x01, 0x35 };
     tu_assert_bytes (wire.data, wire.size, query, sizeof query);
+    wire.size = 0;
+    tu_wire_chunk (&wire, 'C', 0, "");                  //  The smallest chunk
+    assert_int_equal (wire.size, LOT_CHUNK_HEADER_MIN);
     assert_int_equal (LOT_TAG_BETS, 0x42);
     assert_int_equal (LOT_TAG_CHUNK, 0x43);
     assert_int_equal (LOT_TAG_LAST, 0x4c);
@@ -743,8 +719,9 @@ test_concatenated_chunks (void **state)
     (void) state;
     tu_wire_t stream = { .size = 0 };
     size_t sizes [3];
-    s_sample (&stream);
-    stream.data [0] = 'C';
+    tu_wire_chunk (&stream, 'C', 3, "12");             //  The varied bets
+    for (int b = 0; b < 3; b++)
+        tu_wire_bet (&stream, s_varied [b]);
     sizes [0] = stream.size;
     //  A chunk from the writer
     lot_chunk_writer_t writer;
@@ -1080,8 +1057,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_teardown (test_messages, tu_case_teardown),
-        cmocka_unit_test_teardown (test_broken, tu_case_teardown),
+        cmocka_unit_test_teardown (test_tables, tu_case_teardown),
         cmocka_unit_test_teardown (test_captured_example, tu_case_teardown),
         cmocka_unit_test_teardown (test_chunk_of_the_largest_string, tu_case_teardown),
         cmocka_unit_test_teardown (test_reader_errors, tu_case_teardown),
