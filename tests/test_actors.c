@@ -2,7 +2,8 @@
 
     The test plays every peer of the actor under test on inproc://
     endpoints (and TCP for the front-end's agency side), so each message
-    format between actors is checked frame by frame.
+    format between actors is checked frame by frame. What a test starts
+    goes into s_rig, which s_teardown ends whether the test passed or not.
 */
 #include "lot_actor.h"
 #include "lot_broker.h"
@@ -27,6 +28,33 @@
 
 #define RECV_TIMEOUT_MS 5000
 
+//  What a test started, ended in this order: the actor before the
+//  sockets it talks to
+static struct {
+    lot_settings_t *settings;
+    zactor_t *actor;
+    zsock_t *peers [8];
+    size_t peer_count;
+    int fds [128];              //  Agency connections, -1 once closed
+    size_t fd_count;
+    char *dir;                  //  For the bets file
+} s_rig;
+
+static void
+s_rig_end (void)
+{
+    zactor_destroy (&s_rig.actor);
+    for (size_t i = 0; i < s_rig.peer_count; i++)
+        zsock_destroy (&s_rig.peers [i]);
+    for (size_t i = 0; i < s_rig.fd_count; i++)
+        if (s_rig.fds [i] >= 0)
+            close (s_rig.fds [i]);
+    lot_settings_destroy (&s_rig.settings);
+    tu_remove_dir (s_rig.dir);
+    memset (&s_rig, 0, sizeof s_rig);
+}
+
+//  The test's settings: endpoints of its own, two agencies.
 static lot_settings_t *
 s_settings (const char *prefix)
 {
@@ -46,62 +74,175 @@ s_settings (const char *prefix)
     settings->agencies = 2;
     settings->announce_interval = 50;
     lot_log_set_level (LOT_LOG_ERROR);      //  Keep the test report readable
-    return settings;
+    return s_rig.settings = settings;
 }
 
-//  Starts a front-end on a port the system picks; *port is that port.
-static zactor_t *
-s_frontend_start (lot_settings_t *settings, int *port)
+static void
+s_start (zactor_fn *actor)
 {
-    settings->port = 0;
-    zactor_t *frontend = lot_actor_start (lot_frontend_actor, settings);
-    assert_non_null (frontend);
-    zstr_send (frontend, "PORT");
-    char *answer = zstr_recv (frontend);
-    assert_non_null (answer);
-    *port = atoi (answer);
-    assert_true (*port > 0);
-    zstr_free (&answer);
-    return frontend;
+    s_rig.actor = lot_actor_start (actor, s_rig.settings);
+    assert_non_null (s_rig.actor);
 }
 
+//  A socket of the test's, a peer of the actor.
 static zsock_t *
-s_socket (int type, const char *endpoint, bool bind)
+s_peer (int type, const char *endpoint, bool bind)
 {
     zsock_t *sock = zsock_new (type);
     assert_non_null (sock);
     assert_int_not_equal (bind ? zsock_bind (sock, "%s", endpoint)
                                : zsock_connect (sock, "%s", endpoint), -1);
     zsock_set_rcvtimeo (sock, RECV_TIMEOUT_MS);
-    return sock;
+    assert_true (s_rig.peer_count < 8);
+    return s_rig.peers [s_rig.peer_count++] = sock;
 }
 
-//  A chunk for agency "1": 'C' or 'L', with the given bets.
-static size_t
-s_chunk (uint8_t *out, bool last, const char *agency, const char *bets [][5], size_t count)
+//  Starts a front-end on a port the system picks, and returns that port.
+static int
+s_frontend_start (void)
 {
-    lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, 8192, tu_span (agency)), 0);
-    for (size_t i = 0; i < count; i++) {
-        lot_span_t fields [5];
-        for (int f = 0; f < 5; f++)
-            fields [f] = tu_span (bets [i][f]);
-        assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
-    }
-    return lot_codec_chunk_finish (&writer, last);
+    s_rig.settings->port = 0;
+    s_start (lot_frontend_actor);
+    zstr_send (s_rig.actor, "PORT");
+    char *answer = zstr_recv (s_rig.actor);
+    assert_non_null (answer);
+    int port = atoi (answer);
+    assert_true (port > 0);
+    zstr_free (&answer);
+    return port;
 }
 
-static const char *s_bets [][5] = {
+//  An agency connection to the front-end.
+static int
+s_connect (int port)
+{
+    int fd = tu_connect (port, 5000);
+    assert_true (fd >= 0);
+    assert_true (s_rig.fd_count < 128);
+    return s_rig.fds [s_rig.fd_count++] = fd;
+}
+
+static void
+s_close (int fd)
+{
+    for (size_t i = 0; i < s_rig.fd_count; i++)
+        if (s_rig.fds [i] == fd)
+            s_rig.fds [i] = -1;
+    close (fd);
+}
+
+static void
+s_send (int fd, const tu_wire_t *wire)
+{
+    assert_int_equal (tu_send_all (fd, wire->data, wire->size), 0);
+}
+
+//  ---------------------------------------------------------------------
+//  The agency side, by hand (protocol.md)
+
+static const char *const s_bets [][5] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
     { "Santiago", "Álvarez, \"Jr\"", "33936970", "1986-04-25", "07574" },
 };
 
-//  ---------------------------------------------------------------------
+//  A chunk of agency, tag 'C' (more follow) or 'L': the first count bets.
+static tu_wire_t
+s_chunk (char tag, const char *agency, const char *const bets [][5], unsigned count)
+{
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_chunk (&wire, tag, count, agency);
+    for (unsigned i = 0; i < count; i++)
+        tu_wire_bet (&wire, bets [i]);
+    return wire;
+}
 
+//  A 'C' chunk of agency of count times the first bet.
+static tu_wire_t
+s_repeat (const char *agency, unsigned count)
+{
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_chunk (&wire, 'C', count, agency);
+    for (unsigned i = 0; i < count; i++)
+        tu_wire_bet (&wire, s_bets [0]);
+    return wire;
+}
+
+//  'N' position, then the chunk: what a v2 agency sends.
+static tu_wire_t
+s_numbered (uint32_t position, tu_wire_t chunk)
+{
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'N');
+    tu_wire_u32 (&wire, position);
+    tu_wire_bytes (&wire, chunk.data, chunk.size);
+    return wire;
+}
+
+static tu_wire_t
+s_hello (unsigned version, const char *agency)
+{
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'H');
+    tu_wire_u16 (&wire, version);
+    tu_wire_str (&wire, agency);
+    return wire;
+}
+
+//  The chunk a numbered chunk holds
+#define CHUNK_OF(numbered) (numbered).data + LOT_NUMBERED_HEADER, \
+                           (numbered).size - LOT_NUMBERED_HEADER
+
+//  Reads the answers to an agency's chunks, in order: each "O", or an
+//  'E' reason. NULL-terminated.
+static void
+s_expect_answers (int fd, ...)
+{
+    tu_wire_t want = { .size = 0 };
+    va_list args;
+    va_start (args, fd);
+    for (const char *answer; (answer = va_arg (args, const char *));)
+        if (streq (answer, "O"))
+            tu_wire_byte (&want, 'O');
+        else {
+            tu_wire_byte (&want, 'E');
+            tu_wire_str (&want, answer);
+        }
+    va_end (args);
+    tu_expect_bytes (fd, want.data, want.size);
+}
+
+//  Reads the 'S' that answers an 'H'.
+static void
+s_expect_stored (int fd, uint32_t stored, bool finished)
+{
+    tu_wire_t want = { .size = 0 };
+    tu_wire_byte (&want, 'S');
+    tu_wire_u32 (&want, stored);
+    tu_wire_byte (&want, finished);
+    tu_expect_bytes (fd, want.data, want.size);
+}
+
+//  A connection that sends bytes, gets the 'E' with reason (none when
+//  NULL), and is closed by the front-end.
+static void
+s_refused (int port, tu_wire_t bytes, const char *reason)
+{
+    tu_case ("refused with: %s", reason ? reason : "no answer");
+    int fd = s_connect (port);
+    s_send (fd, &bytes);
+    if (reason)
+        s_expect_answers (fd, reason, NULL);
+    assert_true (tu_wait_closed (fd, RECV_TIMEOUT_MS));
+    s_close (fd);
+    tu_case_done ();
+}
+
+//  ---------------------------------------------------------------------
 //  WORK, RECORDS and RESULT come in batches of one or more items, each
 //  batch with its route first: the tests read them one at a time, keeping
-//  what is left of the batch last read and its route (a teardown drops
-//  what a test left).
+//  what is left of the batch last read and its route (s_teardown drops
+//  what a test left, and fails it).
+
 static zmsg_t *s_left;
 static zsock_t *s_left_from;
 static zframe_t *s_route;
@@ -114,14 +255,6 @@ s_frontend_route (void)
     if (!route)
         route = zframe_from ("frontend-1");
     return route;
-}
-
-//  The batch last read came for (or from) the front-end route names.
-static void
-s_expect_route (const char *route)
-{
-    assert_non_null (s_route);
-    assert_true (zframe_streq (s_route, route));
 }
 
 static zmsg_t *
@@ -138,38 +271,19 @@ s_batch (zsock_t *from)
     s_left_from = from;
     if (s_left)
         s_route = lot_msg_take_route (s_left);
+    assert_non_null (s_left);
     return s_left;
 }
 
 static int
-s_batches_drop (void **state)
+s_teardown (void **state)
 {
-    (void) state;
     size_t left = s_left ? zmsg_size (s_left) : 0;
     zmsg_destroy (&s_left);
     zframe_destroy (&s_route);
+    s_rig_end ();
+    tu_case_teardown (state);
     return left == 0 ? 0 : -1;
-}
-
-static int
-s_recv_result (zsock_t *from, lot_result_t *result)
-{
-    zmsg_t *batch = s_batch (from);
-    return batch && lot_msg_next_result (batch, result) == 1 ? 0 : -1;
-}
-
-static int
-s_recv_records (zsock_t *from, lot_records_t *records)
-{
-    zmsg_t *batch = s_batch (from);
-    return batch && lot_msg_next_records (batch, records) == 1 ? 0 : -1;
-}
-
-static int
-s_recv_work (zsock_t *from, lot_work_t *work)
-{
-    zmsg_t *batch = s_batch (from);
-    return batch && lot_msg_next_work (batch, work) == 1 ? 0 : -1;
 }
 
 //  Expects a RESULT for (agency, position), ok or with that reason.
@@ -178,7 +292,7 @@ s_expect_result (zsock_t *results, uint32_t agency, uint32_t position, bool quer
                  const char *reason, uint32_t stored, bool finished)
 {
     lot_result_t result;
-    assert_int_equal (s_recv_result (results, &result), 0);
+    assert_int_equal (lot_msg_next_result (s_batch (results), &result), 1);
     assert_int_equal (result.agency, agency);
     assert_int_equal (result.position, position);
     assert_int_equal (result.query, query);
@@ -191,40 +305,60 @@ s_expect_result (zsock_t *results, uint32_t agency, uint32_t position, bool quer
     lot_msg_result_free (&result);
 }
 
+//  Expects WORK for (agency, position) holding chunk (NULL: a query),
+//  following an unanswered chunk of its connection or not.
+static void
+s_expect_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
+               const uint8_t *chunk, size_t size)
+{
+    lot_work_t got;
+    assert_int_equal (lot_msg_next_work (s_batch (work), &got), 1);
+    assert_int_equal (got.follows, follows);
+    assert_int_equal (got.agency, agency);
+    if (chunk)
+        assert_int_equal (got.position, position);
+    tu_assert_bytes (got.chunk, got.size, chunk, chunk ? size : 0);
+    zframe_destroy (&got.frame);
+}
+
+//  ---------------------------------------------------------------------
+
+//  WORK, as the broker hands it a handler: from the test's front-end.
+static void
+s_send_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
+             tu_wire_t chunk)
+{
+    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), agency, position,
+                                         follows, chunk.data, chunk.size), 0);
+}
+
 static void
 test_handler_valid_and_invalid (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("handler");
-    zsock_t *work = s_socket (ZMQ_PUSH, settings->work_endpoint, true);
-    zsock_t *records = s_socket (ZMQ_PULL, settings->records_endpoint, true);
-    zsock_t *results = s_socket (ZMQ_PULL, settings->results_endpoint, true);
-    zactor_t *handler = lot_actor_start (lot_handler_actor, settings);
-    assert_non_null (handler);
+    zsock_t *work = s_peer (ZMQ_PUSH, settings->work_endpoint, true);
+    zsock_t *records = s_peer (ZMQ_PULL, settings->records_endpoint, true);
+    zsock_t *results = s_peer (ZMQ_PULL, settings->results_endpoint, true);
+    s_start (lot_handler_actor);
 
     //  An invalid chunk is answered with a failed RESULT and goes no further
-    const char *bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
-    uint8_t chunk [8192];
-    size_t size = s_chunk (chunk, false, "1", bad, 1);
-    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 41, false, chunk, size), 0);
+    const char *const bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
+    s_send_work (work, 1, 41, false, s_chunk ('C', "1", bad, 1));
     s_expect_result (results, 1, 41, false, "invalid birthdate", 0, false);
-
     //  An unknown agency too, and a chunk named after another agency
-    size = s_chunk (chunk, false, "3", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 3, 42, false, chunk, size), 0);
+    s_send_work (work, 3, 42, false, s_chunk ('C', "3", s_bets, 1));
     s_expect_result (results, 3, 42, false, "unknown agency", 0, false);
-    size = s_chunk (chunk, false, "2", s_bets, 1);
-    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 43, false, chunk, size), 0);
+    s_send_work (work, 1, 43, false, s_chunk ('C', "2", s_bets, 1));
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
-    s_expect_route ("frontend-1");
+    assert_true (zframe_streq (s_route, "frontend-1"));
 
     //  A valid one becomes the chunk's bets-file lines; it is the first
     //  RECORDS message, so nothing of the rejected chunks went on. Whether
     //  it follows an unanswered chunk goes on with it
-    size = s_chunk (chunk, true, "1", s_bets, 2);
-    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 1, 44, true, chunk, size), 0);
+    s_send_work (work, 1, 44, true, s_chunk ('L', "1", s_bets, 2));
     lot_records_t got;
-    assert_int_equal (s_recv_records (records, &got), 0);
+    assert_int_equal (lot_msg_next_records (s_batch (records), &got), 1);
     assert_int_equal (got.agency, 1);
     assert_int_equal (got.position, 44);
     assert_false (got.query);
@@ -233,112 +367,100 @@ test_handler_valid_and_invalid (void **state)
     assert_true (got.follows);
     const char *lines = "1,Valentina,Vera,30170921,1982-05-22,6053\r\n"
                         "1,Santiago,\"Álvarez, \"\"Jr\"\"\",33936970,1986-04-25,7574\r\n";
-    assert_int_equal (got.size, strlen (lines));
-    assert_memory_equal (got.lines, lines, strlen (lines));
+    tu_assert_bytes (got.lines, got.size, lines, strlen (lines));
     zframe_destroy (&got.frame);
 
     //  A position query (no chunk) goes on to the persister as it is
-    assert_int_equal (lot_msg_send_work (work, s_frontend_route (), 2, 0, false, NULL, 0), 0);
-    assert_int_equal (s_recv_records (records, &got), 0);
+    s_send_work (work, 2, 0, false, (tu_wire_t) { .size = 0 });
+    assert_int_equal (lot_msg_next_records (s_batch (records), &got), 1);
     assert_int_equal (got.agency, 2);
     assert_true (got.query);
     zframe_destroy (&got.frame);
-
-    zactor_destroy (&handler);
-    zsock_destroy (&work);
-    zsock_destroy (&records);
-    zsock_destroy (&results);
-    lot_settings_destroy (&settings);
 }
 
 //  ---------------------------------------------------------------------
+//  The persister, with the test as its handlers (PUSH), its front-end
+//  (PULL) and its coordinator (ROUTER)
 
-//  A persister with the test as its handlers, front-end and coordinator.
-typedef struct {
-    lot_settings_t *settings;
-    char *dir;
-    zsock_t *records;           //  PUSH, as the handlers
-    zsock_t *results;           //  PULL, as the front-end
-    zsock_t *events;            //  ROUTER, as the coordinator
-    zactor_t *persister;
-} s_persister_t;
+static zsock_t *s_records, *s_results, *s_events;
 
+//  (Re)starts the persister, with a new socket of the test's to it:
+//  inproc peers do not reconnect.
 static void
-s_persister_start (s_persister_t *self)
+s_persister_start (void)
 {
-    self->persister = lot_actor_start (lot_persister_actor, self->settings);
-    assert_non_null (self->persister);
-    self->records = s_socket (ZMQ_PUSH, self->settings->records_endpoint, false);
+    zactor_destroy (&s_rig.actor);
+    s_start (lot_persister_actor);
+    s_records = s_peer (ZMQ_PUSH, s_rig.settings->records_endpoint, false);
 }
 
+//  A persister of its own bets file; max_in_flight 0 keeps the default.
 static void
-s_persister_stop (s_persister_t *self)
+s_persister (const char *name, long max_in_flight)
 {
-    zactor_destroy (&self->persister);
-    zsock_destroy (&self->records);
-}
-
-static s_persister_t *
-s_persister_new (const char *name)
-{
-    s_persister_t *self = calloc (1, sizeof *self);
-    self->settings = s_settings (name);
-    self->dir = tu_tempdir (name);
-    free (self->settings->bets_file);
-    free (self->settings->bets_journal);
-    self->settings->bets_file = tu_printf ("%s/bets.csv", self->dir);
-    self->settings->bets_journal = tu_printf ("%s/bets.csv.journal", self->dir);
-    self->results = s_socket (ZMQ_PULL, self->settings->results_endpoint, true);
-    self->events = s_socket (ZMQ_ROUTER, self->settings->events_endpoint, true);
-    s_persister_start (self);
-    return self;
-}
-
-static void
-s_persister_destroy (s_persister_t **self_p)
-{
-    s_persister_t *self = *self_p;
-    s_persister_stop (self);
-    zsock_destroy (&self->results);
-    zsock_destroy (&self->events);
-    lot_settings_destroy (&self->settings);
-    tu_remove_dir (self->dir);
-    free (self);
-    *self_p = NULL;
+    lot_settings_t *settings = s_settings (name);
+    s_rig.dir = tu_tempdir (name);
+    free (settings->bets_file);
+    free (settings->bets_journal);
+    settings->bets_file = tu_printf ("%s/bets.csv", s_rig.dir);
+    settings->bets_journal = tu_printf ("%s/bets.csv.journal", s_rig.dir);
+    if (max_in_flight)
+        settings->max_in_flight = max_in_flight;
+    s_results = s_peer (ZMQ_PULL, settings->results_endpoint, true);
+    s_events = s_peer (ZMQ_ROUTER, settings->events_endpoint, true);
+    s_persister_start ();
 }
 
 //  follows: sent while an earlier chunk of its connection was unanswered
 static void
-s_send_records (zsock_t *records, uint32_t agency, uint32_t position, bool last,
-                uint32_t count, bool follows, const char *lines)
+s_send_records (uint32_t agency, uint32_t position, bool last, uint32_t count,
+                bool follows, const char *lines)
 {
     lot_records_t chunk = { .agency = agency, .position = position, .last = last,
                             .count = count, .follows = follows };
-    assert_int_equal (lot_msg_send_records (records, s_frontend_route (), &chunk, lines,
+    assert_int_equal (lot_msg_send_records (s_records, s_frontend_route (), &chunk, lines,
                                             strlen (lines)), 0);
 }
 
 static void
-s_send_query (zsock_t *records, uint32_t agency)
+s_send_query (uint32_t agency)
 {
     lot_records_t query = { .agency = agency, .query = true };
-    assert_int_equal (lot_msg_send_records (records, s_frontend_route (), &query, NULL, 0), 0);
+    assert_int_equal (lot_msg_send_records (s_records, s_frontend_route (), &query, NULL, 0),
+                      0);
+}
+
+//  The bets file holds exactly these parts, in order (NULL-terminated).
+static void
+s_expect_bets (const char *part, ...)
+{
+    char *expected = strdup ("");
+    va_list args;
+    va_start (args, part);
+    for (; part; part = va_arg (args, const char *)) {
+        char *longer = tu_printf ("%s%s", expected, part);
+        free (expected);
+        expected = longer;
+    }
+    va_end (args);
+    char *stored = tu_read_file (s_rig.settings->bets_file, NULL);
+    assert_string_equal (stored ? stored : "(no file)", expected);
+    free (stored);
+    free (expected);
 }
 
 //  Waits for a STATUS that names exactly these finished agencies (one
 //  flag per agency, 1 and 2); returns the persister's routing id.
 static zframe_t *
-s_expect_status (zsock_t *events, bool first, bool second)
+s_expect_status (bool first, bool second)
 {
     while (true) {
-        zmsg_t *msg = zmsg_recv (events);
+        zmsg_t *msg = zmsg_recv (s_events);
         assert_non_null (msg);
         zframe_t *from = zmsg_pop (msg);
-        char *command = zmsg_popstr (msg);
-        assert_string_equal (command, LOT_MSG_STATUS);
+        assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_STATUS);
         bool finished [3] = { false };
         assert_true (lot_msg_recv_status (msg, finished, 2) >= 0);
-        zstr_free (&command);
         zmsg_destroy (&msg);
         if (finished [1] == first && finished [2] == second)
             return from;
@@ -346,72 +468,187 @@ s_expect_status (zsock_t *events, bool first, bool second)
     }
 }
 
+//  msg holds exactly these frames (NULL-terminated); it is destroyed.
+static void
+s_expect_frames (zmsg_t *msg, ...)
+{
+    assert_non_null (msg);
+    va_list args;
+    va_start (args, msg);
+    for (const char *want; (want = va_arg (args, const char *));) {
+        char *got = zmsg_popstr (msg);
+        assert_string_equal (got ? got : "(no frame)", want);
+        zstr_free (&got);
+    }
+    va_end (args);
+    assert_int_equal (zmsg_size (msg), 0);
+    zmsg_destroy (&msg);
+}
+
 static void
 test_persister_stores_confirms_and_draws (void **state)
 {
     (void) state;
-    s_persister_t *fixture = s_persister_new ("persister");
-    zsock_t *results = fixture->results;
-    zsock_t *events = fixture->events;
-    const char *bets_file = fixture->settings->bets_file;
-
+    s_persister ("persister", 0);
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n2,Cy,Mo,33,2000-01-03,1\r\n";
     const char *late = "1,Late,Bet,44,2000-01-04,7574\r\n";
-    s_send_records (fixture->records, 1, 0, true, 1, false, one);
-    s_expect_result (results, 1, 0, false, NULL, 1, true);
+    s_send_records (1, 0, true, 1, false, one);
+    s_expect_result (s_results, 1, 0, false, NULL, 1, true);
     //  The agency is done once its 'L' chunk is stored
-    zframe_t *persister_id = s_expect_status (events, true, false);
+    zframe_t *persister_id = s_expect_status (true, false);
 
     //  A chunk after the agency's last is rejected and not stored; one out
     //  of order too
-    s_send_records (fixture->records, 1, 1, false, 1, false, late);
-    s_expect_result (results, 1, 1, false, "agency already finished", 0, false);
-    s_send_records (fixture->records, 2, 5, false, 2, false, two);
-    s_expect_result (results, 2, 5, false, "chunk out of order", 0, false);
-    s_send_records (fixture->records, 2, 0, false, 2, false, two);
-    s_expect_result (results, 2, 0, false, NULL, 2, false);
-    s_send_query (fixture->records, 2);
-    s_expect_result (results, 2, 0, true, NULL, 2, false);
-
-    char *stored = tu_read_file (bets_file, NULL);
-    char *expected = NULL;
-    assert_true (asprintf (&expected, "%s%s", one, two) > 0);
-    assert_string_equal (stored, expected);
-    free (stored);
-    free (expected);
+    s_send_records (1, 1, false, 1, false, late);
+    s_expect_result (s_results, 1, 1, false, "agency already finished", 0, false);
+    s_send_records (2, 5, false, 2, false, two);
+    s_expect_result (s_results, 2, 5, false, "chunk out of order", 0, false);
+    s_send_records (2, 0, false, 2, false, two);
+    s_expect_result (s_results, 2, 0, false, NULL, 2, false);
+    s_send_query (2);
+    s_expect_result (s_results, 2, 0, true, NULL, 2, false);
+    s_expect_bets (one, two, NULL);
 
     //  The draw reads the file back: agency 1 won once, agency 2 once
-    zframe_send (&persister_id, events, ZFRAME_MORE);
-    zstr_send (events, LOT_MSG_DRAW);
-    zmsg_t *drawn;
-    char *name = NULL;
-    while (true) {          //  STATUS keeps coming too
-        drawn = zmsg_recv (events);
-        assert_non_null (drawn);
-        zframe_t *from = zmsg_pop (drawn);
+    zframe_send (&persister_id, s_events, ZFRAME_MORE);
+    zstr_send (s_events, LOT_MSG_DRAW);
+    zmsg_t *drawn = NULL;
+    while (!drawn) {                    //  STATUS keeps coming too
+        zmsg_t *msg = zmsg_recv (s_events);
+        assert_non_null (msg);
+        zframe_t *from = zmsg_pop (msg);
         zframe_destroy (&from);
-        name = zmsg_popstr (drawn);
-        if (streq (name, LOT_MSG_DRAWN))
-            break;
-        zstr_free (&name);
-        zmsg_destroy (&drawn);
+        if (lot_msg_pop_command (msg) == LOT_MSG_CMD_DRAWN)
+            drawn = msg;
+        else
+            zmsg_destroy (&msg);
     }
-    assert_int_equal (zmsg_size (drawn), 4);
-    char *ok = zmsg_popstr (drawn);
-    char *detail = zmsg_popstr (drawn);
-    char *first = zmsg_popstr (drawn);
-    char *second = zmsg_popstr (drawn);
-    assert_string_equal (ok, "1");
-    assert_string_equal (detail, "3 bets, 2 winners");
-    assert_string_equal (first, "11\n");
-    assert_string_equal (second, "22\n");
-    zstr_free (&name), zstr_free (&ok), zstr_free (&detail);
-    zstr_free (&first), zstr_free (&second);
-    zmsg_destroy (&drawn);
-
-    s_persister_destroy (&fixture);
+    s_expect_frames (drawn, "1", "3 bets, 2 winners", "11\n", "22\n", NULL);
 }
+
+//  A persister that restarts knows from its journal what it stored and
+//  who finished: chunks sent again are confirmed and not stored twice,
+//  and STATUS names the finished agencies at once.
+static void
+test_persister_remembers_across_restarts (void **state)
+{
+    (void) state;
+    s_persister ("remembers", 0);
+    const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
+    const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n";
+    for (int round = 0; round < 2; round++) {
+        tu_case ("round %d", round);
+        if (round) {
+            s_persister_start ();
+            zframe_t *persister_id = s_expect_status (true, false);
+            zframe_destroy (&persister_id);
+        }
+        s_send_records (1, 0, true, 1, false, one);
+        s_expect_result (s_results, 1, 0, false, NULL, 1, true);
+        s_send_records (2, 0, false, 1, false, two);
+        s_expect_result (s_results, 2, 0, false, NULL, 1, false);
+    }
+    tu_case_done ();
+    s_send_query (2);
+    s_expect_result (s_results, 2, 0, true, NULL, 1, false);
+    s_send_records (2, 1, true, 1, false, two);
+    s_expect_result (s_results, 2, 1, false, NULL, 2, true);
+    s_expect_bets (one, two, two, NULL);
+}
+
+//  Receives a RESULT batch of one item and checks which front-end it goes
+//  to and what it answers.
+static void
+s_expect_routed_result (const char *route, uint32_t agency, uint32_t position,
+                        uint32_t stored, bool finished)
+{
+    s_expect_result (s_results, agency, position, false, NULL, stored, finished);
+    assert_true (zframe_streq (s_route, route));
+    assert_int_equal (zmsg_size (s_left), 0);
+}
+
+//  Each answer goes back by the route its chunk came with, also for a
+//  chunk that waited for the bets before it while other groups passed.
+static void
+test_persister_answers_each_frontend (void **state)
+{
+    (void) state;
+    s_persister ("routes", 0);
+    const struct {
+        const char *route;
+        lot_records_t chunk;
+        const char *lines;
+    } sent [] = {
+        { "frontend-b", { .agency = 1, .position = 1, .count = 1, .follows = true },
+          "1,Bo,Lu,12,2000-01-01,2\r\n" },
+        { "frontend-c", { .agency = 2, .position = 0, .count = 1, .last = true },
+          "2,Cy,Mo,13,2000-01-01,3\r\n" },
+        { "frontend-a", { .agency = 1, .position = 0, .count = 1 },
+          "1,Ana,Paz,11,2000-01-01,1\r\n" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        zframe_t *route = zframe_from (sent [i].route);
+        assert_int_equal (lot_msg_send_records (s_records, route, &sent [i].chunk,
+                                                sent [i].lines, strlen (sent [i].lines)), 0);
+        zframe_destroy (&route);
+        if (i == 1)
+            s_expect_routed_result ("frontend-c", 2, 0, 1, true);
+    }
+    //  One group stores both, and answers each front-end apart, the one
+    //  that waited first
+    s_expect_routed_result ("frontend-b", 1, 1, 2, false);
+    s_expect_routed_result ("frontend-a", 1, 0, 2, false);
+}
+
+//  Chunks that come before the bets ahead of them (another handler has
+//  those) wait unanswered when they followed an unanswered chunk, and
+//  are stored in order once the bets before them come; at most
+//  MAX_IN_FLIGHT of an agency wait. One that followed nothing is out of
+//  order. Agency 2's chunks show what was answered before them.
+static void
+test_persister_waits_for_earlier_chunks (void **state)
+{
+    (void) state;
+    s_persister ("waits", 2);
+    const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n1,Bo,Lu,12,2000-01-01,2\r\n";
+    const char *third = "1,Cy,Mo,13,2000-01-01,3\r\n";
+    const char *fourth = "1,Di,No,14,2000-01-01,4\r\n";
+    const char *fifth = "1,Ed,Ox,15,2000-01-01,5\r\n";
+    const char *probe = "2,Fe,Pi,21,2000-01-01,6\r\n";
+    s_send_records (1, 2, false, 1, true, third);
+    s_send_records (1, 3, false, 1, true, fourth);
+    s_send_records (1, 2, false, 1, true, third);       //  A copy
+    s_send_records (1, 4, false, 1, true, fifth);       //  One too many
+    s_send_records (1, 5, false, 1, false, fifth);      //  Follows nothing
+    s_expect_result (s_results, 1, 5, false, "chunk out of order", 0, false);
+    s_send_records (2, 0, false, 1, false, probe);
+    s_expect_result (s_results, 2, 0, false, NULL, 1, false);
+
+    //  The bets before them: all three stored, in order, answered once
+    s_send_records (1, 0, false, 2, false, first);
+    s_expect_result (s_results, 1, 0, false, NULL, 4, false);
+    s_expect_result (s_results, 1, 2, false, NULL, 4, false);
+    s_expect_result (s_results, 1, 3, false, NULL, 4, false);
+    s_send_records (2, 1, false, 1, false, probe);
+    s_expect_result (s_results, 2, 1, false, NULL, 2, false);
+    //  The one dropped comes again, as the front-end sends it
+    s_send_records (1, 4, true, 1, true, fifth);
+    s_expect_result (s_results, 1, 4, false, NULL, 5, true);
+
+    //  A copy sent once nothing is unanswered before it takes the parked
+    //  one's place, and is out of order
+    s_send_records (2, 5, false, 1, true, probe);
+    s_send_records (2, 5, false, 1, false, probe);
+    s_expect_result (s_results, 2, 5, false, "chunk out of order", 0, false);
+    s_send_records (2, 2, true, 1, false, probe);
+    s_expect_result (s_results, 2, 2, false, NULL, 3, true);
+    s_send_query (2);
+    s_expect_result (s_results, 2, 0, true, NULL, 3, true);
+    s_expect_bets (probe, first, third, fourth, probe, fifth, probe, NULL);
+}
+
+//  ---------------------------------------------------------------------
 
 //  SIGTERM stops the server's wait, not czmq's own actors: a socket's
 //  zmonitor still reports after it, so that the actor reading it can
@@ -458,173 +695,20 @@ test_actor_restarts_bind_at_once (void **state)
             fail_msg ("round %d: the broker could not bind again", round);
         zactor_destroy (&broker);
     }
-    lot_settings_destroy (&settings);
-}
-
-//  A persister that restarts knows from its journal what it stored and
-//  who finished: chunks sent again are confirmed and not stored twice,
-//  and STATUS names the finished agencies at once.
-static void
-test_persister_remembers_across_restarts (void **state)
-{
-    (void) state;
-    s_persister_t *fixture = s_persister_new ("remembers");
-    const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
-    const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n";
-    s_send_records (fixture->records, 1, 0, true, 1, false, one);
-    s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
-    s_send_records (fixture->records, 2, 0, false, 1, false, two);
-    s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
-
-    s_persister_stop (fixture);
-    s_persister_start (fixture);
-    zframe_t *persister_id = s_expect_status (fixture->events, true, false);
-    zframe_destroy (&persister_id);
-    s_send_records (fixture->records, 1, 0, true, 1, false, one);
-    s_expect_result (fixture->results, 1, 0, false, NULL, 1, true);
-    s_send_records (fixture->records, 2, 0, false, 1, false, two);
-    s_expect_result (fixture->results, 2, 0, false, NULL, 1, false);
-    s_send_query (fixture->records, 2);
-    s_expect_result (fixture->results, 2, 0, true, NULL, 1, false);
-    s_send_records (fixture->records, 2, 1, true, 1, false, two);
-    s_expect_result (fixture->results, 2, 1, false, NULL, 2, true);
-
-    char *stored = tu_read_file (fixture->settings->bets_file, NULL);
-    char *expected = NULL;
-    assert_true (asprintf (&expected, "%s%s%s", one, two, two) > 0);
-    assert_string_equal (stored, expected);
-    free (stored);
-    free (expected);
-    s_persister_destroy (&fixture);
-}
-
-//  Receives a RESULT batch of one item and checks which front-end it goes
-//  to and what it answers.
-static void
-s_expect_routed_result (zsock_t *results, const char *route, uint32_t agency,
-                        uint32_t position, uint32_t stored)
-{
-    zmsg_t *batch = zmsg_recv (results);
-    assert_non_null (batch);
-    zframe_t *to = lot_msg_take_route (batch);
-    assert_non_null (to);
-    assert_true (zframe_streq (to, route));
-    lot_result_t result;
-    assert_int_equal (lot_msg_next_result (batch, &result), 1);
-    assert_int_equal (result.agency, agency);
-    assert_int_equal (result.position, position);
-    assert_true (result.ok);
-    assert_int_equal (result.stored, stored);
-    lot_msg_result_free (&result);
-    assert_int_equal (lot_msg_next_result (batch, &result), 0);
-    zframe_destroy (&to);
-    zmsg_destroy (&batch);
-}
-
-//  Each answer goes back by the route its chunk came with, also for a
-//  chunk that waited for the bets before it while other groups passed.
-static void
-test_persister_answers_each_frontend (void **state)
-{
-    (void) state;
-    s_persister_t *fixture = s_persister_new ("routes");
-    zframe_t *routes [] = {
-        zframe_from ("frontend-a"), zframe_from ("frontend-b"), zframe_from ("frontend-c")
-    };
-    const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n";
-    const char *second = "1,Bo,Lu,12,2000-01-01,2\r\n";
-    const char *other = "2,Cy,Mo,13,2000-01-01,3\r\n";
-    lot_records_t chunk = { .agency = 1, .position = 1, .count = 1, .follows = true };
-    assert_int_equal (lot_msg_send_records (fixture->records, routes [1], &chunk, second,
-                                            strlen (second)), 0);
-    chunk = (lot_records_t) { .agency = 2, .position = 0, .count = 1, .last = true };
-    assert_int_equal (lot_msg_send_records (fixture->records, routes [2], &chunk, other,
-                                            strlen (other)), 0);
-    s_expect_routed_result (fixture->results, "frontend-c", 2, 0, 1);
-    chunk = (lot_records_t) { .agency = 1, .position = 0, .count = 1 };
-    assert_int_equal (lot_msg_send_records (fixture->records, routes [0], &chunk, first,
-                                            strlen (first)), 0);
-    //  One group stores both, and answers each front-end apart, the one
-    //  that waited first
-    s_expect_routed_result (fixture->results, "frontend-b", 1, 1, 2);
-    s_expect_routed_result (fixture->results, "frontend-a", 1, 0, 2);
-    for (size_t i = 0; i < 3; i++)
-        zframe_destroy (&routes [i]);
-    s_persister_destroy (&fixture);
-}
-
-//  Chunks that come before the bets ahead of them (another handler has
-//  those) wait unanswered when they followed an unanswered chunk, and
-//  are stored in order once the bets before them come; at most
-//  MAX_IN_FLIGHT of an agency wait. One that followed nothing is out of
-//  order. Agency 2's chunks show what was answered before them.
-static void
-test_persister_waits_for_earlier_chunks (void **state)
-{
-    (void) state;
-    s_persister_t *fixture = s_persister_new ("waits");
-    s_persister_stop (fixture);
-    fixture->settings->max_in_flight = 2;
-    s_persister_start (fixture);
-    zsock_t *records = fixture->records;
-    zsock_t *results = fixture->results;
-    const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n1,Bo,Lu,12,2000-01-01,2\r\n";
-    const char *third = "1,Cy,Mo,13,2000-01-01,3\r\n";
-    const char *fourth = "1,Di,No,14,2000-01-01,4\r\n";
-    const char *fifth = "1,Ed,Ox,15,2000-01-01,5\r\n";
-    const char *probe = "2,Fe,Pi,21,2000-01-01,6\r\n";
-    s_send_records (records, 1, 2, false, 1, true, third);
-    s_send_records (records, 1, 3, false, 1, true, fourth);
-    s_send_records (records, 1, 2, false, 1, true, third);      //  A copy
-    s_send_records (records, 1, 4, false, 1, true, fifth);      //  One too many
-    s_send_records (records, 1, 5, false, 1, false, fifth);     //  Follows nothing
-    s_expect_result (results, 1, 5, false, "chunk out of order", 0, false);
-    s_send_records (records, 2, 0, false, 1, false, probe);
-    s_expect_result (results, 2, 0, false, NULL, 1, false);
-
-    //  The bets before them: all three stored, in order, answered once
-    s_send_records (records, 1, 0, false, 2, false, first);
-    s_expect_result (results, 1, 0, false, NULL, 4, false);
-    s_expect_result (results, 1, 2, false, NULL, 4, false);
-    s_expect_result (results, 1, 3, false, NULL, 4, false);
-    s_send_records (records, 2, 1, false, 1, false, probe);
-    s_expect_result (results, 2, 1, false, NULL, 2, false);
-    //  The one dropped comes again, as the front-end sends it
-    s_send_records (records, 1, 4, true, 1, true, fifth);
-    s_expect_result (results, 1, 4, false, NULL, 5, true);
-
-    //  A copy sent once nothing is unanswered before it takes the parked
-    //  one's place, and is out of order
-    s_send_records (records, 2, 5, false, 1, true, probe);
-    s_send_records (records, 2, 5, false, 1, false, probe);
-    s_expect_result (results, 2, 5, false, "chunk out of order", 0, false);
-    s_send_records (records, 2, 2, true, 1, false, probe);
-    s_expect_result (results, 2, 2, false, NULL, 3, true);
-    s_send_query (records, 2);
-    s_expect_result (results, 2, 0, true, NULL, 3, true);
-
-    char *stored = tu_read_file (fixture->settings->bets_file, NULL);
-    char *expected = NULL;
-    assert_true (asprintf (&expected, "%s%s%s%s%s%s%s", probe, first, third, fourth,
-                           probe, fifth, probe) > 0);
-    assert_string_equal (stored, expected);
-    free (stored);
-    free (expected);
-    s_persister_destroy (&fixture);
 }
 
 //  ---------------------------------------------------------------------
 
+//  A coordinator with the test as its persister (DEALER) and a front-end
+//  (SUB to WINNERS).
 static void
-s_send_drawn (zsock_t *dealer, const char *first, const char *second)
+s_coordinator (const char *name, zsock_t **dealer, zsock_t **sub)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, LOT_MSG_DRAWN);
-    zmsg_addstr (msg, "1");
-    zmsg_addstr (msg, "test");
-    zmsg_addstr (msg, first);
-    zmsg_addstr (msg, second);
-    assert_int_equal (zmsg_send (&msg, dealer), 0);
+    lot_settings_t *settings = s_settings (name);
+    s_start (lot_coordinator_actor);
+    *dealer = s_peer (ZMQ_DEALER, settings->events_endpoint, false);
+    *sub = s_peer (ZMQ_SUB, settings->winners_endpoint, false);
+    zsock_set_subscribe (*sub, LOT_MSG_WINNERS);
 }
 
 static void
@@ -635,31 +719,25 @@ s_send_status (zsock_t *dealer, bool first, bool second)
 }
 
 static void
-s_expect_winners (zsock_t *sub, const char *first_want, const char *second_want)
+s_expect_draw (zsock_t *dealer)
 {
-    zmsg_t *winners = zmsg_recv (sub);
-    assert_non_null (winners);
-    assert_int_equal (zmsg_size (winners), 3);
-    char *topic = zmsg_popstr (winners);
-    char *first = zmsg_popstr (winners);
-    char *second = zmsg_popstr (winners);
-    assert_string_equal (topic, LOT_MSG_WINNERS);
-    assert_string_equal (first, first_want);
-    assert_string_equal (second, second_want);
-    zstr_free (&topic), zstr_free (&first), zstr_free (&second);
-    zmsg_destroy (&winners);
+    s_expect_frames (zmsg_recv (dealer), LOT_MSG_DRAW, NULL);
+}
+
+//  A draw done, as a persister answers DRAW: winners of agencies 1 and 2.
+static void
+s_send_drawn (zsock_t *dealer, const char *first, const char *second)
+{
+    assert_int_equal (zsock_send (dealer, "sssss", LOT_MSG_DRAWN, "1", "test", first,
+                                  second), 0);
 }
 
 static void
 test_coordinator_draws_once_all_are_done (void **state)
 {
     (void) state;
-    lot_settings_t *settings = s_settings ("coordinator");
-    zactor_t *coordinator = lot_actor_start (lot_coordinator_actor, settings);
-    assert_non_null (coordinator);
-    zsock_t *dealer = s_socket (ZMQ_DEALER, settings->events_endpoint, false);
-    zsock_t *sub = s_socket (ZMQ_SUB, settings->winners_endpoint, false);
-    zsock_set_subscribe (sub, LOT_MSG_WINNERS);
+    zsock_t *dealer, *sub;
+    s_coordinator ("coordinator", &dealer, &sub);
 
     //  One agency of two, twice: no draw yet; a DRAWN nobody asked for
     //  is ignored
@@ -667,74 +745,29 @@ test_coordinator_draws_once_all_are_done (void **state)
     s_send_status (dealer, true, false);
     s_send_drawn (dealer, "bogus\n", "");
     s_send_status (dealer, true, true);
-    char *command = zstr_recv (dealer);
-    assert_string_equal (command, LOT_MSG_DRAW);
-    zstr_free (&command);
+    s_expect_draw (dealer);
     //  A draw that failed is asked for again
     assert_int_equal (lot_msg_send_drawn (dealer, "cannot read the bets file", NULL), 0);
-    command = zstr_recv (dealer);
-    assert_string_equal (command, LOT_MSG_DRAW);
-    zstr_free (&command);
+    s_expect_draw (dealer);
     s_send_drawn (dealer, "111\n", "");
 
     //  WINNERS is announced again and again: a late subscriber gets it
-    s_expect_winners (sub, "111\n", "");
+    s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
 
     //  A coordinator that restarts learns from the next STATUS that every
     //  agency finished, asks for the draw again and announces it
     //  (inproc peers do not reconnect: the test's sockets start again too,
     //  on endpoints of their own: libzmq frees an inproc name only once
     //  its reaper has closed the socket, after zmq_close returns)
-    zactor_destroy (&coordinator);
-    zsock_destroy (&dealer);
-    zsock_destroy (&sub);
-    lot_settings_t *again = s_settings ("coordinator-again");
-    coordinator = lot_actor_start (lot_coordinator_actor, again);
-    assert_non_null (coordinator);
-    dealer = s_socket (ZMQ_DEALER, again->events_endpoint, false);
-    sub = s_socket (ZMQ_SUB, again->winners_endpoint, false);
-    zsock_set_subscribe (sub, LOT_MSG_WINNERS);
+    s_rig_end ();
+    s_coordinator ("coordinator-again", &dealer, &sub);
     s_send_status (dealer, true, true);
-    command = zstr_recv (dealer);
-    assert_non_null (command);
-    assert_string_equal (command, LOT_MSG_DRAW);
-    zstr_free (&command);
+    s_expect_draw (dealer);
     s_send_drawn (dealer, "111\n", "");
-    s_expect_winners (sub, "111\n", "");
-
-    zactor_destroy (&coordinator);
-    zsock_destroy (&dealer);
-    zsock_destroy (&sub);
-    lot_settings_destroy (&settings);
-    lot_settings_destroy (&again);
+    s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
 }
 
 //  ---------------------------------------------------------------------
-
-//  Expects WORK for (agency, position) holding chunk (NULL: a query),
-//  following an unanswered chunk of its connection or not.
-static void
-s_expect_work_follows (zsock_t *work, uint32_t agency, uint32_t position,
-                       bool follows, const uint8_t *chunk, size_t size)
-{
-    lot_work_t got;
-    assert_int_equal (s_recv_work (work, &got), 0);
-    assert_int_equal (got.follows, follows);
-    assert_int_equal (got.agency, agency);
-    if (chunk)
-        assert_int_equal (got.position, position);
-    assert_int_equal (got.size, chunk ? size : 0);
-    if (chunk)
-        assert_memory_equal (got.chunk, chunk, size);
-    zframe_destroy (&got.frame);
-}
-
-static void
-s_expect_work (zsock_t *work, uint32_t agency, uint32_t position,
-               const uint8_t *chunk, size_t size)
-{
-    s_expect_work_follows (work, agency, position, false, chunk, size);
-}
 
 //  The broker hands WORK from any front-end to the handlers, holding it
 //  while no handler is there, and each RESULT to the front-end its route
@@ -744,25 +777,26 @@ test_broker_routes_results_to_their_frontend (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("broker");
-    zactor_t *broker = lot_actor_start (lot_broker_actor, settings);
-    assert_non_null (broker);
-    zsock_t *one = s_socket (ZMQ_DEALER, settings->broker_endpoint, false);
-    zsock_t *two = s_socket (ZMQ_DEALER, settings->broker_endpoint, false);
-    zsock_t *results = s_socket (ZMQ_PUSH, settings->results_endpoint, false);
-    assert_int_equal (lot_msg_send_work (one, NULL, 1, 0, false, "a", 1), 0);
-    zsock_t *work = s_socket (ZMQ_PULL, settings->work_endpoint, false);
-    s_expect_work (work, 1, 0, (const uint8_t *) "a", 1);
-    zframe_t *route_one = zframe_dup (s_route);
-    assert_int_equal (lot_msg_send_work (two, NULL, 2, 0, false, "b", 1), 0);
-    s_expect_work (work, 2, 0, (const uint8_t *) "b", 1);
-    zframe_t *route_two = zframe_dup (s_route);
-    assert_false (zframe_eq (route_one, route_two));
+    s_start (lot_broker_actor);
+    zsock_t *to [] = {
+        s_peer (ZMQ_DEALER, settings->broker_endpoint, false),
+        s_peer (ZMQ_DEALER, settings->broker_endpoint, false)
+    };
+    zsock_t *results = s_peer (ZMQ_PUSH, settings->results_endpoint, false);
+    assert_int_equal (lot_msg_send_work (to [0], NULL, 1, 0, false, "a", 1), 0);
+    zsock_t *work = s_peer (ZMQ_PULL, settings->work_endpoint, false);
+    zframe_t *route [2];
+    for (uint32_t i = 0; i < 2; i++) {
+        if (i)
+            assert_int_equal (lot_msg_send_work (to [1], NULL, 2, 0, false, "b", 1), 0);
+        s_expect_work (work, i + 1, 0, false, (const uint8_t *) (i ? "b" : "a"), 1);
+        route [i] = zframe_dup (s_route);
+    }
+    assert_false (zframe_eq (route [0], route [1]));
 
     zframe_t *gone = zframe_from ("gone");
     lot_result_t result = { .agency = 9, .ok = true, .reason = "" };
     assert_int_equal (lot_msg_send_result (results, gone, &result), 0);
-    zsock_t *to [] = { one, two };
-    zframe_t *route [] = { route_one, route_two };
     for (uint32_t i = 0; i < 2; i++) {
         result.agency = i + 1;
         assert_int_equal (lot_msg_send_result (results, route [1 - i], &result), 0);
@@ -776,17 +810,13 @@ test_broker_routes_results_to_their_frontend (void **state)
         lot_msg_result_free (&got);
         assert_int_equal (zmsg_size (batch), 0);
         zmsg_destroy (&batch);
+        zframe_destroy (&route [i]);
     }
     zframe_destroy (&gone);
-    zframe_destroy (&route_one);
-    zframe_destroy (&route_two);
-    zactor_destroy (&broker);
-    zsock_destroy (&one);
-    zsock_destroy (&two);
-    zsock_destroy (&work);
-    zsock_destroy (&results);
-    lot_settings_destroy (&settings);
 }
+
+//  ---------------------------------------------------------------------
+//  The front-end, with the test as its agencies and its broker (ROUTER)
 
 //  Answers an item as the persister would, through the broker: to the
 //  front-end whose WORK the test read last.
@@ -802,149 +832,115 @@ s_answer (zsock_t *broker, uint32_t agency, uint32_t position, bool query,
 }
 
 static void
-s_expect_bytes (int fd, const void *want, size_t size)
-{
-    uint8_t got [512];
-    assert_int_equal (tu_recv_exact (fd, got, size, RECV_TIMEOUT_MS), size);
-    assert_memory_equal (got, want, size);
-}
-
-static void
 test_frontend_bridges_agencies (void **state)
 {
     (void) state;
     lot_settings_t *settings = s_settings ("frontend");
-    zsock_t *pub = s_socket (ZMQ_PUB, settings->winners_endpoint, true);
-    int port;
-    zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
+    zsock_t *pub = s_peer (ZMQ_PUB, settings->winners_endpoint, true);
+    int port = s_frontend_start ();
+    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
 
     //  v1: the first chunk asks where the agency stands, then goes out at
     //  that position; a chunk that arrives a byte at a time goes out whole
-    int agency = tu_connect (port, 5000);
-    assert_true (agency >= 0);
+    int agency = s_connect (port);
     int one = 1;
     setsockopt (agency, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    uint8_t first [8192], second [8192];
-    size_t first_size = s_chunk (first, false, "1", s_bets, 2);
-    size_t second_size = s_chunk (second, true, "1", s_bets, 1);
+    tu_wire_t first = s_chunk ('C', "1", s_bets, 2);
+    tu_wire_t second = s_chunk ('L', "1", s_bets, 1);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
-    for (size_t i = 0; i < first_size; i++)
-        assert_int_equal (tu_send_all (agency, first + i, 1), 0);
-    s_expect_work (broker, 1, 0, NULL, 0);
+    for (size_t i = 0; i < first.size; i++)
+        assert_int_equal (tu_send_all (agency, first.data + i, 1), 0);
+    s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 7, false);
-    s_expect_work (broker, 1, 7, first, first_size);
+    s_expect_work (broker, 1, 7, false, first.data, first.size);
     s_answer (broker, 1, 7, false, NULL, 2, 9, false);
-    s_expect_bytes (agency, "O", 1);
+    s_expect_answers (agency, "O", NULL);
 
     //  Two chunks in one write: the second goes out once the first is
     //  answered, at the position after it; a rejected chunk leaves the
     //  position as it was
-    uint8_t both [16384];
-    memcpy (both, second, second_size);
-    memcpy (both + second_size, first, first_size);
-    assert_int_equal (tu_send_all (agency, both, second_size + first_size), 0);
-    s_expect_work (broker, 1, 9, second, second_size);
+    tu_wire_t both = second;
+    tu_wire_bytes (&both, first.data, first.size);
+    s_send (agency, &both);
+    s_expect_work (broker, 1, 9, false, second.data, second.size);
     //  A RESULT for another position is not this chunk's answer
     s_answer (broker, 1, 8, false, NULL, 1, 9, false);
     s_answer (broker, 1, 9, false, "agency already finished", 1, 0, false);
-    s_expect_bytes (agency, "E\x00\x17" "agency already finished", 26);
-    s_expect_work (broker, 1, 9, first, first_size);
+    s_expect_answers (agency, "agency already finished", NULL);
+    s_expect_work (broker, 1, 9, false, first.data, first.size);
 
     //  While it is open, agency 1 is busy for anyone else (v1 and v2)
-    int other = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (other, "B", 1), 0);
-    assert_int_equal (tu_send_all (other, first, first_size), 0);
-    s_expect_bytes (other, "E\x00\x21" "agency busy on another connection", 36);
-    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
-    close (other);
-    uint8_t hello [16];
-    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span ("1"));
-    other = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (other, hello, hello_size), 0);
-    s_expect_bytes (other, "E\x00\x21" "agency busy on another connection", 36);
-    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
-    close (other);
-    close (agency);
+    tu_wire_t bets = { .size = 0 };
+    tu_wire_byte (&bets, 'B');
+    tu_wire_bytes (&bets, first.data, first.size);
+    s_refused (port, bets, LOT_REASON_BUSY);
+    s_refused (port, s_hello (2, "1"), LOT_REASON_BUSY);
+    s_close (agency);
 
     //  v2: 'H' is answered 'S' with how far the agency is stored; each
     //  numbered chunk goes out at its own position. Once the agency's
     //  first connection has gone, it is free again.
+    tu_wire_t hello = s_hello (2, "1");
     int resumed = -1;
     for (int tries = 0; tries < 100; tries++) {
-        resumed = tu_connect (port, 5000);
-        assert_int_equal (tu_send_all (resumed, hello, hello_size), 0);
+        resumed = s_connect (port);
+        s_send (resumed, &hello);
         uint8_t tag;
         if (tu_recv_exact (resumed, &tag, 1, 50) == 0)
             break;              //  Sent to the handlers: no answer yet
         //  The front-end had not yet seen the first connection go
         assert_int_equal (tag, 'E');
-        close (resumed);
+        s_close (resumed);
     }
-    s_expect_work (broker, 1, 0, NULL, 0);
+    s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 300, false);
-    s_expect_bytes (resumed, "S\x00\x00\x01\x2c\x00", 6);
-    uint8_t numbered [8192];
-    size_t header = lot_codec_numbered_encode (numbered, sizeof numbered, 300);
-    memcpy (numbered + header, first, first_size);
-    assert_int_equal (tu_send_all (resumed, numbered, header + first_size), 0);
-    s_expect_work (broker, 1, 300, first, first_size);
+    s_expect_stored (resumed, 300, false);
+    tu_wire_t numbered = s_numbered (300, first);
+    s_send (resumed, &numbered);
+    s_expect_work (broker, 1, 300, false, first.data, first.size);
     s_answer (broker, 1, 300, false, NULL, 2, 302, false);
-    s_expect_bytes (resumed, "O", 1);
+    s_expect_answers (resumed, "O", NULL);
     //  A chunk for another agency: 'E', and the connection is closed
-    size_t stray_size = s_chunk (numbered + header, false, "2", s_bets, 1);
-    assert_int_equal (tu_send_all (resumed, numbered, header + stray_size), 0);
-    s_expect_bytes (resumed, "E\x00\x18" "chunk for another agency", 27);
+    numbered = s_numbered (300, s_chunk ('C', "2", s_bets, 1));
+    s_send (resumed, &numbered);
+    s_expect_answers (resumed, "chunk for another agency", NULL);
     assert_true (tu_wait_closed (resumed, RECV_TIMEOUT_MS));
-    close (resumed);
+    s_close (resumed);
 
-    //  A version it does not speak: 'E' and closed
-    hello_size = lot_codec_hello_encode (hello, sizeof hello, 3, tu_span ("2"));
-    other = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (other, hello, hello_size), 0);
-    s_expect_bytes (other, "E\x00\x1c" "unsupported protocol version", 31);
-    assert_true (tu_wait_closed (other, RECV_TIMEOUT_MS));
-    close (other);
-
-    //  Undecodable bytes: 'E' with the reason, then the connection closes
-    int garbage = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (garbage, "BX", 2), 0);
-    s_expect_bytes (garbage, "E\x00\x13" "unknown message tag", 22);
-    assert_true (tu_wait_closed (garbage, RECV_TIMEOUT_MS));
-    close (garbage);
+    //  A version it does not speak, undecodable bytes: 'E' and closed
+    s_refused (port, s_hello (3, "2"), "unsupported protocol version");
+    tu_wire_t garbage = { .size = 0 };
+    tu_wire_bytes (&garbage, "BX", 2);
+    s_refused (port, garbage, "unknown message tag");
 
     //  A winners query for an unknown agency, or one spelt with a leading
     //  zero, is closed without an answer
-    int stranger = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (stranger, "W\x00\x01" "9", 4), 0);
-    assert_true (tu_wait_closed (stranger, RECV_TIMEOUT_MS));
-    close (stranger);
-    stranger = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (stranger, "W\x00\x02" "02", 5), 0);
-    assert_true (tu_wait_closed (stranger, RECV_TIMEOUT_MS));
-    close (stranger);
+    tu_wire_t queries [3] = { { .size = 0 }, { .size = 0 }, { .size = 0 } };
+    const char *agencies [3] = { "9", "02", "2" };
+    for (int i = 0; i < 3; i++) {
+        tu_wire_byte (&queries [i], 'W');
+        tu_wire_str (&queries [i], agencies [i]);
+    }
+    s_refused (port, queries [0], NULL);
+    s_refused (port, queries [1], NULL);
 
     //  A winners query is held until WINNERS arrives, then answered with
     //  that agency's documents only
-    int query = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (query, "W\x00\x01" "2", 4), 0);
-    const uint8_t expected [] = "\x00\x02" "\x00\x03" "111" "\x00\x03" "222";
+    int query = s_connect (port);
+    s_send (query, &queries [2]);
+    tu_wire_t expected = { .size = 0 };
+    tu_wire_u16 (&expected, 2);
+    tu_wire_str (&expected, "111");
+    tu_wire_str (&expected, "222");
     uint8_t answer [64];
     size_t got = 0;
     for (int tries = 0; tries < 100 && got == 0; tries++) {
         //  As the coordinator does: announce again until it is heard
         zsock_send (pub, "sss", LOT_MSG_WINNERS, "999\n", "111\n222\n");
-        got = tu_recv_exact (query, answer, sizeof expected - 1, 50);
+        got = tu_recv_exact (query, answer, expected.size, 50);
     }
-    assert_int_equal (got, sizeof expected - 1);
-    assert_memory_equal (answer, expected, sizeof expected - 1);
+    tu_assert_bytes (answer, got, expected.data, expected.size);
     assert_true (tu_wait_closed (query, RECV_TIMEOUT_MS));
-    close (query);
-
-    zactor_destroy (&frontend);
-    zsock_destroy (&broker);
-    zsock_destroy (&pub);
-    lot_settings_destroy (&settings);
 }
 
 //  A connection's bytes and items: taken in order, answered in any
@@ -971,8 +967,7 @@ test_conn_items (void **state)
     assert_int_equal (lot_conn_partial_at (conn), 0);
     assert_int_equal (lot_conn_items (conn), 3);
     const uint8_t *chunk = lot_conn_chunk (conn, first, &size);
-    assert_int_equal (size, 2);
-    assert_memory_equal (chunk, "xx", 2);
+    tu_assert_bytes (chunk, size, "xx", 2);
     chunk = lot_conn_chunk (conn, second, &size);
     assert_memory_equal (chunk, "yyyy", 4);
     //  A RESULT finds the oldest item it answers, and only an unanswered one
@@ -1028,67 +1023,41 @@ test_frontend_resends_unanswered_chunks (void **state)
     (void) state;
     lot_settings_t *settings = s_settings ("resend");
     settings->resend_timeout = 100;
-    int port;
-    zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
+    int port = s_frontend_start ();
+    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
 
-    int agency = tu_connect (port, 5000);
-    uint8_t chunk [8192];
-    size_t size = s_chunk (chunk, false, "1", s_bets, 2);
+    int agency = s_connect (port);
+    tu_wire_t chunk = s_chunk ('C', "1", s_bets, 2);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
-    assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    s_expect_work (broker, 1, 0, NULL, 0);
-    s_expect_work (broker, 1, 0, NULL, 0);
+    s_send (agency, &chunk);
+    s_expect_work (broker, 1, 0, false, NULL, 0);
+    s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 0, false);
-    s_expect_work (broker, 1, 0, chunk, size);
-    s_expect_work (broker, 1, 0, chunk, size);
+    s_expect_work (broker, 1, 0, false, chunk.data, chunk.size);
+    s_expect_work (broker, 1, 0, false, chunk.data, chunk.size);
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
-    s_expect_bytes (agency, "O", 1);
+    s_expect_answers (agency, "O", NULL);
 
     //  The next chunk goes out at the next position, and only one 'O'
     //  ever came
-    size = s_chunk (chunk, true, "1", s_bets, 1);
-    assert_int_equal (tu_send_all (agency, chunk, size), 0);
-    s_expect_work (broker, 1, 2, chunk, size);
+    chunk = s_chunk ('L', "1", s_bets, 1);
+    s_send (agency, &chunk);
+    s_expect_work (broker, 1, 2, false, chunk.data, chunk.size);
     s_answer (broker, 1, 2, false, "x", 1, 0, false);
-    s_expect_bytes (agency, "E\x00\x01x", 4);
-    close (agency);
-
-    zactor_destroy (&frontend);
-    zsock_destroy (&broker);
-    lot_settings_destroy (&settings);
-}
-
-//  'N' position, then a chunk of count of s_bets' first bet for agency,
-//  into out (LOT_NUMBERED_HEADER + 8192 bytes); returns its size. count
-//  0: as many as fit.
-static size_t
-s_numbered (uint8_t *out, uint32_t position, const char *agency, size_t count)
-{
-    size_t header = lot_codec_numbered_encode (out, LOT_NUMBERED_HEADER, position);
-    lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out + header, 8192, tu_span (agency)),
-                      0);
-    lot_span_t fields [5];
-    for (int f = 0; f < 5; f++)
-        fields [f] = tu_span (s_bets [0][f]);
-    while ((count == 0 || writer.count < count) && lot_codec_chunk_add (&writer, fields) == 0)
-        ;
-    return header + lot_codec_chunk_finish (&writer, false);
+    s_expect_answers (agency, "x", NULL);
 }
 
 //  Opens a v2 connection for agency and answers its hello: stored 0.
 static int
 s_hello_v2 (int port, const char *agency, zsock_t *broker)
 {
-    uint8_t hello [16];
-    size_t size = lot_codec_hello_encode (hello, sizeof hello, 2, tu_span (agency));
-    int fd = tu_connect (port, 5000);
-    assert_int_equal (tu_send_all (fd, hello, size), 0);
-    s_expect_work (broker, (uint32_t) atoi (agency), 0, NULL, 0);
+    int fd = s_connect (port);
+    tu_wire_t hello = s_hello (2, agency);
+    s_send (fd, &hello);
+    s_expect_work (broker, (uint32_t) atoi (agency), 0, false, NULL, 0);
     s_answer (broker, (uint32_t) atoi (agency), 0, true, NULL, 0, 0, false);
-    s_expect_bytes (fd, "S\x00\x00\x00\x00\x00", 6);
+    s_expect_stored (fd, 0, false);
     return fd;
 }
 
@@ -1104,87 +1073,66 @@ test_frontend_pipelines_v2 (void **state)
     (void) state;
     lot_settings_t *settings = s_settings ("pipeline");
     settings->max_in_flight = 3;
-    int port;
-    zactor_t *frontend = s_frontend_start (settings, &port);
-    zsock_t *broker = s_socket (ZMQ_ROUTER, settings->broker_endpoint, true);
+    int port = s_frontend_start ();
+    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
     int agency = s_hello_v2 (port, "1", broker);
 
     //  Five chunks at once: 2 bets at 0, then 1 bet each at 2, 3, 4, 5
-    uint8_t chunks [5][LOT_NUMBERED_HEADER + 8192];
-    size_t sizes [5];
+    tu_wire_t chunks [5];
     const uint32_t positions [] = { 0, 2, 3, 4, 5 };
     for (int i = 0; i < 5; i++) {
-        sizes [i] = s_numbered (chunks [i], positions [i], "1", i ? 1 : 2);
-        assert_int_equal (tu_send_all (agency, chunks [i], sizes [i]), 0);
+        chunks [i] = s_numbered (positions [i], s_repeat ("1", i ? 1 : 2));
+        s_send (agency, &chunks [i]);
     }
     for (int i = 0; i < 3; i++)
-        s_expect_work_follows (broker, 1, positions [i], i > 0,
-                               chunks [i] + LOT_NUMBERED_HEADER,
-                               sizes [i] - LOT_NUMBERED_HEADER);
+        s_expect_work (broker, 1, positions [i], i > 0, CHUNK_OF (chunks [i]));
     s_answer (broker, 1, 3, false, NULL, 1, 4, false);
     s_answer (broker, 1, 2, false, "x", 1, 0, false);
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
-    s_expect_bytes (agency, "O" "E\x00\x01x" "O", 6);
+    s_expect_answers (agency, "O", "x", "O", NULL);
     //  Room again: the two that waited, the first of them following none
     for (int i = 3; i < 5; i++)
-        s_expect_work_follows (broker, 1, positions [i], i > 3,
-                               chunks [i] + LOT_NUMBERED_HEADER,
-                               sizes [i] - LOT_NUMBERED_HEADER);
+        s_expect_work (broker, 1, positions [i], i > 3, CHUNK_OF (chunks [i]));
     //  A chunk at 9 while 5 is out: out of order, answered in its turn; the
     //  chunk at 6 after it follows 5 (its WORK shows 9 was taken before)
-    uint8_t stray [LOT_NUMBERED_HEADER + 8192];
-    size_t stray_size = s_numbered (stray, 9, "1", 1);
-    assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
-    sizes [0] = s_numbered (chunks [0], 6, "1", 1);
-    assert_int_equal (tu_send_all (agency, chunks [0], sizes [0]), 0);
+    tu_wire_t stray = s_numbered (9, s_repeat ("1", 1));
+    s_send (agency, &stray);
+    chunks [0] = s_numbered (6, s_repeat ("1", 1));
+    s_send (agency, &chunks [0]);
     s_answer (broker, 1, 4, false, NULL, 1, 5, false);
-    s_expect_work_follows (broker, 1, 6, true, chunks [0] + LOT_NUMBERED_HEADER,
-                           sizes [0] - LOT_NUMBERED_HEADER);
+    s_expect_work (broker, 1, 6, true, CHUNK_OF (chunks [0]));
     s_answer (broker, 1, 6, false, NULL, 1, 7, false);
     s_answer (broker, 1, 5, false, NULL, 1, 7, false);
-    s_expect_bytes (agency, "O" "O" "E\x00\x12" "chunk out of order" "O", 24);
+    s_expect_answers (agency, "O", "O", "chunk out of order", "O", NULL);
     //  With nothing out, any position goes to the persister to decide
-    assert_int_equal (tu_send_all (agency, stray, stray_size), 0);
-    s_expect_work (broker, 1, 9, stray + LOT_NUMBERED_HEADER,
-                   stray_size - LOT_NUMBERED_HEADER);
+    s_send (agency, &stray);
+    s_expect_work (broker, 1, 9, false, CHUNK_OF (stray));
     s_answer (broker, 1, 9, false, "chunk out of order", 1, 0, false);
-    s_expect_bytes (agency, "E\x00\x12" "chunk out of order", 21);
-    close (agency);
+    s_expect_answers (agency, "chunk out of order", NULL);
+    s_close (agency);
 
     //  Full 8 kB chunks: four at once fit (three out, one waiting)...
     int big = s_hello_v2 (port, "2", broker);
-    uint8_t full [LOT_NUMBERED_HEADER + 8192];
-    size_t full_size = s_numbered (full, 0, "2", 0);
-    lot_chunk_reader_t reader;
-    assert_int_equal (lot_codec_chunk_open (&reader, full + LOT_NUMBERED_HEADER,
-                                            full_size - LOT_NUMBERED_HEADER), 0);
-    assert_true (full_size > 8100);
-    uint32_t count = reader.count;
-    for (uint32_t i = 0; i < 4; i++) {
-        lot_codec_numbered_encode (full, LOT_NUMBERED_HEADER, i * count);
-        assert_int_equal (tu_send_all (big, full, full_size), 0);
-    }
+    uint32_t count = (LOT_CHUNK_MAX_DEFAULT - 6) / 45;      //  Bets of 45 bytes
+    tu_wire_t full [9];
+    for (uint32_t i = 0; i < 9; i++)
+        full [i] = s_numbered (i * count, s_repeat ("2", count));
+    assert_true (full [0].size > 8100);
+    for (uint32_t i = 0; i < 4; i++)
+        s_send (big, &full [i]);
     for (uint32_t i = 0; i < 4; i++) {
         if (i == 3)
             s_answer (broker, 2, 0, false, NULL, count, count, false);
-        s_expect_work_follows (broker, 2, i * count, i > 0, full + LOT_NUMBERED_HEADER,
-                               full_size - LOT_NUMBERED_HEADER);
+        s_expect_work (broker, 2, i * count, i > 0, CHUNK_OF (full [i]));
     }
     for (uint32_t i = 1; i < 4; i++)
         s_answer (broker, 2, i * count, false, NULL, count, (i + 1) * count, false);
-    s_expect_bytes (big, "OOOO", 4);
+    s_expect_answers (big, "O", "O", "O", "O", NULL);
     //  ... five do not: 'E', and closed
-    for (uint32_t i = 4; i < 9; i++) {
-        lot_codec_numbered_encode (full, LOT_NUMBERED_HEADER, i * count);
-        tu_send_all (big, full, full_size);
-    }
-    s_expect_bytes (big, "E\x00\x1e" "too much data before an answer", 33);
+    for (uint32_t i = 4; i < 9; i++)
+        tu_send_all (big, full [i].data, full [i].size);
+    s_expect_answers (big, "too much data before an answer", NULL);
     assert_true (tu_wait_closed (big, RECV_TIMEOUT_MS));
-    close (big);
-
-    zactor_destroy (&frontend);
-    zsock_destroy (&broker);
-    lot_settings_destroy (&settings);
 }
 
 //  Past MAX_CONNECTIONS a new agency connection is closed at once; the
@@ -1195,50 +1143,45 @@ test_frontend_limits_connections (void **state)
     (void) state;
     lot_settings_t *settings = s_settings ("limit");
     settings->max_connections = 2;
-    int port;
-    zactor_t *frontend = s_frontend_start (settings, &port);
-    int first = tu_connect (port, 5000);
-    int second = tu_connect (port, 5000);
+    int port = s_frontend_start ();
+    int first = s_connect (port);
+    int second = s_connect (port);
     //  A ping answered on the second proves both are registered
     assert_int_equal (tu_send_all (second, "P", 1), 0);
     uint8_t answer;
     assert_int_equal (tu_recv_exact (second, &answer, 1, RECV_TIMEOUT_MS), 1);
     assert_true (tu_wait_closed (second, RECV_TIMEOUT_MS));
-    close (second);
-    int third = tu_connect (port, 5000);
-    int fourth = tu_connect (port, 5000);
+    s_close (second);
+    int third = s_connect (port);
+    int fourth = s_connect (port);
     assert_true (tu_wait_closed (fourth, RECV_TIMEOUT_MS));
     //  The first and third still work
-    assert_int_equal (tu_send_all (third, "P", 1), 0);
-    assert_int_equal (tu_recv_exact (third, &answer, 1, RECV_TIMEOUT_MS), 1);
-    assert_int_equal (answer, 'O');
-    assert_int_equal (tu_send_all (first, "P", 1), 0);
-    assert_int_equal (tu_recv_exact (first, &answer, 1, RECV_TIMEOUT_MS), 1);
-    assert_int_equal (answer, 'O');
-    close (first), close (third), close (fourth);
-    zactor_destroy (&frontend);
-    lot_settings_destroy (&settings);
+    int open [] = { third, first };
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (tu_send_all (open [i], "P", 1), 0);
+        s_expect_answers (open [i], "O", NULL);
+    }
 }
 
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_teardown (test_handler_valid_and_invalid, s_batches_drop),
-        cmocka_unit_test_teardown (test_persister_stores_confirms_and_draws, s_batches_drop),
-        cmocka_unit_test_teardown (test_coordinator_draws_once_all_are_done, s_batches_drop),
-        cmocka_unit_test_teardown (test_conn_items, s_batches_drop),
-        cmocka_unit_test_teardown (test_conn_before_any_byte, s_batches_drop),
-        cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_batches_drop),
-        cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_batches_drop),
-        cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_batches_drop),
-        cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_batches_drop),
-        cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_batches_drop),
-        cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_batches_drop),
-        cmocka_unit_test_teardown (test_broker_routes_results_to_their_frontend, s_batches_drop),
-        cmocka_unit_test_teardown (test_frontend_resends_unanswered_chunks, s_batches_drop),
-        cmocka_unit_test_teardown (test_frontend_pipelines_v2, s_batches_drop),
-        cmocka_unit_test_teardown (test_frontend_limits_connections, s_batches_drop),
+        cmocka_unit_test_teardown (test_handler_valid_and_invalid, s_teardown),
+        cmocka_unit_test_teardown (test_persister_stores_confirms_and_draws, s_teardown),
+        cmocka_unit_test_teardown (test_coordinator_draws_once_all_are_done, s_teardown),
+        cmocka_unit_test_teardown (test_conn_items, s_teardown),
+        cmocka_unit_test_teardown (test_conn_before_any_byte, s_teardown),
+        cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_teardown),
+        cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_teardown),
+        cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_teardown),
+        cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_teardown),
+        cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_teardown),
+        cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_teardown),
+        cmocka_unit_test_teardown (test_broker_routes_results_to_their_frontend, s_teardown),
+        cmocka_unit_test_teardown (test_frontend_resends_unanswered_chunks, s_teardown),
+        cmocka_unit_test_teardown (test_frontend_pipelines_v2, s_teardown),
+        cmocka_unit_test_teardown (test_frontend_limits_connections, s_teardown),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);
 }

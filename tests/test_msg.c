@@ -1,6 +1,6 @@
 /*  test_msg - messages between actors: what goes in comes out (batches
-    item by item), a malformed item is dropped without losing the rest,
-    and a malformed message is -1
+    item by item), an item cut short or malformed is dropped without
+    losing the rest, and a malformed message is -1
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,126 +11,154 @@
 #include <string.h>
 
 #include "lot_msg.h"
+#include "testutil.h"
+
+#define RECV_TIMEOUT_MS 5000
+
+//  ---------------------------------------------------------------------
+//  WORK, RECORDS and RESULT items
+
+typedef struct {
+    const char *name;
+    char kind;                  //  'W' WORK, 'R' RECORDS, 'S' RESULT: as sent
+    lot_work_t work;            //  Its agency, position and follows
+    lot_records_t records;
+    lot_result_t result;
+    const char *body;           //  The chunk, the lines
+    const char *raw;            //  Else the item is this frame, as no sender
+    size_t size;                //  of ours makes it
+    bool malformed;             //  -1 on receipt, and dropped
+} s_item_t;
+
+#define RAW(literal) .raw = literal, .size = sizeof literal - 1
+
+static const s_item_t s_items [] = {
+    { "work, following", 'W', .work = { .agency = 3, .position = 200, .follows = true },
+      .body = "chunk" },
+    { "work: a position query", 'W', .work = { .agency = 4 } },
+    { "records: the last chunk", 'R', .records = { .agency = 1, .position = 100, .count = 2,
+      .last = true }, .body = "a\r\nb\r\n" },
+    { "records: more follow", 'R', .records = { .agency = 5, .position = 10, .count = 1 },
+      .body = "x\r\n" },
+    { "records: a query, following", 'R', .records = { .agency = 2, .query = true,
+      .follows = true } },
+    //  The store takes whole lines only
+    { "records: lines cut short", 'R', .records = { .agency = 5, .position = 10, .count = 1 },
+      .body = "x\r\ny", .malformed = true },
+    { "records: a kind past a query", 'R', RAW ("\0\0\0\1" "\0\0\0\0" "\0\0\0\1" "\11" "\0"),
+      .malformed = true },
+    { "result: ok, finished", 'S', .result = { .agency = 1, .ok = true, .count = 50,
+      .stored = 150, .finished = true } },
+    { "result: refused", 'S', .result = { .agency = 2, .position = 7, .count = 3,
+      .reason = "invalid document" } },
+};
 
 static void
-test_work_batch (void **state)
+s_add (zmsg_t *batch, const s_item_t *item)
 {
-    (void) state;
-    zmsg_t *batch = zmsg_new ();
-    lot_msg_add_work (batch, 3, 200, true, "chunk", 5);
-    lot_msg_add_work (batch, 4, 0, false, NULL, 0);         //  A query
+    size_t size = item->body ? strlen (item->body) : 0;
+    if (item->raw)
+        zmsg_addmem (batch, item->raw, item->size);
+    else
+    if (item->kind == 'W')
+        lot_msg_add_work (batch, item->work.agency, item->work.position, item->work.follows,
+                          item->body, size);
+    else
+    if (item->kind == 'R')
+        lot_msg_add_records (batch, &item->records, item->body, size);
+    else
+        lot_msg_add_result (batch, &item->result);
+}
+
+//  Takes the next item off batch as the row's kind; when it read one
+//  (1), it holds every field of the row. One dropped keeps no frame.
+static int
+s_next (zmsg_t *batch, const s_item_t *item)
+{
+    const char *body = item->body ? item->body : "";
     lot_work_t work;
-    assert_int_equal (lot_msg_next_work (batch, &work), 1);
-    assert_int_equal (work.agency, 3);
-    assert_int_equal (work.position, 200);
-    assert_true (work.follows);
-    assert_int_equal (work.size, 5);
-    assert_memory_equal (work.chunk, "chunk", 5);
-    zframe_destroy (&work.frame);
-    assert_int_equal (lot_msg_next_work (batch, &work), 1);
-    assert_int_equal (work.agency, 4);
-    assert_false (work.follows);
-    assert_int_equal (work.size, 0);
-    zframe_destroy (&work.frame);
-    assert_int_equal (lot_msg_next_work (batch, &work), 0);
-    zmsg_destroy (&batch);
+    lot_records_t records;
+    lot_result_t result;
+    int rc;
+    if (item->kind == 'W') {
+        if ((rc = lot_msg_next_work (batch, &work)) == 1) {
+            assert_int_equal (work.agency, item->work.agency);
+            assert_int_equal (work.position, item->work.position);
+            assert_int_equal (work.follows, item->work.follows);
+            tu_assert_bytes (work.chunk, work.size, body, strlen (body));
+        }
+        assert_true ((rc == 1) == (work.frame != NULL));
+        zframe_destroy (&work.frame);
+    }
+    else
+    if (item->kind == 'R') {
+        if ((rc = lot_msg_next_records (batch, &records)) == 1) {
+            assert_int_equal (records.agency, item->records.agency);
+            assert_int_equal (records.position, item->records.position);
+            assert_int_equal (records.count, item->records.count);
+            assert_int_equal (records.last, item->records.last);
+            assert_int_equal (records.query, item->records.query);
+            assert_int_equal (records.follows, item->records.follows);
+            tu_assert_bytes (records.lines, records.size, body, strlen (body));
+        }
+        assert_true ((rc == 1) == (records.frame != NULL));
+        zframe_destroy (&records.frame);
+    }
+    else
+    if ((rc = lot_msg_next_result (batch, &result)) == 1) {
+        assert_int_equal (result.agency, item->result.agency);
+        assert_int_equal (result.position, item->result.position);
+        assert_int_equal (result.count, item->result.count);
+        assert_int_equal (result.stored, item->result.stored);
+        assert_int_equal (result.query, item->result.query);
+        assert_int_equal (result.ok, item->result.ok);
+        assert_int_equal (result.finished, item->result.finished);
+        assert_string_equal (result.reason, item->result.reason ? item->result.reason : "");
+        lot_msg_result_free (&result);
+        assert_null (result.reason);
+    }
+    return rc;
 }
 
+//  A batch of each kind holds its rows in turn, each followed by every
+//  cut of itself shorter than its header: the cuts and the malformed
+//  items are -1 and gone, and every item after them still reads.
 static void
-test_records_batch (void **state)
+test_items (void **state)
 {
     (void) state;
-    zmsg_t *batch = zmsg_new ();
-    lot_records_t last = { .agency = 1, .position = 100, .last = true, .count = 2 };
-    lot_msg_add_records (batch, &last, "a\r\nb\r\n", 6);
-    lot_records_t query = { .agency = 2, .query = true, .follows = true };
-    lot_msg_add_records (batch, &query, NULL, 0);
-    lot_records_t got;
-    assert_int_equal (lot_msg_next_records (batch, &got), 1);
-    assert_int_equal (got.agency, 1);
-    assert_int_equal (got.position, 100);
-    assert_int_equal (got.count, 2);
-    assert_true (got.last);
-    assert_false (got.query);
-    assert_false (got.follows);
-    assert_int_equal (got.size, 6);
-    assert_memory_equal (got.lines, "a\r\nb\r\n", 6);
-    zframe_destroy (&got.frame);
-    assert_int_equal (lot_msg_next_records (batch, &got), 1);
-    assert_true (got.query);
-    assert_true (got.follows);
-    assert_int_equal (got.size, 0);
-    zframe_destroy (&got.frame);
-    assert_int_equal (lot_msg_next_records (batch, &got), 0);
-    zmsg_destroy (&batch);
-}
-
-static void
-test_result_batch (void **state)
-{
-    (void) state;
-    zmsg_t *batch = zmsg_new ();
-    lot_result_t ok = { .agency = 1, .ok = true, .count = 50, .stored = 150,
-                        .finished = true };
-    lot_result_t refused = { .agency = 2, .position = 7, .count = 3,
-                             .reason = "invalid document" };
-    lot_msg_add_result (batch, &ok);
-    lot_msg_add_result (batch, &refused);
-    lot_result_t got;
-    assert_int_equal (lot_msg_next_result (batch, &got), 1);
-    assert_int_equal (got.agency, 1);
-    assert_true (got.ok);
-    assert_int_equal (got.count, 50);
-    assert_int_equal (got.stored, 150);
-    assert_true (got.finished);
-    assert_string_equal (got.reason, "");
-    lot_msg_result_free (&got);
-    assert_int_equal (lot_msg_next_result (batch, &got), 1);
-    assert_int_equal (got.agency, 2);
-    assert_int_equal (got.position, 7);
-    assert_false (got.ok);
-    assert_string_equal (got.reason, "invalid document");
-    lot_msg_result_free (&got);
-    assert_null (got.reason);
-    assert_int_equal (lot_msg_next_result (batch, &got), 0);
-    zmsg_destroy (&batch);
-}
-
-//  An item shorter than its header, or of an unknown kind, is -1 and
-//  gone; the items after it still read.
-static void
-test_malformed_items (void **state)
-{
-    (void) state;
-    zmsg_t *batch = zmsg_new ();
-    zmsg_addmem (batch, "short", 5);
-    lot_records_t records = { .agency = 5, .position = 10, .count = 1 };
-    lot_msg_add_records (batch, &records, "x\r\n", 3);
-    lot_records_t got;
-    assert_int_equal (lot_msg_next_records (batch, &got), -1);
-    assert_null (got.frame);
-    assert_int_equal (lot_msg_next_records (batch, &got), 1);
-    assert_int_equal (got.agency, 5);
-    zframe_destroy (&got.frame);
-
-    //  A kind past a query
-    uint8_t odd [14] = { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 0 };
-    zmsg_addmem (batch, odd, sizeof odd);
-    assert_int_equal (lot_msg_next_records (batch, &got), -1);
-    assert_null (got.frame);
-
-    //  Lines cut short: the store takes whole lines only
-    lot_msg_add_records (batch, &records, "x\r\ny", 4);
-    assert_int_equal (lot_msg_next_records (batch, &got), -1);
-    assert_null (got.frame);
-    assert_int_equal (lot_msg_next_records (batch, &got), 0);
-    zmsg_destroy (&batch);
+    size_t rows = sizeof s_items / sizeof *s_items;
+    for (const char *kind = "WRS"; *kind; kind++) {
+        zmsg_t *batch = zmsg_new ();
+        s_add (batch, &(s_item_t) { .kind = *kind });      //  Its header alone
+        zframe_t *empty = zmsg_pop (batch);
+        size_t header = zframe_size (empty);
+        zframe_destroy (&empty);
+        for (size_t i = 0; i < rows; i++)
+            if (s_items [i].kind == *kind) {
+                s_add (batch, &s_items [i]);
+                zframe_t *whole = zmsg_last (batch);
+                for (size_t cut = 0; cut < header; cut++)
+                    zmsg_addmem (batch, zframe_data (whole), cut);
+            }
+        for (size_t i = 0; i < rows; i++)
+            if (s_items [i].kind == *kind) {
+                tu_case ("%s", s_items [i].name);
+                assert_int_equal (s_next (batch, &s_items [i]), s_items [i].malformed ? -1 : 1);
+                for (size_t cut = 0; cut < header; cut++) {
+                    tu_case ("%s, then cut to %zu bytes", s_items [i].name, cut);
+                    assert_int_equal (s_next (batch, &s_items [i]), -1);
+                }
+            }
+        tu_case ("no %c item left", *kind);
+        assert_int_equal (s_next (batch, &(s_item_t) { .kind = *kind }), 0);
+        zmsg_destroy (&batch);
+    }
+    tu_case_done ();
 }
 
 //  ---------------------------------------------------------------------
 //  Between the persister and the coordinator, and on to the front-ends
-
-#define RECV_TIMEOUT_MS 5000
 
 //  A connected pair: what one sends the other receives, or the test fails.
 static void
@@ -187,26 +215,32 @@ s_msg (int frames, ...)
     return msg;
 }
 
+//  A command is its first frame, exactly; the rest is left.
 static void
 test_commands (void **state)
 {
     (void) state;
-    const char *names [] = { LOT_MSG_STATUS, LOT_MSG_DRAW, LOT_MSG_DRAWN };
-    lot_msg_command_t commands [] = { LOT_MSG_CMD_STATUS, LOT_MSG_CMD_DRAW,
-                                      LOT_MSG_CMD_DRAWN };
-    for (int i = 0; i < 3; i++) {
-        zmsg_t *msg = s_msg (2, names [i], "rest");
-        assert_int_equal (lot_msg_pop_command (msg), commands [i]);
-        assert_int_equal (zmsg_size (msg), 1);      //  The rest is left
+    const struct {
+        const char *frame;
+        lot_msg_command_t command;
+    } cases [] = {
+        { LOT_MSG_STATUS, LOT_MSG_CMD_STATUS },
+        { LOT_MSG_DRAW, LOT_MSG_CMD_DRAW },
+        { LOT_MSG_DRAWN, LOT_MSG_CMD_DRAWN },
+        //  Unknown, a prefix, one longer, a topic of the PUB socket, nothing
+        { "STATU", LOT_MSG_CMD_UNKNOWN },
+        { "DRAWNX", LOT_MSG_CMD_UNKNOWN },
+        { LOT_MSG_WINNERS, LOT_MSG_CMD_UNKNOWN },
+        { "", LOT_MSG_CMD_UNKNOWN },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_case ("command \"%s\"", cases [i].frame);
+        zmsg_t *msg = s_msg (2, cases [i].frame, "rest");
+        assert_int_equal (lot_msg_pop_command (msg), cases [i].command);
+        assert_int_equal (zmsg_size (msg), 1);
         zmsg_destroy (&msg);
     }
-    //  Unknown, a prefix, a topic of the PUB socket, nothing, no message
-    const char *unknown [] = { "STATU", "DRAWNX", LOT_MSG_WINNERS, "" };
-    for (int i = 0; i < 4; i++) {
-        zmsg_t *msg = s_msg (1, unknown [i]);
-        assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_UNKNOWN);
-        zmsg_destroy (&msg);
-    }
+    tu_case_done ();
     zmsg_t *empty = zmsg_new ();
     assert_int_equal (lot_msg_pop_command (empty), LOT_MSG_CMD_UNKNOWN);
     zmsg_destroy (&empty);
@@ -214,7 +248,7 @@ test_commands (void **state)
 }
 
 //  DRAW from the coordinator's ROUTER reaches the persister that spoke
-//  last, by its routing id.
+//  last, by its routing id; with no routing id, on any other socket.
 static void
 test_draw (void **state)
 {
@@ -232,23 +266,21 @@ test_draw (void **state)
     assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_STATUS);
     zmsg_destroy (&msg);
 
+    zsock_t *sender_sock, *receiver;
+    s_pair ("draw-no-id", &sender_sock, &receiver);
     assert_int_equal (lot_msg_send_draw (router, sender), 0);
     assert_non_null (sender);                       //  Still the caller's
-    msg = s_recv (dealer);
-    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
-    assert_int_equal (zmsg_size (msg), 0);
-    zmsg_destroy (&msg);
+    assert_int_equal (lot_msg_send_draw (sender_sock, NULL), 0);
+    zsock_t *to [] = { dealer, receiver };
+    for (size_t i = 0; i < 2; i++) {
+        msg = s_recv (to [i]);
+        assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
+        assert_int_equal (zmsg_size (msg), 0);
+        zmsg_destroy (&msg);
+    }
     zframe_destroy (&sender);
     zsock_destroy (&dealer);
     zsock_destroy (&router);
-
-    //  With no routing id, on any other socket
-    zsock_t *sender_sock, *receiver;
-    s_pair ("draw-no-id", &sender_sock, &receiver);
-    assert_int_equal (lot_msg_send_draw (sender_sock, NULL), 0);
-    msg = s_recv (receiver);
-    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
-    zmsg_destroy (&msg);
     zsock_destroy (&sender_sock);
     zsock_destroy (&receiver);
 }
@@ -299,97 +331,80 @@ test_drawn (void **state)
     zsock_destroy (&receiver);
 }
 
-//  A DRAWN that is not one (after its command) is -1 with nothing kept.
+//  A DRAWN (after its command) or a WINNERS that is not one is -1, with
+//  nothing kept.
 static void
-test_drawn_malformed (void **state)
+test_malformed_draws (void **state)
 {
     (void) state;
-    zmsg_t *malformed [] = {
-        s_msg (3, "1", "too few", "1\n"),           //  Agencies are 2
-        s_msg (5, "1", "too many", "1\n", "", ""),
-        s_msg (4, "1", "no newline", "1\n", "2"),
-        s_msg (1, "1"),                             //  No detail
-        zmsg_new (),
+    const struct {
+        const char *name;
+        bool drawn;                 //  DRAWN, else WINNERS
+        zmsg_t *msg;
+    } cases [] = {
+        //  The agencies are 2
+        { "DRAWN, too few agencies", true, s_msg (3, "1", "too few", "1\n") },
+        { "DRAWN, too many agencies", true, s_msg (5, "1", "too many", "1\n", "", "") },
+        { "DRAWN, no newline", true, s_msg (4, "1", "no newline", "1\n", "2") },
+        { "DRAWN, no detail", true, s_msg (1, "1") },
+        { "DRAWN, nothing", true, zmsg_new () },
+        { "DRAWN, no message", true, NULL },
+        { "WINNERS, another topic", false, s_msg (3, LOT_MSG_DRAWN, "1\n", "") },
+        { "WINNERS, too few agencies", false, s_msg (2, LOT_MSG_WINNERS, "1\n") },
+        { "WINNERS, too many agencies", false, s_msg (4, LOT_MSG_WINNERS, "1\n", "", "") },
+        { "WINNERS, no newline", false, s_msg (3, LOT_MSG_WINNERS, "1\n", "2") },
+        { "WINNERS, nothing", false, zmsg_new () },
+        { "WINNERS, no message", false, NULL },
     };
-    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        tu_case ("%s", cases [i].name);
         char *detail = "untouched";
         zmsg_t *winners = (zmsg_t *) &detail;       //  Must be reset
-        assert_int_equal (lot_msg_recv_drawn (malformed [i], 2, &detail, &winners), -1);
-        assert_null (detail);
+        zmsg_t *msg = cases [i].msg;
+        if (cases [i].drawn) {
+            assert_int_equal (lot_msg_recv_drawn (msg, 2, &detail, &winners), -1);
+            assert_null (detail);
+        }
+        else
+            assert_int_equal (lot_msg_recv_winners (msg, 2, &winners), -1);
         assert_null (winners);
-        zmsg_destroy (&malformed [i]);
+        zmsg_destroy (&msg);
     }
-    char *detail;
-    zmsg_t *winners;
-    assert_int_equal (lot_msg_recv_drawn (NULL, 2, &detail, &winners), -1);
-    assert_null (detail);
-    assert_null (winners);
+    tu_case_done ();
 }
 
+//  WINNERS goes out as a copy, to be said again, and reads back; the
+//  frames read the same by agency as built, after DRAWN and WINNERS: an
+//  agency past the last or before the first is NULL.
 static void
 test_winners (void **state)
 {
     (void) state;
     zsock_t *sender, *receiver;
     s_pair ("winners", &sender, &receiver);
-    zmsg_t *winners = s_winners ();
-    assert_int_equal (lot_msg_send_winners (sender, winners), 0);
-    s_assert_winners (winners);                     //  Kept, to say again
-    zmsg_destroy (&winners);
-    zmsg_t *msg = s_recv (receiver);
-    assert_int_equal (lot_msg_recv_winners (msg, 2, &winners), 0);
-    s_assert_winners (winners);
-    zmsg_destroy (&winners);
-    zmsg_destroy (&msg);
-    assert_int_equal (lot_msg_send_winners (sender, NULL), -1);
-    zsock_destroy (&sender);
-    zsock_destroy (&receiver);
-
-    //  Another topic, too few or too many agencies, a document with no
-    //  newline, nothing, no message
-    zmsg_t *malformed [] = {
-        s_msg (3, LOT_MSG_DRAWN, "1\n", ""),
-        s_msg (2, LOT_MSG_WINNERS, "1\n"),
-        s_msg (4, LOT_MSG_WINNERS, "1\n", "", ""),
-        s_msg (3, LOT_MSG_WINNERS, "1\n", "2"),
-        zmsg_new (),
-        NULL,
-    };
-    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
-        winners = (zmsg_t *) &winners;              //  Must be reset
-        assert_int_equal (lot_msg_recv_winners (malformed [i], 2, &winners), -1);
-        assert_null (winners);
-        zmsg_destroy (&malformed [i]);
-    }
-}
-
-//  The winners' frames, built and read by agency: the same frames as
-//  s_winners, an agency past the last or before the first is NULL, and
-//  they read the same after DRAWN and WINNERS.
-static void
-test_winners_by_agency (void **state)
-{
-    (void) state;
     zmsg_t *built = lot_msg_winners_new ();
     lot_msg_winners_add (built, "111\n222\n", 8);
     lot_msg_winners_add (built, NULL, 0);
-    s_assert_winners (built);
-    struct {
+    s_assert_winners (built);                       //  The same frames as s_winners
+    assert_int_equal (lot_msg_send_winners (sender, built), 0);
+    s_assert_winners (built);                       //  Kept, to say again
+    assert_int_equal (lot_msg_send_winners (sender, NULL), -1);
+    zmsg_t *msg = s_recv (receiver);
+    zmsg_t *received;
+    assert_int_equal (lot_msg_recv_winners (msg, 2, &received), 0);
+    s_assert_winners (received);
+
+    const struct {
         long agency;
         const char *documents;          //  NULL: not held
     } cases [] = {
         { .agency = 1, .documents = "111\n222\n" }, { .agency = 2, .documents = "" },
         { .agency = 3 }, { .agency = 0 }, { .agency = -1 },
     };
-    zsock_t *sender, *receiver;
-    s_pair ("winners-by-agency", &sender, &receiver);
-    assert_int_equal (lot_msg_send_winners (sender, built), 0);
-    zmsg_t *msg = s_recv (receiver);
-    zmsg_t *received;
-    assert_int_equal (lot_msg_recv_winners (msg, 2, &received), 0);
     zmsg_t *both [] = { built, received };
     for (size_t i = 0; i < 2; i++)
         for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            tu_case ("%s, agency %ld", i ? "received" : "built", cases [c].agency);
             size_t size = 99;
             const char *documents = lot_msg_winners_documents (both [i], cases [c].agency,
                                                                &size);
@@ -399,9 +414,10 @@ test_winners_by_agency (void **state)
                 continue;
             }
             assert_non_null (documents);
-            assert_int_equal (size, strlen (cases [c].documents));
-            assert_memory_equal (documents, cases [c].documents, size);
+            tu_assert_bytes (documents, size, cases [c].documents,
+                             strlen (cases [c].documents));
         }
+    tu_case_done ();
     zmsg_destroy (&received);
     zmsg_destroy (&msg);
     zmsg_destroy (&built);
@@ -413,16 +429,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_work_batch),
-        cmocka_unit_test (test_records_batch),
-        cmocka_unit_test (test_result_batch),
-        cmocka_unit_test (test_malformed_items),
-        cmocka_unit_test (test_commands),
-        cmocka_unit_test (test_draw),
-        cmocka_unit_test (test_drawn),
-        cmocka_unit_test (test_drawn_malformed),
-        cmocka_unit_test (test_winners),
-        cmocka_unit_test (test_winners_by_agency),
+        cmocka_unit_test_teardown (test_items, tu_case_teardown),
+        cmocka_unit_test_teardown (test_commands, tu_case_teardown),
+        cmocka_unit_test_teardown (test_draw, tu_case_teardown),
+        cmocka_unit_test_teardown (test_drawn, tu_case_teardown),
+        cmocka_unit_test_teardown (test_malformed_draws, tu_case_teardown),
+        cmocka_unit_test_teardown (test_winners, tu_case_teardown),
     };
     return cmocka_run_group_tests_name ("msg", tests, NULL, NULL);
 }

@@ -103,6 +103,33 @@ tu_expect_bytes (int fd, const void *want, size_t size)
     free (got);
 }
 
+static char s_case [256];
+
+void
+tu_case (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (s_case, sizeof s_case, format, args);
+    va_end (args);
+}
+
+void
+tu_case_done (void)
+{
+    s_case [0] = 0;
+}
+
+int
+tu_case_teardown (void **state)
+{
+    (void) state;
+    if (*s_case)
+        print_error ("[   CASE   ] %s\n", s_case);
+    tu_case_done ();
+    return 0;
+}
+
 static char s_home [4096];
 static char *s_dir;
 

@@ -56,6 +56,13 @@ void tu_assert_bytes (const void *got, size_t got_size, const void *want,
 //  Reads want's size from fd within 10 s and asserts they are want.
 void tu_expect_bytes (int fd, const void *want, size_t size);
 
+//  Names the table row a test is checking (printf-style), so that a
+//  failure says which: tu_case_teardown, a cmocka teardown, prints the
+//  row a failing test stopped in. tu_case_done after the last row.
+void tu_case (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+void tu_case_done (void);
+int tu_case_teardown (void **state);
+
 //  A cmocka setup and teardown: each test runs in a fresh temporary
 //  directory (tu_dir) as its working directory, removed after it, and in
 //  the one the program started in (tu_home, the repository root) again.
