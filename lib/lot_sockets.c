@@ -142,6 +142,9 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     zsock_set_rcvhwm (sock, (int) settings->queue_limit);
     zsock_set_backlog (sock, (int) settings->listen_backlog);
     zsock_set_tcp_keepalive (sock, 1);     //  Finds peers that vanished
+    //  libzmq takes an IPv6 address only on a socket told it may
+    if (lot_endpoint_ipv6 (endpoint))
+        zsock_set_ipv6 (sock, 1);
     //  A send never blocks for ever (a PUSH whose inproc peer has gone
     //  blocks until it comes back, and would not hear $TERM): what cannot
     //  be handed on in time is dropped, and the front-end sends its chunk

@@ -7,7 +7,7 @@
     becomes one log line naming the actor, the socket and the endpoint:
 
         action: zmq_evento | result: success | actor: persister
-            | socket: records | event: ACCEPTED | endpoint: tcp://0.0.0.0:5561
+            | socket: records | event: ACCEPTED | endpoint: tcp://127.0.0.1:5561
 
     Failures (BIND_FAILED, ACCEPT_FAILED, CLOSE_FAILED, handshake failures)
     say `fail`; retries and delays say `in_progress`. The monitors are read
@@ -46,10 +46,11 @@ lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *setting
 //  inproc endpoints are free again on return.
 void lot_sockets_destroy (lot_sockets_t **self_p);
 
-//  Opens a socket and binds it to an endpoint (a tcp endpoint on every
-//  interface; port * is one the system picks, logged in the socket_open
-//  line). The set owns it. Logs a fail line and returns NULL when it
-//  cannot.
+//  Opens a socket and binds it to an endpoint (where
+//  lot_endpoint_bind_form says: a tcp endpoint's address, or every
+//  interface for a name; port * is one the system picks, logged in the
+//  socket_open line). The set owns it. Logs a fail line and returns NULL
+//  when it cannot.
 zsock_t *lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint,
                            const char *name);
 

@@ -33,6 +33,8 @@
 static struct {
     lot_settings_t *settings;
     zactor_t *actor;
+    zpoller_t *poller;          //  Of sockets, opened by the test itself
+    lot_sockets_t *sockets;
     zsock_t *peers [8];
     size_t peer_count;
     int fds [128];              //  Agency connections, -1 once closed
@@ -44,6 +46,8 @@ static void
 s_rig_end (void)
 {
     zactor_destroy (&s_rig.actor);
+    lot_sockets_destroy (&s_rig.sockets);
+    zpoller_destroy (&s_rig.poller);
     for (size_t i = 0; i < s_rig.peer_count; i++)
         zsock_destroy (&s_rig.peers [i]);
     for (size_t i = 0; i < s_rig.fd_count; i++)
@@ -390,6 +394,8 @@ static void
 s_persister_start (void)
 {
     zactor_destroy (&s_rig.actor);
+    lot_sockets_destroy (&s_rig.sockets);
+    zpoller_destroy (&s_rig.poller);
     s_start (lot_persister_actor);
     s_records = s_peer (ZMQ_PUSH, s_rig.settings->records_endpoint, false);
 }
@@ -695,6 +701,60 @@ test_actor_restarts_bind_at_once (void **state)
             fail_msg ("round %d: the broker could not bind again", round);
         zactor_destroy (&broker);
     }
+}
+
+//  A set of sockets of the test's own, as an actor would have.
+static lot_sockets_t *
+s_sockets (void)
+{
+    lot_sockets_destroy (&s_rig.sockets);
+    if (!s_rig.poller)
+        s_rig.poller = zpoller_new (NULL);
+    return s_rig.sockets = lot_sockets_new ("test", s_rig.settings, s_rig.poller);
+}
+
+//  The port a socket bound.
+static int
+s_bound_port (zsock_t *sock)
+{
+    char *endpoint = zsock_last_endpoint (sock);
+    assert_non_null (endpoint);
+    int port = atoi (strrchr (endpoint, ':') + 1);
+    zstr_free (&endpoint);
+    assert_true (port > 0);
+    return port;
+}
+
+//  A binder listens where its endpoint says: on a loopback address it
+//  takes connections there and nowhere else (127.0.0.2, another address
+//  of this host, stands in for any other interface), on every interface
+//  (0.0.0.0, *, or a name, which is not bound as such) anywhere.
+static void
+test_binder_listens_where_its_endpoint_says (void **state)
+{
+    (void) state;
+    struct {
+        const char *endpoint;
+        const char *here;           //  Where a peer gets in
+        bool elsewhere;             //  Whether 127.0.0.2 gets in too
+    } rows [] = {
+        { "tcp://127.0.0.1:*", "127.0.0.1", false },
+        { "tcp://[::1]:*", "::1", false },
+        { "tcp://0.0.0.0:*", "127.0.0.1", true },
+        { "tcp://*:*", "127.0.0.1", true },
+        { "tcp://binder:*", "127.0.0.1", true },
+    };
+    s_settings ("binder");
+    for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
+        tu_case ("%s", rows [i].endpoint);
+        zsock_t *sock = lot_sockets_bind (s_sockets (), ZMQ_PULL, rows [i].endpoint,
+                                          "binder");
+        assert_non_null (sock);
+        int port = s_bound_port (sock);
+        assert_int_equal (tu_reach (rows [i].here, port), 0);
+        assert_int_equal (tu_reach ("127.0.0.2", port), rows [i].elsewhere ? 0 : ECONNREFUSED);
+    }
+    tu_case_done ();
 }
 
 //  ---------------------------------------------------------------------
@@ -1175,6 +1235,7 @@ main (void)
         cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_teardown),
         cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_teardown),
         cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_teardown),
+        cmocka_unit_test_teardown (test_binder_listens_where_its_endpoint_says, s_teardown),
         cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_teardown),
         cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_teardown),
         cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_teardown),

@@ -53,6 +53,7 @@ static int
 s_teardown (void **state)
 {
     s_reset ();
+    tu_case_teardown (state);
     return tu_dir_teardown (state);
 }
 
@@ -338,28 +339,47 @@ test_config_file_missing_or_broken (void **state)
 //  --------------------------------------------------------------------------
 //  Endpoints, arguments
 
+//  What an actor binds for each endpoint, whether other hosts reach it,
+//  and whether its socket needs IPv6: an address as it is, a name every
+//  interface.
 static void
 test_endpoint_bind_form (void **state)
 {
     (void) state;
-    struct { const char *in, *out; } cases [] = {
-        { "tcp://persister:5561", "tcp://*:5561" },
-        { "tcp://127.0.0.1:5560", "tcp://*:5560" },
-        { "tcp://*:5562", "tcp://*:5562" },
-        { "tcp://[::1]:5563", "tcp://*:5563" },
-        { "tcp://127.0.0.1:*", "tcp://*:0" },
-        { "tcp://persister:0", "tcp://*:0" },
-        { "inproc://records", "inproc://records" },
-        { "ipc:///tmp/lot.sock", "ipc:///tmp/lot.sock" },
-        { "tcp://nohost", "tcp://nohost" },
+    struct { const char *in, *out; bool exposed, ipv6; } cases [] = {
+        { "tcp://persister:5561", "tcp://*:5561", true, false },
+        { "tcp://127.0.0.1:5560", "tcp://127.0.0.1:5560", false, false },
+        { "tcp://127.0.0.2:5560", "tcp://127.0.0.2:5560", false, false },
+        { "tcp://127.255.255.254:1", "tcp://127.255.255.254:1", false, false },
+        { "tcp://*:5562", "tcp://*:5562", true, false },
+        { "tcp://0.0.0.0:5562", "tcp://0.0.0.0:5562", true, false },
+        { "tcp://10.0.1.9:5562", "tcp://10.0.1.9:5562", true, false },
+        { "tcp://128.0.0.1:5562", "tcp://128.0.0.1:5562", true, false },
+        { "tcp://[::1]:5563", "tcp://[::1]:5563", false, true },
+        { "tcp://[::]:5563", "tcp://[::]:5563", true, true },
+        { "tcp://[fd00::9]:5563", "tcp://[fd00::9]:5563", true, true },
+        { "tcp://[not an address]:5563", "tcp://*:5563", true, true },
+        { "tcp://localhost:5563", "tcp://*:5563", true, false },
+        { "tcp://127.1:5563", "tcp://*:5563", true, false },
+        { "tcp://127.0.0.1:*", "tcp://127.0.0.1:0", false, false },
+        { "tcp://*:*", "tcp://*:0", true, false },
+        { "tcp://persister:0", "tcp://*:0", true, false },
+        { "tcp://:5560", "tcp://*:5560", true, false },
+        { "inproc://records", "inproc://records", false, false },
+        { "ipc:///tmp/lot.sock", "ipc:///tmp/lot.sock", false, false },
+        { "tcp://nohost", "tcp://nohost", false, false },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        tu_case ("%s", cases [i].in);
         char *bind = lot_endpoint_bind_form (cases [i].in);
         assert_non_null (bind);
         assert_string_equal (bind, cases [i].out);
         assert_ptr_not_equal (bind, cases [i].in);
         free (bind);
+        assert_int_equal (lot_endpoint_exposed (cases [i].in), cases [i].exposed);
+        assert_int_equal (lot_endpoint_ipv6 (cases [i].in), cases [i].ipv6);
     }
+    tu_case_done ();
 }
 
 static void
