@@ -90,6 +90,12 @@ static const lot_option_t s_table [] = {
     S_OPTION ("BROKER_ENDPOINT", "broker_endpoint", LOT_OPTION_STRING, broker_endpoint, NULL, 1, 0,
               "front-ends DEALER <-> broker ROUTER; default inproc://broker, "
               "tcp://127.0.0.1:5565"),
+    S_OPTION ("ACTORS_INSECURE", "actors_insecure", LOT_OPTION_BOOL, actors_insecure, "false", 0, 0,
+              "an actor endpoint bound where other hosts reach it (any address but "
+              "loopback: `0.0.0.0`, `*`, a host name) needs CURVE (`CURVE_CERT`), "
+              "or the actor refuses to start; true lets it listen without, each "
+              "such socket logging a warning. Only on a network you trust (the "
+              "compose stack sets it)"),
     S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0,
               "none: CURVE off. This actor's CURVE certificate, "
               "`DIR/secret/KIND_secret` from `bin/lottery-keys DIR`: every `tcp://` "

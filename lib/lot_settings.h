@@ -48,6 +48,7 @@ typedef struct {
     char *events_endpoint;      //  persister DEALER -> coordinator ROUTER
     char *winners_endpoint;     //  coordinator PUB -> front-ends SUB
     char *broker_endpoint;      //  front-ends DEALER <-> broker ROUTER
+    bool actors_insecure;       //  Binds open to other hosts without CURVE
     char *curve_cert;           //  This actor's CURVE certificate; NULL: CURVE off
     char *curve_public_dir;     //  Public certificates of the actors let in
 } lot_settings_t;

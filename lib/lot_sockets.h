@@ -28,6 +28,24 @@
     and each says `| security: curve` in its socket_open line. A refused
     or failed handshake is a monitor event like any other, logged `fail`
     on both sides with the reason where libzmq gives one.
+
+    Actors are closed to other hosts by default. A socket to be bound
+    where they can reach it (lot_endpoint_exposed: any tcp:// address but
+    loopback's, so every interface and a host name too) must be a CURVE
+    server; the agencies' raw socket, meant for them, is the exception.
+    Without CURVE it is not opened, its actor fails START and its program
+    exits 1 (lot_server.h), after
+
+        action: socket_open | result: fail | actor: broker | socket: work
+            | endpoint: tcp://0.0.0.0:5560 | reason: other hosts could connect and
+            CURVE is off; set CURVE_CERT and CURVE_PUBLIC_DIR, ...
+
+    unless ACTORS_INSECURE is set (a network the operator trusts, as the
+    compose stack's), when it is bound after a warning:
+
+        action: socket_open | result: in_progress | actor: broker | socket:
+            work | endpoint: tcp://0.0.0.0:5560 | reason: open to other hosts
+            without CURVE, as ACTORS_INSECURE allows
 */
 #ifndef LOT_SOCKETS_H_INCLUDED
 #define LOT_SOCKETS_H_INCLUDED

@@ -30,7 +30,7 @@ static const char *s_env_names [] = {
     "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT",
     "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT", "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
-    "BROKER_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
+    "BROKER_ENDPOINT", "ACTORS_INSECURE", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL", "LOT_TEST_DURATION"
 };
 
@@ -142,6 +142,7 @@ test_defaults_distributed (void **state)
     assert_string_equal (settings->results_endpoint, "tcp://127.0.0.1:5562");
     assert_string_equal (settings->events_endpoint, "tcp://127.0.0.1:5563");
     assert_string_equal (settings->winners_endpoint, "tcp://127.0.0.1:5564");
+    assert_false (settings->actors_insecure);
     lot_settings_destroy (&settings);
     //  And embedded again: the mode's defaults do not leak between calls
     settings = s_new (LOT_MODE_EMBEDDED, NULL);
@@ -231,6 +232,7 @@ test_env_overrides_file (void **state)
     setenv ("BETS_FSYNC", "false", 1);
     setenv ("ANNOUNCE_INTERVAL", "2s", 1);
     setenv ("RECORDS_ENDPOINT", "tcp://persister:5561", 1);
+    setenv ("ACTORS_INSECURE", "true", 1);
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
     assert_int_equal (settings->port, 5000);
     assert_string_equal (settings->server_ip, "other-host");
@@ -243,6 +245,7 @@ test_env_overrides_file (void **state)
     assert_int_equal (settings->announce_interval, 2000);
     assert_string_equal (settings->records_endpoint, "tcp://persister:5561");
     assert_string_equal (settings->work_endpoint, "inproc://work");
+    assert_true (settings->actors_insecure);
     assert_false (lot_log_enabled (LOT_LOG_INFO));
     lot_settings_destroy (&settings);
 
@@ -600,7 +603,7 @@ test_config_line (void **state)
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
         " | winners_endpoint: inproc://winners | broker_endpoint: inproc://broker"
-        " | curve_cert: none | curve_public_dir: none\n");
+        " | actors_insecure: false | curve_cert: none | curve_public_dir: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);
