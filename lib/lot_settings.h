@@ -67,9 +67,10 @@ void lot_settings_destroy (lot_settings_t **self_p);
 void lot_settings_log (const lot_settings_t *self, const char *program);
 
 //  The address an actor binds for an endpoint: "tcp://ADDRESS:port" as it
-//  is (127.0.0.1, [::1], 0.0.0.0, *: only there), "tcp://NAME:port" ->
-//  "tcp://*:port" (every interface), and port * -> 0 (one the kernel
-//  picks); other transports unchanged. Returns a fresh string.
+//  is (127.0.0.1 or [::1]: loopback only; 0.0.0.0, [::] or *: every
+//  interface), "tcp://NAME:port" -> "tcp://*:port" (every interface), and
+//  port * -> 0 (one the kernel picks); other transports unchanged.
+//  Returns a fresh string.
 char *lot_endpoint_bind_form (const char *endpoint);
 
 //  Whether a tcp:// endpoint's host is an IPv6 address ("tcp://[::1]:5560"),
