@@ -109,6 +109,18 @@ s_self_start (void *args)
 {
     self_t *self = args;
     const lot_settings_t *settings = self->actor.settings;
+    //  The sockets first: a persister that cannot have them (an endpoint
+    //  refused, lot_sockets.h) leaves the bets file untouched, and one
+    //  without a store sends no STATUS
+    lot_sockets_t *sockets = self->actor.sockets;
+    self->records = lot_sockets_bind (sockets, ZMQ_PULL, settings->records_endpoint,
+                                      "records");
+    self->results = lot_sockets_connect (sockets, ZMQ_PUSH, settings->results_endpoint,
+                                         "results", "broker");
+    self->events = lot_sockets_connect (sockets, ZMQ_DEALER, settings->events_endpoint,
+                                        "events", "coordinator");
+    if (!self->records || !self->results || !self->events)
+        return -1;
     char *error = NULL;
     self->store = lot_store_new (settings->bets_file, settings->bets_journal,
                                  settings->agencies, settings->bets_fsync, &error);
@@ -119,15 +131,6 @@ s_self_start (void *args)
         free (error);
         return -1;
     }
-    lot_sockets_t *sockets = self->actor.sockets;
-    self->records = lot_sockets_bind (sockets, ZMQ_PULL, settings->records_endpoint,
-                                      "records");
-    self->results = lot_sockets_connect (sockets, ZMQ_PUSH, settings->results_endpoint,
-                                         "results", "broker");
-    self->events = lot_sockets_connect (sockets, ZMQ_DEALER, settings->events_endpoint,
-                                        "events", "coordinator");
-    if (!self->records || !self->results || !self->events)
-        return -1;
     zpoller_add (self->actor.poller, self->records);
     zpoller_add (self->actor.poller, self->events);
     return 0;

@@ -28,6 +28,10 @@
 # (default: the repository's .data) is where agency-N.csv are read from.
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where compose runs (single-bet mode).
+#
+# The actors run without CURVE on the stack's own bridge network, binding
+# every interface of their containers: the environment says so with
+# ACTORS_INSECURE (docs/security.md), without which they refuse to start.
 set -eu
 . "$(dirname "$0")/generar-lib.sh"
 generar_args "$0" "$@"
@@ -46,7 +50,7 @@ YAML
     echo "# Written by docker/generar-compose.sh: $summary"
     echo 'version: "2.4"'
     echo
-    generar_server_env
+    generar_server_env off
     cat <<YAML
 
 x-server: &server

@@ -37,14 +37,18 @@ generar_args () {
 
 # The settings of every server-side program, as the YAML anchor
 # server-env: the endpoints are the addresses to connect to; the program
-# that binds one binds its port on every interface. config.ini's four keys
+# that binds one binds its port on every interface (a host name), where
+# any container on the network reaches it. So the actors run with CURVE
+# (CURVE on: each service's own certificate, every actor's public one),
+# or are told the network is trusted (ACTORS_INSECURE), without which
+# the binders refuse to start (lib/lot_sockets.h). config.ini's four keys
 # (SERVER_PORT, SERVER_IP, SERVER_LISTEN_BACKLOG, LOGGING_LEVEL) are left
 # to it, as graders edit it, except the listen backlog when BACKLOG is
 # given (the swarm stack's own).
-generar_server_env () {   # generar_server_env [BACKLOG]
+generar_server_env () {   # generar_server_env on|off [BACKLOG]
     echo 'x-server-env: &server-env'
     echo "  AGENCIES: \"$agencies\""
-    [ -z "${1:-}" ] || echo "  SERVER_LISTEN_BACKLOG: \"$1\""
+    [ -z "${2:-}" ] || echo "  SERVER_LISTEN_BACKLOG: \"$2\""
     cat <<YAML
   # docker stamps each container's lines late and unevenly: see README
   LOG_SETTLE: 100ms
@@ -55,6 +59,19 @@ generar_server_env () {   # generar_server_env [BACKLOG]
   EVENTS_ENDPOINT: tcp://coordinator:5563
   WINNERS_ENDPOINT: tcp://coordinator:5564
 YAML
+    if [ "$1" = on ]; then
+        cat <<YAML
+  # CURVE between actors: each service's own key, every actor's public one
+  CURVE_CERT: /run/secrets/curve_cert
+  CURVE_PUBLIC_DIR: /app/curve
+YAML
+    else
+        cat <<YAML
+  # No CURVE: every container on this network may reach the actors
+  # (docs/security.md)
+  ACTORS_INSECURE: "true"
+YAML
+    fi
 }
 
 # Agency N's environment (indented for a service): its number, its data

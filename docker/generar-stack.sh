@@ -51,7 +51,8 @@
 #              CURVE_CERT) and every actor service the public ones as
 #              configs in /app/curve (CURVE_PUBLIC_DIR); all replicas of a
 #              kind share its key. The agencies' port stays plain TCP.
-#     off      no keys: the actors trust the overlay network.
+#     off      no keys: the actors trust the overlay network, and are
+#              told so (ACTORS_INSECURE), as they bind every interface.
 #   The keys are read from KEYS_DIR (default the repository's .run/keys,
 #   which git ignores), laid out as `bin/lottery-keys KEYS_DIR` makes them;
 #   the kinds missing there are made with lottery-keys from the image
@@ -154,12 +155,7 @@ deploy () {   # deploy REPLICAS [ENDPOINT_MODE [CONSTRAINT [MAX_PER_NODE]]]
     echo "# Written by docker/generar-stack.sh: $summary; publishing: $publish${curve_note:-}"
     echo 'version: "3.8"'
     echo
-    generar_server_env "$backlog"
-    [ "$curve" = off ] || cat <<YAML
-  # CURVE between actors: each service's own key, every actor's public one
-  CURVE_CERT: /run/secrets/curve_cert
-  CURVE_PUBLIC_DIR: /app/curve
-YAML
+    generar_server_env "$curve" "$backlog"
     cat <<YAML
 
 x-server: &server

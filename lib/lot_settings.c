@@ -3,8 +3,10 @@
 #include "lot_curve.h"
 #include "lot_options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <ini.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +90,12 @@ static const lot_option_t s_table [] = {
     S_OPTION ("BROKER_ENDPOINT", "broker_endpoint", LOT_OPTION_STRING, broker_endpoint, NULL, 1, 0,
               "front-ends DEALER <-> broker ROUTER; default inproc://broker, "
               "tcp://127.0.0.1:5565"),
+    S_OPTION ("ACTORS_INSECURE", "actors_insecure", LOT_OPTION_BOOL, actors_insecure, "false", 0, 0,
+              "an actor endpoint bound where other hosts reach it (any address but "
+              "loopback: `0.0.0.0`, `*`, a host name) needs CURVE (`CURVE_CERT`), "
+              "or the actor refuses to start; true lets it listen without, each "
+              "such socket logging a warning. Only on a network you trust (the "
+              "compose stack sets it)"),
     S_OPTION ("CURVE_CERT", "curve_cert", LOT_OPTION_STRING, curve_cert, NULL, 0, 0,
               "none: CURVE off. This actor's CURVE certificate, "
               "`DIR/secret/KIND_secret` from `bin/lottery-keys DIR`: every `tcp://` "
@@ -232,19 +240,91 @@ lot_settings_log (const lot_settings_t *self, const char *program)
     free (details);
 }
 
+//  The host of a tcp:// endpoint ("tcp://HOST:PORT", HOST as written,
+//  brackets and all): sets *host and *length, and returns the port's
+//  colon; NULL for any other endpoint.
+static const char *
+s_tcp_host (const char *endpoint, const char **host, size_t *length)
+{
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return NULL;
+    const char *port = strrchr (endpoint + 6, ':');
+    if (port) {
+        *host = endpoint + 6;
+        *length = (size_t) (port - *host);
+    }
+    return port;
+}
+
+typedef enum { S_NAME, S_EVERY, S_LOOPBACK, S_ADDRESS } s_host_kind_t;
+
+//  What a tcp:// host is: a name, every interface (`*`, 0.0.0.0, [::]),
+//  a loopback address (127.0.0.0/8, [::1]) or another address.
+static s_host_kind_t
+s_host_kind (const char *host, size_t length)
+{
+    char text [INET6_ADDRSTRLEN + 2];
+    if (length == 1 && host [0] == '*')
+        return S_EVERY;
+    if (length < 2 || length >= sizeof text)
+        return S_NAME;
+    bool bracketed = host [0] == '[' && host [length - 1] == ']';
+    memcpy (text, host + bracketed, length - 2 * bracketed);
+    text [length - 2 * bracketed] = 0;
+    struct in_addr ipv4;
+    struct in6_addr ipv6;
+    if (!bracketed && inet_pton (AF_INET, text, &ipv4) == 1) {
+        uint32_t address = ntohl (ipv4.s_addr);
+        return address == INADDR_ANY ? S_EVERY
+             : address >> 24 == 127 ? S_LOOPBACK : S_ADDRESS;
+    }
+    if (bracketed && inet_pton (AF_INET6, text, &ipv6) == 1)
+        return IN6_IS_ADDR_UNSPECIFIED (&ipv6) ? S_EVERY
+             : IN6_IS_ADDR_LOOPBACK (&ipv6) ? S_LOOPBACK : S_ADDRESS;
+    return S_NAME;
+}
+
 char *
 lot_endpoint_bind_form (const char *endpoint)
 {
-    const char *port;
-    if (strncmp (endpoint, "tcp://", 6) == 0 && (port = strrchr (endpoint + 6, ':'))) {
-        //  czmq takes port * as a scan of its own range, one failed bind
-        //  (and monitor event) per port in use: 0 lets the kernel pick
-        if (strcmp (port, ":*") == 0)
-            port = ":0";
-        char *bind = NULL;
-        return asprintf (&bind, "tcp://*%s", port) < 0 ? NULL : bind;
+    const char *host, *port;
+    size_t length;
+    if (!(port = s_tcp_host (endpoint, &host, &length)))
+        return strdup (endpoint);
+    //  czmq takes port * as a scan of its own range, one failed bind (and
+    //  monitor event) per port in use: 0 lets the kernel pick
+    if (strcmp (port, ":*") == 0)
+        port = ":0";
+    //  An address is bound as it is, so a loopback one is reached from
+    //  this host only. A name is the one the peers connect to, and here
+    //  it need not be ours to bind: a swarm task's name resolves to a
+    //  virtual IP, or to every replica's address, and only once the task
+    //  is healthy, after it binds; a container on two networks has an
+    //  address on each. So a name binds every interface, and the
+    //  network (or CURVE) decides who reaches it.
+    if (s_host_kind (host, length) == S_NAME) {
+        host = "*";
+        length = 1;
     }
-    return strdup (endpoint);
+    char *bind = NULL;
+    return asprintf (&bind, "tcp://%.*s%s", (int) length, host, port) < 0 ? NULL : bind;
+}
+
+bool
+lot_endpoint_ipv6 (const char *endpoint)
+{
+    const char *host;
+    size_t length;
+    return s_tcp_host (endpoint, &host, &length) && length > 0 && host [0] == '[';
+}
+
+bool
+lot_endpoint_exposed (const char *endpoint)
+{
+    const char *host;
+    size_t length;
+    return s_tcp_host (endpoint, &host, &length)
+        && s_host_kind (host, length) != S_LOOPBACK;
 }
 
 int

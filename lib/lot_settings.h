@@ -4,7 +4,8 @@
     the environment: a variable of the same name overrides each key, and
     every other setting comes from the environment alone. Endpoints are
     the addresses actors connect to; the actor that binds an endpoint
-    binds its port on every interface (see lot_endpoint_bind_form).
+    binds the address it names, or every interface for a name (see
+    lot_endpoint_bind_form).
 */
 #ifndef LOT_SETTINGS_H_INCLUDED
 #define LOT_SETTINGS_H_INCLUDED
@@ -47,6 +48,7 @@ typedef struct {
     char *events_endpoint;      //  persister DEALER -> coordinator ROUTER
     char *winners_endpoint;     //  coordinator PUB -> front-ends SUB
     char *broker_endpoint;      //  front-ends DEALER <-> broker ROUTER
+    bool actors_insecure;       //  Binds open to other hosts without CURVE
     char *curve_cert;           //  This actor's CURVE certificate; NULL: CURVE off
     char *curve_public_dir;     //  Public certificates of the actors let in
 } lot_settings_t;
@@ -64,9 +66,21 @@ void lot_settings_destroy (lot_settings_t **self_p);
 //  Logs `action: config | result: success` with every effective setting.
 void lot_settings_log (const lot_settings_t *self, const char *program);
 
-//  "tcp://host:port" -> "tcp://*:port", and port * -> 0 (one the kernel
-//  picks); other transports unchanged. Returns a fresh string.
+//  The address an actor binds for an endpoint: "tcp://ADDRESS:port" as it
+//  is (127.0.0.1 or [::1]: loopback only; 0.0.0.0, [::] or *: every
+//  interface), "tcp://NAME:port" -> "tcp://*:port" (every interface), and
+//  port * -> 0 (one the kernel picks); other transports unchanged.
+//  Returns a fresh string.
 char *lot_endpoint_bind_form (const char *endpoint);
+
+//  Whether a tcp:// endpoint's host is an IPv6 address ("tcp://[::1]:5560"),
+//  which a socket reaches only with ZMQ_IPV6 on.
+bool lot_endpoint_ipv6 (const char *endpoint);
+
+//  Whether an endpoint, bound, takes connections from other hosts: any
+//  tcp:// one but a loopback address's (127.0.0.0/8, [::1]), so every
+//  interface and a name too. inproc:// and ipc:// never do.
+bool lot_endpoint_exposed (const char *endpoint);
 
 //  Parses the program's arguments: [--config PATH] [--help]. Returns 0
 //  and sets *config_file (NULL when absent), 1 after printing usage,

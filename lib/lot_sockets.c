@@ -124,6 +124,31 @@ s_curve_secure (lot_sockets_t *self, zsock_t *sock, const char *server, char **e
     return 0;
 }
 
+//  A socket to be bound where other hosts reach it, without CURVE: a
+//  warning with ACTORS_INSECURE (returns 0), else a fail line saying what
+//  to do (returns -1).
+static int
+s_check_exposed (lot_sockets_t *self, const char *endpoint, const char *name)
+{
+    char *address = lot_endpoint_bind_form (endpoint);
+    int rc = 0;
+    if (self->settings->actors_insecure)
+        lot_log_warning ("action: socket_open | result: in_progress | actor: %s | socket: %s"
+                         " | endpoint: %s | reason: open to other hosts without CURVE,"
+                         " as ACTORS_INSECURE allows", self->actor, name,
+                         address ? address : endpoint);
+    else {
+        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
+                       " | endpoint: %s | reason: other hosts could connect and CURVE is off;"
+                       " set CURVE_CERT and CURVE_PUBLIC_DIR, or give the endpoint a loopback"
+                       " address, or set ACTORS_INSECURE=true on a network you trust",
+                       self->actor, name, address ? address : endpoint);
+        rc = -1;
+    }
+    free (address);
+    return rc;
+}
+
 //  Opens a socket: binds it when server is NULL, else connects it to an
 //  endpoint that actor kind binds.
 static zsock_t *
@@ -132,6 +157,15 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
 {
     const lot_settings_t *settings = self->settings;
     bool bind = !server;
+    //  CURVE guards what can come from another host: tcp:// between actors
+    bool curve = settings->curve_cert && type != ZMQ_STREAM
+                 && strncmp (endpoint, "tcp://", 6) == 0;
+    //  Other hosts may reach an actor's bound socket only through CURVE,
+    //  or when the settings say their network is trusted (the agencies'
+    //  raw socket is meant for them)
+    if (bind && !curve && type != ZMQ_STREAM && lot_endpoint_exposed (endpoint)
+    &&  s_check_exposed (self, endpoint, name))
+        return NULL;
     zsock_t *sock = zsock_new (type);
     if (!sock) {
         lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
@@ -142,14 +176,14 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     zsock_set_rcvhwm (sock, (int) settings->queue_limit);
     zsock_set_backlog (sock, (int) settings->listen_backlog);
     zsock_set_tcp_keepalive (sock, 1);     //  Finds peers that vanished
+    //  libzmq takes an IPv6 address only on a socket told it may
+    if (lot_endpoint_ipv6 (endpoint))
+        zsock_set_ipv6 (sock, 1);
     //  A send never blocks for ever (a PUSH whose inproc peer has gone
     //  blocks until it comes back, and would not hear $TERM): what cannot
     //  be handed on in time is dropped, and the front-end sends its chunk
     //  again after RESEND_TIMEOUT
     zsock_set_sndtimeo (sock, (int) settings->send_timeout);
-    //  CURVE guards what can come from another host: tcp:// between actors
-    bool curve = settings->curve_cert && type != ZMQ_STREAM
-                 && strncmp (endpoint, "tcp://", 6) == 0;
     char *error = NULL;
     if (curve && s_curve_secure (self, sock, server, &error)) {
         lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"

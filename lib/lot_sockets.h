@@ -7,7 +7,7 @@
     becomes one log line naming the actor, the socket and the endpoint:
 
         action: zmq_evento | result: success | actor: persister
-            | socket: records | event: ACCEPTED | endpoint: tcp://0.0.0.0:5561
+            | socket: records | event: ACCEPTED | endpoint: tcp://127.0.0.1:5561
 
     Failures (BIND_FAILED, ACCEPT_FAILED, CLOSE_FAILED, handshake failures)
     say `fail`; retries and delays say `in_progress`. The monitors are read
@@ -28,6 +28,24 @@
     and each says `| security: curve` in its socket_open line. A refused
     or failed handshake is a monitor event like any other, logged `fail`
     on both sides with the reason where libzmq gives one.
+
+    Actors are closed to other hosts by default. A socket to be bound
+    where they can reach it (lot_endpoint_exposed: any tcp:// address but
+    loopback's, so every interface and a host name too) must be a CURVE
+    server; the agencies' raw socket, meant for them, is the exception.
+    Without CURVE it is not opened, its actor fails START and its program
+    exits 1 (lot_server.h), after
+
+        action: socket_open | result: fail | actor: broker | socket: work
+            | endpoint: tcp://0.0.0.0:5560 | reason: other hosts could connect and
+            CURVE is off; set CURVE_CERT and CURVE_PUBLIC_DIR, ...
+
+    unless ACTORS_INSECURE is set (a network the operator trusts, as the
+    compose stack's), when it is bound after a warning:
+
+        action: socket_open | result: in_progress | actor: broker | socket:
+            work | endpoint: tcp://0.0.0.0:5560 | reason: open to other hosts
+            without CURVE, as ACTORS_INSECURE allows
 */
 #ifndef LOT_SOCKETS_H_INCLUDED
 #define LOT_SOCKETS_H_INCLUDED
@@ -46,10 +64,11 @@ lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *setting
 //  inproc endpoints are free again on return.
 void lot_sockets_destroy (lot_sockets_t **self_p);
 
-//  Opens a socket and binds it to an endpoint (a tcp endpoint on every
-//  interface; port * is one the system picks, logged in the socket_open
-//  line). The set owns it. Logs a fail line and returns NULL when it
-//  cannot.
+//  Opens a socket and binds it to an endpoint (where
+//  lot_endpoint_bind_form says: a tcp endpoint's address, or every
+//  interface for a name; port * is one the system picks, logged in the
+//  socket_open line). The set owns it. Logs a fail line and returns NULL
+//  when it cannot.
 zsock_t *lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint,
                            const char *name);
 

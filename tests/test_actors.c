@@ -10,6 +10,7 @@
 #include "lot_codec.h"
 #include "lot_conn.h"
 #include "lot_coordinator.h"
+#include "lot_curve.h"
 #include "lot_frontend.h"
 #include "lot_handler.h"
 #include "lot_msg.h"
@@ -33,6 +34,8 @@
 static struct {
     lot_settings_t *settings;
     zactor_t *actor;
+    zpoller_t *poller;          //  Of sockets, opened by the test itself
+    lot_sockets_t *sockets;
     zsock_t *peers [8];
     size_t peer_count;
     int fds [128];              //  Agency connections, -1 once closed
@@ -44,6 +47,8 @@ static void
 s_rig_end (void)
 {
     zactor_destroy (&s_rig.actor);
+    lot_sockets_destroy (&s_rig.sockets);
+    zpoller_destroy (&s_rig.poller);
     for (size_t i = 0; i < s_rig.peer_count; i++)
         zsock_destroy (&s_rig.peers [i]);
     for (size_t i = 0; i < s_rig.fd_count; i++)
@@ -390,6 +395,8 @@ static void
 s_persister_start (void)
 {
     zactor_destroy (&s_rig.actor);
+    lot_sockets_destroy (&s_rig.sockets);
+    zpoller_destroy (&s_rig.poller);
     s_start (lot_persister_actor);
     s_records = s_peer (ZMQ_PUSH, s_rig.settings->records_endpoint, false);
 }
@@ -695,6 +702,143 @@ test_actor_restarts_bind_at_once (void **state)
             fail_msg ("round %d: the broker could not bind again", round);
         zactor_destroy (&broker);
     }
+}
+
+//  A set of sockets of the test's own, as an actor would have.
+static lot_sockets_t *
+s_sockets (void)
+{
+    lot_sockets_destroy (&s_rig.sockets);
+    if (!s_rig.poller)
+        s_rig.poller = zpoller_new (NULL);
+    return s_rig.sockets = lot_sockets_new ("test", s_rig.settings, s_rig.poller);
+}
+
+//  The port a socket bound.
+static int
+s_bound_port (zsock_t *sock)
+{
+    char *endpoint = zsock_last_endpoint (sock);
+    assert_non_null (endpoint);
+    int port = atoi (strrchr (endpoint, ':') + 1);
+    zstr_free (&endpoint);
+    assert_true (port > 0);
+    return port;
+}
+
+//  A socket bound through lot_sockets, and who gets in: the settings
+//  (ACTORS_INSECURE, CURVE on with a certificate of the test's), and what
+//  is expected. A socket that binds takes connections at `here`, and at
+//  127.0.0.2 (another address of this host, standing in for any other
+//  interface) when `elsewhere`; a socket refused logs `line`.
+typedef struct {
+    const char *endpoint;
+    bool insecure, curve;
+    const char *here;           //  NULL: refused, not bound
+    bool elsewhere;
+    const char *line;           //  A line it logs (WARNING and up); "": none;
+                                //  NULL: not checked
+} bind_row_t;
+
+static void
+s_bind_rows (const bind_row_t *rows, size_t count)
+{
+    s_settings ("binder");
+    s_rig.dir = tu_tempdir ("binder");
+    char *error = NULL;
+    assert_int_equal (lot_curve_make (s_rig.dir, "binder", &error), 0);
+    char *cert = tu_printf ("%s/secret/binder_secret", s_rig.dir);
+    char *log = tu_printf ("%s/log", s_rig.dir);
+    lot_log_set_level (LOT_LOG_WARNING);
+    for (size_t i = 0; i < count; i++) {
+        const bind_row_t *row = &rows [i];
+        tu_case ("%s%s%s", row->endpoint, row->insecure ? ", ACTORS_INSECURE" : "",
+                 row->curve ? ", CURVE" : "");
+        s_rig.settings->actors_insecure = row->insecure;
+        free (s_rig.settings->curve_cert);
+        s_rig.settings->curve_cert = row->curve ? strdup (cert) : NULL;
+        lot_sockets_t *sockets = s_sockets ();
+        tu_capture_t capture = tu_capture_begin (1, log);
+        zsock_t *sock = lot_sockets_bind (sockets, ZMQ_PULL, row->endpoint, "binder");
+        char *logged = tu_capture_end (capture);
+        assert_non_null (logged);
+        if (row->line && *row->line)
+            assert_non_null (strstr (logged, row->line));
+        else
+        if (row->line)
+            assert_string_equal (logged, "");
+        free (logged);
+        if (!row->here) {
+            assert_null (sock);
+            continue;
+        }
+        assert_non_null (sock);
+        int port = s_bound_port (sock);
+        assert_int_equal (tu_reach (row->here, port), 0);
+        assert_int_equal (tu_reach ("127.0.0.2", port), row->elsewhere ? 0 : ECONNREFUSED);
+    }
+    tu_case_done ();
+    free (cert);
+    free (log);
+}
+
+//  A binder listens where its endpoint says: on a loopback address it
+//  takes connections there and nowhere else, on every interface (0.0.0.0,
+//  *, or a name, which is not bound as such) anywhere.
+static void
+test_binder_listens_where_its_endpoint_says (void **state)
+{
+    (void) state;
+    const bind_row_t rows [] = {
+        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, NULL },
+        { "tcp://127.0.0.1:*", true, false, "127.0.0.1", false, NULL },
+        { "tcp://[::1]:*", false, false, "::1", false, NULL },
+        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, NULL },
+        { "tcp://*:*", true, false, "127.0.0.1", true, NULL },
+        { "tcp://binder:*", true, false, "127.0.0.1", true, NULL },
+    };
+    s_bind_rows (rows, sizeof rows / sizeof rows [0]);
+}
+
+//  What other hosts can reach must run with CURVE, or be let open by
+//  ACTORS_INSECURE, which warns; else it is not bound, and the fail line
+//  says what to do. Loopback needs neither.
+static void
+test_binder_open_to_others_needs_curve_or_opt_out (void **state)
+{
+    (void) state;
+#define REFUSED "action: socket_open | result: fail | actor: test | socket: binder" \
+                " | endpoint: tcp://%s:0 | reason: other hosts could connect and CURVE" \
+                " is off; set CURVE_CERT and CURVE_PUBLIC_DIR, or give the endpoint a" \
+                " loopback address, or set ACTORS_INSECURE=true on a network you trust\n"
+#define WARNED "WARNING  action: socket_open | result: in_progress | actor: test" \
+               " | socket: binder | endpoint: tcp://%s:0 | reason: open to other hosts" \
+               " without CURVE, as ACTORS_INSECURE allows\n"
+    char *refused_any = tu_printf (REFUSED, "0.0.0.0");
+    char *refused_every = tu_printf (REFUSED, "*");
+    char *warned_any = tu_printf (WARNED, "0.0.0.0");
+    char *warned_every = tu_printf (WARNED, "*");
+    const bind_row_t rows [] = {
+        { "tcp://0.0.0.0:*", false, false, NULL, false, refused_any },
+        { "tcp://*:*", false, false, NULL, false, refused_every },
+        { "tcp://binder:*", false, false, NULL, false, refused_every },
+        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, warned_any },
+        { "tcp://binder:*", true, false, "127.0.0.1", true, warned_every },
+        { "tcp://0.0.0.0:*", false, true, "127.0.0.1", true, "" },
+        { "tcp://*:*", true, true, "127.0.0.1", true, "" },
+        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, "" },
+        { "inproc://binder", false, false, NULL, false, NULL },
+    };
+    s_bind_rows (rows, sizeof rows / sizeof rows [0] - 1);
+    //  inproc: bound, with no address to reach
+    zsock_t *sock = lot_sockets_bind (s_sockets (), ZMQ_PULL, rows [8].endpoint, "binder");
+    assert_non_null (sock);
+    free (refused_any);
+    free (refused_every);
+    free (warned_any);
+    free (warned_every);
+#undef REFUSED
+#undef WARNED
 }
 
 //  ---------------------------------------------------------------------
@@ -1175,6 +1319,8 @@ main (void)
         cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_teardown),
         cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_teardown),
         cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_teardown),
+        cmocka_unit_test_teardown (test_binder_listens_where_its_endpoint_says, s_teardown),
+        cmocka_unit_test_teardown (test_binder_open_to_others_needs_curve_or_opt_out, s_teardown),
         cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_teardown),
         cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_teardown),
         cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_teardown),

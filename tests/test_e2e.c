@@ -181,20 +181,40 @@ s_sys_new (const char *name, int agencies, char *const settings [])
     return sys;
 }
 
-//  The server, embedded or one process per actor, started.
+//  Every endpoint setting on host, port *, freshly allocated
+//  (NULL-terminated; s_strings_free frees them).
+static char **
+s_endpoints_on (const char *host)
+{
+    const char *names [] = { "WORK", "RECORDS", "RESULTS", "EVENTS", "WINNERS", "BROKER" };
+    char **any = calloc (7, sizeof *any);
+    assert_non_null (any);
+    for (size_t i = 0; i < 6; i++)
+        any [i] = tu_printf ("%s_ENDPOINT=tcp://%s:*", names [i], host);
+    return any;
+}
+
+static void
+s_strings_free (char **strings)
+{
+    for (size_t i = 0; strings [i]; i++)
+        free (strings [i]);
+    free (strings);
+}
+
+//  The server started: embedded when host is NULL, else one process per
+//  actor, the binders binding host.
 static sys_t *
-s_sys_start (const char *name, bool distributed, int agencies, char *const settings [])
+s_sys_start_on (const char *name, const char *host, int agencies, char *const settings [])
 {
     sys_t *sys = s_sys_new (name, agencies, settings);
-    if (!distributed)
+    if (!host)
         s_sys_spawn (sys, "lottery-server", NULL);
     else {
-        //  Every actor its own process on loopback: those that bind first,
-        //  each told the endpoints bound before it
-        char *any [] = { "WORK_ENDPOINT=tcp://127.0.0.1:*", "RECORDS_ENDPOINT=tcp://127.0.0.1:*",
-                         "RESULTS_ENDPOINT=tcp://127.0.0.1:*", "EVENTS_ENDPOINT=tcp://127.0.0.1:*",
-                         "WINNERS_ENDPOINT=tcp://127.0.0.1:*", "BROKER_ENDPOINT=tcp://127.0.0.1:*",
-                         NULL };
+        //  Every actor its own process: those that bind first, each told
+        //  the endpoints bound before it (on 127.0.0.1, wherever they are
+        //  bound)
+        char **any = s_endpoints_on (host);
         s_sys_spawn (sys, "lottery-coordinator", any);
         s_sys_learn_endpoint (sys, "coordinator", "events", "EVENTS");
         s_sys_learn_endpoint (sys, "coordinator", "winners", "WINNERS");
@@ -207,9 +227,17 @@ s_sys_start (const char *name, bool distributed, int agencies, char *const setti
         s_sys_learn_endpoint (sys, "persister", "records", "RECORDS");
         for (int i = 0; i < 3; i++)
             s_sys_spawn (sys, "lottery-handler", NULL);
+        s_strings_free (any);
     }
     s_sys_wait_started (sys);
     return sys;
+}
+
+//  The server, embedded or one process per actor on loopback, started.
+static sys_t *
+s_sys_start (const char *name, bool distributed, int agencies, char *const settings [])
+{
+    return s_sys_start_on (name, distributed ? "127.0.0.1" : NULL, agencies, settings);
 }
 
 //  Kills the first running server program of that name with SIGKILL, as
@@ -506,9 +534,10 @@ s_check_log (sys_t *sys, data_t *data, bool expect_fail_lines)
         s_check_no_fail (sys);
 }
 
-//  Every socket is watched: each bound socket logs LISTENING, and in
-//  distributed mode each handler's connection to the broker, and the
-//  front-end's, complete their handshakes.
+//  Every socket is watched: each bound socket logs LISTENING (the
+//  agencies' on every interface, the actors' on loopback, as their
+//  endpoints say), and in distributed mode each handler's connection to
+//  the broker, and the front-end's, complete their handshakes.
 static void
 s_check_monitor_events (sys_t *sys, bool distributed)
 {
@@ -518,7 +547,8 @@ s_check_monitor_events (sys_t *sys, bool distributed)
                              "coordinator | socket: winners" };
     for (size_t i = 0; i < (distributed ? 7 : 1); i++) {
         char *line = tu_printf ("action: zmq_evento | result: success | actor: %s"
-                                " | event: LISTENING | endpoint: tcp://0.0.0.0:", bound [i]);
+                                " | event: LISTENING | endpoint: tcp://%s:", bound [i],
+                                i == 0 ? "0.0.0.0" : "127.0.0.1");
         s_expect_lines (sys->log, 1, PARTS (line));
         free (line);
     }
@@ -1294,6 +1324,171 @@ test_curve_refused (void **state)
     free (public);
 }
 
+//  A distributed actor bound where other hosts reach it (every interface,
+//  by address or through a name), CURVE off: without ACTORS_INSECURE it
+//  refuses to start, a fail line saying what to do, no start line and a
+//  non-zero exit; with it, it starts and warns. Its other endpoints are
+//  on loopback (the persister's peers, which it connects to, on a port
+//  where none listens).
+static void
+test_open_actor_needs_curve_or_opt_out (void **state)
+{
+    (void) state;
+    const struct {
+        const char *program, *actor, *socket, *setting, *bound;
+        bool connects;              //  To RESULTS and EVENTS
+    } rows [] = {
+        { "lottery-coordinator", "coordinator", "winners", "WINNERS_ENDPOINT=tcp://0.0.0.0:*",
+          "tcp://0.0.0.0:0", false },
+        { "lottery-persister", "persister", "records", "RECORDS_ENDPOINT=tcp://*:*",
+          "tcp://*:0", true },
+        { "lottery-broker", "broker", "work", "WORK_ENDPOINT=tcp://broker:*", "tcp://*:0",
+          false },
+    };
+    char **loopback = s_endpoints_on ("127.0.0.1");
+    int fd;
+    int closed = tu_closed_port (&fd);
+    assert_true (closed > 0);
+    char *results = tu_printf ("RESULTS_ENDPOINT=tcp://127.0.0.1:%d", closed);
+    char *events = tu_printf ("EVENTS_ENDPOINT=tcp://127.0.0.1:%d", closed);
+    for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++)
+        for (int insecure = 0; insecure < 2; insecure++) {
+            tu_case ("%s, %s, ACTORS_INSECURE=%s", rows [i].program, rows [i].setting,
+                     insecure ? "true" : "false");
+            sys_t *sys = s_sys_new ("open", 1, NULL);
+            char *env [12];
+            memcpy (env, loopback, 6 * sizeof *env);
+            size_t n = 6;
+            env [n++] = (char *) rows [i].setting;
+            env [n++] = insecure ? "ACTORS_INSECURE=true" : "ACTORS_INSECURE=false";
+            if (rows [i].connects) {
+                env [n++] = results;
+                env [n++] = events;
+            }
+            env [n] = NULL;
+            s_sys_spawn (sys, rows [i].program, env);
+            char *config = tu_printf ("action: config | result: success | program: %s |",
+                                      rows [i].program);
+            char *socket = tu_printf ("| actor: %s | socket: %s | endpoint: %s | reason: ",
+                                      rows [i].actor, rows [i].socket, rows [i].bound);
+            char *started = tu_printf ("action: start | result: success | program: %s |",
+                                       rows [i].program);
+            if (!insecure) {
+                int status = tu_wait (sys->procs [0], 20000);
+                if (status != 1)
+                    fail_msg ("%s ended with %d; see %s", rows [i].program, status, sys->log);
+                s_expect_lines (sys->log, 1, PARTS ("ERROR", "action: socket_open | result:"
+                                                    " fail ", socket, "other hosts could"
+                                                    " connect and CURVE is off; set CURVE_CERT"
+                                                    " and CURVE_PUBLIC_DIR, or give the endpoint"
+                                                    " a loopback address, or set"
+                                                    " ACTORS_INSECURE=true on a network you"
+                                                    " trust"));
+                s_expect_lines (sys->log, 1, PARTS ("action: start | result: fail"));
+                s_expect_lines (sys->log, 0, PARTS (started));
+                s_expect_lines (sys->log, 1, PARTS ("action: exit | result: fail", "| status: 1"));
+                s_expect_lines (sys->log, 1, PARTS (config, "| actors_insecure: false |"));
+            }
+            else {
+                if (!tu_wait_for_lines (sys->log, PARTS (started), 1, 20000))
+                    fail_msg ("%s did not start; see %s", rows [i].program, sys->log);
+                s_expect_lines (sys->log, 1, PARTS ("WARNING", "action: socket_open | result:"
+                                                    " in_progress ", socket, "open to other"
+                                                    " hosts without CURVE, as ACTORS_INSECURE"
+                                                    " allows"));
+                s_expect_lines (sys->log, 1, PARTS (config, "| actors_insecure: true |"));
+                s_expect_lines (sys->log, 0, PARTS ("| result: fail"));
+                assert_int_equal (tu_stop (sys->procs [0], SIGTERM, STOP_TIMEOUT_MS), 0);
+            }
+            free (config);
+            free (socket);
+            free (started);
+            s_sys_destroy (&sys);
+        }
+    tu_case_done ();
+    s_strings_free (loopback);
+    free (results);
+    free (events);
+    close (fd);
+}
+
+//  The port of an endpoint the system's binders bound (NAME_ENDPOINT).
+static int
+s_sys_bound_port (sys_t *sys, const char *name)
+{
+    size_t length = strlen (name);
+    for (size_t i = 0; i < sys->bound; i++)
+        if (strncmp (sys->endpoints [i], name, length) == 0
+        &&  strncmp (sys->endpoints [i] + length, "_ENDPOINT=", 10) == 0)
+            return atoi (strrchr (sys->endpoints [i], ':') + 1);
+    fail_msg ("%s_ENDPOINT was not bound", name);
+    return -1;
+}
+
+//  A stranger on another address than loopback (127.0.0.2 stands in for
+//  one) gets nothing from any actor, in each mode that does not opt out:
+//  embedded, there is no actor port at all (the agencies' is the only one
+//  bound); distributed on the default loopback endpoints, every binder's
+//  port refuses the connection; distributed on every interface with
+//  CURVE, the connection is taken but a ZeroMQ peer without keys fails
+//  its handshake on every binder's socket.
+static void
+test_stranger_gets_nothing_from_actors (void **state)
+{
+    (void) state;
+    const struct { const char *actor, *socket, *name; } binders [] = {
+        { "broker", "frontends", "BROKER" }, { "broker", "work", "WORK" },
+        { "broker", "results", "RESULTS" }, { "persister", "records", "RECORDS" },
+        { "coordinator", "events", "EVENTS" }, { "coordinator", "winners", "WINNERS" },
+    };
+    const size_t count = sizeof binders / sizeof binders [0];
+
+    tu_case ("embedded");
+    sys_t *sys = s_sys_start ("stranger", false, 1, NULL);
+    s_expect_lines (sys->log, 1, PARTS ("action: socket_open | result: success", "| mode: bind |"
+                                        " endpoint: tcp://"));
+    s_expect_lines (sys->log, 1, PARTS ("| socket: agencies | mode: bind | endpoint: tcp://"));
+    s_sys_stop (sys);
+    s_sys_destroy (&sys);
+
+    sys = s_sys_start ("stranger", true, 1, NULL);
+    for (size_t i = 0; i < count; i++) {
+        tu_case ("distributed on loopback: %s's %s", binders [i].actor, binders [i].socket);
+        int port = s_sys_bound_port (sys, binders [i].name);
+        assert_int_equal (tu_reach ("127.0.0.2", port), ECONNREFUSED);
+        assert_int_equal (tu_reach ("127.0.0.1", port), 0);
+    }
+    s_sys_stop (sys);
+    s_sys_destroy (&sys);
+
+    tu_case ("distributed on every interface, CURVE on");
+    char *keys = s_curve_keys ("stranger-keys", NULL);
+    char *public = tu_printf ("CURVE_PUBLIC_DIR=%s/public", keys);
+    sys = s_sys_start_on ("stranger", "0.0.0.0", 1, ENV (public));
+    zsock_t *strangers [6];
+    for (size_t i = 0; i < count; i++) {
+        tu_case ("distributed on every interface, CURVE on: %s's %s", binders [i].actor,
+                 binders [i].socket);
+        strangers [i] = zsock_new (ZMQ_DEALER);
+        assert_int_equal (zsock_connect (strangers [i], "tcp://127.0.0.2:%d",
+                                         s_sys_bound_port (sys, binders [i].name)), 0);
+        char *refused = tu_printf ("action: zmq_evento | result: fail | actor: %s | socket: %s"
+                                   " | event: HANDSHAKE_FAILED_", binders [i].actor,
+                                   binders [i].socket);
+        if (!tu_wait_for_lines (sys->log, PARTS (refused, "CURVE on one side only"), 1, 10000))
+            fail_msg ("%s's %s did not refuse the stranger; see %s", binders [i].actor,
+                      binders [i].socket, sys->log);
+        free (refused);
+    }
+    for (size_t i = 0; i < count; i++)
+        zsock_destroy (&strangers [i]);
+    s_sys_stop (sys);
+    s_sys_destroy (&sys);
+    tu_remove_dir (keys);
+    free (public);
+    tu_case_done ();
+}
+
 //  SIGTERM in the middle of an upload: the server exits 0 in time, and
 //  every bet an agency had its 'O' for is in the bets file, whole lines
 //  only, in order.
@@ -1369,9 +1564,17 @@ test_sigterm_on_an_actor_thread (void **state)
     s_sys_destroy (&sys);
 }
 
+//  Ends what a test left running, and names the table row it stopped in.
+static int
+s_teardown (void **state)
+{
+    tu_case_teardown (state);
+    return tu_kill_all (state);
+}
+
 //  A test; a row of a table above as a test, named after the row
-#define TEST(function) cmocka_unit_test_teardown (function, tu_kill_all)
-#define TABLE_TEST(row, function) { #row, function, NULL, tu_kill_all, &row }
+#define TEST(function) cmocka_unit_test_teardown (function, s_teardown)
+#define TABLE_TEST(row, function) { #row, function, NULL, s_teardown, &row }
 
 int
 main (void)
@@ -1401,6 +1604,8 @@ main (void)
         TEST (test_fault_after_draw),
         TEST (test_curve_distributed),
         TEST (test_curve_refused),
+        TEST (test_open_actor_needs_curve_or_opt_out),
+        TEST (test_stranger_gets_nothing_from_actors),
         TEST (test_sigterm_mid_run),
         TEST (test_sigterm_on_an_actor_thread),
     };

@@ -30,7 +30,7 @@ static const char *s_env_names [] = {
     "MAX_CONNECTIONS", "IDLE_TIMEOUT", "MESSAGE_TIMEOUT", "QUERIES_PER_AGENCY", "QUEUE_LIMIT",
     "ANNOUNCE_INTERVAL", "LOG_SETTLE", "RESEND_TIMEOUT", "SEND_TIMEOUT", "WORK_ENDPOINT",
     "RECORDS_ENDPOINT", "RESULTS_ENDPOINT", "EVENTS_ENDPOINT", "WINNERS_ENDPOINT",
-    "BROKER_ENDPOINT", "CURVE_CERT", "CURVE_PUBLIC_DIR",
+    "BROKER_ENDPOINT", "ACTORS_INSECURE", "CURVE_CERT", "CURVE_PUBLIC_DIR",
     "LOT_TEST_INT", "LOT_TEST_BOOL", "LOT_TEST_STRING", "LOT_TEST_LEVEL", "LOT_TEST_DURATION"
 };
 
@@ -53,6 +53,7 @@ static int
 s_teardown (void **state)
 {
     s_reset ();
+    tu_case_teardown (state);
     return tu_dir_teardown (state);
 }
 
@@ -141,6 +142,7 @@ test_defaults_distributed (void **state)
     assert_string_equal (settings->results_endpoint, "tcp://127.0.0.1:5562");
     assert_string_equal (settings->events_endpoint, "tcp://127.0.0.1:5563");
     assert_string_equal (settings->winners_endpoint, "tcp://127.0.0.1:5564");
+    assert_false (settings->actors_insecure);
     lot_settings_destroy (&settings);
     //  And embedded again: the mode's defaults do not leak between calls
     settings = s_new (LOT_MODE_EMBEDDED, NULL);
@@ -230,6 +232,7 @@ test_env_overrides_file (void **state)
     setenv ("BETS_FSYNC", "false", 1);
     setenv ("ANNOUNCE_INTERVAL", "2s", 1);
     setenv ("RECORDS_ENDPOINT", "tcp://persister:5561", 1);
+    setenv ("ACTORS_INSECURE", "true", 1);
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
     assert_int_equal (settings->port, 5000);
     assert_string_equal (settings->server_ip, "other-host");
@@ -242,6 +245,7 @@ test_env_overrides_file (void **state)
     assert_int_equal (settings->announce_interval, 2000);
     assert_string_equal (settings->records_endpoint, "tcp://persister:5561");
     assert_string_equal (settings->work_endpoint, "inproc://work");
+    assert_true (settings->actors_insecure);
     assert_false (lot_log_enabled (LOT_LOG_INFO));
     lot_settings_destroy (&settings);
 
@@ -338,28 +342,47 @@ test_config_file_missing_or_broken (void **state)
 //  --------------------------------------------------------------------------
 //  Endpoints, arguments
 
+//  What an actor binds for each endpoint, whether other hosts reach it,
+//  and whether its socket needs IPv6: an address as it is, a name every
+//  interface.
 static void
 test_endpoint_bind_form (void **state)
 {
     (void) state;
-    struct { const char *in, *out; } cases [] = {
-        { "tcp://persister:5561", "tcp://*:5561" },
-        { "tcp://127.0.0.1:5560", "tcp://*:5560" },
-        { "tcp://*:5562", "tcp://*:5562" },
-        { "tcp://[::1]:5563", "tcp://*:5563" },
-        { "tcp://127.0.0.1:*", "tcp://*:0" },
-        { "tcp://persister:0", "tcp://*:0" },
-        { "inproc://records", "inproc://records" },
-        { "ipc:///tmp/lot.sock", "ipc:///tmp/lot.sock" },
-        { "tcp://nohost", "tcp://nohost" },
+    struct { const char *in, *out; bool exposed, ipv6; } cases [] = {
+        { "tcp://persister:5561", "tcp://*:5561", true, false },
+        { "tcp://127.0.0.1:5560", "tcp://127.0.0.1:5560", false, false },
+        { "tcp://127.0.0.2:5560", "tcp://127.0.0.2:5560", false, false },
+        { "tcp://127.255.255.254:1", "tcp://127.255.255.254:1", false, false },
+        { "tcp://*:5562", "tcp://*:5562", true, false },
+        { "tcp://0.0.0.0:5562", "tcp://0.0.0.0:5562", true, false },
+        { "tcp://10.0.1.9:5562", "tcp://10.0.1.9:5562", true, false },
+        { "tcp://128.0.0.1:5562", "tcp://128.0.0.1:5562", true, false },
+        { "tcp://[::1]:5563", "tcp://[::1]:5563", false, true },
+        { "tcp://[::]:5563", "tcp://[::]:5563", true, true },
+        { "tcp://[fd00::9]:5563", "tcp://[fd00::9]:5563", true, true },
+        { "tcp://[not an address]:5563", "tcp://*:5563", true, true },
+        { "tcp://localhost:5563", "tcp://*:5563", true, false },
+        { "tcp://127.1:5563", "tcp://*:5563", true, false },
+        { "tcp://127.0.0.1:*", "tcp://127.0.0.1:0", false, false },
+        { "tcp://*:*", "tcp://*:0", true, false },
+        { "tcp://persister:0", "tcp://*:0", true, false },
+        { "tcp://:5560", "tcp://*:5560", true, false },
+        { "inproc://records", "inproc://records", false, false },
+        { "ipc:///tmp/lot.sock", "ipc:///tmp/lot.sock", false, false },
+        { "tcp://nohost", "tcp://nohost", false, false },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        tu_case ("%s", cases [i].in);
         char *bind = lot_endpoint_bind_form (cases [i].in);
         assert_non_null (bind);
         assert_string_equal (bind, cases [i].out);
         assert_ptr_not_equal (bind, cases [i].in);
         free (bind);
+        assert_int_equal (lot_endpoint_exposed (cases [i].in), cases [i].exposed);
+        assert_int_equal (lot_endpoint_ipv6 (cases [i].in), cases [i].ipv6);
     }
+    tu_case_done ();
 }
 
 static void
@@ -580,7 +603,7 @@ test_config_line (void **state)
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
         " | winners_endpoint: inproc://winners | broker_endpoint: inproc://broker"
-        " | curve_cert: none | curve_public_dir: none\n");
+        " | actors_insecure: false | curve_cert: none | curve_public_dir: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);

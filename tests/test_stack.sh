@@ -11,7 +11,8 @@
 # stack with agencies: every client exits 0
 # with its agency's cant_ganadores, the docker logs merged by time have
 # every apuesta_recibida before the sorteo and every consulta_ganadores
-# after it, no line says fail, every actor logs zmq_evento lines, the bets
+# after it, no line says fail, every actor logs zmq_evento lines, each
+# binder warns that it runs without CURVE (ACTORS_INSECURE), the bets
 # file holds the input's bets line by line, the health check answers, and
 # `docker stop -t 10` ends every service with status 0 and its close
 # lines. Skips, saying so, when no Docker engine can run. Shares its
@@ -88,11 +89,26 @@ run_stack () {   # run_stack AGENCIES HANDLERS FRONTENDS
     $compose -f "$file" -p $project down -v >/dev/null 2>&1
 }
 
+# The sockets opened without CURVE where other hosts reach them, from the
+# binders' warnings in a merged log: "ACTOR/SOCKET ...", sorted
+open_sockets () {   # open_sockets LOG
+    grep 'WARNING  action: socket_open | result: in_progress | .*ACTORS_INSECURE' "$1" |
+        sed 's/.* actor: \([a-z]*\) | socket: \([a-z]*\) | .*/\1\/\2/' | sort -u | paste -sd ' '
+}
+
 check_stack () {   # check_stack FILE AGENCIES DATA_DIR
-    local file=$1 agencies=$2 data=$3
-    stack_logs "$file" > "$work/merged-$agencies.log"
-    verify_logs "$work/merged-$agencies.log" "$agencies" "$data" "$agencies agencies" \
+    local file=$1 agencies=$2 data=$3 log=$work/merged-$2.log
+    stack_logs "$file" > "$log"
+    verify_logs "$log" "$agencies" "$data" "$agencies agencies" \
         "broker coordinator frontend handler persister "
+    # No CURVE in compose: every server program is told its network is
+    # trusted, and each binder warns for each socket it opens to it
+    check "$agencies agencies: every server program starts with actors_insecure: true" \
+        test "$(grep -c 'action: config | result: success | program: lottery-[a-z]* | .*| actors_insecure: true |' "$log")" \
+             = "$(grep -c 'action: config | result: success | program: lottery-[a-z]* |' "$log")"
+    check "$agencies agencies: each actor socket open to the network warns ($(open_sockets "$log"))" \
+        test "$(open_sockets "$log")" \
+             = "broker/frontends broker/results broker/work coordinator/events coordinator/winners persister/records"
     local persister
     persister=$($compose -f "$file" -p $project ps -q persister)
     docker exec "$persister" cat /data/bets.csv > "$work/bets-$agencies.csv"
@@ -173,9 +189,13 @@ config_stack () {
     check "the swarm stack file sets its own backlog, and config_keys_in_env sees it" \
         test "$(config_keys_in_env "$swarm" | sed 's/^# [^:]*:[0-9]*: *//')" \
              = 'SERVER_LISTEN_BACKLOG: "400"'
+    check "the swarm stack file with CURVE=off lets the actors run without it (ACTORS_INSECURE)" \
+        grep -qx '  ACTORS_INSECURE: "true"' "$swarm"
     DATA_DIR=$data sh docker/generar-compose.sh "$file" 0 1 >/dev/null
     check "0 agencies: the compose file's environment sets none of config.ini's keys" \
         config_keys_in_env "$file"
+    check "0 agencies: the compose file lets the actors run without CURVE (ACTORS_INSECURE)" \
+        grep -qx '  ACTORS_INSECURE: "true"' "$file"
     cp -p "$repo/config.ini" "$saved"
     stack_at_exit "restore_config '$saved'"
     local inode

@@ -15,10 +15,11 @@
 #    lottery_bets matches the input line by line, and every server-side
 #    service scaled to 0 (persister last) exits 0 with its close lines.
 #    CURVE is on (the generator's default, keys made in a fresh KEYS_DIR):
-#    every actor's config line shows its certificate, every socket between
-#    actors is secured, and a front-end started on the stack's network
-#    without keys is refused by the broker (`reason: CURVE on one side
-#    only`, on either end): a bet sent through it is not stored.
+#    every actor's config line shows its certificate and actors_insecure:
+#    false, every socket between actors is secured, and a front-end started
+#    on the stack's network without keys is refused by the broker
+#    (`reason: CURVE on one side only`, on either end): a bet sent through
+#    it is not stored.
 # 2. 2 agencies of 600,000 generated bets, 1 front-end publishing port
 #    12345 on the host (when it is free): the probe answers there, and the
 #    handlers are scaled from 3 to 1 and then to 4 while the agencies
@@ -154,6 +155,9 @@ check_curve () {   # check_curve WHAT LOG
     check "$1: every socket between actors is CURVE" \
         sh -c "grep 'action: socket_open | result: success' $2 | grep -v 'socket: agencies' > $work/sockets.log &&
                ! grep -v 'security: curve' $work/sockets.log"
+    check "$1: no actor runs open without CURVE (actors_insecure: false, no warning)" \
+        sh -c "! grep 'action: config | result: success | program: lottery-' $2 | grep -v '| actors_insecure: false |' &&
+               ! grep -q 'action: socket_open | result: in_progress' $2"
 }
 
 # A front-end started on the stack's network without keys (the image as
@@ -191,6 +195,8 @@ file=$work/stack-5.yaml
 KEYS_DIR=$work/keys DATA_DIR=$data PUBLISH=none sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
 check "5 agencies: CURVE keys made, a secret and a public certificate per actor kind" \
     test "$(ls "$work/keys/secret/"*_secret "$work/keys/public/"*.pub | wc -l)" = 10
+check "5 agencies: with CURVE the stack file does not let the actors run without it" \
+    sh -c "! grep -q ACTORS_INSECURE '$file'"
 started=$(date +%s)
 check "5 agencies: stack deployed" deploy "$file"
 check_run "5 agencies" 5 "$data"

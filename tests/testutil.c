@@ -570,6 +570,34 @@ tu_connect (int port, int timeout_ms)
 }
 
 int
+tu_reach (const char *address, int port)
+{
+    struct sockaddr_storage addr = { 0 };
+    struct sockaddr_in *ipv4 = (struct sockaddr_in *) &addr;
+    struct sockaddr_in6 *ipv6 = (struct sockaddr_in6 *) &addr;
+    socklen_t size;
+    if (inet_pton (AF_INET, address, &ipv4->sin_addr) == 1) {
+        ipv4->sin_family = AF_INET;
+        ipv4->sin_port = htons (port);
+        size = sizeof *ipv4;
+    }
+    else
+    if (inet_pton (AF_INET6, address, &ipv6->sin6_addr) == 1) {
+        ipv6->sin6_family = AF_INET6;
+        ipv6->sin6_port = htons (port);
+        size = sizeof *ipv6;
+    }
+    else
+        return EINVAL;
+    int fd = socket (addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int rc = connect (fd, (struct sockaddr *) &addr, size) == 0 ? 0 : errno;
+    close (fd);
+    return rc;
+}
+
+int
 tu_send_all (int fd, const void *data, size_t size)
 {
     const char *p = data;

@@ -150,6 +150,11 @@ long tu_last_line (const char *text, const char *const parts []);
 //  A connected TCP socket to 127.0.0.1:port, retrying for up to timeout_ms.
 int tu_connect (int port, int timeout_ms);
 
+//  One TCP connection attempt to address (IPv4 or IPv6, as text):port,
+//  closed at once. Returns 0 when it was accepted, else connect's errno
+//  (ECONNREFUSED: nothing listens at that address).
+int tu_reach (const char *address, int port);
+
 //  Writes all; returns 0 or -1.
 int tu_send_all (int fd, const void *data, size_t size);
 

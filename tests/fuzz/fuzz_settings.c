@@ -4,7 +4,8 @@
     the input's first byte picks, with an empty environment (fuzz.c).
     What must hold: settings come back with no error, or NULL with an
     error; loaded settings print, and their endpoints turn into the form
-    an actor binds.
+    an actor binds, which is exposed to other hosts exactly when the
+    endpoint is.
 */
 #include "fuzz.h"
 #include "lot_settings.h"
@@ -25,11 +26,13 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         const char *endpoints [] = {
             settings->work_endpoint, settings->records_endpoint,
             settings->results_endpoint, settings->events_endpoint,
-            settings->winners_endpoint
+            settings->winners_endpoint, settings->broker_endpoint
         };
-        for (size_t i = 0; i < 5; i++) {
+        for (size_t i = 0; i < 6; i++) {
             char *bind = lot_endpoint_bind_form (endpoints [i]);
             assert (bind);
+            assert (lot_endpoint_exposed (bind) == lot_endpoint_exposed (endpoints [i]));
+            assert (lot_endpoint_ipv6 (bind) <= lot_endpoint_ipv6 (endpoints [i]));
             free (bind);
         }
         assert (settings->bets_file && settings->bets_journal);
