@@ -39,9 +39,12 @@ lot_inbox_clear (lot_inbox_t *self)
 uint8_t *
 lot_inbox_room (lot_inbox_t *self, size_t *room)
 {
-    self->size -= self->taken;
-    memmove (self->data, self->data + self->taken, self->size);
-    self->taken = 0;
+    if (self->taken > 0) {
+        //  What was read goes: the next answer starts the buffer again
+        self->size -= self->taken;
+        memmove (self->data, self->data + self->taken, self->size);
+        self->taken = 0;
+    }
     if (self->size == self->capacity) {
         size_t capacity = self->capacity ? 2 * self->capacity : S_CAPACITY_MIN;
         uint8_t *data = capacity <= LOT_INBOX_MAX ? realloc (self->data, capacity) : NULL;
@@ -65,7 +68,8 @@ const uint8_t *
 lot_inbox_front (lot_inbox_t *self, size_t *size)
 {
     *size = self->size - self->taken;
-    return self->data + self->taken;
+    //  No buffer before the first byte: NULL + 0 is undefined
+    return self->data ? self->data + self->taken : NULL;
 }
 
 lot_codec_status_t
