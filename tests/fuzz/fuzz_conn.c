@@ -27,6 +27,7 @@
     - destroy frees everything (LeakSanitizer).
 */
 #include "fuzz.h"
+#include "lot_codec.h"
 #include "lot_conn.h"
 
 #include <assert.h>
@@ -48,7 +49,7 @@ typedef struct {
     size_t offset;              //  Of its bytes in the model's
     size_t size;
     bool answered;
-    uint8_t answer [LOT_CONN_ANSWER_MAX];
+    uint8_t answer [LOT_ANSWER_MAX];
     size_t answer_size;
 } s_item_t;
 
@@ -249,7 +250,7 @@ s_answer (s_model_t *model, unsigned how, s_script_t *script)
         item++;
     if (how % 2)
         item = s_find (model, item->query, item->position, item->count);
-    item->answer_size = s_byte (script) % (LOT_CONN_ANSWER_MAX + 1);
+    item->answer_size = s_byte (script) % (LOT_ANSWER_MAX + 1);
     unsigned salt = s_byte (script);
     for (size_t i = 0; i < item->answer_size; i++)
         item->answer [i] = (uint8_t) (salt + i);
