@@ -56,10 +56,7 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
     self->conns = lot_conns_new (settings);
     self->pipeline = lot_pipeline_new (settings);
     self->desk = lot_desk_new (settings);
-    self->responder = self->conns && self->pipeline && self->desk
-                    ? lot_responder_new (self->conns, self->pipeline, self->desk) : NULL;
-    if (!self->responder || !self->actor.sockets)
-        s_self_destroy (&self);
+    self->responder = lot_responder_new (self->conns, self->pipeline, self->desk);
     return self;
 }
 

@@ -364,14 +364,6 @@ lot_codec_stored_measure (const uint8_t *data, size_t size, uint32_t *stored,
     return LOT_CODEC_COMPLETE;
 }
 
-int
-lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished)
-{
-    size_t total;
-    return lot_codec_stored_measure (data, LOT_STORED_SIZE, stored, finished, &total)
-           == LOT_CODEC_COMPLETE ? 0 : -1;
-}
-
 size_t
 lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t position)
 {

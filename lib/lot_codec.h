@@ -178,9 +178,6 @@ lot_codec_status_t lot_codec_query_measure (const uint8_t *data, size_t size,
 lot_codec_status_t lot_codec_stored_measure (const uint8_t *data, size_t size,
                                              uint32_t *stored, bool *finished,
                                              size_t *total);
-//  The same on LOT_STORED_SIZE bytes already read: 0, or -1 when they are
-//  no 'S' answer. For the agency client until it uses the measure.
-int lot_codec_stored_decode (const uint8_t *data, uint32_t *stored, bool *finished);
 
 //  Frames 'N' position and its chunk; COMPLETE sets *position and
 //  *chunk_size (the chunk alone, which starts LOT_NUMBERED_HEADER bytes

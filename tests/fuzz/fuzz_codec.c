@@ -275,8 +275,9 @@ s_check_stored (const uint8_t *data, size_t size)
     uint8_t *copy = fuzz_copy (data, LOT_STORED_SIZE);
     uint32_t stored;
     bool finished;
-    //  What the agency client decodes; the measure checks the rest
-    if (lot_codec_stored_decode (copy, &stored, &finished) == 0) {
+    size_t total;
+    if (lot_codec_stored_measure (copy, LOT_STORED_SIZE, &stored, &finished, &total)
+        == LOT_CODEC_COMPLETE) {
         uint8_t again [LOT_STORED_SIZE];
         assert (lot_codec_stored_encode (again, sizeof again, stored, finished)
                 == LOT_STORED_SIZE);
