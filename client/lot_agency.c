@@ -73,9 +73,11 @@ s_query_winners (lot_agency_t *self, s_document_t **documents, unsigned *count)
     size_t size = lot_codec_query_encode (query, sizeof query, s_agency_span (self));
     if (size == 0)
         return lot_link_fail (link, "agency id %s too long for 'W'", self->agency);
-    lot_winners_reader_t reader;
-    if (lot_link_send (link, query, size) || lot_link_recv_winners (link, &reader))
+    lot_answer_t answer;
+    if (lot_link_send (link, query, size)
+    ||  lot_link_recv (link, LOT_ANSWER_WINNERS, &answer))
         return -1;
+    lot_winners_reader_t reader = answer.winners;
     *count = reader.count;
     *documents = calloc (*count ? *count : 1, sizeof **documents);
     if (!*documents)

@@ -258,10 +258,8 @@ s_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
     return status == LOT_CODEC_COMPLETE;
 }
 
-//  Receives the answer of that kind, or says why not: an 'E' with its
-//  reason, or anything else.
-static int
-s_recv_answer (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
+int
+lot_link_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
 {
     int rc = s_recv (self, kind, answer);
     if (rc)
@@ -279,34 +277,6 @@ s_recv_answer (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
         return lot_link_fail (self, "unexpected answer from the server: 'S' with"
                               " finished 0x%02x", front [LOT_STORED_SIZE - 1]);
     return lot_link_fail (self, "unexpected answer 0x%02x from the server", front [0]);
-}
-
-int
-lot_link_recv_ok (lot_link_t *self)
-{
-    lot_answer_t answer;
-    return s_recv_answer (self, LOT_ANSWER_OK, &answer);
-}
-
-int
-lot_link_recv_stored (lot_link_t *self, uint32_t *stored, bool *finished)
-{
-    lot_answer_t answer;
-    if (s_recv_answer (self, LOT_ANSWER_STORED, &answer))
-        return -1;
-    *stored = answer.stored;
-    *finished = answer.finished;
-    return 0;
-}
-
-int
-lot_link_recv_winners (lot_link_t *self, lot_winners_reader_t *reader)
-{
-    lot_answer_t answer;
-    if (s_recv_answer (self, LOT_ANSWER_WINNERS, &answer))
-        return -1;
-    *reader = answer.winners;
-    return 0;
 }
 
 //  ---------------------------------------------------------------------

@@ -25,7 +25,7 @@
 #define LOT_LINK_H_INCLUDED
 
 #include "lot_client_config.h"
-#include "lot_codec.h"
+#include "lot_inbox.h"
 #include "lot_log.h"
 
 #include <stdbool.h>
@@ -62,17 +62,11 @@ void lot_link_close_dropped (lot_link_t *self);
 //  Sends all of data.
 int lot_link_send (lot_link_t *self, const void *data, size_t size);
 
-//  Receives the answer to a chunk: 0 for 'O'; -1 for an 'E' (its reason
-//  the link's), anything else, or a link that failed.
-int lot_link_recv_ok (lot_link_t *self);
-
-//  Receives the answer to 'H': 0 for an 'S', decoded; -1 as above.
-int lot_link_recv_stored (lot_link_t *self, uint32_t *stored, bool *finished);
-
-//  Receives the winners answer: 0 with a reader over its documents, which
-//  stay valid until the next receive; -1 when it is malformed or the link
-//  failed.
-int lot_link_recv_winners (lot_link_t *self, lot_winners_reader_t *reader);
+//  Receives the answer of that kind ('O' to a chunk, 'S' to 'H', the
+//  winners list), decoded into *answer, whose spans stay valid until the
+//  next receive: 0; -1 for an 'E' (its reason the link's), any other
+//  answer, or a link that failed.
+int lot_link_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer);
 
 //  True when the last step failed on the server's 'E' with this reason.
 bool lot_link_rejected (lot_link_t *self, const char *reason);

@@ -104,8 +104,9 @@ s_hello (lot_upload_t *self)
                                           s_agency_span (self));
     if (size == 0)
         return lot_link_fail (self->link, "agency id %s too long for 'H'", self->agency);
+    lot_answer_t answer;
     if (lot_link_send (self->link, hello, size)
-    ||  lot_link_recv_stored (self->link, &self->server_stored, &self->server_finished)) {
+    ||  lot_link_recv (self->link, LOT_ANSWER_STORED, &answer)) {
         if (lot_link_rejected (self->link, LOT_REASON_BUSY))
             return 1;
         //  A v1 server closes, resets, keeps silent or answers something
@@ -114,6 +115,8 @@ s_hello (lot_upload_t *self)
             return 2;
         return lot_link_dropped (self->link) ? 1 : -1;
     }
+    self->server_stored = answer.stored;
+    self->server_finished = answer.finished;
     self->heard_v2 = true;
     return 0;
 }
@@ -237,7 +240,8 @@ s_send_chunks (lot_upload_t *self)
             sent += count;
             continue;
         }
-        if (lot_link_recv_ok (self->link))
+        lot_answer_t answer;
+        if (lot_link_recv (self->link, LOT_ANSWER_OK, &answer))
             return -1;
         unsigned count = self->counts [oldest];
         oldest = (oldest + 1) % window;
