@@ -17,7 +17,7 @@ LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c frontend/*.c) server/lot_se
             $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS  = $(addprefix $(BIN)/lottery-,server broker frontend handler persister \
-            coordinator client ping keys)
+            coordinator client ping keys enroll)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/client_fake.o

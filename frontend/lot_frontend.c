@@ -3,6 +3,7 @@
 #include "lot_conn.h"
 #include "lot_conns.h"
 #include "lot_desk.h"
+#include "lot_gate.h"
 #include "lot_pipeline.h"
 #include "lot_responder.h"
 #include "lot_actor.h"
@@ -17,12 +18,14 @@
 typedef struct {
     lot_actor_t actor;          //  Pipe, settings, poller, sockets: first
     zsock_t *stream;            //  STREAM: agency TCP connections
+    zsock_t *secure;            //  ROUTER, CURVE: agencies proving their key
     zsock_t *broker;            //  DEALER: WORK out, RESULTs back
     zsock_t *winners;           //  SUB to the coordinator
     lot_conns_t *conns;         //  Every connection, by key and by agency
     lot_pipeline_t *pipeline;   //  Items out to the handlers, and waiting
     lot_desk_t *desk;           //  Winners queries held, and the answers
     lot_responder_t *responder; //  Writes to the connections, and ends them
+    lot_gate_t *gate;           //  Who may speak for which agency
     size_t buffer_limit;        //  Bytes a connection may hold: two chunks,
     size_t window_limit;        //  or for v2 one more than MAX_IN_FLIGHT
     int port;                   //  The agencies' port, as bound
@@ -34,6 +37,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         lot_responder_destroy (&self->responder);
+        lot_gate_destroy (&self->gate);
         lot_pipeline_destroy (&self->pipeline);
         lot_desk_destroy (&self->desk);
         lot_conns_destroy (&self->conns);
@@ -57,6 +61,9 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
     self->pipeline = lot_pipeline_new (settings);
     self->desk = lot_desk_new (settings);
     self->responder = lot_responder_new (self->conns, self->pipeline, self->desk);
+    self->gate = lot_gate_new (settings);
+    if (!self->gate)
+        s_self_destroy (&self);
     return self;
 }
 
@@ -74,12 +81,15 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
     if (status == LOT_CODEC_INCOMPLETE)
         return;
     unsigned agency = 0;
+    const char *reason = "unknown agency";
     if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency (named, (unsigned) self->actor.settings->agencies, &agency)) {
-        //  v1 has no error form for a winners query: close without answer
+    ||  lot_bet_parse_agency (named, (unsigned) self->actor.settings->agencies, &agency)
+    ||  (reason = lot_gate_admit (self->gate, conn, agency))) {
         lot_log_error ("action: consulta_ganadores | result: fail"
-                       " | reason: unknown agency | peer: %s", lot_conn_peer (conn));
-        lot_responder_close (self->responder, conn, NULL);
+                       " | reason: %s | peer: %s", reason, lot_conn_peer (conn));
+        //  v1 has no error form for a winners query: close without answer;
+        //  our client on the secure port reads 'E'
+        lot_responder_close (self->responder, conn, lot_conn_proven (conn) ? reason : NULL);
         return;
     }
     lot_conn_skip (conn, total);
@@ -92,6 +102,27 @@ s_self_take_query (self_t *self, lot_conn_t *conn)
         if (oldest)
             lot_responder_close (self->responder, oldest, NULL);
     }
+}
+
+//  Binds a bets connection to the agency it names, if it may speak for
+//  it. A connection whose key proved the agency replaces the agency's
+//  older one: an agency whose link died is not locked out by it.
+static const char *
+s_self_bind (self_t *self, lot_conn_t *conn, lot_span_t named)
+{
+    unsigned agency;
+    if (lot_bet_parse_agency (named, (unsigned) self->actor.settings->agencies, &agency))
+        return "unknown agency";
+    const char *reason = lot_gate_admit (self->gate, conn, agency);
+    lot_conn_t *older = lot_conns_bets_of (self->conns, agency);
+    if (!reason && older && lot_conn_proven (conn)) {
+        lot_log_warning ("action: conexion | result: success | reason: replaced by a newer"
+                         " connection of its agency | agencia: %u | peer: %s", agency,
+                         lot_conn_peer (older));
+        lot_responder_close (self->responder, older, "replaced by a newer connection"
+                             " of its agency");
+    }
+    return reason ? reason : lot_conns_bind (self->conns, conn, named);
 }
 
 //  A v2 'H': version and agency, answered 'S' once the persister says how
@@ -114,7 +145,7 @@ s_self_take_hello (self_t *self, lot_conn_t *conn)
     lot_conn_set_version (conn, 2);
     const char *reason = version != LOT_PROTOCOL_VERSION
                        ? "unsupported protocol version"
-                       : lot_conns_bind (self->conns, conn, agency);
+                       : s_self_bind (self, conn, agency);
     if (reason) {
         lot_responder_refuse (self->responder, conn, reason, agency);
         return;
@@ -168,7 +199,7 @@ s_self_take_chunk (self_t *self, lot_conn_t *conn)
         lot_responder_close (self->responder, conn, "chunk for another agency");
         return -1;
     }
-    if (!bound && (reason = lot_conns_bind (self->conns, conn, reader.agency))) {
+    if (!bound && (reason = s_self_bind (self, conn, reader.agency))) {
         lot_responder_log_rejected (conn, reader.count, reason);
         lot_responder_refuse (self->responder, conn, reason, reader.agency);
         return -1;
@@ -256,6 +287,19 @@ s_self_process (self_t *self, lot_conn_t *conn)
 //  ---------------------------------------------------------------------
 //  Socket handlers
 
+//  Bytes from an agency: to its connection's buffer, and as far as they go.
+static void
+s_self_take_bytes (self_t *self, lot_conn_t *conn, zframe_t *data)
+{
+    if (!conn || lot_conn_state (conn) >= LOT_CONN_STALLED)
+        return;
+    lot_conns_touch (self->conns, conn);
+    if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
+        lot_responder_fail (self->responder, conn, "too much data before an answer");
+    else
+        s_self_process (self, conn);
+}
+
 static void
 s_self_take_stream (self_t *self)
 {
@@ -273,32 +317,67 @@ s_self_take_stream (self_t *self)
         else {
             const char *peer = zframe_meta (data, "Peer-Address");
             zframe_t *routing_id = zframe_dup (id);
-            lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown",
+            lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", 0,
                            self->buffer_limit, lot_responder_end, self->responder);
         }
     }
     else
-    if (conn && lot_conn_state (conn) < LOT_CONN_STALLED) {
-        lot_conns_touch (self->conns, conn);
-        if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
-            lot_responder_fail (self->responder, conn, "too much data before an answer");
-        else
-            s_self_process (self, conn);
-    }
+        s_self_take_bytes (self, conn, data);
     zstr_free (&key);
     zframe_destroy (&id);
     zframe_destroy (&data);
 }
 
+//  A message of the CURVE socket: bytes of an agency's stream, as on the
+//  plain port, from a peer whose key lot_zap named (its User-Id). Its
+//  first message opens its connection; libzmq says nothing when it
+//  leaves, so it ends idle, or when its agency connects again.
+static void
+s_self_take_secure (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->secure);
+    zframe_t *id = msg ? zmsg_pop (msg) : NULL;
+    zframe_t *data = msg ? zmsg_first (msg) : NULL;
+    const char *user = data ? zframe_meta (data, "User-Id") : NULL;
+    unsigned agency = 0;
+    if (user && *user
+    &&  lot_bet_parse_agency ((lot_span_t) { user, strlen (user) },
+                              (unsigned) self->actor.settings->agencies, &agency) == 0) {
+        char *hex = zframe_strhex (id);
+        char *key = zsys_sprintf ("s%s", hex);
+        lot_conn_t *conn = lot_conns_lookup (self->conns, key);
+        if (!conn) {
+            const char *peer = zframe_meta (data, "Peer-Address");
+            zframe_t *routing_id = zframe_dup (id);
+            conn = lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", agency,
+                                  self->buffer_limit, lot_responder_end, self->responder);
+        }
+        if (conn && zframe_size (data) == 0) {
+            lot_responder_drop (self->responder, conn);     //  The agency left
+            conn = NULL;
+        }
+        for (; data && conn && lot_conns_lookup (self->conns, key) == conn;
+             data = zmsg_next (msg))
+            s_self_take_bytes (self, conn, data);
+        zstr_free (&hex);
+        zstr_free (&key);
+    }
+    zframe_destroy (&id);
+    zmsg_destroy (&msg);
+}
+
 //  Takes what the agencies' socket holds, a bounded number of messages
 //  at a time, so their chunks go to the handlers in one batch.
 static void
-s_self_handle_stream (self_t *self)
+s_self_handle_stream (self_t *self, zsock_t *socket)
 {
     int taken = 0;
     do
-        s_self_take_stream (self);
-    while (++taken < STREAM_PASS_MAX && (zsock_events (self->stream) & ZMQ_POLLIN));
+        if (socket == self->stream)
+            s_self_take_stream (self);
+        else
+            s_self_take_secure (self);
+    while (++taken < STREAM_PASS_MAX && (zsock_events (socket) & ZMQ_POLLIN));
 }
 
 //  A batch of RESULTs, each answered in its turn. A RESULT for an item
@@ -336,6 +415,17 @@ s_self_handle_winners (self_t *self)
 //  ---------------------------------------------------------------------
 //  The actor
 
+//  The port a socket is bound to, or 0.
+static int
+s_bound_port (zsock_t *socket)
+{
+    char *bound = socket ? zsock_last_endpoint (socket) : NULL;
+    const char *colon = bound ? strrchr (bound, ':') : NULL;
+    int port = colon ? atoi (colon + 1) : 0;
+    zstr_free (&bound);
+    return port;
+}
+
 static int
 s_self_start (void *args)
 {
@@ -350,18 +440,23 @@ s_self_start (void *args)
                                          "winners", "coordinator");
     if (!self->stream || !self->broker || !self->winners)
         return -1;
+    if (settings->agency_auth != LOT_AUTH_OFF) {
+        snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->secure_port);
+        self->secure = lot_sockets_bind_agencies (self->actor.sockets, endpoint, "agencies_curve");
+        if (!self->secure)
+            return -1;
+        zsock_set_sndtimeo (self->secure, 0);
+        zpoller_add (self->actor.poller, self->secure);
+    }
     zsock_set_sndtimeo (self->stream, 0);
     zsock_set_sndtimeo (self->broker, 0);
     zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
-    lot_responder_set_stream (self->responder, self->stream);
+    lot_responder_set_sockets (self->responder, self->stream, self->secure);
     lot_pipeline_set_broker (self->pipeline, self->broker);
     zpoller_add (self->actor.poller, self->stream);
     zpoller_add (self->actor.poller, self->broker);
     zpoller_add (self->actor.poller, self->winners);
-    char *bound = zsock_last_endpoint (self->stream);
-    const char *colon = bound ? strrchr (bound, ':') : NULL;
-    self->port = colon ? atoi (colon + 1) : (int) settings->port;
-    zstr_free (&bound);
+    self->port = s_bound_port (self->stream);
     lot_log_info ("action: escuchar | result: success | port: %d", self->port);
     //  The kernel drops the SYNs of connects beyond its accept queue, and
     //  each dropped client waits a second or more to try again
@@ -375,14 +470,22 @@ s_self_start (void *args)
 }
 
 //  "PORT" answers the agencies' port as bound: the one the system picked
-//  when SERVER_PORT is 0.
+//  when SERVER_PORT is 0; "SECURE_PORT" their CURVE port (0: none).
+//  "RELOAD" (SIGHUP) reads the enrolled agencies again.
 static int
 s_self_command (void *args, const char *command)
 {
     self_t *self = args;
-    if (!streq (command, "PORT"))
+    if (streq (command, "PORT"))
+        zstr_sendf (self->actor.pipe, "%d", self->port);
+    else
+    if (streq (command, "SECURE_PORT"))
+        zstr_sendf (self->actor.pipe, "%d", s_bound_port (self->secure));
+    else
+    if (streq (command, "RELOAD"))
+        lot_gate_reload (self->gate, true);
+    else
         return -1;
-    zstr_sendf (self->actor.pipe, "%d", self->port);
     return 0;
 }
 
@@ -399,17 +502,19 @@ s_self_run (self_t *self)
     while (self && !self->actor.terminated) {
         //  Sleeps until the next backlog retry, resend check, stall expiry
         //  or idle check at the latest
-        int timeout = (int) lot_pipeline_timeout (self->pipeline,
-                                                  lot_conns_timeout (self->conns));
-        void *which = zpoller_wait (self->actor.poller, timeout);
+        int64_t timeout = lot_conns_timeout (self->conns);
+        int64_t gate = lot_gate_timeout (self->gate);
+        timeout = lot_pipeline_timeout (self->pipeline,
+                                        gate >= 0 && gate < timeout ? gate : timeout);
+        void *which = zpoller_wait (self->actor.poller, (int) timeout);
         if (!which)
             ;                   //  A timer is due: see below
         else
         if (which == self->actor.pipe)
             s_self_handle_pipe (self);
         else
-        if (which == self->stream)
-            s_self_handle_stream (self);
+        if (which == self->stream || (which && which == self->secure))
+            s_self_handle_stream (self, which);
         else
         if (which == self->broker)
             s_self_handle_result (self);
@@ -421,6 +526,7 @@ s_self_run (self_t *self)
         lot_pipeline_flush (self->pipeline);
         lot_pipeline_resend (self->pipeline);
         lot_conns_expire (self->conns, lot_responder_end, self->responder);
+        lot_gate_reload (self->gate, false);
     }
 }
 
