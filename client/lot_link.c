@@ -37,6 +37,7 @@ struct _lot_link_t {
     lot_secure_t *secure;           //  With auth.cert: the CURVE link
     bool secure_open;               //  ... and it is open
     const char *resource;           //  Its name in log lines
+    const char *server;             //  The server's address, as configured
     char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
     lot_dial_seed_t seed;           //  Of the order addresses are tried in
     long long deadline;             //  zclock_mono () limit of every wait, or -1
@@ -60,6 +61,7 @@ lot_link_new (const lot_client_config_t *config)
     if (!self)
         return NULL;
     self->config = config;
+    self->server = config->auth_cert ? config->auth_address : config->server_address;
     self->fd = -1;
     self->deadline = -1;
     lot_dial_seed_random (&self->seed);
@@ -407,7 +409,7 @@ s_connect_once (lot_link_t *self)
         rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
         if (rc && count > 1 && !lot_signals_caught () && !self->timed_out)
             lot_log_debug ("action: conectar | result: in_progress | server: %s"
-                           " | address: %s | reason: %s", config->server_address,
+                           " | address: %s | reason: %s", self->server,
                            self->address, self->reason);
     }
     if (rc && count > 1 && !lot_signals_caught () && !self->timed_out) {
@@ -476,7 +478,7 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
         if (rc == 0) {
             lot_log_debug ("action: conectar | result: success | resource: %s"
                            " | server: %s | address: %s", resource,
-                           config->server_address, self->address);
+                           self->server, self->address);
             return 0;
         }
         if (lot_signals_caught () || self->timed_out)
@@ -485,16 +487,16 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
             break;
         lot_log_info ("action: conectar | result: in_progress | server: %s"
                       " | intento: %ld | reason: %s",
-                      config->server_address, attempt, self->reason);
+                      self->server, attempt, self->reason);
         if (lot_link_pause (self, config->loop_period))
             return -1;
     }
     if (rc < 0)
         lot_log_error ("action: conectar | result: fail | server: %s | reason: %s",
-                       config->server_address, self->reason);
+                       self->server, self->reason);
     else
         lot_log_error ("action: conectar | result: fail | server: %s | intentos: %ld"
-                       " | reason: %s", config->server_address, config->loop_amount,
+                       " | reason: %s", self->server, config->loop_amount,
                        self->reason);
     self->said = true;
     return -1;

@@ -130,15 +130,17 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
             zpoller_add (poller, actors [i]);
         while (!lot_server_interrupted ()) {
             void *which = zpoller_wait (poller, SIGNAL_CHECK_MSECS);
-            if (which || !zpoller_expired (poller))
-                break;          //  An actor ended, or a signal came here
-            if (s_reload && agencies) {
-                zstr_send (zap, "RELOAD");
-                for (size_t i = 0; i < started; i++)
+            if (s_reload) {
+                s_reload = 0;   //  SIGHUP: the enrolled agencies again
+                for (size_t i = 0; i < started && agencies; i++)
                     if (s_agencies_part (parts, count, names [i]))
                         zstr_send (actors [i], "RELOAD");
+                if (agencies)
+                    zstr_send (zap, "RELOAD");
             }
-            s_reload = 0;
+            else
+            if (which || !zpoller_expired (poller))
+                break;          //  An actor ended, or a signal came here
         }
         zpoller_destroy (&poller);
     }
