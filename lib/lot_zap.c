@@ -4,6 +4,8 @@
 #include "lot_enrolled.h"
 #include "lot_log.h"
 
+#include <string.h>
+
 #define S_ENDPOINT "inproc://zeromq.zap.01"
 #define S_CHECK_MSECS 1000          //  How often the agencies' directory is looked at
 
@@ -62,27 +64,28 @@ s_self_new (zsock_t *pipe, s_args_t *args)
     return self;
 }
 
-//  Answers one request: "200" with the User-Id, or "400".
-static void
-s_self_handle_request (self_t *self)
+//  Whether a frame holds exactly text.
+static bool
+s_is (zframe_t *frame, const char *text)
 {
-    zmsg_t *request = zmsg_recv (self->handler);
-    if (!request)
-        return;
-    char *version = zmsg_popstr (request);
-    char *sequence = zmsg_popstr (request);
-    char *domain = zmsg_popstr (request);
-    char *address = zmsg_popstr (request);
-    char *identity = zmsg_popstr (request);
-    char *mechanism = zmsg_popstr (request);
-    zframe_t *key = zmsg_pop (request);
+    return frame && zframe_size (frame) == strlen (text)
+        && memcmp (zframe_data (frame), text, zframe_size (frame)) == 0;
+}
+
+zmsg_t *
+lot_zap_answer (zmsg_t *request, zcertstore_t *actors, lot_enrolled_t *agencies)
+{
+    //  version, request id, domain, address, routing id, mechanism, key
+    zframe_t *frames [7] = { zmsg_first (request) };
+    for (size_t i = 1; i < 7; i++)
+        frames [i] = frames [i - 1] ? zmsg_next (request) : NULL;
+    zframe_t *key = frames [6];
     char user [16] = "";
     const char *refusal = "not a CURVE client";
-    if (version && mechanism && streq (mechanism, "CURVE")
-    &&  key && zframe_size (key) == 32) {
-        if (domain && streq (domain, LOT_ZAP_AGENCIES)) {
-            unsigned agency = self->agencies
-                            ? lot_enrolled_agency (self->agencies, zframe_data (key)) : 0;
+    if (s_is (frames [0], "1.0") && s_is (frames [5], "CURVE")
+    &&  key && zframe_size (key) == 32 && !zmsg_next (request)) {
+        if (s_is (frames [2], LOT_ZAP_AGENCIES)) {
+            unsigned agency = agencies ? lot_enrolled_agency (agencies, zframe_data (key)) : 0;
             if (agency) {
                 snprintf (user, sizeof user, "%u", agency);
                 refusal = NULL;
@@ -93,32 +96,56 @@ s_self_handle_request (self_t *self)
         else {
             char text [41];
             zmq_z85_encode (text, zframe_data (key), 32);
-            refusal = self->actors && zcertstore_lookup (self->actors, text)
+            refusal = actors && zcertstore_lookup (actors, text)
                     ? NULL : "the key is not in CURVE_PUBLIC_DIR";
         }
     }
-    if (refusal && domain && streq (domain, LOT_ZAP_AGENCIES))
-        lot_log_error ("action: autenticacion | result: fail | reason: %s | peer: %s",
-                       refusal, address ? address : "unknown");
-    else
-    if (!refusal && *user)
-        lot_log_debug ("action: autenticacion | result: success | agencia: %s | peer: %s",
-                       user, address ? address : "unknown");
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");
-    zmsg_addstr (reply, sequence ? sequence : "");
+    if (frames [1])
+        zmsg_addmem (reply, zframe_data (frames [1]), zframe_size (frames [1]));
+    else
+        zmsg_addstr (reply, "");
     zmsg_addstr (reply, refusal ? "400" : "200");
     zmsg_addstr (reply, refusal ? refusal : "OK");
     zmsg_addstr (reply, user);
     zmsg_addmem (reply, NULL, 0);               //  No metadata
+    return reply;
+}
+
+//  The frame at index of a message, or NULL.
+static zframe_t *
+s_frame (zmsg_t *msg, size_t index)
+{
+    zframe_t *frame = zmsg_first (msg);
+    while (frame && index--)
+        frame = zmsg_next (msg);
+    return frame;
+}
+
+//  Answers one request, and logs what it says of an agency's key with its
+//  peer's address.
+static void
+s_self_handle_request (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->handler);
+    if (!request)
+        return;
+    zmsg_t *reply = lot_zap_answer (request, self->actors, self->agencies);
+    if (s_is (s_frame (request, 2), LOT_ZAP_AGENCIES)) {
+        zframe_t *address = s_frame (request, 3);
+        char *peer = address ? zframe_strdup (address) : strdup ("unknown");
+        char *reason = zframe_strdup (s_frame (reply, 3));
+        char *user = zframe_strdup (s_frame (reply, 4));
+        if (*user)
+            lot_log_debug ("action: autenticacion | result: success | agencia: %s"
+                           " | peer: %s", user, peer);
+        else
+            lot_log_error ("action: autenticacion | result: fail | reason: %s | peer: %s",
+                           reason, peer);
+        zstr_free (&peer), zstr_free (&reason), zstr_free (&user);
+    }
     zmsg_send (&reply, self->handler);
-    zstr_free (&version);
-    zstr_free (&sequence);
-    zstr_free (&domain);
-    zstr_free (&address);
-    zstr_free (&identity);
-    zstr_free (&mechanism);
-    zframe_destroy (&key);
     zmsg_destroy (&request);
 }
 

@@ -22,6 +22,8 @@
 
 #include <czmq.h>
 
+#include "lot_enrolled.h"
+
 #define LOT_ZAP_AGENCIES "agencies"
 
 //  Starts the handler: actors' keys from actors_dir (NULL: no actor gets
@@ -31,5 +33,13 @@
 //  Returns NULL with *error set (free it).
 zactor_t *lot_zap_new (const char *actors_dir, const char *agencies_dir, long agencies,
                        size_t *actor_keys, char **error);
+
+//  The reply to one ZAP request (RFC 27: version, request id, domain,
+//  address, routing id, mechanism, then the client's 32-byte key):
+//  "200" with the agency as User-Id for an enrolled key in domain
+//  LOT_ZAP_AGENCIES, "200" for an actor's key in any other, else "400"
+//  and why. actors or agencies NULL lets none in. No I/O: the handler's
+//  one decision, fuzzed (fuzz_zap).
+zmsg_t *lot_zap_answer (zmsg_t *request, zcertstore_t *actors, lot_enrolled_t *agencies);
 
 #endif
