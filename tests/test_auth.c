@@ -623,6 +623,84 @@ test_revoked_and_rotated_keys (void **state)
     assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
 }
 
+//  What the server and the client say of keys they cannot use, before
+//  they start: one line, and exit status 1 (the server, nothing bound)
+//  or 2 (the client, as for any setting).
+static void
+test_keys_that_cannot_be_used (void **state)
+{
+    (void) state;
+    s_enroll ("keys", "1", "2");
+    assert_int_equal (system ("mkdir bad && cp keys/agency-1/agency_secret bad/leak.pub"
+                              " && cp -r keys/server/enrolled twice"
+                              " && cp keys/server/enrolled/agency-1.pub twice/again.pub"
+                              " && sed -i 's/agency = \"1\"/agency = \"2\"/'"
+                              " twice/again.pub"
+                              " && mkdir far && cp keys/server/enrolled/agency-2.pub far/"
+                              " && sed -i 's/agency = \"2\"/agency = \"9\"/' far/agency-2.pub"), 0);
+    struct {
+        const char *env [3], *reason;
+    } server_cases [] = {
+        { { "AGENCY_AUTH=sometimes" }, "AGENCY_AUTH (AGENCY_AUTH) is 'sometimes': expected off,"
+          " per-agency or required" },
+        { { "AGENCY_AUTH=required" }, "AGENCY_AUTH is required: AGENCY_CERT and AGENCY_KEYS are"
+          " needed" },
+        { { "AGENCY_AUTH=per-agency", "AGENCY_CERT=keys/server/public/agencies.pub",
+            "AGENCY_KEYS=keys/server/enrolled" }, "AGENCY_CERT: keys/server/public/agencies.pub"
+          " holds no secret key (a public certificate?)" },
+        { { "AGENCY_AUTH=required", "AGENCY_CERT=keys/server/secret/agencies",
+            "AGENCY_KEYS=bad" }, "AGENCY_KEYS: bad/leak.pub holds a secret key: public"
+          " certificates only" },
+        { { "AGENCY_AUTH=required", "AGENCY_CERT=keys/server/secret/agencies",
+            "AGENCY_KEYS=twice" }, "its key is agency" },
+        { { "AGENCY_AUTH=required", "AGENCY_CERT=keys/server/secret/agencies",
+            "AGENCY_KEYS=far" }, "AGENCY_KEYS: far/agency-2.pub names no agency from 1 to 5 in"
+          " its metadata (agency = \"N\")" },
+    };
+    char *server = tu_program ("lottery-server");
+    for (size_t i = 0; i < sizeof server_cases / sizeof server_cases [0]; i++) {
+        tu_case ("%s", server_cases [i].reason);
+        char *log = tu_printf ("server-%zu.log", i);
+        char *const *env = (char *const *) server_cases [i].env;
+        tu_proc_t *proc = tu_spawn (tu_dir (), (char *[]) { server, NULL },
+                                    ENV ("SERVER_PORT=0", "AGENCIES=5", env [0],
+                                         env [1] ? env [1] : "NONE=", env [2] ? env [2] : "NONE="),
+                                    log);
+        assert_int_equal (tu_wait (proc, 10000), 1);
+        tu_proc_destroy (&proc);
+        assert_true (tu_wait_for_lines (log, PARTS ("action: config | result: fail",
+                                                    server_cases [i].reason), 1, 0));
+        assert_false (tu_wait_for_text (log, "socket_open", 0));
+        free (log);
+    }
+    struct {
+        const char *env [3], *reason;
+    } client_cases [] = {
+        { { "CLI_AUTH_CERT=keys/agency-1/agency_secret" }, "auth.cert (CLI_AUTH_CERT) needs"
+          " auth.server (CLI_AUTH_SERVER): the server's public certificate" },
+        { { "CLI_AUTH_CERT=keys/agency-1/agency_secret", "CLI_AUTH_SERVER=keys/agency-1/server.pub",
+            "CLI_PROTOCOL_VERSION=1" }, "auth.cert (CLI_AUTH_CERT) needs protocol.version 2" },
+        { { "CLI_AUTH_CERT=keys/agency-1/server.pub", "CLI_AUTH_SERVER=keys/agency-1/server.pub" },
+          "auth.cert (CLI_AUTH_CERT): keys/agency-1/server.pub holds no secret key" },
+        { { "CLI_AUTH_CERT=keys/agency-1/agency_secret", "CLI_AUTH_SERVER=nowhere.pub" },
+          "auth.server (CLI_AUTH_SERVER): cannot read nowhere.pub: No such file or directory" },
+    };
+    char *client = tu_program ("lottery-client");
+    for (size_t i = 0; i < sizeof client_cases / sizeof client_cases [0]; i++) {
+        tu_case ("%s", client_cases [i].reason);
+        char *const *env = (char *const *) client_cases [i].env;
+        tu_proc_t *proc = tu_spawn (tu_dir (), (char *[]) { client, NULL },
+                                    ENV ("CLI_ID=1", env [0], env [1] ? env [1] : "NONE=",
+                                         env [2] ? env [2] : "NONE="), "client.log");
+        assert_int_equal (tu_wait (proc, 10000), 2);
+        tu_proc_destroy (&proc);
+        assert_true (tu_wait_for_lines ("client.log", PARTS ("action: config | result: fail",
+                                                             client_cases [i].reason), 1, 0));
+    }
+    tu_case_done ();
+    free (server), free (client);
+}
+
 int
 main (void)
 {
@@ -645,6 +723,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_stale_connection_replaced, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown (test_wiretap_and_replay, tu_dir_setup, tu_dir_teardown),
         cmocka_unit_test_setup_teardown (test_server_with_the_wrong_key, tu_dir_setup, tu_dir_teardown),
+        cmocka_unit_test_setup_teardown (test_keys_that_cannot_be_used, tu_dir_setup, tu_dir_teardown),
     };
     int failed = cmocka_run_group_tests_name ("auth", tests, NULL, NULL);
     for (int agency = 1; agency <= 5; agency++)
