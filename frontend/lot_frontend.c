@@ -124,30 +124,35 @@ s_self_take_secure (self_t *self)
     zmsg_t *msg = zmsg_recv (self->secure);
     zframe_t *id = msg ? zmsg_pop (msg) : NULL;
     zframe_t *data = msg ? zmsg_first (msg) : NULL;
-    const char *user = data ? zframe_meta (data, "User-Id") : NULL;
-    unsigned agency = 0;
-    if (user && *user
-    &&  lot_bet_parse_agency ((lot_span_t) { user, strlen (user) },
-                              (unsigned) self->actor.settings->agencies, &agency) == 0) {
-        char *hex = zframe_strhex (id);
-        char *key = zsys_sprintf ("s%s", hex);
-        lot_conn_t *conn = lot_conns_lookup (self->conns, key);
-        if (!conn) {
-            const char *peer = zframe_meta (data, "Peer-Address");
-            zframe_t *routing_id = zframe_dup (id);
+    if (!data) {
+        zframe_destroy (&id);
+        zmsg_destroy (&msg);
+        return;
+    }
+    char key [2 + 2 * 256];                 //  As lot_conn_set_proven makes it
+    char *hex = zframe_strhex (id);
+    snprintf (key, sizeof key, "s%s", hex);
+    zstr_free (&hex);
+    lot_conn_t *conn = lot_conns_lookup (self->conns, key);
+    if (!conn) {
+        //  Who it is, the handshake said: lot_zap named the key's agency
+        const char *user = zframe_meta (data, "User-Id");
+        const char *peer = zframe_meta (data, "Peer-Address");
+        unsigned agency = 0;
+        zframe_t *routing_id = zframe_dup (id);
+        if (user && lot_bet_parse_agency ((lot_span_t) { user, strlen (user) },
+                                          (unsigned) self->actor.settings->agencies,
+                                          &agency) == 0)
             conn = lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", agency,
                                   self->buffer_limit, lot_responder_end, self->responder);
-        }
-        if (conn && zframe_size (data) == 0) {
-            lot_responder_drop (self->responder, conn);     //  The agency left
-            conn = NULL;
-        }
-        for (; data && conn && lot_conns_lookup (self->conns, key) == conn;
-             data = zmsg_next (msg))
-            s_self_take_bytes (self, conn, data);
-        zstr_free (&hex);
-        zstr_free (&key);
+        zframe_destroy (&routing_id);
     }
+    if (conn && zframe_size (data) == 0) {
+        lot_responder_drop (self->responder, conn);     //  The agency left
+        conn = NULL;
+    }
+    for (; data && conn && lot_conns_lookup (self->conns, key) == conn; data = zmsg_next (msg))
+        s_self_take_bytes (self, conn, data);
     zframe_destroy (&id);
     zmsg_destroy (&msg);
 }
