@@ -603,7 +603,8 @@ test_config_line (void **state)
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
         " | winners_endpoint: inproc://winners | broker_endpoint: inproc://broker"
-        " | actors_insecure: false | curve_cert: none | curve_public_dir: none\n");
+        " | actors_insecure: false | curve_cert: none | curve_public_dir: none"
+        " | agency_auth: off | secure_port: 12346 | agency_cert: none | agency_keys: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);
@@ -821,7 +822,7 @@ test_curve_settings (void **state)
         tu_capture_t capture = tu_capture_begin (1, "out.txt");
         lot_settings_log (settings, "lottery-persister");
         char *out = tu_capture_end (capture);
-        char *expected = tu_printf (" | curve_cert: %s | curve_public_dir: keys/public\n",
+        char *expected = tu_printf (" | curve_cert: %s | curve_public_dir: keys/public | ",
                                     certs [i]);
         assert_non_null (strstr (out, expected));
         assert_null (strstr (out, "key = "));
@@ -939,11 +940,11 @@ test_curve_keys (void **state)
     s_write ("keys/public/handler-copy.pub", copy);
     free (copy);
     size_t keys = 0;
-    zactor_t *auth = lot_curve_auth_new ("keys/public", &keys, &error);
-    assert_non_null (auth);
+    zcertstore_t *store = lot_curve_store_new ("keys/public", &keys, &error);
+    assert_non_null (store);
     assert_int_equal (keys, 6);
-    zactor_destroy (&auth);
-    assert_null (lot_curve_auth_new ("nowhere", &keys, &error));
+    zcertstore_destroy (&store);
+    assert_null (lot_curve_store_new ("nowhere", &keys, &error));
     assert_string_equal (error, "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory");
     free (error);
 }
