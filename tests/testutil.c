@@ -760,6 +760,17 @@ tu_wire_pack (tu_wire_t *wire, const char *picture, ...)
     va_end (args);
 }
 
+tu_wire_t
+tu_wire (const char *picture, ...)
+{
+    tu_wire_t wire = { .size = 0 };
+    va_list args;
+    va_start (args, picture);
+    s_wire_vpack (&wire, picture, args);
+    va_end (args);
+    return wire;
+}
+
 void
 tu_expect_pack (int fd, const char *picture, ...)
 {

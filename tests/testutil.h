@@ -200,6 +200,8 @@ void tu_temp_free (void);
 //  unsigned), 's' a string (as tu_wire_str), 'b' bytes (a pointer, then
 //  a size_t count).
 void tu_wire_pack (tu_wire_t *wire, const char *picture, ...);
+//  Fresh wire bytes, packed by a picture.
+tu_wire_t tu_wire (const char *picture, ...);
 //  Expects on fd (tu_expect_bytes) exactly what the picture packs.
 void tu_expect_pack (int fd, const char *picture, ...);
 
