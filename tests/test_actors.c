@@ -326,7 +326,6 @@ test_handler_valid_and_invalid (void **state)
     s_send_work (work, 1, 43, false, s_chunk ('C', "2", s_bets, 1, false));
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
     assert_true (zframe_streq (s_route, "frontend-1"));
-
     //  A valid one becomes the chunk's bets-file lines; it is the first
     //  RECORDS message, so nothing of the rejected chunks went on. Whether
     //  it follows an unanswered chunk goes on with it
@@ -777,7 +776,6 @@ test_coordinator_draws_once_all_are_done (void **state)
     s_send_drawn (dealer, "111\n", "");
     //  WINNERS is announced again and again: a late subscriber gets it
     s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
-
     //  A coordinator that restarts learns from the next STATUS that every
     //  agency finished, asks for the draw again and announces it
     //  (inproc peers do not reconnect: the test's sockets start again too,
@@ -858,7 +856,6 @@ test_frontend_bridges_agencies (void **state)
     zsock_t *pub = s_peer (ZMQ_PUB, settings->winners_endpoint, true);
     zsock_t *broker;
     int port = s_frontend_start (&broker);
-
     //  v1: the first chunk asks where the agency stands, then goes out at
     //  that position; a chunk that arrives a byte at a time goes out whole
     int agency = s_connect (port);
@@ -874,7 +871,6 @@ test_frontend_bridges_agencies (void **state)
     s_expect_work (broker, 1, 7, false, first.data, first.size);
     s_answer (broker, 1, 7, false, NULL, 2, 9, false);
     s_expect_answers (agency, "O", NULL);
-
     //  Two chunks in one write: the second goes out once the first is
     //  answered, at the position after it; a rejected chunk leaves the
     //  position as it was
@@ -885,12 +881,10 @@ test_frontend_bridges_agencies (void **state)
     s_answer (broker, 1, 9, false, "agency already finished", 1, 0, false);
     s_expect_answers (agency, "agency already finished", NULL);
     s_expect_work (broker, 1, 9, false, first.data, first.size);
-
     //  While it is open, agency 1 is busy for anyone else (v1 and v2)
     s_refused (port, tu_wire ("1b", 'B', first.data, first.size), LOT_REASON_BUSY);
     s_refused (port, tu_wire ("12s", 'H', 2, "1"), LOT_REASON_BUSY);
     s_close (agency);
-
     //  v2: 'H' is answered 'S' with how far the agency is stored; each
     //  numbered chunk goes out at its own position. Once the agency's
     //  first connection has gone, it is free again.
@@ -917,7 +911,6 @@ test_frontend_bridges_agencies (void **state)
     s_expect_answers (resumed, "chunk for another agency", NULL);
     assert_true (tu_wait_closed (resumed, RECV_TIMEOUT_MS));
     s_close (resumed);
-
     //  A version it does not speak, undecodable bytes: 'E' and closed
     s_refused (port, tu_wire ("12s", 'H', 3, "2"), "unsupported protocol version");
     s_refused (port, tu_wire ("11", 'B', 'X'), "unknown message tag");
@@ -925,7 +918,6 @@ test_frontend_bridges_agencies (void **state)
     //  zero, is closed without an answer
     s_refused (port, tu_wire ("1s", 'W', "9"), NULL);
     s_refused (port, tu_wire ("1s", 'W', "02"), NULL);
-
     //  A winners query is held until WINNERS arrives, then answered with
     //  that agency's documents only
     int query = s_connect (port);
@@ -1097,7 +1089,6 @@ test_frontend_pipelines_v2 (void **state)
     s_answer (broker, 1, 9, false, "chunk out of order", 1, 0, false);
     s_expect_answers (agency, "chunk out of order", NULL);
     s_close (agency);
-
     //  Full 8 kB chunks: four at once fit (three out, one waiting)...
     int big = s_hello_v2 (port, 2, broker);
     uint32_t count = (LOT_CHUNK_MAX_DEFAULT - 6) / 45;      //  Bets of 45 bytes
