@@ -32,8 +32,7 @@
 
 #define RECV_TIMEOUT_MS 5000
 
-//  What a test started, ended in this order: the actor before the
-//  sockets it talks to
+//  What a test started, ended in this order (the actor before its peers)
 static struct {
     lot_settings_t *settings;
     zactor_t *actor;
@@ -123,7 +122,6 @@ s_frontend_start (zsock_t **broker)
     return port;
 }
 
-//  An agency connection to the front-end.
 static int
 s_connect (int port)
 {
@@ -148,9 +146,7 @@ s_send (int fd, tu_wire_t wire)
     assert_int_equal (tu_send_all (fd, wire.data, wire.size), 0);
 }
 
-//  ---------------------------------------------------------------------
 //  The agency side, by hand (protocol.md)
-
 static const char *const s_bets [][5] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
     { "Santiago", "Álvarez, \"Jr\"", "33936970", "1986-04-25", "07574" },
@@ -180,8 +176,7 @@ s_numbered (uint32_t position, tu_wire_t chunk)
 #define CHUNK_OF(numbered) (numbered).data + LOT_NUMBERED_HEADER, \
                            (numbered).size - LOT_NUMBERED_HEADER
 
-//  Reads the answers to an agency's chunks, in order: each "O", or an
-//  'E' reason. NULL-terminated.
+//  Reads the answers to an agency's chunks: each "O" or an 'E' reason.
 static void
 s_expect_answers (int fd, ...)
 {
@@ -197,8 +192,7 @@ s_expect_answers (int fd, ...)
     tu_expect_bytes (fd, want.data, want.size);
 }
 
-//  A connection that sends bytes, gets the 'E' with reason (none when
-//  NULL), and is closed by the front-end.
+//  A connection that sends bytes gets 'E' reason (or nothing), and is closed.
 static void
 s_refused (int port, tu_wire_t bytes, const char *reason)
 {
@@ -212,17 +206,15 @@ s_refused (int port, tu_wire_t bytes, const char *reason)
     tu_case_done ();
 }
 
-//  ---------------------------------------------------------------------
-//  WORK, RECORDS and RESULT come in batches of one or more items, each
-//  batch with its route first: the tests read them one at a time, keeping
-//  what is left of the batch last read and its route (s_teardown drops
-//  what a test left, and fails it).
+//  WORK, RECORDS and RESULT come in batches of items after their route:
+//  the tests read one item at a time, keeping the rest of the batch and
+//  its route (s_teardown fails a test that left any).
 
 static zmsg_t *s_left;
 static zsock_t *s_left_from;
 static zframe_t *s_route;
 
-//  The route the tests give the chunks they send, as a broker would
+//  The route the tests give their chunks, as a broker would
 static zframe_t *
 s_frontend_route (void)
 {
@@ -281,8 +273,8 @@ s_expect_result (zsock_t *results, uint32_t agency, uint32_t position, bool quer
     lot_msg_result_free (&result);
 }
 
-//  Expects WORK for (agency, position) holding chunk (NULL: a query),
-//  following an unanswered chunk of its connection or not.
+//  Expects WORK for (agency, position) holding chunk (NULL: a query), and
+//  whether it follows an unanswered chunk of its connection.
 static void
 s_expect_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
                const uint8_t *chunk, size_t size)
@@ -297,9 +289,7 @@ s_expect_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
     zframe_destroy (&got.frame);
 }
 
-//  ---------------------------------------------------------------------
-
-//  WORK, as the broker hands it a handler: from the test's front-end.
+//  WORK from the test's front-end, as the broker hands it a handler.
 static void
 s_send_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
              tu_wire_t chunk)
@@ -326,9 +316,8 @@ test_handler_valid_and_invalid (void **state)
     s_send_work (work, 1, 43, false, s_chunk ('C', "2", s_bets, 1, false));
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
     assert_true (zframe_streq (s_route, "frontend-1"));
-    //  A valid one becomes the chunk's bets-file lines; it is the first
-    //  RECORDS message, so nothing of the rejected chunks went on. Whether
-    //  it follows an unanswered chunk goes on with it
+    //  A valid one becomes bets-file lines, the first RECORDS (nothing of
+    //  the rejected went on), and says whether it follows an unanswered one
     s_send_work (work, 1, 44, true, s_chunk ('L', "1", s_bets, 2, false));
     lot_records_t got;
     assert_int_equal (lot_msg_next_records (s_batch (records), &got), 1);
@@ -350,14 +339,13 @@ test_handler_valid_and_invalid (void **state)
     zframe_destroy (&got.frame);
 }
 
-//  ---------------------------------------------------------------------
 //  The persister, with the test as its handlers (PUSH), its front-end
 //  (PULL) and its coordinator (ROUTER)
 
 static zsock_t *s_records, *s_results, *s_events;
 
-//  (Re)starts the persister, with a new socket of the test's to it:
-//  inproc peers do not reconnect.
+//  (Re)starts the persister, with a new socket to it (inproc peers do not
+//  reconnect).
 static void
 s_persister_start (void)
 {
@@ -383,9 +371,8 @@ s_persister (const char *name, long max_in_flight)
     s_persister_start ();
 }
 
-//  Chunk lines for the persister, by the route it came (NULL: the test's
-//  front-end); follows: sent while an earlier chunk of its connection was
-//  unanswered.
+//  A chunk's lines from a front-end (NULL: the test's); follows: sent while
+//  an earlier chunk of its connection was unanswered.
 static void
 s_send_records (const char *route, uint32_t agency, uint32_t position, bool last,
                 uint32_t count, bool follows, const char *lines)
@@ -465,8 +452,7 @@ test_persister_stores_confirms_and_draws (void **state)
     s_expect_result (s_results, 1, 0, false, NULL, 1, true);
     //  The agency is done once its 'L' chunk is stored
     zframe_t *persister_id = s_expect_status (true, false);
-    //  A chunk after the agency's last is rejected and not stored; one out
-    //  of order too
+    //  Rejected and not stored: a chunk after the last, one out of order
     s_send_records (NULL, 1, 1, false, 1, false, late);
     s_expect_result (s_results, 1, 1, false, "agency already finished", 0, false);
     s_send_records (NULL, 2, 5, false, 2, false, two);
@@ -493,9 +479,9 @@ test_persister_stores_confirms_and_draws (void **state)
     s_expect_frames (drawn, "1", "3 bets, 2 winners", "11\n", "22\n", NULL);
 }
 
-//  A persister that restarts knows from its journal what it stored and
-//  who finished: chunks sent again are confirmed and not stored twice,
-//  and STATUS names the finished agencies at once.
+//  A restarted persister knows from its journal what it stored and who
+//  finished: chunks sent again are confirmed, not stored twice, and
+//  STATUS names the finished agencies at once.
 static void
 test_persister_remembers_across_restarts (void **state)
 {
@@ -522,8 +508,7 @@ test_persister_remembers_across_restarts (void **state)
     s_expect_bets (one, two, two, NULL);
 }
 
-//  Receives a RESULT batch of one item and checks which front-end it goes
-//  to and what it answers.
+//  A RESULT batch of one item, to that front-end.
 static void
 s_expect_routed_result (const char *route, uint32_t agency, uint32_t position,
                         uint32_t stored, bool finished)
@@ -543,16 +528,14 @@ test_persister_answers_each_frontend (void **state)
     s_send_records ("frontend-c", 2, 0, true, 1, false, "2,Cy,Mo,13,2000-01-01,3\r\n");
     s_expect_routed_result ("frontend-c", 2, 0, 1, true);
     s_send_records ("frontend-a", 1, 0, false, 1, false, "1,Ana,Paz,11,2000-01-01,1\r\n");
-    //  One group stores both, and answers each front-end apart, the one
-    //  that waited first
+    //  One group stores both, answering each front-end apart, the waiter first
     s_expect_routed_result ("frontend-b", 1, 1, 2, false);
     s_expect_routed_result ("frontend-a", 1, 0, 2, false);
 }
 
-//  Chunks that come before the bets ahead of them (another handler has
-//  those) wait unanswered when they followed an unanswered chunk, and
-//  are stored in order once the bets before them come; at most
-//  MAX_IN_FLIGHT of an agency wait. One that followed nothing is out of
+//  Chunks ahead of their bets (another handler has those) that followed an
+//  unanswered chunk wait, at most MAX_IN_FLIGHT of an agency, and are
+//  stored in order once those come; one that followed nothing is out of
 //  order. Agency 2's chunks show what was answered before them.
 static void
 test_persister_waits_for_earlier_chunks (void **state)
@@ -581,8 +564,7 @@ test_persister_waits_for_earlier_chunks (void **state)
     //  The one dropped comes again, as the front-end sends it
     s_send_records (NULL, 1, 4, true, 1, true, fifth);
     s_expect_result (s_results, 1, 4, false, NULL, 5, true);
-    //  A copy sent once nothing is unanswered before it takes the parked
-    //  one's place, and is out of order
+    //  A copy sent with nothing unanswered before it replaces the parked one
     s_send_records (NULL, 2, 5, false, 1, true, probe);
     s_send_records (NULL, 2, 5, false, 1, false, probe);
     s_expect_result (s_results, 2, 5, false, "chunk out of order", 0, false);
@@ -592,8 +574,6 @@ test_persister_waits_for_earlier_chunks (void **state)
     s_expect_result (s_results, 2, 0, true, NULL, 3, true);
     s_expect_bets (probe, first, third, fourth, probe, fifth, probe, NULL);
 }
-
-//  ---------------------------------------------------------------------
 
 //  SIGTERM stops the server's wait, not czmq's own actors: a socket's
 //  zmonitor still reports after it, so that the actor reading it can
@@ -640,12 +620,10 @@ test_actor_restarts_bind_at_once (void **state)
     }
 }
 
-//  A socket bound through lot_sockets, and who gets in: the settings
-//  (ACTORS_INSECURE, CURVE on with a certificate of the test's), and what
-//  is expected. A socket that binds takes connections at `here`, and at
-//  127.0.0.2 (another address of this host, standing in for any other
-//  interface) when `elsewhere`; a socket refused logs `line`, with the
-//  endpoint's address for %s (WARNING and up; "": none; NULL: not
+//  A socket bound through lot_sockets with ACTORS_INSECURE, CURVE (a
+//  certificate of the test's): a bound one takes connections at `here`,
+//  and at 127.0.0.2 (standing in for other hosts) when `elsewhere`; it
+//  logs `line` (WARNING and up, the address for %s; "": none; NULL: not
 //  checked).
 typedef struct {
     const char *endpoint;
@@ -655,9 +633,6 @@ typedef struct {
     const char *line, *address;
 } bind_row_t;
 
-//  What other hosts can reach must run with CURVE, or be let open by
-//  ACTORS_INSECURE, which warns; else it is not bound, and the fail line
-//  says what to do. Loopback needs neither
 #define REFUSED "action: socket_open | result: fail | actor: test | socket: binder" \
                 " | endpoint: tcp://%s:0 | reason: other hosts could connect and CURVE" \
                 " is off; set CURVE_CERT and CURVE_PUBLIC_DIR, or give the endpoint a" \
@@ -666,9 +641,10 @@ typedef struct {
                " | socket: binder | endpoint: tcp://%s:0 | reason: open to other hosts" \
                " without CURVE, as ACTORS_INSECURE allows\n"
 
-//  A binder listens where its endpoint says: on a loopback address it
-//  takes connections there and nowhere else, on every interface (0.0.0.0,
-//  *, or a name, which is not bound as such) anywhere.
+//  A binder listens where its endpoint says: on loopback only there, on
+//  every interface (0.0.0.0, *, or a name, not bound as such) anywhere.
+//  What other hosts reach needs CURVE, or ACTORS_INSECURE, which warns;
+//  else it is not bound, and the fail line says what to do.
 static void
 test_binder_listens_where_its_endpoint_says (void **state)
 {
@@ -729,8 +705,6 @@ test_binder_listens_where_its_endpoint_says (void **state)
     tu_case_done ();
 }
 
-//  ---------------------------------------------------------------------
-
 //  A coordinator with the test as its persister (DEALER) and a front-end
 //  (SUB to WINNERS).
 static void
@@ -776,11 +750,9 @@ test_coordinator_draws_once_all_are_done (void **state)
     s_send_drawn (dealer, "111\n", "");
     //  WINNERS is announced again and again: a late subscriber gets it
     s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
-    //  A coordinator that restarts learns from the next STATUS that every
-    //  agency finished, asks for the draw again and announces it
-    //  (inproc peers do not reconnect: the test's sockets start again too,
-    //  on endpoints of their own: libzmq frees an inproc name only once
-    //  its reaper has closed the socket, after zmq_close returns)
+    //  Restarted, it learns from STATUS that all finished, and draws again
+    //  (the test's sockets start again too, on endpoints of their own:
+    //  libzmq frees an inproc name only once its reaper closed the socket)
     s_rig_end ();
     s_coordinator ("coordinator-again", &dealer, &sub);
     s_send_status (dealer, true, true);
@@ -789,9 +761,9 @@ test_coordinator_draws_once_all_are_done (void **state)
     s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
 }
 
-//  The broker hands WORK from any front-end to the handlers, holding it
-//  while no handler is there, and each RESULT to the front-end its route
-//  names, without the route; one for a front-end that is gone is dropped.
+//  The broker hands WORK from any front-end to the handlers (held until
+//  one is there), and each RESULT to the front-end its route names, route
+//  dropped; one for a front-end that is gone is dropped.
 static void
 test_broker_routes_results_to_their_frontend (void **state)
 {
@@ -833,9 +805,6 @@ test_broker_routes_results_to_their_frontend (void **state)
     }
 }
 
-//  ---------------------------------------------------------------------
-//  The front-end, with the test as its agencies and its broker (ROUTER)
-
 //  Answers an item as the persister would, through the broker: to the
 //  front-end whose WORK the test read last.
 static void
@@ -872,8 +841,7 @@ test_frontend_bridges_agencies (void **state)
     s_answer (broker, 1, 7, false, NULL, 2, 9, false);
     s_expect_answers (agency, "O", NULL);
     //  Two chunks in one write: the second goes out once the first is
-    //  answered, at the position after it; a rejected chunk leaves the
-    //  position as it was
+    //  answered, at the position a rejected chunk left as it was
     s_send (agency, tu_wire ("bb", second.data, second.size, first.data, first.size));
     s_expect_work (broker, 1, 9, false, second.data, second.size);
     //  A RESULT for another position is not this chunk's answer
@@ -885,9 +853,8 @@ test_frontend_bridges_agencies (void **state)
     s_refused (port, tu_wire ("1b", 'B', first.data, first.size), LOT_REASON_BUSY);
     s_refused (port, tu_wire ("12s", 'H', 2, "1"), LOT_REASON_BUSY);
     s_close (agency);
-    //  v2: 'H' is answered 'S' with how far the agency is stored; each
-    //  numbered chunk goes out at its own position. Once the agency's
-    //  first connection has gone, it is free again.
+    //  Free again once that connection is gone. v2: 'H' is answered 'S',
+    //  how far the agency is stored; numbered chunks go out at their own
     int resumed = -1;
     for (int tries = 0; tries < 100; tries++) {
         resumed = s_connect (port);
@@ -914,12 +881,10 @@ test_frontend_bridges_agencies (void **state)
     //  A version it does not speak, undecodable bytes: 'E' and closed
     s_refused (port, tu_wire ("12s", 'H', 3, "2"), "unsupported protocol version");
     s_refused (port, tu_wire ("11", 'B', 'X'), "unknown message tag");
-    //  A winners query for an unknown agency, or one spelt with a leading
-    //  zero, is closed without an answer
+    //  A winners query for an unknown agency, or spelt "02": closed, no answer
     s_refused (port, tu_wire ("1s", 'W', "9"), NULL);
     s_refused (port, tu_wire ("1s", 'W', "02"), NULL);
-    //  A winners query is held until WINNERS arrives, then answered with
-    //  that agency's documents only
+    //  One is held until WINNERS, then answered with that agency's only
     int query = s_connect (port);
     s_send (query, tu_wire ("1s", 'W', "2"));
     tu_wire_t expected = tu_wire ("2ss", 2, "111", "222");
@@ -981,24 +946,18 @@ test_conn_items (void **state)
     assert_int_equal (size, 0);
     lot_conn_destroy (&conn);
     assert_null (conn);
-}
 
-//  A connection that has held no byte yet has no buffer: what it reads
-//  is still a pointer that memcpy and memcmp may take (no arithmetic on
-//  NULL, which UndefinedBehaviorSanitizer stops), and nothing to append
-//  is no change.
-static void
-test_conn_before_any_byte (void **state)
-{
-    zframe_t *id = zframe_new ("\x01", 1);
-    lot_conn_t *conn = lot_conn_new (&id, "peer", 0);
-    size_t size;
+    //  One with no byte yet has no buffer: it still reads a pointer that
+    //  memcpy may take (no arithmetic on NULL, which UBSan stops), and
+    //  nothing to append is no change
+    id = zframe_new ("\x01", 1);
+    conn = lot_conn_new (&id, "peer", 0);
     assert_non_null (lot_conn_next (conn, &size));
     assert_int_equal (size, 0);
     lot_conn_skip (conn, 0);
     assert_int_equal (lot_conn_append (conn, "", 0), 0);
     assert_int_equal (lot_conn_partial_at (conn), 0);
-    lot_conn_item_t *query = lot_conn_take_query (conn);
+    query = lot_conn_take_query (conn);
     assert_non_null (lot_conn_chunk (conn, query, &size));
     assert_int_equal (size, 0);
     lot_conn_destroy (&conn);
@@ -1022,8 +981,7 @@ test_frontend_resends_unanswered_chunks (void **state)
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_expect_answers (agency, "O", NULL);
-    //  The next chunk goes out at the next position, and only one 'O'
-    //  ever came
+    //  The next goes out at the next position; only one 'O' ever came
     chunk = s_chunk ('L', "1", s_bets, 1, false);
     s_send (agency, chunk);
     s_expect_work (broker, 1, 2, false, chunk.data, chunk.size);
@@ -1043,12 +1001,11 @@ s_hello_v2 (int port, uint32_t agency, zsock_t *broker)
     return fd;
 }
 
-//  A v2 peer that sends chunks without waiting: up to MAX_IN_FLIGHT (3)
-//  go to the handlers at once, each numbered as the peer did, the rest
-//  wait; answers go out in the order the chunks came, whatever order
-//  their RESULTs come in; a chunk that does not follow the ones out is
-//  out of order. The peer is cut off only past MAX_IN_FLIGHT + 1 chunks
-//  of bytes.
+//  A v2 peer sending without waiting: up to MAX_IN_FLIGHT (3) chunks go
+//  out at once, numbered as the peer did, the rest wait; answers go in the
+//  chunks' order, whatever their RESULTs' order; a chunk not following the
+//  ones out is out of order. Past MAX_IN_FLIGHT + 1 chunks of bytes, the
+//  peer is cut off.
 static void
 test_frontend_pipelines_v2 (void **state)
 {
@@ -1113,8 +1070,7 @@ test_frontend_pipelines_v2 (void **state)
     assert_true (tu_wait_closed (big, RECV_TIMEOUT_MS));
 }
 
-//  Past MAX_CONNECTIONS a new agency connection is closed at once; the
-//  ones already open go on.
+//  Past MAX_CONNECTIONS a new connection is closed at once; the open go on.
 static void
 test_frontend_limits_connections (void **state)
 {
@@ -1149,7 +1105,6 @@ main (void)
         TEST (test_persister_stores_confirms_and_draws),
         TEST (test_coordinator_draws_once_all_are_done),
         TEST (test_conn_items),
-        TEST (test_conn_before_any_byte),
         TEST (test_frontend_bridges_agencies),
         TEST (test_actor_restarts_bind_at_once),
         TEST (test_signals_leave_monitors_running),

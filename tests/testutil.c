@@ -710,12 +710,12 @@ tu_temp_own (void *data)
 char *
 tu_temp (const char *format, ...)
 {
+    char *text = NULL;
     va_list args;
     va_start (args, format);
-    char *text = NULL;
-    if (vasprintf (&text, format, args) < 0)
-        abort ();
+    int size = vasprintf (&text, format, args);
     va_end (args);
+    assert_true (size >= 0);
     return tu_temp_own (text);
 }
 
