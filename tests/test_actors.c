@@ -3,7 +3,8 @@
     The test plays every peer of the actor under test on inproc://
     endpoints (and TCP for the front-end's agency side), so each message
     format between actors is checked frame by frame. What a test starts
-    goes into s_rig, which s_teardown ends whether the test passed or not.
+    goes into s_rig, which s_teardown ends whether the test passed or not,
+    and frees the strings the test took from tu_temp.
 */
 #include "lot_actor.h"
 #include "lot_broker.h"
