@@ -149,7 +149,7 @@ restore_config () {   # restore_config SAVED
 # own backlog, is the check's counterpart: the same reading finds it there.
 config_stack () {
     local file=$work/compose-0.yaml swarm=$work/stack-200.yaml saved=$work/config.ini.orig
-    local inode server line
+    local inode server line backlog level
     CURVE=off PUBLISH=none sh docker/generar-stack.sh "$swarm" 200 >/dev/null
     check "the swarm stack file sets its own backlog, and config_keys_in_env sees it" \
         test "$(config_keys_in_env "$swarm" | sed 's/^# [^:]*:[0-9]*: *//')" = 'SERVER_LISTEN_BACKLOG: "400"'
@@ -173,9 +173,11 @@ config_stack () {
     check "config.ini: server restarts" dc restart server
     wait_until 30 config_line "$server" 2 >/dev/null
     line=$(config_line "$server" 2)
-    check "config.ini: the restarted front-end's config line says listen_backlog: 8 ($line)" \
-        grep -q ' | listen_backlog: 8 | ' <<< "$line"
-    check "config.ini: ... and logging_level: DEBUG" grep -q ' | logging_level: DEBUG | ' <<< "$line"
+    backlog=$(sed -n 's/.* | listen_backlog: \([^ ]*\) | .*/\1/p' <<< "$line")
+    level=$(sed -n 's/.* | logging_level: \([^ ]*\) | .*/\1/p' <<< "$line")
+    check "config.ini: the restarted front-end's config line says listen_backlog: 8 ($backlog)" \
+        test "$backlog" = 8
+    check "config.ini: ... and logging_level: DEBUG ($level)" test "$level" = DEBUG
     check "config.ini: ... and SERVER_PORT, SERVER_IP as written" \
         grep -q ' | port: 12345 | server_ip: server | ' <<< "$line"
     restore_config "$saved"

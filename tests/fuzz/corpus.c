@@ -1,11 +1,9 @@
 /*  corpus - seeds for the fuzz targets: fuzz-corpus DATA_DIR OUT
 
-    Writes into OUT/<target>/ what peers really send: chunks of the first
-    bets of each DATA_DIR/agency-N.csv, made with the codec's writer, in
-    every message that carries them (v1 and v2 streams, 'H', 'N', 'S'),
-    and the first lines of those files for the CSV reader. Without the
-    data it writes only what needs none: a ping, a winners query, an
-    empty last chunk, an 'E' and a winners answer. The wire seeds start
+    Writes into OUT/<target>/ what peers really send, made with the
+    codec's writers from the first bets of each DATA_DIR/agency-N.csv,
+    and without the data what needs none (a ping, a winners query, an
+    empty last chunk, an 'E', a winners answer). The wire seeds start
     with fuzz.h's header.
 */
 #include "fuzz.h"

@@ -24,7 +24,7 @@ typedef struct {
 
 typedef s_frame_t (s_measure_fn) (const uint8_t *data, size_t size, size_t max);
 
-//  What an encoder wrote again is the first size bytes of data.
+//  The written bytes at again are exactly the size bytes at data.
 static void
 s_same (const uint8_t *again, size_t written, const uint8_t *data, size_t size)
 {
