@@ -130,6 +130,39 @@ check_curve () {   # check_curve WHAT LOG
                ! grep -q 'action: socket_open | result: in_progress' $2"
 }
 
+# Agencies that prove their keys, as a user checks it (docs/security.md):
+# in the stack file each agency's service has its own key and no other's;
+# on run 1's merged log the front-ends start with AGENCY_AUTH required and
+# every agency enrolled, each agency speaks to the CURVE port, no key is
+# refused and no agency falls back to the plain port.
+check_agency_keys () {   # check_agency_keys WHAT FILE AGENCIES LOG
+    local n secrets
+    for n in $(seq 1 "$3"); do
+        secrets=$(awk -v s="  client$n:" '$0 == s { on = 1; next } /^  [a-z]/ { on = 0 }
+                  on && /source: agency_/ { print $3 }' "$2" | paste -sd ' ')
+        check "$1: client$n's service has its own key alone ($secrets)" test "$secrets" = "agency_$n"
+    done
+    check "$1: every front-end requires the agencies' keys, $3 enrolled" \
+        test "$(grep -c "^server .*action: config | result: success | .*| agency_auth: required | .*| agencies_enrolled: $3\$" "$4")" \
+             = "$(containers server | wc -l)"
+    check "$1: every agency speaks to the CURVE port with its key" \
+        test "$(grep -c '^client[0-9]* .*action: config | result: success | .*| auth_cert: /run/secrets/agency_cert | .*| auth_address: server:12346' "$4")" = "$3"
+    check "$1: no key refused, no agency on the plain protocol" \
+        sh -c "! grep -q 'action: autenticacion | result: fail' '$4' && ! grep -q 'action: protocolo' '$4'"
+}
+
+# An agency without a key on the stack's network, on the plain port: its
+# bet is refused, and it fails saying it must prove its key.
+keyless_agency () {   # keyless_agency WHAT
+    docker run --name lottery-keyless --network ${stack}_default -e CLI_ID=1 \
+        -e CLI_SERVER_ADDRESS=server:12345 -e NOMBRE=Sin -e APELLIDO=Clave \
+        -e DOCUMENTO=88888888 -e NACIMIENTO=1990-01-01 -e NUMERO=7574 -e CLI_LOOP_AMOUNT=1 \
+        lottery-client:latest > "$work/keyless.log" 2>&1
+    check "$1: an agency without a key is refused on the plain port (exit $?)" \
+        grep -q 'result: fail | .*this agency must prove its key on the secure port' "$work/keyless.log"
+    docker rm -f lottery-keyless >/dev/null 2>&1
+}
+
 # A front-end started on the stack's network without keys (the image as
 # it is, with the stack's endpoints): the broker refuses its plain ZeroMQ
 # DEALER, and a bet an agency sends through it is never stored.
@@ -171,6 +204,7 @@ started=$(date +%s)
 check "5 agencies: stack deployed" deploy "$file"
 check_run "5 agencies" 5 "$data" container_logs
 check_curve "5 agencies" "$work/merged-5_agencies.log"
+check_agency_keys "5 agencies" "$file" 5 "$work/merged-5_agencies.log"
 echo "# 5 agencies: deployed to every agency's end in $(( $(date +%s) - started )) s"
 check "5 agencies: 2 front-end tasks ran" test "$(containers server | wc -l)" = 2
 for id in $(containers server); do
@@ -187,6 +221,8 @@ check "5 agencies: the health probe answers at server:12345 in the stack's netwo
 stack_at_exit 'docker rm -f lottery-rogue lottery-rogue-agency >/dev/null 2>&1'
 started=$(date +%s)
 rogue_peer "5 agencies"
+stack_at_exit 'docker rm -f lottery-keyless >/dev/null 2>&1'
+keyless_agency "5 agencies"
 echo "# 5 agencies: the front-end without keys checked in $(( $(date +%s) - started )) s"
 stop_services "5 agencies"
 remove_stack
