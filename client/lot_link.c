@@ -232,18 +232,32 @@ s_wait_server (lot_link_t *self, short events)
     return -1;
 }
 
-//  The CURVE link's send and receive: as the TCP ones, on messages. A
-//  server silent for server.timeout (or past the deadline) is as good as
-//  gone.
+//  What the CURVE link is asked to do.
+typedef enum { S_SEND, S_FLUSH, S_RECV } s_step_t;
+
+//  One try of a step: 0 done, 1 not yet, -1 the link is down.
 static int
-s_secure_io (lot_link_t *self, const void *data, size_t size)
+s_secure_try (lot_link_t *self, s_step_t step, const void *data, size_t size)
+{
+    if (step == S_SEND)
+        return lot_secure_send (self->secure, data, size);
+    if (step == S_FLUSH)
+        return lot_secure_flush (self->secure);
+    int got = lot_secure_recv (self->secure, self->inbox);
+    return got > 0 ? 0 : got == 0 ? 1 : -1;
+}
+
+//  The CURVE link's send, flush and receive: as the TCP ones, on
+//  messages. A server silent for server.timeout (or past the deadline)
+//  is as good as gone.
+static int
+s_secure_io (lot_link_t *self, s_step_t step, const void *data, size_t size)
 {
     long patience = self->deadline >= 0 ? -1 : self->config->server_timeout;
     long long until = patience < 0 ? -1 : zclock_mono () + patience;
     while (true) {
-        int rc = data ? lot_secure_send (self->secure, data, size)
-                      : lot_secure_recv (self->secure, self->inbox);
-        if (rc == (data ? 0 : 1))
+        int rc = s_secure_try (self, step, data, size);
+        if (rc == 0)
             return 0;
         if (rc < 0) {
             self->dropped = true;
@@ -263,7 +277,7 @@ int
 lot_link_send (lot_link_t *self, const void *data, size_t size)
 {
     if (self->secure)
-        return s_secure_io (self, data, size);
+        return s_secure_io (self, S_SEND, data, size);
     const uint8_t *next = data;
     while (size > 0) {
         ssize_t sent = send (self->fd, next, size, MSG_NOSIGNAL);
@@ -288,8 +302,9 @@ lot_link_send (lot_link_t *self, const void *data, size_t size)
 static int
 s_fill (lot_link_t *self)
 {
+    //  What the link holds goes before it waits for the answer
     if (self->secure)
-        return s_secure_io (self, NULL, 0);
+        return s_secure_io (self, S_FLUSH, NULL, 0) ? -1 : s_secure_io (self, S_RECV, NULL, 0);
     size_t room;
     uint8_t *at = lot_inbox_room (self->inbox, &room);
     if (!at)

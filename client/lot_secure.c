@@ -5,6 +5,9 @@
 #include <czmq.h>
 #include <string.h>
 
+//  Bytes held for one message, at most: a window of chunks goes as one
+#define S_OUT_MAX (64 * 1024)
+
 struct _lot_secure_t {
     zcert_t *cert;                  //  The agency's own
     zcert_t *server;                //  The key the server must prove
@@ -12,6 +15,8 @@ struct _lot_secure_t {
     zsock_t *monitor;               //  PAIR: the dealer's events
     lot_secure_state_t state;
     char reason [256];
+    uint8_t *out;                   //  Sent, not flushed yet: S_OUT_MAX
+    size_t out_size;
 };
 
 lot_secure_t *
@@ -19,6 +24,8 @@ lot_secure_new (const char *cert, const char *server, char **error)
 {
     lot_secure_t *self = calloc (1, sizeof *self);
     assert (self);
+    self->out = malloc (S_OUT_MAX);
+    assert (self->out);
     self->cert = lot_curve_load_secret (cert, error);
     self->server = self->cert ? lot_curve_read (server, error) : NULL;
     if (!self->server) {
@@ -36,6 +43,7 @@ lot_secure_destroy (lot_secure_t **self_p)
         lot_secure_close (self);
         zcert_destroy (&self->cert);
         zcert_destroy (&self->server);
+        free (self->out);
         free (self);
         *self_p = NULL;
     }
@@ -54,6 +62,7 @@ lot_secure_open (lot_secure_t *self, const char *address)
 {
     lot_secure_close (self);
     self->state = LOT_SECURE_WAITING;
+    self->out_size = 0;
     self->dealer = zsock_new (ZMQ_DEALER);
     if (!self->dealer)
         return s_down (self, "cannot open a ZeroMQ socket");
@@ -92,10 +101,12 @@ void
 lot_secure_close (lot_secure_t *self)
 {
     if (self->dealer && lot_secure_state (self) == LOT_SECURE_UP) {
-        //  The server hears nothing when a peer of its ROUTER leaves: an
-        //  empty frame says so, as the end of a TCP stream would. It has
-        //  a second to go out, in the background
+        //  What is held, then an empty frame: the server hears nothing
+        //  when a peer of its ROUTER leaves, and this says so, as the end
+        //  of a TCP stream would. They have a second to go out, in the
+        //  background
         zsock_set_linger (self->dealer, 1000);
+        lot_secure_flush (self);
         zmq_send (zsock_resolve (self->dealer), "", 0, ZMQ_DONTWAIT);
     }
     if (self->dealer)
@@ -164,11 +175,35 @@ lot_secure_send (lot_secure_t *self, const void *data, size_t size)
 {
     if (lot_secure_state (self) == LOT_SECURE_DOWN)
         return -1;
-    if (zmq_send (zsock_resolve (self->dealer), data, size, ZMQ_DONTWAIT) == (int) size)
+    if (self->out_size + size > S_OUT_MAX) {
+        int rc = lot_secure_flush (self);
+        if (rc)
+            return rc;
+    }
+    if (size > S_OUT_MAX) {
+        //  Larger than the buffer: a message of its own
+        if (zmq_send (zsock_resolve (self->dealer), data, size, ZMQ_DONTWAIT) == (int) size)
+            return 0;
+        return zmq_errno () == EAGAIN ? 1 : s_down (self, zmq_strerror (zmq_errno ()));
+    }
+    memcpy (self->out + self->out_size, data, size);
+    self->out_size += size;
+    return 0;
+}
+
+int
+lot_secure_flush (lot_secure_t *self)
+{
+    if (lot_secure_state (self) == LOT_SECURE_DOWN)
+        return -1;
+    if (self->out_size == 0)
         return 0;
-    if (zmq_errno () == EAGAIN)
-        return 1;
-    return s_down (self, zmq_strerror (zmq_errno ()));
+    if (zmq_send (zsock_resolve (self->dealer), self->out, self->out_size, ZMQ_DONTWAIT)
+        == (int) self->out_size) {
+        self->out_size = 0;
+        return 0;
+    }
+    return zmq_errno () == EAGAIN ? 1 : s_down (self, zmq_strerror (zmq_errno ()));
 }
 
 int

@@ -5,8 +5,8 @@
     certificate that accepts only the server key it pins (auth.server):
     encrypted both ways, and a server without that key cannot complete
     the handshake (docs/security.md). What travels is the protocol's own
-    bytes, one message per frame; an empty frame from the server closes
-    the link, as the end of a TCP stream does.
+    bytes, several messages to a frame as they come; an empty frame from
+    the server closes the link, as the end of a TCP stream does.
 
     A monitor on the socket says when the handshake is done, failed
     (with libzmq's reason) or the connection went. Nothing here blocks:
@@ -51,9 +51,16 @@ const char *lot_secure_reason (lot_secure_t *self);
 //  monitor's, libzmq's ZMQ_FD): when either is readable, ask again.
 void lot_secure_fds (lot_secure_t *self, int fds [2]);
 
-//  Sends one message: 0 when sent, 1 when it cannot go yet, -1 when the
-//  link is down.
+//  Sends data: held with what was sent before it, to go as one message
+//  when the link flushes (or when that would pass 64 kB), since each
+//  message costs a CURVE box and a wake-up at both ends. 0 when taken, 1
+//  when a flush could not go yet (nothing taken), -1 when the link is
+//  down.
 int lot_secure_send (lot_secure_t *self, const void *data, size_t size);
+
+//  Sends what is held: 0 when sent (or nothing was), 1 when it cannot go
+//  yet, -1 when the link is down. Before waiting for an answer.
+int lot_secure_flush (lot_secure_t *self);
 
 //  Takes the messages received into the inbox: 1 when some came, 0 when
 //  none yet, -1 when the server closed the link (an empty frame) or the

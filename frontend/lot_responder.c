@@ -3,6 +3,10 @@
 #include "lot_codec.h"
 #include "lot_log.h"
 
+//  Answers written at once, at most: 'O's of a whole window, and the
+//  longest 'E' among them
+#define S_BATCH_MAX (4 * LOT_ANSWER_MAX)
+
 struct _lot_responder_t {
     zsock_t *stream;            //  STREAM: agency TCP connections
     zsock_t *secure;            //  ROUTER: agencies that proved their key
@@ -99,16 +103,26 @@ lot_responder_answer (lot_responder_t *self, lot_conn_t *conn, const void *data,
 int
 lot_responder_answer_due (lot_responder_t *self, lot_conn_t *conn)
 {
+    //  The answers due go out in one write: one message of the socket for
+    //  a window's 'O's, where each costs a CURVE box and a wake-up of its
+    //  agency (the bytes on the wire are the same)
+    uint8_t batch [S_BATCH_MAX];
+    size_t batched = 0;
     lot_conn_item_t *item;
     const uint8_t *answer;
     size_t size;
     while ((item = lot_conn_item (conn, 0))
        &&  (answer = lot_conn_item_answer (item, &size))) {
-        if (size && lot_responder_answer (self, conn, answer, size))
-            return -1;
+        if (batched + size > sizeof batch) {
+            if (lot_responder_answer (self, conn, batch, batched))
+                return -1;
+            batched = 0;
+        }
+        memcpy (batch + batched, answer, size);
+        batched += size;
         lot_conn_pop (conn);
     }
-    return 0;
+    return batched ? lot_responder_answer (self, conn, batch, batched) : 0;
 }
 
 //  libzmq sends no disconnect notice for a connection closed from our
