@@ -7,6 +7,8 @@
 #ifndef LOT_RECOVERY_H_INCLUDED
 #define LOT_RECOVERY_H_INCLUDED
 
+#include "lot_digest.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,12 +25,15 @@ typedef struct {
 //  Opens (creating when absent) the bets file and the journal, cuts a
 //  torn tail in either back so both agree (logging each cut), and fills
 //  stored and finished (arrays of agencies + 1, zeroed) by agency from
-//  the journal. fsync false skips every sync. Returns 0, or -1 with
-//  *error (a heap string the caller frees; error may be NULL) as
-//  lot_store_new does. Either way *files holds the descriptors opened,
-//  which the caller closes.
+//  the journal, and digests (agencies + 1 of them, new; or NULL) with the
+//  lines of each agency's records, read back from the bets file in order.
+//  fsync false skips every sync. Returns 0, or -1 with *error (a heap
+//  string the caller frees; error may be NULL) as lot_store_new does.
+//  Either way *files holds the descriptors opened, which the caller
+//  closes.
 int lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                        const char *journal_path, long agencies, bool fsync,
-                       uint32_t *stored, bool *finished, char **error);
+                       uint32_t *stored, bool *finished, lot_digest_t **digests,
+                       char **error);
 
 #endif

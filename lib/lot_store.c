@@ -22,6 +22,7 @@ struct _lot_store_t {
     bool broken;                    //  A failed commit could not be cut back
     uint32_t *stored;               //  By agency, durable
     bool *finished;
+    lot_digest_t **digests;         //  By agency, of the durable lines
     uint32_t *next;                 //  By agency, counting pending chunks
     bool *closing;
     lot_store_chunk_t *pending;
@@ -66,10 +67,15 @@ lot_store_new (const char *bets_path, const char *journal_path, long agencies,
     self->finished = calloc (slots, sizeof *self->finished);
     self->next = calloc (slots, sizeof *self->next);
     self->closing = calloc (slots, sizeof *self->closing);
+    self->digests = calloc (slots, sizeof *self->digests);
     assert (self->bets_path && self->stored && self->finished && self->next
-            && self->closing);
+            && self->closing && self->digests);
+    for (size_t agency = 1; agency < slots; agency++) {
+        self->digests [agency] = lot_digest_new ();
+        assert (self->digests [agency]);
+    }
     if (lot_recovery_open (&self->files, bets_path, journal_path, agencies, fsync,
-                           self->stored, self->finished, error)) {
+                           self->stored, self->finished, self->digests, error)) {
         lot_store_destroy (&self);
         return NULL;
     }
@@ -98,6 +104,9 @@ lot_store_destroy (lot_store_t **self_p)
         free (self->finished);
         free (self->next);
         free (self->closing);
+        for (long agency = 1; self->digests && agency <= self->agencies; agency++)
+            lot_digest_destroy (&self->digests [agency]);
+        free (self->digests);
         free (self->pending);
         free (self->iov);
         free (self->records);
@@ -125,6 +134,16 @@ lot_store_finished (lot_store_t *self, uint32_t agency)
 {
     assert (self);
     return agency >= 1 && agency <= self->agencies && self->finished [agency];
+}
+
+void
+lot_store_digest (lot_store_t *self, uint32_t agency, uint8_t out [LOT_DIGEST_SIZE])
+{
+    assert (self);
+    if (agency >= 1 && agency <= self->agencies)
+        lot_digest_get (self->digests [agency], out);
+    else
+        memset (out, 0, LOT_DIGEST_SIZE);
 }
 
 size_t
@@ -250,6 +269,9 @@ lot_store_commit (lot_store_t *self)
     }
     else {
         size_t slots = (size_t) self->agencies + 1;
+        for (size_t i = 0; i < count; i++)
+            lot_digest_add (self->digests [self->pending [i].agency],
+                            self->pending [i].lines, self->pending [i].size);
         memcpy (self->stored, self->next, slots * sizeof *self->stored);
         memcpy (self->finished, self->closing, slots * sizeof *self->finished);
         self->files.bets_size = end;

@@ -35,6 +35,8 @@
 #ifndef LOT_STORE_H_INCLUDED
 #define LOT_STORE_H_INCLUDED
 
+#include "lot_digest.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +87,12 @@ uint32_t lot_store_stored (lot_store_t *self, uint32_t agency);
 
 //  True when the agency's last chunk is stored durably.
 bool lot_store_finished (lot_store_t *self, uint32_t agency);
+
+//  The digest of the agency's durable lines, in position order
+//  (lot_digest.h): kept as each commit is made durable, and rebuilt from
+//  the bets file when the store opens. All zero for an agency outside
+//  1..agencies.
+void lot_store_digest (lot_store_t *self, uint32_t agency, uint8_t out [LOT_DIGEST_SIZE]);
 
 //  Decides what becomes of a chunk given the durable state and the chunks
 //  already pending. S and F are the agency's durable stored and finished,

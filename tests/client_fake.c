@@ -307,6 +307,24 @@ cf_hello (cf_fake_t *fake)
     cf_expect (fake, "H\x00\x02\x00\x01" "3");
 }
 
+//  The bets-file lines of the first stored bets of agency-3.csv, when the
+//  test wrote one (of plain fields: each line is "3," and its record).
+static char *
+s_stored_lines (uint32_t stored)
+{
+    size_t size = 0;
+    char *lines = NULL, record [1024];
+    FILE *out = open_memstream (&lines, &size);
+    FILE *data = fopen ("agency-3.csv", "rb");
+    assert_non_null (out);
+    for (uint32_t i = 0; data && i < stored && fgets (record, sizeof record, data); i++)
+        fprintf (out, "3,%.*s\r\n", (int) strcspn (record, "\r\n"), record);
+    if (data)
+        fclose (data);
+    fclose (out);
+    return lines;
+}
+
 void
 cf_greet (cf_fake_t *fake, uint32_t stored, bool finished)
 {
@@ -314,6 +332,9 @@ cf_greet (cf_fake_t *fake, uint32_t stored, bool finished)
     tu_wire_byte (&answer, 'S');
     tu_wire_u32 (&answer, stored);
     tu_wire_byte (&answer, finished);
+    char *lines = s_stored_lines (stored);
+    tu_wire_digest (&answer, lines);
+    free (lines);
     cf_hello (fake);
     cf_wire (fake, CF_SEND, &answer);
 }

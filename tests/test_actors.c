@@ -224,6 +224,7 @@ s_expect_stored (int fd, uint32_t stored, bool finished)
     tu_wire_byte (&want, 'S');
     tu_wire_u32 (&want, stored);
     tu_wire_byte (&want, finished);
+    tu_wire_bytes (&want, (uint8_t [LOT_DIGEST_SIZE]) { 0 }, LOT_DIGEST_SIZE);
     tu_expect_bytes (fd, want.data, want.size);
 }
 

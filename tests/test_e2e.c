@@ -891,6 +891,7 @@ test_pipelined_peer (void **state)
     tu_wire_byte (&wire, 'S');
     tu_wire_u32 (&wire, 0);
     tu_wire_byte (&wire, 0);
+    tu_wire_digest (&wire, "");
     tu_expect_bytes (peer, wire.data, wire.size);
     //  Bets 0 to 4, a bad one at 5, one at 6, then one at 9 (7 was next)
     const uint32_t positions [] = { 0, 1, 2, 3, 4, 5, 6, 9 };

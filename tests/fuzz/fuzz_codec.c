@@ -123,10 +123,13 @@ s_stored (const uint8_t *data, size_t size, size_t max)
     s_frame_t frame = { 0 };
     uint32_t stored;
     bool finished;
-    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &frame.size);
+    const uint8_t *digest;
+    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &digest,
+                                             &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE) {
         uint8_t again [LOT_STORED_SIZE];
-        assert (lot_codec_stored_encode (again, sizeof again, stored, finished)
+        assert (digest == data + LOT_STORED_SIZE - LOT_DIGEST_SIZE);
+        assert (lot_codec_stored_encode (again, sizeof again, stored, finished, digest)
                 == frame.size);
         assert (memcmp (again, data, frame.size) == 0);
     }
@@ -275,11 +278,12 @@ s_check_stored (const uint8_t *data, size_t size)
     uint8_t *copy = fuzz_copy (data, LOT_STORED_SIZE);
     uint32_t stored;
     bool finished;
+    const uint8_t *digest;
     size_t total;
-    if (lot_codec_stored_measure (copy, LOT_STORED_SIZE, &stored, &finished, &total)
-        == LOT_CODEC_COMPLETE) {
+    if (lot_codec_stored_measure (copy, LOT_STORED_SIZE, &stored, &finished, &digest,
+                                  &total) == LOT_CODEC_COMPLETE) {
         uint8_t again [LOT_STORED_SIZE];
-        assert (lot_codec_stored_encode (again, sizeof again, stored, finished)
+        assert (lot_codec_stored_encode (again, sizeof again, stored, finished, digest)
                 == LOT_STORED_SIZE);
         assert (memcmp (again, copy, LOT_STORED_SIZE) == 0);
     }

@@ -5,7 +5,8 @@
     kind byte, then frames, each a big-endian u16 length and its bytes (the
     last one cut where the input ends). What must hold: every reader ends;
     an item it returns lies inside its frame, with a known kind; a reason
-    is a string no longer than its frame; STATUS names only agencies
+    is a string no longer than its frame; a RESULT sent on reads back the
+    same, its digest too; STATUS names only agencies
     1..S_AGENCIES; DRAWN and WINNERS give one frame per agency or nothing,
     each read back by agency as documents that end in a newline; and
     nothing leaks.
@@ -67,6 +68,15 @@ s_batch (zmsg_t *msg, uint8_t kind)
         while ((rc = lot_msg_next_result (msg, &result)) != 0)
             if (rc == 1) {
                 assert (strlen (result.reason) <= largest);
+                //  Sent on, it reads back the same: the digest too
+                zmsg_t *again = lot_msg_new_routed (NULL);
+                lot_msg_add_result (again, &result);
+                lot_result_t back;
+                assert (lot_msg_next_result (again, &back) == 1);
+                assert (back.stored == result.stored && back.finished == result.finished
+                        && memcmp (back.digest, result.digest, LOT_DIGEST_SIZE) == 0);
+                lot_msg_result_free (&back);
+                zmsg_destroy (&again);
                 lot_msg_result_free (&result);
             }
     }
