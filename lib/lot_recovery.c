@@ -39,7 +39,8 @@ typedef struct {
     uint64_t group;
     uint32_t *stored;               //  By agency
     bool *finished;
-    lot_digest_t **digests;         //  By agency, or NULL
+    lot_recovery_lines_fn *lines;   //  Told where each record's lines lie
+    void *arg;
 } self_t;
 
 static void
@@ -213,55 +214,15 @@ s_self_apply (self_t *self, const s_record_t *records, size_t count, char **erro
         }
         self->stored [agency] += record->count;
         self->finished [agency] = record->last;
+        if (self->lines)
+            self->lines (self->arg, agency, records [i].start,
+                         record->end - records [i].start);
     }
     if (foreign)
         lot_log_warning ("action: journal | result: in_progress | path: %s | reason: %zu"
                          " chunks of agencies above %ld count for no agency",
                          self->journal_path, foreign, self->agencies);
     return 0;
-}
-
-//  Adds the lines of each record to its agency's digest, reading the bets
-//  file once, in order and in large blocks: the digest is rebuilt from
-//  what is durable, so a persister killed at any point gives after its
-//  restart the digest of exactly what it stored (docs/protocol.md).
-static int
-s_self_digest (self_t *self, const s_record_t *records, size_t count, char **error)
-{
-    if (!self->digests || count == 0)
-        return 0;
-    const size_t capacity = 1 << 20;
-    char *block = malloc (capacity);
-    assert (block);
-    uint64_t at = 0, filled = 0;    //  block holds the file's bytes at..at + filled
-    uint64_t last = records [count - 1].line.end;
-    int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-        uint32_t agency = records [i].line.agency;
-        lot_digest_t *digest = agency >= 1 && agency <= self->agencies
-                             ? self->digests [agency] : NULL;
-        uint64_t from = records [i].start;
-        while (from < records [i].line.end) {
-            if (from >= at + filled) {
-                size_t size = last - from < capacity ? (size_t) (last - from) : capacity;
-                if (lot_file_read_at (self->bets_fd, block, size, from)) {
-                    s_error (error, "cannot read the bets file %s: %s", self->bets_path,
-                             strerror (errno));
-                    rc = -1;
-                    break;
-                }
-                at = from;
-                filled = size;
-            }
-            uint64_t until = records [i].line.end < at + filled
-                           ? records [i].line.end : at + filled;
-            if (digest)
-                lot_digest_add (digest, block + (from - at), (size_t) (until - from));
-            from = until;
-        }
-    }
-    free (block);
-    return rc;
 }
 
 //  Reads the whole journal into text and its header: where it ends and
@@ -305,8 +266,7 @@ s_self_recover (self_t *self, char **error)
         count = s_self_valid_records (self, text, self->journal_size, header, base,
                                       records, error);
     free (text);
-    if (count < 0 || s_self_apply (self, records, (size_t) count, error)
-    ||  s_self_digest (self, records, (size_t) count, error)) {
+    if (count < 0 || s_self_apply (self, records, (size_t) count, error)) {
         free (records);
         return -1;
     }
@@ -384,14 +344,14 @@ s_self_open_journal (self_t *self, char **error)
 int
 lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                    const char *journal_path, long agencies, bool fsync,
-                   uint32_t *stored, bool *finished, lot_digest_t **digests,
-                   char **error)
+                   uint32_t *stored, bool *finished, lot_recovery_lines_fn *lines,
+                   void *arg, char **error)
 {
     assert (files && bets_path && journal_path && stored && finished);
     self_t self = {
         .bets_path = bets_path, .journal_path = journal_path, .agencies = agencies,
         .fsync = fsync, .bets_fd = -1, .journal_fd = -1, .same_fs = -1,
-        .stored = stored, .finished = finished, .digests = digests
+        .stored = stored, .finished = finished, .lines = lines, .arg = arg
     };
     int rc = s_self_open_bets (&self, error) || s_self_open_journal (&self, error)
            ? -1 : 0;
