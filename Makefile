@@ -17,14 +17,14 @@ LIB_SRC   = $(wildcard lib/*.c actors/*.c broker/*.c frontend/*.c) server/lot_se
             $(filter-out client/lottery_%.c,$(wildcard client/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(BUILD)/%.o)
 PROGRAMS  = $(addprefix $(BIN)/lottery-,server broker frontend handler persister \
-            coordinator client ping keys)
+            coordinator client ping keys enroll)
 TEST_SRC  = $(wildcard tests/test_*.c)
 TESTS     = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/client_fake.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
-.PHONY: all programs deps docs coverage run test test-stress bench bench-quick bench-deps clean \
+.PHONY: all programs deps docs coverage run test test-stress bench bench-auth bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps analyze analyze-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
@@ -100,12 +100,19 @@ test-stress: all $(TESTS) $(BUILD)/bench/lottery-baseline
 # Our server, embedded and distributed, against the baseline server, on
 # the real and on generated data: docs/benchmarks.md and .png. bench-quick
 # runs the same harness in seconds on small data, into .run/bench-quick,
-# and fails when any check fails. See scripts/bench.sh.
+# and fails when any check fails. See scripts/bench.sh. bench also
+# measures what authenticated agencies cost (bench-auth alone:
+# scripts/bench-auth.sh).
 bench-deps:
 	@command -v gnuplot >/dev/null || $(call apt_install,gnuplot-nox)
+	@command -v bc >/dev/null || $(call apt_install,bc)
 
 bench: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh full $(BUILD)/bench
+	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
+
+bench-auth: all bench-deps
+	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
 
 bench-quick: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh quick $(BUILD)/bench

@@ -1,5 +1,6 @@
 /*  lot_client_config - the agency client's settings  */
 #include "lot_client_config.h"
+#include "lot_curve.h"
 #include "lot_options.h"
 
 #include <errno.h>
@@ -57,6 +58,19 @@ static const lot_option_t s_table [] = {
               LOT_OPTION_DURATION, winners_timeout, "10m", 1, 86400000,
               "how long the winners query may take in all, asking again when its "
               "connection drops"),
+    S_OPTION ("auth.cert", "CLI_AUTH_CERT", "auth_cert",
+              LOT_OPTION_STRING, auth_cert, NULL, 0, 0,
+              "none: the plain port. The agency's own certificate (`agency_secret` "
+              "from `bin/lottery-enroll`): the client then speaks only to "
+              "`auth.address`, over CURVE, proving this key, in v2, never in the "
+              "clear; needs `auth.server`"),
+    S_OPTION ("auth.server", "CLI_AUTH_SERVER", "auth_server",
+              LOT_OPTION_STRING, auth_server, NULL, 0, 0,
+              "the server's public certificate (`server.pub`), whose key the "
+              "server must prove"),
+    S_OPTION ("auth.address", "CLI_AUTH_ADDRESS", "auth_address",
+              LOT_OPTION_STRING, auth_address, "server:12346", 1, 0,
+              "host:port of the server's secure port (`SECURE_PORT`)"),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_DEPTH_MAX 16          //  Nesting levels in config.yaml
@@ -250,6 +264,45 @@ s_split_address (lot_client_config_t *self, char **error)
     return self->server_host && self->server_port ? 0 : -1;
 }
 
+//  With a certificate, the server's too, both readable, and v2: the
+//  secure port speaks nothing else.
+static int
+s_check_auth (lot_client_config_t *self, char **error)
+{
+    for (char **value = &self->auth_cert; value <= &self->auth_server; value++)
+        if (*value && !**value) {
+            free (*value);
+            *value = NULL;      //  Empty is unset
+        }
+    if (!self->auth_cert)
+        return 0;
+    if (!self->auth_server) {
+        *error = strdup ("auth.cert (CLI_AUTH_CERT) needs auth.server (CLI_AUTH_SERVER):"
+                         " the server's public certificate");
+        return -1;
+    }
+    if (self->protocol_version != 2) {
+        *error = strdup ("auth.cert (CLI_AUTH_CERT) needs protocol.version 2");
+        return -1;
+    }
+    char *reason = NULL;
+    zcert_t *cert = lot_curve_load_secret (self->auth_cert, &reason);
+    const char *which = "auth.cert (CLI_AUTH_CERT)";
+    if (cert) {
+        zcert_destroy (&cert);
+        which = "auth.server (CLI_AUTH_SERVER)";
+        cert = lot_curve_read (self->auth_server, &reason);
+    }
+    if (cert) {
+        zcert_destroy (&cert);
+        return 0;
+    }
+    if (asprintf (error, "%s: %s", which, reason ? reason : "out of memory") < 0)
+        *error = NULL;
+    free (reason);
+    return -1;
+}
+
 lot_client_config_t *
 lot_client_config_new (const char *config_file, char **error)
 {
@@ -272,7 +325,7 @@ lot_client_config_new (const char *config_file, char **error)
             goto failed;
         }
     }
-    if (s_split_address (self, error))
+    if (s_split_address (self, error) || s_check_auth (self, error))
         goto failed;
     lot_log_set_level (self->log_level);
     return self;

@@ -4,11 +4,12 @@
     "batch.maxAmount"), then the environment: CLI_ID, CLI_SERVER_ADDRESS,
     CLI_LOOP_AMOUNT, CLI_LOOP_PERIOD, CLI_LOG_LEVEL, CLI_BATCH_MAXAMOUNT,
     CLI_DATA_FILE, CLI_MAX_CHUNK_BYTES, CLI_WINDOW, CLI_PROTOCOL_VERSION,
-    CLI_SERVER_TIMEOUT and CLI_WINNERS_TIMEOUT. CLI_ID has no default: an
+    CLI_SERVER_TIMEOUT, CLI_WINNERS_TIMEOUT, CLI_AUTH_CERT, CLI_AUTH_SERVER
+    and CLI_AUTH_ADDRESS. CLI_ID has no default: an
     agency must know its number. Beyond the course's keys, config.yaml may
     also hold id, data.file, batch.maxBytes, batch.window,
-    protocol.version, server.timeout and winners.timeout; other keys are
-    ignored.
+    protocol.version, server.timeout, winners.timeout and auth.cert,
+    auth.server and auth.address (docs/security.md); other keys are ignored.
 */
 #ifndef LOT_CLIENT_CONFIG_H_INCLUDED
 #define LOT_CLIENT_CONFIG_H_INCLUDED
@@ -30,6 +31,9 @@ typedef struct {
     long protocol_version;      //  1: the course's, 2: resumable uploads
     long server_timeout;        //  ms an answer to the bets may take
     long winners_timeout;       //  ms the winners query may take in all
+    char *auth_cert;            //  The agency's certificate; NULL: plain TCP
+    char *auth_server;          //  The server's public one, pinned
+    char *auth_address;         //  host:port of the server's CURVE port
     char *server_host;          //  server_address split, for getaddrinfo
     char *server_port;
 } lot_client_config_t;

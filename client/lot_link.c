@@ -3,6 +3,7 @@
 #include "lot_codec.h"
 #include "lot_dial.h"
 #include "lot_inbox.h"
+#include "lot_secure.h"
 #include "lot_signals.h"
 
 #include <czmq.h>
@@ -33,7 +34,10 @@
 struct _lot_link_t {
     const lot_client_config_t *config;
     int fd;                         //  The open connection, or -1
+    lot_secure_t *secure;           //  With auth.cert: the CURVE link
+    bool secure_open;               //  ... and it is open
     const char *resource;           //  Its name in log lines
+    const char *server;             //  The server's address, as configured
     char address [LOT_DIAL_NAME_MAX];   //  The server address last tried
     lot_dial_seed_t seed;           //  Of the order addresses are tried in
     long long deadline;             //  zclock_mono () limit of every wait, or -1
@@ -57,12 +61,19 @@ lot_link_new (const lot_client_config_t *config)
     if (!self)
         return NULL;
     self->config = config;
+    self->server = config->auth_cert ? config->auth_address : config->server_address;
     self->fd = -1;
     self->deadline = -1;
     lot_dial_seed_random (&self->seed);
     self->inbox = lot_inbox_new ();
-    if (!self->inbox) {
-        free (self);
+    char *error = NULL;
+    if (config->auth_cert
+    &&  !(self->secure = lot_secure_new (config->auth_cert, config->auth_server, &error)))
+        lot_log_error ("action: autenticacion | result: fail | reason: %s",
+                       error ? error : "out of memory");
+    free (error);
+    if (!self->inbox || (config->auth_cert && !self->secure)) {
+        lot_link_destroy (&self);
         return NULL;
     }
     return self;
@@ -74,6 +85,7 @@ lot_link_destroy (lot_link_t **self_p)
     if (*self_p) {
         lot_link_close (*self_p, LOT_LOG_DEBUG);
         lot_inbox_destroy (&(*self_p)->inbox);
+        lot_secure_destroy (&(*self_p)->secure);
         free (*self_p);
         *self_p = NULL;
     }
@@ -137,14 +149,14 @@ lot_link_set_deadline (lot_link_t *self, long ms)
 //  ---------------------------------------------------------------------
 //  Waits and blocking I/O: each returns 0, or -1 with the reason set
 
-//  Waits for events on fd, or just for the time when fd < 0; timeout_ms
-//  < 0 waits for ever. Never past self->deadline. The signals get in here
-//  only. Returns 1 when ready, 0 on timeout, -1 when a signal stopped the
-//  wait, the deadline passed (self->timed_out) or poll failed.
+//  Waits for events on the count items, or just for the time when count
+//  is 0; timeout_ms < 0 waits for ever. Never past self->deadline. The
+//  signals get in here only. Returns 1 when ready, 0 on timeout, -1 when
+//  a signal stopped the wait, the deadline passed (self->timed_out) or
+//  poll failed.
 static int
-s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
+s_wait_items (lot_link_t *self, struct pollfd *items, nfds_t count, long timeout_ms)
 {
-    struct pollfd item = { .fd = fd, .events = events };
     long long deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     bool cut = self->deadline >= 0 && (deadline < 0 || self->deadline <= deadline);
     if (cut)
@@ -158,8 +170,7 @@ s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
                                        .tv_nsec = ms % 1000 * 1000000 };
             limit = &left;
         }
-        int rc = ppoll (fd >= 0 ? &item : NULL, fd >= 0, limit,
-                        lot_signals_wait_mask ());
+        int rc = ppoll (items, count, limit, lot_signals_wait_mask ());
         if (rc > 0)
             return 1;
         if (rc == 0 && !cut)
@@ -172,6 +183,29 @@ s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
             return lot_link_fail (self, "poll: %s", strerror (errno));
     }
     return lot_link_fail (self, "stopped by a signal");
+}
+
+//  The same on one fd, or for the time alone when fd < 0.
+static int
+s_wait (lot_link_t *self, int fd, short events, long timeout_ms)
+{
+    struct pollfd item = { .fd = fd, .events = events };
+    return s_wait_items (self, fd >= 0 ? &item : NULL, fd >= 0, timeout_ms);
+}
+
+//  Waits until the CURVE link may have something to say (libzmq's
+//  descriptors signal a change, not a level: the caller asks the link
+//  again), or until, a zclock_mono time, passed (< 0: no limit but the
+//  deadline). Returns as s_wait_items.
+static int
+s_wait_secure (lot_link_t *self, long long until)
+{
+    int fds [2];
+    lot_secure_fds (self->secure, fds);
+    struct pollfd items [2] = { { .fd = fds [0], .events = POLLIN },
+                                { .fd = fds [1], .events = POLLIN } };
+    long long left = until - zclock_mono ();
+    return s_wait_items (self, items, 2, until < 0 ? -1 : left > 0 ? (long) left : 0);
 }
 
 int
@@ -198,9 +232,38 @@ s_wait_server (lot_link_t *self, short events)
     return -1;
 }
 
+//  The CURVE link's send and receive: as the TCP ones, on messages. A
+//  server silent for server.timeout (or past the deadline) is as good as
+//  gone.
+static int
+s_secure_io (lot_link_t *self, const void *data, size_t size)
+{
+    long patience = self->deadline >= 0 ? -1 : self->config->server_timeout;
+    long long until = patience < 0 ? -1 : zclock_mono () + patience;
+    while (true) {
+        int rc = data ? lot_secure_send (self->secure, data, size)
+                      : lot_secure_recv (self->secure, self->inbox);
+        if (rc == (data ? 0 : 1))
+            return 0;
+        if (rc < 0) {
+            self->dropped = true;
+            return lot_link_fail (self, "%s", lot_secure_reason (self->secure));
+        }
+        int ready = s_wait_secure (self, until);
+        if (ready < 0)
+            return -1;
+        if (ready == 0) {
+            self->dropped = true;
+            return lot_link_fail (self, "no answer from the server within %ldms", patience);
+        }
+    }
+}
+
 int
 lot_link_send (lot_link_t *self, const void *data, size_t size)
 {
+    if (self->secure)
+        return s_secure_io (self, data, size);
     const uint8_t *next = data;
     while (size > 0) {
         ssize_t sent = send (self->fd, next, size, MSG_NOSIGNAL);
@@ -225,6 +288,8 @@ lot_link_send (lot_link_t *self, const void *data, size_t size)
 static int
 s_fill (lot_link_t *self)
 {
+    if (self->secure)
+        return s_secure_io (self, NULL, 0);
     size_t room;
     uint8_t *at = lot_inbox_room (self->inbox, &room);
     if (!at)
@@ -273,9 +338,10 @@ lot_link_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
     }
     size_t size;
     const uint8_t *front = lot_inbox_front (self->inbox, &size);
-    if (front [0] == LOT_TAG_STORED && size >= LOT_STORED_SIZE)
+    //  Byte 5, after the tag and stored, is its finished byte
+    if (front [0] == LOT_TAG_STORED && size >= 6)
         return lot_link_fail (self, "unexpected answer from the server: 'S' with"
-                              " finished 0x%02x", front [LOT_STORED_SIZE - 1]);
+                              " finished 0x%02x", front [5]);
     return lot_link_fail (self, "unexpected answer 0x%02x from the server", front [0]);
 }
 
@@ -344,7 +410,7 @@ s_connect_once (lot_link_t *self)
         rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
         if (rc && count > 1 && !lot_signals_caught () && !self->timed_out)
             lot_log_debug ("action: conectar | result: in_progress | server: %s"
-                           " | address: %s | reason: %s", config->server_address,
+                           " | address: %s | reason: %s", self->server,
                            self->address, self->reason);
     }
     if (rc && count > 1 && !lot_signals_caught () && !self->timed_out) {
@@ -358,6 +424,31 @@ s_connect_once (lot_link_t *self)
     return rc;
 }
 
+//  Opens the CURVE link and waits for its handshake: the server proves
+//  the key auth.server pins, and lets the agency's key in.
+static int
+s_connect_secure (lot_link_t *self)
+{
+    const lot_client_config_t *config = self->config;
+    snprintf (self->address, sizeof self->address, "%s", config->auth_address);
+    if (lot_secure_open (self->secure, config->auth_address))
+        return lot_link_fail (self, "%s", lot_secure_reason (self->secure));
+    self->secure_open = true;
+    long long until = zclock_mono () + config->server_timeout;
+    lot_secure_state_t state;
+    while ((state = lot_secure_state (self->secure)) == LOT_SECURE_WAITING) {
+        int ready = s_wait_secure (self, until);
+        if (ready < 0)
+            return -1;
+        if (ready == 0)
+            return lot_link_fail (self, "no CURVE handshake with %s within %ldms",
+                                  config->auth_address, config->server_timeout);
+    }
+    if (state == LOT_SECURE_DOWN)
+        return lot_link_fail (self, "%s", lot_secure_reason (self->secure));
+    return 0;
+}
+
 //  One try: 0 when connected and greeted, 1 when worth another try, -1
 //  when not. A greeting that asks for it is tried again at once.
 static int
@@ -365,7 +456,7 @@ s_connect_try (lot_link_t *self, lot_link_greet_fn *greet, void *arg)
 {
     while (true) {
         self->dropped = false;
-        if (s_connect_once (self))
+        if (self->secure ? s_connect_secure (self) : s_connect_once (self))
             return lot_signals_caught () || self->timed_out ? -1 : 1;
         int rc = greet ? greet (arg, self) : 0;
         if (rc)
@@ -388,7 +479,7 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
         if (rc == 0) {
             lot_log_debug ("action: conectar | result: success | resource: %s"
                            " | server: %s | address: %s", resource,
-                           config->server_address, self->address);
+                           self->server, self->address);
             return 0;
         }
         if (lot_signals_caught () || self->timed_out)
@@ -397,16 +488,16 @@ lot_link_connect (lot_link_t *self, const char *resource, lot_link_greet_fn *gre
             break;
         lot_log_info ("action: conectar | result: in_progress | server: %s"
                       " | intento: %ld | reason: %s",
-                      config->server_address, attempt, self->reason);
+                      self->server, attempt, self->reason);
         if (lot_link_pause (self, config->loop_period))
             return -1;
     }
     if (rc < 0)
         lot_log_error ("action: conectar | result: fail | server: %s | reason: %s",
-                       config->server_address, self->reason);
+                       self->server, self->reason);
     else
         lot_log_error ("action: conectar | result: fail | server: %s | intentos: %ld"
-                       " | reason: %s", config->server_address, config->loop_amount,
+                       " | reason: %s", self->server, config->loop_amount,
                        self->reason);
     self->said = true;
     return -1;
@@ -416,9 +507,13 @@ void
 lot_link_close (lot_link_t *self, lot_log_level_t level)
 {
     lot_inbox_clear (self->inbox);
-    if (self->fd >= 0) {
-        close (self->fd);
+    if (self->fd >= 0 || self->secure_open) {
+        if (self->fd >= 0)
+            close (self->fd);
+        if (self->secure_open)
+            lot_secure_close (self->secure);
         self->fd = -1;
+        self->secure_open = false;
         lot_log (level, "action: close | result: success | resource: %s",
                  self->resource);
     }

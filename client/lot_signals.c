@@ -1,6 +1,7 @@
 /*  lot_signals - the client's SIGTERM and SIGINT: a flag its waits see  */
 #include "lot_signals.h"
 
+#include <czmq.h>
 #include <stdbool.h>
 
 static volatile sig_atomic_t s_signal;
@@ -16,6 +17,9 @@ s_on_signal (int signal)
 void
 lot_signals_catch (void)
 {
+    //  czmq would install its own handlers when the CURVE link opens its
+    //  first socket (lot_secure), in place of these
+    zsys_handler_set (NULL);
     //  No SA_RESTART: a wait returns EINTR and sees the flag
     struct sigaction action = { .sa_handler = s_on_signal };
     sigemptyset (&action.sa_mask);

@@ -115,8 +115,9 @@ s_hello (lot_upload_t *self)
         if (lot_link_rejected (self->link, LOT_REASON_BUSY))
             return 1;
         //  A v1 server closes, resets, keeps silent or answers something
-        //  else; once a server said 'S', a drop is only a drop
-        if (!self->heard_v2 && !lot_signals_caught ())
+        //  else; once a server said 'S', a drop is only a drop. The secure
+        //  port speaks v2: never anything weaker
+        if (!self->heard_v2 && !lot_signals_caught () && !self->config->auth_cert)
             return 2;
         return lot_link_dropped (self->link) ? 1 : -1;
     }

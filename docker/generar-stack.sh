@@ -59,6 +59,18 @@
 #   lottery-broker:latest, and the ones there are kept, so a redeploy uses
 #   the same keys. Secrets cannot change either: to rotate the keys,
 #   `docker stack rm NAME`, remove KEYS_DIR, and deploy again.
+# - AGENCY_AUTH says who may speak for an agency (docs/security.md):
+#     required (default) every agency proves its own key on the CURVE
+#              port (SECURE_PORT, 12346, published as the agencies' port
+#              is): the front-end gets its certificate as the secret
+#              agency_cert and the enrolled agencies' public ones as
+#              configs in /app/enrolled; agency N alone gets its secret
+#              certificate (the secret agency_N) and the server's public
+#              one, and speaks to server:12346.
+#     off      the plain protocol, for anyone, as the compose file.
+#   The keys are KEYS_DIR/agencies, laid out by bin/lottery-enroll (made
+#   with the broker image's, for the agencies missing there; the ones
+#   there are kept). Revoking or rotating a key: docs/deploy.md.
 #
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where `docker stack deploy` runs (single-bet mode).
@@ -88,6 +100,12 @@ case $curve in
     *) generar_usage "CURVE must be on or off, got '$curve'" ;;
 esac
 keys=${KEYS_DIR:-$repo/.run/keys}
+auth=${AGENCY_AUTH:-required}
+case $auth in
+    required|off) ;;
+    *) generar_usage "AGENCY_AUTH must be required or off, got '$auth'" ;;
+esac
+secure=12346
 # The actor kinds with a key of their own (lot_curve_kinds), in the order
 # of the services
 kinds="broker frontend handler persister coordinator"
@@ -128,6 +146,36 @@ if [ "$curve" = on ]; then
     curve_note="; CURVE on, keys from $keys"
 fi
 
+# Enrolls the agencies missing in $keys/agencies with the broker image's
+# lottery-enroll (which makes the front-end's key the first time), the
+# keys out as a tar stream, as make_keys.
+enroll_agencies () {
+    missing=
+    n=1
+    while [ "$n" -le "$agencies" ]; do
+        [ -f "$keys/agencies/server/enrolled/agency-$n.pub" ] || missing="$missing $n"
+        n=$((n + 1))
+    done
+    [ -n "$missing" ] || return 0
+    mkdir -p "$keys/agencies"
+    # shellcheck disable=SC2086  # one argument per agency
+    tar -C "$keys/agencies" -cf - . \
+        | docker run --rm -i --pull never --entrypoint sh lottery-broker:latest -c \
+            'mkdir /tmp/keys && tar -C /tmp/keys -xf - \
+             && lottery-enroll /tmp/keys "$@" > /tmp/log || { cat /tmp/log >&2; exit 1; }
+             tar -C /tmp/keys -cf - .' enroll $missing \
+        | tar -C "$keys/agencies" --no-same-owner -xf - \
+        || { echo "$generar_script: cannot enroll the agencies in $keys/agencies:" \
+                  "lottery-broker:latest (make docker-build) does it" >&2; exit 1; }
+    echo "generar-stack: enrolled agencies$missing in $keys/agencies"
+}
+if [ "$auth" = required ]; then
+    mkdir -p "$keys"
+    keys=$(cd "$keys" && pwd)
+    enroll_agencies
+    curve_note="${curve_note:-}; agencies prove their keys, from $keys/agencies"
+fi
+
 # With CURVE on: a service's own certificate (its kind's) as a secret
 # readable by the images' user (lottery, uid 10001) alone
 curve_secret () {   # curve_secret KIND
@@ -136,6 +184,27 @@ curve_secret () {   # curve_secret KIND
     secrets:
       - source: curve_$1
         target: curve_cert
+        uid: "10001"
+        mode: 0400
+YAML
+}
+
+# The front-end's secrets: its actor key (CURVE on), its agencies' key
+# (AGENCY_AUTH required).
+server_secrets () {
+    [ "$curve" = on ] || [ "$auth" = required ] || return 0
+    echo "    secrets:"
+    if [ "$curve" = on ]; then
+        cat <<YAML
+      - source: curve_frontend
+        target: curve_cert
+        uid: "10001"
+        mode: 0400
+YAML
+    fi
+    [ "$auth" = off ] || cat <<YAML
+      - source: agency_cert
+        target: agency_cert
         uid: "10001"
         mode: 0400
 YAML
@@ -183,7 +252,32 @@ YAML
     echo "  server:"
     echo "    <<: *server"
     echo "    image: lottery-frontend:latest"
-    curve_secret frontend
+    if [ "$auth" = required ]; then
+        cat <<YAML
+    environment:
+      <<: *server-env
+      # Every agency proves its own key on the CURVE port (docs/security.md)
+      AGENCY_AUTH: required
+      AGENCY_CERT: /run/secrets/agency_cert
+      AGENCY_KEYS: /app/enrolled
+    configs:
+      - source: config_ini
+        target: /app/config.ini
+YAML
+        n=1
+        while [ "$n" -le "$agencies" ]; do
+            echo "      - source: enrolled_$n"
+            echo "        target: /app/enrolled/agency-$n.pub"
+            n=$((n + 1))
+        done
+        if [ "$curve" = on ]; then
+            for kind in $kinds; do
+                echo "      - source: curve_${kind}_pub"
+                echo "        target: /app/curve/$kind.pub"
+            done
+        fi
+    fi
+    server_secrets
     case $publish in
         host)
             deploy "$frontends" dnsrr "" 1 ;;
@@ -196,6 +290,12 @@ YAML
     ports:
       - target: $port
         published: $published
+        protocol: tcp
+        mode: $publish
+YAML
+    [ "$publish" = none ] || [ "$auth" = off ] || cat <<YAML
+      - target: $secure
+        published: $secure
         protocol: tcp
         mode: $publish
 YAML
@@ -226,8 +326,22 @@ YAML
         echo "  client$n:"
         echo "    image: lottery-client:latest"
         generar_client_env "$n"
-        cat <<YAML
+        [ "$auth" = off ] || cat <<YAML
+      # Its own key, and the server's, which it pins (docs/security.md)
+      - CLI_AUTH_CERT=/run/secrets/agency_cert
+      - CLI_AUTH_SERVER=/app/server.pub
+      - CLI_AUTH_ADDRESS=server:$secure
+    secrets:
+      - source: agency_$n
+        target: agency_cert
+        uid: "10001"
+        mode: 0400
     configs:
+      - source: agency_server_pub
+        target: /app/server.pub
+YAML
+        [ "$auth" = required ] || echo "    configs:"
+        cat <<YAML
       - source: config_yaml
         target: /app/config.yaml
     volumes:
@@ -260,14 +374,36 @@ YAML
             echo "  curve_${kind}_pub:"
             echo "    file: $keys/public/$kind.pub"
         done
-        echo "secrets:"
+    fi
+    if [ "$auth" = required ]; then
+        echo "  agency_server_pub:"
+        echo "    file: $keys/agencies/server/public/agencies.pub"
+        n=1
+        while [ "$n" -le "$agencies" ]; do
+            echo "  enrolled_$n:"
+            echo "    file: $keys/agencies/server/enrolled/agency-$n.pub"
+            n=$((n + 1))
+        done
+    fi
+    [ "$curve" = off ] && [ "$auth" = off ] || echo "secrets:"
+    if [ "$curve" = on ]; then
         for kind in $kinds; do
             echo "  curve_$kind:"
             echo "    file: $keys/secret/${kind}_secret"
         done
     fi
+    if [ "$auth" = required ]; then
+        echo "  agency_cert:"
+        echo "    file: $keys/agencies/server/secret/agencies_secret"
+        n=1
+        while [ "$n" -le "$agencies" ]; do
+            echo "  agency_$n:"
+            echo "    file: $keys/agencies/agency-$n/agency_secret"
+            n=$((n + 1))
+        done
+    fi
 } > "$output"
-echo "generar-stack: wrote $output ($summary; publishing: $publish; CURVE $curve)"
+echo "generar-stack: wrote $output ($summary; publishing: $publish; CURVE $curve; AGENCY_AUTH $auth)"
 case $persister_constraint in
     'node.labels.lottery.bets == true')
         echo "generar-stack: the persister runs only on a node labelled lottery.bets=true:" \

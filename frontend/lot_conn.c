@@ -26,6 +26,7 @@ struct _lot_conn_t {
     zframe_t *routing_id;
     char *key;                  //  routing_id in hex: the front-end's key
     char *peer;                 //  The agency's address, for log lines
+    unsigned proven;            //  The agency its key proved, or 0: plain TCP
     lot_conn_state_t state;
     int version;                //  Of a bets connection: 1 or 2
     unsigned agency;            //  Bound (bets), or asked about (winners)
@@ -62,6 +63,24 @@ lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
     assert (self->key && self->peer);
     self->limit = limit;
     return self;
+}
+
+void
+lot_conn_set_proven (lot_conn_t *self, unsigned agency)
+{
+    assert (agency > 0);
+    self->proven = agency;
+    //  Its socket numbers its peers apart from the STREAM socket's
+    char *key = zsys_sprintf ("s%s", self->key);
+    assert (key);
+    free (self->key);
+    self->key = key;
+}
+
+unsigned
+lot_conn_proven (lot_conn_t *self)
+{
+    return self->proven;
 }
 
 void

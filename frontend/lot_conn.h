@@ -54,6 +54,13 @@ zframe_t *lot_conn_routing_id (lot_conn_t *self);
 //  The routing id in hex: the connection's key in the front-end's table.
 const char *lot_conn_key (lot_conn_t *self);
 
+//  A connection of the agencies' CURVE socket, whose key proved agency:
+//  before it goes in the table, as its key changes ("s" and the hex).
+void lot_conn_set_proven (lot_conn_t *self, unsigned agency);
+
+//  The agency its key proved, or 0 for a plain TCP connection.
+unsigned lot_conn_proven (lot_conn_t *self);
+
 //  The agency's address, for log lines.
 const char *lot_conn_peer (lot_conn_t *self);
 

@@ -154,11 +154,13 @@ s_make_room (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
     return -1;
 }
 
-void
-lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer, size_t limit,
-               lot_conns_end_fn *end, void *arg)
+lot_conn_t *
+lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
+               unsigned proven, size_t limit, lot_conns_end_fn *end, void *arg)
 {
     lot_conn_t *conn = lot_conn_new (routing_id_p, peer, limit);
+    if (proven)
+        lot_conn_set_proven (conn, proven);
     zhashx_insert (self->conns, lot_conn_key (conn), conn);
     lot_conn_set_handle (conn, LOT_CONN_LIST_RECENT, zlistx_add_end (self->recent, conn));
     lot_conn_set_active_at (conn, zclock_mono ());
@@ -171,7 +173,9 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer, siz
                        " %ld connections | peer: %s",
                        self->settings->max_connections, lot_conn_peer (conn));
         end (arg, conn, NULL);
+        return NULL;
     }
+    return conn;
 }
 
 //  A stalled connection that has not left by now does not read: it is cut

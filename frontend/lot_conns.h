@@ -39,11 +39,13 @@ void lot_conns_destroy (lot_conns_t **self_p);
 lot_conn_t *lot_conns_lookup (lot_conns_t *self, const char *key);
 
 //  A new connection that buffers at most limit bytes, the most recently
-//  active. Takes routing_id. Past MAX_CONNECTIONS one connection makes
-//  room (ended through end, or dropped); when none can go, the new
-//  one is ended.
-void lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
-                    size_t limit, lot_conns_end_fn *end, void *arg);
+//  active; proven is the agency its key proved on the CURVE socket, or 0.
+//  Takes routing_id. Past MAX_CONNECTIONS one connection makes room
+//  (ended through end, or dropped); when none can go, the new one is
+//  ended. Returns the new connection, or NULL when it was ended.
+lot_conn_t *lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
+                           unsigned proven, size_t limit, lot_conns_end_fn *end,
+                           void *arg);
 
 //  The connection did something: it is the most recently active.
 void lot_conns_touch (lot_conns_t *self, lot_conn_t *conn);

@@ -3,7 +3,9 @@
 #include "lot_conn.h"
 #include "lot_conns.h"
 #include "lot_desk.h"
+#include "lot_gate.h"
 #include "lot_pipeline.h"
+#include "lot_requests.h"
 #include "lot_responder.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
@@ -17,14 +19,17 @@
 typedef struct {
     lot_actor_t actor;          //  Pipe, settings, poller, sockets: first
     zsock_t *stream;            //  STREAM: agency TCP connections
+    zsock_t *secure;            //  ROUTER, CURVE: agencies proving their key
     zsock_t *broker;            //  DEALER: WORK out, RESULTs back
     zsock_t *winners;           //  SUB to the coordinator
     lot_conns_t *conns;         //  Every connection, by key and by agency
     lot_pipeline_t *pipeline;   //  Items out to the handlers, and waiting
     lot_desk_t *desk;           //  Winners queries held, and the answers
     lot_responder_t *responder; //  Writes to the connections, and ends them
-    size_t buffer_limit;        //  Bytes a connection may hold: two chunks,
-    size_t window_limit;        //  or for v2 one more than MAX_IN_FLIGHT
+    lot_gate_t *gate;           //  Who may speak for which agency
+    lot_requests_t *requests;   //  What each connection's bytes ask for
+    size_t buffer_limit;        //  Bytes a connection may hold: two chunks
+                                //  (a v2 upload more: lot_requests)
     int port;                   //  The agencies' port, as bound
 } self_t;
 
@@ -33,7 +38,9 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        lot_requests_destroy (&self->requests);
         lot_responder_destroy (&self->responder);
+        lot_gate_destroy (&self->gate);
         lot_pipeline_destroy (&self->pipeline);
         lot_desk_destroy (&self->desk);
         lot_conns_destroy (&self->conns);
@@ -49,235 +56,35 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
     self_t *self = lot_actor_new (sizeof *self, ACTOR, pipe, settings);
     if (!self)
         return NULL;
-    //  The chunks in flight, and one more from a peer that does not wait
-    size_t chunk = (size_t) settings->max_chunk_bytes;
-    self->buffer_limit = 2 * chunk;
-    self->window_limit = (size_t) (settings->max_in_flight + 1) * (LOT_NUMBERED_HEADER + chunk);
+    //  The chunk in flight, and one more from a peer that does not wait
+    self->buffer_limit = 2 * (size_t) settings->max_chunk_bytes;
     self->conns = lot_conns_new (settings);
     self->pipeline = lot_pipeline_new (settings);
     self->desk = lot_desk_new (settings);
     self->responder = lot_responder_new (self->conns, self->pipeline, self->desk);
+    self->gate = lot_gate_new (settings);
+    self->requests = lot_requests_new (settings, self->conns, self->pipeline, self->desk,
+                                       self->responder, self->gate);
+    if (!self->gate)
+        s_self_destroy (&self);
     return self;
 }
 
 //  ---------------------------------------------------------------------
-//  An agency's requests: framed from its connection's bytes
-
-//  A winners query: 'W' then the agency as a string.
-static void
-s_self_take_query (self_t *self, lot_conn_t *conn)
-{
-    size_t size, total;
-    const uint8_t *next = lot_conn_next (conn, &size);
-    lot_span_t named;
-    lot_codec_status_t status = lot_codec_query_measure (next, size, &named, &total);
-    if (status == LOT_CODEC_INCOMPLETE)
-        return;
-    unsigned agency = 0;
-    if (status == LOT_CODEC_INVALID
-    ||  lot_bet_parse_agency (named, (unsigned) self->actor.settings->agencies, &agency)) {
-        //  v1 has no error form for a winners query: close without answer
-        lot_log_error ("action: consulta_ganadores | result: fail"
-                       " | reason: unknown agency | peer: %s", lot_conn_peer (conn));
-        lot_responder_close (self->responder, conn, NULL);
-        return;
-    }
-    lot_conn_skip (conn, total);
-    lot_conn_set_state (conn, LOT_CONN_WINNERS);
-    lot_conn_set_agency (conn, agency);
-    if (lot_desk_drawn (self->desk))
-        lot_responder_answer_winners (self->responder, conn);
-    else {
-        lot_conn_t *oldest = lot_desk_hold (self->desk, conn);
-        if (oldest)
-            lot_responder_close (self->responder, oldest, NULL);
-    }
-}
-
-//  A v2 'H': version and agency, answered 'S' once the persister says how
-//  far the agency is stored.
-static void
-s_self_take_hello (self_t *self, lot_conn_t *conn)
-{
-    unsigned version;
-    lot_span_t agency;
-    size_t size, total;
-    const uint8_t *next = lot_conn_next (conn, &size);
-    lot_codec_status_t status = lot_codec_hello_measure (next, size, &version,
-                                                         &agency, &total);
-    if (status == LOT_CODEC_INCOMPLETE)
-        return;
-    if (status == LOT_CODEC_INVALID) {
-        lot_responder_fail (self->responder, conn, "malformed hello");
-        return;
-    }
-    lot_conn_set_version (conn, 2);
-    const char *reason = version != LOT_PROTOCOL_VERSION
-                       ? "unsupported protocol version"
-                       : lot_conns_bind (self->conns, conn, agency);
-    if (reason) {
-        lot_responder_refuse (self->responder, conn, reason, agency);
-        return;
-    }
-    lot_conn_skip (conn, total);
-    lot_conn_set_limit (conn, self->window_limit);
-    lot_conn_set_state (conn, LOT_CONN_BETS);
-    lot_pipeline_dispatch (self->pipeline, lot_conn_take_query (conn));
-}
-
-//  A v2 client whose own first bets are not those the 'S' describes
-//  (their digest differs) sends 'E' and why instead of a chunk, and
-//  closes: the conflict is logged, for the operator to look at, and the
-//  connection closed. Returns -1: nothing more is done with it.
-static int
-s_self_take_conflict (self_t *self, lot_conn_t *conn)
-{
-    size_t size, total;
-    const uint8_t *next = lot_conn_next (conn, &size);
-    lot_span_t reason;
-    if (lot_codec_error_measure (next, size, &reason, &total) == LOT_CODEC_INCOMPLETE)
-        return -1;
-    char text [LOT_REASON_MAX + 1];
-    lot_log_printable (reason.data, reason.size, text, sizeof text);
-    lot_log_error ("action: reanudar | result: fail | reason: %s | agencia: %u"
-                   " | peer: %s", text, lot_conn_agency (conn), lot_conn_peer (conn));
-    lot_responder_close (self->responder, conn, NULL);
-    return -1;
-}
-
-//  The next complete chunk of a bets connection, to the handlers; a v1
-//  connection's first chunk binds its agency and asks for its position
-//  first. A v2 chunk sent while others of its connection are unanswered
-//  must start where the last of them ends: the persister waits for the
-//  bets before a chunk that came early, and none may be missing for good.
-//  Returns -1 when nothing more can be done now.
-static int
-s_self_take_chunk (self_t *self, lot_conn_t *conn)
-{
-    size_t max = (size_t) self->actor.settings->max_chunk_bytes;
-    int version = lot_conn_version (conn);
-    size_t header = version == 2 ? LOT_NUMBERED_HEADER : 0;
-    size_t size, length;
-    const uint8_t *next = lot_conn_next (conn, &size);
-    //  'E' comes where a chunk could, with none unanswered (docs/protocol.md)
-    if (version == 2 && next [0] == LOT_TAG_ERROR && lot_conn_items (conn) == 0)
-        return s_self_take_conflict (self, conn);
-    uint32_t position = (uint32_t) lot_conn_next_position (conn);
-    const char *reason = NULL;
-    lot_codec_status_t status = version == 2
-        ? lot_codec_numbered_measure (next, size, max, &position, &length, &reason)
-        : lot_codec_chunk_measure (next, size, max, &length, &reason);
-    if (status == LOT_CODEC_INCOMPLETE)
-        return -1;
-    lot_chunk_reader_t reader;
-    if (status == LOT_CODEC_INVALID
-    ||  lot_codec_chunk_open (&reader, next + header, length)) {
-        lot_responder_fail (self->responder, conn, reason ? reason : "malformed chunk");
-        return -1;
-    }
-    unsigned agency;
-    if (lot_bet_parse_agency (reader.agency, (unsigned) self->actor.settings->agencies,
-                              &agency)) {
-        //  Framing is intact: the connection may go on
-        return lot_responder_reject (self->responder, conn, header + length, reader.count,
-                                     "unknown agency");
-    }
-    bool bound = lot_conns_bets_of (self->conns, lot_conn_agency (conn)) == conn;
-    if (bound && agency != lot_conn_agency (conn)) {
-        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                       " | reason: chunk for another agency | agencia: %u"
-                       " | peer: %s", reader.count, lot_conn_agency (conn),
-                       lot_conn_peer (conn));
-        lot_responder_close (self->responder, conn, "chunk for another agency");
-        return -1;
-    }
-    if (!bound && (reason = lot_conns_bind (self->conns, conn, reader.agency))) {
-        lot_responder_log_rejected (conn, reader.count, reason);
-        lot_responder_refuse (self->responder, conn, reason, reader.agency);
-        return -1;
-    }
-    if (version == 2 && lot_conn_items (conn) > 0
-    &&  position != lot_conn_next_position (conn))
-        return lot_responder_reject (self->responder, conn, header + length, reader.count,
-                                     "chunk out of order");
-    if (version == 1 && !lot_conn_positioned (conn))
-        lot_pipeline_dispatch (self->pipeline, lot_conn_take_query (conn));
-    else {
-        lot_pipeline_dispatch (self->pipeline, lot_conn_take (conn, header + length, header,
-                                                              position, reader.count));
-        if (version == 2)
-            lot_conn_set_next_position (conn, (uint64_t) position + reader.count);
-    }
-    return 0;
-}
-
-//  True when the connection may put another item in the pipeline: a v2
-//  connection up to MAX_IN_FLIGHT chunks once its query is answered, any
-//  other one item at a time (stop-and-wait). Past that its bytes wait.
-static bool
-s_self_has_room (self_t *self, lot_conn_t *conn)
-{
-    size_t items = lot_conn_items (conn);
-    if (items == 0)
-        return true;
-    lot_conn_item_t *last = lot_conn_item (conn, items - 1);
-    return lot_conn_version (conn) == 2 && !lot_conn_item_is_query (last)
-        && items < (size_t) self->actor.settings->max_in_flight;
-}
-
-//  Handles as much of a connection's buffer as it can.
-static void
-s_self_process (self_t *self, lot_conn_t *conn)
-{
-    size_t size;
-    const uint8_t *next;
-    while ((next = lot_conn_next (conn, &size), size > 0)
-       &&  s_self_has_room (self, conn)) {
-        if (lot_conn_state (conn) == LOT_CONN_NEW) {
-            if (next [0] == LOT_TAG_BETS) {
-                lot_conn_set_state (conn, LOT_CONN_BETS);
-                lot_conn_set_version (conn, 1);
-                lot_conn_skip (conn, 1);
-            }
-            else
-            if (next [0] == LOT_TAG_HELLO) {
-                s_self_take_hello (self, conn);
-                return;
-            }
-            else
-            if (next [0] == LOT_TAG_WINNERS) {
-                s_self_take_query (self, conn);
-                return;
-            }
-            else
-            if (next [0] == LOT_TAG_PING) {
-                uint8_t answer = LOT_TAG_OK;
-                if (lot_responder_answer (self->responder, conn, &answer, 1) == 0) {
-                    lot_log_debug ("action: ping | result: success | peer: %s",
-                                   lot_conn_peer (conn));
-                    lot_responder_close (self->responder, conn, NULL);
-                }
-                return;
-            }
-            else {
-                lot_responder_fail (self->responder, conn, "unknown message tag");
-                return;
-            }
-        }
-        else
-        if (lot_conn_state (conn) == LOT_CONN_BETS) {
-            if (s_self_take_chunk (self, conn))
-                return;
-        }
-        else {
-            //  Nothing may follow a winners query
-            lot_conn_skip (conn, size);
-        }
-    }
-}
-
-//  ---------------------------------------------------------------------
 //  Socket handlers
+
+//  Bytes from an agency: to its connection's buffer, and as far as they go.
+static void
+s_self_take_bytes (self_t *self, lot_conn_t *conn, zframe_t *data)
+{
+    if (!conn || lot_conn_state (conn) >= LOT_CONN_STALLED)
+        return;
+    lot_conns_touch (self->conns, conn);
+    if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
+        lot_responder_fail (self->responder, conn, "too much data before an answer");
+    else
+        lot_requests_process (self->requests, conn);
+}
 
 static void
 s_self_take_stream (self_t *self)
@@ -296,32 +103,72 @@ s_self_take_stream (self_t *self)
         else {
             const char *peer = zframe_meta (data, "Peer-Address");
             zframe_t *routing_id = zframe_dup (id);
-            lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown",
+            lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", 0,
                            self->buffer_limit, lot_responder_end, self->responder);
         }
     }
     else
-    if (conn && lot_conn_state (conn) < LOT_CONN_STALLED) {
-        lot_conns_touch (self->conns, conn);
-        if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
-            lot_responder_fail (self->responder, conn, "too much data before an answer");
-        else
-            s_self_process (self, conn);
-    }
+        s_self_take_bytes (self, conn, data);
     zstr_free (&key);
     zframe_destroy (&id);
     zframe_destroy (&data);
 }
 
+//  A message of the CURVE socket: bytes of an agency's stream, as on the
+//  plain port, from a peer whose key lot_zap named (its User-Id). Its
+//  first message opens its connection; libzmq says nothing when it
+//  leaves, so it ends idle, or when its agency connects again.
+static void
+s_self_take_secure (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->secure);
+    zframe_t *id = msg ? zmsg_pop (msg) : NULL;
+    zframe_t *data = msg ? zmsg_first (msg) : NULL;
+    if (!data) {
+        zframe_destroy (&id);
+        zmsg_destroy (&msg);
+        return;
+    }
+    char key [2 + 2 * 256];                 //  As lot_conn_set_proven makes it
+    char *hex = zframe_strhex (id);
+    snprintf (key, sizeof key, "s%s", hex);
+    zstr_free (&hex);
+    lot_conn_t *conn = lot_conns_lookup (self->conns, key);
+    if (!conn) {
+        //  Who it is, the handshake said: lot_zap named the key's agency
+        const char *user = zframe_meta (data, "User-Id");
+        const char *peer = zframe_meta (data, "Peer-Address");
+        unsigned agency = 0;
+        zframe_t *routing_id = zframe_dup (id);
+        if (user && lot_bet_parse_agency ((lot_span_t) { user, strlen (user) },
+                                          (unsigned) self->actor.settings->agencies,
+                                          &agency) == 0)
+            conn = lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", agency,
+                                  self->buffer_limit, lot_responder_end, self->responder);
+        zframe_destroy (&routing_id);
+    }
+    if (conn && zframe_size (data) == 0) {
+        lot_responder_drop (self->responder, conn);     //  The agency left
+        conn = NULL;
+    }
+    for (; data && conn && lot_conns_lookup (self->conns, key) == conn; data = zmsg_next (msg))
+        s_self_take_bytes (self, conn, data);
+    zframe_destroy (&id);
+    zmsg_destroy (&msg);
+}
+
 //  Takes what the agencies' socket holds, a bounded number of messages
 //  at a time, so their chunks go to the handlers in one batch.
 static void
-s_self_handle_stream (self_t *self)
+s_self_handle_stream (self_t *self, zsock_t *socket)
 {
     int taken = 0;
     do
-        s_self_take_stream (self);
-    while (++taken < STREAM_PASS_MAX && (zsock_events (self->stream) & ZMQ_POLLIN));
+        if (socket == self->stream)
+            s_self_take_stream (self);
+        else
+            s_self_take_secure (self);
+    while (++taken < STREAM_PASS_MAX && (zsock_events (socket) & ZMQ_POLLIN));
 }
 
 //  A batch of RESULTs, each answered in its turn. A RESULT for an item
@@ -337,7 +184,7 @@ s_self_handle_result (self_t *self)
         lot_conn_t *conn = rc == 1 ? lot_conns_bets_of (self->conns, result.agency) : NULL;
         if (conn && lot_pipeline_settle (self->pipeline, conn, &result) == 0
         &&  lot_responder_answer_due (self->responder, conn) == 0)
-            s_self_process (self, conn);
+            lot_requests_process (self->requests, conn);
         lot_msg_result_free (&result);
     }
     zmsg_destroy (&batch);
@@ -359,6 +206,17 @@ s_self_handle_winners (self_t *self)
 //  ---------------------------------------------------------------------
 //  The actor
 
+//  The port a socket is bound to, or 0.
+static int
+s_bound_port (zsock_t *socket)
+{
+    char *bound = socket ? zsock_last_endpoint (socket) : NULL;
+    const char *colon = bound ? strrchr (bound, ':') : NULL;
+    int port = colon ? atoi (colon + 1) : 0;
+    zstr_free (&bound);
+    return port;
+}
+
 static int
 s_self_start (void *args)
 {
@@ -373,18 +231,23 @@ s_self_start (void *args)
                                          "winners", "coordinator");
     if (!self->stream || !self->broker || !self->winners)
         return -1;
+    if (settings->agency_auth != LOT_AUTH_OFF) {
+        snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->secure_port);
+        self->secure = lot_sockets_bind_agencies (self->actor.sockets, endpoint, "agencies_curve");
+        if (!self->secure)
+            return -1;
+        zsock_set_sndtimeo (self->secure, 0);
+        zpoller_add (self->actor.poller, self->secure);
+    }
     zsock_set_sndtimeo (self->stream, 0);
     zsock_set_sndtimeo (self->broker, 0);
     zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
-    lot_responder_set_stream (self->responder, self->stream);
+    lot_responder_set_sockets (self->responder, self->stream, self->secure);
     lot_pipeline_set_broker (self->pipeline, self->broker);
     zpoller_add (self->actor.poller, self->stream);
     zpoller_add (self->actor.poller, self->broker);
     zpoller_add (self->actor.poller, self->winners);
-    char *bound = zsock_last_endpoint (self->stream);
-    const char *colon = bound ? strrchr (bound, ':') : NULL;
-    self->port = colon ? atoi (colon + 1) : (int) settings->port;
-    zstr_free (&bound);
+    self->port = s_bound_port (self->stream);
     lot_log_info ("action: escuchar | result: success | port: %d", self->port);
     //  The kernel drops the SYNs of connects beyond its accept queue, and
     //  each dropped client waits a second or more to try again
@@ -398,14 +261,22 @@ s_self_start (void *args)
 }
 
 //  "PORT" answers the agencies' port as bound: the one the system picked
-//  when SERVER_PORT is 0.
+//  when SERVER_PORT is 0; "SECURE_PORT" their CURVE port (0: none).
+//  "RELOAD" (SIGHUP) reads the enrolled agencies again.
 static int
 s_self_command (void *args, const char *command)
 {
     self_t *self = args;
-    if (!streq (command, "PORT"))
+    if (streq (command, "PORT"))
+        zstr_sendf (self->actor.pipe, "%d", self->port);
+    else
+    if (streq (command, "SECURE_PORT"))
+        zstr_sendf (self->actor.pipe, "%d", s_bound_port (self->secure));
+    else
+    if (streq (command, "RELOAD"))
+        lot_gate_reload (self->gate, true);
+    else
         return -1;
-    zstr_sendf (self->actor.pipe, "%d", self->port);
     return 0;
 }
 
@@ -422,17 +293,19 @@ s_self_run (self_t *self)
     while (self && !self->actor.terminated) {
         //  Sleeps until the next backlog retry, resend check, stall expiry
         //  or idle check at the latest
-        int timeout = (int) lot_pipeline_timeout (self->pipeline,
-                                                  lot_conns_timeout (self->conns));
-        void *which = zpoller_wait (self->actor.poller, timeout);
+        int64_t timeout = lot_conns_timeout (self->conns);
+        int64_t gate = lot_gate_timeout (self->gate);
+        timeout = lot_pipeline_timeout (self->pipeline,
+                                        gate >= 0 && gate < timeout ? gate : timeout);
+        void *which = zpoller_wait (self->actor.poller, (int) timeout);
         if (!which)
             ;                   //  A timer is due: see below
         else
         if (which == self->actor.pipe)
             s_self_handle_pipe (self);
         else
-        if (which == self->stream)
-            s_self_handle_stream (self);
+        if (which == self->stream || (which && which == self->secure))
+            s_self_handle_stream (self, which);
         else
         if (which == self->broker)
             s_self_handle_result (self);
@@ -444,6 +317,7 @@ s_self_run (self_t *self)
         lot_pipeline_flush (self->pipeline);
         lot_pipeline_resend (self->pipeline);
         lot_conns_expire (self->conns, lot_responder_end, self->responder);
+        lot_gate_reload (self->gate, false);
     }
 }
 

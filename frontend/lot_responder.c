@@ -5,6 +5,7 @@
 
 struct _lot_responder_t {
     zsock_t *stream;            //  STREAM: agency TCP connections
+    zsock_t *secure;            //  ROUTER: agencies that proved their key
     lot_conns_t *conns;
     lot_pipeline_t *pipeline;
     lot_desk_t *desk;
@@ -29,9 +30,10 @@ lot_responder_destroy (lot_responder_t **self_p)
 }
 
 void
-lot_responder_set_stream (lot_responder_t *self, zsock_t *stream)
+lot_responder_set_sockets (lot_responder_t *self, zsock_t *stream, zsock_t *secure)
 {
     self->stream = stream;
+    self->secure = secure;
 }
 
 //  Takes a connection and its items out of every queue, forgets its
@@ -58,12 +60,14 @@ lot_responder_drop (lot_responder_t *self, lot_conn_t *conn)
 static int
 s_write (lot_responder_t *self, lot_conn_t *conn, const void *data, size_t size)
 {
-    assert (self->stream);
+    zsock_t *socket = lot_conn_proven (conn) ? self->secure : self->stream;
+    assert (socket);
     zframe_t *id = zframe_dup (lot_conn_routing_id (conn));
     zframe_t *frame = zframe_new (data, size);
-    //  SNDTIMEO is 0: a peer that does not read never blocks the others
-    if (zframe_send (&id, self->stream, ZFRAME_MORE)
-    ||  zframe_send (&frame, self->stream, 0)) {
+    //  SNDTIMEO is 0: a peer that does not read never blocks the others.
+    //  An empty frame closes a STREAM peer, and tells a CURVE one we did
+    if (zframe_send (&id, socket, ZFRAME_MORE)
+    ||  zframe_send (&frame, socket, 0)) {
         int error = zmq_errno ();
         zframe_destroy (&id);
         zframe_destroy (&frame);

@@ -1,7 +1,7 @@
 /*  lot_responder - writes answers to agency connections, and ends them
 
-    Answers go out on the agencies' STREAM socket, whose send timeout is
-    0: a peer that does not read never blocks the others. When an answer
+    Answers go out on the agencies' STREAM socket (or their CURVE socket,
+    for a connection that proved its key), whose send timeout is 0: a peer that does not read never blocks the others. When an answer
     cannot be written, libzmq's errno says why, but only in part:
     EHOSTUNREACH means the peer is gone (it is forgotten), while EAGAIN
     comes both from a peer whose answers pile up to the high-water mark
@@ -31,9 +31,10 @@ lot_responder_t *lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline
 
 void lot_responder_destroy (lot_responder_t **self_p);
 
-//  The agencies' STREAM socket (not owned), with a send timeout of 0; set
-//  before the first answer.
-void lot_responder_set_stream (lot_responder_t *self, zsock_t *stream);
+//  The agencies' STREAM socket and their CURVE socket (NULL when
+//  AGENCY_AUTH is off), not owned, with a send timeout of 0; set before
+//  the first answer. A connection's answers go where it came from.
+void lot_responder_set_sockets (lot_responder_t *self, zsock_t *stream, zsock_t *secure);
 
 //  Writes an answer. Returns 0, or -1 when the connection takes no more
 //  (the caller must not touch it then).

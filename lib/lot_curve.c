@@ -54,16 +54,14 @@ s_decode (const char *text, byte key [32])
     return text && strlen (text) == 40 && zmq_z85_decode (key, text) != NULL;
 }
 
-static bool
-s_has_secret (zcert_t *cert)
+bool
+lot_curve_has_secret (zcert_t *cert)
 {
     return memcmp (zcert_secret_key (cert), s_no_key, sizeof s_no_key) != 0;
 }
 
-//  Reads a certificate file (its secret key is zero when the file holds
-//  none). Returns NULL with *error set when it cannot.
-static zcert_t *
-s_read (const char *path, char **error)
+zcert_t *
+lot_curve_read (const char *path, char **error)
 {
     struct stat info;
     if (stat (path, &info) || access (path, R_OK)) {
@@ -75,13 +73,22 @@ s_read (const char *path, char **error)
         s_error (error, "%s is not a certificate file", path);
         return NULL;
     }
-    zconfig_t *root = zconfig_load (path);
+    //  Read here, not with zconfig_load, which leaks its file handle when
+    //  the text does not parse (czmq 4.2.1; fuzz_enrolled found it)
+    zchunk_t *text = zchunk_slurp (path, S_MAX_CERT_SIZE);
+    zconfig_t *root = text ? zconfig_chunk_load (text) : NULL;
+    zchunk_destroy (&text);
     const char *secret_text = root ? zconfig_get (root, "curve/secret-key", NULL) : NULL;
     byte public_key [32], secret_key [32] = { 0 };
     zcert_t *cert = NULL;
     if (root && s_decode (zconfig_get (root, "curve/public-key", NULL), public_key)
-    &&  (!secret_text || s_decode (secret_text, secret_key)))
+    &&  (!secret_text || s_decode (secret_text, secret_key))) {
         cert = zcert_new_from (public_key, secret_key);
+        zconfig_t *meta = zconfig_locate (root, "metadata");
+        for (zconfig_t *item = meta ? zconfig_child (meta) : NULL; item;
+             item = zconfig_next (item))
+            zcert_set_meta (cert, zconfig_name (item), "%s", zconfig_value (item));
+    }
     else
         s_error (error, "%s is not a certificate (zcert_save format)", path);
     zconfig_destroy (&root);
@@ -96,8 +103,8 @@ lot_curve_load_secret (const char *path, char **error)
     char *secret = NULL;
     if (asprintf (&secret, "%s_secret", path) < 0)
         return NULL;
-    zcert_t *cert = s_read (access (secret, F_OK) == 0 ? secret : path, error);
-    if (cert && !s_has_secret (cert)) {
+    zcert_t *cert = lot_curve_read (access (secret, F_OK) == 0 ? secret : path, error);
+    if (cert && !lot_curve_has_secret (cert)) {
         s_error (error, "%s holds no secret key (a public certificate?)", path);
         zcert_destroy (&cert);
     }
@@ -110,7 +117,7 @@ lot_curve_load_public (const char *public_dir, const char *kind, char **error)
 {
     *error = NULL;
     char *path = s_join (public_dir, kind, ".pub");
-    zcert_t *cert = path ? s_read (path, error) : NULL;
+    zcert_t *cert = path ? lot_curve_read (path, error) : NULL;
     free (path);
     return cert;
 }
@@ -135,11 +142,11 @@ s_read_dir (const char *dir, zcertstore_t *store, char **error)
         if (name [0] == '.' || length < 5 || strcmp (name + length - 4, ".pub") != 0)
             continue;               //  Not a certificate: a README, say
         char *path = s_join (dir, name, "");
-        zcert_t *cert = path ? s_read (path, error) : NULL;
+        zcert_t *cert = path ? lot_curve_read (path, error) : NULL;
         if (!cert)
             keys = -1;
         else
-        if (s_has_secret (cert)) {
+        if (lot_curve_has_secret (cert)) {
             s_error (error, "%s holds a secret key: public certificates only", path);
             keys = -1;
         }
@@ -189,8 +196,8 @@ lot_curve_check (const char *cert, const char *public_dir, char **error)
     return 0;
 }
 
-zactor_t *
-lot_curve_auth_new (const char *public_dir, size_t *keys, char **error)
+zcertstore_t *
+lot_curve_store_new (const char *public_dir, size_t *keys, char **error)
 {
     *error = NULL;
     zcertstore_t *store = zcertstore_new (NULL);
@@ -201,18 +208,11 @@ lot_curve_auth_new (const char *public_dir, size_t *keys, char **error)
         return NULL;
     }
     *keys = (size_t) count;
-    //  The store is zauth's from here: no directory, so it is never read
-    //  again (see the header)
-    zactor_t *auth = zactor_new (zauth, store);
-    if (!auth) {
-        zcertstore_destroy (&store);
-        s_error (error, "cannot start zauth");
-    }
-    return auth;
+    return store;
 }
 
-static int
-s_mkdir (const char *path, mode_t mode, char **error)
+int
+lot_curve_mkdir (const char *path, mode_t mode, char **error)
 {
     if (mkdir (path, mode) == 0 || errno == EEXIST)
         return 0;
@@ -260,8 +260,8 @@ lot_curve_make (const char *dir, const char *name, char **error)
         s_error (error, "cannot make a key: this libzmq has no CURVE");
     else
     if (pair && secret && public
-    &&  s_mkdir (dir, 0755, error) == 0 && s_mkdir (secret_dir, 0700, error) == 0
-    &&  s_mkdir (public_dir, 0755, error) == 0) {
+    &&  lot_curve_mkdir (dir, 0755, error) == 0 && lot_curve_mkdir (secret_dir, 0700, error) == 0
+    &&  lot_curve_mkdir (public_dir, 0755, error) == 0) {
         zcert_set_meta (cert, "name", "%s", name);
         rc = s_write (cert, pair, secret, public, error);
     }

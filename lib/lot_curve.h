@@ -6,8 +6,9 @@
     sockets never do. The actor that binds an endpoint is the CURVE
     server, with its own certificate; the one that connects is a client,
     with its own certificate and the public key of the actor kind that
-    binds that endpoint. Each process with CURVE on runs one zauth actor,
-    which lets in only clients whose public key is in CURVE_PUBLIC_DIR.
+    binds that endpoint. Each process with CURVE on runs one ZAP handler
+    (lot_zap), which lets in only clients whose public key is in
+    CURVE_PUBLIC_DIR.
 
     Certificates are czmq's (zcert_save format): NAME holds the public
     key, NAME_secret both keys. In the public directory every file named
@@ -19,18 +20,18 @@
         DIR/secret/KIND, DIR/secret/KIND_secret   one actor's own: CURVE_CERT
         DIR/public/KIND.pub                         every host: CURVE_PUBLIC_DIR
 
-    Certificates are read here rather than with zcert_load, and zauth is
-    given a store of the keys found at start rather than the directory:
-    czmq's directory store asserts on two certificates with the same key
-    (and it reads the directory again on every connection, so a file
-    copied there mid-run would abort the process), and zauth copies a
-    certificate's metadata into a fixed 512-byte buffer. So the keys let
+    Certificates are read here rather than with zcert_load, and the
+    handler is given a store of the keys found at start rather than the
+    directory: czmq's directory store asserts on two certificates with the
+    same key (and it reads the directory again on every connection, so a
+    file copied there mid-run would abort the process). So the actors let
     in are those in the directory when the process starts.
 */
 #ifndef LOT_CURVE_H_INCLUDED
 #define LOT_CURVE_H_INCLUDED
 
 #include <czmq.h>
+#include <sys/types.h>
 
 //  The actor kinds that have a certificate of their own, NULL-terminated.
 extern const char *const lot_curve_kinds [];
@@ -39,6 +40,14 @@ extern const char *const lot_curve_kinds [];
 //  else a secret certificate that loads and a directory of public ones
 //  that can be read. Returns 0, or -1 with *error set (free it).
 int lot_curve_check (const char *cert, const char *public_dir, char **error);
+
+//  Reads a certificate file, its metadata included (its secret key is
+//  zero when the file holds none). Returns NULL with *error set (free it)
+//  when it cannot.
+zcert_t *lot_curve_read (const char *path, char **error);
+
+//  Whether a certificate holds a secret key.
+bool lot_curve_has_secret (zcert_t *cert);
 
 //  Loads an actor's own certificate: PATH_secret when it exists, else
 //  PATH (as zcert_load does), which must hold the secret key. Returns
@@ -50,18 +59,20 @@ zcert_t *lot_curve_load_secret (const char *path, char **error);
 zcert_t *lot_curve_load_public (const char *public_dir, const char *kind,
                                 char **error);
 
-//  Starts a zauth actor that lets in the CURVE clients whose public key
-//  is in public_dir now, and sets *keys to how many. Start it before any
-//  CURVE server socket binds and destroy it after the last is closed: with
-//  no ZAP handler in the process, libzmq lets every CURVE client in.
-//  Returns NULL with *error set (free it).
-zactor_t *lot_curve_auth_new (const char *public_dir, size_t *keys,
-                              char **error);
+//  The CURVE clients let in: a store of the public keys in public_dir
+//  now, never read again (see above); *keys says how many. lot_zap asks
+//  it. Returns NULL with *error set (free it).
+zcertstore_t *lot_curve_store_new (const char *public_dir, size_t *keys,
+                                   char **error);
 
 //  Makes a new certificate NAME in dir: dir/secret/NAME and NAME_secret
 //  (the pair zcert_save writes; the secret one readable by its owner only)
 //  and dir/public/NAME.pub. Never overwrites a key. Returns 0, or -1 with
 //  *error set (free it).
 int lot_curve_make (const char *dir, const char *name, char **error);
+
+//  Makes a directory with mode unless it exists. Returns 0, or -1 with
+//  *error set (free it).
+int lot_curve_mkdir (const char *path, mode_t mode, char **error);
 
 #endif

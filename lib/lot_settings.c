@@ -1,6 +1,7 @@
 /*  lot_settings - the server's settings  */
 #include "lot_settings.h"
 #include "lot_curve.h"
+#include "lot_enrolled.h"
 #include "lot_options.h"
 
 #include <arpa/inet.h>
@@ -104,6 +105,23 @@ static const lot_option_t s_table [] = {
     S_OPTION ("CURVE_PUBLIC_DIR", "curve_public_dir", LOT_OPTION_STRING, curve_public_dir, NULL, 0, 0,
               "the public certificates (`NAME.pub`) of the actors let in, read at "
               "start (`DIR/public`)"),
+    S_OPTION ("AGENCY_AUTH", "agency_auth", LOT_OPTION_STRING, agency_auth_name, "off", 1, 0,
+              "who may speak for an agency (docs/security.md): `off`, anyone, on "
+              "`SERVER_PORT` (the course's protocol); `per-agency`, an agency with a "
+              "key in `AGENCY_KEYS` must prove it on `SECURE_PORT`, the others "
+              "speak as with off; `required`, every agency proves its key, and "
+              "`SERVER_PORT` takes no bets and no winners query"),
+    S_OPTION ("SECURE_PORT", "secure_port", LOT_OPTION_INT, secure_port, "12346", 0, 65535,
+              "the agencies' CURVE port (ZeroMQ, every interface), unless "
+              "`AGENCY_AUTH` is off; 0: one the system picks"),
+    S_OPTION ("AGENCY_CERT", "agency_cert", LOT_OPTION_STRING, agency_cert, NULL, 0, 0,
+              "the front-end's certificate on `SECURE_PORT`, whose public key "
+              "agencies pin (`DIR/server/secret/agencies` from `bin/lottery-enroll`); "
+              "needed unless `AGENCY_AUTH` is off"),
+    S_OPTION ("AGENCY_KEYS", "agency_keys", LOT_OPTION_STRING, agency_keys, NULL, 0, 0,
+              "the enrolled agencies' public certificates (`DIR/server/enrolled`), "
+              "read again on SIGHUP and when it changes; needed unless "
+              "`AGENCY_AUTH` is off"),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_ENDPOINTS 6
@@ -182,6 +200,50 @@ s_empty_is_unset (char **value)
     }
 }
 
+//  AGENCY_AUTH's value, and what it needs: the front-end's certificate
+//  and a directory of enrolled agencies that reads.
+static int
+s_check_agency_auth (lot_settings_t *self, char **error)
+{
+    static const char *names [] = { "off", "per-agency", "required" };
+    size_t mode = 0;
+    while (mode < 3 && strcmp (self->agency_auth_name, names [mode]))
+        mode++;
+    if (mode == 3) {
+        *error = zsys_sprintf ("AGENCY_AUTH (AGENCY_AUTH) is '%s': expected off,"
+                               " per-agency or required", self->agency_auth_name);
+        return -1;
+    }
+    self->agency_auth = (lot_auth_t) mode;
+    s_empty_is_unset (&self->agency_cert);
+    s_empty_is_unset (&self->agency_keys);
+    if (self->agency_auth == LOT_AUTH_OFF)
+        return 0;
+    if (!self->agency_cert || !self->agency_keys) {
+        *error = zsys_sprintf ("AGENCY_AUTH is %s: AGENCY_CERT and AGENCY_KEYS are"
+                               " needed", self->agency_auth_name);
+        return -1;
+    }
+    zcert_t *own = lot_curve_load_secret (self->agency_cert, error);
+    if (!own) {
+        char *reason = *error;
+        *error = zsys_sprintf ("AGENCY_CERT: %s", reason ? reason : "out of memory");
+        free (reason);
+        return -1;
+    }
+    zcert_destroy (&own);
+    lot_enrolled_t *enrolled = lot_enrolled_new (self->agency_keys, self->agencies, error);
+    if (!enrolled) {
+        char *reason = *error;
+        *error = zsys_sprintf ("AGENCY_KEYS: %s", reason ? reason : "out of memory");
+        free (reason);
+        return -1;
+    }
+    self->agencies_enrolled = (long) lot_enrolled_agencies (enrolled);
+    lot_enrolled_destroy (&enrolled);
+    return 0;
+}
+
 lot_settings_t *
 lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
 {
@@ -217,6 +279,12 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
         lot_settings_destroy (&self);
         return NULL;
     }
+    if (s_check_agency_auth (self, error)) {
+        if (!*error)
+            *error = strdup ("out of memory");
+        lot_settings_destroy (&self);
+        return NULL;
+    }
     lot_log_set_level (self->logging_level);
     return self;
 }
@@ -235,8 +303,13 @@ void
 lot_settings_log (const lot_settings_t *self, const char *program)
 {
     char *details = lot_options_describe (s_table, S_COUNT, self);
-    lot_log_info ("action: config | result: success | program: %s%s",
-                  program, details ? details : "");
+    if (self->agency_auth == LOT_AUTH_OFF)
+        lot_log_info ("action: config | result: success | program: %s%s",
+                      program, details ? details : "");
+    else
+        lot_log_info ("action: config | result: success | program: %s%s"
+                      " | agencies_enrolled: %ld", program, details ? details : "",
+                      self->agencies_enrolled);
     free (details);
 }
 

@@ -20,6 +20,13 @@ typedef enum {
     LOT_MODE_DISTRIBUTED    //  Every actor a process: tcp:// by default
 } lot_mode_t;
 
+//  Who may speak for an agency (AGENCY_AUTH; docs/security.md)
+typedef enum {
+    LOT_AUTH_OFF,           //  Anyone, on the agencies' port (the course's)
+    LOT_AUTH_PER_AGENCY,    //  An agency with a key on file proves it
+    LOT_AUTH_REQUIRED       //  Every agency proves it: none on the plain port
+} lot_auth_t;
+
 typedef struct {
     long port;                  //  Agency TCP port
     char *server_ip;            //  The name agencies use to reach us
@@ -51,6 +58,12 @@ typedef struct {
     bool actors_insecure;       //  Binds open to other hosts without CURVE
     char *curve_cert;           //  This actor's CURVE certificate; NULL: CURVE off
     char *curve_public_dir;     //  Public certificates of the actors let in
+    char *agency_auth_name;     //  AGENCY_AUTH as written: off, per-agency, required
+    lot_auth_t agency_auth;     //  ... and as a value
+    long secure_port;           //  Agencies' CURVE port (ZMTP), with agency_auth
+    char *agency_cert;          //  Its certificate: the key agencies pin
+    char *agency_keys;          //  Enrolled agencies' public certificates
+    long agencies_enrolled;     //  Agencies with a key there at start (shown)
 } lot_settings_t;
 
 //  Loads defaults for the mode, then config_file (NULL: ./config.ini when

@@ -1,6 +1,7 @@
 /*  lot_sockets - the ZeroMQ sockets of one actor, each watched  */
 #include "lot_sockets.h"
 #include "lot_curve.h"
+#include "lot_zap.h"
 #include "lot_log.h"
 
 typedef struct {
@@ -9,6 +10,7 @@ typedef struct {
     char *name;
     bool bound;                 //  Else connected
     bool curve;                 //  Secured with CURVE
+    bool agencies;              //  The agencies' CURVE socket
 } s_entry_t;
 
 struct _lot_sockets_t {
@@ -149,21 +151,39 @@ s_check_exposed (lot_sockets_t *self, const char *endpoint, const char *name)
     return rc;
 }
 
+//  Makes sock the agencies' CURVE server, with its own certificate, whose
+//  clients lot_zap names by their agency. Returns 0, or -1 with *error set.
+static int
+s_agencies_secure (lot_sockets_t *self, zsock_t *sock, char **error)
+{
+    zcert_t *cert = lot_curve_load_secret (self->settings->agency_cert, error);
+    if (!cert)
+        return -1;
+    zcert_apply (cert, sock);
+    zcert_destroy (&cert);
+    zsock_set_curve_server (sock, 1);
+    zsock_set_zap_domain (sock, LOT_ZAP_AGENCIES);
+    //  An answer to a peer that is gone fails (EHOSTUNREACH), as on STREAM
+    zsock_set_router_mandatory (sock, 1);
+    return 0;
+}
+
 //  Opens a socket: binds it when server is NULL, else connects it to an
-//  endpoint that actor kind binds.
+//  endpoint that actor kind binds. The agencies' CURVE socket is bound
+//  with agencies set.
 static zsock_t *
 s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
-        const char *server)
+        const char *server, bool agencies)
 {
     const lot_settings_t *settings = self->settings;
     bool bind = !server;
     //  CURVE guards what can come from another host: tcp:// between actors
-    bool curve = settings->curve_cert && type != ZMQ_STREAM
+    bool curve = settings->curve_cert && type != ZMQ_STREAM && !agencies
                  && strncmp (endpoint, "tcp://", 6) == 0;
     //  Other hosts may reach an actor's bound socket only through CURVE,
     //  or when the settings say their network is trusted (the agencies'
-    //  raw socket is meant for them)
-    if (bind && !curve && type != ZMQ_STREAM && lot_endpoint_exposed (endpoint)
+    //  sockets are meant for them)
+    if (bind && !curve && !agencies && type != ZMQ_STREAM && lot_endpoint_exposed (endpoint)
     &&  s_check_exposed (self, endpoint, name))
         return NULL;
     zsock_t *sock = zsock_new (type);
@@ -185,20 +205,22 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     //  again after RESEND_TIMEOUT
     zsock_set_sndtimeo (sock, (int) settings->send_timeout);
     char *error = NULL;
-    if (curve && s_curve_secure (self, sock, server, &error)) {
+    if ((curve && s_curve_secure (self, sock, server, &error))
+    ||  (agencies && s_agencies_secure (self, sock, &error))) {
         lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
                        " | reason: %s", self->actor, name, error ? error : "out of memory");
         free (error);
         zsock_destroy (&sock);
         return NULL;
     }
-    const char *security = curve ? " | security: curve" : "";
+    const char *security = curve || agencies ? " | security: curve" : "";
     s_entry_t *entry = calloc (1, sizeof *entry);
     assert (entry);
     entry->sock = sock;
     entry->name = strdup (name);
     entry->bound = bind;
-    entry->curve = curve;
+    entry->curve = curve || agencies;
+    entry->agencies = agencies;
     //  inproc has no events to report, and each monitor is a thread and
     //  one more socket in every poll of the actor's loop
     if (strncmp (endpoint, "inproc://", 9) != 0)
@@ -234,7 +256,13 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
 zsock_t *
 lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint, const char *name)
 {
-    return s_open (self, type, endpoint, name, NULL);
+    return s_open (self, type, endpoint, name, NULL, false);
+}
+
+zsock_t *
+lot_sockets_bind_agencies (lot_sockets_t *self, const char *endpoint, const char *name)
+{
+    return s_open (self, ZMQ_ROUTER, endpoint, name, NULL, true);
 }
 
 zsock_t *
@@ -242,7 +270,7 @@ lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoint,
                      const char *name, const char *server)
 {
     assert (server);
-    return s_open (self, type, endpoint, name, server);
+    return s_open (self, type, endpoint, name, server, false);
 }
 
 static const char *
@@ -261,8 +289,9 @@ s_handshake_reason (const s_entry_t *entry, const char *event, const char *value
 {
     long code = strtol (value, NULL, 10);
     if (streq (event, "HANDSHAKE_FAILED_AUTH") && code == 400)
-        //  zauth's answer: no such key
-        return entry->bound ? "the peer's key is not in CURVE_PUBLIC_DIR"
+        //  lot_zap's answer: no such key
+        return entry->agencies ? "the peer's key is no enrolled agency's"
+             : entry->bound ? "the peer's key is not in CURVE_PUBLIC_DIR"
                             : "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
     if (streq (event, "HANDSHAKE_FAILED_PROTOCOL")
     &&  code == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)

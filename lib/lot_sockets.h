@@ -72,6 +72,13 @@ void lot_sockets_destroy (lot_sockets_t **self_p);
 zsock_t *lot_sockets_bind (lot_sockets_t *self, int type, const char *endpoint,
                            const char *name);
 
+//  Opens the agencies' CURVE socket, a ROUTER bound to endpoint: a CURVE
+//  server with AGENCY_CERT, whose clients lot_zap lets in and names by
+//  their agency (ZAP domain LOT_ZAP_AGENCIES); an answer to a peer that
+//  is gone fails. Logs a fail line and returns NULL when it cannot.
+zsock_t *lot_sockets_bind_agencies (lot_sockets_t *self, const char *endpoint,
+                                    const char *name);
+
 //  Opens a socket and connects it to an endpoint that the actor kind
 //  server binds (its certificate is the one a CURVE client expects). The
 //  set owns it. Logs a fail line and returns NULL when it cannot.

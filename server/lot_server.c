@@ -3,6 +3,7 @@
 #include "lot_actor.h"
 #include "lot_curve.h"
 #include "lot_log.h"
+#include "lot_zap.h"
 
 #include <signal.h>
 
@@ -13,12 +14,15 @@
     "(docs/settings.md):\n\n"
 
 static volatile sig_atomic_t s_interrupted;
+static volatile sig_atomic_t s_reload;
 
 static void
 s_signal_handler (int signal)
 {
-    (void) signal;
-    s_interrupted = 1;
+    if (signal == SIGHUP)
+        s_reload = 1;
+    else
+        s_interrupted = 1;
 }
 
 void
@@ -26,12 +30,24 @@ lot_server_catch_signals (void)
 {
     zsys_init ();               //  Which installs czmq's handler: replaced
     zsys_handler_set (s_signal_handler);
+    struct sigaction action = { .sa_handler = s_signal_handler };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGHUP, &action, NULL);
 }
 
 bool
 lot_server_interrupted (void)
 {
     return s_interrupted != 0;
+}
+
+static bool
+s_agencies_part (const lot_server_part_t *parts, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (streq (parts [i].name, name))
+            return parts [i].agencies;
+    return false;
 }
 
 int
@@ -60,20 +76,25 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     zsys_set_logstream (NULL);      //  Our own log lines only
     //  With CURVE on, the keys let in: before any actor binds (with no ZAP
     //  handler libzmq lets every CURVE client in), gone after the last
-    zactor_t *auth = NULL;
-    if (settings->curve_cert) {
+    bool agencies = false;
+    for (size_t i = 0; i < count; i++)
+        agencies |= parts [i].agencies && settings->agency_auth != LOT_AUTH_OFF;
+    zactor_t *zap = NULL;
+    if (settings->curve_cert || agencies) {
         size_t keys = 0;
-        auth = lot_curve_auth_new (settings->curve_public_dir, &keys, &error);
-        if (!auth) {
+        zap = lot_zap_new (settings->curve_public_dir, agencies ? settings->agency_keys : NULL,
+                           settings->agencies, &keys, &error);
+        if (!zap) {
             lot_log_error ("action: curve_auth | result: fail | program: %s | reason: %s",
                            program, error ? error : "out of memory");
             free (error);
             lot_settings_destroy (&settings);
             return 1;
         }
-        lot_log_info ("action: curve_auth | result: success | program: %s"
-                      " | public_dir: %s | keys: %zu", program,
-                      settings->curve_public_dir, keys);
+        if (settings->curve_cert)
+            lot_log_info ("action: curve_auth | result: success | program: %s"
+                          " | public_dir: %s | keys: %zu", program,
+                          settings->curve_public_dir, keys);
     }
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
@@ -109,6 +130,15 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
             zpoller_add (poller, actors [i]);
         while (!lot_server_interrupted ()) {
             void *which = zpoller_wait (poller, SIGNAL_CHECK_MSECS);
+            if (s_reload) {
+                s_reload = 0;   //  SIGHUP: the enrolled agencies again
+                for (size_t i = 0; i < started && agencies; i++)
+                    if (s_agencies_part (parts, count, names [i]))
+                        zstr_send (actors [i], "RELOAD");
+                if (agencies)
+                    zstr_send (zap, "RELOAD");
+            }
+            else
             if (which || !zpoller_expired (poller))
                 break;          //  An actor ended, or a signal came here
         }
@@ -121,7 +151,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     }
     free (actors);
     free (names);
-    zactor_destroy (&auth);
+    zactor_destroy (&zap);
     lot_log_info ("action: exit | result: %s | program: %s | status: %d",
                   rc == 0 ? "success" : "fail", program, rc);
     lot_settings_destroy (&settings);

@@ -16,10 +16,13 @@ typedef struct {
     const char *name;
     zactor_fn *actor;
     bool replicated;            //  Started HANDLERS times
+    bool agencies;              //  Faces the agencies: with AGENCY_AUTH on,
+                                //  SIGHUP has it read their keys again
 } lot_server_part_t;
 
-//  Makes SIGINT and SIGTERM set this module's own flag, not czmq's
-//  zsys_interrupted: czmq's actors (each socket's zmonitor, zauth) end by
+//  Makes SIGHUP ask for the enrolled agencies to be read again, and
+//  SIGINT and SIGTERM set this module's own flag, not czmq's
+//  zsys_interrupted: czmq's actors (each socket's zmonitor) end by
 //  themselves once that is set, and an actor reading a monitor's pipe then
 //  takes the monitor's last signal, so destroying the monitor would wait
 //  for ever. lot_server_run calls it; a test may too.

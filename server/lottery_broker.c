@@ -6,7 +6,7 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "broker", lot_broker_actor, false },
+        { .name = "broker", .actor = lot_broker_actor },
     };
     return lot_server_run (argc, argv, "lottery-broker", LOT_MODE_DISTRIBUTED, parts, 1);
 }

@@ -6,7 +6,7 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "coordinator", lot_coordinator_actor, false },
+        { .name = "coordinator", .actor = lot_coordinator_actor },
     };
     return lot_server_run (argc, argv, "lottery-coordinator", LOT_MODE_DISTRIBUTED, parts, 1);
 }

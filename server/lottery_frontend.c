@@ -6,7 +6,7 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "frontend", lot_frontend_actor, false },
+        { .name = "frontend", .actor = lot_frontend_actor, .agencies = true },
     };
     return lot_server_run (argc, argv, "lottery-frontend", LOT_MODE_DISTRIBUTED, parts, 1);
 }

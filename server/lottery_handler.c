@@ -6,7 +6,7 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "handler", lot_handler_actor, false },
+        { .name = "handler", .actor = lot_handler_actor },
     };
     return lot_server_run (argc, argv, "lottery-handler", LOT_MODE_DISTRIBUTED, parts, 1);
 }

@@ -6,7 +6,7 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "persister", lot_persister_actor, false },
+        { .name = "persister", .actor = lot_persister_actor },
     };
     return lot_server_run (argc, argv, "lottery-persister", LOT_MODE_DISTRIBUTED, parts, 1);
 }

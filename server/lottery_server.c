@@ -10,11 +10,11 @@ int
 main (int argc, char *argv [])
 {
     static const lot_server_part_t parts [] = {
-        { "persister", lot_persister_actor, false },
-        { "coordinator", lot_coordinator_actor, false },
-        { "broker", lot_broker_actor, false },
-        { "handler", lot_handler_actor, true },
-        { "frontend", lot_frontend_actor, false },
+        { .name = "persister", .actor = lot_persister_actor },
+        { .name = "coordinator", .actor = lot_coordinator_actor },
+        { .name = "broker", .actor = lot_broker_actor },
+        { .name = "handler", .actor = lot_handler_actor, .replicated = true },
+        { .name = "frontend", .actor = lot_frontend_actor, .agencies = true },
     };
     return lot_server_run (argc, argv, "lottery-server", LOT_MODE_EMBEDDED,
                            parts, sizeof parts / sizeof parts [0]);

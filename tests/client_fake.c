@@ -11,10 +11,7 @@
 
 char *cf_client_path, *cf_ping_path;
 
-//  Where a test that failed was, for its teardown to say
-static const char *s_case;
-static size_t s_case_index;
-static long s_step = -1;            //  The fake's step being played
+static long s_step = -1;            //  The fake's step being played, for the teardown
 
 //  What the test made, for its teardown to free
 static struct {
@@ -34,9 +31,8 @@ s_made_by_test (void *item, void (*free_fn) (void *item))
 }
 
 int
-cf_init (void **state)
+cf_init (void **)
 {
-    (void) state;
     signal (SIGPIPE, SIG_IGN);      //  A client gone fails a send, not the test
     cf_client_path = tu_program ("lottery-client");
     cf_ping_path = tu_program ("lottery-ping");
@@ -44,9 +40,8 @@ cf_init (void **state)
 }
 
 int
-cf_end (void **state)
+cf_end (void **)
 {
-    (void) state;
     free (cf_client_path);
     free (cf_ping_path);
     return 0;
@@ -77,10 +72,7 @@ cf_teardown (void **state)
                      log ? log : "(none)\n");
         free (log);
     }
-    if (s_case)
-        print_error ("failed in case %zu: %s\n", s_case_index, s_case);
-    s_step = -1;
-    s_case = NULL;
+    tu_case_teardown (state);
     for (; s_made_count > 0; s_made_count--)
         s_made [s_made_count - 1].free_fn (s_made [s_made_count - 1].item);
     return tu_dir_teardown (state);
@@ -89,8 +81,10 @@ cf_teardown (void **state)
 bool
 cf_case (size_t index, const char *label)
 {
-    s_case_index = index;
-    s_case = label;
+    if (label)
+        tu_case ("%zu: %s", index, label);
+    else
+        tu_case_done ();
     return label != NULL;
 }
 
@@ -172,21 +166,6 @@ cf_gen_next (void *source, lot_span_t fields [LOT_BET_FIELDS])
     return 1;
 }
 
-bool
-cf_numbered_chunk (const cf_gen_t *gen, size_t batch, size_t position, tu_wire_t *chunk)
-{
-    size_t count = gen->count - position < batch ? gen->count - position : batch;
-    bool last = position + count == gen->count;
-    chunk->size = 0;
-    tu_wire_byte (chunk, 'N');
-    tu_wire_u32 (chunk, (uint32_t) position);
-    tu_wire_chunk (chunk, last ? 'L' : 'C', (unsigned) count, "3");
-    for (size_t i = position; i < position + count; i++)
-        for (int f = 0; f < 5; f++)
-            tu_wire_str (chunk, gen->bets [i][f]);
-    return last;
-}
-
 //  ---------------------------------------------------------------------
 //  The fake server
 
@@ -203,15 +182,105 @@ cf_fake_new_at (const char *ip, int port)
     return fake;
 }
 
-void
-cf_step (cf_fake_t *fake, cf_op_t op, const void *data, size_t size)
+//  Appends a step of op with size bytes of data (or, without data, size
+//  as CF_PAUSE's milliseconds).
+static void
+s_add (cf_fake_t *fake, cf_op_t op, const void *data, size_t size)
 {
     assert_true (fake->count < CF_COUNT (fake->steps));
     fake->steps [fake->count].op = op;
     tu_wire_t *wire = &fake->steps [fake->count++].wire;
-    wire->size = data ? 0 : size;               //  CF_PAUSE's milliseconds
+    wire->size = data ? 0 : size;
     if (data)
         tu_wire_bytes (wire, data, size);
+}
+
+//  The bets-file lines of the first stored bets of agency-3.csv, when the
+//  test wrote one (of plain fields: each line is "3," and its record), of
+//  which an 'S' carries the digest.
+static char *
+s_stored_lines (size_t stored)
+{
+    size_t size = 0;
+    char *lines = NULL, record [1024];
+    FILE *out = open_memstream (&lines, &size);
+    FILE *data = fopen ("agency-3.csv", "rb");
+    assert_non_null (out);
+    for (size_t i = 0; data && i < stored && fgets (record, sizeof record, data); i++)
+        fprintf (out, "3,%.*s\r\n", (int) strcspn (record, "\r\n"), record);
+    if (data)
+        fclose (data);
+    fclose (out);
+    return lines;
+}
+
+//  The wire bytes of the chunk of the fake's bets at position, numbered
+//  (v2) or not.
+static void
+s_chunk (cf_fake_t *fake, size_t position, bool numbered, tu_wire_t *chunk)
+{
+    const cf_gen_t *gen = fake->gen;
+    assert_non_null (gen);
+    size_t count = gen->count - position < 3 ? gen->count - position : 3;
+    chunk->size = 0;
+    if (numbered) {
+        tu_wire_byte (chunk, 'N');
+        tu_wire_u32 (chunk, (uint32_t) position);
+    }
+    tu_wire_chunk (chunk, position + count == gen->count ? 'L' : 'C', (unsigned) count, "3");
+    for (size_t i = position; i < position + count; i++)
+        for (int f = 0; f < 5; f++)
+            tu_wire_str (chunk, gen->bets [i][f]);
+}
+
+void
+cf_rows (cf_fake_t *fake, const cf_row_t *rows)
+{
+    tu_wire_t wire;
+    for (const cf_row_t *row = rows; row->op != CF_END; row++) {
+        wire.size = 0;
+        switch (row->op) {
+            case CF_HELLO:
+            case CF_GREET:
+                s_add (fake, CF_ACCEPT, NULL, 0);
+                s_add (fake, CF_EXPECT, "H\x00\x02\x00\x01" "3", 6);
+                if (row->op == CF_HELLO)
+                    break;
+                tu_wire_byte (&wire, 'S');      //  The one place an 'S' is made
+                tu_wire_u32 (&wire, (uint32_t) row->at);
+                tu_wire_byte (&wire, row->finished);
+                char *lines = s_stored_lines (row->at);
+                tu_wire_digest (&wire, lines);
+                free (lines);
+                s_add (fake, CF_SEND, wire.data, wire.size);
+                break;
+            case CF_ERROR:
+                tu_wire_byte (&wire, 'E');
+                tu_wire_u16 (&wire, (unsigned) row->size);
+                tu_wire_bytes (&wire, row->bytes, row->size);
+                s_add (fake, CF_SEND, wire.data, wire.size);
+                s_add (fake, CF_CLOSED, NULL, 0);
+                break;
+            case CF_CHUNK:
+            case CF_CHUNK_V1:
+                s_chunk (fake, row->at, row->op == CF_CHUNK, &wire);
+                s_add (fake, CF_EXPECT, wire.data, wire.size);
+                break;
+            case CF_CHUNKS:
+                for (size_t at = row->at; at == row->at || at < fake->gen->count; at += 3) {
+                    s_chunk (fake, at, true, &wire);
+                    s_add (fake, CF_EXPECT, wire.data, wire.size);
+                    s_add (fake, CF_SEND, "O", 1);
+                }
+                break;
+            case CF_WINNERS:
+                cf_script (fake, { CF_CLOSED }, { CF_ACCEPT }, CF_EXPECTS ("W\x00\x01" "3"),
+                           CF_SENDS ("\x00\x02\x00\x03" "111\x00\x03" "222"), { CF_CLOSE });
+                break;
+            default:
+                s_add (fake, row->op, row->bytes, row->bytes ? row->size : row->at);
+        }
+    }
 }
 
 static void
@@ -259,6 +328,8 @@ s_play_step (cf_fake_t *fake, cf_op_t op, const tu_wire_t *wire)
             close (fake->listener);
             fake->listener = -1;
             break;
+        default:
+            fail_msg ("step %d is a part, not a step", op);
     }
 }
 
@@ -298,79 +369,6 @@ cf_fake_destroy (cf_fake_t **fake_p)
     assert_int_equal (poll (&item, 1, 0), 0);   //  No other connection (-1: ignored)
     s_fake_free (fake);
     *fake_p = NULL;
-}
-
-void
-cf_hello (cf_fake_t *fake)
-{
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "H\x00\x02\x00\x01" "3");
-}
-
-//  The bets-file lines of the first stored bets of agency-3.csv, when the
-//  test wrote one (of plain fields: each line is "3," and its record).
-static char *
-s_stored_lines (uint32_t stored)
-{
-    size_t size = 0;
-    char *lines = NULL, record [1024];
-    FILE *out = open_memstream (&lines, &size);
-    FILE *data = fopen ("agency-3.csv", "rb");
-    assert_non_null (out);
-    for (uint32_t i = 0; data && i < stored && fgets (record, sizeof record, data); i++)
-        fprintf (out, "3,%.*s\r\n", (int) strcspn (record, "\r\n"), record);
-    if (data)
-        fclose (data);
-    fclose (out);
-    return lines;
-}
-
-void
-cf_greet (cf_fake_t *fake, uint32_t stored, bool finished)
-{
-    tu_wire_t answer = { .size = 0 };
-    tu_wire_byte (&answer, 'S');
-    tu_wire_u32 (&answer, stored);
-    tu_wire_byte (&answer, finished);
-    char *lines = s_stored_lines (stored);
-    tu_wire_digest (&answer, lines);
-    free (lines);
-    cf_hello (fake);
-    cf_wire (fake, CF_SEND, &answer);
-}
-
-void
-cf_error (cf_fake_t *fake, const char *reason)
-{
-    tu_wire_t error = { .size = 0 };
-    tu_wire_byte (&error, 'E');
-    tu_wire_str (&error, reason);
-    cf_wire (fake, CF_SEND, &error);
-    cf_do (fake, CF_CLOSED);
-}
-
-void
-cf_winners (cf_fake_t *fake)
-{
-    cf_do (fake, CF_CLOSED);
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "W\x00\x01" "3");
-    cf_send (fake, "\x00\x02\x00\x03" "111\x00\x03" "222");
-    cf_do (fake, CF_CLOSE);
-}
-
-void
-cf_chunks (cf_fake_t *fake, const cf_gen_t *gen, size_t batch, size_t first, size_t stop)
-{
-    bool last = false;
-    for (size_t position = first; !last; position += batch) {
-        tu_wire_t chunk;
-        last = cf_numbered_chunk (gen, batch, position, &chunk);
-        cf_wire (fake, CF_EXPECT, &chunk);
-        if (position == stop)
-            return;
-        cf_send (fake, "O");
-    }
 }
 
 //  ---------------------------------------------------------------------
@@ -480,17 +478,23 @@ cf_hosts_argv (char *argv [], const char *hosts, const char *program)
     memcpy (argv + 1, all + 1 + skip, (CF_COUNT (all) - 1 - skip) * sizeof *argv);
 }
 
+static char *
+s_vformat (const char *format, va_list args)
+{
+    char *text = NULL;
+    assert_true (vasprintf (&text, format, args) >= 0);
+    return text;
+}
+
 size_t
 cf_lines (const char *log, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    char *text = NULL;
-    assert_true (vasprintf (&text, format, args) >= 0);
+    const char *parts [] = { s_vformat (format, args), NULL };
     va_end (args);
-    const char *parts [] = { text, NULL };
     size_t lines = tu_count_lines (log, parts);
-    free (text);
+    free ((char *) parts [0]);
     return lines;
 }
 
@@ -499,8 +503,7 @@ cf_has (const char *log, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
-    char *text = NULL;
-    assert_true (vasprintf (&text, format, args) >= 0);
+    char *text = s_vformat (format, args);
     va_end (args);
     bool has = strstr (log, text) != NULL;
     free (text);
@@ -549,6 +552,7 @@ cf_run_new (void)
     cf_run_t *run = s_made_by_test (calloc (1, sizeof (cf_run_t)), s_run_free);
     cf_gen_init (&run->gen, 7, 3);
     run->fake = cf_fake_new ();
+    run->fake->gen = &run->gen;
     run->client = cf_client_new (run->fake->port);
     FILE *file = fopen ("agency-3.csv", "wb");
     assert_non_null (file);
@@ -560,14 +564,6 @@ cf_run_new (void)
     cf_env (run->client, "CLI_DATA_FILE=agency-3.csv");
     cf_env (run->client, "CLI_BATCH_MAXAMOUNT=3");
     return run;
-}
-
-void
-cf_run_all (cf_run_t *run, uint32_t stored)
-{
-    cf_greet (run->fake, stored, false);
-    cf_run_chunks (run, stored, SIZE_MAX);
-    cf_winners (run->fake);
 }
 
 void

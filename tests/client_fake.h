@@ -16,14 +16,7 @@
 
 #include <czmq.h>
 #include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <cmocka.h>
-#include <stdbool.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #define CF_WAIT_MS 10000            //  Deadline for anything that should happen
 #define CF_LOG     "client.log"
@@ -60,61 +53,69 @@ typedef struct {
 } cf_gen_t;
 void cf_gen_init (cf_gen_t *gen, size_t count, size_t name_size);
 int cf_gen_next (void *gen, lot_span_t fields [LOT_BET_FIELDS]);
-//  The v2 chunk of agency 3 ('N', u32 position, then v1's) holding gen's
-//  bets batch at a time from position; true when it is the last.
-bool cf_numbered_chunk (const cf_gen_t *gen, size_t batch, size_t position,
-                        tu_wire_t *chunk);
 
-//  The fake server: a listening socket and a script of steps
+//  A step of the fake server's script. From CF_HELLO on, parts of agency
+//  3's conversation, expanded as they are added; the chunks are those of
+//  the fake's gen, 3 a chunk.
 typedef enum {
+    CF_END,                     //  Ends a script
     CF_ACCEPT,                  //  Accept the next connection
-    CF_EXPECT,                  //  Receive exactly these bytes
+    CF_EXPECT,                  //  Receive exactly bytes
     CF_SEND,
     CF_BREAK,                   //  cf_play returns; the next call plays on
     CF_CLOSED,                  //  The client closes the connection
     CF_ONLY_CLOSED,             //  ... sending nothing more first
-    CF_PAUSE,                   //  Wait size milliseconds
+    CF_PAUSE,                   //  Wait at milliseconds
     CF_CLOSE,
     CF_RESET,                   //  Close with a reset (RST), as a crash would
-    CF_UNLISTEN                 //  Stop listening: connections are refused
+    CF_UNLISTEN,                //  Stop listening: connections are refused
+    CF_HELLO,                   //  Accept, receive v2's 'H'
+    CF_GREET,                   //  CF_HELLO, answered 'S': at stored, finished
+    CF_ERROR,                   //  Send 'E' with the reason bytes; CF_CLOSED
+    CF_CHUNK,                   //  Receive the v2 chunk at position at
+    CF_CHUNK_V1,                //  ... the same less its 'N' and position
+    CF_CHUNKS,                  //  The v2 chunks from at to the last, each answered 'O'
+    CF_WINNERS                  //  CF_CLOSED; the winners asked for, two given
 } cf_op_t;
+
+//  A row names only the fields its step uses
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+typedef struct {
+    cf_op_t op;
+    const void *bytes;
+    size_t size;
+    size_t at;
+    bool finished;
+} cf_row_t;
+
+//  A row of a string literal's bytes, NULs and all
+#define CF_BYTES(op, text) { op, text, sizeof ("" text) - 1 }
+#define CF_EXPECTS(text)   CF_BYTES (CF_EXPECT, text)
+#define CF_SENDS(text)     CF_BYTES (CF_SEND, text)
+#define CF_ERRORS(text)    CF_BYTES (CF_ERROR, text)
 
 typedef struct {
     int port, listener;
     int fd;                     //  The connection accepted last
+    const cf_gen_t *gen;        //  The bets of CF_CHUNK and CF_CHUNKS
     size_t count, next;         //  Steps scripted, and played
     struct {
         cf_op_t op;
-        tu_wire_t wire;
-    } steps [48];
+        tu_wire_t wire;         //  CF_PAUSE: its size is the milliseconds
+    } steps [64];
 } cf_fake_t;
 
 //  On ip:port (0: any); cf_fake_new on 127.0.0.1.
 cf_fake_t *cf_fake_new_at (const char *ip, int port);
 #define cf_fake_new() cf_fake_new_at ("127.0.0.1", 0)
-void cf_step (cf_fake_t *fake, cf_op_t op, const void *data, size_t size);
-#define cf_do(fake, op)         cf_step (fake, op, NULL, 0)
-#define cf_wire(fake, op, w)    cf_step (fake, op, (w)->data, (w)->size)
-//  A string literal's bytes, NULs and all.
-#define cf_expect(fake, bytes)  cf_step (fake, CF_EXPECT, bytes, sizeof ("" bytes) - 1)
-#define cf_send(fake, bytes)    cf_step (fake, CF_SEND, bytes, sizeof ("" bytes) - 1)
+//  Adds the rows, up to CF_END, to the script; each part expanded.
+void cf_rows (cf_fake_t *fake, const cf_row_t *rows);
+#define cf_script(fake, ...) cf_rows (fake, (const cf_row_t []) { __VA_ARGS__, { CF_END } })
 //  Plays the script up to its next CF_BREAK or its end.
 void cf_play (cf_fake_t *fake);
 //  Checks that the script was played to its end and that no other
 //  connection is waiting.
 void cf_fake_destroy (cf_fake_t **fake_p);
-
-//  Script parts: a connection up to agency 3's v2 hello; the same,
-//  answered 'S'; an 'E', after which the client closes; the end of a good
-//  run (the bets connection closed, the winners asked for, two given); v2
-//  chunks of gen's bets from first on, batch at a time, each answered 'O'
-//  but the one at stop.
-void cf_hello (cf_fake_t *fake);
-void cf_greet (cf_fake_t *fake, uint32_t stored, bool finished);
-void cf_error (cf_fake_t *fake, const char *reason);
-void cf_winners (cf_fake_t *fake);
-void cf_chunks (cf_fake_t *fake, const cf_gen_t *gen, size_t batch, size_t first,
-                size_t stop);
 
 //  The real client: agency 3 at 127.0.0.1:port, two attempts 50 ms
 //  apart, DEBUG, a fresh CF_LOG. cf_env sets one more variable.
@@ -159,8 +160,8 @@ void cf_assert_no_failure (const char *log);
 //  A good upload: exactly bets stored, both winners, nothing failed.
 void cf_assert_success (const char *log, long bets);
 
-//  A v2 run: 7 generated bets in agency-3.csv, 3 a chunk, a fake to
-//  script, and the log once played.
+//  A run: 7 generated bets in agency-3.csv, 3 a chunk, a fake to script
+//  (its gen the run's), and the log once played.
 typedef struct {
     cf_gen_t gen;
     cf_fake_t *fake;
@@ -169,9 +170,6 @@ typedef struct {
 } cf_run_t;
 
 cf_run_t *cf_run_new (void);
-#define cf_run_chunks(run, first, stop) cf_chunks ((run)->fake, &(run)->gen, 3, first, stop)
-//  The whole upload from 'S' saying stored, then the winners.
-void cf_run_all (cf_run_t *run, uint32_t stored);
 //  Runs the client against the script: status 0, a good upload of the 7
 //  bets (cf_assert_success); 1, a run that failed once.
 void cf_run_play (cf_run_t *run, int status);

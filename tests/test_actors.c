@@ -3,7 +3,8 @@
     The test plays every peer of the actor under test on inproc://
     endpoints (and TCP for the front-end's agency side), so each message
     format between actors is checked frame by frame. What a test starts
-    goes into s_rig, which s_teardown ends whether the test passed or not.
+    goes into s_rig, which s_teardown ends whether the test passed or not,
+    and frees the strings the test took from tu_temp.
 */
 #include "lot_actor.h"
 #include "lot_broker.h"
@@ -27,10 +28,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+//  cmocka passes every test a state; these tests use none
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
 #define RECV_TIMEOUT_MS 5000
 
-//  What a test started, ended in this order: the actor before the
-//  sockets it talks to
+//  What a test started, ended in this order (the actor before its peers)
 static struct {
     lot_settings_t *settings;
     zactor_t *actor;
@@ -102,9 +105,10 @@ s_peer (int type, const char *endpoint, bool bind)
     return s_rig.peers [s_rig.peer_count++] = sock;
 }
 
-//  Starts a front-end on a port the system picks, and returns that port.
+//  Starts a front-end on a port the system picks, with the test as its
+//  broker (ROUTER); returns that port.
 static int
-s_frontend_start (void)
+s_frontend_start (zsock_t **broker)
 {
     s_rig.settings->port = 0;
     s_start (lot_frontend_actor);
@@ -114,10 +118,11 @@ s_frontend_start (void)
     int port = atoi (answer);
     assert_true (port > 0);
     zstr_free (&answer);
+    if (broker)
+        *broker = s_peer (ZMQ_ROUTER, s_rig.settings->broker_endpoint, true);
     return port;
 }
 
-//  An agency connection to the front-end.
 static int
 s_connect (int port)
 {
@@ -137,38 +142,27 @@ s_close (int fd)
 }
 
 static void
-s_send (int fd, const tu_wire_t *wire)
+s_send (int fd, tu_wire_t wire)
 {
-    assert_int_equal (tu_send_all (fd, wire->data, wire->size), 0);
+    assert_int_equal (tu_send_all (fd, wire.data, wire.size), 0);
 }
 
-//  ---------------------------------------------------------------------
 //  The agency side, by hand (protocol.md)
-
 static const char *const s_bets [][5] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
     { "Santiago", "Álvarez, \"Jr\"", "33936970", "1986-04-25", "07574" },
 };
 
-//  A chunk of agency, tag 'C' (more follow) or 'L': the first count bets.
+//  A chunk of agency, tag 'C' (more follow) or 'L': the first count bets,
+//  or (repeat) count times the first.
 static tu_wire_t
-s_chunk (char tag, const char *agency, const char *const bets [][5], unsigned count)
+s_chunk (char tag, const char *agency, const char *const bets [][5], unsigned count,
+         bool repeat)
 {
     tu_wire_t wire = { .size = 0 };
     tu_wire_chunk (&wire, tag, count, agency);
     for (unsigned i = 0; i < count; i++)
-        tu_wire_bet (&wire, bets [i]);
-    return wire;
-}
-
-//  A 'C' chunk of agency of count times the first bet.
-static tu_wire_t
-s_repeat (const char *agency, unsigned count)
-{
-    tu_wire_t wire = { .size = 0 };
-    tu_wire_chunk (&wire, 'C', count, agency);
-    for (unsigned i = 0; i < count; i++)
-        tu_wire_bet (&wire, s_bets [0]);
+        tu_wire_bet (&wire, bets [repeat ? 0 : i]);
     return wire;
 }
 
@@ -176,29 +170,14 @@ s_repeat (const char *agency, unsigned count)
 static tu_wire_t
 s_numbered (uint32_t position, tu_wire_t chunk)
 {
-    tu_wire_t wire = { .size = 0 };
-    tu_wire_byte (&wire, 'N');
-    tu_wire_u32 (&wire, position);
-    tu_wire_bytes (&wire, chunk.data, chunk.size);
-    return wire;
-}
-
-static tu_wire_t
-s_hello (unsigned version, const char *agency)
-{
-    tu_wire_t wire = { .size = 0 };
-    tu_wire_byte (&wire, 'H');
-    tu_wire_u16 (&wire, version);
-    tu_wire_str (&wire, agency);
-    return wire;
+    return tu_wire ("14b", 'N', position, chunk.data, (size_t) chunk.size);
 }
 
 //  The chunk a numbered chunk holds
 #define CHUNK_OF(numbered) (numbered).data + LOT_NUMBERED_HEADER, \
                            (numbered).size - LOT_NUMBERED_HEADER
 
-//  Reads the answers to an agency's chunks, in order: each "O", or an
-//  'E' reason. NULL-terminated.
+//  Reads the answers to an agency's chunks: each "O" or an 'E' reason.
 static void
 s_expect_answers (int fd, ...)
 {
@@ -208,34 +187,19 @@ s_expect_answers (int fd, ...)
     for (const char *answer; (answer = va_arg (args, const char *));)
         if (streq (answer, "O"))
             tu_wire_byte (&want, 'O');
-        else {
-            tu_wire_byte (&want, 'E');
-            tu_wire_str (&want, answer);
-        }
+        else
+            tu_wire_pack (&want, "1s", 'E', answer);
     va_end (args);
     tu_expect_bytes (fd, want.data, want.size);
 }
 
-//  Reads the 'S' that answers an 'H'.
-static void
-s_expect_stored (int fd, uint32_t stored, bool finished)
-{
-    tu_wire_t want = { .size = 0 };
-    tu_wire_byte (&want, 'S');
-    tu_wire_u32 (&want, stored);
-    tu_wire_byte (&want, finished);
-    tu_wire_bytes (&want, (uint8_t [LOT_DIGEST_SIZE]) { 0 }, LOT_DIGEST_SIZE);
-    tu_expect_bytes (fd, want.data, want.size);
-}
-
-//  A connection that sends bytes, gets the 'E' with reason (none when
-//  NULL), and is closed by the front-end.
+//  A connection that sends bytes gets 'E' reason (or nothing), and is closed.
 static void
 s_refused (int port, tu_wire_t bytes, const char *reason)
 {
     tu_case ("refused with: %s", reason ? reason : "no answer");
     int fd = s_connect (port);
-    s_send (fd, &bytes);
+    s_send (fd, bytes);
     if (reason)
         s_expect_answers (fd, reason, NULL);
     assert_true (tu_wait_closed (fd, RECV_TIMEOUT_MS));
@@ -243,17 +207,15 @@ s_refused (int port, tu_wire_t bytes, const char *reason)
     tu_case_done ();
 }
 
-//  ---------------------------------------------------------------------
-//  WORK, RECORDS and RESULT come in batches of one or more items, each
-//  batch with its route first: the tests read them one at a time, keeping
-//  what is left of the batch last read and its route (s_teardown drops
-//  what a test left, and fails it).
+//  WORK, RECORDS and RESULT come in batches of items after their route:
+//  the tests read one item at a time, keeping the rest of the batch and
+//  its route (s_teardown fails a test that left any).
 
 static zmsg_t *s_left;
 static zsock_t *s_left_from;
 static zframe_t *s_route;
 
-//  The route the tests give the chunks they send, as a broker would
+//  The route the tests give their chunks, as a broker would
 static zframe_t *
 s_frontend_route (void)
 {
@@ -289,6 +251,7 @@ s_teardown (void **state)
     zframe_destroy (&s_route);
     s_rig_end ();
     tu_case_teardown (state);
+    tu_temp_free ();
     return left == 0 ? 0 : -1;
 }
 
@@ -311,8 +274,8 @@ s_expect_result (zsock_t *results, uint32_t agency, uint32_t position, bool quer
     lot_msg_result_free (&result);
 }
 
-//  Expects WORK for (agency, position) holding chunk (NULL: a query),
-//  following an unanswered chunk of its connection or not.
+//  Expects WORK for (agency, position) holding chunk (NULL: a query), and
+//  whether it follows an unanswered chunk of its connection.
 static void
 s_expect_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
                const uint8_t *chunk, size_t size)
@@ -327,9 +290,7 @@ s_expect_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
     zframe_destroy (&got.frame);
 }
 
-//  ---------------------------------------------------------------------
-
-//  WORK, as the broker hands it a handler: from the test's front-end.
+//  WORK from the test's front-end, as the broker hands it a handler.
 static void
 s_send_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
              tu_wire_t chunk)
@@ -341,28 +302,24 @@ s_send_work (zsock_t *work, uint32_t agency, uint32_t position, bool follows,
 static void
 test_handler_valid_and_invalid (void **state)
 {
-    (void) state;
     lot_settings_t *settings = s_settings ("handler");
     zsock_t *work = s_peer (ZMQ_PUSH, settings->work_endpoint, true);
     zsock_t *records = s_peer (ZMQ_PULL, settings->records_endpoint, true);
     zsock_t *results = s_peer (ZMQ_PULL, settings->results_endpoint, true);
     s_start (lot_handler_actor);
-
     //  An invalid chunk is answered with a failed RESULT and goes no further
     const char *const bad [][5] = { { "Ana", "Paz", "123", "1999-02-30", "1" } };
-    s_send_work (work, 1, 41, false, s_chunk ('C', "1", bad, 1));
+    s_send_work (work, 1, 41, false, s_chunk ('C', "1", bad, 1, false));
     s_expect_result (results, 1, 41, false, "invalid birthdate", 0, false);
     //  An unknown agency too, and a chunk named after another agency
-    s_send_work (work, 3, 42, false, s_chunk ('C', "3", s_bets, 1));
+    s_send_work (work, 3, 42, false, s_chunk ('C', "3", s_bets, 1, false));
     s_expect_result (results, 3, 42, false, "unknown agency", 0, false);
-    s_send_work (work, 1, 43, false, s_chunk ('C', "2", s_bets, 1));
+    s_send_work (work, 1, 43, false, s_chunk ('C', "2", s_bets, 1, false));
     s_expect_result (results, 1, 43, false, "chunk for another agency", 0, false);
     assert_true (zframe_streq (s_route, "frontend-1"));
-
-    //  A valid one becomes the chunk's bets-file lines; it is the first
-    //  RECORDS message, so nothing of the rejected chunks went on. Whether
-    //  it follows an unanswered chunk goes on with it
-    s_send_work (work, 1, 44, true, s_chunk ('L', "1", s_bets, 2));
+    //  A valid one becomes bets-file lines, the first RECORDS (nothing of
+    //  the rejected went on), and says whether it follows an unanswered one
+    s_send_work (work, 1, 44, true, s_chunk ('L', "1", s_bets, 2, false));
     lot_records_t got;
     assert_int_equal (lot_msg_next_records (s_batch (records), &got), 1);
     assert_int_equal (got.agency, 1);
@@ -375,7 +332,6 @@ test_handler_valid_and_invalid (void **state)
                         "1,Santiago,\"Álvarez, \"\"Jr\"\"\",33936970,1986-04-25,7574\r\n";
     tu_assert_bytes (got.lines, got.size, lines, strlen (lines));
     zframe_destroy (&got.frame);
-
     //  A position query (no chunk) goes on to the persister as it is
     s_send_work (work, 2, 0, false, (tu_wire_t) { .size = 0 });
     assert_int_equal (lot_msg_next_records (s_batch (records), &got), 1);
@@ -384,20 +340,17 @@ test_handler_valid_and_invalid (void **state)
     zframe_destroy (&got.frame);
 }
 
-//  ---------------------------------------------------------------------
 //  The persister, with the test as its handlers (PUSH), its front-end
 //  (PULL) and its coordinator (ROUTER)
 
 static zsock_t *s_records, *s_results, *s_events;
 
-//  (Re)starts the persister, with a new socket of the test's to it:
-//  inproc peers do not reconnect.
+//  (Re)starts the persister, with a new socket to it (inproc peers do not
+//  reconnect).
 static void
 s_persister_start (void)
 {
     zactor_destroy (&s_rig.actor);
-    lot_sockets_destroy (&s_rig.sockets);
-    zpoller_destroy (&s_rig.poller);
     s_start (lot_persister_actor);
     s_records = s_peer (ZMQ_PUSH, s_rig.settings->records_endpoint, false);
 }
@@ -419,15 +372,17 @@ s_persister (const char *name, long max_in_flight)
     s_persister_start ();
 }
 
-//  follows: sent while an earlier chunk of its connection was unanswered
+//  A chunk's lines from a front-end (NULL: the test's); follows: sent while
+//  an earlier chunk of its connection was unanswered.
 static void
-s_send_records (uint32_t agency, uint32_t position, bool last, uint32_t count,
-                bool follows, const char *lines)
+s_send_records (const char *route, uint32_t agency, uint32_t position, bool last,
+                uint32_t count, bool follows, const char *lines)
 {
     lot_records_t chunk = { .agency = agency, .position = position, .last = last,
                             .count = count, .follows = follows };
-    assert_int_equal (lot_msg_send_records (s_records, s_frontend_route (), &chunk, lines,
-                                            strlen (lines)), 0);
+    zframe_t *from = zframe_from (route ? route : "frontend-1");
+    assert_int_equal (lot_msg_send_records (s_records, from, &chunk, lines, strlen (lines)), 0);
+    zframe_destroy (&from);
 }
 
 static void
@@ -442,19 +397,14 @@ s_send_query (uint32_t agency)
 static void
 s_expect_bets (const char *part, ...)
 {
-    char *expected = strdup ("");
+    char *expected = tu_temp ("%s", "");
     va_list args;
     va_start (args, part);
-    for (; part; part = va_arg (args, const char *)) {
-        char *longer = tu_printf ("%s%s", expected, part);
-        free (expected);
-        expected = longer;
-    }
+    for (; part; part = va_arg (args, const char *))
+        expected = tu_temp ("%s%s", expected, part);
     va_end (args);
-    char *stored = tu_read_file (s_rig.settings->bets_file, NULL);
+    char *stored = tu_temp_own (tu_read_file (s_rig.settings->bets_file, NULL));
     assert_string_equal (stored ? stored : "(no file)", expected);
-    free (stored);
-    free (expected);
 }
 
 //  Waits for a STATUS that names exactly these finished agencies (one
@@ -484,9 +434,8 @@ s_expect_frames (zmsg_t *msg, ...)
     va_list args;
     va_start (args, msg);
     for (const char *want; (want = va_arg (args, const char *));) {
-        char *got = zmsg_popstr (msg);
+        char *got = tu_temp_own (zmsg_popstr (msg));
         assert_string_equal (got ? got : "(no frame)", want);
-        zstr_free (&got);
     }
     va_end (args);
     assert_int_equal (zmsg_size (msg), 0);
@@ -496,28 +445,24 @@ s_expect_frames (zmsg_t *msg, ...)
 static void
 test_persister_stores_confirms_and_draws (void **state)
 {
-    (void) state;
     s_persister ("persister", 0);
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n2,Cy,Mo,33,2000-01-03,1\r\n";
     const char *late = "1,Late,Bet,44,2000-01-04,7574\r\n";
-    s_send_records (1, 0, true, 1, false, one);
+    s_send_records (NULL, 1, 0, true, 1, false, one);
     s_expect_result (s_results, 1, 0, false, NULL, 1, true);
     //  The agency is done once its 'L' chunk is stored
     zframe_t *persister_id = s_expect_status (true, false);
-
-    //  A chunk after the agency's last is rejected and not stored; one out
-    //  of order too
-    s_send_records (1, 1, false, 1, false, late);
+    //  Rejected and not stored: a chunk after the last, one out of order
+    s_send_records (NULL, 1, 1, false, 1, false, late);
     s_expect_result (s_results, 1, 1, false, "agency already finished", 0, false);
-    s_send_records (2, 5, false, 2, false, two);
+    s_send_records (NULL, 2, 5, false, 2, false, two);
     s_expect_result (s_results, 2, 5, false, "chunk out of order", 0, false);
-    s_send_records (2, 0, false, 2, false, two);
+    s_send_records (NULL, 2, 0, false, 2, false, two);
     s_expect_result (s_results, 2, 0, false, NULL, 2, false);
     s_send_query (2);
     s_expect_result (s_results, 2, 0, true, NULL, 2, false);
     s_expect_bets (one, two, NULL);
-
     //  The draw reads the file back: agency 1 won once, agency 2 once
     zframe_send (&persister_id, s_events, ZFRAME_MORE);
     zstr_send (s_events, LOT_MSG_DRAW);
@@ -535,13 +480,12 @@ test_persister_stores_confirms_and_draws (void **state)
     s_expect_frames (drawn, "1", "3 bets, 2 winners", "11\n", "22\n", NULL);
 }
 
-//  A persister that restarts knows from its journal what it stored and
-//  who finished: chunks sent again are confirmed and not stored twice,
-//  and STATUS names the finished agencies at once.
+//  A restarted persister knows from its journal what it stored and who
+//  finished: chunks sent again are confirmed, not stored twice, and
+//  STATUS names the finished agencies at once.
 static void
 test_persister_remembers_across_restarts (void **state)
 {
-    (void) state;
     s_persister ("remembers", 0);
     const char *one = "1,Ana,Paz,11,2000-01-01,7574\r\n";
     const char *two = "2,Bo,Lu,22,2000-01-02,7574\r\n";
@@ -552,21 +496,20 @@ test_persister_remembers_across_restarts (void **state)
             zframe_t *persister_id = s_expect_status (true, false);
             zframe_destroy (&persister_id);
         }
-        s_send_records (1, 0, true, 1, false, one);
+        s_send_records (NULL, 1, 0, true, 1, false, one);
         s_expect_result (s_results, 1, 0, false, NULL, 1, true);
-        s_send_records (2, 0, false, 1, false, two);
+        s_send_records (NULL, 2, 0, false, 1, false, two);
         s_expect_result (s_results, 2, 0, false, NULL, 1, false);
     }
     tu_case_done ();
     s_send_query (2);
     s_expect_result (s_results, 2, 0, true, NULL, 1, false);
-    s_send_records (2, 1, true, 1, false, two);
+    s_send_records (NULL, 2, 1, true, 1, false, two);
     s_expect_result (s_results, 2, 1, false, NULL, 2, true);
     s_expect_bets (one, two, two, NULL);
 }
 
-//  Receives a RESULT batch of one item and checks which front-end it goes
-//  to and what it answers.
+//  A RESULT batch of one item, to that front-end.
 static void
 s_expect_routed_result (const char *route, uint32_t agency, uint32_t position,
                         uint32_t stored, bool finished)
@@ -581,82 +524,57 @@ s_expect_routed_result (const char *route, uint32_t agency, uint32_t position,
 static void
 test_persister_answers_each_frontend (void **state)
 {
-    (void) state;
     s_persister ("routes", 0);
-    const struct {
-        const char *route;
-        lot_records_t chunk;
-        const char *lines;
-    } sent [] = {
-        { "frontend-b", { .agency = 1, .position = 1, .count = 1, .follows = true },
-          "1,Bo,Lu,12,2000-01-01,2\r\n" },
-        { "frontend-c", { .agency = 2, .position = 0, .count = 1, .last = true },
-          "2,Cy,Mo,13,2000-01-01,3\r\n" },
-        { "frontend-a", { .agency = 1, .position = 0, .count = 1 },
-          "1,Ana,Paz,11,2000-01-01,1\r\n" },
-    };
-    for (size_t i = 0; i < 3; i++) {
-        zframe_t *route = zframe_from (sent [i].route);
-        assert_int_equal (lot_msg_send_records (s_records, route, &sent [i].chunk,
-                                                sent [i].lines, strlen (sent [i].lines)), 0);
-        zframe_destroy (&route);
-        if (i == 1)
-            s_expect_routed_result ("frontend-c", 2, 0, 1, true);
-    }
-    //  One group stores both, and answers each front-end apart, the one
-    //  that waited first
+    s_send_records ("frontend-b", 1, 1, false, 1, true, "1,Bo,Lu,12,2000-01-01,2\r\n");
+    s_send_records ("frontend-c", 2, 0, true, 1, false, "2,Cy,Mo,13,2000-01-01,3\r\n");
+    s_expect_routed_result ("frontend-c", 2, 0, 1, true);
+    s_send_records ("frontend-a", 1, 0, false, 1, false, "1,Ana,Paz,11,2000-01-01,1\r\n");
+    //  One group stores both, answering each front-end apart, the waiter first
     s_expect_routed_result ("frontend-b", 1, 1, 2, false);
     s_expect_routed_result ("frontend-a", 1, 0, 2, false);
 }
 
-//  Chunks that come before the bets ahead of them (another handler has
-//  those) wait unanswered when they followed an unanswered chunk, and
-//  are stored in order once the bets before them come; at most
-//  MAX_IN_FLIGHT of an agency wait. One that followed nothing is out of
+//  Chunks ahead of their bets (another handler has those) that followed an
+//  unanswered chunk wait, at most MAX_IN_FLIGHT of an agency, and are
+//  stored in order once those come; one that followed nothing is out of
 //  order. Agency 2's chunks show what was answered before them.
 static void
 test_persister_waits_for_earlier_chunks (void **state)
 {
-    (void) state;
     s_persister ("waits", 2);
     const char *first = "1,Ana,Paz,11,2000-01-01,1\r\n1,Bo,Lu,12,2000-01-01,2\r\n";
     const char *third = "1,Cy,Mo,13,2000-01-01,3\r\n";
     const char *fourth = "1,Di,No,14,2000-01-01,4\r\n";
     const char *fifth = "1,Ed,Ox,15,2000-01-01,5\r\n";
     const char *probe = "2,Fe,Pi,21,2000-01-01,6\r\n";
-    s_send_records (1, 2, false, 1, true, third);
-    s_send_records (1, 3, false, 1, true, fourth);
-    s_send_records (1, 2, false, 1, true, third);       //  A copy
-    s_send_records (1, 4, false, 1, true, fifth);       //  One too many
-    s_send_records (1, 5, false, 1, false, fifth);      //  Follows nothing
+    s_send_records (NULL, 1, 2, false, 1, true, third);
+    s_send_records (NULL, 1, 3, false, 1, true, fourth);
+    s_send_records (NULL, 1, 2, false, 1, true, third);         //  A copy
+    s_send_records (NULL, 1, 4, false, 1, true, fifth);         //  One too many
+    s_send_records (NULL, 1, 5, false, 1, false, fifth);        //  Follows nothing
     s_expect_result (s_results, 1, 5, false, "chunk out of order", 0, false);
-    s_send_records (2, 0, false, 1, false, probe);
+    s_send_records (NULL, 2, 0, false, 1, false, probe);
     s_expect_result (s_results, 2, 0, false, NULL, 1, false);
-
     //  The bets before them: all three stored, in order, answered once
-    s_send_records (1, 0, false, 2, false, first);
+    s_send_records (NULL, 1, 0, false, 2, false, first);
     s_expect_result (s_results, 1, 0, false, NULL, 4, false);
     s_expect_result (s_results, 1, 2, false, NULL, 4, false);
     s_expect_result (s_results, 1, 3, false, NULL, 4, false);
-    s_send_records (2, 1, false, 1, false, probe);
+    s_send_records (NULL, 2, 1, false, 1, false, probe);
     s_expect_result (s_results, 2, 1, false, NULL, 2, false);
     //  The one dropped comes again, as the front-end sends it
-    s_send_records (1, 4, true, 1, true, fifth);
+    s_send_records (NULL, 1, 4, true, 1, true, fifth);
     s_expect_result (s_results, 1, 4, false, NULL, 5, true);
-
-    //  A copy sent once nothing is unanswered before it takes the parked
-    //  one's place, and is out of order
-    s_send_records (2, 5, false, 1, true, probe);
-    s_send_records (2, 5, false, 1, false, probe);
+    //  A copy sent with nothing unanswered before it replaces the parked one
+    s_send_records (NULL, 2, 5, false, 1, true, probe);
+    s_send_records (NULL, 2, 5, false, 1, false, probe);
     s_expect_result (s_results, 2, 5, false, "chunk out of order", 0, false);
-    s_send_records (2, 2, true, 1, false, probe);
+    s_send_records (NULL, 2, 2, true, 1, false, probe);
     s_expect_result (s_results, 2, 2, false, NULL, 3, true);
     s_send_query (2);
     s_expect_result (s_results, 2, 0, true, NULL, 3, true);
     s_expect_bets (probe, first, third, fourth, probe, fifth, probe, NULL);
 }
-
-//  ---------------------------------------------------------------------
 
 //  SIGTERM stops the server's wait, not czmq's own actors: a socket's
 //  zmonitor still reports after it, so that the actor reading it can
@@ -665,7 +583,6 @@ test_persister_waits_for_earlier_chunks (void **state)
 static void
 test_signals_leave_monitors_running (void **state)
 {
-    (void) state;
     lot_server_catch_signals ();
     zsock_t *sock = zsock_new (ZMQ_PULL);
     zactor_t *monitor = zactor_new (zmonitor, sock);
@@ -695,7 +612,6 @@ test_signals_leave_monitors_running (void **state)
 static void
 test_actor_restarts_bind_at_once (void **state)
 {
-    (void) state;
     lot_settings_t *settings = s_settings ("again");
     for (int round = 0; round < 200; round++) {
         zactor_t *broker = lot_actor_start (lot_broker_actor, settings);
@@ -705,109 +621,19 @@ test_actor_restarts_bind_at_once (void **state)
     }
 }
 
-//  A set of sockets of the test's own, as an actor would have.
-static lot_sockets_t *
-s_sockets (void)
-{
-    lot_sockets_destroy (&s_rig.sockets);
-    if (!s_rig.poller)
-        s_rig.poller = zpoller_new (NULL);
-    return s_rig.sockets = lot_sockets_new ("test", s_rig.settings, s_rig.poller);
-}
-
-//  The port a socket bound.
-static int
-s_bound_port (zsock_t *sock)
-{
-    char *endpoint = zsock_last_endpoint (sock);
-    assert_non_null (endpoint);
-    int port = atoi (strrchr (endpoint, ':') + 1);
-    zstr_free (&endpoint);
-    assert_true (port > 0);
-    return port;
-}
-
-//  A socket bound through lot_sockets, and who gets in: the settings
-//  (ACTORS_INSECURE, CURVE on with a certificate of the test's), and what
-//  is expected. A socket that binds takes connections at `here`, and at
-//  127.0.0.2 (another address of this host, standing in for any other
-//  interface) when `elsewhere`; a socket refused logs `line`.
+//  A socket bound through lot_sockets with ACTORS_INSECURE, CURVE (a
+//  certificate of the test's): a bound one takes connections at `here`,
+//  and at 127.0.0.2 (standing in for other hosts) when `elsewhere`; it
+//  logs `line` (WARNING and up, the address for %s; "": none; NULL: not
+//  checked).
 typedef struct {
     const char *endpoint;
     bool insecure, curve;
-    const char *here;           //  NULL: refused, not bound
+    const char *here;           //  NULL: refused, not bound; "": inproc, bound
     bool elsewhere;
-    const char *line;           //  A line it logs (WARNING and up); "": none;
-                                //  NULL: not checked
+    const char *line, *address;
 } bind_row_t;
 
-static void
-s_bind_rows (const bind_row_t *rows, size_t count)
-{
-    s_settings ("binder");
-    s_rig.dir = tu_tempdir ("binder");
-    char *error = NULL;
-    assert_int_equal (lot_curve_make (s_rig.dir, "binder", &error), 0);
-    char *cert = tu_printf ("%s/secret/binder_secret", s_rig.dir);
-    char *log = tu_printf ("%s/log", s_rig.dir);
-    lot_log_set_level (LOT_LOG_WARNING);
-    for (size_t i = 0; i < count; i++) {
-        const bind_row_t *row = &rows [i];
-        tu_case ("%s%s%s", row->endpoint, row->insecure ? ", ACTORS_INSECURE" : "",
-                 row->curve ? ", CURVE" : "");
-        s_rig.settings->actors_insecure = row->insecure;
-        free (s_rig.settings->curve_cert);
-        s_rig.settings->curve_cert = row->curve ? strdup (cert) : NULL;
-        lot_sockets_t *sockets = s_sockets ();
-        tu_capture_t capture = tu_capture_begin (1, log);
-        zsock_t *sock = lot_sockets_bind (sockets, ZMQ_PULL, row->endpoint, "binder");
-        char *logged = tu_capture_end (capture);
-        assert_non_null (logged);
-        if (row->line && *row->line)
-            assert_non_null (strstr (logged, row->line));
-        else
-        if (row->line)
-            assert_string_equal (logged, "");
-        free (logged);
-        if (!row->here) {
-            assert_null (sock);
-            continue;
-        }
-        assert_non_null (sock);
-        int port = s_bound_port (sock);
-        assert_int_equal (tu_reach (row->here, port), 0);
-        assert_int_equal (tu_reach ("127.0.0.2", port), row->elsewhere ? 0 : ECONNREFUSED);
-    }
-    tu_case_done ();
-    free (cert);
-    free (log);
-}
-
-//  A binder listens where its endpoint says: on a loopback address it
-//  takes connections there and nowhere else, on every interface (0.0.0.0,
-//  *, or a name, which is not bound as such) anywhere.
-static void
-test_binder_listens_where_its_endpoint_says (void **state)
-{
-    (void) state;
-    const bind_row_t rows [] = {
-        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, NULL },
-        { "tcp://127.0.0.1:*", true, false, "127.0.0.1", false, NULL },
-        { "tcp://[::1]:*", false, false, "::1", false, NULL },
-        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, NULL },
-        { "tcp://*:*", true, false, "127.0.0.1", true, NULL },
-        { "tcp://binder:*", true, false, "127.0.0.1", true, NULL },
-    };
-    s_bind_rows (rows, sizeof rows / sizeof rows [0]);
-}
-
-//  What other hosts can reach must run with CURVE, or be let open by
-//  ACTORS_INSECURE, which warns; else it is not bound, and the fail line
-//  says what to do. Loopback needs neither.
-static void
-test_binder_open_to_others_needs_curve_or_opt_out (void **state)
-{
-    (void) state;
 #define REFUSED "action: socket_open | result: fail | actor: test | socket: binder" \
                 " | endpoint: tcp://%s:0 | reason: other hosts could connect and CURVE" \
                 " is off; set CURVE_CERT and CURVE_PUBLIC_DIR, or give the endpoint a" \
@@ -815,34 +641,70 @@ test_binder_open_to_others_needs_curve_or_opt_out (void **state)
 #define WARNED "WARNING  action: socket_open | result: in_progress | actor: test" \
                " | socket: binder | endpoint: tcp://%s:0 | reason: open to other hosts" \
                " without CURVE, as ACTORS_INSECURE allows\n"
-    char *refused_any = tu_printf (REFUSED, "0.0.0.0");
-    char *refused_every = tu_printf (REFUSED, "*");
-    char *warned_any = tu_printf (WARNED, "0.0.0.0");
-    char *warned_every = tu_printf (WARNED, "*");
-    const bind_row_t rows [] = {
-        { "tcp://0.0.0.0:*", false, false, NULL, false, refused_any },
-        { "tcp://*:*", false, false, NULL, false, refused_every },
-        { "tcp://binder:*", false, false, NULL, false, refused_every },
-        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, warned_any },
-        { "tcp://binder:*", true, false, "127.0.0.1", true, warned_every },
-        { "tcp://0.0.0.0:*", false, true, "127.0.0.1", true, "" },
-        { "tcp://*:*", true, true, "127.0.0.1", true, "" },
-        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, "" },
-        { "inproc://binder", false, false, NULL, false, NULL },
-    };
-    s_bind_rows (rows, sizeof rows / sizeof rows [0] - 1);
-    //  inproc: bound, with no address to reach
-    zsock_t *sock = lot_sockets_bind (s_sockets (), ZMQ_PULL, rows [8].endpoint, "binder");
-    assert_non_null (sock);
-    free (refused_any);
-    free (refused_every);
-    free (warned_any);
-    free (warned_every);
-#undef REFUSED
-#undef WARNED
-}
 
-//  ---------------------------------------------------------------------
+//  A binder listens where its endpoint says: on loopback only there, on
+//  every interface (0.0.0.0, *, or a name, not bound as such) anywhere.
+//  What other hosts reach needs CURVE, or ACTORS_INSECURE, which warns;
+//  else it is not bound, and the fail line says what to do.
+static void
+test_binder_listens_where_its_endpoint_says (void **state)
+{
+    const bind_row_t rows [] = {
+        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, NULL, NULL },
+        { "tcp://127.0.0.1:*", true, false, "127.0.0.1", false, NULL, NULL },
+        { "tcp://[::1]:*", false, false, "::1", false, NULL, NULL },
+        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, NULL, NULL },
+        { "tcp://*:*", true, false, "127.0.0.1", true, NULL, NULL },
+        { "tcp://binder:*", true, false, "127.0.0.1", true, NULL, NULL },
+        { "tcp://0.0.0.0:*", false, false, NULL, false, REFUSED, "0.0.0.0" },
+        { "tcp://*:*", false, false, NULL, false, REFUSED, "*" },
+        { "tcp://binder:*", false, false, NULL, false, REFUSED, "*" },
+        { "tcp://0.0.0.0:*", true, false, "127.0.0.1", true, WARNED, "0.0.0.0" },
+        { "tcp://binder:*", true, false, "127.0.0.1", true, WARNED, "*" },
+        { "tcp://0.0.0.0:*", false, true, "127.0.0.1", true, "", NULL },
+        { "tcp://*:*", true, true, "127.0.0.1", true, "", NULL },
+        { "tcp://127.0.0.1:*", false, false, "127.0.0.1", false, "", NULL },
+        { "inproc://binder", false, false, "", false, NULL, NULL },
+    };
+    s_settings ("binder");
+    s_rig.dir = tu_tempdir ("binder");
+    char *error = NULL;
+    assert_int_equal (lot_curve_make (s_rig.dir, "binder", &error), 0);
+    char *cert = tu_temp ("%s/secret/binder_secret", s_rig.dir);
+    char *log = tu_temp ("%s/log", s_rig.dir);
+    lot_log_set_level (LOT_LOG_WARNING);
+    for (size_t i = 0; i < sizeof rows / sizeof rows [0]; i++) {
+        const bind_row_t *row = &rows [i];
+        tu_case ("%s%s%s", row->endpoint, row->insecure ? ", ACTORS_INSECURE" : "",
+                 row->curve ? ", CURVE" : "");
+        s_rig.settings->actors_insecure = row->insecure;
+        free (s_rig.settings->curve_cert);
+        s_rig.settings->curve_cert = row->curve ? strdup (cert) : NULL;
+        lot_sockets_destroy (&s_rig.sockets);
+        if (!s_rig.poller)
+            s_rig.poller = zpoller_new (NULL);
+        s_rig.sockets = lot_sockets_new ("test", s_rig.settings, s_rig.poller);
+        tu_capture_t capture = tu_capture_begin (1, log);
+        zsock_t *sock = lot_sockets_bind (s_rig.sockets, ZMQ_PULL, row->endpoint, "binder");
+        char *logged = tu_temp_own (tu_capture_end (capture));
+        assert_non_null (logged);
+        if (row->line && *row->line)
+            assert_non_null (strstr (logged, tu_temp (row->line, row->address)));
+        else
+        if (row->line)
+            assert_string_equal (logged, "");
+        assert_true (row->here ? sock != NULL : sock == NULL);
+        if (!row->here || !*row->here)
+            continue;
+        char *endpoint = tu_temp_own (zsock_last_endpoint (sock));
+        assert_non_null (endpoint);
+        int port = atoi (strrchr (endpoint, ':') + 1);
+        assert_true (port > 0);
+        assert_int_equal (tu_reach (row->here, port), 0);
+        assert_int_equal (tu_reach ("127.0.0.2", port), row->elsewhere ? 0 : ECONNREFUSED);
+    }
+    tu_case_done ();
+}
 
 //  A coordinator with the test as its persister (DEALER) and a front-end
 //  (SUB to WINNERS).
@@ -863,12 +725,6 @@ s_send_status (zsock_t *dealer, bool first, bool second)
     assert_int_equal (lot_msg_send_status (dealer, finished, 2), 0);
 }
 
-static void
-s_expect_draw (zsock_t *dealer)
-{
-    s_expect_frames (zmsg_recv (dealer), LOT_MSG_DRAW, NULL);
-}
-
 //  A draw done, as a persister answers DRAW: winners of agencies 1 and 2.
 static void
 s_send_drawn (zsock_t *dealer, const char *first, const char *second)
@@ -880,47 +736,38 @@ s_send_drawn (zsock_t *dealer, const char *first, const char *second)
 static void
 test_coordinator_draws_once_all_are_done (void **state)
 {
-    (void) state;
     zsock_t *dealer, *sub;
     s_coordinator ("coordinator", &dealer, &sub);
-
     //  One agency of two, twice: no draw yet; a DRAWN nobody asked for
     //  is ignored
     s_send_status (dealer, true, false);
     s_send_status (dealer, true, false);
     s_send_drawn (dealer, "bogus\n", "");
     s_send_status (dealer, true, true);
-    s_expect_draw (dealer);
+    s_expect_frames (zmsg_recv (dealer), LOT_MSG_DRAW, NULL);
     //  A draw that failed is asked for again
     assert_int_equal (lot_msg_send_drawn (dealer, "cannot read the bets file", NULL), 0);
-    s_expect_draw (dealer);
+    s_expect_frames (zmsg_recv (dealer), LOT_MSG_DRAW, NULL);
     s_send_drawn (dealer, "111\n", "");
-
     //  WINNERS is announced again and again: a late subscriber gets it
     s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
-
-    //  A coordinator that restarts learns from the next STATUS that every
-    //  agency finished, asks for the draw again and announces it
-    //  (inproc peers do not reconnect: the test's sockets start again too,
-    //  on endpoints of their own: libzmq frees an inproc name only once
-    //  its reaper has closed the socket, after zmq_close returns)
+    //  Restarted, it learns from STATUS that all finished, and draws again
+    //  (the test's sockets start again too, on endpoints of their own:
+    //  libzmq frees an inproc name only once its reaper closed the socket)
     s_rig_end ();
     s_coordinator ("coordinator-again", &dealer, &sub);
     s_send_status (dealer, true, true);
-    s_expect_draw (dealer);
+    s_expect_frames (zmsg_recv (dealer), LOT_MSG_DRAW, NULL);
     s_send_drawn (dealer, "111\n", "");
     s_expect_frames (zmsg_recv (sub), LOT_MSG_WINNERS, "111\n", "", NULL);
 }
 
-//  ---------------------------------------------------------------------
-
-//  The broker hands WORK from any front-end to the handlers, holding it
-//  while no handler is there, and each RESULT to the front-end its route
-//  names, without the route; one for a front-end that is gone is dropped.
+//  The broker hands WORK from any front-end to the handlers (held until
+//  one is there), and each RESULT to the front-end its route names, route
+//  dropped; one for a front-end that is gone is dropped.
 static void
 test_broker_routes_results_to_their_frontend (void **state)
 {
-    (void) state;
     lot_settings_t *settings = s_settings ("broker");
     s_start (lot_broker_actor);
     zsock_t *to [] = {
@@ -938,10 +785,10 @@ test_broker_routes_results_to_their_frontend (void **state)
         route [i] = zframe_dup (s_route);
     }
     assert_false (zframe_eq (route [0], route [1]));
-
     zframe_t *gone = zframe_from ("gone");
     lot_result_t result = { .agency = 9, .ok = true, .reason = "" };
     assert_int_equal (lot_msg_send_result (results, gone, &result), 0);
+    zframe_destroy (&gone);
     for (uint32_t i = 0; i < 2; i++) {
         result.agency = i + 1;
         assert_int_equal (lot_msg_send_result (results, route [1 - i], &result), 0);
@@ -957,11 +804,7 @@ test_broker_routes_results_to_their_frontend (void **state)
         zmsg_destroy (&batch);
         zframe_destroy (&route [i]);
     }
-    zframe_destroy (&gone);
 }
-
-//  ---------------------------------------------------------------------
-//  The front-end, with the test as its agencies and its broker (ROUTER)
 
 //  Answers an item as the persister would, through the broker: to the
 //  front-end whose WORK the test read last.
@@ -979,19 +822,17 @@ s_answer (zsock_t *broker, uint32_t agency, uint32_t position, bool query,
 static void
 test_frontend_bridges_agencies (void **state)
 {
-    (void) state;
     lot_settings_t *settings = s_settings ("frontend");
     zsock_t *pub = s_peer (ZMQ_PUB, settings->winners_endpoint, true);
-    int port = s_frontend_start ();
-    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
-
+    zsock_t *broker;
+    int port = s_frontend_start (&broker);
     //  v1: the first chunk asks where the agency stands, then goes out at
     //  that position; a chunk that arrives a byte at a time goes out whole
     int agency = s_connect (port);
     int one = 1;
     setsockopt (agency, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    tu_wire_t first = s_chunk ('C', "1", s_bets, 2);
-    tu_wire_t second = s_chunk ('L', "1", s_bets, 1);
+    tu_wire_t first = s_chunk ('C', "1", s_bets, 2, false);
+    tu_wire_t second = s_chunk ('L', "1", s_bets, 1, false);
     assert_int_equal (tu_send_all (agency, "B", 1), 0);
     for (size_t i = 0; i < first.size; i++)
         assert_int_equal (tu_send_all (agency, first.data + i, 1), 0);
@@ -1000,36 +841,25 @@ test_frontend_bridges_agencies (void **state)
     s_expect_work (broker, 1, 7, false, first.data, first.size);
     s_answer (broker, 1, 7, false, NULL, 2, 9, false);
     s_expect_answers (agency, "O", NULL);
-
     //  Two chunks in one write: the second goes out once the first is
-    //  answered, at the position after it; a rejected chunk leaves the
-    //  position as it was
-    tu_wire_t both = second;
-    tu_wire_bytes (&both, first.data, first.size);
-    s_send (agency, &both);
+    //  answered, at the position a rejected chunk left as it was
+    s_send (agency, tu_wire ("bb", second.data, second.size, first.data, first.size));
     s_expect_work (broker, 1, 9, false, second.data, second.size);
     //  A RESULT for another position is not this chunk's answer
     s_answer (broker, 1, 8, false, NULL, 1, 9, false);
     s_answer (broker, 1, 9, false, "agency already finished", 1, 0, false);
     s_expect_answers (agency, "agency already finished", NULL);
     s_expect_work (broker, 1, 9, false, first.data, first.size);
-
     //  While it is open, agency 1 is busy for anyone else (v1 and v2)
-    tu_wire_t bets = { .size = 0 };
-    tu_wire_byte (&bets, 'B');
-    tu_wire_bytes (&bets, first.data, first.size);
-    s_refused (port, bets, LOT_REASON_BUSY);
-    s_refused (port, s_hello (2, "1"), LOT_REASON_BUSY);
+    s_refused (port, tu_wire ("1b", 'B', first.data, first.size), LOT_REASON_BUSY);
+    s_refused (port, tu_wire ("12s", 'H', 2, "1"), LOT_REASON_BUSY);
     s_close (agency);
-
-    //  v2: 'H' is answered 'S' with how far the agency is stored; each
-    //  numbered chunk goes out at its own position. Once the agency's
-    //  first connection has gone, it is free again.
-    tu_wire_t hello = s_hello (2, "1");
+    //  Free again once that connection is gone. v2: 'H' is answered 'S',
+    //  how far the agency is stored; numbered chunks go out at their own
     int resumed = -1;
     for (int tries = 0; tries < 100; tries++) {
         resumed = s_connect (port);
-        s_send (resumed, &hello);
+        s_send (resumed, tu_wire ("12s", 'H', 2, "1"));
         uint8_t tag;
         if (tu_recv_exact (resumed, &tag, 1, 50) == 0)
             break;              //  Sent to the handlers: no answer yet
@@ -1039,44 +869,27 @@ test_frontend_bridges_agencies (void **state)
     }
     s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 300, false);
-    s_expect_stored (resumed, 300, false);
-    tu_wire_t numbered = s_numbered (300, first);
-    s_send (resumed, &numbered);
+    tu_expect_pack (resumed, "141b", 'S', 300, false, (uint8_t [LOT_DIGEST_SIZE]) { 0 },
+                    (size_t) LOT_DIGEST_SIZE);
+    s_send (resumed, s_numbered (300, first));
     s_expect_work (broker, 1, 300, false, first.data, first.size);
     s_answer (broker, 1, 300, false, NULL, 2, 302, false);
     s_expect_answers (resumed, "O", NULL);
     //  A chunk for another agency: 'E', and the connection is closed
-    numbered = s_numbered (300, s_chunk ('C', "2", s_bets, 1));
-    s_send (resumed, &numbered);
+    s_send (resumed, s_numbered (300, s_chunk ('C', "2", s_bets, 1, false)));
     s_expect_answers (resumed, "chunk for another agency", NULL);
     assert_true (tu_wait_closed (resumed, RECV_TIMEOUT_MS));
     s_close (resumed);
-
     //  A version it does not speak, undecodable bytes: 'E' and closed
-    s_refused (port, s_hello (3, "2"), "unsupported protocol version");
-    tu_wire_t garbage = { .size = 0 };
-    tu_wire_bytes (&garbage, "BX", 2);
-    s_refused (port, garbage, "unknown message tag");
-
-    //  A winners query for an unknown agency, or one spelt with a leading
-    //  zero, is closed without an answer
-    tu_wire_t queries [3] = { { .size = 0 }, { .size = 0 }, { .size = 0 } };
-    const char *agencies [3] = { "9", "02", "2" };
-    for (int i = 0; i < 3; i++) {
-        tu_wire_byte (&queries [i], 'W');
-        tu_wire_str (&queries [i], agencies [i]);
-    }
-    s_refused (port, queries [0], NULL);
-    s_refused (port, queries [1], NULL);
-
-    //  A winners query is held until WINNERS arrives, then answered with
-    //  that agency's documents only
+    s_refused (port, tu_wire ("12s", 'H', 3, "2"), "unsupported protocol version");
+    s_refused (port, tu_wire ("11", 'B', 'X'), "unknown message tag");
+    //  A winners query for an unknown agency, or spelt "02": closed, no answer
+    s_refused (port, tu_wire ("1s", 'W', "9"), NULL);
+    s_refused (port, tu_wire ("1s", 'W', "02"), NULL);
+    //  One is held until WINNERS, then answered with that agency's only
     int query = s_connect (port);
-    s_send (query, &queries [2]);
-    tu_wire_t expected = { .size = 0 };
-    tu_wire_u16 (&expected, 2);
-    tu_wire_str (&expected, "111");
-    tu_wire_str (&expected, "222");
+    s_send (query, tu_wire ("1s", 'W', "2"));
+    tu_wire_t expected = tu_wire ("2ss", 2, "111", "222");
     uint8_t answer [64];
     size_t got = 0;
     for (int tries = 0; tries < 100 && got == 0; tries++) {
@@ -1093,7 +906,6 @@ test_frontend_bridges_agencies (void **state)
 static void
 test_conn_items (void **state)
 {
-    (void) state;
     zframe_t *id = zframe_new ("\x01\x02", 2);
     lot_conn_t *conn = lot_conn_new (&id, "peer", 16);
     assert_null (id);
@@ -1127,34 +939,27 @@ test_conn_items (void **state)
     assert_int_equal (lot_conn_append (conn, "zzzzzzzzz", 9), 0);
     chunk = lot_conn_chunk (conn, second, &size);
     assert_memory_equal (chunk, "yyyy", 4);
-    next = lot_conn_next (conn, &size);
+    lot_conn_next (conn, &size);
     assert_int_equal (size, 9);
     assert_true (lot_conn_partial_at (conn) > 0);
     lot_conn_clear (conn);
     assert_int_equal (lot_conn_items (conn), 0);
-    next = lot_conn_next (conn, &size);
+    lot_conn_next (conn, &size);
     assert_int_equal (size, 0);
     lot_conn_destroy (&conn);
     assert_null (conn);
-}
 
-//  A connection that has held no byte yet has no buffer: what it reads
-//  is still a pointer that memcpy and memcmp may take (no arithmetic on
-//  NULL, which UndefinedBehaviorSanitizer stops), and nothing to append
-//  is no change.
-static void
-test_conn_before_any_byte (void **state)
-{
-    (void) state;
-    zframe_t *id = zframe_new ("\x01", 1);
-    lot_conn_t *conn = lot_conn_new (&id, "peer", 0);
-    size_t size;
+    //  One with no byte yet has no buffer: it still reads a pointer that
+    //  memcpy may take (no arithmetic on NULL, which UBSan stops), and
+    //  nothing to append is no change
+    id = zframe_new ("\x01", 1);
+    conn = lot_conn_new (&id, "peer", 0);
     assert_non_null (lot_conn_next (conn, &size));
     assert_int_equal (size, 0);
     lot_conn_skip (conn, 0);
     assert_int_equal (lot_conn_append (conn, "", 0), 0);
     assert_int_equal (lot_conn_partial_at (conn), 0);
-    lot_conn_item_t *query = lot_conn_take_query (conn);
+    query = lot_conn_take_query (conn);
     assert_non_null (lot_conn_chunk (conn, query, &size));
     assert_int_equal (size, 0);
     lot_conn_destroy (&conn);
@@ -1165,16 +970,11 @@ test_conn_before_any_byte (void **state)
 static void
 test_frontend_resends_unanswered_chunks (void **state)
 {
-    (void) state;
-    lot_settings_t *settings = s_settings ("resend");
-    settings->resend_timeout = 100;
-    int port = s_frontend_start ();
-    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
-
-    int agency = s_connect (port);
-    tu_wire_t chunk = s_chunk ('C', "1", s_bets, 2);
-    assert_int_equal (tu_send_all (agency, "B", 1), 0);
-    s_send (agency, &chunk);
+    s_settings ("resend")->resend_timeout = 100;
+    zsock_t *broker;
+    int agency = s_connect (s_frontend_start (&broker));
+    tu_wire_t chunk = s_chunk ('C', "1", s_bets, 2, false);
+    s_send (agency, tu_wire ("1b", 'B', chunk.data, chunk.size));
     s_expect_work (broker, 1, 0, false, NULL, 0);
     s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 0, false);
@@ -1183,11 +983,9 @@ test_frontend_resends_unanswered_chunks (void **state)
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_answer (broker, 1, 0, false, NULL, 2, 2, false);
     s_expect_answers (agency, "O", NULL);
-
-    //  The next chunk goes out at the next position, and only one 'O'
-    //  ever came
-    chunk = s_chunk ('L', "1", s_bets, 1);
-    s_send (agency, &chunk);
+    //  The next goes out at the next position; only one 'O' ever came
+    chunk = s_chunk ('L', "1", s_bets, 1, false);
+    s_send (agency, chunk);
     s_expect_work (broker, 1, 2, false, chunk.data, chunk.size);
     s_answer (broker, 1, 2, false, "x", 1, 0, false);
     s_expect_answers (agency, "x", NULL);
@@ -1195,39 +993,35 @@ test_frontend_resends_unanswered_chunks (void **state)
 
 //  Opens a v2 connection for agency and answers its hello: stored 0.
 static int
-s_hello_v2 (int port, const char *agency, zsock_t *broker)
+s_hello_v2 (int port, uint32_t agency, zsock_t *broker)
 {
     int fd = s_connect (port);
-    tu_wire_t hello = s_hello (2, agency);
-    s_send (fd, &hello);
-    s_expect_work (broker, (uint32_t) atoi (agency), 0, false, NULL, 0);
-    s_answer (broker, (uint32_t) atoi (agency), 0, true, NULL, 0, 0, false);
-    s_expect_stored (fd, 0, false);
+    s_send (fd, tu_wire ("12s", 'H', 2, tu_temp ("%u", agency)));
+    s_expect_work (broker, agency, 0, false, NULL, 0);
+    s_answer (broker, agency, 0, true, NULL, 0, 0, false);
+    tu_expect_pack (fd, "141b", 'S', 0, false, (uint8_t [LOT_DIGEST_SIZE]) { 0 },
+                    (size_t) LOT_DIGEST_SIZE);
     return fd;
 }
 
-//  A v2 peer that sends chunks without waiting: up to MAX_IN_FLIGHT (3)
-//  go to the handlers at once, each numbered as the peer did, the rest
-//  wait; answers go out in the order the chunks came, whatever order
-//  their RESULTs come in; a chunk that does not follow the ones out is
-//  out of order. The peer is cut off only past MAX_IN_FLIGHT + 1 chunks
-//  of bytes.
+//  A v2 peer sending without waiting: up to MAX_IN_FLIGHT (3) chunks go
+//  out at once, numbered as the peer did, the rest wait; answers go in the
+//  chunks' order, whatever their RESULTs' order; a chunk not following the
+//  ones out is out of order. Past MAX_IN_FLIGHT + 1 chunks of bytes, the
+//  peer is cut off.
 static void
 test_frontend_pipelines_v2 (void **state)
 {
-    (void) state;
-    lot_settings_t *settings = s_settings ("pipeline");
-    settings->max_in_flight = 3;
-    int port = s_frontend_start ();
-    zsock_t *broker = s_peer (ZMQ_ROUTER, settings->broker_endpoint, true);
-    int agency = s_hello_v2 (port, "1", broker);
-
+    s_settings ("pipeline")->max_in_flight = 3;
+    zsock_t *broker;
+    int port = s_frontend_start (&broker);
+    int agency = s_hello_v2 (port, 1, broker);
     //  Five chunks at once: 2 bets at 0, then 1 bet each at 2, 3, 4, 5
     tu_wire_t chunks [5];
     const uint32_t positions [] = { 0, 2, 3, 4, 5 };
     for (int i = 0; i < 5; i++) {
-        chunks [i] = s_numbered (positions [i], s_repeat ("1", i ? 1 : 2));
-        s_send (agency, &chunks [i]);
+        chunks [i] = s_numbered (positions [i], s_chunk ('C', "1", s_bets, i ? 1 : 2, true));
+        s_send (agency, chunks [i]);
     }
     for (int i = 0; i < 3; i++)
         s_expect_work (broker, 1, positions [i], i > 0, CHUNK_OF (chunks [i]));
@@ -1240,31 +1034,30 @@ test_frontend_pipelines_v2 (void **state)
         s_expect_work (broker, 1, positions [i], i > 3, CHUNK_OF (chunks [i]));
     //  A chunk at 9 while 5 is out: out of order, answered in its turn; the
     //  chunk at 6 after it follows 5 (its WORK shows 9 was taken before)
-    tu_wire_t stray = s_numbered (9, s_repeat ("1", 1));
-    s_send (agency, &stray);
-    chunks [0] = s_numbered (6, s_repeat ("1", 1));
-    s_send (agency, &chunks [0]);
+    tu_wire_t stray = s_numbered (9, s_chunk ('C', "1", s_bets, 1, true));
+    s_send (agency, stray);
+    chunks [0] = s_numbered (6, s_chunk ('C', "1", s_bets, 1, true));
+    s_send (agency, chunks [0]);
     s_answer (broker, 1, 4, false, NULL, 1, 5, false);
     s_expect_work (broker, 1, 6, true, CHUNK_OF (chunks [0]));
     s_answer (broker, 1, 6, false, NULL, 1, 7, false);
     s_answer (broker, 1, 5, false, NULL, 1, 7, false);
     s_expect_answers (agency, "O", "O", "chunk out of order", "O", NULL);
     //  With nothing out, any position goes to the persister to decide
-    s_send (agency, &stray);
+    s_send (agency, stray);
     s_expect_work (broker, 1, 9, false, CHUNK_OF (stray));
     s_answer (broker, 1, 9, false, "chunk out of order", 1, 0, false);
     s_expect_answers (agency, "chunk out of order", NULL);
     s_close (agency);
-
     //  Full 8 kB chunks: four at once fit (three out, one waiting)...
-    int big = s_hello_v2 (port, "2", broker);
+    int big = s_hello_v2 (port, 2, broker);
     uint32_t count = (LOT_CHUNK_MAX_DEFAULT - 6) / 45;      //  Bets of 45 bytes
     tu_wire_t full [9];
     for (uint32_t i = 0; i < 9; i++)
-        full [i] = s_numbered (i * count, s_repeat ("2", count));
+        full [i] = s_numbered (i * count, s_chunk ('C', "2", s_bets, count, true));
     assert_true (full [0].size > 8100);
     for (uint32_t i = 0; i < 4; i++)
-        s_send (big, &full [i]);
+        s_send (big, full [i]);
     for (uint32_t i = 0; i < 4; i++) {
         if (i == 3)
             s_answer (broker, 2, 0, false, NULL, count, count, false);
@@ -1280,15 +1073,12 @@ test_frontend_pipelines_v2 (void **state)
     assert_true (tu_wait_closed (big, RECV_TIMEOUT_MS));
 }
 
-//  Past MAX_CONNECTIONS a new agency connection is closed at once; the
-//  ones already open go on.
+//  Past MAX_CONNECTIONS a new connection is closed at once; the open go on.
 static void
 test_frontend_limits_connections (void **state)
 {
-    (void) state;
-    lot_settings_t *settings = s_settings ("limit");
-    settings->max_connections = 2;
-    int port = s_frontend_start ();
+    s_settings ("limit")->max_connections = 2;
+    int port = s_frontend_start (NULL);
     int first = s_connect (port);
     int second = s_connect (port);
     //  A ping answered on the second proves both are registered
@@ -1308,27 +1098,27 @@ test_frontend_limits_connections (void **state)
     }
 }
 
+#define TEST(function) cmocka_unit_test_teardown (function, s_teardown)
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_teardown (test_handler_valid_and_invalid, s_teardown),
-        cmocka_unit_test_teardown (test_persister_stores_confirms_and_draws, s_teardown),
-        cmocka_unit_test_teardown (test_coordinator_draws_once_all_are_done, s_teardown),
-        cmocka_unit_test_teardown (test_conn_items, s_teardown),
-        cmocka_unit_test_teardown (test_conn_before_any_byte, s_teardown),
-        cmocka_unit_test_teardown (test_frontend_bridges_agencies, s_teardown),
-        cmocka_unit_test_teardown (test_actor_restarts_bind_at_once, s_teardown),
-        cmocka_unit_test_teardown (test_signals_leave_monitors_running, s_teardown),
-        cmocka_unit_test_teardown (test_binder_listens_where_its_endpoint_says, s_teardown),
-        cmocka_unit_test_teardown (test_binder_open_to_others_needs_curve_or_opt_out, s_teardown),
-        cmocka_unit_test_teardown (test_persister_remembers_across_restarts, s_teardown),
-        cmocka_unit_test_teardown (test_persister_waits_for_earlier_chunks, s_teardown),
-        cmocka_unit_test_teardown (test_persister_answers_each_frontend, s_teardown),
-        cmocka_unit_test_teardown (test_broker_routes_results_to_their_frontend, s_teardown),
-        cmocka_unit_test_teardown (test_frontend_resends_unanswered_chunks, s_teardown),
-        cmocka_unit_test_teardown (test_frontend_pipelines_v2, s_teardown),
-        cmocka_unit_test_teardown (test_frontend_limits_connections, s_teardown),
+        TEST (test_handler_valid_and_invalid),
+        TEST (test_persister_stores_confirms_and_draws),
+        TEST (test_coordinator_draws_once_all_are_done),
+        TEST (test_conn_items),
+        TEST (test_frontend_bridges_agencies),
+        TEST (test_actor_restarts_bind_at_once),
+        TEST (test_signals_leave_monitors_running),
+        TEST (test_binder_listens_where_its_endpoint_says),
+        TEST (test_persister_remembers_across_restarts),
+        TEST (test_persister_waits_for_earlier_chunks),
+        TEST (test_persister_answers_each_frontend),
+        TEST (test_broker_routes_results_to_their_frontend),
+        TEST (test_frontend_resends_unanswered_chunks),
+        TEST (test_frontend_pipelines_v2),
+        TEST (test_frontend_limits_connections),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);
 }

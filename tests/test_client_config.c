@@ -64,9 +64,15 @@ s_config_is (const char *path, const s_want_t *want)
 }
 
 static void
-test_config_yaml (void **state)
+test_config_sources (void **)
 {
-    (void) state;
+    //  No config.yaml in the working directory: every default
+    setenv ("CLI_ID", "1", 1);
+    s_config_is (NULL, &(s_want_t) {
+        1, "server:12345", "server", "12345", 5, 5000, LOT_LOG_INFO, 10,
+        ".data/agency-1.csv", 8192, 16, 2, 600000 });
+
+    //  The course's keys, and keys of other tools, left alone
     cf_write ("config.yaml",
         "# agency settings, as in the course, plus keys of other tools\n"
         "server:\n  address: \"example.org:4321\"\n"
@@ -80,14 +86,15 @@ test_config_yaml (void **state)
     s_config_is ("config.yaml", &(s_want_t) {
         4, "example.org:4321", "example.org", "4321", 7, 250, LOT_LOG_DEBUG, 42,
         ".data/agency-4.csv", 8192, 3, 1, 90000 });
-}
 
-static void
-test_config_env_overrides (void **state)
-{
-    (void) state;
+    //  The environment over the file; the file alone gives the id when
+    //  the environment does not
     cf_write ("config.yaml", "id: 9\nserver: {address: \"a:1\"}\nloop: {amount: 2, period: 1s}\n"
                              "log: {level: ERROR}\nbatch: {maxAmount: 3}\n");
+    unsetenv ("CLI_ID");
+    lot_client_config_t *config = s_config ("config.yaml");
+    assert_int_equal (config->id, 9);
+    lot_client_config_destroy (&config);
     static const char *env [][2] = {
         { "CLI_ID", "12" }, { "CLI_SERVER_ADDRESS", "[::1]:23456" },
         { "CLI_LOOP_AMOUNT", "11" }, { "CLI_LOOP_PERIOD", "1m" },
@@ -101,29 +108,11 @@ test_config_env_overrides (void **state)
     s_config_is ("config.yaml", &(s_want_t) {
         12, "[::1]:23456", "::1", "23456", 11, 60000, LOT_LOG_WARNING, 65535,
         "/data/mine.csv", 64, 1, 1, 300 });
-
-    //  The file alone gives the id when the environment does not
-    unsetenv ("CLI_ID");
-    lot_client_config_t *config = s_config ("config.yaml");
-    assert_int_equal (config->id, 9);
-    lot_client_config_destroy (&config);
 }
 
 static void
-test_config_defaults (void **state)
+test_config_durations (void **)
 {
-    (void) state;
-    //  No config.yaml in the working directory: every default
-    setenv ("CLI_ID", "1", 1);
-    s_config_is (NULL, &(s_want_t) {
-        1, "server:12345", "server", "12345", 5, 5000, LOT_LOG_INFO, 10,
-        ".data/agency-1.csv", 8192, 16, 2, 600000 });
-}
-
-static void
-test_config_durations (void **state)
-{
-    (void) state;
     static const struct { const char *text; long ms; } cases [] = {
         { "5s", 5000 }, { "250ms", 250 }, { "1m", 60000 }, { "0", 0 }, { "1.5s", 1500 }
     };
@@ -142,16 +131,14 @@ test_config_durations (void **state)
 }
 
 static void
-test_config_invalid (void **state)
+test_config_invalid (void **)
 {
-    (void) state;
     static const struct { const char *yaml; const char *mentions; } files [] = {
         { "loop:\n  period: \"5 parsecs\"\n", "loop.period" },
         { "loop:\n  period: \"-1s\"\n", "loop.period" },
         { "batch:\n  maxAmount: 0\n", "batch.maxAmount" },
         { "batch:\n  maxAmount: 65536\n", "batch.maxAmount" },
-        { "batch:\n  window: 0\n", "batch.window" },
-        { "loop:\n  amount: five\n", "loop.amount" },
+        { "batch:\n  window: 0\n", "batch.window" }, { "loop:\n  amount: five\n", "loop.amount" },
         { "log:\n  level: LOUD\n", "log.level" },
         { "protocol:\n  version: 3\n", "protocol.version" },
         { "protocol:\n  version: 0\n", "protocol.version" },
@@ -160,8 +147,7 @@ test_config_invalid (void **state)
         { "server:\n  address: \"server\"\n", "server.address" },
         { "server:\n  address: \"server:0\"\n", "server.address" },
         { "server:\n  address: \":12345\"\n", "server.address" },
-        { "server: [\n", "line" },
-        { "just a scalar\n", "mapping" },
+        { "server: [\n", "line" }, { "just a scalar\n", "mapping" },
     };
     setenv ("CLI_ID", "1", 1);
     CF_EACH (i, files, files [i].yaml)
@@ -190,9 +176,8 @@ test_config_invalid (void **state)
 }
 
 static void
-test_client_config_fail (void **state)
+test_client_config_fail (void **)
 {
-    (void) state;
     cf_client_t *client = cf_client_new (1);
     snprintf (client->env_text [0], sizeof client->env_text [0], "CLI_LOOP_AMOUNT=2");
     cf_client_start (client);                   //  No CLI_ID
@@ -211,9 +196,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        CF_TEST (test_config_yaml),
-        CF_TEST (test_config_env_overrides),
-        CF_TEST (test_config_defaults),
+        CF_TEST (test_config_sources),
         CF_TEST (test_config_durations),
         CF_TEST (test_config_invalid),
         CF_TEST (test_client_config_fail),

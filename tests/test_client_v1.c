@@ -6,28 +6,39 @@
 
 #include <sys/stat.h>
 
-static void
-test_client_bets_and_winners (void **state)
+//  A v1 client of agency 3 for the fake; its data file agency-3.csv holds csv.
+static cf_client_t *
+s_client_v1 (cf_fake_t *fake, const char *csv)
 {
-    (void) state;
-    cf_fake_t *fake = cf_fake_new ();
     cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", cf_three_crlf));
-    cf_env (client, "CLI_BATCH_MAXAMOUNT=2");
+    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", csv));
     cf_env (client, "CLI_PROTOCOL_VERSION=1");
-    tu_wire_t first = { .size = 0 }, second = { .size = 0 };
-    tu_wire_byte (&first, 'B');
-    tu_wire_chunk (&first, 'C', 2, "3");
-    tu_wire_bet (&first, cf_three [0]);
-    tu_wire_bet (&first, cf_three [1]);
-    tu_wire_chunk (&second, 'L', 1, "3");
-    tu_wire_bet (&second, cf_three [2]);
-    cf_do (fake, CF_ACCEPT);
-    cf_wire (fake, CF_EXPECT, &first);
-    cf_send (fake, "O");
-    cf_wire (fake, CF_EXPECT, &second);
-    cf_send (fake, "O");
-    cf_winners (fake);
+    return client;
+}
+
+//  A v1 chunk of agency 3 holding count bets, after a 'B' when it is the first.
+static void
+s_chunk (tu_wire_t *wire, bool first, char tag, const char *bets [][5], unsigned count)
+{
+    wire->size = 0;
+    if (first)
+        tu_wire_byte (wire, 'B');
+    tu_wire_chunk (wire, tag, count, "3");
+    for (unsigned i = 0; i < count; i++)
+        tu_wire_bet (wire, bets [i]);
+}
+
+static void
+test_client_bets_and_winners (void **)
+{
+    cf_fake_t *fake = cf_fake_new ();
+    cf_client_t *client = s_client_v1 (fake, cf_three_crlf);
+    cf_env (client, "CLI_BATCH_MAXAMOUNT=2");
+    tu_wire_t first, second;
+    s_chunk (&first, true, 'C', cf_three, 2);
+    s_chunk (&second, false, 'L', cf_three + 2, 1);
+    cf_script (fake, { CF_ACCEPT }, { CF_EXPECT, first.data, first.size }, CF_SENDS ("O"),
+               { CF_EXPECT, second.data, second.size }, CF_SENDS ("O"), { CF_WINNERS });
     const char *log = cf_client_run (&fake, client, 0);
     cf_assert_once (log, "action: config | result: success | id: 3 | ");
     cf_assert_once (log, "| protocol_version: 1 | server_timeout: 30000ms"
@@ -42,32 +53,27 @@ test_client_bets_and_winners (void **state)
 }
 
 static void
-test_client_single_bet (void **state)
+test_client_single_bet (void **)
 {
-    (void) state;
     //  Both ways a data file can be missing: no such path, and the empty
     //  directory docker makes for a missing bind-mount source
     static const struct { const char *name; bool as_dir; } cases [] = {
         { "no such file", false }, { "an empty directory", true }
     };
-    const char *bet [5] = { "María Inés", "O'Neil", "30904465", "1999-03-17", "7574" };
+    const char *bet [1][5] = { { "María Inés", "O'Neil", "30904465", "1999-03-17", "7574" } };
+    tu_wire_t bytes;
+    s_chunk (&bytes, true, 'L', bet, 1);
     CF_EACH (i, cases, cases [i].name) {
         cf_fake_t *fake = cf_fake_new ();
         cf_client_t *client = cf_client_new (fake->port);
         if (cases [i].as_dir)
             assert_int_equal (mkdir ("agency-3.csv", 0755), 0);
         cf_env (client, "CLI_DATA_FILE=%s", cases [i].as_dir ? "agency-3.csv" : "none.csv");
-        cf_env_bet (client, bet);
+        cf_env_bet (client, bet [0]);
         cf_env (client, "CLI_PROTOCOL_VERSION=1");
-        tu_wire_t bytes = { .size = 0 };
-        tu_wire_byte (&bytes, 'B');
-        tu_wire_chunk (&bytes, 'L', 1, "3");
-        tu_wire_bet (&bytes, bet);
-        cf_do (fake, CF_ACCEPT);
-        cf_wire (fake, CF_EXPECT, &bytes);
-        cf_send (fake, "O");
-        cf_do (fake, CF_CLOSED);
-        //  Also checks that no winners query came
+        //  CF_CLOSED: no winners query comes either
+        cf_script (fake, { CF_ACCEPT }, { CF_EXPECT, bytes.data, bytes.size }, CF_SENDS ("O"),
+                   { CF_CLOSED });
         const char *log = cf_client_run (&fake, client, 0);
         cf_assert_once (log, "action: apuesta_enviada | result: success"
                              " | dni: 30904465 | numero: 7574");
@@ -78,9 +84,8 @@ test_client_single_bet (void **state)
 }
 
 static void
-test_client_nothing_to_send (void **state)
+test_client_nothing_to_send (void **)
 {
-    (void) state;
     //  No data file and no (or an incomplete, or an invalid) single bet
     static const struct { const char *name, *env [5]; } cases [] = {
         { "NOMBRE", { NULL } },
@@ -101,13 +106,19 @@ test_client_nothing_to_send (void **state)
         const char *parts [] = { "result: fail", cases [i].name, NULL };
         assert_int_equal (tu_count_lines (cf_client_exits (client, 2), parts), 1);
     }
-    cf_fake_destroy (&fake);                    //  Nothing ever connected
+    //  A bad line anywhere: nothing is sent, not even the good lines
+    cf_client_t *client = cf_client_new (fake->port);
+    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv",
+            "Ana,Paz,22,2000-02-29,1\r\nBeto,Paz,23,2000-01-01\r\nCarla,Paz,24,2000-01-01,3\r\n"));
+    const char *log = cf_client_run (&fake, client, 1);      //  Nothing ever connected
+    const char *parts [] = { "result: fail", "agency-3.csv", "line: 2", NULL };
+    assert_int_equal (tu_count_lines (log, parts), 1);
+    cf_assert_one_failure (log);
 }
 
 static void
-test_client_unreachable (void **state)
+test_client_unreachable (void **)
 {
-    (void) state;
     int closed;
     int port = tu_closed_port (&closed);
     assert_true (port > 0);
@@ -127,21 +138,14 @@ test_client_unreachable (void **state)
 }
 
 static void
-test_client_rejected (void **state)
+test_client_rejected (void **)
 {
-    (void) state;
     cf_fake_t *fake = cf_fake_new ();
-    cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", cf_three_csv));
-    cf_env (client, "CLI_PROTOCOL_VERSION=1");
-    tu_wire_t bytes = { .size = 0 };
-    tu_wire_byte (&bytes, 'B');
-    tu_wire_chunk (&bytes, 'L', 3, "3");
-    for (int i = 0; i < 3; i++)
-        tu_wire_bet (&bytes, cf_three [i]);
-    cf_do (fake, CF_ACCEPT);
-    cf_wire (fake, CF_EXPECT, &bytes);
-    cf_error (fake, "unknown agency|");
+    cf_client_t *client = s_client_v1 (fake, cf_three_csv);
+    tu_wire_t bytes;
+    s_chunk (&bytes, true, 'L', cf_three, 3);
+    cf_script (fake, { CF_ACCEPT }, { CF_EXPECT, bytes.data, bytes.size },
+               CF_ERRORS ("unknown agency|"));
     const char *log = cf_client_run (&fake, client, 1);
     //  The reason is the server's, masked so the line keeps its shape
     cf_assert_one_failure (log);
@@ -150,42 +154,16 @@ test_client_rejected (void **state)
 }
 
 static void
-test_client_bad_file (void **state)
+test_client_winners_dropped (void **)
 {
-    (void) state;
-    //  A bad line anywhere: nothing is sent, not even the good lines
-    cf_fake_t *fake = cf_fake_new ();
-    cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv",
-            "Ana,Paz,22,2000-02-29,1\r\nBeto,Paz,23,2000-01-01\r\nCarla,Paz,24,2000-01-01,3\r\n"));
-    const char *log = cf_client_run (&fake, client, 1);
-    const char *parts [] = { "result: fail", "agency-3.csv", "line: 2", NULL };
-    assert_int_equal (tu_count_lines (log, parts), 1);
-    cf_assert_one_failure (log);
-}
-
-static void
-test_client_winners_dropped (void **state)
-{
-    (void) state;
     //  The server closes the winners connection halfway through an answer:
     //  the client asks again, and only a whole answer counts
     cf_fake_t *fake = cf_fake_new ();
-    cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", ""));
-    cf_env (client, "CLI_PROTOCOL_VERSION=1");
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "BL\x00\x00\x00\x01" "3");
-    cf_send (fake, "O");
-    cf_do (fake, CF_CLOSED);
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "W\x00\x01" "3");
-    cf_send (fake, "\x00\x01\x00");             //  Half an answer
-    cf_do (fake, CF_CLOSE);
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "W\x00\x01" "3");
-    cf_send (fake, "\x00\x02\x00\x03" "111\x00\x03" "222");
-    cf_do (fake, CF_CLOSE);
+    cf_client_t *client = s_client_v1 (fake, "");
+    cf_script (fake, { CF_ACCEPT }, CF_EXPECTS ("BL\x00\x00\x00\x01" "3"), CF_SENDS ("O"),
+               { CF_CLOSED }, { CF_ACCEPT }, CF_EXPECTS ("W\x00\x01" "3"),
+               CF_SENDS ("\x00\x01\x00"), { CF_CLOSE }, { CF_ACCEPT }, CF_EXPECTS ("W\x00\x01" "3"),
+               CF_SENDS ("\x00\x02\x00\x03" "111\x00\x03" "222"), { CF_CLOSE });
     const char *log = cf_client_run (&fake, client, 0);
     cf_assert_once (log, "action: apuestas_enviadas | result: success | cantidad: 0");
     cf_assert_once (log, "action: reconectar | result: in_progress | agencia: 3"
@@ -195,22 +173,14 @@ test_client_winners_dropped (void **state)
 }
 
 static void
-test_client_sigterm (void **state)
+test_client_sigterm (void **)
 {
-    (void) state;
     //  SIGTERM while the client waits for the draw
     cf_fake_t *fake = cf_fake_new ();
-    cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", ""));
+    cf_client_t *client = s_client_v1 (fake, "");
     cf_env (client, "CLI_LOG_LEVEL=INFO");
-    cf_env (client, "CLI_PROTOCOL_VERSION=1");
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "BL\x00\x00\x00\x01" "3");
-    cf_send (fake, "O");
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "W\x00\x01" "3");
-    cf_do (fake, CF_BREAK);
-    cf_do (fake, CF_CLOSED);
+    cf_script (fake, { CF_ACCEPT }, CF_EXPECTS ("BL\x00\x00\x00\x01" "3"), CF_SENDS ("O"),
+               { CF_ACCEPT }, CF_EXPECTS ("W\x00\x01" "3"), { CF_BREAK }, { CF_CLOSED });
     const char *log = cf_client_run_sigterm (&fake, client);
     cf_assert_once (log, "action: close | result: success | resource: winners_connection");
 }
@@ -224,7 +194,6 @@ main (void)
         CF_TEST (test_client_nothing_to_send),
         CF_TEST (test_client_unreachable),
         CF_TEST (test_client_rejected),
-        CF_TEST (test_client_bad_file),
         CF_TEST (test_client_winners_dropped),
         CF_TEST (test_client_sigterm),
     };

@@ -8,55 +8,39 @@
 #include <signal.h>
 
 static void
-test_client_v2_bytes (void **state)
+test_client_v2_stored (void **)
 {
-    (void) state;
-    //  The default protocol: 'H', then chunks numbered 0, 3, 6
-    cf_run_t *run = cf_run_new ();
-    cf_run_all (run, 0);
-    cf_run_play (run, 0);
-    cf_assert_once (run->log, "| protocol_version: 2 | server_timeout: 30000ms"
-                              " | winners_timeout: 600000ms");
-    assert_int_equal (cf_lines (run->log, "action: chunk_enviado | result: success"), 3);
-    cf_assert_once (run->log, "action: saludo | result: success | agencia: 3"
-                              " | almacenadas: 0 | terminada: 0");
-    cf_assert_none (run->log, "reconectar");
-}
-
-static void
-test_client_v2_stored (void **state)
-{
-    (void) state;
-    //  What the server holds already is not sent again
+    //  The default protocol: 'H', then chunks numbered from what the
+    //  server holds already, which is not sent again
     static const struct {
         const char *name;
         uint32_t stored;
         bool finished;
         size_t chunks;          //  Chunks the client sends
     } cases [] = {
+        { "none: chunks at 0, 3, 6", 0, false, 3 },
         { "bets 4 to 6: one 'L' chunk at 4", 4, false, 1 },
         { "all bets but not the end: an empty 'L'", 7, false, 1 },
         { "finished: nothing, then the winners", 7, true, 0 },
     };
     CF_EACH (i, cases, cases [i].name) {
         cf_run_t *run = cf_run_new ();
-        cf_greet (run->fake, cases [i].stored, cases [i].finished);
+        cf_script (run->fake, { CF_GREET, .at = cases [i].stored, .finished = cases [i].finished });
         if (cases [i].chunks)
-            cf_run_chunks (run, cases [i].stored, SIZE_MAX);
-        cf_winners (run->fake);
+            cf_script (run->fake, { CF_CHUNKS, .at = cases [i].stored });
+        cf_script (run->fake, { CF_WINNERS });
         cf_run_play (run, 0);
-        assert_int_equal (cf_lines (run->log, "action: chunk_enviado"), cases [i].chunks);
+        assert_int_equal (cf_lines (run->log, "action: chunk_enviado | result: success"),
+                          cases [i].chunks);
+        cf_assert_once (run->log, "| protocol_version: 2 | server_timeout: 30000ms"
+                                  " | winners_timeout: 600000ms");
+        cf_assert_once (run->log, "action: saludo | result: success | agencia: 3 | almacenadas: %u"
+                                  " | terminada: %d", cases [i].stored, cases [i].finished);
+        cf_assert_none (run->log, "reconectar");
     }
-}
-
-static void
-test_client_v2_stored_too_many (void **state)
-{
-    (void) state;
     //  The server holds more bets than the file has: not this file's data
     cf_run_t *run = cf_run_new ();
-    cf_greet (run->fake, 8, false);
-    cf_do (run->fake, CF_CLOSED);
+    cf_script (run->fake, { CF_GREET, .at = 8 }, { CF_CLOSED });
     cf_run_play (run, 1);
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 8 | reason:"
                               " the server holds 8 bets of agency 3, more than the 7 of the"
@@ -64,9 +48,8 @@ test_client_v2_stored_too_many (void **state)
 }
 
 static void
-test_client_v2_resume (void **state)
+test_client_v2_resume (void **)
 {
-    (void) state;
     //  The connection drops after the first chunk's answer, with the second
     //  chunk in flight: the client connects again and goes on from what
     //  the new 'S' says
@@ -86,10 +69,9 @@ test_client_v2_resume (void **state)
         //  Stop-and-wait: the reset comes while the client waits for an
         //  answer, not while it sends
         cf_env (run->client, "CLI_WINDOW=1");
-        cf_greet (run->fake, 0, false);
-        cf_run_chunks (run, 0, 3);             //  0 answered, 3 sent
-        cf_do (run->fake, cases [i].drop);
-        cf_run_all (run, cases [i].stored);
+        cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, CF_SENDS ("O"),
+                   { CF_CHUNK, .at = 3 }, { cases [i].drop }, { CF_GREET, .at = cases [i].stored },
+                   { CF_CHUNKS, .at = cases [i].stored }, { CF_WINNERS });
         cf_run_play (run, 0);
         cf_assert_once (run->log, "action: reconectar | result: in_progress | agencia: 3"
                                   " | reason: %s", cases [i].reason);
@@ -99,19 +81,13 @@ test_client_v2_resume (void **state)
 }
 
 static void
-test_client_v2_stalled (void **state)
+test_client_v2_stalled (void **)
 {
-    (void) state;
     //  Every connection drops with nothing more stored: after loop.amount
     //  (2) such reconnections in a row the client gives up
     cf_run_t *run = cf_run_new ();
-    for (int i = 0; i < 2; i++) {
-        cf_greet (run->fake, 0, false);
-        cf_run_chunks (run, 0, 0);
-        cf_do (run->fake, CF_CLOSE);
-    }
-    cf_greet (run->fake, 0, false);
-    cf_do (run->fake, CF_CLOSED);
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, { CF_CLOSE },
+               { CF_GREET }, { CF_CHUNK, .at = 0 }, { CF_CLOSE }, { CF_GREET }, { CF_CLOSED });
     cf_run_play (run, 1);
     assert_int_equal (cf_lines (run->log, "action: reconectar | result: in_progress"), 2);
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 0"
@@ -119,77 +95,48 @@ test_client_v2_stalled (void **state)
 }
 
 static void
-test_client_v2_busy (void **state)
+test_client_v2_busy_or_rejected (void **)
 {
-    (void) state;
     //  Busy: another connection of the agency is still alive on the
     //  server. Tried again like a refused connection.
     cf_run_t *run = cf_run_new ();
-    cf_hello (run->fake);
-    cf_error (run->fake, LOT_REASON_BUSY);
-    cf_run_all (run, 0);
+    cf_script (run->fake, { CF_HELLO }, CF_ERRORS (LOT_REASON_BUSY), { CF_GREET },
+               { CF_CHUNKS }, { CF_WINNERS });
     cf_run_play (run, 0);
     cf_assert_once (run->log, "action: conectar | result: in_progress");
     cf_assert_once (run->log, "| intento: 1 | reason: rejected by the server:"
                               " agency busy on another connection");
-}
 
-static void
-test_client_v2_rejected (void **state)
-{
-    (void) state;
     //  Any other 'E' to a chunk is final: no retry
-    cf_run_t *run = cf_run_new ();
-    cf_greet (run->fake, 0, false);
-    cf_run_chunks (run, 0, 0);
-    cf_error (run->fake, "no such bet");
+    run = cf_run_new ();
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, CF_ERRORS ("no such bet"));
     cf_run_play (run, 1);
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 0"
                               " | reason: rejected by the server: no such bet");
     cf_assert_none (run->log, "in_progress");
 }
 
-//  The v1 chunk of the run's bets at position: the numbered one less its
-//  header ('N', u32).
 static void
-s_v1_chunk (cf_run_t *run, size_t position)
+test_client_falls_back_to_v1 (void **)
 {
-    tu_wire_t chunk;
-    cf_numbered_chunk (&run->gen, 3, position, &chunk);
-    cf_step (run->fake, CF_EXPECT, chunk.data + 5, chunk.size - 5);
-}
-
-static void
-test_client_falls_back_to_v1 (void **state)
-{
-    (void) state;
     //  A server that does not answer 'H' with 'S' speaks only the course's
     //  protocol: the client says so once and uploads in v1 at once
     static const struct {
         const char *name;
-        cf_op_t op;             //  What the server does after the 'H'
+        cf_row_t then;          //  What the server does after the 'H'
         const char *reason;
     } cases [] = {
-        { "reset", CF_RESET, "recv: Connection reset by peer" },
-        { "closed", CF_CLOSE, "the server closed the connection" },
-        { "error", CF_SEND, "rejected by the server: unknown message tag" },
-        { "silent", CF_CLOSED, "no answer from the server within 300ms" },
+        { "reset", { CF_RESET }, "recv: Connection reset by peer" },
+        { "closed", { CF_CLOSE }, "the server closed the connection" },
+        { "error", CF_ERRORS ("unknown message tag"), "rejected by the server: unknown message tag" },
+        { "silent", { CF_CLOSED }, "no answer from the server within 300ms" },
     };
     CF_EACH (i, cases, cases [i].name) {
         cf_run_t *run = cf_run_new ();
         cf_env (run->client, "CLI_SERVER_TIMEOUT=300ms");
-        cf_hello (run->fake);
-        if (cases [i].op == CF_SEND)
-            cf_error (run->fake, "unknown message tag");
-        else
-            cf_do (run->fake, cases [i].op);
-        cf_do (run->fake, CF_ACCEPT);            //  v1: 'B', then each chunk answered
-        cf_expect (run->fake, "B");
-        for (size_t position = 0; position < 7; position += 3) {
-            s_v1_chunk (run, position);
-            cf_send (run->fake, "O");
-        }
-        cf_winners (run->fake);
+        cf_script (run->fake, { CF_HELLO }, cases [i].then, { CF_ACCEPT }, CF_EXPECTS ("B"),
+                   { CF_CHUNK_V1, .at = 0 }, CF_SENDS ("O"), { CF_CHUNK_V1, .at = 3 },
+                   CF_SENDS ("O"), { CF_CHUNK_V1, .at = 6 }, CF_SENDS ("O"), { CF_WINNERS });
         cf_run_play (run, 0);
         const char *warned [] = { "WARNING  action: protocolo | result: success | version: 1",
                                   cases [i].reason, NULL };
@@ -200,38 +147,30 @@ test_client_falls_back_to_v1 (void **state)
 }
 
 static void
-test_client_v2_never_downgraded (void **state)
+test_client_v2_never_downgraded (void **)
 {
-    (void) state;
     //  Once the server said 'S', a connection that drops before the next
     //  'S' is a drop, not a refusal of v2: the client says 'H' again
     cf_run_t *run = cf_run_new ();
     cf_env (run->client, "CLI_WINDOW=1");
-    cf_greet (run->fake, 0, false);
-    cf_run_chunks (run, 0, 3);
-    cf_do (run->fake, CF_RESET);
-    cf_hello (run->fake);
-    cf_do (run->fake, CF_RESET);
-    cf_run_all (run, 3);
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, CF_SENDS ("O"), { CF_CHUNK, .at = 3 },
+               { CF_RESET }, { CF_HELLO }, { CF_RESET }, { CF_GREET, .at = 3 },
+               { CF_CHUNKS, .at = 3 }, { CF_WINNERS });
     cf_run_play (run, 0);
     cf_assert_none (run->log, "action: protocolo");
     cf_assert_once (run->log, "action: conectar | result: in_progress");
 }
 
 static void
-test_client_silent_server (void **state)
+test_client_silent_server (void **)
 {
-    (void) state;
     //  A server that reads everything and answers nothing: each wait ends
     //  after server.timeout, as a dropped connection would. v1 cannot learn
     //  what was stored, so its upload fails.
     cf_run_t *run = cf_run_new ();
     cf_env (run->client, "CLI_SERVER_TIMEOUT=300ms");
     cf_env (run->client, "CLI_PROTOCOL_VERSION=1");
-    cf_do (run->fake, CF_ACCEPT);
-    cf_expect (run->fake, "B");
-    s_v1_chunk (run, 0);
-    cf_do (run->fake, CF_CLOSED);
+    cf_script (run->fake, { CF_ACCEPT }, CF_EXPECTS ("B"), { CF_CHUNK_V1, .at = 0 }, { CF_CLOSED });
     cf_run_play (run, 1);
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 0"
                               " | reason: no answer from the server within 300ms");
@@ -241,17 +180,10 @@ test_client_silent_server (void **state)
     //  until loop.amount (2) connections in a row stored nothing
     run = cf_run_new ();
     cf_env (run->client, "CLI_SERVER_TIMEOUT=300ms");
-    for (int i = 0; i < 3; i++) {
-        cf_hello (run->fake);
-        cf_do (run->fake, CF_CLOSED);
-        cf_do (run->fake, CF_ACCEPT);
-        if (i == 2)
-            break;
-        cf_expect (run->fake, "B");
-        s_v1_chunk (run, 0);
-        cf_do (run->fake, CF_CLOSED);
-    }
-    cf_do (run->fake, CF_ONLY_CLOSED);
+    for (int i = 0; i < 2; i++)
+        cf_script (run->fake, { CF_HELLO }, { CF_CLOSED }, { CF_ACCEPT }, CF_EXPECTS ("B"),
+                   { CF_CHUNK_V1, .at = 0 }, { CF_CLOSED });
+    cf_script (run->fake, { CF_HELLO }, { CF_CLOSED }, { CF_ACCEPT }, { CF_ONLY_CLOSED });
     cf_run_play (run, 1);
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 0 | reason:"
                               " the connection dropped 2 times in a row with no more bets"
@@ -263,10 +195,8 @@ test_client_silent_server (void **state)
     run = cf_run_new ();
     cf_env (run->client, "CLI_SERVER_TIMEOUT=300ms");
     cf_env (run->client, "CLI_WINDOW=1");
-    cf_greet (run->fake, 0, false);
-    cf_run_chunks (run, 0, 0);
-    cf_do (run->fake, CF_CLOSED);
-    cf_run_all (run, 3);
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, { CF_CLOSED }, { CF_GREET, .at = 3 },
+               { CF_CHUNKS, .at = 3 }, { CF_WINNERS });
     cf_run_play (run, 0);
     cf_assert_once (run->log, "action: reconectar | result: in_progress | agencia: 3"
                               " | reason: no answer from the server within 300ms");
@@ -281,34 +211,25 @@ s_run_window_two (void)
 {
     cf_run_t *run = cf_run_new ();
     cf_env (run->client, "CLI_WINDOW=2");
-    cf_greet (run->fake, 0, false);
-    cf_run_chunks (run, 0, 0);
-    cf_run_chunks (run, 3, 3);
-    cf_send (run->fake, "O");
-    cf_run_chunks (run, 6, 6);
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, { CF_CHUNK, .at = 3 },
+               CF_SENDS ("O"), { CF_CHUNK, .at = 6 });
     return run;
 }
 
 static void
-test_client_v2_window (void **state)
+test_client_v2_window (void **)
 {
-    (void) state;
     //  Answers come in order, one for each chunk
     cf_run_t *run = s_run_window_two ();
-    cf_send (run->fake, "OO");
-    cf_winners (run->fake);
+    cf_script (run->fake, CF_SENDS ("OO"), { CF_WINNERS });
     cf_run_play (run, 0);
     cf_assert_once (run->log, "| window: 2 |");
 
     //  The connection drops with two chunks out: the new 'S' says the
     //  first of them is not stored, and both go again
     run = s_run_window_two ();
-    cf_do (run->fake, CF_CLOSE);
-    cf_greet (run->fake, 3, false);
-    cf_run_chunks (run, 3, 3);
-    cf_run_chunks (run, 6, 6);
-    cf_send (run->fake, "OO");
-    cf_winners (run->fake);
+    cf_script (run->fake, { CF_CLOSE }, { CF_GREET, .at = 3 }, { CF_CHUNK, .at = 3 },
+               { CF_CHUNK, .at = 6 }, CF_SENDS ("OO"), { CF_WINNERS });
     cf_run_play (run, 0);
     cf_assert_once (run->log, "action: reconectar | result: success | agencia: 3"
                               " | almacenadas: 3 | terminada: 0");
@@ -321,15 +242,12 @@ test_client_v2_window (void **state)
     CF_EACH (i, cases, cases [i].name) {
         run = cf_run_new ();
         cf_env (run->client, "CLI_WINDOW=%zu", cases [i].window);
-        cf_greet (run->fake, 0, false);
+        cf_script (run->fake, { CF_GREET });
         for (size_t chunk = 0; chunk < cases [i].window; chunk++)
-            cf_run_chunks (run, 3 * chunk, 3 * chunk);
-        if (cases [i].answered) {
-            cf_send (run->fake, "O");
-            cf_run_chunks (run, 3 * cases [i].window, 3 * cases [i].window);
-        }
-        cf_send (run->fake, "E\x00\x0bno such bet");
-        cf_do (run->fake, CF_ONLY_CLOSED);
+            cf_script (run->fake, { CF_CHUNK, .at = 3 * chunk });
+        if (cases [i].answered)
+            cf_script (run->fake, CF_SENDS ("O"), { CF_CHUNK, .at = 3 * cases [i].window });
+        cf_script (run->fake, CF_SENDS ("E\x00\x0bno such bet"), { CF_ONLY_CLOSED });
         cf_run_play (run, 1);
         cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: %zu"
                                   " | reason: rejected by the server: no such bet",
@@ -341,9 +259,8 @@ test_client_v2_window (void **state)
 //  the upload has taken 2 s the client says how far it is (the bets
 //  confirmed), at most once a second, until the last answer.
 static void
-test_client_progress (void **state)
+test_client_progress (void **)
 {
-    (void) state;
     static const char *bets [4][5] = {
         { "Ana", "Paz", "11", "2000-01-01", "1" }, { "Bo", "Lu", "12", "2000-01-02", "2" },
         { "Cy", "Mo", "13", "2000-01-03", "3" }, { "Di", "No", "14", "2000-01-04", "4" }
@@ -355,18 +272,18 @@ test_client_progress (void **state)
             "Cy,Mo,13,2000-01-03,3\nDi,No,14,2000-01-04,4\n"));
     cf_env (client, "CLI_BATCH_MAXAMOUNT=1");
     cf_env (client, "CLI_WINDOW=1");
-    cf_greet (fake, 0, false);
+    cf_script (fake, { CF_GREET });
+    tu_wire_t chunks [4];
     for (uint32_t i = 0; i < 4; i++) {
-        tu_wire_t chunk = { .size = 0 };
-        tu_wire_byte (&chunk, 'N');
-        tu_wire_u32 (&chunk, i);
-        tu_wire_chunk (&chunk, i == 3 ? 'L' : 'C', 1, "3");
-        tu_wire_bet (&chunk, bets [i]);
-        cf_wire (fake, CF_EXPECT, &chunk);
-        cf_step (fake, CF_PAUSE, NULL, 700);
-        cf_send (fake, "O");
+        chunks [i].size = 0;
+        tu_wire_byte (&chunks [i], 'N');
+        tu_wire_u32 (&chunks [i], i);
+        tu_wire_chunk (&chunks [i], i == 3 ? 'L' : 'C', 1, "3");
+        tu_wire_bet (&chunks [i], bets [i]);
+        cf_script (fake, { CF_EXPECT, chunks [i].data, chunks [i].size }, { CF_PAUSE, .at = 700 },
+                   CF_SENDS ("O"));
     }
-    cf_winners (fake);
+    cf_script (fake, { CF_WINNERS });
     const char *log = cf_client_run (&fake, client, 0);
     cf_assert_success (log, 4);
     //  One line at least (the third answer comes 2.1 s in), each for what
@@ -388,97 +305,61 @@ test_client_progress (void **state)
     }
 }
 
-//  A single-bet client; the bet's 'L' chunk at position, v2.
-static cf_client_t *
-s_client_single (cf_fake_t *fake, tu_wire_t *chunk, uint32_t position)
-{
-    cf_client_t *client = cf_client_new (fake->port);
-    cf_env (client, "CLI_DATA_FILE=none.csv");
-    const char *bet [5] = { "Ana", "Paz", "30904465", "1999-03-17", "7574" };
-    cf_env_bet (client, bet);
-    chunk->size = 0;
-    tu_wire_byte (chunk, 'N');
-    tu_wire_u32 (chunk, position);
-    tu_wire_chunk (chunk, 'L', 1, "3");
-    tu_wire_bet (chunk, bet);
-    return client;
-}
-
 static void
-s_assert_single_sent (const char *log)
+test_client_v2_single (void **)
 {
-    cf_assert_once (log, "action: apuesta_enviada | result: success | dni: 30904465"
-                         " | numero: 7574");
-    cf_assert_none (log, "consulta_ganadores");
-    cf_assert_no_failure (log);
-}
-
-static void
-test_client_v2_single (void **state)
-{
-    (void) state;
     //  The bet goes at the position the server says; an agency already
-    //  finished holds it, and nothing is sent
-    static const struct { const char *name; uint32_t stored; bool finished; } cases [] = {
-        { "none stored", 0, false }, { "4 stored", 4, false }, { "finished", 1, true }
+    //  finished holds it, and nothing is sent. Last, the connection drops
+    //  before the bet's answer and the new 'S' says the agency finished:
+    //  the bet is stored.
+    static const struct { const char *name; uint32_t stored; bool finished, drop; } cases [] = {
+        { "none stored", 0, false, false }, { "4 stored", 4, false, false },
+        { "finished", 1, true, false }, { "dropped, then finished", 0, false, true }
     };
+    const char *bet [5] = { "Ana", "Paz", "30904465", "1999-03-17", "7574" };
     CF_EACH (i, cases, cases [i].name) {
         cf_fake_t *fake = cf_fake_new ();
-        tu_wire_t chunk;
-        cf_client_t *client = s_client_single (fake, &chunk, cases [i].stored);
-        cf_greet (fake, cases [i].stored, cases [i].finished);
-        if (!cases [i].finished) {
-            cf_wire (fake, CF_EXPECT, &chunk);
-            cf_send (fake, "O");
-        }
-        cf_do (fake, CF_CLOSED);
+        cf_client_t *client = cf_client_new (fake->port);
+        cf_env (client, "CLI_DATA_FILE=none.csv");
+        cf_env_bet (client, bet);
+        tu_wire_t chunk = { .size = 0 };
+        tu_wire_byte (&chunk, 'N');
+        tu_wire_u32 (&chunk, cases [i].stored);
+        tu_wire_chunk (&chunk, 'L', 1, "3");
+        tu_wire_bet (&chunk, bet);
+        cf_script (fake, { CF_GREET, .at = cases [i].stored, .finished = cases [i].finished });
+        if (!cases [i].finished)
+            cf_script (fake, { CF_EXPECT, chunk.data, chunk.size });
+        if (cases [i].drop)
+            cf_script (fake, { CF_CLOSE }, { CF_GREET, .at = 1, .finished = true });
+        else if (!cases [i].finished)
+            cf_script (fake, CF_SENDS ("O"));
+        cf_script (fake, { CF_CLOSED });
         const char *log = cf_client_run (&fake, client, 0);
-        s_assert_single_sent (log);
-        assert_int_equal (cf_lines (log, "chunk_enviado"), !cases [i].finished);
+        cf_assert_once (log, "action: apuesta_enviada | result: success | dni: 30904465"
+                             " | numero: 7574");
+        cf_assert_none (log, "consulta_ganadores");
+        cf_assert_no_failure (log);
+        assert_int_equal (cf_lines (log, "chunk_enviado"), !cases [i].finished && !cases [i].drop);
+        assert_int_equal (cf_lines (log, "action: reconectar | result: in_progress"),
+                          cases [i].drop);
+        assert_int_equal (cf_lines (log, "action: reconectar | result: success | agencia: 3"
+                                         " | almacenadas: 1 | terminada: 1"), cases [i].drop);
     }
 }
 
-static void
-test_client_v2_single_resume (void **state)
-{
-    (void) state;
-    //  The connection drops before the bet's answer; the new 'S' says the
-    //  agency finished: the bet is stored
-    cf_fake_t *fake = cf_fake_new ();
-    tu_wire_t chunk;
-    cf_client_t *client = s_client_single (fake, &chunk, 0);
-    cf_greet (fake, 0, false);
-    cf_wire (fake, CF_EXPECT, &chunk);
-    cf_do (fake, CF_CLOSE);
-    cf_greet (fake, 1, true);
-    cf_do (fake, CF_CLOSED);
-    const char *log = cf_client_run (&fake, client, 0);
-    s_assert_single_sent (log);
-    cf_assert_once (log, "action: reconectar | result: in_progress");
-    cf_assert_once (log, "action: reconectar | result: success | agencia: 3"
-                         " | almacenadas: 1 | terminada: 1");
-}
-
-//  A fake that takes an empty file's upload, v2, up to the winners query.
-static cf_fake_t *
-s_fake_empty_upload (void)
-{
-    cf_fake_t *fake = cf_fake_new ();
-    cf_greet (fake, 0, false);
-    cf_expect (fake, "N\x00\x00\x00\x00" "L\x00\x00\x00\x01" "3");
-    cf_send (fake, "O");
-    cf_do (fake, CF_CLOSED);
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "W\x00\x01" "3");
-    return fake;
-}
-
 //  Runs an empty file's client with a 300 ms winners limit against the
-//  script, which ends the winners query its own way; checks that the
-//  client fails on time, with the limit as the reason.
-static void
-s_winners_times_out (cf_fake_t *fake, cf_client_t *client, const char *loop_amount)
+//  fake, which takes the upload, then ends the winners query as then
+//  says; checks that the client fails on time, with the limit as the
+//  reason, and returns its log.
+static const char *
+s_winners_times_out (const char *loop_amount, const cf_row_t *then)
 {
+    cf_fake_t *fake = cf_fake_new ();
+    cf_script (fake, { CF_GREET }, CF_EXPECTS ("N\x00\x00\x00\x00" "L\x00\x00\x00\x01" "3"),
+               CF_SENDS ("O"), { CF_CLOSED }, { CF_ACCEPT }, CF_EXPECTS ("W\x00\x01" "3"));
+    cf_rows (fake, then);
+    cf_client_t *client = cf_client_new (fake->port);
     cf_env (client, "CLI_DATA_FILE=/dev/null");
     cf_env (client, "CLI_WINNERS_TIMEOUT=300ms");
     cf_env (client, "CLI_LOOP_AMOUNT=%s", loop_amount);
@@ -490,43 +371,33 @@ s_winners_times_out (cf_fake_t *fake, cf_client_t *client, const char *loop_amou
     cf_assert_one_failure (log);
     cf_assert_once (log, "action: consulta_ganadores | result: fail | agencia: 3"
                          " | reason: no answer within 300ms");
+    return log;
 }
 
 static void
-test_client_winners_timeout (void **state)
+test_client_winners_timeout (void **)
 {
-    (void) state;
     //  No answer at all
-    cf_fake_t *fake = s_fake_empty_upload ();
-    cf_do (fake, CF_CLOSED);
-    cf_client_t *client = cf_client_new (fake->port);
-    s_winners_times_out (fake, client, "2");
-    cf_assert_none (client->log, "reconectar");
+    const char *log = s_winners_times_out ("2", (cf_row_t []) { { CF_CLOSED }, { CF_END } });
+    cf_assert_none (log, "reconectar");
 
     //  The winners connection drops and the server is gone: the limit
     //  cuts the connection attempts short (1000 x 50 ms would be more)
-    fake = s_fake_empty_upload ();
-    cf_do (fake, CF_UNLISTEN);
-    cf_do (fake, CF_CLOSE);
-    client = cf_client_new (fake->port);
-    s_winners_times_out (fake, client, "1000");
-    cf_assert_once (client->log, "action: reconectar | result: in_progress");
-    assert_true (cf_lines (client->log, "action: conectar | result: in_progress") >= 2);
-    cf_assert_none (client->log, "action: conectar | result: fail");
+    log = s_winners_times_out ("1000", (cf_row_t []) { { CF_UNLISTEN }, { CF_CLOSE }, { CF_END } });
+    cf_assert_once (log, "action: reconectar | result: in_progress");
+    assert_true (cf_lines (log, "action: conectar | result: in_progress") >= 2);
+    cf_assert_none (log, "action: conectar | result: fail");
 }
 
 static void
-test_client_v2_sigterm (void **state)
+test_client_v2_sigterm (void **)
 {
-    (void) state;
     //  SIGTERM while the client waits to try a busy agency again
     cf_fake_t *fake = cf_fake_new ();
     cf_client_t *client = cf_client_new (fake->port);
     cf_env (client, "CLI_DATA_FILE=/dev/null");
     cf_env (client, "CLI_LOOP_PERIOD=1m");
-    cf_hello (fake);
-    cf_error (fake, LOT_REASON_BUSY);
-    cf_do (fake, CF_BREAK);
+    cf_script (fake, { CF_HELLO }, CF_ERRORS (LOT_REASON_BUSY), { CF_BREAK });
     cf_client_run_sigterm (&fake, client);
 }
 
@@ -534,18 +405,14 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        CF_TEST (test_client_v2_bytes),
         CF_TEST (test_client_v2_stored),
-        CF_TEST (test_client_v2_stored_too_many),
         CF_TEST (test_client_v2_resume),
         CF_TEST (test_client_v2_stalled),
-        CF_TEST (test_client_v2_busy),
-        CF_TEST (test_client_v2_rejected),
+        CF_TEST (test_client_v2_busy_or_rejected),
         CF_TEST (test_client_falls_back_to_v1),
         CF_TEST (test_client_v2_never_downgraded),
         CF_TEST (test_client_silent_server),
         CF_TEST (test_client_v2_single),
-        CF_TEST (test_client_v2_single_resume),
         CF_TEST (test_client_winners_timeout),
         CF_TEST (test_client_v2_sigterm),
         CF_TEST (test_client_v2_window),

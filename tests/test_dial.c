@@ -68,9 +68,8 @@ s_list_order (s_list_t *list, size_t count, lot_dial_seed_t *seed,
 }
 
 static void
-test_dial_order (void **state)
+test_dial_order_and_name (void **)
 {
-    (void) state;
     s_list_t list;
     const struct addrinfo *order [S_LIST_MAX];
     lot_dial_seed_t seed, again;
@@ -86,26 +85,36 @@ test_dial_order (void **state)
     s_list_init (&list, 4);
     assert_int_equal (lot_dial_order (list.items, &seed, order, 3), -1);
     //  The same seed, the same orders; another seed, others
-    char drawn [10][S_LIST_MAX + 1], text [S_LIST_MAX + 1];
+    char drawn [10][S_LIST_MAX + 1], text [LOT_DIAL_NAME_MAX];
     for (int i = 0; i < 10; i++)
         s_list_order (&list, 4, &seed, drawn [i]);
+    lot_dial_seed_t other;
+    lot_dial_seed (&other, 43);
     size_t differ = 0;
     for (int i = 0; i < 10; i++) {
         s_list_order (&list, 4, &again, text);
         assert_string_equal (text, drawn [i]);
-    }
-    lot_dial_seed (&again, 43);
-    for (int i = 0; i < 10; i++) {
-        s_list_order (&list, 4, &again, text);
+        s_list_order (&list, 4, &other, text);
         differ += strcmp (text, drawn [i]) != 0;
     }
     assert_true (differ > 0);
+
+    //  An address's name, v4 and v6, or "?" with no room for it
+    assert_int_equal (lot_dial_name (&list.items [1], text, sizeof text), 0);
+    assert_string_equal (text, "127.0.0.2:12345");
+    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6, .sin6_port = htons (80),
+                                  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct addrinfo six = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM,
+                            .ai_addr = (struct sockaddr *) &addr6, .ai_addrlen = sizeof addr6 };
+    assert_int_equal (lot_dial_name (&six, text, sizeof text), 0);
+    assert_string_equal (text, "[::1]:80");
+    assert_int_equal (lot_dial_name (&list.items [0], text, 8), -1);
+    assert_string_equal (text, "?");
 }
 
 static void
-test_dial_spread (void **state)
+test_dial_spread (void **)
 {
-    (void) state;
     //  24,000 orders of 4 addresses: each address comes first about a
     //  quarter of the time, and each of the 24 orders about 1,000 times
     //  (one standard deviation is 31)
@@ -143,27 +152,6 @@ test_dial_spread (void **state)
         picked [text [0] - '0'] = true;
     }
     assert_true (apart > 1);
-}
-
-static void
-test_dial_name (void **state)
-{
-    (void) state;
-    s_list_t list;
-    s_list_init (&list, 2);
-    char text [LOT_DIAL_NAME_MAX];
-    assert_int_equal (lot_dial_name (&list.items [1], text, sizeof text), 0);
-    assert_string_equal (text, "127.0.0.2:12345");
-    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6, .sin6_port = htons (80),
-                                  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-    struct addrinfo six = { .ai_family = AF_INET6, .ai_socktype = SOCK_STREAM,
-                            .ai_addr = (struct sockaddr *) &addr6,
-                            .ai_addrlen = sizeof addr6 };
-    assert_int_equal (lot_dial_name (&six, text, sizeof text), 0);
-    assert_string_equal (text, "[::1]:80");
-    //  No room for it
-    assert_int_equal (lot_dial_name (&list.items [0], text, 8), -1);
-    assert_string_equal (text, "?");
 }
 
 //  ---------------------------------------------------------------------
@@ -313,9 +301,8 @@ s_passed_over (const char *log, const char *address, const char *reason)
 }
 
 static void
-test_client_addresses_fallback (void **state)
+test_client_addresses_fallback (void **)
 {
-    (void) state;
     if (!s_hosts_usable ())
         skip ();
     //  The name stands for up to five addresses, and only the fake's
@@ -331,7 +318,7 @@ test_client_addresses_fallback (void **state)
         s_refusing_t refusing;
         s_refusing_init (&refusing, port);
         s_client_hosts (run->client, port, s_hosts ("%s127.0.0.1 " S_NAME "\n", refusing.hosts));
-        cf_run_all (run, 0);
+        cf_script (run->fake, { CF_GREET }, { CF_CHUNKS }, { CF_WINNERS });
         cf_run_play (run, 0);
         assert_int_equal (s_connected (run->log, "bets_connection", "127.0.0.1", port), 1);
         assert_int_equal (s_connected (run->log, "winners_connection", "127.0.0.1", port), 1);
@@ -346,9 +333,8 @@ test_client_addresses_fallback (void **state)
 }
 
 static void
-test_client_addresses_refused (void **state)
+test_client_addresses_refused (void **)
 {
-    (void) state;
     if (!s_hosts_usable ())
         skip ();
     //  Every address refuses: each attempt tries each address once, and
@@ -377,9 +363,8 @@ test_client_addresses_refused (void **state)
 }
 
 static void
-test_client_addresses_silent (void **state)
+test_client_addresses_silent (void **)
 {
-    (void) state;
     if (!s_hosts_usable ())
         skip ();
     //  The name stands for the fake's address and one that never answers
@@ -397,7 +382,7 @@ test_client_addresses_silent (void **state)
         s_silent_init (&silent, port);
         s_client_hosts (run->client, port,
                         s_hosts ("127.0.0.6 " S_NAME "\n127.0.0.1 " S_NAME "\n"));
-        cf_run_all (run, 0);
+        cf_script (run->fake, { CF_GREET }, { CF_CHUNKS }, { CF_WINNERS });
         cf_run_play (run, 0);
         size_t passed = s_passed_over (run->log, silent.name, "");
         assert_in_range (passed, 0, 2);
@@ -411,9 +396,8 @@ test_client_addresses_silent (void **state)
 }
 
 static void
-test_client_address_silent (void **state)
+test_client_address_silent (void **)
 {
-    (void) state;
     //  A name with one address waits for its answer as long as the
     //  kernel tries, as before: no attempt fails 2 s on, and a SIGTERM
     //  still ends the wait
@@ -433,9 +417,8 @@ test_client_address_silent (void **state)
 }
 
 static void
-test_client_addresses_moved (void **state)
+test_client_addresses_moved (void **)
 {
-    (void) state;
     if (!s_hosts_usable ())
         skip ();
     //  The front-end the client reached goes away mid-upload, and the name
@@ -446,13 +429,10 @@ test_client_addresses_moved (void **state)
     int port = run->fake->port;
     cf_fake_t *moved = cf_fake_new_at ("127.0.0.3", port);
     s_client_hosts (run->client, port, s_hosts ("127.0.0.1 " S_NAME "\n"));
-    cf_greet (run->fake, 0, false);
-    cf_run_chunks (run, 0, 3);                 //  0 answered, 3 sent
-    cf_do (run->fake, CF_BREAK);
-    cf_do (run->fake, CF_CLOSE);
-    cf_greet (moved, 3, false);
-    cf_chunks (moved, &run->gen, 3, 3, SIZE_MAX);
-    cf_winners (moved);
+    cf_script (run->fake, { CF_GREET }, { CF_CHUNK, .at = 0 }, CF_SENDS ("O"),
+               { CF_CHUNK, .at = 3 }, { CF_BREAK }, { CF_CLOSE });
+    moved->gen = &run->gen;
+    cf_script (moved, { CF_GREET, .at = 3 }, { CF_CHUNKS, .at = 3 }, { CF_WINNERS });
     cf_client_start (run->client);
     cf_play (run->fake);
     //  The client waits for chunk 3's answer: the name moves meanwhile
@@ -497,18 +477,15 @@ s_ping (int port, int timeout, cf_fake_t *fake, char **log)
 }
 
 static void
-test_ping_addresses (void **state)
+test_ping_addresses (void **)
 {
-    (void) state;
     if (!s_hosts_usable ())
         skip ();
     //  The name stands for addresses that refuse, one that never answers,
     //  and last the fake's: the probe passes them over, each within its
     //  share of the time, and the server is up
     cf_fake_t *fake = cf_fake_new ();
-    cf_do (fake, CF_ACCEPT);
-    cf_expect (fake, "P");
-    cf_send (fake, "O");
+    cf_script (fake, { CF_ACCEPT }, CF_EXPECTS ("P"), CF_SENDS ("O"));
     int port = fake->port;
     s_refusing_t refusing;
     s_refusing_init (&refusing, port);
@@ -536,9 +513,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        CF_TEST (test_dial_order),
+        CF_TEST (test_dial_order_and_name),
         CF_TEST (test_dial_spread),
-        CF_TEST (test_dial_name),
         CF_TEST (test_client_addresses_fallback),
         CF_TEST (test_client_addresses_refused),
         CF_TEST (test_client_addresses_silent),

@@ -292,8 +292,7 @@ s_greet_lines (cf_fake_t *fake, uint32_t stored, bool finished, const char *line
     tu_wire_u32 (&answer, stored);
     tu_wire_byte (&answer, finished);
     tu_wire_digest (&answer, lines);
-    cf_hello (fake);
-    cf_wire (fake, CF_SEND, &answer);
+    cf_script (fake, { CF_HELLO }, { CF_SEND, answer.data, answer.size });
 }
 
 //  The client sends 'E' and reason, closes, and fails once with it.
@@ -303,8 +302,7 @@ s_expect_conflict (cf_run_t *run, const char *reason)
     tu_wire_t error = { .size = 0 };
     tu_wire_byte (&error, 'E');
     tu_wire_str (&error, reason);
-    cf_wire (run->fake, CF_EXPECT, &error);
-    cf_do (run->fake, CF_ONLY_CLOSED);
+    cf_script (run->fake, { CF_EXPECT, error.data, error.size }, { CF_ONLY_CLOSED });
     cf_run_play (run, 1);
     assert_true (cf_has (run->log, "action: apuestas_enviadas | result: fail"));
     cf_assert_once (run->log, "| reason: %s", reason);
@@ -318,7 +316,7 @@ test_client_digest_matches (void **state)
     //  The server holds the first 4 of the 7 bets, the client's own: it
     //  sends the rest from 4
     cf_run_t *run = cf_run_new ();
-    cf_run_all (run, 4);
+    cf_script (run->fake, { CF_GREET, .at = 4 }, { CF_CHUNKS, .at = 4 }, { CF_WINNERS });
     cf_run_play (run, 0);
     assert_int_equal (cf_lines (run->log, "action: chunk_enviado"), 1);
 }
@@ -336,9 +334,8 @@ test_client_digest_formats_lines (void **state)
     cf_env (client, "CLI_DATA_FILE=agency-3.csv");
     s_greet_lines (fake, 2, false, "3,\"Ana, María\",O'Neil,00012345,1990-01-31,12\r\n"
                                    "3,Luis,Paz,30904465,1999-03-17,7574\r\n");
-    cf_expect (fake, "N\x00\x00\x00\x02" "L\x00\x00\x00\x01" "3");
-    cf_send (fake, "O");
-    cf_winners (fake);
+    cf_script (fake, CF_EXPECTS ("N\x00\x00\x00\x02" "L\x00\x00\x00\x01" "3"),
+               CF_SENDS ("O"), { CF_WINNERS });
     const char *log = cf_client_run (&fake, client, 0);
     cf_assert_success (log, 2);
 }

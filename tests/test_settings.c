@@ -3,26 +3,15 @@
     Every test runs in tu_dir_setup's fresh directory, with every setting's
     environment variable unset and the log at INFO, and is put back.
 */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <ctype.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "lot_curve.h"
 #include "lot_log.h"
 #include "lot_options.h"
 #include "lot_settings.h"
 #include "testutil.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+#include <ctype.h>
 
 static const char *s_env_names [] = {
     "SERVER_PORT", "SERVER_IP", "SERVER_LISTEN_BACKLOG", "LOGGING_LEVEL", "AGENCIES",
@@ -56,6 +45,8 @@ s_teardown (void **state)
     tu_case_teardown (state);
     return tu_dir_teardown (state);
 }
+
+#define S_TEST(f) cmocka_unit_test_setup_teardown (f, s_setup, s_teardown)
 
 static void
 s_write (const char *path, const char *text)
@@ -97,13 +88,43 @@ s_expect_error (const char *config_file, const char *expected)
     free (error);
 }
 
+//  The config line lot_settings_log writes for settings, its newline
+//  made " |"; the log is at INFO after it, whatever level they set.
+static char *
+s_config_line (const lot_settings_t *settings)
+{
+    lot_log_set_level (LOT_LOG_INFO);
+    tu_capture_t capture = tu_capture_begin (1, "out.txt");
+    lot_settings_log (settings, "lottery-test");
+    char *out = tu_capture_end (capture);
+    char *line = tu_printf ("%.*s |", (int) strcspn (out, "\n"), out);
+    free (out);
+    return line;
+}
+
+//  Loads settings and checks that the config line shows each of shown
+//  ("name: value", up to NULL) exactly; returns them.
+static lot_settings_t *
+s_new_showing (lot_mode_t mode, const char *config_file, const char *const shown [])
+{
+    lot_settings_t *settings = s_new (mode, config_file);
+    char *line = s_config_line (settings);
+    for (size_t i = 0; shown [i]; i++) {
+        char *field = tu_printf (" | %s |", shown [i]);
+        if (!strstr (line, field))
+            fail_msg ("the config line lacks '%s':\n%s", field, line);
+        free (field);
+    }
+    free (line);
+    return settings;
+}
+
 //  --------------------------------------------------------------------------
-//  Defaults
+//  Defaults, config.ini, the environment
 
 static void
-test_defaults_embedded (void **state)
+test_defaults (void **)
 {
-    (void) state;
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
     assert_int_equal (settings->port, 12345);
     assert_string_equal (settings->server_ip, "server");
@@ -126,13 +147,8 @@ test_defaults_embedded (void **state)
     lot_settings_destroy (&settings);
     assert_null (settings);
     lot_settings_destroy (&settings);
-}
 
-static void
-test_defaults_distributed (void **state)
-{
-    (void) state;
-    lot_settings_t *settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
+    settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
     assert_int_equal (settings->port, 12345);
     assert_int_equal (settings->agencies, 5);
     assert_int_equal (settings->handlers, 2);
@@ -150,193 +166,145 @@ test_defaults_distributed (void **state)
     lot_settings_destroy (&settings);
 }
 
-//  --------------------------------------------------------------------------
-//  config.ini
-
 static void
-test_config_file_course_keys (void **state)
+test_config_file (void **)
 {
-    (void) state;
     //  The course's file, as ./config.ini (the default) and by path
     s_write ("config.ini", s_course_ini);
-    lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
-    assert_int_equal (settings->port, 12345);
-    assert_string_equal (settings->server_ip, "server");
-    assert_int_equal (settings->listen_backlog, 5);
-    assert_int_equal (settings->logging_level, LOT_LOG_INFO);
+    lot_settings_t *settings = s_new_showing (LOT_MODE_EMBEDDED, NULL, (const char *[]) {
+        "port: 12345", "server_ip: server", "listen_backlog: 5", "logging_level: INFO", NULL });
     lot_settings_destroy (&settings);
 
-    //  Other values: every key is really read
-    s_write ("other.ini",
-             "[DEFAULT]\n"
-             "SERVER_PORT = 23456\n"
-             "SERVER_IP = lottery.example\n"
-             "SERVER_LISTEN_BACKLOG = 64\n"
-             "LOGGING_LEVEL = DEBUG\n");
+    //  Other values: every key is really read, the level is applied to the
+    //  log, and keys the file does not hold keep their defaults
+    s_write ("other.ini", "[DEFAULT]\nSERVER_PORT = 23456\nSERVER_IP = lottery.example\n"
+                          "SERVER_LISTEN_BACKLOG = 64\nLOGGING_LEVEL = DEBUG\n");
     char *path = tu_printf ("%s/other.ini", tu_dir ());
     settings = s_new (LOT_MODE_EMBEDDED, path);
-    free (path);
-    assert_int_equal (settings->port, 23456);
-    assert_string_equal (settings->server_ip, "lottery.example");
-    assert_int_equal (settings->listen_backlog, 64);
-    assert_int_equal (settings->logging_level, LOT_LOG_DEBUG);
-    //  The level is applied to the log
     assert_true (lot_log_enabled (LOT_LOG_DEBUG));
-    //  Keys the file does not hold keep their defaults
-    assert_int_equal (settings->agencies, 5);
-    assert_string_equal (settings->bets_file, "./bets.csv");
+    lot_settings_destroy (&settings);
+    settings = s_new_showing (LOT_MODE_EMBEDDED, path, (const char *[]) {
+        "port: 23456", "server_ip: lottery.example", "listen_backlog: 64",
+        "logging_level: DEBUG", "agencies: 5", "bets_file: ./bets.csv", NULL });
+    free (path);
     lot_settings_destroy (&settings);
 
     //  An explicit file wins over ./config.ini, which is then not read
-    settings = s_new (LOT_MODE_EMBEDDED, "other.ini");
-    assert_int_equal (settings->port, 23456);
+    settings = s_new_showing (LOT_MODE_EMBEDDED, "other.ini", (const char *[]) {
+        "port: 23456", NULL });
     lot_settings_destroy (&settings);
-}
 
-static void
-test_config_file_details (void **state)
-{
-    (void) state;
     //  Unknown keys are left alone, keys are case-insensitive, comments
     //  and other settings in the file are taken too
-    s_write ("config.ini",
-             "; the course file, and more\n"
-             "[DEFAULT]\n"
-             "server_port = 4000\n"
-             "# a comment\n"
-             "SOMETHING_ELSE = 1\n"
-             "AGENCIES = 3\n"
-             "BETS_FILE = /data/bets.csv\n"
-             "BETS_FSYNC = off\n"
-             "ANNOUNCE_INTERVAL = 250ms\n");
-    lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
-    assert_int_equal (settings->port, 4000);
-    assert_int_equal (settings->agencies, 3);
-    assert_string_equal (settings->bets_file, "/data/bets.csv");
-    assert_false (settings->bets_fsync);
-    assert_int_equal (settings->announce_interval, 250);
+    s_write ("config.ini", "; the course file, and more\n[DEFAULT]\nserver_port = 4000\n"
+                           "# a comment\nSOMETHING_ELSE = 1\nAGENCIES = 3\n"
+                           "BETS_FILE = /data/bets.csv\nBETS_FSYNC = off\n"
+                           "ANNOUNCE_INTERVAL = 250ms\n");
+    settings = s_new_showing (LOT_MODE_EMBEDDED, NULL, (const char *[]) {
+        "port: 4000", "agencies: 3", "bets_file: /data/bets.csv", "bets_fsync: false",
+        "announce_interval: 250ms", NULL });
     lot_settings_destroy (&settings);
 }
 
 static void
-test_env_overrides_file (void **state)
+test_env_overrides_file (void **)
 {
-    (void) state;
     s_write ("config.ini", s_course_ini);
-    setenv ("SERVER_PORT", "5000", 1);
-    setenv ("SERVER_IP", "other-host", 1);
-    setenv ("LOGGING_LEVEL", "warning", 1);
-    setenv ("AGENCIES", "0", 1);
-    setenv ("HANDLERS", "8", 1);
-    setenv ("BETS_FILE", "/tmp/x.csv", 1);
-    setenv ("BETS_FSYNC", "false", 1);
-    setenv ("ANNOUNCE_INTERVAL", "2s", 1);
-    setenv ("RECORDS_ENDPOINT", "tcp://persister:5561", 1);
-    setenv ("ACTORS_INSECURE", "true", 1);
+    static const char *env [][2] = {
+        { "SERVER_PORT", "5000" }, { "SERVER_IP", "other-host" }, { "LOGGING_LEVEL", "warning" },
+        { "AGENCIES", "0" }, { "HANDLERS", "8" }, { "BETS_FILE", "/tmp/x.csv" },
+        { "BETS_FSYNC", "false" }, { "ANNOUNCE_INTERVAL", "2s" },
+        { "RECORDS_ENDPOINT", "tcp://persister:5561" }, { "ACTORS_INSECURE", "true" },
+    };
+    for (size_t i = 0; i < sizeof env / sizeof env [0]; i++)
+        setenv (env [i][0], env [i][1], 1);
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
-    assert_int_equal (settings->port, 5000);
-    assert_string_equal (settings->server_ip, "other-host");
-    assert_int_equal (settings->listen_backlog, 5);         //  From the file
-    assert_int_equal (settings->logging_level, LOT_LOG_WARNING);
-    assert_int_equal (settings->agencies, 0);
-    assert_int_equal (settings->handlers, 8);
-    assert_string_equal (settings->bets_file, "/tmp/x.csv");
-    assert_false (settings->bets_fsync);
-    assert_int_equal (settings->announce_interval, 2000);
-    assert_string_equal (settings->records_endpoint, "tcp://persister:5561");
-    assert_string_equal (settings->work_endpoint, "inproc://work");
-    assert_true (settings->actors_insecure);
     assert_false (lot_log_enabled (LOT_LOG_INFO));
+    lot_settings_destroy (&settings);
+    settings = s_new_showing (LOT_MODE_EMBEDDED, NULL, (const char *[]) {
+        "port: 5000", "server_ip: other-host", "listen_backlog: 5",    //  From the file
+        "logging_level: WARNING", "agencies: 0", "handlers: 8", "bets_file: /tmp/x.csv",
+        "bets_fsync: false", "announce_interval: 2000ms",
+        "records_endpoint: tcp://persister:5561", "work_endpoint: inproc://work",
+        "actors_insecure: true", NULL });
     lot_settings_destroy (&settings);
 
     //  Environment without a file
     unlink ("config.ini");
-    settings = s_new (LOT_MODE_DISTRIBUTED, NULL);
-    assert_int_equal (settings->port, 5000);
-    assert_string_equal (settings->work_endpoint, "tcp://127.0.0.1:5560");
+    settings = s_new_showing (LOT_MODE_DISTRIBUTED, NULL, (const char *[]) {
+        "port: 5000", "work_endpoint: tcp://127.0.0.1:5560", NULL });
     lot_settings_destroy (&settings);
 }
 
-//  Invalid values, each in config.ini, in the environment, or in both
+//  Where a value is set: config.ini, the environment, or each in turn
 enum { IN_FILE = 1, IN_ENV = 2, IN_BOTH = 3 };
 
-static const struct {
-    int where;
-    const char *name, *value, *error;
-} s_invalid [] = {
-    { IN_BOTH, "SERVER_PORT", "-1", "SERVER_PORT (SERVER_PORT) is '-1': expected an integer from 0 to 65535" },
-    { IN_BOTH, "SERVER_PORT", "70000", "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 0 to 65535" },
-    { IN_BOTH, "SERVER_PORT", "abc", "SERVER_PORT (SERVER_PORT) is 'abc': expected an integer from 0 to 65535" },
-    { IN_ENV, "SERVER_PORT", "12345x", "SERVER_PORT (SERVER_PORT) is '12345x': expected an integer from 0 to 65535" },
-    { IN_ENV, "SERVER_PORT", "", "SERVER_PORT (SERVER_PORT) is '': expected an integer from 0 to 65535" },
-    { IN_ENV, "SERVER_PORT", "99999999999999999999", "SERVER_PORT (SERVER_PORT) is '99999999999999999999': expected an integer from 0 to 65535" },
-    { IN_FILE, "LOGGING_LEVEL", "VERBOSE", "LOGGING_LEVEL (LOGGING_LEVEL) is 'VERBOSE': expected DEBUG, INFO, WARNING, ERROR or CRITICAL" },
-    { IN_ENV, "LOGGING_LEVEL", "TRACE", "LOGGING_LEVEL (LOGGING_LEVEL) is 'TRACE': expected DEBUG, INFO, WARNING, ERROR or CRITICAL" },
-    { IN_ENV, "AGENCIES", "-1", "AGENCIES (AGENCIES) is '-1': expected an integer from 0 to 65535" },
-    { IN_ENV, "HANDLERS", "0", "HANDLERS (HANDLERS) is '0': expected an integer from 1 to 256" },
-    { IN_ENV, "BETS_FILE", "", "BETS_FILE (BETS_FILE) is '': expected a non-empty value" },
-    { IN_ENV, "BETS_FSYNC", "maybe", "BETS_FSYNC (BETS_FSYNC) is 'maybe': expected true or false" },
-    { IN_ENV, "ANNOUNCE_INTERVAL", "5x", "ANNOUNCE_INTERVAL (ANNOUNCE_INTERVAL) is '5x': expected a duration such as 500ms, 5s or 1m, within limits" },
-    { IN_ENV, "ANNOUNCE_INTERVAL", "nan", "ANNOUNCE_INTERVAL (ANNOUNCE_INTERVAL) is 'nan': expected a duration such as 500ms, 5s or 1m, within limits" },
-    { IN_ENV, "ANNOUNCE_INTERVAL", "1e300s", "ANNOUNCE_INTERVAL (ANNOUNCE_INTERVAL) is '1e300s': expected a duration such as 500ms, 5s or 1m, within limits" },
-    { IN_ENV, "MAX_CHUNK_BYTES", "63", "MAX_CHUNK_BYTES (MAX_CHUNK_BYTES) is '63': expected an integer from 64 to 1048576" },
-    { IN_ENV, "MAX_IN_FLIGHT", "0", "MAX_IN_FLIGHT (MAX_IN_FLIGHT) is '0': expected an integer from 1 to 1024" },
-    { IN_ENV, "WORK_ENDPOINT", "", "WORK_ENDPOINT (WORK_ENDPOINT) is '': expected a non-empty value" },
+#define S_PORT "an integer from 0 to 65535"
+#define S_LEVEL "DEBUG, INFO, WARNING, ERROR or CRITICAL"
+#define S_DURATION "a duration such as 500ms, 5s or 1m, within limits"
+
+//  Invalid values, and what the error expects instead: each error is
+//  "NAME (NAME) is 'value': expected ..."
+static const struct { int where; const char *name, *value, *expected; } s_invalid [] = {
+    { IN_BOTH, "SERVER_PORT", "-1", S_PORT }, { IN_BOTH, "SERVER_PORT", "70000", S_PORT },
+    { IN_BOTH, "SERVER_PORT", "abc", S_PORT }, { IN_ENV, "SERVER_PORT", "12345x", S_PORT },
+    { IN_ENV, "SERVER_PORT", "", S_PORT }, { IN_ENV, "SERVER_PORT", "99999999999999999999", S_PORT },
+    { IN_FILE, "LOGGING_LEVEL", "VERBOSE", S_LEVEL }, { IN_ENV, "LOGGING_LEVEL", "TRACE", S_LEVEL },
+    { IN_ENV, "AGENCIES", "-1", S_PORT }, { IN_ENV, "HANDLERS", "0", "an integer from 1 to 256" },
+    { IN_ENV, "BETS_FILE", "", "a non-empty value" },
+    { IN_ENV, "BETS_FSYNC", "maybe", "true or false" },
+    { IN_ENV, "ANNOUNCE_INTERVAL", "5x", S_DURATION },
+    { IN_ENV, "ANNOUNCE_INTERVAL", "nan", S_DURATION },
+    { IN_ENV, "ANNOUNCE_INTERVAL", "1e300s", S_DURATION },
+    { IN_ENV, "MAX_CHUNK_BYTES", "63", "an integer from 64 to 1048576" },
+    { IN_ENV, "MAX_IN_FLIGHT", "0", "an integer from 1 to 1024" },
+    { IN_ENV, "WORK_ENDPOINT", "", "a non-empty value" },
 };
 
 static void
-test_invalid_values (void **state)
+test_invalid_values (void **)
 {
-    (void) state;
     for (size_t i = 0; i < sizeof s_invalid / sizeof s_invalid [0]; i++) {
+        tu_case ("%s = '%s'", s_invalid [i].name, s_invalid [i].value);
+        char *error = tu_printf ("%s (%s) is '%s': expected %s", s_invalid [i].name,
+                                 s_invalid [i].name, s_invalid [i].value, s_invalid [i].expected);
         if (s_invalid [i].where & IN_FILE) {
             char *ini = tu_printf ("[DEFAULT]\n%s = %s\n", s_invalid [i].name, s_invalid [i].value);
             s_write ("config.ini", ini);
             free (ini);
-            s_expect_error (NULL, s_invalid [i].error);
+            s_expect_error (NULL, error);
             unlink ("config.ini");
         }
         if (s_invalid [i].where & IN_ENV) {
             setenv (s_invalid [i].name, s_invalid [i].value, 1);
-            s_expect_error (NULL, s_invalid [i].error);
+            s_expect_error (NULL, error);
             unsetenv (s_invalid [i].name);
         }
+        free (error);
     }
+    tu_case_done ();
     //  Two bad values: the first one is reported (its line is inih's)
     s_write ("config.ini", "[DEFAULT]\nSERVER_PORT = -5\nLOGGING_LEVEL = LOUD\n");
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '-5': expected an integer from 0 to 65535");
-    //  An invalid environment value fails even over a valid file
-    s_write ("config.ini", s_course_ini);
-    setenv ("SERVER_PORT", "70000", 1);
-    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected an integer from 0 to 65535");
-}
-
-static void
-test_config_file_missing_or_broken (void **state)
-{
-    (void) state;
-    //  No ./config.ini: defaults, no error
-    assert_int_equal (access ("config.ini", F_OK), -1);
-    lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
-    assert_int_equal (settings->port, 12345);
-    lot_settings_destroy (&settings);
-
-    //  A missing explicit file is an error
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '-5': expected " S_PORT);
+    //  A line that is no key = value
+    s_write ("other.ini", "[DEFAULT]\nSERVER_PORT = 1\nthis is not ini\n");
+    s_expect_error ("other.ini", "other.ini: syntax error on line 3");
+    s_write ("config.ini", "[DEFAULT\n");
+    s_expect_error (NULL, "config.ini: syntax error on line 1");
+    //  A missing explicit file is an error (no ./config.ini: test_defaults),
+    //  even when ./config.ini exists
+    unlink ("config.ini");
     char *path = tu_printf ("%s/nope.ini", tu_dir ());
     char *expected = tu_printf ("cannot read %s: No such file or directory", path);
     s_expect_error (path, expected);
     free (path);
     free (expected);
     s_expect_error ("nope.ini", "cannot read nope.ini: No such file or directory");
-    //  ... even when ./config.ini exists
     s_write ("config.ini", s_course_ini);
     s_expect_error ("nope.ini", "cannot read nope.ini: No such file or directory");
-
-    //  A line that is no key = value
-    s_write ("other.ini", "[DEFAULT]\nSERVER_PORT = 1\nthis is not ini\n");
-    s_expect_error ("other.ini", "other.ini: syntax error on line 3");
-    s_write ("config.ini", "[DEFAULT\n");
-    s_expect_error (NULL, "config.ini: syntax error on line 1");
+    //  An invalid environment value fails even over a valid file
+    setenv ("SERVER_PORT", "70000", 1);
+    s_expect_error (NULL, "SERVER_PORT (SERVER_PORT) is '70000': expected " S_PORT);
 }
 
 //  --------------------------------------------------------------------------
@@ -346,9 +314,8 @@ test_config_file_missing_or_broken (void **state)
 //  and whether its socket needs IPv6: an address as it is, a name every
 //  interface.
 static void
-test_endpoint_bind_form (void **state)
+test_endpoint_bind_form (void **)
 {
-    (void) state;
     struct { const char *in, *out; bool exposed, ipv6; } cases [] = {
         { "tcp://persister:5561", "tcp://*:5561", true, false },
         { "tcp://127.0.0.1:5560", "tcp://127.0.0.1:5560", false, false },
@@ -386,9 +353,8 @@ test_endpoint_bind_form (void **state)
 }
 
 static void
-test_parse_args (void **state)
+test_parse_args (void **)
 {
-    (void) state;
     const char *config = "unchanged";
     char *none [] = { "prog", NULL };
     assert_int_equal (lot_settings_parse_args (1, none, "", &config), 0);
@@ -443,9 +409,12 @@ s_assert_timestamp (const char *line, time_t before, time_t after)
 }
 
 static void
-test_log_line_format (void **state)
+test_log_lines (void **)
 {
-    (void) state;
+    //  INFO by default (setup sets it, as a fresh process has it)
+    assert_false (lot_log_enabled (LOT_LOG_DEBUG));
+    assert_true (lot_log_enabled (LOT_LOG_INFO));
+    assert_true (lot_log_enabled (LOT_LOG_CRITICAL));
     time_t before = time (NULL);
     tu_capture_t capture = tu_capture_begin (1, "out.txt");
     lot_log_info ("action: sorteo | result: success");
@@ -453,14 +422,21 @@ test_log_line_format (void **state)
     lot_log_error ("action: e | result: fail");
     lot_log (LOT_LOG_CRITICAL, "action: c | result: fail");
     lot_log_debug ("action: hidden | result: success");
+    lot_log_set_level (LOT_LOG_WARNING);
+    lot_log_info ("action: hidden | result: success");
+    lot_log_warning ("action: shown | result: success");
+    lot_log_set_level (LOT_LOG_DEBUG);
+    lot_log_debug ("action: debug | result: success | dni: %s", "30170921");
     char *out = tu_capture_end (capture);
     time_t after = time (NULL);
-
+    //  DEBUG is filtered at INFO, INFO at WARNING
     const char *expected [] = {
         "INFO     action: sorteo | result: success\n",
         "WARNING  action: w | result: fail | n: 7\n",
         "ERROR    action: e | result: fail\n",
         "CRITICAL action: c | result: fail\n",
+        "WARNING  action: shown | result: success\n",
+        "DEBUG    action: debug | result: success | dni: 30170921\n",
     };
     const char *line = out;
     for (size_t i = 0; i < sizeof expected / sizeof expected [0]; i++) {
@@ -468,15 +444,31 @@ test_log_line_format (void **state)
         assert_memory_equal (rest, expected [i], strlen (expected [i]));
         line = rest + strlen (expected [i]);
     }
-    //  DEBUG is filtered at INFO: nothing more
     assert_string_equal (line, "");
+    free (out);
+
+    //  A long line: one whole line of 4095 bytes, cut short, then the next
+    char text [5001];
+    memset (text, 'x', 5000);
+    text [5000] = 0;
+    capture = tu_capture_begin (1, "out.txt");
+    lot_log_info ("action: long | result: success | text: %s", text);
+    lot_log_info ("action: after | result: success");
+    out = tu_capture_end (capture);
+    const char *newline = strchr (out, '\n');
+    assert_non_null (newline);
+    assert_int_equal (newline - out, 4094);
+    assert_memory_equal (out + 20, "INFO     action: long | result: success | text: xxx", 51);
+    for (const char *p = out + 20 + 48; p < newline; p++)
+        assert_int_equal (*p, 'x');
+    const char *rest = s_assert_timestamp (newline + 1, time (NULL) - 5, time (NULL));
+    assert_string_equal (rest, "INFO     action: after | result: success\n");
     free (out);
 }
 
 static void
-test_log_levels (void **state)
+test_log_levels (void **)
 {
-    (void) state;
     lot_log_level_t level = 0;
     struct { const char *name; lot_log_level_t level; } names [] = {
         //  Each level's own name first: lot_log_level_name gives it back
@@ -495,53 +487,6 @@ test_log_levels (void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
         assert_int_equal (lot_log_level_parse (bad [i], &level), -1);
     assert_int_equal (level, LOT_LOG_ERROR);
-
-    //  INFO by default (setup sets it, as a fresh process has it)
-    assert_false (lot_log_enabled (LOT_LOG_DEBUG));
-    assert_true (lot_log_enabled (LOT_LOG_INFO));
-    assert_true (lot_log_enabled (LOT_LOG_CRITICAL));
-
-    lot_log_set_level (LOT_LOG_WARNING);
-    tu_capture_t capture = tu_capture_begin (1, "out.txt");
-    lot_log_info ("action: hidden | result: success");
-    lot_log_warning ("action: shown | result: success");
-    lot_log_set_level (LOT_LOG_DEBUG);
-    lot_log_debug ("action: debug | result: success | dni: %s", "30170921");
-    char *out = tu_capture_end (capture);
-    assert_null (strstr (out, "hidden"));
-    const char *rest = s_assert_timestamp (out, time (NULL) - 5, time (NULL));
-    assert_memory_equal (rest, "WARNING  action: shown | result: success\n", 41);
-    rest = s_assert_timestamp (rest + 41, time (NULL) - 5, time (NULL));
-    assert_string_equal (rest, "DEBUG    action: debug | result: success | dni: 30170921\n");
-    free (out);
-}
-
-static void
-test_log_long_line (void **state)
-{
-    (void) state;
-    char *text = malloc (5001);
-    assert_non_null (text);
-    memset (text, 'x', 5000);
-    text [5000] = 0;
-    tu_capture_t capture = tu_capture_begin (1, "out.txt");
-    lot_log_info ("action: long | result: success | text: %s", text);
-    lot_log_info ("action: after | result: success");
-    size_t size = 0;
-    char *out = tu_capture_end (capture);
-    free (out);
-    out = tu_read_file ("out.txt", &size);
-    //  One whole line of 4095 bytes, cut short, then the next line
-    const char *newline = strchr (out, '\n');
-    assert_non_null (newline);
-    assert_int_equal (newline - out, 4094);
-    assert_memory_equal (out + 20, "INFO     action: long | result: success | text: xxx", 51);
-    for (const char *p = out + 20 + 48; p < newline; p++)
-        assert_int_equal (*p, 'x');
-    const char *rest = s_assert_timestamp (newline + 1, time (NULL) - 5, time (NULL));
-    assert_string_equal (rest, "INFO     action: after | result: success\n");
-    free (out);
-    free (text);
 }
 
 //  --------------------------------------------------------------------------
@@ -581,9 +526,8 @@ s_assert_grader_shape (const char *line)
 }
 
 static void
-test_config_line (void **state)
+test_config_line (void **)
 {
-    (void) state;
     lot_settings_t *settings = s_new (LOT_MODE_EMBEDDED, NULL);
     time_t before = time (NULL);
     tu_capture_t capture = tu_capture_begin (1, "out.txt");
@@ -603,7 +547,8 @@ test_config_line (void **state)
         " | work_endpoint: inproc://work | records_endpoint: inproc://records"
         " | results_endpoint: inproc://results | events_endpoint: inproc://events"
         " | winners_endpoint: inproc://winners | broker_endpoint: inproc://broker"
-        " | actors_insecure: false | curve_cert: none | curve_public_dir: none\n");
+        " | actors_insecure: false | curve_cert: none | curve_public_dir: none"
+        " | agency_auth: off | secure_port: 12346 | agency_cert: none | agency_keys: none\n");
     s_assert_grader_shape (out);
     free (out);
     lot_settings_destroy (&settings);
@@ -669,9 +614,8 @@ s_set (sample_t *sample, const char *key, const char *value, char **error)
 }
 
 static void
-test_options_table (void **state)
+test_options_table (void **)
 {
-    (void) state;
     sample_t sample = { 0 };
     assert_int_equal (lot_options_defaults (s_sample, SAMPLE_COUNT, &sample), 0);
     assert_int_equal (sample.count, 3);
@@ -794,9 +738,8 @@ s_expect_curve_error (const char *cert, const char *public_dir, const char *expe
 }
 
 static void
-test_curve_settings (void **state)
+test_curve_settings (void **)
 {
-    (void) state;
     //  Off: unset, then empty
     lot_settings_t *settings;
     for (int round = 0; round < 2; round++) {
@@ -821,7 +764,7 @@ test_curve_settings (void **state)
         tu_capture_t capture = tu_capture_begin (1, "out.txt");
         lot_settings_log (settings, "lottery-persister");
         char *out = tu_capture_end (capture);
-        char *expected = tu_printf (" | curve_cert: %s | curve_public_dir: keys/public\n",
+        char *expected = tu_printf (" | curve_cert: %s | curve_public_dir: keys/public | ",
                                     certs [i]);
         assert_non_null (strstr (out, expected));
         assert_null (strstr (out, "key = "));
@@ -848,21 +791,18 @@ test_curve_settings (void **state)
     assert_int_equal (mkdir ("empty", 0755), 0);
     s_write ("empty/README", "the certificates go here, as NAME.pub\n");
     const char *together = "CURVE_CERT and CURVE_PUBLIC_DIR go together: set both, or neither";
-    const char *cert = "keys/secret/frontend_secret";
+    const char *cert = "keys/secret/frontend_secret", *pub = "keys/public";
     const struct { const char *cert, *dir, *error; } cases [] = {
         //  One without the other is a mistake, not CURVE off
-        { cert, "", together },
-        { "", "keys/public", together },
+        { cert, "", together }, { "", pub, together },
         //  A certificate that cannot be used
-        { "keys/secret/nope", "keys/public",
-          "CURVE_CERT: cannot read keys/secret/nope: No such file or directory" },
-        { "keys/public/frontend.pub", "keys/public",
+        { "keys/secret/nope", pub, "CURVE_CERT: cannot read keys/secret/nope: No such file or directory" },
+        { "keys/public/frontend.pub", pub,
           "CURVE_CERT: keys/public/frontend.pub holds no secret key (a public certificate?)" },
-        { "keys", "keys/public", "CURVE_CERT: keys is not a certificate file" },
-        { "no-key", "keys/public", "CURVE_CERT: no-key is not a certificate (zcert_save format)" },
-        { "short-key", "keys/public",
-          "CURVE_CERT: short-key is not a certificate (zcert_save format)" },
-        { "bad-key", "keys/public", "CURVE_CERT: bad-key is not a certificate (zcert_save format)" },
+        { "keys", pub, "CURVE_CERT: keys is not a certificate file" },
+        { "no-key", pub, "CURVE_CERT: no-key is not a certificate (zcert_save format)" },
+        { "short-key", pub, "CURVE_CERT: short-key is not a certificate (zcert_save format)" },
+        { "bad-key", pub, "CURVE_CERT: bad-key is not a certificate (zcert_save format)" },
         //  A directory that cannot be used
         { cert, "nowhere", "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory" },
         { cert, "keys/public/frontend.pub",
@@ -889,9 +829,8 @@ test_curve_settings (void **state)
 //  lottery-keys' work: three files per name, the secret one private, and
 //  never a key overwritten; zauth is given each key once.
 static void
-test_curve_keys (void **state)
+test_curve_keys (void **)
 {
-    (void) state;
     s_make_keys ("keys");
     struct stat info;
     assert_int_equal (stat ("keys/secret", &info), 0);
@@ -939,11 +878,11 @@ test_curve_keys (void **state)
     s_write ("keys/public/handler-copy.pub", copy);
     free (copy);
     size_t keys = 0;
-    zactor_t *auth = lot_curve_auth_new ("keys/public", &keys, &error);
-    assert_non_null (auth);
+    zcertstore_t *store = lot_curve_store_new ("keys/public", &keys, &error);
+    assert_non_null (store);
     assert_int_equal (keys, 6);
-    zactor_destroy (&auth);
-    assert_null (lot_curve_auth_new ("nowhere", &keys, &error));
+    zcertstore_destroy (&store);
+    assert_null (lot_curve_store_new ("nowhere", &keys, &error));
     assert_string_equal (error, "CURVE_PUBLIC_DIR: cannot read nowhere: No such file or directory");
     free (error);
 }
@@ -952,9 +891,8 @@ test_curve_keys (void **state)
 //  it now: a setting added, changed or described anew without `make docs`
 //  fails here.
 static void
-test_settings_page_current (void **state)
+test_settings_page_current (void **)
 {
-    (void) state;
     assert_int_equal (chdir (tu_home ()), 0);
     char *page = tu_read_file ("docs/settings.md", NULL);
     assert_non_null (page);
@@ -984,23 +922,19 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_defaults_embedded, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_defaults_distributed, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_config_file_course_keys, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_config_file_details, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_env_overrides_file, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_invalid_values, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_config_file_missing_or_broken, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_endpoint_bind_form, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_parse_args, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_log_line_format, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_log_levels, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_log_long_line, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_config_line, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_options_table, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_curve_settings, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_curve_keys, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_settings_page_current, s_setup, s_teardown),
+        S_TEST (test_defaults),
+        S_TEST (test_config_file),
+        S_TEST (test_env_overrides_file),
+        S_TEST (test_invalid_values),
+        S_TEST (test_endpoint_bind_form),
+        S_TEST (test_parse_args),
+        S_TEST (test_log_lines),
+        S_TEST (test_log_levels),
+        S_TEST (test_config_line),
+        S_TEST (test_options_table),
+        S_TEST (test_curve_settings),
+        S_TEST (test_curve_keys),
+        S_TEST (test_settings_page_current),
     };
     return cmocka_run_group_tests_name ("settings", tests, NULL, NULL);
 }

@@ -701,3 +701,93 @@ tu_below (tu_rng_t *rng, size_t n)
 {
     return (size_t) (tu_rand (rng) % n);
 }
+
+//  ---------------------------------------------------------------------
+//  test_e2e and test_actors: blocks freed at the test's teardown
+
+static void **s_temp;
+static size_t s_temp_count;
+
+void *
+tu_temp_own (void *data)
+{
+    s_temp = realloc (s_temp, (s_temp_count + 1) * sizeof *s_temp);
+    assert_non_null (s_temp);
+    s_temp [s_temp_count++] = data;
+    return data;
+}
+
+char *
+tu_temp (const char *format, ...)
+{
+    char *text = NULL;
+    va_list args;
+    va_start (args, format);
+    int size = vasprintf (&text, format, args);
+    va_end (args);
+    assert_true (size >= 0);
+    return tu_temp_own (text);
+}
+
+void
+tu_temp_free (void)
+{
+    for (size_t i = 0; i < s_temp_count; i++)
+        free (s_temp [i]);
+    free (s_temp);
+    s_temp = NULL;
+    s_temp_count = 0;
+}
+
+static void
+s_wire_vpack (tu_wire_t *wire, const char *picture, va_list args)
+{
+    for (const char *p = picture; *p; p++)
+        if (*p == '1')
+            tu_wire_byte (wire, va_arg (args, unsigned));
+        else
+        if (*p == '2')
+            tu_wire_u16 (wire, va_arg (args, unsigned));
+        else
+        if (*p == '4')
+            tu_wire_u32 (wire, va_arg (args, unsigned));
+        else
+        if (*p == 's')
+            tu_wire_str (wire, va_arg (args, const char *));
+        else {
+            assert_int_equal (*p, 'b');
+            const void *data = va_arg (args, const void *);
+            tu_wire_bytes (wire, data, va_arg (args, size_t));
+        }
+}
+
+void
+tu_wire_pack (tu_wire_t *wire, const char *picture, ...)
+{
+    va_list args;
+    va_start (args, picture);
+    s_wire_vpack (wire, picture, args);
+    va_end (args);
+}
+
+tu_wire_t
+tu_wire (const char *picture, ...)
+{
+    tu_wire_t wire = { .size = 0 };
+    va_list args;
+    va_start (args, picture);
+    s_wire_vpack (&wire, picture, args);
+    va_end (args);
+    return wire;
+}
+
+void
+tu_expect_pack (int fd, const char *picture, ...)
+{
+    tu_wire_t want = { .size = 0 };
+    va_list args;
+    va_start (args, picture);
+    s_wire_vpack (&want, picture, args);
+    va_end (args);
+    tu_expect_bytes (fd, want.data, want.size);
+}

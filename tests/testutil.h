@@ -188,4 +188,24 @@ char *tu_shared_data (int agency);
 //  it is not there.
 char *tu_program (const char *name);
 
+//  ---------------------------------------------------------------------
+//  test_e2e and test_actors: strings and blocks that live until the
+//  test's teardown calls tu_temp_free, so that a test frees none of them.
+
+//  A formatted string.
+char *tu_temp (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+//  Takes a heap block (or NULL) to free then; returns it.
+void *tu_temp_own (void *data);
+void tu_temp_free (void);
+
+//  Appends values to wire by a picture, as zsock_send reads its
+//  arguments: '1', '2', '4' a big-endian number of that many bytes (an
+//  unsigned), 's' a string (as tu_wire_str), 'b' bytes (a pointer, then
+//  a size_t count).
+void tu_wire_pack (tu_wire_t *wire, const char *picture, ...);
+//  Fresh wire bytes, packed by a picture.
+tu_wire_t tu_wire (const char *picture, ...);
+//  Expects on fd (tu_expect_bytes) exactly what the picture packs.
+void tu_expect_pack (int fd, const char *picture, ...);
+
 #endif
