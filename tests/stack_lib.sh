@@ -16,6 +16,7 @@ check () {   # check DESCRIPTION COMMAND...: and returns the command's success
 }
 finish () {   # finish NAME: the summary line; exit 0 when nothing failed
     echo "$1: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
     [ "$failed" -eq 0 ]
     exit $?
 }
@@ -27,48 +28,30 @@ stack_at_exit () {   # stack_at_exit COMMAND
     trap 'unset DOCKER_HOST; for c in "${stack_exit_commands[@]}"; do eval "$c"; done' EXIT
 }
 
-# A Docker engine that answers: the one running, else one started with
-# ../shared/tools/docker-engine (stopped at exit). When none can run, says
-# SKIP with WHAT and exits 0.
-stack_engine () {   # stack_engine WHAT
-    docker info >/dev/null 2>&1 && return 0
-    if [ -f "$engine" ]; then
+# A test's start: its scratch directory (work); a Docker engine, the one
+# running or else one started with docker-engine (stopped at exit), or
+# SKIP naming WHAT and exit 0; the images; the data (data, 5 agencies):
+# ../shared/data when it is there, else 5 x 5000 generated bets.
+stack_setup () {   # stack_setup NAME WHAT
+    work=$(mktemp -d "/tmp/lottery-$1-XXXXXX")
+    if ! docker info >/dev/null 2>&1 && [ -f "$engine" ]; then
         echo "starting a Docker engine with $engine"
-        bash "$engine" up >/dev/null 2>"$work/engine.log" \
-            && stack_at_exit 'bash "$engine" down'
+        bash "$engine" up >/dev/null 2>"$work/engine.log" && stack_at_exit 'bash "$engine" down'
     fi
     if ! docker info >/dev/null 2>&1; then
         echo "SKIP: no Docker engine could be started here (see $work/engine.log):"
-        echo "$1 was not tested"
+        echo "$2 was not tested"
         exit 0
     fi
-}
-
-# A test's start: its scratch directory (work), an engine (else SKIP),
-# the images, and its data (data, 5 agencies).
-stack_setup () {   # stack_setup NAME WHAT
-    work=$(mktemp -d "/tmp/lottery-$1-XXXXXX")
-    stack_engine "$2"
     check "images build" make -s docker-build
-    stack_data 5 5000
-}
-
-# Sets data: the real data set (../shared/data) when it is there, else
-# AGENCIES x BETS generated bets in $work/data.
-stack_data () {   # stack_data AGENCIES BETS
     data=$repo/../shared/data
-    if [ -f "$data/agency-$1.csv" ]; then
+    if [ -f "$data/agency-5.csv" ]; then
         data=$(cd "$data" && pwd)
     else
         echo "note: ../shared/data not found, using generated data"
         data=$work/data
-        sh scripts/gen-data.sh "$data" "$1" "$2"
+        sh scripts/gen-data.sh "$data" 5 5000
     fi
-}
-
-# Winning bets of agency N in a data directory, CRLF or LF
-winners_of () {   # winners_of DIR N
-    grep -c ',7574'$'\r''\?$' "$1/agency-$2.csv"
 }
 
 # Polls COMMAND every half second until it succeeds or SECONDS pass.
@@ -79,6 +62,18 @@ wait_until () {   # wait_until SECONDS COMMAND...
         [ "$(date +%s)" -lt "$deadline" ] || return 1
         sleep 0.5
     done
+}
+
+# "0 0 ... 0", N times: the exit statuses of N programs that all succeeded
+zeros () { seq "$1" | sed 's/.*/0/' | paste -sd ' '; }   # zeros N
+
+# A server program's log, as it ends: its sockets closing and its exit;
+# the persister's, the bets file closed too.
+logs_exit () {   # logs_exit LOG
+    grep -q 'action: socket_close | result: success' "$1" && grep -q 'action: exit | result: success' "$1"
+}
+logs_bets_closed () {   # logs_bets_closed LOG
+    grep -q 'action: close | result: success | actor: persister | resource: bets_file' "$1"
 }
 
 # The containers' log lines, each prefixed with its service's name (the
@@ -96,33 +91,28 @@ merged_logs () {   # merged_logs LABEL PREFIX CONTAINER...
 # What a grader checks in merged logs (WHAT names the run): each agency's
 # cant_ganadores, the stored bets adding up, one sorteo after every
 # apuesta_recibida and before every consulta_ganadores, no fail line, and
-# zmq_evento lines from each actor of ACTORS ("a b c ", sorted).
-verify_logs () {   # verify_logs LOG AGENCIES DATA_DIR WHAT ACTORS
-    local log=$1 agencies=$2 data=$3 what=$4 actors=$5
-    local total=0 n won
-    for n in $(seq 1 "$agencies"); do
+# zmq_evento lines from each actor.
+verify_logs () {   # verify_logs LOG AGENCIES DATA_DIR WHAT
+    local log=$1 data=$3 what=$4 total=0 n won stored draw last_stored first_answer
+    for n in $(seq 1 "$2"); do
         total=$((total + $(grep -c . "$data/agency-$n.csv")))
-        won=$(winners_of "$data" "$n")
+        won=$(grep -c ',7574'$'\r''\?$' "$data/agency-$n.csv")
         check "$what: client$n has cant_ganadores $won" \
             grep -q "^client$n .*action: consulta_ganadores | result: success | cant_ganadores: $won |" "$log"
     done
-    local stored
     stored=$(grep 'action: apuesta_recibida | result: success' "$log" \
              | sed 's/.*cantidad: \([0-9]*\).*/\1/' | awk '{ s += $1 } END { print s + 0 }')
     check "$what: apuesta_recibida adds up to $total ($stored)" test "$stored" = "$total"
-    local draw last_stored first_answer
     draw=$(grep -n 'action: sorteo | result: success' "$log" | cut -d: -f1)
     last_stored=$(grep -n 'action: apuesta_recibida' "$log" | tail -n 1 | cut -d: -f1)
     first_answer=$(grep -n 'action: consulta_ganadores' "$log" | head -n 1 | cut -d: -f1)
     check "$what: one sorteo" test "$(echo "$draw" | grep -c .)" = 1
-    check "$what: every apuesta_recibida before the sorteo" \
-        test "${last_stored:-0}" -lt "${draw:-0}"
-    check "$what: every consulta_ganadores after the sorteo" \
-        test "${first_answer:-0}" -gt "${draw:-0}"
+    check "$what: every apuesta_recibida before the sorteo" test "${last_stored:-0}" -lt "${draw:-0}"
+    check "$what: every consulta_ganadores after the sorteo" test "${first_answer:-0}" -gt "${draw:-0}"
     check "$what: no fail line" test "$(grep -c 'result: fail' "$log")" = 0
     check "$what: zmq_monitor events logged by every actor" \
         test "$(grep 'action: zmq_evento' "$log" | sed 's/.*actor: \([a-z]*\).*/\1/' | sort -u | tr '\n' ' ')" \
-             = "$actors"
+             = "broker coordinator frontend handler persister "
 }
 
 # The bets file holds each agency's input lines, each exactly once, as

@@ -1,18 +1,12 @@
 /*  test_codec - the agency wire protocol, byte for byte
 
-    s_messages lists every message by its fields: lot_codec encodes them
-    to the bytes tu_wire_* writes after protocol.md; every cut of those is
-    INCOMPLETE, the whole COMPLETE with the fields back. s_broken lists
-    bytes that are no message: INVALID, with the reason, once enough came.
+    s_cases lists every message by its fields: lot_codec encodes them to
+    the bytes tu_wire_* writes after protocol.md; every cut of those is
+    INCOMPLETE, the whole COMPLETE with the fields back. Then bytes that
+    are no message: INVALID, with the reason, once enough came.
     Buffers under test end right before a PROT_NONE page, so reading one
     byte past what was handed in crashes the test instead of passing.
 */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +32,6 @@ static char s_x [65535 + 1];
 static int
 s_setup (void **state)
 {
-    (void) state;
     memset (s_x, 'x', sizeof s_x - 1);
     s_page = (size_t) sysconf (_SC_PAGESIZE);
     size_t span = (GUARD_SPAN + s_page - 1) / s_page * s_page;
@@ -53,7 +46,6 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
     munmap (s_guard_base, (size_t) (s_guard_end - s_guard_base) + s_page);
     return 0;
 }
@@ -82,16 +74,10 @@ s_frame (const void *data, size_t size, size_t max, size_t *chunk_size,
 //  --------------------------------------------------------------------------
 //  Bets
 
-//  The captured example of protocol.md: agency 5, first bet of its chunk
+//  The captured example of protocol.md: agency 5, first bet of its chunk,
+//  45 bytes on the wire
 static const char *const s_valentina [][LOT_BET_FIELDS] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" }
-};
-static const uint8_t s_captured_bet [] = {
-    0x00, 0x09, 0x56, 0x61, 0x6c, 0x65, 0x6e, 0x74, 0x69, 0x6e, 0x61,
-    0x00, 0x04, 0x56, 0x65, 0x72, 0x61,
-    0x00, 0x08, 0x33, 0x30, 0x31, 0x37, 0x30, 0x39, 0x32, 0x31,
-    0x00, 0x0a, 0x31, 0x39, 0x38, 0x32, 0x2d, 0x30, 0x35, 0x2d, 0x32, 0x32,
-    0x00, 0x04, 0x36, 0x30, 0x35, 0x33
 };
 //  Framing does not validate: any bytes, an empty field
 static const char *const s_varied [][LOT_BET_FIELDS] = {
@@ -136,9 +122,13 @@ typedef struct {
     const char *reason;
     bool waits;
     bool refused;               //  The encoder refuses the fields (0)
+    //  protocol.md's capture: the bytes start so, and are wire_size long
+    const char *captured;
+    size_t captured_size, wire_size;
 } s_case_t;
 
 #define BYTES(literal) .bytes = literal, .size = sizeof literal - 1
+#define CAPTURED(literal) .captured = literal, .captured_size = sizeof literal - 1
 
 static const char *const *
 s_bet (const s_case_t *c, unsigned i)
@@ -357,7 +347,7 @@ s_check_fields (const s_case_t *c, const uint8_t *data, s_got_t *got)
     }
 }
 
-//  A row of either table: its bytes by hand, through the encoder, and
+//  A row of the table: its bytes by hand, through the encoder, and
 //  measured at every cut.
 static void
 s_check (const s_case_t *c)
@@ -372,6 +362,12 @@ s_check (const s_case_t *c)
     else
         s_write (&bytes, c);
     size_t size = bytes.size;
+    //  tu_wire_* writes what was captured, so the rows check lot_codec
+    //  against the capture
+    assert_true (size >= c->captured_size);
+    tu_assert_bytes (bytes.data, c->captured_size, c->captured, c->captured_size);
+    if (c->wire_size)
+        assert_int_equal (size, c->wire_size);
     if (message && !c->decode_only) {
         memset (out, 0xAA, size + 1);
         tu_assert_bytes (out, s_encode (c, out, size), bytes.data, size);
@@ -426,17 +422,23 @@ s_check (const s_case_t *c)
 }
 
 //  --------------------------------------------------------------------------
-//  Every message
+//  Every message, and bytes that are none
 
 //  One bet of agency 5 whose first name has n bytes: a chunk of n + 42
 #define FILLED(n)   CHUNK, .agency = "5", .count = 1, \
                     .bets = BET (XS (n), "Vera", "30170921", "1982-05-22", "6053")
 
-static const s_case_t s_messages [] = {
+//  A chunk of one bet, its tag known bad at the first byte
+#define TAGGED(tag) { "chunk tagged " #tag, CHUNK, BYTES (tag "\0\0\0\1" "5"), .judged = 1, \
+                      .reason = TAG }
+
+static const s_case_t s_cases [] = {
     //  The captured example: one bet, then fifty, of agency 5
-    { "captured chunk, one bet", CHUNK, .agency = "5", .bets = s_valentina, .count = 1 },
+    { "captured chunk, one bet", CHUNK, .agency = "5", .bets = s_valentina, .count = 1,
+      CAPTURED ("\x43\x00\x01\x00\x01\x35" "\x00\x09" "Valentina" "\x00\x04" "Vera"
+                "\x00\x08" "30170921" "\x00\x0a" "1982-05-22" "\x00\x04" "6053"), .wire_size = 51 },
     { "captured chunk, fifty bets", CHUNK, .agency = "5", .bets = s_valentina, .count = 50,
-      .distinct = 1 },
+      .distinct = 1, CAPTURED ("\x43\x00\x32\x00\x01\x35"), .wire_size = 2256 },
     { "varied fields, last", CHUNK, .last = true, .agency = "12", .bets = s_varied,
       .count = 3 },
     { "one bet, last", CHUNK, .last = true, .agency = "3", .bets = s_valentina, .count = 1 },
@@ -460,11 +462,16 @@ static const s_case_t s_messages [] = {
       .count = 7, .distinct = 1 },
     { "hello: version 2, agency 17", HELLO, .version = 2, .agency = "17" },
     { "query: agency 17", QUERY, .agency = "17" },
-    { "query: agency 5, as captured", QUERY, .agency = "5" },
+    { "query: agency 5, as captured", QUERY, .agency = "5", CAPTURED ("\x57\x00\x01\x35") },
+    //  'S', every case of it
     { "stored 0", STORED, .stored = 0 },
     { "stored 1, finished", STORED, .stored = 1, .finished = true },
     { "stored 65538, finished", STORED, .stored = 65538, .finished = true },
     { "stored UINT32_MAX", STORED, .stored = UINT32_MAX },
+    { "stored, finished 2", STORED, BYTES ("S\0\0\0\0\2"), .judged = 6 },
+    { "stored, finished 255", STORED, BYTES ("S\0\0\0\0\377"), .judged = 6 },
+    { "stored, an 'E'", STORED, BYTES ("E\0\1x"), .judged = 1 },
+    { "stored, an 'O'", STORED, BYTES ("O"), .judged = 1 },
     //  The answers an agency reads
     { "error: busy", ERROR, .text = "busy" },
     { "error: empty reason", ERROR, .text = "" },
@@ -481,17 +488,8 @@ static const s_case_t s_messages [] = {
     { "string abc, max 100", STRING, .text = "abc", .max = 100 },
     { "string abc, exactly max 3", STRING, .text = "abc", .max = 3 },
     { "empty string, max 0", STRING, .text = "" },
-};
 
-
-//  --------------------------------------------------------------------------
-//  Bytes that are no message
-
-//  A chunk of one bet, its tag known bad at the first byte
-#define TAGGED(tag) { "chunk tagged " #tag, CHUNK, BYTES (tag "\0\0\0\1" "5"), .judged = 1, \
-                      .reason = TAG }
-
-static const s_case_t s_broken [] = {
+    //  Bytes that are no message
     TAGGED ("B"), TAGGED ("W"), TAGGED ("O"), TAGGED ("E"), TAGGED ("c"), TAGGED ("l"),
     TAGGED ("X"), TAGGED ("\0"), TAGGED ("\377"), TAGGED ("\303"),      //  'C' | 0x80
     //  Every string takes two bytes at least: with max 8192 a count of
@@ -534,10 +532,6 @@ static const s_case_t s_broken [] = {
     { "hello, tagged B", HELLO, BYTES ("B"), .judged = 1 },
     { "query, agency of 11", QUERY, .agency = "12345678901", .judged = 3, .refused = true },
     { "query, tagged B", QUERY, BYTES ("B"), .judged = 1 },
-    { "stored, finished 2", STORED, BYTES ("S\0\0\0\0\2"), .judged = 6 },
-    { "stored, finished 255", STORED, BYTES ("S\0\0\0\0\377"), .judged = 6 },
-    { "stored, an 'E'", STORED, BYTES ("E\0\1x"), .judged = 1 },
-    { "stored, an 'O'", STORED, BYTES ("O"), .judged = 1 },
     { "error, an 'O'", ERROR, BYTES ("O"), .judged = 1 },
     { "error, an 'S'", ERROR, BYTES ("S\0\0\0\0\1"), .judged = 1 },
     { "error, tagged e", ERROR, BYTES ("e\0\0"), .judged = 1 },
@@ -553,55 +547,25 @@ static const s_case_t s_broken [] = {
 static void
 test_tables (void **state)
 {
-    (void) state;
-    for (size_t i = 0; i < sizeof s_messages / sizeof *s_messages; i++)
-        s_check (&s_messages [i]);
-    for (size_t i = 0; i < sizeof s_broken / sizeof *s_broken; i++)
-        s_check (&s_broken [i]);
-    tu_case_done ();
-}
-
-//  --------------------------------------------------------------------------
-//  What the tables do not say
-
-//  tu_wire_* writes what was captured, so the tables check lot_codec
-//  against the capture.
-static void
-test_captured_example (void **state)
-{
-    (void) state;
-    tu_wire_t wire = { .size = 0 };
-    tu_wire_chunk (&wire, 'C', 1, "5");
-    tu_wire_bet (&wire, s_valentina [0]);
-    const uint8_t head [] = { 0x43, 0x00, 0x01, 0x00, 0x01, 0x35 };
-    tu_assert_bytes (wire.data, 6, head, sizeof head);
-    tu_assert_bytes (wire.data + 6, wire.size - 6, s_captured_bet, sizeof s_captured_bet);
-    wire.size = 0;
-    tu_wire_chunk (&wire, 'C', 50, "5");                //  As captured: 50 bets
-    const uint8_t fifty [] = { 0x43, 0x00, 0x32, 0x00, 0x01, 0x35 };
-    tu_assert_bytes (wire.data, wire.size, fifty, sizeof fifty);
-    assert_int_equal (wire.size + 50 * sizeof s_captured_bet, 2256);
-    wire.size = 0;
-    tu_wire_byte (&wire, 'W');                          //  The winners query of 5
-    tu_wire_str (&wire, "5");
-    const uint8_t query [] = { 0x57, 0x00, 0x01, 0x35 };
-    tu_assert_bytes (wire.data, wire.size, query, sizeof query);
-    wire.size = 0;
-    tu_wire_chunk (&wire, 'C', 0, "");                  //  The smallest chunk
-    assert_int_equal (wire.size, LOT_CHUNK_HEADER_MIN);
     assert_int_equal (LOT_TAG_BETS, 0x42);
     assert_int_equal (LOT_TAG_CHUNK, 0x43);
     assert_int_equal (LOT_TAG_LAST, 0x4c);
     assert_int_equal (LOT_TAG_OK, 0x4f);
     assert_int_equal (LOT_TAG_ERROR, 0x45);
+    assert_int_equal (LOT_CHUNK_HEADER_MIN, 5);         //  Tag, count, empty agency
+    for (size_t i = 0; i < sizeof s_cases / sizeof *s_cases; i++)
+        s_check (&s_cases [i]);
+    tu_case_done ();
 }
+
+//  --------------------------------------------------------------------------
+//  What the table does not say
 
 //  The largest chunk of one bet a u16 allows, 65535 + 42 bytes, is too
 //  large for tu_wire_t: its first name is filled in place.
 static void
 test_chunk_of_the_largest_string (void **state)
 {
-    (void) state;
     static uint8_t chunk [65535 + 42];
     size_t max = sizeof chunk;
     tu_wire_t wire = { .size = 0 };
@@ -661,10 +625,12 @@ s_read (const void *bytes, size_t size)
     return read;
 }
 
+//  The reader over cut and broken chunks; then chunks back to back, as
+//  they arrive on a connection: each framed and read in turn, the last
+//  one not yet whole.
 static void
-test_reader_errors (void **state)
+test_reader (void **state)
 {
-    (void) state;
     tu_wire_t chunk = { .size = 0 };
     tu_wire_chunk (&chunk, 'L', 3, "12");
     size_t ends [3];
@@ -724,14 +690,7 @@ test_reader_errors (void **state)
     chunk.size = 3;
     tu_wire_u16 (&chunk, 0xFFFF);
     assert_int_equal (s_read (chunk.data, chunk.size).bets, -1);
-}
 
-//  Chunks back to back, as they arrive on a connection: each framed and
-//  read in turn, the last one not yet whole.
-static void
-test_concatenated_chunks (void **state)
-{
-    (void) state;
     tu_wire_t stream = { .size = 0 };
     size_t sizes [3];
     tu_wire_chunk (&stream, 'C', 3, "12");             //  The varied bets
@@ -779,15 +738,19 @@ test_concatenated_chunks (void **state)
 //  --------------------------------------------------------------------------
 //  The writer at its limits
 
+//  Every capacity up to five bets: the writer takes the bets that fit,
+//  refuses the next and leaves the chunk as it was, never past capacity.
+//  A bet fails whole on any field; a string longer than 65535 bytes is
+//  refused; a chunk holds 65535 bets and the winners answer 65535
+//  documents, no more: what a u16 counts.
 static void
-test_writer_refuses_what_does_not_fit (void **state)
+test_writer_limits (void **state)
 {
-    (void) state;
     uint8_t out [512 + 64];
     lot_span_t fields [LOT_BET_FIELDS];
     for (int f = 0; f < LOT_BET_FIELDS; f++)
         fields [f] = tu_span (s_valentina [0][f]);
-    size_t bet = sizeof s_captured_bet;     //  45 bytes on the wire
+    size_t bet = 45;                        //  s_valentina's on the wire
 
     for (size_t capacity = 0; capacity <= 6 + 5 * bet + 3; capacity++) {
         tu_case ("capacity %zu", capacity);
@@ -824,18 +787,9 @@ test_writer_refuses_what_does_not_fit (void **state)
             assert_int_equal (out [i], 0xAA);
     }
     tu_case_done ();
-}
 
-static void
-test_writer_fails_on_any_field (void **state)
-{
-    (void) state;
     //  The bet fails on its last field: the four before must not count
-    uint8_t out [100];
     memset (out, 0xAA, sizeof out);
-    lot_span_t fields [LOT_BET_FIELDS];
-    for (int f = 0; f < LOT_BET_FIELDS; f++)
-        fields [f] = tu_span (s_valentina [0][f]);
     lot_chunk_writer_t writer;
     assert_int_equal (lot_codec_chunk_start (&writer, out, 6 + 44, tu_span ("5")), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
@@ -860,20 +814,13 @@ test_writer_fails_on_any_field (void **state)
     assert_int_equal (lot_codec_chunk_start (&writer, big, sizeof big,
                                              (lot_span_t) { .data = XS (65535), .size = 65536 }),
                       -1);
-}
 
-//  A chunk holds 65535 bets and the winners answer 65535 documents, no
-//  more: what a u16 counts.
-static void
-test_count_limits (void **state)
-{
-    (void) state;
     size_t capacity = 6 + 65536 * 10;
-    uint8_t *out = malloc (capacity);
-    assert_non_null (out);
-    lot_span_t fields [LOT_BET_FIELDS] = { { .data = "", .size = 0 } };
-    lot_chunk_writer_t writer;
-    assert_int_equal (lot_codec_chunk_start (&writer, out, capacity, tu_span ("5")), 0);
+    uint8_t *empties = malloc (capacity);
+    assert_non_null (empties);
+    for (int f = 0; f < LOT_BET_FIELDS; f++)
+        fields [f] = tu_span ("");
+    assert_int_equal (lot_codec_chunk_start (&writer, empties, capacity, tu_span ("5")), 0);
     for (unsigned i = 0; i < 65535; i++)
         assert_int_equal (lot_codec_chunk_add (&writer, fields), 0);
     assert_int_equal (lot_codec_chunk_add (&writer, fields), -1);
@@ -882,16 +829,16 @@ test_count_limits (void **state)
     assert_int_equal (size, 6 + 65535 * 10);
     tu_wire_t head = { .size = 0 };
     tu_wire_chunk (&head, 'L', 65535, "5");
-    tu_assert_bytes (out, head.size, head.data, head.size);
+    tu_assert_bytes (empties, head.size, head.data, head.size);
     size_t chunk_size = 0;
     const char *reason = NULL;
-    assert_int_equal (lot_codec_chunk_measure (out, size, size, &chunk_size, &reason),
+    assert_int_equal (lot_codec_chunk_measure (empties, size, size, &chunk_size, &reason),
                       LOT_CODEC_COMPLETE);
     assert_int_equal (chunk_size, size);
-    s_read_t read = s_read (out, size);
+    s_read_t read = s_read (empties, size);
     assert_int_equal (read.end, 0);
     assert_int_equal (read.bets, 65535);
-    free (out);
+    free (empties);
 
     size = 65536 * 2;
     char *many = malloc (size);
@@ -910,7 +857,6 @@ test_count_limits (void **state)
 static void
 test_primitives (void **state)
 {
-    (void) state;
     const struct {
         const char *name;
         size_t capacity;
@@ -990,10 +936,9 @@ s_reader_accepts (const uint8_t *data, size_t size)
 static void
 test_fuzz (void **state)
 {
-    (void) state;
     tu_rng_t rng = { 20240531 };
     static tu_wire_t buf;
-    size_t complete = 0, invalid = 0, incomplete = 0, decoded = 0;
+    size_t complete = 0, invalid = 0, incomplete = 0;
     static const size_t maxes [] = { 5, 16, 64, 300, 1000, 8192, 65535 };
 
     for (int iteration = 0; iteration < 200000; iteration++) {
@@ -1036,7 +981,6 @@ test_fuzz (void **state)
             assert_true (chunk_size <= max);
             //  Exactly those bytes decode, every bet of them
             assert_true (s_reader_accepts (buf.data, chunk_size));
-            decoded++;
             //  Any shorter prefix is incomplete
             size_t shorter = 777;
             assert_int_equal (s_frame (buf.data, s_below_or_zero (&rng, chunk_size), max,
@@ -1065,7 +1009,6 @@ test_fuzz (void **state)
     assert_true (complete > 10000);
     assert_true (invalid > 10000);
     assert_true (incomplete > 10000);
-    assert_int_equal (decoded, complete);
 }
 
 int
@@ -1073,13 +1016,9 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_teardown (test_tables, tu_case_teardown),
-        cmocka_unit_test_teardown (test_captured_example, tu_case_teardown),
         cmocka_unit_test_teardown (test_chunk_of_the_largest_string, tu_case_teardown),
-        cmocka_unit_test_teardown (test_reader_errors, tu_case_teardown),
-        cmocka_unit_test_teardown (test_concatenated_chunks, tu_case_teardown),
-        cmocka_unit_test_teardown (test_writer_refuses_what_does_not_fit, tu_case_teardown),
-        cmocka_unit_test_teardown (test_writer_fails_on_any_field, tu_case_teardown),
-        cmocka_unit_test_teardown (test_count_limits, tu_case_teardown),
+        cmocka_unit_test_teardown (test_reader, tu_case_teardown),
+        cmocka_unit_test_teardown (test_writer_limits, tu_case_teardown),
         cmocka_unit_test_teardown (test_primitives, tu_case_teardown),
         cmocka_unit_test_teardown (test_fuzz, tu_case_teardown),
     };

@@ -2,12 +2,6 @@
     bets, each agency's winners in file order, and a large file read in
     parts giving what one pass gives
 */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +11,11 @@
 #include "testutil.h"
 
 static void
-s_assert_documents (lot_draw_t *draw, long agency, const char *want)
+s_assert_documents (lot_draw_t *draw, long agency, const char *want, size_t size)
 {
-    size_t size;
-    const char *got = lot_draw_documents (draw, agency, &size);
-    tu_assert_bytes (got, size, want, strlen (want));
+    size_t got_size;
+    const char *got = lot_draw_documents (draw, agency, &got_size);
+    tu_assert_bytes (got, got_size, want, size);
 }
 
 //  Texts scanned in turn, as the next lines of one file, by a draw among
@@ -59,9 +53,8 @@ static const struct {
 static void
 test_scan (void **state)
 {
-    (void) state;
     for (size_t i = 0; i < sizeof s_scans / sizeof s_scans [0]; i++) {
-        print_message ("scan: %s\n", s_scans [i].name);
+        tu_case ("scan: %s", s_scans [i].name);
         lot_draw_t *draw = lot_draw_new (3);
         for (size_t t = 0; t < 2 && s_scans [i].texts [t]; t++)
             lot_draw_scan (draw, s_scans [i].texts [t], strlen (s_scans [i].texts [t]));
@@ -74,36 +67,30 @@ test_scan (void **state)
         for (size_t k = 0; k < count; k++)
             assert_int_equal (lines [k], s_scans [i].first_skipped + k);
         for (long agency = 1; agency <= 3; agency++)
-            s_assert_documents (draw, agency, s_scans [i].documents [agency - 1]);
+            s_assert_documents (draw, agency, s_scans [i].documents [agency - 1],
+                                strlen (s_scans [i].documents [agency - 1]));
         lot_draw_destroy (&draw);
         assert_null (draw);
     }
-}
-
-//  Writes a file of bets lines: every seventh a winner, every 1000th not
-//  a bet, with names long enough to pass block boundaries at odd places.
-static void
-s_write_bets (const char *path, size_t lines, long agencies)
-{
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    for (size_t i = 1; i <= lines; i++)
-        if (i % 1000 == 0)
-            fprintf (file, "not a bet %zu\r\n", i);
-        else
-            fprintf (file, "%ld,\"Name, %0*zu\",Last,%zu,1980-01-01,%d\r\n",
-                     (long) (i % agencies) + 1, (int) (i % 97), i, i,
-                     i % 7 == 0 ? 7574 : (int) (i % 9999));
-    assert_int_equal (fclose (file), 0);
+    tu_case_done ();
 }
 
 //  A file large enough to be read in parts (when the machine has two
-//  cores or more) gives what one scan of its bytes gives.
+//  cores or more) gives what one scan of its bytes gives. Every seventh
+//  line is a winner, every 1000th not a bet; the names are long enough to
+//  pass block boundaries at odd places.
 static void
 test_read_in_parts_as_one_scan (void **state)
 {
-    (void) state;
-    s_write_bets ("large.csv", 700000, 5);
+    FILE *file = fopen ("large.csv", "w");
+    assert_non_null (file);
+    for (size_t i = 1; i <= 700000; i++)
+        if (i % 1000 == 0)
+            fprintf (file, "not a bet %zu\r\n", i);
+        else
+            fprintf (file, "%ld,\"Name, %0*zu\",Last,%zu,1980-01-01,%d\r\n", (long) (i % 5) + 1,
+                     (int) (i % 97), i, i, i % 7 == 0 ? 7574 : (int) (i % 9999));
+    assert_int_equal (fclose (file), 0);
     size_t size;
     char *bytes = tu_read_file ("large.csv", &size);
     assert_true (size > 40 << 20);
@@ -121,21 +108,19 @@ test_read_in_parts_as_one_scan (void **state)
     for (size_t i = 0; i < count; i++)
         assert_int_equal (lines [i], (i + 1) * 1000);
     for (long agency = 1; agency <= 5; agency++) {
-        size_t got_size, want_size;
-        const char *got = lot_draw_documents (read, agency, &got_size);
-        const char *want = lot_draw_documents (whole, agency, &want_size);
-        tu_assert_bytes (got, got_size, want, want_size);
+        const char *want = lot_draw_documents (whole, agency, &size);
+        s_assert_documents (read, agency, want, size);
     }
     lot_draw_destroy (&whole);
     lot_draw_destroy (&read);
     free (bytes);
 }
 
-//  A line longer than a read block is no bet, and costs nothing after it.
+//  A line longer than a read block is no bet, and costs nothing after it;
+//  a missing file is -1, ENOENT.
 static void
-test_read_overlong_line (void **state)
+test_read_overlong_line_and_missing_file (void **state)
 {
-    (void) state;
     FILE *file = fopen ("long.csv", "w");
     assert_non_null (file);
     for (int i = 0; i < (5 << 20); i++)
@@ -146,15 +131,9 @@ test_read_overlong_line (void **state)
     assert_int_equal (lot_draw_read (draw, "long.csv"), 0);
     assert_int_equal (lot_draw_bets (draw), 1);
     assert_true (lot_draw_skipped (draw) >= 1);
-    s_assert_documents (draw, 1, "7\n");
+    s_assert_documents (draw, 1, "7\n", 2);
     lot_draw_destroy (&draw);
-}
-
-static void
-test_read_missing_file (void **state)
-{
-    (void) state;
-    lot_draw_t *draw = lot_draw_new (5);
+    draw = lot_draw_new (5);
     assert_int_equal (lot_draw_read (draw, "missing.csv"), -1);
     assert_int_equal (errno, ENOENT);
     lot_draw_destroy (&draw);
@@ -164,10 +143,9 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_scan),
+        cmocka_unit_test_teardown (test_scan, tu_case_teardown),
         cmocka_unit_test (test_read_in_parts_as_one_scan),
-        cmocka_unit_test (test_read_overlong_line),
-        cmocka_unit_test (test_read_missing_file),
+        cmocka_unit_test (test_read_overlong_line_and_missing_file),
     };
     return cmocka_run_group_tests_name ("draw", tests, tu_dir_setup, tu_dir_teardown);
 }

@@ -2,12 +2,6 @@
     item by item), an item cut short or malformed is dropped without
     losing the rest, and a malformed message is -1
 */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <string.h>
 
 #include "lot_msg.h"
@@ -126,7 +120,6 @@ s_next (zmsg_t *batch, const s_item_t *item)
 static void
 test_items (void **state)
 {
-    (void) state;
     size_t rows = sizeof s_items / sizeof *s_items;
     for (const char *kind = "WRS"; *kind; kind++) {
         zmsg_t *batch = zmsg_new ();
@@ -160,48 +153,6 @@ test_items (void **state)
 //  ---------------------------------------------------------------------
 //  Between the persister and the coordinator, and on to the front-ends
 
-//  A connected pair: what one sends the other receives, or the test fails.
-static void
-s_pair (const char *name, zsock_t **sender, zsock_t **receiver)
-{
-    char endpoint [64];
-    snprintf (endpoint, sizeof endpoint, "@inproc://test-msg-%s", name);
-    *receiver = zsock_new_pair (endpoint);
-    endpoint [0] = '>';
-    *sender = zsock_new_pair (endpoint);
-    assert_non_null (*receiver);
-    assert_non_null (*sender);
-    zsock_set_rcvtimeo (*receiver, RECV_TIMEOUT_MS);
-}
-
-static zmsg_t *
-s_recv (zsock_t *receiver)
-{
-    zmsg_t *msg = zmsg_recv (receiver);
-    assert_non_null (msg);
-    return msg;
-}
-
-//  Winners of two agencies: two documents for the first, none for the
-//  second.
-static zmsg_t *
-s_winners (void)
-{
-    zmsg_t *winners = zmsg_new ();
-    zmsg_addstr (winners, "111\n222\n");
-    zmsg_addstr (winners, "");
-    return winners;
-}
-
-static void
-s_assert_winners (zmsg_t *winners)
-{
-    assert_non_null (winners);
-    assert_int_equal (zmsg_size (winners), 2);
-    assert_true (zframe_streq (zmsg_first (winners), "111\n222\n"));
-    assert_int_equal (zframe_size (zmsg_next (winners)), 0);
-}
-
 //  A message of these frames, as another build of an actor could send it.
 static zmsg_t *
 s_msg (int frames, ...)
@@ -215,11 +166,21 @@ s_msg (int frames, ...)
     return msg;
 }
 
+//  The winners of two agencies: two documents for the first, none for the
+//  second.
+static void
+s_assert_winners (zmsg_t *winners)
+{
+    assert_non_null (winners);
+    assert_int_equal (zmsg_size (winners), 2);
+    assert_true (zframe_streq (zmsg_first (winners), "111\n222\n"));
+    assert_int_equal (zframe_size (zmsg_next (winners)), 0);
+}
+
 //  A command is its first frame, exactly; the rest is left.
 static void
 test_commands (void **state)
 {
-    (void) state;
     const struct {
         const char *frame;
         lot_msg_command_t command;
@@ -228,10 +189,8 @@ test_commands (void **state)
         { LOT_MSG_DRAW, LOT_MSG_CMD_DRAW },
         { LOT_MSG_DRAWN, LOT_MSG_CMD_DRAWN },
         //  Unknown, a prefix, one longer, a topic of the PUB socket, nothing
-        { "STATU", LOT_MSG_CMD_UNKNOWN },
-        { "DRAWNX", LOT_MSG_CMD_UNKNOWN },
-        { LOT_MSG_WINNERS, LOT_MSG_CMD_UNKNOWN },
-        { "", LOT_MSG_CMD_UNKNOWN },
+        { "STATU", LOT_MSG_CMD_UNKNOWN }, { "DRAWNX", LOT_MSG_CMD_UNKNOWN },
+        { LOT_MSG_WINNERS, LOT_MSG_CMD_UNKNOWN }, { "", LOT_MSG_CMD_UNKNOWN },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         tu_case ("command \"%s\"", cases [i].frame);
@@ -247,50 +206,21 @@ test_commands (void **state)
     assert_int_equal (lot_msg_pop_command (NULL), LOT_MSG_CMD_UNKNOWN);
 }
 
-//  DRAW from the coordinator's ROUTER reaches the persister that spoke
-//  last, by its routing id; with no routing id, on any other socket.
-static void
-test_draw (void **state)
+//  Receives a message on socket; its command must be command.
+static zmsg_t *
+s_recv (zsock_t *socket, lot_msg_command_t command)
 {
-    (void) state;
-    zsock_t *router = zsock_new_router ("inproc://test-msg-draw");
-    zsock_t *dealer = zsock_new_dealer ("inproc://test-msg-draw");
-    assert_non_null (router);
-    assert_non_null (dealer);
-    zsock_set_rcvtimeo (router, RECV_TIMEOUT_MS);
-    zsock_set_rcvtimeo (dealer, RECV_TIMEOUT_MS);
-    bool finished [3] = { false, true, false };
-    assert_int_equal (lot_msg_send_status (dealer, finished, 2), 0);
-    zmsg_t *msg = s_recv (router);
-    zframe_t *sender = zmsg_pop (msg);
-    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_STATUS);
-    zmsg_destroy (&msg);
-
-    zsock_t *sender_sock, *receiver;
-    s_pair ("draw-no-id", &sender_sock, &receiver);
-    assert_int_equal (lot_msg_send_draw (router, sender), 0);
-    assert_non_null (sender);                       //  Still the caller's
-    assert_int_equal (lot_msg_send_draw (sender_sock, NULL), 0);
-    zsock_t *to [] = { dealer, receiver };
-    for (size_t i = 0; i < 2; i++) {
-        msg = s_recv (to [i]);
-        assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAW);
-        assert_int_equal (zmsg_size (msg), 0);
-        zmsg_destroy (&msg);
-    }
-    zframe_destroy (&sender);
-    zsock_destroy (&dealer);
-    zsock_destroy (&router);
-    zsock_destroy (&sender_sock);
-    zsock_destroy (&receiver);
+    zmsg_t *msg = zmsg_recv (socket);
+    assert_non_null (msg);
+    assert_int_equal (lot_msg_pop_command (msg), command);
+    return msg;
 }
 
 //  Receives a DRAWN and checks its detail, and its winners when drawn.
 static void
 s_expect_drawn (zsock_t *receiver, const char *detail_want, bool drawn)
 {
-    zmsg_t *msg = s_recv (receiver);
-    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_DRAWN);
+    zmsg_t *msg = s_recv (receiver, LOT_MSG_CMD_DRAWN);
     char *detail;
     zmsg_t *winners;
     assert_int_equal (lot_msg_recv_drawn (msg, 2, &detail, &winners), 0);
@@ -304,31 +234,101 @@ s_expect_drawn (zsock_t *receiver, const char *detail_want, bool drawn)
     zmsg_destroy (&msg);
 }
 
+//  STATUS and DRAW between the coordinator's ROUTER and a persister's
+//  DEALER; DRAW, DRAWN and WINNERS over a pair.
 static void
-test_drawn (void **state)
+test_over_sockets (void **state)
 {
-    (void) state;
-    zsock_t *sender, *receiver;
-    s_pair ("drawn", &sender, &receiver);
-
+    zsock_t *router = zsock_new_router ("inproc://test-msg-draw");
+    zsock_t *dealer = zsock_new_dealer ("inproc://test-msg-draw");
+    zsock_t *receiver = zsock_new_pair ("@inproc://test-msg-pair");
+    zsock_t *sender = zsock_new_pair (">inproc://test-msg-pair");
+    zsock_t *sockets [] = { router, dealer, receiver, sender };
+    for (size_t i = 0; i < 4; i++) {
+        assert_non_null (sockets [i]);
+        zsock_set_rcvtimeo (sockets [i], RECV_TIMEOUT_MS);
+    }
+    //  DRAW reaches the persister that spoke last, by its routing id; with
+    //  no routing id, on any other socket
+    bool finished [3] = { false, true, false };
+    assert_int_equal (lot_msg_send_status (dealer, finished, 2), 0);
+    zmsg_t *msg = zmsg_recv (router);
+    assert_non_null (msg);
+    zframe_t *routing_id = zmsg_pop (msg);
+    assert_int_equal (lot_msg_pop_command (msg), LOT_MSG_CMD_STATUS);
+    zmsg_destroy (&msg);
+    assert_int_equal (lot_msg_send_draw (router, routing_id), 0);
+    assert_non_null (routing_id);                   //  Still the caller's
+    zframe_destroy (&routing_id);
+    assert_int_equal (lot_msg_send_draw (sender, NULL), 0);
+    zsock_t *to [] = { dealer, receiver };
+    for (size_t i = 0; i < 2; i++) {
+        msg = s_recv (to [i], LOT_MSG_CMD_DRAW);
+        assert_int_equal (zmsg_size (msg), 0);
+        zmsg_destroy (&msg);
+    }
     //  A draw done: the winners are taken
-    zmsg_t *winners = s_winners ();
+    zmsg_t *winners = zmsg_new ();
+    zmsg_addstr (winners, "111\n222\n");
+    zmsg_addstr (winners, "");
     assert_int_equal (lot_msg_send_drawn (sender, "3 bets, 2 winners", &winners), 0);
     assert_null (winners);
     s_expect_drawn (receiver, "3 bets, 2 winners", true);
-
     //  A draw that failed says why, and has no winners
     assert_int_equal (lot_msg_send_drawn (sender, "cannot read the bets file", NULL), 0);
     s_expect_drawn (receiver, "cannot read the bets file", false);
-
     //  As the persister sent them before lot_msg: ok "1", or a u32 0
     assert_int_equal (zsock_send (sender, "ssssz", LOT_MSG_DRAWN, "1", "old",
                                   "111\n222\n"), 0);
     s_expect_drawn (receiver, "old", true);
     assert_int_equal (zsock_send (sender, "s4s", LOT_MSG_DRAWN, 0, "old failure"), 0);
     s_expect_drawn (receiver, "old failure", false);
-    zsock_destroy (&sender);
-    zsock_destroy (&receiver);
+
+    //  WINNERS goes out as a copy, to be said again, and reads back; the
+    //  frames read the same by agency as built: an agency past the last or
+    //  before the first is NULL.
+    zmsg_t *built = lot_msg_winners_new ();
+    lot_msg_winners_add (built, "111\n222\n", 8);
+    lot_msg_winners_add (built, NULL, 0);
+    s_assert_winners (built);                       //  The same frames as DRAWN's
+    assert_int_equal (lot_msg_send_winners (sender, built), 0);
+    s_assert_winners (built);                       //  Kept, to say again
+    assert_int_equal (lot_msg_send_winners (sender, NULL), -1);
+    msg = zmsg_recv (receiver);
+    assert_non_null (msg);
+    zmsg_t *received;
+    assert_int_equal (lot_msg_recv_winners (msg, 2, &received), 0);
+    s_assert_winners (received);
+    const struct {
+        long agency;
+        const char *documents;          //  NULL: not held
+    } cases [] = {
+        { .agency = 1, .documents = "111\n222\n" }, { .agency = 2, .documents = "" },
+        { .agency = 3 }, { .agency = 0 }, { .agency = -1 },
+    };
+    zmsg_t *both [] = { built, received };
+    for (size_t i = 0; i < 2; i++)
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            tu_case ("%s, agency %ld", i ? "received" : "built", cases [c].agency);
+            size_t size = 99;
+            const char *documents = lot_msg_winners_documents (both [i], cases [c].agency,
+                                                               &size);
+            if (cases [c].documents) {
+                assert_non_null (documents);
+                tu_assert_bytes (documents, size, cases [c].documents,
+                                 strlen (cases [c].documents));
+            }
+            else {
+                assert_null (documents);
+                assert_int_equal (size, 0);
+            }
+        }
+    tu_case_done ();
+    zmsg_destroy (&received);
+    zmsg_destroy (&msg);
+    zmsg_destroy (&built);
+    for (size_t i = 0; i < 4; i++)
+        zsock_destroy (&sockets [i]);
 }
 
 //  A DRAWN (after its command) or a WINNERS that is not one is -1, with
@@ -336,7 +336,6 @@ test_drawn (void **state)
 static void
 test_malformed_draws (void **state)
 {
-    (void) state;
     const struct {
         const char *name;
         bool drawn;                 //  DRAWN, else WINNERS
@@ -373,68 +372,14 @@ test_malformed_draws (void **state)
     tu_case_done ();
 }
 
-//  WINNERS goes out as a copy, to be said again, and reads back; the
-//  frames read the same by agency as built, after DRAWN and WINNERS: an
-//  agency past the last or before the first is NULL.
-static void
-test_winners (void **state)
-{
-    (void) state;
-    zsock_t *sender, *receiver;
-    s_pair ("winners", &sender, &receiver);
-    zmsg_t *built = lot_msg_winners_new ();
-    lot_msg_winners_add (built, "111\n222\n", 8);
-    lot_msg_winners_add (built, NULL, 0);
-    s_assert_winners (built);                       //  The same frames as s_winners
-    assert_int_equal (lot_msg_send_winners (sender, built), 0);
-    s_assert_winners (built);                       //  Kept, to say again
-    assert_int_equal (lot_msg_send_winners (sender, NULL), -1);
-    zmsg_t *msg = s_recv (receiver);
-    zmsg_t *received;
-    assert_int_equal (lot_msg_recv_winners (msg, 2, &received), 0);
-    s_assert_winners (received);
-
-    const struct {
-        long agency;
-        const char *documents;          //  NULL: not held
-    } cases [] = {
-        { .agency = 1, .documents = "111\n222\n" }, { .agency = 2, .documents = "" },
-        { .agency = 3 }, { .agency = 0 }, { .agency = -1 },
-    };
-    zmsg_t *both [] = { built, received };
-    for (size_t i = 0; i < 2; i++)
-        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-            tu_case ("%s, agency %ld", i ? "received" : "built", cases [c].agency);
-            size_t size = 99;
-            const char *documents = lot_msg_winners_documents (both [i], cases [c].agency,
-                                                               &size);
-            if (!cases [c].documents) {
-                assert_null (documents);
-                assert_int_equal (size, 0);
-                continue;
-            }
-            assert_non_null (documents);
-            tu_assert_bytes (documents, size, cases [c].documents,
-                             strlen (cases [c].documents));
-        }
-    tu_case_done ();
-    zmsg_destroy (&received);
-    zmsg_destroy (&msg);
-    zmsg_destroy (&built);
-    zsock_destroy (&sender);
-    zsock_destroy (&receiver);
-}
-
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_teardown (test_items, tu_case_teardown),
         cmocka_unit_test_teardown (test_commands, tu_case_teardown),
-        cmocka_unit_test_teardown (test_draw, tu_case_teardown),
-        cmocka_unit_test_teardown (test_drawn, tu_case_teardown),
+        cmocka_unit_test_teardown (test_over_sockets, tu_case_teardown),
         cmocka_unit_test_teardown (test_malformed_draws, tu_case_teardown),
-        cmocka_unit_test_teardown (test_winners, tu_case_teardown),
     };
     return cmocka_run_group_tests_name ("msg", tests, NULL, NULL);
 }

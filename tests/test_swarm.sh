@@ -1,41 +1,10 @@
 #!/usr/bin/env bash
-# test_swarm.sh: the stack on Docker Swarm, deployed from
-# docker/generar-stack.sh's file on a one-node swarm.
-#
-# Builds the images, makes this engine a one-node swarm (docker swarm init
-# --advertise-addr 127.0.0.1, left at the end when this test made it) and
-# labels it for the persister. Then:
-#
-# 1. 5 agencies on the real data (../shared/data, or generated data when it
-#    is absent), 2 front-ends, 3 handlers, no published port (on one node
-#    only one front-end could hold it): every agency's task completes with
-#    status 0 and its cant_ganadores, the merged logs pass a grader's
-#    checks, both front-ends connect to the broker, the health probe
-#    answers from the stack's network, the bets file on the volume
-#    lottery_bets matches the input line by line, and every server-side
-#    service scaled to 0 (persister last) exits 0 with its close lines.
-#    CURVE is on (the generator's default, keys made in a fresh KEYS_DIR):
-#    every actor's config line shows its certificate and actors_insecure:
-#    false, every socket between actors is secured, and a front-end started
-#    on the stack's network without keys is refused by the broker
-#    (`reason: CURVE on one side only`, on either end): a bet sent through
-#    it is not stored.
-# 2. 2 agencies of 600,000 generated bets, 1 front-end publishing port
-#    12345 on the host (when it is free): the probe answers there, and the
-#    handlers are scaled from 3 to 1 and then to 4 while the agencies
-#    upload; every bet is stored once. The keys of run 1 are used again.
-# 3. Three swarm nodes on this machine, each a Docker engine in a
-#    container (tests/swarm_node.Dockerfile, Debian's docker.io: no
-#    registry is reached), the images moved in with docker save / load: the
-#    same 5 agencies, 3 handlers and 2 front-ends publishing 12345 in host
-#    mode. The grader's checks and the bets file again; the persister runs
-#    on the labelled node1, handlers on other nodes too, the front-ends on
-#    two nodes, each reached on its node's port from outside the swarm.
-#    Its keys are made through node1's engine (DOCKER_HOST).
-#    Says SKIP for this part alone when the node image cannot be built.
-#
-# The stacks and nodes are removed at the end. Skips, saying so, only when
-# no Docker engine can run. About 2 minutes on 2 cores.
+# test_swarm.sh: the stack of docker/generar-stack.sh on Docker Swarm,
+# checked as test_stack.sh checks compose (tests/stack_lib.sh): on this
+# engine made a one-node swarm, 1. the real data with CURVE on, 2. handlers
+# scaled during a long upload, and 3. on three nodes, each a Docker engine
+# in a container (tests/swarm_node.Dockerfile; SKIP for this part alone
+# when its image cannot be built). Skips when no Docker engine can run.
 set -u
 cd "$(dirname "$0")/.."
 stack=lottery
@@ -44,13 +13,12 @@ stack_setup swarm "the swarm stack"
 
 if [ "$(docker info -f '{{.Swarm.LocalNodeState}}')" = active ]; then
     echo "note: this engine is already in a swarm: using it, and leaving it in place"
-else
-    if ! docker swarm init --advertise-addr 127.0.0.1 > "$work/swarm.log" 2>&1; then
-        cat "$work/swarm.log"
-        not_ok "docker swarm init"
-        finish swarm
-    fi
+elif docker swarm init --advertise-addr 127.0.0.1 > "$work/swarm.log" 2>&1; then
     stack_at_exit 'docker swarm leave --force >/dev/null'
+else
+    cat "$work/swarm.log"
+    not_ok "docker swarm init"
+    finish swarm
 fi
 node=$(docker info -f '{{.Swarm.NodeID}}')
 if [ "$(docker node inspect -f '{{index .Spec.Labels "lottery.bets"}}' "$node")" != true ]; then
@@ -82,37 +50,45 @@ deploy () {   # deploy FILE
     docker stack deploy --resolve-image never -c "$1" $stack >> "$work/deploy.log" 2>&1
 }
 
-# Status of agency N's one task once it ended, or nothing
-client_status () {   # client_status N
-    local id
-    id=$(containers "client$1")
-    [ "$(echo "$id" | grep -c .)" = 1 ] || return 0
-    docker inspect -f '{{if not .State.Running}}{{.State.ExitCode}}{{end}}' "$id"
+# "STATE EXIT_CODE" of a one-task service's task
+task_status () {   # task_status SERVICE
+    docker inspect -f '{{.Status.State}} {{with index .Status "ContainerStatus"}}{{.ExitCode}}{{end}}' \
+        $(docker service ps -q ${stack}_$1)
 }
-clients_done () {   # clients_done AGENCIES
-    local n
-    for n in $(seq 1 "$1"); do
-        [ -n "$(client_status "$n")" ] || return 1
+tasks_ended () {   # tasks_ended SERVICE...
+    local service
+    for service in "$@"; do
+        case $(task_status "$service") in complete*|failed*|rejected*) ;; *) return 1 ;; esac
     done
 }
 
-# Every agency's task ended with status 0; then the grader's log checks
-# and the bets file, read from the volume.
-check_run () {   # check_run WHAT AGENCIES DATA_DIR
-    local what=$1 agencies=$2 data=$3 n statuses= zeros=
-    check "$what: every agency's task ends within 2 minutes" wait_until 120 clients_done "$agencies"
-    for n in $(seq 1 "$agencies"); do
-        statuses="$statuses$(client_status "$n") "
-        zeros="${zeros}0 "
-    done
-    check "$what: every agency exits 0 ($statuses)" test "$statuses" = "$zeros"
-    merged_logs com.docker.swarm.service.name "${stack}_" $(containers) > "$work/merged-$agencies.log"
-    verify_logs "$work/merged-$agencies.log" "$agencies" "$data" "$what" \
-        "broker coordinator frontend handler persister "
-    docker run --rm -v ${stack}_bets:/data --entrypoint cat lottery-client:latest \
-        /data/bets.csv > "$work/bets-$agencies.csv"
+# Every container's lines merged by time, named by service, as graders
+# read them (the SERVICE... that check_run names are all of them)
+container_logs () {   # container_logs SERVICE...
+    merged_logs com.docker.swarm.service.name "${stack}_" $(containers)
+}
+# The services' lines merged by time, each prefixed with its service
+service_logs () {   # service_logs SERVICE...
+    local service
+    for service in "$@"; do
+        docker service logs --raw -t ${stack}_$service 2>&1 | sed "s|^|$service |"
+    done | sort -s -k2,2
+}
+
+# Every agency's task ended with status 0; then the grader's log checks,
+# on the log that LOGS writes, and the bets file on the stack's volume.
+check_run () {   # check_run WHAT AGENCIES DATA_DIR LOGS
+    local what=$1 n=$2 log=$work/merged-${1// /_}.log bets=$work/bets-${1// /_}.csv
+    local clients statuses client
+    clients=$(seq -f client%g 1 "$n")
+    check "$what: every agency's task ends within 2 minutes" wait_until 120 tasks_ended $clients
+    statuses=$(for client in $clients; do task_status $client | cut -d' ' -f2; done | paste -sd ' ')
+    check "$what: every agency exits 0 ($statuses)" test "$statuses" = "$(zeros "$n")"
+    $4 broker server handler persister coordinator $clients > "$log"
+    verify_logs "$log" "$n" "$3" "$what"
+    docker run --rm -v ${stack}_bets:/data --entrypoint cat lottery-client:latest /data/bets.csv > "$bets"
     check "$what: the bets file (bets.csv on ${stack}_bets) holds every bet once, as sent" \
-        bets_match "$data" "$agencies" "$work/bets-$agencies.csv"
+        bets_match "$3" "$n" "$bets"
 }
 
 # Services scaled to 0 one by one, the persister last: each container
@@ -129,34 +105,28 @@ stop_services () {   # stop_services WHAT
         docker service scale --detach ${stack}_$service=0 >> "$work/deploy.log" 2>&1
         wait
         for id in $ids; do
-            check "$1: $service task exits 0 when scaled to 0" \
-                test "$(cat "$work/stop-$id.status")" = 0
-            check "$1: $service task logs its sockets closing and its exit" \
-                sh -c "grep -q 'action: socket_close | result: success' $work/stop-$id.log &&
-                       grep -q 'action: exit | result: success' $work/stop-$id.log"
+            check "$1: $service task exits 0 when scaled to 0" test "$(cat "$work/stop-$id.status")" = 0
+            check "$1: $service task logs its sockets closing and its exit" logs_exit "$work/stop-$id.log"
         done
     done
-    # The last container stopped is the persister
-    check "$1: the persister closes the bets file" \
-        grep -q 'action: close | result: success | actor: persister | resource: bets_file' \
-            "$work/stop-$id.log"
+    check "$1: the persister closes the bets file" logs_bets_closed "$work/stop-$id.log"
 }
 
 # CURVE as a user checks it, on run 1's merged log: each actor's config
 # line names its certificate and public directory, every socket between
 # actors (all but the agencies' raw TCP) says it is secured.
 check_curve () {   # check_curve WHAT LOG
-    local service
+    local service config='action: config | result: success | program: lottery-'
     for service in broker server handler persister coordinator; do
         check "$1: every $service task starts with CURVE on (its config line)" \
-            test "$(grep -c "^$service .*action: config | result: success | .*| curve_cert: /run/secrets/curve_cert | curve_public_dir: /app/curve\( \|$\)" "$2")" \
+            test "$(grep -c "^$service .*$config.*| curve_cert: /run/secrets/curve_cert | curve_public_dir: /app/curve\( \|$\)" "$2")" \
                  = "$(containers $service | wc -l)"
     done
     check "$1: every socket between actors is CURVE" \
         sh -c "grep 'action: socket_open | result: success' $2 | grep -v 'socket: agencies' > $work/sockets.log &&
                ! grep -v 'security: curve' $work/sockets.log"
     check "$1: no actor runs open without CURVE (actors_insecure: false, no warning)" \
-        sh -c "! grep 'action: config | result: success | program: lottery-' $2 | grep -v '| actors_insecure: false |' &&
+        sh -c "! grep '$config' $2 | grep -v '| actors_insecure: false |' &&
                ! grep -q 'action: socket_open | result: in_progress' $2"
 }
 
@@ -189,7 +159,7 @@ rogue_peer () {   # rogue_peer WHAT
     docker rm -f lottery-rogue lottery-rogue-agency >/dev/null 2>&1
 }
 
-# 1. Real data, 2 front-ends, 3 handlers, nothing published; CURVE on, by
+# 1. Real data, 2 front-ends, 3 handlers, nothing published; CURVE on by
 # default, with keys made in a new KEYS_DIR
 file=$work/stack-5.yaml
 KEYS_DIR=$work/keys DATA_DIR=$data PUBLISH=none sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
@@ -199,8 +169,8 @@ check "5 agencies: with CURVE the stack file does not let the actors run without
     sh -c "! grep -q ACTORS_INSECURE '$file'"
 started=$(date +%s)
 check "5 agencies: stack deployed" deploy "$file"
-check_run "5 agencies" 5 "$data"
-check_curve "5 agencies" "$work/merged-5.log"
+check_run "5 agencies" 5 "$data" container_logs
+check_curve "5 agencies" "$work/merged-5_agencies.log"
 echo "# 5 agencies: deployed to every agency's end in $(( $(date +%s) - started )) s"
 check "5 agencies: 2 front-end tasks ran" test "$(containers server | wc -l)" = 2
 for id in $(containers server); do
@@ -234,36 +204,31 @@ fi
 file=$work/stack-2.yaml
 KEYS_DIR=$work/keys DATA_DIR=$big PUBLISH=$publish sh docker/generar-stack.sh "$file" 2 3 1 >/dev/null
 check "scale: stack deployed" deploy "$file"
-# Scales the handlers without waiting for the CLI's 5 s of stability:
-# done once that many handler containers run.
+# Done once that many handler containers run, without waiting for the
+# CLI's 5 s of stability
 scale_handlers () {   # scale_handlers N
     docker service scale --detach ${stack}_handler=$1 >> "$work/deploy.log" 2>&1 &&
     wait_until 60 sh -c "[ \$(docker ps -q --filter label=com.docker.swarm.service.name=${stack}_handler | wc -l) = $1 ]"
 }
-uploading () {
-    docker logs "$(containers persister)" 2>&1 | grep -q "action: apuesta_recibida"
-}
+uploading () { docker logs "$(containers persister)" 2>&1 | grep -q "action: apuesta_recibida"; }
 check "scale: the upload starts" wait_until 60 uploading
 check "scale: handlers down to 1 during the upload" scale_handlers 1
 check "scale: handlers up to 4 during the upload" scale_handlers 4
-check "scale: the agencies were still uploading" test -z "$(client_status 1)$(client_status 2)"
+still_uploading () { ! tasks_ended client1 && ! tasks_ended client2; }
+check "scale: the agencies were still uploading" still_uploading
 if [ $publish = host ]; then
     check "scale: the health probe answers at the published port 127.0.0.1:12345" \
         sh -c "docker run --rm --network host --entrypoint lottery-ping lottery-client:latest \
                127.0.0.1:12345 | grep -q 'action: test_echo_server | result: success'"
 fi
-check_run "scale" 2 "$big"
+check_run "scale" 2 "$big" container_logs
 remove_stack
 
-# 3. Three nodes on this machine, each a Docker engine in a container
-# (tests/swarm_node.Dockerfile) on the bridge network lottery-nodes, with
-# the images moved in by docker save / load: node1 the manager, labelled
-# for the persister, node2 and node3 workers. Commands for the swarm go to
-# node1's engine (DOCKER_HOST); local ones name this engine's containers.
+# 3. Three nodes on this machine on the bridge network lottery-nodes:
+# node1 the manager, labelled for the persister, node2 and node3 workers.
+# Commands for the swarm go to node1's engine (DOCKER_HOST); local ones
+# name this engine's containers.
 here () { env -u DOCKER_HOST docker "$@"; }
-node_ip () {   # node_ip N
-    here inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' lottery-node$1
-}
 remove_nodes () {
     here rm -f -v lottery-node1 lottery-node2 lottery-node3 >/dev/null 2>&1
     here network rm lottery-nodes >/dev/null 2>&1
@@ -280,30 +245,12 @@ start_node () {   # start_node N
         -v "$data:$data:ro" lottery-swarm-node >> "$work/nodes.log" 2>&1 &&
     wait_until 60 sh -c "docker exec lottery-node$1 docker info >/dev/null 2>&1"
 }
-# The services' lines merged by time, each prefixed with its service
-service_logs () {   # service_logs SERVICE...
-    local service
-    for service in "$@"; do
-        docker service logs --raw -t ${stack}_$service 2>&1 | sed "s|^|$service |"
-    done | sort -s -k2,2
-}
-# "STATE EXIT_CODE" of a one-task service's task
-task_status () {   # task_status SERVICE
-    docker inspect -f '{{.Status.State}} {{with index .Status "ContainerStatus"}}{{.ExitCode}}{{end}}' \
-        $(docker service ps -q ${stack}_$1)
-}
-tasks_ended () {   # tasks_ended SERVICE...
-    local service
-    for service in "$@"; do
-        case $(task_status "$service") in complete*|failed*|rejected*) ;; *) return 1 ;; esac
-    done
-}
 placed () {   # placed SERVICE: the nodes of its running tasks, sorted
     docker service ps --filter desired-state=running --format '{{.Node}}' ${stack}_$1 | sort | paste -sd ' '
 }
 
 three_nodes () {
-    local n ip1 token clients statuses= zeros=
+    local n ip1 token actors curve handlers persister frontends
     here network create lottery-nodes >/dev/null
     for n in 1 2 3; do
         check "nodes: node$n's engine answers" start_node $n || return
@@ -314,10 +261,9 @@ three_nodes () {
         check "nodes: images loaded into node$n (docker save / load)" \
             sh -c "docker exec -i lottery-node$n docker load < $work/images.tar > /dev/null"
     done
-    ip1=$(node_ip 1)
+    ip1=$(here inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' lottery-node1)
     export DOCKER_HOST=tcp://$ip1:2375
-    check "nodes: node1 starts a swarm" \
-        sh -c "docker swarm init --advertise-addr $ip1 >> $work/nodes.log 2>&1"
+    check "nodes: node1 starts a swarm" sh -c "docker swarm init --advertise-addr $ip1 >> $work/nodes.log 2>&1"
     token=$(docker swarm join-token -q worker)
     for n in 2 3; do
         check "nodes: node$n joins it" \
@@ -330,27 +276,12 @@ three_nodes () {
     KEYS_DIR=$work/keys-nodes DATA_DIR=$data PUBLISH=host \
         sh docker/generar-stack.sh "$work/stack-nodes.yaml" 5 3 2 >/dev/null
     check "nodes: stack deployed" deploy "$work/stack-nodes.yaml"
-    clients=$(seq -f client%g 1 5)
-    check "nodes: every agency's task ends within 2 minutes" wait_until 120 tasks_ended $clients
-    for n in $clients; do
-        statuses="$statuses$(task_status $n | cut -d' ' -f2) "
-        zeros="${zeros}0 "
-    done
-    check "nodes: every agency exits 0 ($statuses)" test "$statuses" = "$zeros"
-    service_logs broker server handler persister coordinator $clients > "$work/merged-nodes.log"
-    verify_logs "$work/merged-nodes.log" 5 "$data" "nodes" \
-        "broker coordinator frontend handler persister "
-    local actors curve
+    check_run "nodes" 5 "$data" service_logs
     actors=$(grep -c 'action: config | result: success | program: lottery-[a-z]* |' "$work/merged-nodes.log")
     curve=$(grep -c 'action: config | result: success | program: lottery-[a-z]* | .*| curve_cert: /run/secrets/curve_cert |' \
             "$work/merged-nodes.log")
     check "nodes: every actor starts with CURVE on ($curve of $actors), keys made through node1's engine" \
         test "$actors" -gt 0 -a "$curve" = "$actors"
-    docker run --rm -v ${stack}_bets:/data --entrypoint cat lottery-client:latest \
-        /data/bets.csv > "$work/bets-nodes.csv"
-    check "nodes: the bets file (bets.csv on ${stack}_bets, node1) holds every bet once, as sent" \
-        bets_match "$data" 5 "$work/bets-nodes.csv"
-    local handlers persister frontends
     handlers=$(placed handler) persister=$(placed persister) frontends=$(placed server)
     echo "# nodes: persister on $persister, handlers on $handlers, front-ends on $frontends," \
          "broker on $(placed broker), coordinator on $(placed coordinator)"
@@ -379,6 +310,4 @@ else
     echo "SKIP: the swarm node image did not build (Debian's docker.io, see $work/nodes-build.log):"
     echo "the three-node swarm was not tested"
 fi
-
-[ "$failed" -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$work"
 finish swarm

@@ -791,3 +791,43 @@ tu_expect_pack (int fd, const char *picture, ...)
     va_end (args);
     tu_expect_bytes (fd, want.data, want.size);
 }
+
+//  --------------------------------------------------------------------------
+//  For the tests of lib/
+
+#include <zlib.h>
+
+void
+tu_write_file (const char *path, const void *data, size_t size)
+{
+    int fd = open (path, O_WRONLY | O_CREAT, 0644);
+    assert_true (fd >= 0);
+    assert_int_equal (pwrite (fd, data, size, 0), (ssize_t) size);
+    assert_int_equal (ftruncate (fd, (off_t) size), 0);
+    assert_int_equal (close (fd), 0);
+}
+
+void
+tu_assert_file (const char *path, const void *data, size_t size)
+{
+    size_t got = 0;
+    char *text = tu_read_file (path, &got);
+    assert_non_null (text);
+    tu_assert_bytes (text, got, data, size);
+    free (text);
+}
+
+const char *
+tu_journal_line (const char *format, ...)
+{
+    static char ring [8][256];
+    static size_t next;
+    char body [200], *line = ring [next++ % 8];
+    va_list args;
+    va_start (args, format);
+    assert_true (vsnprintf (body, sizeof body, format, args) < (int) sizeof body);
+    va_end (args);
+    snprintf (line, sizeof ring [0], "%s %08lx\n", body,
+              crc32 (0, (const Bytef *) body, (uInt) strlen (body)));
+    return line;
+}

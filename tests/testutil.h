@@ -208,4 +208,30 @@ tu_wire_t tu_wire (const char *picture, ...);
 //  Expects on fd (tu_expect_bytes) exactly what the picture packs.
 void tu_expect_pack (int fd, const char *picture, ...);
 
+//  --------------------------------------------------------------------------
+//  For the tests of lib/ (test_codec, test_msg, test_bets, test_draw,
+//  test_journal, test_store)
+
+//  cmocka, with the headers it needs before it; a test that includes this
+//  needs no other. cmocka hands every test a state that most never use:
+//  no (void) state in each.
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+//  Writes a file of size bytes of data in place, then cuts it there: no
+//  cut to zero first, which ext4 flushes at the close (crash tests crawl).
+void tu_write_file (const char *path, const void *data, size_t size);
+
+//  Asserts that the file holds exactly size bytes of data.
+void tu_assert_file (const char *path, const void *data, size_t size);
+
+//  A journal line as lot_journal.h documents it: the body (printf
+//  format), a space, the body's CRC-32 (zlib's, not the module's) in
+//  8 hex digits, a newline. From a ring: valid for the next 7 calls.
+const char *tu_journal_line (const char *format, ...)
+    __attribute__ ((format (printf, 1, 2)));
+
 #endif

@@ -1,17 +1,16 @@
 /*  corpus - seeds for the fuzz targets: fuzz-corpus DATA_DIR OUT
 
-    Writes into OUT/<target>/ what peers really send: chunks of the first
-    bets of each DATA_DIR/agency-N.csv, made with the codec's writer, in
-    every message that carries them (v1 and v2 streams, 'H', 'N', 'S'),
-    and the first lines of those files for the CSV reader. Without the
-    data it writes only what needs none: a ping, a winners query, an
-    empty last chunk, an 'E' and a winners answer. The wire seeds start
+    Writes into OUT/<target>/ what peers really send, made with the
+    codec's writers from the first bets of each DATA_DIR/agency-N.csv,
+    and without the data what needs none (a ping, a winners query, an
+    empty last chunk, an 'E', a winners answer). The wire seeds start
     with fuzz.h's header.
 */
 #include "fuzz.h"
 #include "lot_codec.h"
 #include "lot_csv.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +21,15 @@
 
 static const char *s_out;
 
-//  A seed: OUT/target/name holds the header, then data.
+//  A seed: OUT/target/name holds the header (a wire target's), then data.
 static void
-s_seed (const char *target, const char *name, const uint8_t *data, size_t size)
+s_seed (const char *target, const uint8_t *data, size_t size, const char *format, ...)
 {
-    char path [512];
+    char name [64], path [512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (name, sizeof name, format, args);
+    va_end (args);
     //  Its folder too: make fuzz may run only some of the targets
     snprintf (path, sizeof path, "%s/%s", s_out, target);
     mkdir (path, 0755);
@@ -50,10 +53,10 @@ s_chunk (lot_csv_t *csv, const char *agency, unsigned count, bool last, uint8_t 
          size_t capacity)
 {
     lot_chunk_writer_t writer;
+    lot_span_t fields [LOT_BET_FIELDS];
     if (lot_codec_chunk_start (&writer, out, capacity,
                                (lot_span_t) { .data = agency, .size = strlen (agency) }))
         return 0;
-    lot_span_t fields [LOT_BET_FIELDS];
     while (writer.count < count
        &&  lot_csv_next (csv, fields, LOT_BET_FIELDS) == LOT_BET_FIELDS)
         if (lot_codec_chunk_add (&writer, fields))
@@ -61,11 +64,13 @@ s_chunk (lot_csv_t *csv, const char *agency, unsigned count, bool last, uint8_t 
     return writer.count ? lot_codec_chunk_finish (&writer, last) : 0;
 }
 
-//  The seeds one agency's data gives.
+//  The seeds one agency's data gives: its 'H', chunks of 1, 3 and 10 bets
+//  (the last one 'L') alone, numbered and in v1 and v2 streams, the 'S'
+//  that answers them, and the file's first lines as they are.
 static void
 s_agency (const char *dir, int agency)
 {
-    char path [512], name [64], id [12];
+    char path [512], id [12];
     snprintf (path, sizeof path, "%s/agency-%d.csv", dir, agency);
     snprintf (id, sizeof id, "%d", agency);
     lot_csv_t *csv = lot_csv_new (path);
@@ -76,9 +81,7 @@ s_agency (const char *dir, int agency)
     v1 [v1_size++] = LOT_TAG_BETS;
     v2_size += lot_codec_hello_encode (v2, sizeof v2, LOT_PROTOCOL_VERSION,
                                        (lot_span_t) { .data = id, .size = strlen (id) });
-    snprintf (name, sizeof name, "agency-%d-hello", agency);
-    s_seed ("fuzz_codec", name, v2, v2_size);
-    //  Chunks of 1, 3 and 10 bets, the last one 'L'
+    s_seed ("fuzz_codec", v2, v2_size, "agency-%d-hello", agency);
     const unsigned counts [] = { 1, 3, 10 };
     uint32_t position = 0;
     for (size_t i = 0; i < 3; i++) {
@@ -86,13 +89,11 @@ s_agency (const char *dir, int agency)
                                sizeof v1 - v1_size);
         if (size == 0)
             break;
-        snprintf (name, sizeof name, "agency-%d-chunk-%u", agency, counts [i]);
-        s_seed ("fuzz_codec", name, v1 + v1_size, size);
+        s_seed ("fuzz_codec", v1 + v1_size, size, "agency-%d-chunk-%u", agency, counts [i]);
         v2_size += lot_codec_numbered_encode (v2 + v2_size, sizeof v2 - v2_size, position);
         memcpy (v2 + v2_size, v1 + v1_size, size);
-        snprintf (name, sizeof name, "agency-%d-numbered-%u", agency, counts [i]);
-        s_seed ("fuzz_codec", name, v2 + v2_size - LOT_NUMBERED_HEADER,
-                LOT_NUMBERED_HEADER + size);
+        s_seed ("fuzz_codec", v2 + v2_size - LOT_NUMBERED_HEADER, LOT_NUMBERED_HEADER + size,
+                "agency-%d-numbered-%u", agency, counts [i]);
         v1_size += size;
         v2_size += size;
         position += counts [i];
@@ -101,14 +102,10 @@ s_agency (const char *dir, int agency)
     uint8_t stored [LOT_STORED_SIZE], digest [LOT_DIGEST_SIZE];
     memset (digest, 0xA5, sizeof digest);
     lot_codec_stored_encode (stored, sizeof stored, position, true, digest);
-    snprintf (name, sizeof name, "agency-%d-stored", agency);
-    s_seed ("fuzz_codec", name, stored, sizeof stored);
-    snprintf (name, sizeof name, "agency-%d-v1", agency);
-    s_seed ("fuzz_stream", name, v1, v1_size);
-    snprintf (name, sizeof name, "agency-%d-v2", agency);
-    s_seed ("fuzz_stream", name, v2, v2_size);
+    s_seed ("fuzz_codec", stored, sizeof stored, "agency-%d-stored", agency);
+    s_seed ("fuzz_stream", v1, v1_size, "agency-%d-v1", agency);
+    s_seed ("fuzz_stream", v2, v2_size, "agency-%d-v2", agency);
 
-    //  The file's first lines as they are
     FILE *file = fopen (path, "rb");
     static uint8_t lines [S_CSV_BYTES];
     size_t size = file ? fread (lines, 1, sizeof lines, file) : 0;
@@ -116,9 +113,8 @@ s_agency (const char *dir, int agency)
         size--;
     if (file)
         fclose (file);
-    snprintf (name, sizeof name, "agency-%d.csv", agency);
     if (size > 0)
-        s_seed ("fuzz_csv", name, lines, size);
+        s_seed ("fuzz_csv", lines, size, "agency-%d.csv", agency);
 }
 
 int
@@ -131,15 +127,16 @@ main (int argc, char *argv [])
     s_out = argv [2];
     for (int agency = 1; agency <= S_AGENCIES; agency++)
         s_agency (argv [1], agency);
-    s_seed ("fuzz_stream", "ping", (const uint8_t *) "P", 1);
-    s_seed ("fuzz_stream", "winners", (const uint8_t *) "W\x00\x01" "1", 4);
-    s_seed ("fuzz_stream", "empty-last", (const uint8_t *) "BL\x00\x00\x00\x01" "1", 7);
-    s_seed ("fuzz_codec", "empty-last", (const uint8_t *) "L\x00\x00\x00\x01" "1", 6);
+    s_seed ("fuzz_stream", (const uint8_t *) "P", 1, "ping");
+    s_seed ("fuzz_stream", (const uint8_t *) "W\x00\x01" "1", 4, "winners");
+    s_seed ("fuzz_stream", (const uint8_t *) "BL\x00\x00\x00\x01" "1", 7, "empty-last");
+    s_seed ("fuzz_codec", (const uint8_t *) "L\x00\x00\x00\x01" "1", 6, "empty-last");
     uint8_t answer [LOT_ANSWER_MAX];
-    s_seed ("fuzz_codec", "error", answer,
-            lot_codec_error_encode (answer, sizeof answer, LOT_REASON_BUSY));
+    s_seed ("fuzz_codec", answer, lot_codec_error_encode (answer, sizeof answer, LOT_REASON_BUSY),
+            "error");
     static const char winners [] = "30170921\n12345678\n";
-    s_seed ("fuzz_codec", "winners", answer,
-            lot_codec_winners_encode (answer, sizeof answer, winners, sizeof winners - 1));
+    s_seed ("fuzz_codec", answer,
+            lot_codec_winners_encode (answer, sizeof answer, winners, sizeof winners - 1),
+            "winners");
     return 0;
 }

@@ -2,24 +2,23 @@
 
     Inputs of the wire targets (fuzz_codec, fuzz_stream) start with
     FUZZ_HEADER bytes that are not what a peer sent: the packet limit the
-    bytes are framed with, and where TCP cuts them. tests/fuzz/corpus.c
-    writes its seeds the same way.
+    bytes are framed with, and where TCP cuts them (tests/fuzz/corpus.c
+    writes its seeds the same way).
 */
 #ifndef FUZZ_H_INCLUDED
 #define FUZZ_H_INCLUDED
 
-#include <stddef.h>
+#include "lot_csv.h"
+
 #include <stdint.h>
 
 #define FUZZ_HEADER         2
 #define FUZZ_MAX_DEFAULT    127     //  The header byte that means 8192
 
-//  A wire input: what its header says, and the bytes a peer sent.
 typedef struct {
-    size_t max;                 //  Packet limit: 64 (MAX_CHUNK_BYTES' least)
-                                //  to 16384 in steps of 64
+    size_t max;                 //  Packet limit: 64 to 16384 in steps of 64
     uint8_t cut;                //  Where TCP cuts, or what seeds the cuts
-    const uint8_t *data;
+    const uint8_t *data;        //  What the peer sent
     size_t size;
 } fuzz_wire_t;
 
@@ -33,5 +32,9 @@ const char *fuzz_file (const uint8_t *data, size_t size);
 //  A copy of data in a heap block of exactly size bytes, so that
 //  AddressSanitizer reports any read past it. The caller frees it.
 uint8_t *fuzz_copy (const uint8_t *data, size_t size);
+
+//  A CSV reader of size bytes at data (not 0: fmemopen takes no empty
+//  buffer), from a memory stream.
+lot_csv_t *fuzz_csv (const void *data, size_t size);
 
 #endif

@@ -1,15 +1,8 @@
-/*  fuzz_client_config - the agency client's config.yaml, any bytes of it
-
-    Loads the input as the config file with lot_client_config_new, with
-    an empty environment (fuzz.c). What must hold: a config comes back
-    with no error, its address split into host and port, or NULL with an
-    error; a loaded config prints.
-*/
+/*  fuzz_client_config - the agency client's config.yaml, any bytes of it  */
 #include "fuzz.h"
 #include "lot_client_config.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

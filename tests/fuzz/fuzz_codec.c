@@ -1,25 +1,13 @@
 /*  fuzz_codec - every decoder of lot_codec, on any bytes
 
-    The bytes after the header (fuzz.h) go to each measure and decode
-    entry whole, and cut at a point the header picks, as TCP may deliver
-    them. Each piece is a heap block of its own size: a read past what has
-    arrived is an AddressSanitizer report. What must hold:
-    - a piece that holds the whole message frames it as the whole does; a
-      shorter one is INCOMPLETE; an INVALID message is INVALID (with the
-      same reason) or INCOMPLETE in every piece: it was judged on bytes
-      that had arrived;
-    - what is COMPLETE lies within the data and the packet limit;
-    - a COMPLETE chunk opens, reads exactly its count of bets, ends where
-      it was framed and encodes back to the same bytes; so do 'H', 'N'
-      and 'S', an 'E' whose reason we could send, and a winners answer
-      (documents no longer than the packet limit) whose documents hold
-      no newline;
-    - the handler's conversion of a valid chunk gives bets-file lines that
-      lot_csv reads back as the same fields, as the draw will.
+    The bytes after the header (fuzz.h) go to each measure whole, and cut
+    where the header says, as TCP may deliver them, each piece in a heap
+    block of its own size: a read past what has arrived is reported. What
+    is decoded encodes back to the same bytes; the handler's lines for a
+    valid chunk are read back as the draw reads the bets file.
 */
 #include "fuzz.h"
 #include "lot_codec.h"
-#include "lot_csv.h"
 #include "lot_handler.h"
 
 #include <assert.h>
@@ -36,6 +24,13 @@ typedef struct {
 
 typedef s_frame_t (s_measure_fn) (const uint8_t *data, size_t size, size_t max);
 
+//  The written bytes at again are exactly the size bytes at data.
+static void
+s_same (const uint8_t *again, size_t written, const uint8_t *data, size_t size)
+{
+    assert (written == size && memcmp (again, data, size) == 0);
+}
+
 static s_frame_t
 s_chunk (const uint8_t *data, size_t size, size_t max)
 {
@@ -51,14 +46,13 @@ s_numbered (const uint8_t *data, size_t size, size_t max)
 {
     s_frame_t frame = { 0 };
     uint32_t position;
+    uint8_t again [LOT_NUMBERED_HEADER];
     frame.status = lot_codec_numbered_measure (data, size, max, &position,
                                                &frame.size, &frame.reason);
     if (frame.status == LOT_CODEC_COMPLETE) {
         assert (frame.size >= LOT_CHUNK_HEADER_MIN && frame.size <= max);
-        uint8_t again [LOT_NUMBERED_HEADER];
-        assert (lot_codec_numbered_encode (again, sizeof again, position)
-                == LOT_NUMBERED_HEADER);
-        assert (memcmp (again, data, LOT_NUMBERED_HEADER) == 0);
+        s_same (again, lot_codec_numbered_encode (again, sizeof again, position), data,
+                LOT_NUMBERED_HEADER);
         frame.size += LOT_NUMBERED_HEADER;
     }
     return frame;
@@ -71,14 +65,13 @@ s_hello (const uint8_t *data, size_t size, size_t max)
     s_frame_t frame = { 0 };
     unsigned version;
     lot_span_t agency;
+    uint8_t again [5 + LOT_HELLO_AGENCY_MAX];
     frame.status = lot_codec_hello_measure (data, size, &version, &agency, &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE) {
-        assert (agency.size <= LOT_HELLO_AGENCY_MAX);
-        assert (frame.size == 5 + agency.size);
+        assert (agency.size <= LOT_HELLO_AGENCY_MAX && frame.size == 5 + agency.size);
         assert ((const uint8_t *) agency.data == data + 5);
-        uint8_t again [5 + LOT_HELLO_AGENCY_MAX];
-        assert (lot_codec_hello_encode (again, sizeof again, version, agency) == frame.size);
-        assert (memcmp (again, data, frame.size) == 0);
+        s_same (again, lot_codec_hello_encode (again, sizeof again, version, agency), data,
+                frame.size);
     }
     return frame;
 }
@@ -93,7 +86,8 @@ s_string (const uint8_t *data, size_t size, size_t max)
     return frame;
 }
 
-//  'E' reason: a reason we could have sent encodes back to the same bytes.
+//  'E' reason: a reason we could have sent (a C string of at most
+//  LOT_REASON_MAX bytes) encodes back to the same bytes.
 static s_frame_t
 s_error (const uint8_t *data, size_t size, size_t max)
 {
@@ -104,18 +98,17 @@ s_error (const uint8_t *data, size_t size, size_t max)
     if (frame.status != LOT_CODEC_COMPLETE)
         return frame;
     assert ((const uint8_t *) reason.data == data + 3 && frame.size == 3 + reason.size);
-    //  Ours are C strings of at most LOT_REASON_MAX bytes
     if (reason.size <= LOT_REASON_MAX && !memchr (reason.data, 0, reason.size)) {
-        char text [LOT_REASON_MAX + 1];
-        memcpy (text, reason.data, reason.size);
-        text [reason.size] = 0;
+        char text [LOT_REASON_MAX + 1] = { 0 };
         uint8_t again [LOT_ANSWER_MAX];
-        assert (lot_codec_error_encode (again, sizeof again, text) == frame.size);
-        assert (memcmp (again, data, frame.size) == 0);
+        memcpy (text, reason.data, reason.size);
+        s_same (again, lot_codec_error_encode (again, sizeof again, text), data, frame.size);
     }
     return frame;
 }
 
+//  'S' (the one place that knows its layout): what frames encodes back,
+//  and every 'S' whose finished byte is 0 or 1 frames.
 static s_frame_t
 s_stored (const uint8_t *data, size_t size, size_t max)
 {
@@ -124,15 +117,17 @@ s_stored (const uint8_t *data, size_t size, size_t max)
     uint32_t stored;
     bool finished;
     const uint8_t *digest;
+    uint8_t again [LOT_STORED_SIZE];
     frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &digest,
                                              &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE) {
-        uint8_t again [LOT_STORED_SIZE];
-        assert (digest == data + LOT_STORED_SIZE - LOT_DIGEST_SIZE);
-        assert (lot_codec_stored_encode (again, sizeof again, stored, finished, digest)
-                == frame.size);
-        assert (memcmp (again, data, frame.size) == 0);
+        assert (frame.size == LOT_STORED_SIZE && digest == data + 6);
+        s_same (again, lot_codec_stored_encode (again, sizeof again, stored, finished, digest),
+                data, frame.size);
     }
+    else
+    if (size >= LOT_STORED_SIZE)
+        assert (data [0] != LOT_TAG_STORED || data [5] > 1);
     return frame;
 }
 
@@ -164,13 +159,11 @@ s_winners (const uint8_t *data, size_t size, size_t max)
         read++;
     }
     assert (read == reader.count);
-    if (joined) {
-        uint8_t *again = malloc (2 + 2 * used);
-        assert (lot_codec_winners_encode (again, 2 + 2 * used, documents, used)
-                == frame.size);
-        assert (memcmp (again, data, frame.size) == 0);
-        free (again);
-    }
+    uint8_t *again = malloc (2 + 2 * used);
+    if (joined)
+        s_same (again, lot_codec_winners_encode (again, 2 + 2 * used, documents, used), data,
+                frame.size);
+    free (again);
     free (documents);
     return frame;
 }
@@ -183,8 +176,7 @@ s_measure (s_measure_fn *measure, const uint8_t *data, size_t size, size_t max,
     uint8_t *copy = fuzz_copy (data, size);
     s_frame_t whole = measure (copy, size, max);
     free (copy);
-    if (whole.status == LOT_CODEC_COMPLETE)
-        assert (whole.size <= size);
+    assert (whole.status != LOT_CODEC_COMPLETE || whole.size <= size);
     copy = fuzz_copy (data, split);
     s_frame_t piece = measure (copy, split, max);
     free (copy);
@@ -199,28 +191,25 @@ s_measure (s_measure_fn *measure, const uint8_t *data, size_t size, size_t max,
 }
 
 //  The handler's lines for a valid chunk, read back as the draw reads the
-//  bets file: one record of six fields for each bet, the same fields.
+//  bets file: one record of six fields for each bet, the same fields, the
+//  number in its shortest form.
 static void
 s_check_lines (const uint8_t *chunk, size_t size, const char *lines, size_t used,
                unsigned agency)
 {
-    FILE *file = fmemopen ((void *) lines, used, "rb");
-    assert (file);
-    lot_csv_t *csv = lot_csv_new_stream (file);
-    assert (csv);
+    lot_csv_t *csv = fuzz_csv (lines, used);
     lot_chunk_reader_t reader;
     assert (lot_codec_chunk_open (&reader, chunk, size) == 0);
     lot_span_t sent [LOT_BET_FIELDS];
     lot_span_t read [1 + LOT_BET_FIELDS + 1];
+    unsigned read_agency, read_number, sent_number;
     while (lot_codec_chunk_next (&reader, sent) == 1) {
         assert (lot_csv_next (csv, read, 1 + LOT_BET_FIELDS + 1) == 1 + LOT_BET_FIELDS);
-        unsigned read_agency, read_number, sent_number;
         assert (lot_bet_parse_agency (read [0], UINT16_MAX, &read_agency) == 0);
         assert (read_agency == agency);
         for (int i = 0; i < LOT_BET_FIELDS - 1; i++)
-            assert (read [1 + i].size == sent [i].size
-                &&  memcmp (read [1 + i].data, sent [i].data, sent [i].size) == 0);
-        //  The number is written in its shortest form
+            s_same ((const uint8_t *) read [1 + i].data, read [1 + i].size,
+                    (const uint8_t *) sent [i].data, sent [i].size);
         assert (lot_bet_parse_uint (read [5], 10, LOT_NUMBER_MAX, &read_number) == 0);
         assert (lot_bet_parse_uint (sent [4], 10, LOT_NUMBER_MAX, &sent_number) == 0);
         assert (read_number == sent_number);
@@ -230,19 +219,40 @@ s_check_lines (const uint8_t *chunk, size_t size, const char *lines, size_t used
     lot_csv_destroy (&csv);
 }
 
+//  The handler's conversion of any bytes: no lines when it rejects them,
+//  nor for a chunk of no bets; a valid chunk's lines checked.
+static void
+s_convert (const uint8_t *data, size_t size, const lot_chunk_reader_t *framed)
+{
+    char *lines = NULL;
+    size_t capacity = 0, used = 0;
+    unsigned agency, count;
+    bool last;
+    const char *reason = lot_handler_convert (data, size, UINT16_MAX, &lines,
+                                              &capacity, &used, &agency, &last, &count);
+    if (framed)
+        assert (count == framed->count && last == framed->last);
+    if (reason || (framed && count == 0))
+        assert (used == 0);
+    else
+    if (framed)
+        s_check_lines (data, size, lines, used, agency);
+    free (lines);
+}
+
 //  A chunk as framed: read it, encode it again, convert it.
 static void
 s_check_chunk (const uint8_t *data, size_t size)
 {
     uint8_t *chunk = fuzz_copy (data, size);
-    lot_chunk_reader_t reader;
-    assert (lot_codec_chunk_open (&reader, chunk, size) == 0);
     uint8_t *again = malloc (size);
+    lot_chunk_reader_t reader;
     lot_chunk_writer_t writer;
-    assert (lot_codec_chunk_start (&writer, again, size, reader.agency) == 0);
     lot_span_t fields [LOT_BET_FIELDS];
     unsigned bets = 0;
     int rc;
+    assert (lot_codec_chunk_open (&reader, chunk, size) == 0);
+    assert (lot_codec_chunk_start (&writer, again, size, reader.agency) == 0);
     while ((rc = lot_codec_chunk_next (&reader, fields)) == 1) {
         for (int i = 0; i < LOT_BET_FIELDS; i++)
             assert ((const uint8_t *) fields [i].data >= chunk
@@ -251,45 +261,10 @@ s_check_chunk (const uint8_t *data, size_t size)
         bets++;
     }
     assert (rc == 0 && bets == reader.count);
-    assert (lot_codec_chunk_finish (&writer, reader.last) == size);
-    assert (memcmp (again, chunk, size) == 0);
+    s_same (again, lot_codec_chunk_finish (&writer, reader.last), chunk, size);
     free (again);
-
-    char *lines = NULL;
-    size_t capacity = 0, used = 0;
-    unsigned agency, count;
-    bool last;
-    const char *reason = lot_handler_convert (chunk, size, UINT16_MAX, &lines,
-                                              &capacity, &used, &agency, &last, &count);
-    assert (count == reader.count && last == reader.last);
-    if (reason || count == 0)
-        assert (used == 0);
-    else
-        s_check_lines (chunk, size, lines, used, agency);
-    free (lines);
+    s_convert (chunk, size, &reader);
     free (chunk);
-}
-
-static void
-s_check_stored (const uint8_t *data, size_t size)
-{
-    if (size < LOT_STORED_SIZE)
-        return;
-    uint8_t *copy = fuzz_copy (data, LOT_STORED_SIZE);
-    uint32_t stored;
-    bool finished;
-    const uint8_t *digest;
-    size_t total;
-    if (lot_codec_stored_measure (copy, LOT_STORED_SIZE, &stored, &finished, &digest,
-                                  &total) == LOT_CODEC_COMPLETE) {
-        uint8_t again [LOT_STORED_SIZE];
-        assert (lot_codec_stored_encode (again, sizeof again, stored, finished, digest)
-                == LOT_STORED_SIZE);
-        assert (memcmp (again, copy, LOT_STORED_SIZE) == 0);
-    }
-    else
-        assert (copy [0] != LOT_TAG_STORED || copy [5] > 1);
-    free (copy);
 }
 
 int
@@ -313,15 +288,6 @@ LLVMFuzzerTestOneInput (const uint8_t *input, size_t input_size)
     s_measure (s_error, data, size, max, split);
     s_measure (s_stored, data, size, max, split);
     s_measure (s_winners, data, size, max, split);
-    s_check_stored (data, size);
-    //  Any bytes at all, as a handler may be sent them
-    char *lines = NULL;
-    size_t capacity = 0, used = 0;
-    unsigned agency, count;
-    bool last;
-    if (lot_handler_convert (data, size, UINT16_MAX, &lines, &capacity, &used,
-                             &agency, &last, &count))
-        assert (used == 0);
-    free (lines);
+    s_convert (data, size, NULL);       //  Any bytes, as a handler may be sent them
     return 0;
 }

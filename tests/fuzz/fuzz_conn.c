@@ -1,30 +1,12 @@
 /*  fuzz_conn - one connection's window of items, as the front-end keeps it
 
-    The front-end keeps, per agency connection, the bytes received and the
-    items taken from them; a v2 upload pipelines a window of chunks,
-    answered out of order (fuzz_stream takes every item as answered at
-    once). The input is a script of operations on one lot_conn_t, each a
-    byte and its arguments, after two bytes that give the first limit:
-    append bytes (made from the input, held in a heap block of exactly
-    their size), take the next message's first bytes as an item, take a
-    query, skip bytes, answer any unanswered item (the oldest that a
-    RESULT for it finds, or that one itself), write the answers that are
-    due as lot_responder_answer_due (frontend/) does, set the limit,
-    ask what a RESULT finds or whether an item follows a chunk, clear. A
-    plain model keeps beside it the live bytes in one array and the items
-    in a list; seeds by hand (tests/fuzz/seeds/fuzz_conn) open a v2 window
-    and squeeze a full buffer. What must hold, after every operation:
-    - an append is refused, keeping nothing, exactly when the live bytes
-      would pass the limit; the buffer never grows past the largest limit;
-    - the items are the model's, oldest first, each chunk the model's
-      bytes, however the buffer was squeezed or moved;
-    - the next message is the bytes after the items, lot_conn_partial_at
-      set exactly while there are some;
-    - an answer leaves only when every older item has its own, in the
-      order the items were taken; a RESULT finds the oldest unanswered
-      item it answers, or none; an item follows a chunk exactly while an
-      older chunk is unanswered;
-    - destroy frees everything (LeakSanitizer).
+    A v2 upload pipelines a window of chunks, answered out of order. The
+    input is the first limit (two bytes), then a script of operations on
+    one lot_conn_t (s_op_t), each a byte and its arguments; a plain model
+    beside it keeps the live bytes in one array and the items in a list,
+    and must agree with it after every operation, however the buffer was
+    squeezed or moved. Seeds by hand (tests/fuzz/seeds/fuzz_conn) open a
+    v2 window and squeeze a full buffer.
 */
 #include "fuzz.h"
 #include "lot_codec.h"
@@ -62,41 +44,28 @@ typedef struct {
     size_t capacity;
     size_t taken;               //  bytes [0, taken) are the items'
     size_t appended;            //  Bytes ever appended, which the next are made of
-    s_item_t *items;            //  Oldest first
+    s_item_t *items;            //  Oldest first; room for one an operation
     size_t count;
-    size_t item_capacity;
+    const uint8_t *script;      //  What is left of the input
+    size_t script_size;
 } s_model_t;
-
-//  The script: what is left of the input.
-typedef struct {
-    const uint8_t *data;
-    size_t size;
-} s_script_t;
 
 //  The script's next byte; 0 past its end.
 static unsigned
-s_byte (s_script_t *script)
+s_byte (s_model_t *model)
 {
-    if (script->size == 0)
+    if (model->script_size == 0)
         return 0;
-    script->size--;
-    return *script->data++;
+    model->script_size--;
+    return *model->script++;
 }
 
 //  Its next two bytes, big-endian.
 static unsigned
-s_word (s_script_t *script)
+s_word (s_model_t *model)
 {
-    unsigned high = s_byte (script);
-    return high << 8 | s_byte (script);
-}
-
-//  The byte appended at offset in the stream: each differs from its
-//  neighbours, so a byte out of place shows.
-static uint8_t
-s_stream_byte (size_t offset, unsigned salt)
-{
-    return (uint8_t) (((uint32_t) offset * 2654435761u) >> 24 ^ salt);
+    unsigned high = s_byte (model);
+    return high << 8 | s_byte (model);
 }
 
 //  What the connection and the model agree on after every operation.
@@ -104,11 +73,12 @@ static void
 s_check (s_model_t *model)
 {
     lot_conn_t *conn = model->conn;
-    size_t next_size;
-    lot_conn_next (conn, &next_size);
-    //  The items' bytes are the live ones before the next message
+    size_t size, next_size;
+    const uint8_t *next = lot_conn_next (conn, &next_size);
     assert (lot_conn_buffered (conn) == model->size);
-    assert (lot_conn_buffered (conn) - next_size == model->taken);
+    assert (next_size == model->size - model->taken);
+    assert (next_size == 0 || memcmp (next, model->bytes + model->taken, next_size) == 0);
+    assert ((lot_conn_partial_at (conn) != 0) == (next_size > 0));
     assert (lot_conn_capacity (conn) <= model->limit_max);
     assert (lot_conn_items (conn) == model->count);
     assert (lot_conn_item (conn, model->count) == NULL);
@@ -120,32 +90,25 @@ s_check (s_model_t *model)
             &&  lot_conn_item_header (item) == expected->header);
         assert (lot_conn_item_position (item) == expected->position
             &&  lot_conn_item_count (item) == expected->count);
-        size_t answer_size;
-        const uint8_t *answer = lot_conn_item_answer (item, &answer_size);
+        const uint8_t *answer = lot_conn_item_answer (item, &size);
         assert ((answer != NULL) == expected->answered);
-        if (answer)
-            assert (answer_size == expected->answer_size
-                &&  memcmp (answer, expected->answer, answer_size) == 0);
-        size_t size;
+        assert (!answer || (size == expected->answer_size
+                            &&  memcmp (answer, expected->answer, size) == 0));
         const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
         assert (size == expected->size - expected->header);
         assert (size == 0
-            ||  memcmp (chunk, model->bytes + expected->offset + expected->header,
-                        size) == 0);
+            ||  memcmp (chunk, model->bytes + expected->offset + expected->header, size) == 0);
     }
-    size_t size;
-    const uint8_t *next = lot_conn_next (conn, &size);
-    assert (size == model->size - model->taken);
-    assert (size == 0 || memcmp (next, model->bytes + model->taken, size) == 0);
-    assert ((lot_conn_partial_at (conn) != 0) == (size > 0));
 }
 
-//  Appends bytes made at the model's end; they count only if taken.
+//  Appends bytes made at the model's end, each unlike its neighbours so
+//  that a byte out of place shows, held in a heap block of exactly their
+//  size (a read past it is reported); they count only if taken.
 static void
-s_append (s_model_t *model, unsigned scale, s_script_t *script)
+s_append (s_model_t *model, unsigned scale)
 {
-    size_t size = s_byte (script) + 256 * (size_t) (scale % 16);
-    unsigned salt = s_byte (script);
+    size_t size = s_byte (model) + 256 * (size_t) (scale % 16);
+    unsigned salt = s_byte (model);
     if (model->size + size > model->capacity) {
         model->capacity = 2 * (model->size + size);
         model->bytes = realloc (model->bytes, model->capacity);
@@ -153,67 +116,34 @@ s_append (s_model_t *model, unsigned scale, s_script_t *script)
     }
     uint8_t *bytes = model->bytes + model->size;
     for (size_t i = 0; i < size; i++)
-        bytes [i] = s_stream_byte (model->appended + i, salt);
-    //  Held in a block of exactly their size: a read past it is reported
+        bytes [i] = (uint8_t) (((uint32_t) (model->appended + i) * 2654435761u) >> 24 ^ salt);
     uint8_t *copy = fuzz_copy (bytes, size);
     int rc = lot_conn_append (model->conn, copy, size);
     free (copy);
-    if (model->size + size > model->limit)
-        assert (rc == -1);
-    else {
-        assert (rc == 0);
+    assert (rc == (model->size + size > model->limit ? -1 : 0));
+    if (rc == 0) {
         model->size += size;
         model->appended += size;
     }
 }
 
-static s_item_t *
-s_item_add (s_model_t *model)
+//  Takes the next message's first bytes as an item, or a query. Few
+//  positions, so that RESULTs find items that look alike.
+static void
+s_take (s_model_t *model, bool query, unsigned count)
 {
-    if (model->count == model->item_capacity) {
-        model->item_capacity = model->item_capacity ? 2 * model->item_capacity : 16;
-        model->items = realloc (model->items, model->item_capacity * sizeof *model->items);
-        assert (model->items);
-    }
     s_item_t *item = &model->items [model->count++];
-    *item = (s_item_t) { .offset = model->taken };
-    return item;
-}
-
-static void
-s_take (s_model_t *model, unsigned count, s_script_t *script)
-{
-    size_t next = model->size - model->taken;
-    size_t size = s_word (script) % (next + 1);
-    size_t header = s_byte (script) % (size + 1);
-    //  Few positions, so that RESULTs find items that look alike
-    uint32_t position = s_byte (script) % 4;
-    s_item_t *item = s_item_add (model);
-    item->item = lot_conn_take (model->conn, size, header, position, count);
-    item->position = position;
+    *item = (s_item_t) { .query = query, .offset = model->taken };
+    if (query) {
+        item->item = lot_conn_take_query (model->conn);
+        return;
+    }
+    item->size = s_word (model) % (model->size - model->taken + 1);
+    item->header = s_byte (model) % (item->size + 1);
+    item->position = s_byte (model) % 4;
     item->count = count;
-    item->header = header;
-    item->size = size;
-    model->taken += size;
-}
-
-static void
-s_query (s_model_t *model)
-{
-    s_item_t *item = s_item_add (model);
-    item->item = lot_conn_take_query (model->conn);
-    item->query = true;
-}
-
-static void
-s_skip (s_model_t *model, s_script_t *script)
-{
-    size_t next = model->size - model->taken;
-    size_t size = s_word (script) % (next + 1);
-    lot_conn_skip (model->conn, size);
-    memmove (model->bytes + model->taken, model->bytes + model->taken + size,
-             next - size);
-    model->size -= size;
+    item->item = lot_conn_take (model->conn, item->size, item->header, item->position, count);
+    model->taken += item->size;
 }
 
 //  The item a RESULT for (query, position, count) answers: the oldest
@@ -237,21 +167,21 @@ s_find (s_model_t *model, bool query, uint32_t position, uint32_t count)
 //  front-end answers a chunk it rejects itself, or through the RESULT
 //  that would answer it, which finds the oldest unanswered one alike.
 static void
-s_answer (s_model_t *model, unsigned how, s_script_t *script)
+s_answer (s_model_t *model, unsigned how)
 {
     size_t unanswered = 0;
     for (size_t i = 0; i < model->count; i++)
         unanswered += !model->items [i].answered;
     if (unanswered == 0)
         return;
-    size_t which = s_byte (script) % unanswered;
+    size_t which = s_byte (model) % unanswered;
     s_item_t *item = model->items;
     while (item->answered || which-- > 0)
         item++;
     if (how % 2)
         item = s_find (model, item->query, item->position, item->count);
-    item->answer_size = s_byte (script) % (LOT_ANSWER_MAX + 1);
-    unsigned salt = s_byte (script);
+    item->answer_size = s_byte (model) % (LOT_ANSWER_MAX + 1);
+    unsigned salt = s_byte (model);
     for (size_t i = 0; i < item->answer_size; i++)
         item->answer [i] = (uint8_t) (salt + i);
     item->answered = true;
@@ -259,23 +189,20 @@ s_answer (s_model_t *model, unsigned how, s_script_t *script)
 }
 
 //  Writes the answers due, as lot_responder_answer_due does: the oldest
-//  items', as far as each has its own.
+//  items', as far as each has its own; none left that could have gone.
 static void
 s_due (s_model_t *model)
 {
     lot_conn_item_t *item;
     const uint8_t *answer;
-    size_t answer_size;
-    size_t written = 0;
+    size_t written = 0, size;
     while ((item = lot_conn_item (model->conn, 0))
-       &&  (answer = lot_conn_item_answer (item, &answer_size))) {
+       &&  (answer = lot_conn_item_answer (item, &size))) {
         s_item_t *expected = &model->items [written++];
         assert (item == expected->item && expected->answered);
-        assert (answer_size == expected->answer_size
-            &&  memcmp (answer, expected->answer, answer_size) == 0);
+        assert (size == expected->answer_size && memcmp (answer, expected->answer, size) == 0);
         lot_conn_pop (model->conn);
     }
-    //  None left that could have gone
     assert (written == model->count || !model->items [written].answered);
     if (written == 0)
         return;
@@ -289,68 +216,73 @@ s_due (s_model_t *model)
         model->items [i].offset -= popped;
 }
 
-//  What a RESULT the script makes up finds, maybe nothing.
-static void
-s_result (s_model_t *model, unsigned query, s_script_t *script)
-{
-    uint32_t position = s_byte (script) % 4;
-    s_find (model, query % 2, position, s_byte (script) % 32);
-}
-
 //  Whether an item follows an unanswered chunk, as the WORK says.
 static void
-s_follows (s_model_t *model, s_script_t *script)
+s_follows (s_model_t *model)
 {
     if (model->count == 0)
         return;
-    size_t index = s_byte (script) % model->count;
+    size_t index = s_byte (model) % model->count;
     bool follows = false;
     for (size_t i = 0; i < index; i++)
         follows |= !model->items [i].answered && !model->items [i].query;
     assert (lot_conn_follows (model->conn, model->items [index].item) == follows);
 }
 
-static void
-s_set_limit (s_model_t *model, s_script_t *script)
-{
-    model->limit = model->size + s_word (script);
-    if (model->limit > model->limit_max)
-        model->limit_max = model->limit;
-    lot_conn_set_limit (model->conn, model->limit);
-}
-
-static void
-s_clear (s_model_t *model)
-{
-    lot_conn_clear (model->conn);
-    model->size = model->taken = model->count = 0;
-}
-
 int
 LLVMFuzzerTestOneInput (const uint8_t *input, size_t input_size)
 {
-    s_script_t script = { input, input_size };
-    s_model_t model = { .limit = s_word (&script), .capacity = 1 };
-    model.limit_max = model.limit;
+    s_model_t model = { .script = input, .script_size = input_size, .capacity = 1 };
+    model.limit = model.limit_max = s_word (&model);
     model.bytes = malloc (model.capacity);
-    assert (model.bytes);
+    model.items = calloc (input_size + 1, sizeof *model.items);
+    assert (model.bytes && model.items);
     zframe_t *routing_id = zframe_new ("\x01\x02", 2);
     model.conn = lot_conn_new (&routing_id, "fuzz", model.limit);
     assert (model.conn && !routing_id);
-    while (script.size > 0) {
-        unsigned op = s_byte (&script);
+    while (model.script_size > 0) {
+        unsigned op = s_byte (&model);
         unsigned argument = op / S_OPS;
+        size_t size;
+        uint32_t position;
         switch (op % S_OPS) {
-            case S_APPEND:  s_append (&model, argument, &script); break;
-            case S_TAKE:    s_take (&model, argument, &script); break;
-            case S_QUERY:   s_query (&model); break;
-            case S_SKIP:    s_skip (&model, &script); break;
-            case S_ANSWER:  s_answer (&model, argument, &script); break;
-            case S_DUE:     s_due (&model); break;
-            case S_LIMIT:   s_set_limit (&model, &script); break;
-            case S_RESULT:  s_result (&model, argument, &script); break;
-            case S_FOLLOWS: s_follows (&model, &script); break;
-            case S_CLEAR:   s_clear (&model); break;
+            case S_APPEND:
+                s_append (&model, argument);
+                break;
+            case S_TAKE:
+            case S_QUERY:
+                s_take (&model, op % S_OPS == S_QUERY, argument);
+                break;
+            case S_SKIP:
+                size = s_word (&model) % (model.size - model.taken + 1);
+                lot_conn_skip (model.conn, size);
+                memmove (model.bytes + model.taken, model.bytes + model.taken + size,
+                         model.size - model.taken - size);
+                model.size -= size;
+                break;
+            case S_ANSWER:
+                s_answer (&model, argument);
+                break;
+            case S_DUE:
+                s_due (&model);
+                break;
+            case S_LIMIT:
+                model.limit = model.size + s_word (&model);
+                if (model.limit > model.limit_max)
+                    model.limit_max = model.limit;
+                lot_conn_set_limit (model.conn, model.limit);
+                break;
+            case S_RESULT:      //  What a RESULT the script makes up finds, maybe nothing
+                position = s_byte (&model) % 4;
+                s_find (&model, argument % 2, position, s_byte (&model) % 32);
+                break;
+            case S_FOLLOWS:
+                s_follows (&model);
+                break;
+            case S_CLEAR:
+                lot_conn_clear (model.conn);
+                model.size = model.taken = model.count = 0;
+                break;
         }
         s_check (&model);
     }

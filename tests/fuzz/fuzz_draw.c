@@ -1,10 +1,6 @@
-/*  fuzz_draw - lot_draw's scan on any bytes, as if read from a bets file
-
-    What must hold: a scan ends; bets and skipped lines together are no
-    more than the lines; winners are no more than bets; each agency's
-    documents are lines of 1 to 10 digits, as many in all as winners; the
-    first skipped lines' numbers go up; and scanning the bytes in two
-    parts, cut after a line end, finds what one scan finds.
+/*  fuzz_draw - lot_draw's scan on any bytes, as if read from a bets file:
+    scanned whole, and in two parts cut after a line end, which must find
+    the same.
 */
 #include "fuzz.h"
 #include "lot_draw.h"
@@ -19,11 +15,9 @@ s_check (lot_draw_t *draw, size_t lines)
 {
     assert (lot_draw_bets (draw) + lot_draw_skipped (draw) <= lines);
     assert (lot_draw_winners (draw) <= lot_draw_bets (draw));
-    size_t documents = 0;
+    size_t documents = 0, size, digits = 0, count;
     for (long agency = 1; agency <= S_AGENCIES; agency++) {
-        size_t size;
         const char *text = lot_draw_documents (draw, agency, &size);
-        size_t digits = 0;
         for (size_t i = 0; i < size; i++)
             if (text [i] == '\n') {
                 assert (digits >= 1 && digits <= 10);
@@ -37,7 +31,6 @@ s_check (lot_draw_t *draw, size_t lines)
         assert (digits == 0);
     }
     assert (documents == lot_draw_winners (draw));
-    size_t count;
     const size_t *skipped = lot_draw_skipped_lines (draw, &count);
     for (size_t i = 1; i < count; i++)
         assert (skipped [i] > skipped [i - 1]);
@@ -47,11 +40,9 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     const char *text = (const char *) data;
-    size_t lines = 0;
+    size_t lines = size > 0 && data [size - 1] != '\n';
     for (size_t i = 0; i < size; i++)
         lines += data [i] == '\n';
-    lines += size > 0 && data [size - 1] != '\n';
-
     lot_draw_t *whole = lot_draw_new (S_AGENCIES);
     lot_draw_scan (whole, text, size);
     s_check (whole, lines);

@@ -1,15 +1,9 @@
 /*  fuzz_msg - lot_msg's readers on any frames, as if from another actor
 
     In distributed mode the messages between actors come over TCP: a
-    buggy or stale peer must not crash or corrupt an actor. The input is a
-    kind byte, then frames, each a big-endian u16 length and its bytes (the
-    last one cut where the input ends). What must hold: every reader ends;
-    an item it returns lies inside its frame, with a known kind; a reason
-    is a string no longer than its frame; a RESULT sent on reads back the
-    same, its digest too; STATUS names only agencies
-    1..S_AGENCIES; DRAWN and WINNERS give one frame per agency or nothing,
-    each read back by agency as documents that end in a newline; and
-    nothing leaks.
+    buggy or stale peer must not crash or corrupt an actor, nor make it
+    leak. The input is a kind byte, then frames, each a big-endian u16
+    length and its bytes (the last one cut where the input ends).
 */
 #include "fuzz.h"
 #include "lot_msg.h"
@@ -33,24 +27,27 @@ s_frames (const uint8_t *data, size_t size)
     return msg;
 }
 
+//  A batch of WORK (kind 0), RECORDS (1) or RESULT (2), read to its end.
 static void
 s_batch (zmsg_t *msg, uint8_t kind)
 {
     zframe_t *route = lot_msg_take_route (msg);
+    lot_work_t work;
+    lot_records_t records;
+    lot_result_t result;
+    size_t largest = 0;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
+        largest = zframe_size (frame) > largest ? zframe_size (frame) : largest;
     int rc;
-    if (kind == 0) {
-        lot_work_t work;
+    if (kind == 0)
         while ((rc = lot_msg_next_work (msg, &work)) != 0)
             if (rc == 1) {
                 const uint8_t *start = zframe_data (work.frame);
-                assert (work.chunk >= start);
-                assert (work.chunk + work.size == start + zframe_size (work.frame));
+                assert (work.chunk >= start
+                    &&  work.chunk + work.size == start + zframe_size (work.frame));
                 zframe_destroy (&work.frame);
             }
-    }
-    else
-    if (kind == 1) {
-        lot_records_t records;
+    if (kind == 1)
         while ((rc = lot_msg_next_records (msg, &records)) != 0)
             if (rc == 1) {
                 const uint8_t *start = zframe_data (records.frame);
@@ -59,12 +56,7 @@ s_batch (zmsg_t *msg, uint8_t kind)
                 assert (!records.size || records.lines [records.size - 1] == '\n');
                 zframe_destroy (&records.frame);
             }
-    }
-    else {
-        lot_result_t result;
-        size_t largest = 0;
-        for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg))
-            largest = zframe_size (frame) > largest ? zframe_size (frame) : largest;
+    if (kind == 2)
         while ((rc = lot_msg_next_result (msg, &result)) != 0)
             if (rc == 1) {
                 assert (strlen (result.reason) <= largest);
@@ -79,7 +71,6 @@ s_batch (zmsg_t *msg, uint8_t kind)
                 zmsg_destroy (&again);
                 lot_msg_result_free (&result);
             }
-    }
     assert (zmsg_size (msg) == 0);
     zframe_destroy (&route);
 }
@@ -95,8 +86,7 @@ s_winners (zmsg_t *winners)
     size_t size;
     for (long agency = 1; agency <= S_AGENCIES; agency++) {
         const char *documents = lot_msg_winners_documents (winners, agency, &size);
-        assert (documents);
-        assert (!size || documents [size - 1] == '\n');
+        assert (documents && (!size || documents [size - 1] == '\n'));
     }
     assert (!lot_msg_winners_documents (winners, S_AGENCIES + 1, &size) && size == 0);
     zmsg_destroy (&winners);
@@ -109,37 +99,34 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         return 0;
     uint8_t kind = data [0] % 7;
     zmsg_t *msg = s_frames (data + 1, size - 1);
+    bool finished [S_AGENCIES + 2] = { false };
+    char *detail = NULL;
+    zmsg_t *winners = NULL;
     if (kind <= 2)
         s_batch (msg, kind);
     else
     if (kind == 3) {
-        bool finished [S_AGENCIES + 2] = { false };
-        int named = lot_msg_recv_status (msg, finished, S_AGENCIES);
-        assert (named >= -1);
+        assert (lot_msg_recv_status (msg, finished, S_AGENCIES) >= -1);
         assert (!finished [0] && !finished [S_AGENCIES + 1]);
     }
     else
     if (kind == 4) {
-        char *detail = NULL;
-        zmsg_t *winners = NULL;
         if (lot_msg_recv_drawn (msg, S_AGENCIES, &detail, &winners) == 0)
             assert (detail);
         else
             assert (!detail && !winners);
         free (detail);
-        s_winners (winners);
     }
     else
     if (kind == 5) {
-        zmsg_t *winners = NULL;
         if (lot_msg_recv_winners (msg, S_AGENCIES, &winners) == 0)
             assert (winners);
-        s_winners (winners);
     }
     else {
         lot_msg_command_t command = lot_msg_pop_command (msg);
         assert (command >= LOT_MSG_CMD_UNKNOWN && command <= LOT_MSG_CMD_DRAWN);
     }
+    s_winners (winners);
     zmsg_destroy (&msg);
     return 0;
 }

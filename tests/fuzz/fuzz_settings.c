@@ -1,17 +1,10 @@
-/*  fuzz_settings - the server's config.ini, any bytes of it
-
-    Loads the input as the config file with lot_settings_new, in the mode
-    the input's first byte picks, with an empty environment (fuzz.c).
-    What must hold: settings come back with no error, or NULL with an
-    error; loaded settings print, and their endpoints turn into the form
-    an actor binds, which is exposed to other hosts exactly when the
-    endpoint is.
+/*  fuzz_settings - the server's config.ini, any bytes of it, loaded in
+    the mode the first byte picks
 */
 #include "fuzz.h"
 #include "lot_settings.h"
 
 #include <assert.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 int
