@@ -1,7 +1,7 @@
 # The lottery system: `make run`, `make test`. See README.md.
 
-PACKAGES  = libzmq3-dev libczmq-dev libcmocka-dev libyaml-dev libinih-dev zlib1g-dev pkg-config
-PKGS      = libczmq libzmq inih yaml-0.1 zlib
+PACKAGES  = libzmq3-dev libczmq-dev libcmocka-dev libyaml-dev libinih-dev zlib1g-dev libsodium-dev pkg-config
+PKGS      = libczmq libzmq inih yaml-0.1 zlib libsodium
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \

@@ -158,7 +158,8 @@ s_log_stored_bets (const lot_records_t *records)
 }
 
 //  Adds an answer to the group's RESULT batch for the front-end that sent
-//  the chunk. stored and finished are the agency's, as durable now.
+//  the chunk. stored and finished are the agency's, as durable now, and
+//  for a query the digest of its stored bets, which 'S' carries.
 static void
 s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
                     const char *reason)
@@ -171,6 +172,13 @@ s_self_send_result (self_t *self, const lot_records_t *records, bool ok,
         .stored = known ? lot_store_stored (self->store, records->agency) : 0,
         .finished = known && lot_store_finished (self->store, records->agency)
     };
+    if (known && records->query
+    &&  lot_store_digest (self->store, records->agency, result.digest)) {
+        //  No 'S' without its digest: the front-end asks again
+        lot_log_error ("action: leer_apuestas | result: fail | agencia: %" PRIu32
+                       " | reason: %s", records->agency, strerror (errno));
+        return;
+    }
     s_route_t *route = records->sender;
     if (!route->answers)
         route->answers = lot_msg_new_routed (route->route);

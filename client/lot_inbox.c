@@ -84,7 +84,7 @@ lot_inbox_take (lot_inbox_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
     else
     if (kind == LOT_ANSWER_STORED)
         status = lot_codec_stored_measure (front, size, &answer->stored,
-                                           &answer->finished, &total);
+                                           &answer->finished, &answer->digest, &total);
     else
     if (kind == LOT_ANSWER_ERROR)
         status = lot_codec_error_measure (front, size, &answer->reason, &total);

@@ -44,6 +44,7 @@ typedef enum {
 typedef struct {
     uint32_t stored;                //  'S'
     bool finished;
+    const uint8_t *digest;          //  LOT_DIGEST_SIZE bytes, in the inbox
     lot_span_t reason;              //  'E', pointing into the inbox
     lot_winners_reader_t winners;   //  Its documents point into the inbox
 } lot_answer_t;

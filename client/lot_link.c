@@ -353,9 +353,10 @@ lot_link_recv (lot_link_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
     }
     size_t size;
     const uint8_t *front = lot_inbox_front (self->inbox, &size);
-    if (front [0] == LOT_TAG_STORED && size >= LOT_STORED_SIZE)
+    //  Byte 5, after the tag and stored, is its finished byte
+    if (front [0] == LOT_TAG_STORED && size >= 6)
         return lot_link_fail (self, "unexpected answer from the server: 'S' with"
-                              " finished 0x%02x", front [LOT_STORED_SIZE - 1]);
+                              " finished 0x%02x", front [5]);
     return lot_link_fail (self, "unexpected answer 0x%02x from the server", front [0]);
 }
 

@@ -6,6 +6,7 @@
 #include <czmq.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,10 @@ struct _lot_upload_t {
                                     //  or 1 once the server showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
     bool fell_back;                 //  A warning said v1 is spoken
-    uint32_t server_stored;         //  What the last 'S' said: bets stored
-    bool server_finished;           //  and whether the last chunk is
+    uint32_t server_stored;         //  What the last 'S' said: bets stored,
+    bool server_finished;           //  whether the last chunk is,
+    uint8_t server_digest [LOT_DIGEST_SIZE];    //  and the digest of those bets
+    lot_digest_t *digest;           //  Of the data file's first bets, as skipped
 };
 
 lot_upload_t *
@@ -45,7 +48,8 @@ lot_upload_new (const lot_client_config_t *config, lot_link_t *link)
     snprintf (self->agency, sizeof self->agency, "%ld", config->id);
     self->packet = malloc (LOT_NUMBERED_HEADER + (size_t) config->max_chunk_bytes);
     self->counts = malloc ((size_t) config->window * sizeof *self->counts);
-    if (!self->packet || !self->counts)
+    self->digest = lot_digest_new ();
+    if (!self->packet || !self->counts || !self->digest)
         lot_upload_destroy (&self);
     else
         self->chunk = self->packet + LOT_NUMBERED_HEADER;
@@ -62,6 +66,7 @@ lot_upload_destroy (lot_upload_t **self_p)
         lot_feed_single_destroy (&self->single);
         free (self->packet);
         free (self->counts);
+        lot_digest_destroy (&self->digest);
         free (self);
         *self_p = NULL;
     }
@@ -118,6 +123,7 @@ s_hello (lot_upload_t *self)
     }
     self->server_stored = answer.stored;
     self->server_finished = answer.finished;
+    memcpy (self->server_digest, answer.digest, LOT_DIGEST_SIZE);
     self->heard_v2 = true;
     return 0;
 }
@@ -146,29 +152,82 @@ s_greet (void *arg, lot_link_t *link)
 //  ---------------------------------------------------------------------
 //  The chunks
 
+//  The server holds bets of the agency that are not the client's own
+//  (someone else stored them under its name): it says so on the link, for
+//  the fail line, and to the server with 'E' and the same reason, in place
+//  of a chunk, so that the conflict is logged there too. Nothing more is
+//  uploaded: the client's bets would follow someone else's. Returns -1.
+static int
+s_conflict (lot_upload_t *self, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+static int
+s_conflict (lot_upload_t *self, const char *format, ...)
+{
+    char reason [LOT_REASON_MAX + 1];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (reason, sizeof reason, format, args);
+    va_end (args);
+    uint8_t error [LOT_ANSWER_MAX];
+    size_t size = lot_codec_error_encode (error, sizeof error, reason);
+    //  A server that went meanwhile changes nothing: the reason is ours
+    lot_link_send (self->link, error, size);
+    return lot_link_fail (self->link, "%s", reason);
+}
+
+//  Adds a bet of the data file to the digest, as its bets-file line.
+static int
+s_digest_add (lot_upload_t *self, const lot_span_t fields [LOT_BET_FIELDS])
+{
+    lot_bet_t bet;
+    lot_bet_field_t field;
+    if (lot_bet_check_fields (&bet, fields, &field))
+        return -1;              //  The file changed since it was checked
+    bet.agency = (unsigned) self->config->id;
+    return lot_digest_add_bet (self->digest, &bet);
+}
+
 //  Sets the feed to go on after the first self->stored bets: the data
 //  file is opened again and that many bets skipped (it was checked whole
-//  already); the single bet is simply sent next.
+//  already); the single bet is simply sent next. check (after an 'S'):
+//  the skipped bets must be the ones the server holds, by the 'S' digest,
+//  and an agency the server calls finished must hold the whole file.
+//  The single bet is not checked: it goes after whatever is stored.
 static int
-s_restart (lot_upload_t *self)
+s_restart (lot_upload_t *self, bool check)
 {
     lot_feed_next_fn *next = lot_feed_single_next;
     void *source = self->single;
     if (!self->single) {
         if ((size_t) self->stored > self->file_bets)
-            return lot_link_fail (self->link, "the server holds %ld bets of agency %s,"
-                                  " more than the %zu of the data file", self->stored,
-                                  self->agency, self->file_bets);
+            return s_conflict (self, "the server holds %ld bets of agency %s, more than"
+                               " the %zu of the data file: the stored bets are not its"
+                               " own", self->stored, self->agency, self->file_bets);
+        if (check && self->server_finished && (size_t) self->stored < self->file_bets)
+            return s_conflict (self, "the server holds %ld bets of agency %s and calls"
+                               " it finished, before the %zu of the data file: the"
+                               " stored bets are not its own", self->stored, self->agency,
+                               self->file_bets);
         lot_upload_close (self, LOT_LOG_DEBUG);
         const char *path = self->config->data_file;
         self->file = lot_feed_file_new (path);
         if (!self->file)
             return lot_link_fail (self->link, "%s: %s", path, strerror (errno));
+        lot_digest_reset (self->digest);
         lot_span_t fields [LOT_BET_FIELDS];
         while (lot_feed_file_bets (self->file) < (size_t) self->stored)
-            if (lot_feed_file_next (self->file, fields) <= 0)
+            if (lot_feed_file_next (self->file, fields) <= 0
+            ||  (check && s_digest_add (self, fields)))
                 return lot_link_fail (self->link, "the data file changed while it"
                                       " was sent");
+        uint8_t own [LOT_DIGEST_SIZE];
+        lot_digest_get (self->digest, own);
+        if (check && memcmp (own, self->server_digest, LOT_DIGEST_SIZE))
+            return s_conflict (self, "the %ld bets the server holds for agency %s are"
+                               " not its own: their digest differs from that of the"
+                               " data file's first %ld bets", self->stored, self->agency,
+                               self->stored);
         next = lot_feed_file_next;
         source = self->file;
     }
@@ -286,11 +345,13 @@ s_send (lot_upload_t *self)
                      "action: %s | result: success | agencia: %s | almacenadas: %ld"
                      " | terminada: %d", resumed ? "reconectar" : "saludo",
                      self->agency, self->stored, self->server_finished);
-            if (self->server_finished)
-                return 0;
         }
-        if (s_restart (self))
+        //  Checked first even when finished: a stranger's last chunk must
+        //  not pass for this agency's
+        if (s_restart (self, self->version >= 2))
             return -1;
+        if (self->version >= 2 && self->server_finished)
+            return 0;
         if ((self->version >= 2 || lot_link_send (self->link, &tag, 1) == 0)
         &&  s_send_chunks (self) == 0)
             return 0;

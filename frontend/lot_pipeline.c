@@ -195,7 +195,7 @@ s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
     else
     if (result->query)
         size = lot_codec_stored_encode (answer, sizeof answer, result->stored,
-                                        result->finished);
+                                        result->finished, result->digest);
     else
     if (!result->ok)
         size = lot_codec_error_encode (answer, sizeof answer, result->reason);

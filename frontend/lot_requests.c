@@ -125,6 +125,26 @@ s_take_hello (lot_requests_t *self, lot_conn_t *conn)
     lot_pipeline_dispatch (self->pipeline, lot_conn_take_query (conn));
 }
 
+//  A v2 client whose own first bets are not those the 'S' describes
+//  (their digest differs) sends 'E' and why instead of a chunk, and
+//  closes: the conflict is logged, for the operator to look at, and the
+//  connection closed. Returns -1: nothing more is done with it.
+static int
+s_take_conflict (lot_requests_t *self, lot_conn_t *conn)
+{
+    size_t size, total;
+    const uint8_t *next = lot_conn_next (conn, &size);
+    lot_span_t reason;
+    if (lot_codec_error_measure (next, size, &reason, &total) == LOT_CODEC_INCOMPLETE)
+        return -1;
+    char text [LOT_REASON_MAX + 1];
+    lot_log_printable (reason.data, reason.size, text, sizeof text);
+    lot_log_error ("action: reanudar | result: fail | reason: %s | agencia: %u"
+                   " | peer: %s", text, lot_conn_agency (conn), lot_conn_peer (conn));
+    lot_responder_close (self->responder, conn, NULL);
+    return -1;
+}
+
 //  The next complete chunk of a bets connection, to the handlers; a v1
 //  connection's first chunk binds its agency and asks for its position
 //  first. A v2 chunk sent while others of its connection are unanswered
@@ -139,6 +159,9 @@ s_take_chunk (lot_requests_t *self, lot_conn_t *conn)
     size_t header = version == 2 ? LOT_NUMBERED_HEADER : 0;
     size_t size, length;
     const uint8_t *next = lot_conn_next (conn, &size);
+    //  'E' comes where a chunk could, with none unanswered (docs/protocol.md)
+    if (version == 2 && next [0] == LOT_TAG_ERROR && lot_conn_items (conn) == 0)
+        return s_take_conflict (self, conn);
     uint32_t position = (uint32_t) lot_conn_next_position (conn);
     const char *reason = NULL;
     lot_codec_status_t status = version == 2

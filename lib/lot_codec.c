@@ -338,28 +338,30 @@ lot_codec_hello_measure (const uint8_t *data, size_t size, unsigned *version,
 
 size_t
 lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
-                         bool finished)
+                         bool finished, const uint8_t digest [LOT_DIGEST_SIZE])
 {
     if (capacity < LOT_STORED_SIZE)
         return 0;
     out [0] = LOT_TAG_STORED;
     lot_codec_put_u32 (out + 1, 4, stored);
     out [5] = finished ? 1 : 0;
+    memcpy (out + 6, digest, LOT_DIGEST_SIZE);
     return LOT_STORED_SIZE;
 }
 
 lot_codec_status_t
 lot_codec_stored_measure (const uint8_t *data, size_t size, uint32_t *stored,
-                          bool *finished, size_t *total)
+                          bool *finished, const uint8_t **digest, size_t *total)
 {
     if (size >= 1 && data [0] != LOT_TAG_STORED)
         return LOT_CODEC_INVALID;
+    if (size >= 6 && data [5] > 1)
+        return LOT_CODEC_INVALID;
     if (size < LOT_STORED_SIZE)
         return LOT_CODEC_INCOMPLETE;
-    if (data [5] > 1)
-        return LOT_CODEC_INVALID;
     *stored = lot_codec_get_u32 (data + 1);
     *finished = data [5] == 1;
+    *digest = data + 6;
     *total = LOT_STORED_SIZE;
     return LOT_CODEC_COMPLETE;
 }

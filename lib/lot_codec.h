@@ -7,9 +7,12 @@
 
     Protocol v2 (resumable uploads; a v1 client never sends it) opens a
     bets connection with 'H' version agency instead of 'B', is answered
-    'S' stored finished, and numbers each chunk: 'N' position, then a v1
-    chunk. A chunk's position is how many of its agency's bets come before
-    it, so a chunk sent again is known by it. See docs/protocol.md.
+    'S' stored finished digest, and numbers each chunk: 'N' position, then
+    a v1 chunk. A chunk's position is how many of its agency's bets come
+    before it, so a chunk sent again is known by it. The digest is that of
+    the agency's stored bets (lot_digest.h): a client whose own first bets
+    differ sends 'E' with why instead of a chunk, and closes. See
+    docs/protocol.md.
 
     The front-end only frames (measure); handlers decode (chunk_reader);
     the agency client encodes (chunk_writer) and reads the answers
@@ -19,6 +22,7 @@
 #define LOT_CODEC_H_INCLUDED
 
 #include "lot_bet.h"
+#include "lot_digest.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,7 +39,7 @@
 #define LOT_TAG_PING        'P'
 //  Protocol v2
 #define LOT_TAG_HELLO       'H'     //  Opens a bets connection: version, agency
-#define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished
+#define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished, digest
 #define LOT_TAG_NUMBERED    'N'     //  Position u32, then a chunk
 #define LOT_PROTOCOL_VERSION 2
 //  The 'E' reason that answers 'H' while another live connection uploads
@@ -43,7 +47,8 @@
 #define LOT_REASON_BUSY     "agency busy on another connection"
 
 #define LOT_HELLO_AGENCY_MAX    10  //  Digits of an agency id
-#define LOT_STORED_SIZE         6   //  'S', u32 stored, finished byte
+//  'S', u32 stored, finished byte, the digest of the stored bets
+#define LOT_STORED_SIZE         (6 + LOT_DIGEST_SIZE)
 #define LOT_NUMBERED_HEADER     5   //  'N', u32 position
 #define LOT_REASON_MAX          255 //  Bytes of a reason we send in 'E'
 //  The longest answer to a chunk or an 'H': 'E' and the longest reason
@@ -156,7 +161,7 @@ size_t lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency)
 size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                                lot_span_t agency);
 size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
-                                bool finished);
+                                bool finished, const uint8_t digest [LOT_DIGEST_SIZE]);
 size_t lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t position);
 
 //  Frames 'H' version agency at the start of data; COMPLETE sets
@@ -172,12 +177,13 @@ lot_codec_status_t lot_codec_hello_measure (const uint8_t *data, size_t size,
 lot_codec_status_t lot_codec_query_measure (const uint8_t *data, size_t size,
                                             lot_span_t *agency, size_t *total);
 
-//  Frames 'S' stored finished at the start of data; COMPLETE sets
-//  *stored, *finished and *total (LOT_STORED_SIZE). A tag but 'S', or a
-//  finished byte but 0 or 1, is INVALID.
+//  Frames 'S' stored finished digest at the start of data; COMPLETE sets
+//  *stored, *finished, *digest (LOT_DIGEST_SIZE bytes inside data) and
+//  *total (LOT_STORED_SIZE). A tag but 'S', or a finished byte but 0 or
+//  1, is INVALID as soon as it arrives.
 lot_codec_status_t lot_codec_stored_measure (const uint8_t *data, size_t size,
                                              uint32_t *stored, bool *finished,
-                                             size_t *total);
+                                             const uint8_t **digest, size_t *total);
 
 //  Frames 'N' position and its chunk; COMPLETE sets *position and
 //  *chunk_size (the chunk alone, which starts LOT_NUMBERED_HEADER bytes

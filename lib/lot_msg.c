@@ -171,7 +171,7 @@ lot_msg_send_records (void *dest, zframe_t *route, const lot_records_t *records,
     return lot_msg_send (&msg, dest);
 }
 
-#define S_RESULT_HEADER 19
+#define S_RESULT_HEADER (19 + LOT_DIGEST_SIZE)
 
 void
 lot_msg_add_result (zmsg_t *msg, const lot_result_t *result)
@@ -183,7 +183,8 @@ lot_msg_add_result (zmsg_t *msg, const lot_result_t *result)
     s_put_u32 (&at, result->stored);
     *at++ = result->query;
     *at++ = result->ok;
-    *at = result->finished;
+    *at++ = result->finished;
+    memcpy (at, result->digest, LOT_DIGEST_SIZE);
     const char *reason = result->reason ? result->reason : "";
     s_add_item (msg, header, sizeof header, reason, strlen (reason));
 }
@@ -203,6 +204,8 @@ lot_msg_next_result (zmsg_t *msg, lot_result_t *result)
     result->query = *at++;
     result->ok = *at++;
     result->finished = *at++;
+    memcpy (result->digest, at, LOT_DIGEST_SIZE);
+    at += LOT_DIGEST_SIZE;
     result->reason = strndup ((const char *) at, zframe_size (frame) - S_RESULT_HEADER);
     zframe_destroy (&frame);
     return result->reason ? 1 : -1;

@@ -14,7 +14,8 @@
                                            | lines]
                  (kind: more chunks follow, the last chunk, or a query)
         RESULT   handler, persister -> broker -> front-end
-                 [agency position count stored query ok finished | reason]
+                 [agency position count stored query ok finished digest
+                  | reason]
         STATUS   persister -> coordinator [finished agencies, one u32 each]
         DRAW     coordinator -> persister
         DRAWN    persister -> coordinator [ok][detail][winners...]
@@ -45,7 +46,9 @@
     travels the chunks' path (front-end, handler, persister) so it needs no
     socket of its own, and is sent again like a chunk when unanswered.
     RESULT carries the agency's stored bets and finished flag after the
-    chunk, which is the query's answer too.
+    chunk, which is the query's answer too; a query's RESULT carries the
+    digest of those bets as well (lot_digest.h), which the front-end puts
+    in 'S'.
 
     STATUS is the persister's whole truth about finished agencies, sent
     whenever it changes and again every ANNOUNCE_INTERVAL: a coordinator
@@ -56,6 +59,8 @@
 */
 #ifndef LOT_MSG_H_INCLUDED
 #define LOT_MSG_H_INCLUDED
+
+#include "lot_digest.h"
 
 #include <czmq.h>
 #include <stdbool.h>
@@ -92,6 +97,7 @@ typedef struct {
     char *reason;           //  Why not ok; freshly allocated when received
     uint32_t stored;        //  The agency's bets stored, after this chunk,
     bool finished;          //  and whether its last chunk is: set when ok
+    uint8_t digest [LOT_DIGEST_SIZE];   //  Of the stored bets: set for a query
 } lot_result_t;
 
 //  WORK, RECORDS and RESULT travel in batches: one message holds one or

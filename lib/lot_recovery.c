@@ -39,6 +39,8 @@ typedef struct {
     uint64_t group;
     uint32_t *stored;               //  By agency
     bool *finished;
+    lot_recovery_lines_fn *lines;   //  Told where each record's lines lie
+    void *arg;
 } self_t;
 
 static void
@@ -212,6 +214,9 @@ s_self_apply (self_t *self, const s_record_t *records, size_t count, char **erro
         }
         self->stored [agency] += record->count;
         self->finished [agency] = record->last;
+        if (self->lines)
+            self->lines (self->arg, agency, records [i].start,
+                         record->end - records [i].start);
     }
     if (foreign)
         lot_log_warning ("action: journal | result: in_progress | path: %s | reason: %zu"
@@ -339,13 +344,14 @@ s_self_open_journal (self_t *self, char **error)
 int
 lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                    const char *journal_path, long agencies, bool fsync,
-                   uint32_t *stored, bool *finished, char **error)
+                   uint32_t *stored, bool *finished, lot_recovery_lines_fn *lines,
+                   void *arg, char **error)
 {
     assert (files && bets_path && journal_path && stored && finished);
     self_t self = {
         .bets_path = bets_path, .journal_path = journal_path, .agencies = agencies,
         .fsync = fsync, .bets_fd = -1, .journal_fd = -1, .same_fs = -1,
-        .stored = stored, .finished = finished
+        .stored = stored, .finished = finished, .lines = lines, .arg = arg
     };
     int rc = s_self_open_bets (&self, error) || s_self_open_journal (&self, error)
            ? -1 : 0;

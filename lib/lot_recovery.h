@@ -20,15 +20,22 @@ typedef struct {
     uint64_t group;                 //  Number of the last group written
 } lot_recovery_t;
 
+//  Where the lines of a record of agency (1..agencies) lie in the bets
+//  file: size bytes from offset. Called for each valid record, in order.
+typedef void (lot_recovery_lines_fn) (void *arg, uint32_t agency, uint64_t offset,
+                                      uint64_t size);
+
 //  Opens (creating when absent) the bets file and the journal, cuts a
 //  torn tail in either back so both agree (logging each cut), and fills
 //  stored and finished (arrays of agencies + 1, zeroed) by agency from
-//  the journal. fsync false skips every sync. Returns 0, or -1 with
-//  *error (a heap string the caller frees; error may be NULL) as
-//  lot_store_new does. Either way *files holds the descriptors opened,
-//  which the caller closes.
+//  the journal, and tells lines (NULL: nothing) where each record's lines
+//  lie. fsync false skips every sync. Returns 0, or -1 with *error (a heap
+//  string the caller frees; error may be NULL) as lot_store_new does.
+//  Either way *files holds the descriptors opened, which the caller
+//  closes.
 int lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                        const char *journal_path, long agencies, bool fsync,
-                       uint32_t *stored, bool *finished, char **error);
+                       uint32_t *stored, bool *finished, lot_recovery_lines_fn *lines,
+                       void *arg, char **error);
 
 #endif

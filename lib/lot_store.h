@@ -35,6 +35,8 @@
 #ifndef LOT_STORE_H_INCLUDED
 #define LOT_STORE_H_INCLUDED
 
+#include "lot_digest.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +87,15 @@ uint32_t lot_store_stored (lot_store_t *self, uint32_t agency);
 
 //  True when the agency's last chunk is stored durably.
 bool lot_store_finished (lot_store_t *self, uint32_t agency);
+
+//  The digest of the agency's durable lines, in position order
+//  (lot_digest.h), into out. The lines stored since the last call are
+//  read back from the bets file and hashed now, not at each commit (nor
+//  at recovery: the journal says where they lie). Returns 0 (out all
+//  zero for an agency outside 1..agencies), or -1 (errno set) when the
+//  bets file cannot be read: what was hashed stays, and the next call
+//  goes on from there.
+int lot_store_digest (lot_store_t *self, uint32_t agency, uint8_t out [LOT_DIGEST_SIZE]);
 
 //  Decides what becomes of a chunk given the durable state and the chunks
 //  already pending. S and F are the agency's durable stored and finished,

@@ -195,6 +195,25 @@ s_add (cf_fake_t *fake, cf_op_t op, const void *data, size_t size)
         tu_wire_bytes (wire, data, size);
 }
 
+//  The bets-file lines of the first stored bets of agency-3.csv, when the
+//  test wrote one (of plain fields: each line is "3," and its record), of
+//  which an 'S' carries the digest.
+static char *
+s_stored_lines (size_t stored)
+{
+    size_t size = 0;
+    char *lines = NULL, record [1024];
+    FILE *out = open_memstream (&lines, &size);
+    FILE *data = fopen ("agency-3.csv", "rb");
+    assert_non_null (out);
+    for (size_t i = 0; data && i < stored && fgets (record, sizeof record, data); i++)
+        fprintf (out, "3,%.*s\r\n", (int) strcspn (record, "\r\n"), record);
+    if (data)
+        fclose (data);
+    fclose (out);
+    return lines;
+}
+
 //  The wire bytes of the chunk of the fake's bets at position, numbered
 //  (v2) or not.
 static void
@@ -230,6 +249,9 @@ cf_rows (cf_fake_t *fake, const cf_row_t *rows)
                 tu_wire_byte (&wire, 'S');      //  The one place an 'S' is made
                 tu_wire_u32 (&wire, (uint32_t) row->at);
                 tu_wire_byte (&wire, row->finished);
+                char *lines = s_stored_lines (row->at);
+                tu_wire_digest (&wire, lines);
+                free (lines);
                 s_add (fake, CF_SEND, wire.data, wire.size);
                 break;
             case CF_ERROR:

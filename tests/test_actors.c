@@ -869,7 +869,8 @@ test_frontend_bridges_agencies (void **state)
     }
     s_expect_work (broker, 1, 0, false, NULL, 0);
     s_answer (broker, 1, 0, true, NULL, 0, 300, false);
-    tu_expect_pack (resumed, "141", 'S', 300, false);
+    tu_expect_pack (resumed, "141b", 'S', 300, false, (uint8_t [LOT_DIGEST_SIZE]) { 0 },
+                    (size_t) LOT_DIGEST_SIZE);
     s_send (resumed, s_numbered (300, first));
     s_expect_work (broker, 1, 300, false, first.data, first.size);
     s_answer (broker, 1, 300, false, NULL, 2, 302, false);
@@ -998,7 +999,8 @@ s_hello_v2 (int port, uint32_t agency, zsock_t *broker)
     s_send (fd, tu_wire ("12s", 'H', 2, tu_temp ("%u", agency)));
     s_expect_work (broker, agency, 0, false, NULL, 0);
     s_answer (broker, agency, 0, true, NULL, 0, 0, false);
-    tu_expect_pack (fd, "141", 'S', 0, false);
+    tu_expect_pack (fd, "141b", 'S', 0, false, (uint8_t [LOT_DIGEST_SIZE]) { 0 },
+                    (size_t) LOT_DIGEST_SIZE);
     return fd;
 }
 

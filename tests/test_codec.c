@@ -92,6 +92,9 @@ static const char *const s_varied [][LOT_BET_FIELDS] = {
 
 typedef enum { CHUNK, NUMBERED, HELLO, QUERY, STORED, ERROR, WINNERS, STRING } s_kind_t;
 
+//  The digest every 'S' of the tables carries
+static const uint8_t s_digest [LOT_DIGEST_SIZE] = "0123456789abcdefghijklmnopqrstuv";
+
 typedef struct {
     const char *name;
     s_kind_t kind;
@@ -160,6 +163,7 @@ s_write (tu_wire_t *wire, const s_case_t *c)
             tu_wire_byte (wire, 'S');
             tu_wire_u32 (wire, c->stored);
             tu_wire_byte (wire, c->finished);
+            tu_wire_bytes (wire, s_digest, LOT_DIGEST_SIZE);
             break;
         case ERROR:
             tu_wire_byte (wire, 'E');
@@ -214,7 +218,8 @@ s_encode (const s_case_t *c, uint8_t *out, size_t cap)
         case CHUNK:   return s_encode_chunk (c, out, cap);
         case HELLO:   return lot_codec_hello_encode (out, cap, c->version, tu_span (c->agency));
         case QUERY:   return lot_codec_query_encode (out, cap, tu_span (c->agency));
-        case STORED:  return lot_codec_stored_encode (out, cap, c->stored, c->finished);
+        case STORED:  return lot_codec_stored_encode (out, cap, c->stored, c->finished,
+                                                      s_digest);
         case ERROR:   return lot_codec_error_encode (out, cap, c->input ? c->input : c->text);
         case WINNERS: return lot_codec_winners_encode (out, cap, c->text, strlen (c->text));
         case STRING:  return lot_codec_put_string (out, cap, tu_span (c->text));
@@ -230,6 +235,7 @@ typedef struct {
     uint32_t position, stored;
     unsigned version;
     bool finished;
+    const uint8_t *digest;      //  'S'
     lot_span_t text;            //  'H' and 'W' agency, 'E' reason
     lot_winners_reader_t winners;
 } s_got_t;
@@ -254,7 +260,7 @@ s_measure (const s_case_t *c, const uint8_t *d, size_t n, s_got_t *g)
         case HELLO:   return lot_codec_hello_measure (d, n, &g->version, &g->text, &g->total);
         case QUERY:   return lot_codec_query_measure (d, n, &g->text, &g->total);
         case STORED:  return lot_codec_stored_measure (d, n, &g->stored, &g->finished,
-                                                       &g->total);
+                                                       &g->digest, &g->total);
         case ERROR:   return lot_codec_error_measure (d, n, &g->text, &g->total);
         case WINNERS:
             g->count = lot_codec_winners_count (d, n);
@@ -298,6 +304,7 @@ s_check_fields (const s_case_t *c, const uint8_t *data, s_got_t *got)
 {
     uint32_t stored;
     bool finished;
+    const uint8_t *digest;
     size_t total;
     const char *documents = c->text;
     lot_span_t document;
@@ -316,9 +323,10 @@ s_check_fields (const s_case_t *c, const uint8_t *data, s_got_t *got)
         case STORED:
             assert_int_equal (got->stored, c->stored);
             assert_int_equal (got->finished, c->finished);
+            assert_memory_equal (got->digest, s_digest, LOT_DIGEST_SIZE);
             //  Its first LOT_STORED_SIZE bytes alone say the same
             assert_int_equal (lot_codec_stored_measure (data, LOT_STORED_SIZE, &stored,
-                                                        &finished, &total),
+                                                        &finished, &digest, &total),
                               LOT_CODEC_COMPLETE);
             assert_int_equal (stored, c->stored);
             assert_int_equal (finished, c->finished);
@@ -398,6 +406,7 @@ s_check (const s_case_t *c)
     }
     uint32_t stored;
     bool finished;
+    const uint8_t *digest;
     size_t total;
     const uint8_t *data = s_guarded (bytes.data, size);
     if (message) {
@@ -408,7 +417,7 @@ s_check (const s_case_t *c)
     else
     if (c->kind == STORED && size >= LOT_STORED_SIZE)
         assert_int_equal (lot_codec_stored_measure (data, LOT_STORED_SIZE, &stored,
-                                                    &finished, &total),
+                                                    &finished, &digest, &total),
                           LOT_CODEC_INVALID);
 }
 

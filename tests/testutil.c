@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sodium.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -56,6 +57,15 @@ tu_wire_bytes (tu_wire_t *wire, const void *data, size_t size)
     assert_true (size <= sizeof wire->data - wire->size);
     memcpy (wire->data + wire->size, data, size);
     wire->size += size;
+}
+
+void
+tu_wire_digest (tu_wire_t *wire, const char *lines)
+{
+    uint8_t digest [32];
+    assert_int_equal (crypto_generichash (digest, sizeof digest, (const uint8_t *) lines,
+                                          strlen (lines), NULL, 0), 0);
+    tu_wire_bytes (wire, digest, sizeof digest);
 }
 
 void

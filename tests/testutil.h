@@ -48,6 +48,9 @@ void tu_wire_bytes (tu_wire_t *wire, const void *data, size_t size);
 //  strings (tu_wire_bet).
 void tu_wire_chunk (tu_wire_t *wire, char tag, unsigned count, const char *agency);
 void tu_wire_bet (tu_wire_t *wire, const char *const bet [5]);
+//  The digest an 'S' carries for the stored bets whose bets-file lines
+//  are lines: BLAKE2b-256 of them, by libsodium itself.
+void tu_wire_digest (tu_wire_t *wire, const char *lines);
 
 //  Asserts that got holds exactly want, saying where they first differ.
 void tu_assert_bytes (const void *got, size_t got_size, const void *want,

@@ -116,12 +116,14 @@ s_stored (const uint8_t *data, size_t size, size_t max)
     s_frame_t frame = { 0 };
     uint32_t stored;
     bool finished;
+    const uint8_t *digest;
     uint8_t again [LOT_STORED_SIZE];
-    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &frame.size);
+    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &digest,
+                                             &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE) {
-        assert (frame.size == LOT_STORED_SIZE);
-        s_same (again, lot_codec_stored_encode (again, sizeof again, stored, finished), data,
-                frame.size);
+        assert (frame.size == LOT_STORED_SIZE && digest == data + 6);
+        s_same (again, lot_codec_stored_encode (again, sizeof again, stored, finished, digest),
+                data, frame.size);
     }
     else
     if (size >= LOT_STORED_SIZE)

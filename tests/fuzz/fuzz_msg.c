@@ -60,6 +60,15 @@ s_batch (zmsg_t *msg, uint8_t kind)
         while ((rc = lot_msg_next_result (msg, &result)) != 0)
             if (rc == 1) {
                 assert (strlen (result.reason) <= largest);
+                //  Sent on, it reads back the same: the digest too
+                zmsg_t *again = lot_msg_new_routed (NULL);
+                lot_msg_add_result (again, &result);
+                lot_result_t back;
+                assert (lot_msg_next_result (again, &back) == 1);
+                assert (back.stored == result.stored && back.finished == result.finished
+                        && memcmp (back.digest, result.digest, LOT_DIGEST_SIZE) == 0);
+                lot_msg_result_free (&back);
+                zmsg_destroy (&again);
                 lot_msg_result_free (&result);
             }
     assert (zmsg_size (msg) == 0);
