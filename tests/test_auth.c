@@ -80,6 +80,14 @@ s_server_start (const char *auth, const char *dir, const char *log)
     return server;
 }
 
+//  Stops the server with SIGTERM: it must exit 0.
+static void
+s_server_stop (server_t *server)
+{
+    assert_int_equal (tu_stop (server->proc, SIGTERM, 10000), 0);
+    tu_proc_destroy (&server->proc);
+}
+
 static void
 s_enroll (const char *dir, const char *how, const char *agencies)
 {
@@ -87,7 +95,9 @@ s_enroll (const char *dir, const char *how, const char *agencies)
     char *argv [] = { program, (char *) dir, (char *) how, (char *) agencies, NULL };
     if (!agencies)
         argv [2] = (char *) how, argv [3] = NULL;
-    assert_int_equal (tu_wait (tu_spawn (tu_dir (), argv, NULL, "enroll.log"), 10000), 0);
+    tu_proc_t *proc = tu_spawn (tu_dir (), argv, NULL, "enroll.log");
+    assert_int_equal (tu_wait (proc, 10000), 0);
+    tu_proc_destroy (&proc);
     free (program);
 }
 
@@ -399,7 +409,7 @@ test_impostor_without_a_key (void **state)
     close (plain);
     for (int agency = 1; agency <= 5; agency++)
         s_expect_stored ("keys.csv", agency);
-    assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
+    s_server_stop (&server);
     char *log = tu_read_file ("server.log", NULL);
     assert_int_equal (tu_count_lines (log, PARTS ("action: conexion | result: fail | reason: this"
                                                   " agency must prove its key on the secure port"
@@ -450,7 +460,7 @@ test_another_agencys_key (void **state)
                            " must prove its key on the secure port");
     for (int agency = 1; agency <= 5; agency++)
         s_expect_stored ("keys.csv", agency);
-    assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
+    s_server_stop (&server);
 }
 
 //  An agency whose link died is not locked out by its stale connection:
@@ -481,7 +491,7 @@ test_stale_connection_replaced (void **state)
     assert_true (tu_wait_for_lines ("server.log", PARTS ("action: conexion | result: success"
                                     " | reason: replaced by a newer connection of its agency"
                                     " | agencia: 1"), 1, 0));
-    assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
+    s_server_stop (&server);
 }
 
 //  On the wire: no document of the real data crosses the CURVE port in
@@ -529,7 +539,7 @@ test_wiretap_and_replay (void **state)
     assert_true (tu_wait_for_lines ("server.log", PARTS ("action: zmq_evento | result: fail"
                                     " | actor: frontend | socket: agencies_curve"
                                     " | event: HANDSHAKE_FAILED"), 1, 10000));
-    assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
+    s_server_stop (&server);
     char *after = tu_read_file ("keys.csv", NULL);
     assert_string_equal (after, bets);
     for (int agency = 1; agency <= 5; agency++)
@@ -552,7 +562,7 @@ test_server_with_the_wrong_key (void **state)
     server_t impostor = s_server_start ("required", "other", "impostor.log");
     s_expect_client_fails (1, "keys/agency-1", NULL, &impostor, "reason: the CURVE handshake"
                            " failed: the server did not prove the key auth.server pins");
-    assert_int_equal (tu_stop (impostor.proc, SIGTERM, 10000), 0);
+    s_server_stop (&impostor);
     char *log = tu_read_file ("impostor.log", NULL);
     assert_int_equal (tu_count_lines (log, PARTS ("action: agencia_conectada")), 0);
     assert_int_equal (tu_count_lines (log, PARTS ("action: apuesta_recibida")), 0);
@@ -621,7 +631,7 @@ test_revoked_and_rotated_keys (void **state)
     s_run_agencies (6, &server);
     for (int agency = 1; agency <= 5; agency++)
         s_expect_stored ("keys.csv", agency);
-    assert_int_equal (tu_stop (server.proc, SIGTERM, 10000), 0);
+    s_server_stop (&server);
 }
 
 //  What the server and the client say of keys they cannot use, before
