@@ -139,7 +139,7 @@ check_agency_keys () {   # check_agency_keys WHAT FILE AGENCIES LOG
     local n secrets
     for n in $(seq 1 "$3"); do
         secrets=$(awk -v s="  client$n:" '$0 == s { on = 1; next } /^  [a-z]/ { on = 0 }
-                  on && /source: agency_/ { print $3 }' "$2" | paste -sd ' ')
+                  on && /source: agency_[0-9]/ { print $3 }' "$2" | paste -sd ' ')
         check "$1: client$n's service has its own key alone ($secrets)" test "$secrets" = "agency_$n"
     done
     check "$1: every front-end requires the agencies' keys, $3 enrolled" \
