@@ -338,11 +338,12 @@ s_send_chunks (lot_upload_t *self)
 
 //  Sends the bets until the last chunk is stored. v1: 'B', then the
 //  chunks from the last one confirmed. v2 and v3: 'H', then the chunks from
-//  where the 'S' says (v3 checks its digest first). After a drop, v2 goes on on a new connection. Configured
-//  v1 cannot learn what a dropped connection stored, so a drop ends it;
-//  v1 fallen back to asks 'H' again, a loop.period later: a v2 server
-//  that dropped a new connection (at its connection limit, say) looked
-//  like a v1 one, and its 'S' now says what the v1 chunks stored. A
+//  where the 'S' says (v3 checks its digest first). After a drop, v2 and
+//  v3 go on on a new connection. Configured v1 cannot learn what a
+//  dropped connection stored, so a drop ends it; v1 fallen back to asks
+//  'H' again, a loop.period later: a v2 server that dropped a new
+//  connection (at its connection limit, say) looked like a v1 one, and
+//  its 'S' now says what the v1 chunks stored. A
 //  connection that begins with no more bets stored than the one before
 //  is a stall: loop.amount of them in a row end the upload, so a server
 //  that drops every chunk is not fed for ever.

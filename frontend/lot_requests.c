@@ -94,8 +94,8 @@ s_bind (lot_requests_t *self, lot_conn_t *conn, lot_span_t named)
     return reason ? reason : lot_conns_bind (self->conns, conn, named);
 }
 
-//  A v2 or v3 'H': version and agency, answered 'S' (as the version says it) once the persister says how
-//  far the agency is stored.
+//  A v2 or v3 'H': version and agency, answered 'S' (in that version's
+//  form) once the persister says how far the agency is stored.
 static void
 s_take_hello (lot_requests_t *self, lot_conn_t *conn)
 {
@@ -160,7 +160,8 @@ s_take_chunk (lot_requests_t *self, lot_conn_t *conn)
     const uint8_t *next = lot_conn_next (conn, &size);
     //  'E' comes where a chunk could, with none unanswered (docs/protocol.md);
     //  v2 has no digest to differ, and its 'E' stays an unknown tag
-    if (lot_conn_version (conn) >= LOT_PROTOCOL_VERSION && next [0] == LOT_TAG_ERROR && lot_conn_items (conn) == 0)
+    if (lot_conn_version (conn) >= LOT_PROTOCOL_VERSION && next [0] == LOT_TAG_ERROR
+    &&  lot_conn_items (conn) == 0)
         return s_take_conflict (self, conn);
     uint32_t position = (uint32_t) lot_conn_next_position (conn);
     const char *reason = NULL;
