@@ -1,5 +1,6 @@
 /*  lot_client_config - the agency client's settings  */
 #include "lot_client_config.h"
+#include "lot_codec.h"
 #include "lot_curve.h"
 #include "lot_options.h"
 
@@ -25,7 +26,7 @@ static const lot_option_t s_table [] = {
     S_OPTION ("loop.amount", "CLI_LOOP_AMOUNT", "loop_amount",
               LOT_OPTION_INT, loop_amount, "5", 1, 1000000,
               "connection attempts while the server is not reachable yet; in v2 "
-              "also reconnections in a row that store nothing"),
+              "and v3 also reconnections in a row that store nothing"),
     S_OPTION ("loop.period", "CLI_LOOP_PERIOD", "loop_period",
               LOT_OPTION_DURATION, loop_period, "5s", 0, 3600000,
               "the pause between connection attempts (never between chunks)"),
@@ -44,12 +45,14 @@ static const lot_option_t s_table [] = {
               "largest encoded chunk sent"),
     S_OPTION ("batch.window", "CLI_WINDOW", "window",
               LOT_OPTION_INT, window, "16", 1, 1024,
-              "v2: chunks sent before waiting for an answer (1: stop-and-wait); "
+              "v2 and v3: chunks sent before waiting for an answer (1: stop-and-wait); "
               "at most the server's `MAX_IN_FLIGHT` + 1"),
     S_OPTION ("protocol.version", "CLI_PROTOCOL_VERSION", "protocol_version",
-              LOT_OPTION_INT, protocol_version, "2", 1, 2,
+              LOT_OPTION_INT, protocol_version, "3", 1, 3,
               "1 speaks the course's protocol byte for byte; 2 resumes uploads, "
-              "and speaks 1 to a server that does not answer its `H`"),
+              "and speaks 1 to a server that does not answer its `H`; 3 also "
+              "checks a resume by the digest of the stored bets, and speaks 2 to "
+              "a server that refuses `H 3` (then resumes go unchecked)"),
     S_OPTION ("server.timeout", "CLI_SERVER_TIMEOUT", "server_timeout",
               LOT_OPTION_DURATION, server_timeout, "30s", 1, 86400000,
               "how long an answer to the bets (the `S`, each chunk's) or a write "
@@ -62,7 +65,7 @@ static const lot_option_t s_table [] = {
               LOT_OPTION_STRING, auth_cert, NULL, 0, 0,
               "none: the plain port. The agency's own certificate (`agency_secret` "
               "from `bin/lottery-enroll`): the client then speaks only to "
-              "`auth.address`, over CURVE, proving this key, in v2, never in the "
+              "`auth.address`, over CURVE, proving this key, in v3, never in the "
               "clear; needs `auth.server`"),
     S_OPTION ("auth.server", "CLI_AUTH_SERVER", "auth_server",
               LOT_OPTION_STRING, auth_server, NULL, 0, 0,
@@ -264,7 +267,7 @@ s_split_address (lot_client_config_t *self, char **error)
     return self->server_host && self->server_port ? 0 : -1;
 }
 
-//  With a certificate, the server's too, both readable, and v2: the
+//  With a certificate, the server's too, both readable, and v3: the
 //  secure port speaks nothing else.
 static int
 s_check_auth (lot_client_config_t *self, char **error)
@@ -281,8 +284,8 @@ s_check_auth (lot_client_config_t *self, char **error)
                          " the server's public certificate");
         return -1;
     }
-    if (self->protocol_version != 2) {
-        *error = strdup ("auth.cert (CLI_AUTH_CERT) needs protocol.version 2");
+    if (self->protocol_version != LOT_PROTOCOL_VERSION) {
+        *error = strdup ("auth.cert (CLI_AUTH_CERT) needs protocol.version 3");
         return -1;
     }
     char *reason = NULL;

@@ -28,7 +28,8 @@ typedef struct {
     char *data_file;            //  Default .data/agency-<id>.csv
     long max_chunk_bytes;       //  Largest encoded chunk sent
     long window;                //  v2: chunks sent and not yet answered
-    long protocol_version;      //  1: the course's, 2: resumable uploads
+    long protocol_version;      //  1: the course's, 2: resumable uploads,
+                                //  3: resumes checked by digest
     long server_timeout;        //  ms an answer to the bets may take
     long winners_timeout;       //  ms the winners query may take in all
     char *auth_cert;            //  The agency's certificate; NULL: plain TCP

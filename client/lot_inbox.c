@@ -82,9 +82,11 @@ lot_inbox_take (lot_inbox_t *self, lot_answer_kind_t kind, lot_answer_t *answer)
         status = size == 0 ? LOT_CODEC_INCOMPLETE
                : front [0] == LOT_TAG_OK ? LOT_CODEC_COMPLETE : LOT_CODEC_INVALID;
     else
-    if (kind == LOT_ANSWER_STORED)
-        status = lot_codec_stored_measure (front, size, &answer->stored,
-                                           &answer->finished, &answer->digest, &total);
+    if (kind == LOT_ANSWER_STORED || kind == LOT_ANSWER_STORED_V2)
+        status = lot_codec_stored_measure (front, size, kind == LOT_ANSWER_STORED
+                                           ? LOT_PROTOCOL_VERSION : LOT_PROTOCOL_V2,
+                                           &answer->stored, &answer->finished,
+                                           &answer->digest, &total);
     else
     if (kind == LOT_ANSWER_ERROR)
         status = lot_codec_error_measure (front, size, &answer->reason, &total);

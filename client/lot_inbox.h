@@ -36,7 +36,8 @@ void lot_inbox_received (lot_inbox_t *self, size_t size);
 //  The answers an agency waits for, and what each says.
 typedef enum {
     LOT_ANSWER_OK,                  //  'O': a chunk stored
-    LOT_ANSWER_STORED,              //  'S': how far the agency is stored
+    LOT_ANSWER_STORED,              //  'S': how far the agency is stored (v3)
+    LOT_ANSWER_STORED_V2,           //  The same in v2: no digest
     LOT_ANSWER_ERROR,               //  'E': refused, and why
     LOT_ANSWER_WINNERS              //  The winners list
 } lot_answer_kind_t;
@@ -44,7 +45,7 @@ typedef enum {
 typedef struct {
     uint32_t stored;                //  'S'
     bool finished;
-    const uint8_t *digest;          //  LOT_DIGEST_SIZE bytes, in the inbox
+    const uint8_t *digest;          //  LOT_DIGEST_SIZE bytes, in the inbox (v2: NULL)
     lot_span_t reason;              //  'E', pointing into the inbox
     lot_winners_reader_t winners;   //  Its documents point into the inbox
 } lot_answer_t;

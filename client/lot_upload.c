@@ -1,4 +1,4 @@
-/*  lot_upload - an agency's bets to the server, in v1 or v2, resumed after drops  */
+/*  lot_upload - an agency's bets to the server, in v1, v2 or v3, resumed after drops  */
 #include "lot_upload.h"
 #include "lot_signals.h"
 #include "lot_feed.h"
@@ -25,9 +25,11 @@ struct _lot_upload_t {
     lot_feed_pace_t pace;           //  Of the progress lines
     long stored;                    //  The agency's bets stored, as far as known
     long version;                   //  The protocol spoken: protocol.version,
-                                    //  or 1 once the server showed it has no v2
+                                    //  2 once the server refused v3, or 1 once
+                                    //  it showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
     bool fell_back;                 //  A warning said v1 is spoken
+    bool fell_back_v2;              //  A warning said v2 is spoken
     uint32_t server_stored;         //  What the last 'S' said: bets stored,
     bool server_finished;           //  whether the last chunk is,
     uint8_t server_digest [LOT_DIGEST_SIZE];    //  and the digest of those bets
@@ -97,10 +99,11 @@ s_agency_span (lot_upload_t *self)
 //  ---------------------------------------------------------------------
 //  The greeting
 
-//  Says 'H' and reads the answer into server_stored and server_finished.
-//  Returns 0; 1 when worth another try: the connection dropped, or the
-//  agency is busy on a connection the server has not seen die yet; 2 when
-//  the server showed it does not speak v2; or -1.
+//  Says 'H' and reads the answer into server_stored, server_finished and
+//  (v3) server_digest. Returns 0; 1 when worth another try: the connection
+//  dropped, or the agency is busy on a connection the server has not seen
+//  die yet; 2 when the server showed it does not speak v2; 3 when it
+//  refused v3 (one of ours from before the digest, which speaks v2); or -1.
 static int
 s_hello (lot_upload_t *self)
 {
@@ -110,32 +113,49 @@ s_hello (lot_upload_t *self)
     if (size == 0)
         return lot_link_fail (self->link, "agency id %s too long for 'H'", self->agency);
     lot_answer_t answer;
+    bool v3 = self->version >= LOT_PROTOCOL_VERSION;
     if (lot_link_send (self->link, hello, size)
-    ||  lot_link_recv (self->link, LOT_ANSWER_STORED, &answer)) {
+    ||  lot_link_recv (self->link, v3 ? LOT_ANSWER_STORED : LOT_ANSWER_STORED_V2,
+                       &answer)) {
         if (lot_link_rejected (self->link, LOT_REASON_BUSY))
             return 1;
+        //  The secure port speaks v3: never anything weaker
+        if (v3 && lot_link_rejected (self->link, LOT_REASON_VERSION)
+        &&  !self->config->auth_cert)
+            return 3;
         //  A v1 server closes, resets, keeps silent or answers something
-        //  else; once a server said 'S', a drop is only a drop. The secure
-        //  port speaks v2: never anything weaker
+        //  else; once a server said 'S', a drop is only a drop
         if (!self->heard_v2 && !lot_signals_caught () && !self->config->auth_cert)
             return 2;
         return lot_link_dropped (self->link) ? 1 : -1;
     }
     self->server_stored = answer.stored;
     self->server_finished = answer.finished;
-    memcpy (self->server_digest, answer.digest, LOT_DIGEST_SIZE);
+    if (v3)
+        memcpy (self->server_digest, answer.digest, LOT_DIGEST_SIZE);
     self->heard_v2 = true;
     return 0;
 }
 
-//  Greets a new bets connection (a lot_link_greet_fn): in v2, 'H' and its
-//  'S'. A server that does not speak v2 is tried again at once in v1, as
-//  TLS and HTTP/2 clients fall back.
+//  Greets a new bets connection (a lot_link_greet_fn): in v2 and v3, 'H'
+//  and its 'S'. A server that refuses v3 is tried again at once in v2, one
+//  that does not speak v2 in v1, as TLS and HTTP/2 clients fall back.
 static int
 s_greet (void *arg, lot_link_t *link)
 {
     lot_upload_t *self = arg;
     int rc = self->version >= 2 ? s_hello (self) : 0;
+    if (rc == 3) {
+        lot_link_close (link, LOT_LOG_DEBUG);
+        lot_log (self->fell_back_v2 ? LOT_LOG_DEBUG : LOT_LOG_WARNING,
+                 "action: protocolo | result: success | version: 2 | server: %s"
+                 " | reason: 'H' %d refused (%s): the server speaks v2, without the"
+                 " digest; a resume is not checked", self->config->server_address,
+                 LOT_PROTOCOL_VERSION, lot_link_reason (link));
+        self->fell_back_v2 = true;
+        self->version = LOT_PROTOCOL_V2;
+        return 2;
+    }
     if (rc == 2) {
         //  Closed here, so that its close line comes before the warning
         lot_link_close (link, LOT_LOG_DEBUG);
@@ -171,8 +191,10 @@ s_conflict (lot_upload_t *self, const char *format, ...)
     va_end (args);
     uint8_t error [LOT_ANSWER_MAX];
     size_t size = lot_codec_error_encode (error, sizeof error, reason);
-    //  A server that went meanwhile changes nothing: the reason is ours
-    lot_link_send (self->link, error, size);
+    //  A server that went meanwhile changes nothing: the reason is ours.
+    //  v2 has no such 'E' (a v2 server would take it for a broken chunk)
+    if (self->version >= LOT_PROTOCOL_VERSION)
+        lot_link_send (self->link, error, size);
     return lot_link_fail (self->link, "%s", reason);
 }
 
@@ -190,7 +212,7 @@ s_digest_add (lot_upload_t *self, const lot_span_t fields [LOT_BET_FIELDS])
 
 //  Sets the feed to go on after the first self->stored bets: the data
 //  file is opened again and that many bets skipped (it was checked whole
-//  already); the single bet is simply sent next. check (after an 'S'):
+//  already); the single bet is simply sent next. check (after a v3 'S'):
 //  the skipped bets must be the ones the server holds, by the 'S' digest,
 //  and an agency the server calls finished must hold the whole file.
 //  The single bet is not checked: it goes after whatever is stored.
@@ -315,12 +337,13 @@ s_send_chunks (lot_upload_t *self)
 }
 
 //  Sends the bets until the last chunk is stored. v1: 'B', then the
-//  chunks from the last one confirmed. v2: 'H', then the chunks from where
-//  the 'S' says. After a drop, v2 goes on on a new connection. Configured
-//  v1 cannot learn what a dropped connection stored, so a drop ends it;
-//  v1 fallen back to asks 'H' again, a loop.period later: a v2 server
-//  that dropped a new connection (at its connection limit, say) looked
-//  like a v1 one, and its 'S' now says what the v1 chunks stored. A
+//  chunks from the last one confirmed. v2 and v3: 'H', then the chunks from
+//  where the 'S' says (v3 checks its digest first). After a drop, v2 and
+//  v3 go on on a new connection. Configured v1 cannot learn what a
+//  dropped connection stored, so a drop ends it; v1 fallen back to asks
+//  'H' again, a loop.period later: a v2 server that dropped a new
+//  connection (at its connection limit, say) looked like a v1 one, and
+//  its 'S' now says what the v1 chunks stored. A
 //  connection that begins with no more bets stored than the one before
 //  is a stall: loop.amount of them in a row end the upload, so a server
 //  that drops every chunk is not fed for ever.
@@ -348,7 +371,7 @@ s_send (lot_upload_t *self)
         }
         //  Checked first even when finished: a stranger's last chunk must
         //  not pass for this agency's
-        if (s_restart (self, self->version >= 2))
+        if (s_restart (self, self->version >= LOT_PROTOCOL_VERSION))
             return -1;
         if (self->version >= 2 && self->server_finished)
             return 0;

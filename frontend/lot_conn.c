@@ -28,7 +28,7 @@ struct _lot_conn_t {
     char *peer;                 //  The agency's address, for log lines
     unsigned proven;            //  The agency its key proved, or 0: plain TCP
     lot_conn_state_t state;
-    int version;                //  Of a bets connection: 1 or 2
+    int version;                //  Of a bets connection: 1, 2 or 3
     unsigned agency;            //  Bound (bets), or asked about (winners)
     bool positioned;            //  v1: next_position is known
     uint64_t next_position;     //  Where the next chunk goes: v1 numbers
@@ -141,6 +141,12 @@ void
 lot_conn_set_version (lot_conn_t *self, int version)
 {
     self->version = version;
+}
+
+bool
+lot_conn_numbered (lot_conn_t *self)
+{
+    return self->version >= LOT_PROTOCOL_V2;
 }
 
 unsigned

@@ -68,9 +68,13 @@ const char *lot_conn_peer (lot_conn_t *self);
 lot_conn_state_t lot_conn_state (lot_conn_t *self);
 void lot_conn_set_state (lot_conn_t *self, lot_conn_state_t state);
 
-//  Of a bets connection: 1 or 2; 0 before it says.
+//  Of a bets connection: 1, 2 or 3; 0 before it says.
 int lot_conn_version (lot_conn_t *self);
 void lot_conn_set_version (lot_conn_t *self, int version);
+//  True for a bets connection that said 'H' (v2 or v3): its chunks are
+//  numbered and pipelined. v3 differs from v2 in 'S' alone, and in the
+//  'E' its client may send instead of a chunk.
+bool lot_conn_numbered (lot_conn_t *self);
 
 //  The agency a bets connection speaks for, or a winners query asks
 //  about; 0 before it is known.

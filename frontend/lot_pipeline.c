@@ -181,8 +181,8 @@ lot_pipeline_flush (lot_pipeline_t *self)
     s_flush_batch (self);
 }
 
-//  The answer a RESULT makes: for a query, the agency's position (v2 is
-//  told it in 'S'); for a chunk, 'O' or 'E'.
+//  The answer a RESULT makes: for a query, the agency's position (v2 and
+//  v3 are told it in 'S', each in its own); for a chunk, 'O' or 'E'.
 static void
 s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
 {
@@ -194,7 +194,8 @@ s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
     }
     else
     if (result->query)
-        size = lot_codec_stored_encode (answer, sizeof answer, result->stored,
+        size = lot_codec_stored_encode (answer, sizeof answer,
+                                        (unsigned) lot_conn_version (conn), result->stored,
                                         result->finished, result->digest);
     else
     if (!result->ok)

@@ -94,8 +94,8 @@ s_bind (lot_requests_t *self, lot_conn_t *conn, lot_span_t named)
     return reason ? reason : lot_conns_bind (self->conns, conn, named);
 }
 
-//  A v2 'H': version and agency, answered 'S' once the persister says how
-//  far the agency is stored.
+//  A v2 or v3 'H': version and agency, answered 'S' (in that version's
+//  form) once the persister says how far the agency is stored.
 static void
 s_take_hello (lot_requests_t *self, lot_conn_t *conn)
 {
@@ -111,10 +111,9 @@ s_take_hello (lot_requests_t *self, lot_conn_t *conn)
         lot_responder_fail (self->responder, conn, "malformed hello");
         return;
     }
-    lot_conn_set_version (conn, 2);
-    const char *reason = version != LOT_PROTOCOL_VERSION
-                       ? "unsupported protocol version"
-                       : s_bind (self, conn, agency);
+    bool known = lot_codec_version_known (version);
+    lot_conn_set_version (conn, known ? (int) version : LOT_PROTOCOL_V2);
+    const char *reason = known ? s_bind (self, conn, agency) : LOT_REASON_VERSION;
     if (reason) {
         lot_responder_refuse (self->responder, conn, reason, agency);
         return;
@@ -125,7 +124,7 @@ s_take_hello (lot_requests_t *self, lot_conn_t *conn)
     lot_pipeline_dispatch (self->pipeline, lot_conn_take_query (conn));
 }
 
-//  A v2 client whose own first bets are not those the 'S' describes
+//  A v3 client whose own first bets are not those the 'S' describes
 //  (their digest differs) sends 'E' and why instead of a chunk, and
 //  closes: the conflict is logged, for the operator to look at, and the
 //  connection closed. Returns -1: nothing more is done with it.
@@ -155,16 +154,18 @@ static int
 s_take_chunk (lot_requests_t *self, lot_conn_t *conn)
 {
     size_t max = (size_t) self->settings->max_chunk_bytes;
-    int version = lot_conn_version (conn);
-    size_t header = version == 2 ? LOT_NUMBERED_HEADER : 0;
+    bool numbered = lot_conn_numbered (conn);
+    size_t header = numbered ? LOT_NUMBERED_HEADER : 0;
     size_t size, length;
     const uint8_t *next = lot_conn_next (conn, &size);
-    //  'E' comes where a chunk could, with none unanswered (docs/protocol.md)
-    if (version == 2 && next [0] == LOT_TAG_ERROR && lot_conn_items (conn) == 0)
+    //  'E' comes where a chunk could, with none unanswered (docs/protocol.md);
+    //  v2 has no digest to differ, and its 'E' stays an unknown tag
+    if (lot_conn_version (conn) >= LOT_PROTOCOL_VERSION && next [0] == LOT_TAG_ERROR
+    &&  lot_conn_items (conn) == 0)
         return s_take_conflict (self, conn);
     uint32_t position = (uint32_t) lot_conn_next_position (conn);
     const char *reason = NULL;
-    lot_codec_status_t status = version == 2
+    lot_codec_status_t status = numbered
         ? lot_codec_numbered_measure (next, size, max, &position, &length, &reason)
         : lot_codec_chunk_measure (next, size, max, &length, &reason);
     if (status == LOT_CODEC_INCOMPLETE)
@@ -196,16 +197,16 @@ s_take_chunk (lot_requests_t *self, lot_conn_t *conn)
         lot_responder_refuse (self->responder, conn, reason, reader.agency);
         return -1;
     }
-    if (version == 2 && lot_conn_items (conn) > 0
+    if (numbered && lot_conn_items (conn) > 0
     &&  position != lot_conn_next_position (conn))
         return lot_responder_reject (self->responder, conn, header + length, reader.count,
                                      "chunk out of order");
-    if (version == 1 && !lot_conn_positioned (conn))
+    if (!numbered && !lot_conn_positioned (conn))
         lot_pipeline_dispatch (self->pipeline, lot_conn_take_query (conn));
     else {
         lot_pipeline_dispatch (self->pipeline, lot_conn_take (conn, header + length, header,
                                                               position, reader.count));
-        if (version == 2)
+        if (numbered)
             lot_conn_set_next_position (conn, (uint64_t) position + reader.count);
     }
     return 0;
@@ -221,7 +222,7 @@ s_has_room (lot_requests_t *self, lot_conn_t *conn)
     if (items == 0)
         return true;
     lot_conn_item_t *last = lot_conn_item (conn, items - 1);
-    return lot_conn_version (conn) == 2 && !lot_conn_item_is_query (last)
+    return lot_conn_numbered (conn) && !lot_conn_item_is_query (last)
         && items < (size_t) self->settings->max_in_flight;
 }
 

@@ -166,7 +166,7 @@ lot_responder_fail (lot_responder_t *self, lot_conn_t *conn, const char *reason)
         size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
         lot_responder_log_rejected (conn, lot_codec_chunk_count (next, size,
-                                                                 lot_conn_version (conn) == 2),
+                                                                 lot_conn_numbered (conn)),
                                     reason);
     }
     else

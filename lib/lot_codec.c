@@ -1,4 +1,4 @@
-/*  lot_codec - the agency wire protocol, v1 and v2, byte for byte, no I/O  */
+/*  lot_codec - the agency wire protocol, v1, v2 and v3, byte for byte, no I/O  */
 #include "lot_codec.h"
 
 #include <string.h>
@@ -337,32 +337,50 @@ lot_codec_hello_measure (const uint8_t *data, size_t size, unsigned *version,
 }
 
 size_t
-lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
-                         bool finished, const uint8_t digest [LOT_DIGEST_SIZE])
+lot_codec_stored_size (unsigned version)
 {
-    if (capacity < LOT_STORED_SIZE)
+    return version == LOT_PROTOCOL_V2 ? LOT_STORED_SIZE_V2
+         : version == LOT_PROTOCOL_VERSION ? LOT_STORED_SIZE_V3 : 0;
+}
+
+bool
+lot_codec_version_known (unsigned version)
+{
+    return lot_codec_stored_size (version) > 0;
+}
+
+size_t
+lot_codec_stored_encode (uint8_t *out, size_t capacity, unsigned version,
+                         uint32_t stored, bool finished,
+                         const uint8_t digest [LOT_DIGEST_SIZE])
+{
+    size_t size = lot_codec_stored_size (version);
+    if (size == 0 || capacity < size)
         return 0;
     out [0] = LOT_TAG_STORED;
     lot_codec_put_u32 (out + 1, 4, stored);
     out [5] = finished ? 1 : 0;
-    memcpy (out + 6, digest, LOT_DIGEST_SIZE);
-    return LOT_STORED_SIZE;
+    if (size > LOT_STORED_SIZE_V2)
+        memcpy (out + LOT_STORED_SIZE_V2, digest, LOT_DIGEST_SIZE);
+    return size;
 }
 
 lot_codec_status_t
-lot_codec_stored_measure (const uint8_t *data, size_t size, uint32_t *stored,
-                          bool *finished, const uint8_t **digest, size_t *total)
+lot_codec_stored_measure (const uint8_t *data, size_t size, unsigned version,
+                          uint32_t *stored, bool *finished, const uint8_t **digest,
+                          size_t *total)
 {
-    if (size >= 1 && data [0] != LOT_TAG_STORED)
+    size_t want = lot_codec_stored_size (version);
+    if (want == 0 || (size >= 1 && data [0] != LOT_TAG_STORED))
         return LOT_CODEC_INVALID;
     if (size >= 6 && data [5] > 1)
         return LOT_CODEC_INVALID;
-    if (size < LOT_STORED_SIZE)
+    if (size < want)
         return LOT_CODEC_INCOMPLETE;
     *stored = lot_codec_get_u32 (data + 1);
     *finished = data [5] == 1;
-    *digest = data + 6;
-    *total = LOT_STORED_SIZE;
+    *digest = want > LOT_STORED_SIZE_V2 ? data + LOT_STORED_SIZE_V2 : NULL;
+    *total = want;
     return LOT_CODEC_COMPLETE;
 }
 

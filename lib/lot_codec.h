@@ -1,4 +1,4 @@
-/*  lot_codec - the agency wire protocol, v1 and v2, byte for byte, no I/O
+/*  lot_codec - the agency wire protocol, v1, v2 and v3, byte for byte, no I/O
 
     Strings are a big-endian u16 length and that many bytes. A chunk is
     tag ('C' more follow, 'L' last), count u16, agency string, then five
@@ -7,12 +7,12 @@
 
     Protocol v2 (resumable uploads; a v1 client never sends it) opens a
     bets connection with 'H' version agency instead of 'B', is answered
-    'S' stored finished digest, and numbers each chunk: 'N' position, then
-    a v1 chunk. A chunk's position is how many of its agency's bets come
-    before it, so a chunk sent again is known by it. The digest is that of
-    the agency's stored bets (lot_digest.h): a client whose own first bets
-    differ sends 'E' with why instead of a chunk, and closes. See
-    docs/protocol.md.
+    'S' stored finished, and numbers each chunk: 'N' position, then a v1
+    chunk. A chunk's position is how many of its agency's bets come before
+    it, so a chunk sent again is known by it. Protocol v3 is v2 with the
+    digest of the agency's stored bets at the end of 'S' (lot_digest.h): a
+    client whose own first bets differ sends 'E' with why instead of a
+    chunk, and closes. See docs/protocol.md.
 
     The front-end only frames (measure); handlers decode (chunk_reader);
     the agency client encodes (chunk_writer) and reads the answers
@@ -39,16 +39,22 @@
 #define LOT_TAG_PING        'P'
 //  Protocol v2
 #define LOT_TAG_HELLO       'H'     //  Opens a bets connection: version, agency
-#define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished, digest
+#define LOT_TAG_STORED      'S'     //  Answers 'H': bets stored, finished (v3: digest)
 #define LOT_TAG_NUMBERED    'N'     //  Position u32, then a chunk
-#define LOT_PROTOCOL_VERSION 2
+//  The versions 'H' may say: 2, and 3 (the newest), which is 2 with the
+//  digest in 'S'
+#define LOT_PROTOCOL_V2         2
+#define LOT_PROTOCOL_VERSION    3
+//  The 'E' reason that answers 'H' with any other version
+#define LOT_REASON_VERSION  "unsupported protocol version"
 //  The 'E' reason that answers 'H' while another live connection uploads
 //  for the agency: the client tries again, as for a refused connection
 #define LOT_REASON_BUSY     "agency busy on another connection"
 
 #define LOT_HELLO_AGENCY_MAX    10  //  Digits of an agency id
-//  'S', u32 stored, finished byte, the digest of the stored bets
-#define LOT_STORED_SIZE         (6 + LOT_DIGEST_SIZE)
+//  'S': 'S', u32 stored, finished byte; v3 adds the digest of those bets
+#define LOT_STORED_SIZE_V2      6
+#define LOT_STORED_SIZE_V3      (LOT_STORED_SIZE_V2 + LOT_DIGEST_SIZE)
 #define LOT_NUMBERED_HEADER     5   //  'N', u32 position
 #define LOT_REASON_MAX          255 //  Bytes of a reason we send in 'E'
 //  The longest answer to a chunk or an 'H': 'E' and the longest reason
@@ -160,8 +166,16 @@ int lot_codec_winners_next (lot_winners_reader_t *reader, lot_span_t *document);
 size_t lot_codec_query_encode (uint8_t *out, size_t capacity, lot_span_t agency);
 size_t lot_codec_hello_encode (uint8_t *out, size_t capacity, unsigned version,
                                lot_span_t agency);
-size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, uint32_t stored,
-                                bool finished, const uint8_t digest [LOT_DIGEST_SIZE]);
+//  True for a version 'H' may say (2 or 3).
+bool lot_codec_version_known (unsigned version);
+//  The size of 'S' in a version: LOT_STORED_SIZE_V2 or _V3; 0 for one
+//  that has no 'S'.
+size_t lot_codec_stored_size (unsigned version);
+//  'S' as version says it; digest (LOT_DIGEST_SIZE bytes) only in v3, may
+//  be NULL in v2. 0 also for a version that has no 'S'.
+size_t lot_codec_stored_encode (uint8_t *out, size_t capacity, unsigned version,
+                                uint32_t stored, bool finished,
+                                const uint8_t digest [LOT_DIGEST_SIZE]);
 size_t lot_codec_numbered_encode (uint8_t *out, size_t capacity, uint32_t position);
 
 //  Frames 'H' version agency at the start of data; COMPLETE sets
@@ -177,13 +191,15 @@ lot_codec_status_t lot_codec_hello_measure (const uint8_t *data, size_t size,
 lot_codec_status_t lot_codec_query_measure (const uint8_t *data, size_t size,
                                             lot_span_t *agency, size_t *total);
 
-//  Frames 'S' stored finished digest at the start of data; COMPLETE sets
-//  *stored, *finished, *digest (LOT_DIGEST_SIZE bytes inside data) and
-//  *total (LOT_STORED_SIZE). A tag but 'S', or a finished byte but 0 or
-//  1, is INVALID as soon as it arrives.
+//  Frames 'S' as version says it at the start of data; COMPLETE sets
+//  *stored, *finished, *digest (v3: LOT_DIGEST_SIZE bytes inside data;
+//  v2: NULL) and *total (lot_codec_stored_size). A tag but 'S', or a
+//  finished byte but 0 or 1, is INVALID as soon as it arrives; so is any
+//  'S' in a version that has none.
 lot_codec_status_t lot_codec_stored_measure (const uint8_t *data, size_t size,
-                                             uint32_t *stored, bool *finished,
-                                             const uint8_t **digest, size_t *total);
+                                             unsigned version, uint32_t *stored,
+                                             bool *finished, const uint8_t **digest,
+                                             size_t *total);
 
 //  Frames 'N' position and its chunk; COMPLETE sets *position and
 //  *chunk_size (the chunk alone, which starts LOT_NUMBERED_HEADER bytes

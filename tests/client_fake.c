@@ -237,21 +237,28 @@ void
 cf_rows (cf_fake_t *fake, const cf_row_t *rows)
 {
     tu_wire_t wire;
+    bool v2;
     for (const cf_row_t *row = rows; row->op != CF_END; row++) {
         wire.size = 0;
         switch (row->op) {
             case CF_HELLO:
             case CF_GREET:
+            case CF_HELLO_V2:
+            case CF_GREET_V2:
+                v2 = row->op == CF_HELLO_V2 || row->op == CF_GREET_V2;
                 s_add (fake, CF_ACCEPT, NULL, 0);
-                s_add (fake, CF_EXPECT, "H\x00\x02\x00\x01" "3", 6);
-                if (row->op == CF_HELLO)
+                s_add (fake, CF_EXPECT, v2 ? "H\x00\x02\x00\x01" "3"
+                                           : "H\x00\x03\x00\x01" "3", 6);
+                if (row->op == CF_HELLO || row->op == CF_HELLO_V2)
                     break;
                 tu_wire_byte (&wire, 'S');      //  The one place an 'S' is made
                 tu_wire_u32 (&wire, (uint32_t) row->at);
                 tu_wire_byte (&wire, row->finished);
-                char *lines = s_stored_lines (row->at);
-                tu_wire_digest (&wire, lines);
-                free (lines);
+                if (!v2) {
+                    char *lines = s_stored_lines (row->at);
+                    tu_wire_digest (&wire, lines);
+                    free (lines);
+                }
                 s_add (fake, CF_SEND, wire.data, wire.size);
                 break;
             case CF_ERROR:

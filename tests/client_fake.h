@@ -69,8 +69,11 @@ typedef enum {
     CF_CLOSE,
     CF_RESET,                   //  Close with a reset (RST), as a crash would
     CF_UNLISTEN,                //  Stop listening: connections are refused
-    CF_HELLO,                   //  Accept, receive v2's 'H'
-    CF_GREET,                   //  CF_HELLO, answered 'S': at stored, finished
+    CF_HELLO,                   //  Accept, receive v3's 'H'
+    CF_GREET,                   //  CF_HELLO, answered 'S': at stored, finished,
+                                //  the digest of those bets
+    CF_HELLO_V2,                //  The same in v2: 'H' 2,
+    CF_GREET_V2,                //  answered with v2's 'S', no digest
     CF_ERROR,                   //  Send 'E' with the reason bytes; CF_CLOSED
     CF_CHUNK,                   //  Receive the v2 chunk at position at
     CF_CHUNK_V1,                //  ... the same less its 'N' and position

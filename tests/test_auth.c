@@ -247,13 +247,13 @@ s_expect_refused (zsock_t *dealer, const char *reason)
     zframe_destroy (&frame);
 }
 
-//  'H' 2 and the agency, as protocol.md lays it out.
+//  'H' 3 and the agency, as protocol.md lays it out.
 static tu_wire_t
 s_hello (const char *agency)
 {
     tu_wire_t wire = { .size = 0 };
     tu_wire_byte (&wire, 'H');
-    tu_wire_u16 (&wire, 2);
+    tu_wire_u16 (&wire, 3);
     tu_wire_str (&wire, agency);
     return wire;
 }
@@ -690,7 +690,9 @@ test_keys_that_cannot_be_used (void **state)
         { { "CLI_AUTH_CERT=keys/agency-1/agency_secret" }, "auth.cert (CLI_AUTH_CERT) needs"
           " auth.server (CLI_AUTH_SERVER): the server's public certificate" },
         { { "CLI_AUTH_CERT=keys/agency-1/agency_secret", "CLI_AUTH_SERVER=keys/agency-1/server.pub",
-            "CLI_PROTOCOL_VERSION=1" }, "auth.cert (CLI_AUTH_CERT) needs protocol.version 2" },
+            "CLI_PROTOCOL_VERSION=1" }, "auth.cert (CLI_AUTH_CERT) needs protocol.version 3" },
+        { { "CLI_AUTH_CERT=keys/agency-1/agency_secret", "CLI_AUTH_SERVER=keys/agency-1/server.pub",
+            "CLI_PROTOCOL_VERSION=2" }, "auth.cert (CLI_AUTH_CERT) needs protocol.version 3" },
         { { "CLI_AUTH_CERT=keys/agency-1/server.pub", "CLI_AUTH_SERVER=keys/agency-1/server.pub" },
           "auth.cert (CLI_AUTH_CERT): keys/agency-1/server.pub holds no secret key" },
         { { "CLI_AUTH_CERT=keys/agency-1/agency_secret", "CLI_AUTH_SERVER=nowhere.pub" },

@@ -70,7 +70,7 @@ test_config_sources (void **)
     setenv ("CLI_ID", "1", 1);
     s_config_is (NULL, &(s_want_t) {
         1, "server:12345", "server", "12345", 5, 5000, LOT_LOG_INFO, 10,
-        ".data/agency-1.csv", 8192, 16, 2, 600000 });
+        ".data/agency-1.csv", 8192, 16, 3, 600000 });
 
     //  The course's keys, and keys of other tools, left alone
     cf_write ("config.yaml",
@@ -140,7 +140,7 @@ test_config_invalid (void **)
         { "batch:\n  maxAmount: 65536\n", "batch.maxAmount" },
         { "batch:\n  window: 0\n", "batch.window" }, { "loop:\n  amount: five\n", "loop.amount" },
         { "log:\n  level: LOUD\n", "log.level" },
-        { "protocol:\n  version: 3\n", "protocol.version" },
+        { "protocol:\n  version: 4\n", "protocol.version" },
         { "protocol:\n  version: 0\n", "protocol.version" },
         { "winners:\n  timeout: 0\n", "winners.timeout" },
         { "winners:\n  timeout: never\n", "winners.timeout" },
@@ -160,7 +160,7 @@ test_config_invalid (void **)
         { "CLI_ID", "" }, { "CLI_BATCH_MAXAMOUNT", "0" },
         { "CLI_LOOP_PERIOD", "soon" }, { "CLI_MAX_CHUNK_BYTES", "63" },
         { "CLI_LOOP_AMOUNT", "0" }, { "CLI_DATA_FILE", "" },
-        { "CLI_SERVER_ADDRESS", "server:http" }, { "CLI_PROTOCOL_VERSION", "3" },
+        { "CLI_SERVER_ADDRESS", "server:http" }, { "CLI_PROTOCOL_VERSION", "4" },
         { "CLI_WINNERS_TIMEOUT", "0" }, { "CLI_WINDOW", "1025" },
     };
     CF_EACH (i, envs, envs [i].name) {

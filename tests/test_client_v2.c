@@ -1,6 +1,6 @@
-/*  test_client_v2 - the real lottery-client in protocol v2 against a fake
-    server: the hello, numbered chunks, resuming after a drop, the window,
-    a busy agency, the fallback to v1, a silent server, the single bet,
+/*  test_client_v2 - the real lottery-client in protocol v2 and v3 against a
+    fake server: the hello, numbered chunks, resuming after a drop, the
+    window, a busy agency, the fallbacks to v2 and v1, a silent server, the single bet,
     the winners' time limit, SIGTERM, and the progress lines
 */
 #include "client_fake.h"
@@ -32,7 +32,7 @@ test_client_v2_stored (void **)
         cf_run_play (run, 0);
         assert_int_equal (cf_lines (run->log, "action: chunk_enviado | result: success"),
                           cases [i].chunks);
-        cf_assert_once (run->log, "| protocol_version: 2 | server_timeout: 30000ms"
+        cf_assert_once (run->log, "| protocol_version: 3 | server_timeout: 30000ms"
                                   " | winners_timeout: 600000ms");
         cf_assert_once (run->log, "action: saludo | result: success | agencia: 3 | almacenadas: %u"
                                   " | terminada: %d", cases [i].stored, cases [i].finished);
@@ -144,6 +144,43 @@ test_client_falls_back_to_v1 (void **)
         cf_assert_once (run->log, "action: protocolo");
         cf_assert_none (run->log, "in_progress");
     }
+}
+
+static void
+test_client_falls_back_to_v2 (void **)
+{
+    //  A server of ours from before the digest refuses 'H' 3: the client
+    //  says so once and speaks v2 at once, on this connection and the
+    //  next ones (a resume there is not checked)
+    cf_run_t *run = cf_run_new ();
+    cf_env (run->client, "CLI_WINDOW=1");
+    cf_script (run->fake, { CF_HELLO }, CF_ERRORS (LOT_REASON_VERSION), { CF_GREET_V2 },
+               { CF_CHUNK, .at = 0 }, CF_SENDS ("O"), { CF_CHUNK, .at = 3 }, { CF_CLOSE },
+               { CF_GREET_V2, .at = 3 }, { CF_CHUNKS, .at = 3 }, { CF_WINNERS });
+    cf_run_play (run, 0);
+    const char *warned [] = { "WARNING  action: protocolo | result: success | version: 2",
+                              "| reason: 'H' 3 refused (rejected by the server: unsupported"
+                              " protocol version)", NULL };
+    assert_int_equal (tu_count_lines (run->log, warned), 1);
+    cf_assert_once (run->log, "action: protocolo");
+    cf_assert_once (run->log, "action: reconectar | result: success | agencia: 3"
+                              " | almacenadas: 3 | terminada: 0");
+
+    //  Configured v2: 'H' 2 from the start, no warning; a server holding
+    //  more bets than the file fails the upload without v3's 'E'
+    run = cf_run_new ();
+    cf_env (run->client, "CLI_PROTOCOL_VERSION=2");
+    cf_script (run->fake, { CF_GREET_V2 }, { CF_CHUNKS }, { CF_WINNERS });
+    cf_run_play (run, 0);
+    cf_assert_once (run->log, "| protocol_version: 2 |");
+    cf_assert_none (run->log, "action: protocolo");
+    run = cf_run_new ();
+    cf_env (run->client, "CLI_PROTOCOL_VERSION=2");
+    cf_script (run->fake, { CF_GREET_V2, .at = 8 }, { CF_ONLY_CLOSED });
+    cf_run_play (run, 1);
+    cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 8 | reason:"
+                              " the server holds 8 bets of agency 3, more than the 7 of the"
+                              " data file");
 }
 
 static void
@@ -410,6 +447,7 @@ main (void)
         CF_TEST (test_client_v2_stalled),
         CF_TEST (test_client_v2_busy_or_rejected),
         CF_TEST (test_client_falls_back_to_v1),
+        CF_TEST (test_client_falls_back_to_v2),
         CF_TEST (test_client_v2_never_downgraded),
         CF_TEST (test_client_silent_server),
         CF_TEST (test_client_v2_single),

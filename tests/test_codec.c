@@ -92,7 +92,7 @@ static const char *const s_varied [][LOT_BET_FIELDS] = {
 
 typedef enum { CHUNK, NUMBERED, HELLO, QUERY, STORED, ERROR, WINNERS, STRING } s_kind_t;
 
-//  The digest every 'S' of the tables carries
+//  The digest every v3 'S' of the tables carries
 static const uint8_t s_digest [LOT_DIGEST_SIZE] = "0123456789abcdefghijklmnopqrstuv";
 
 typedef struct {
@@ -107,7 +107,7 @@ typedef struct {
     unsigned count;             //  A chunk's bets (bets [i % distinct], when
     unsigned distinct;          //  distinct), the winners' documents
     uint32_t position;          //  'N'
-    unsigned version;           //  'H'
+    unsigned version;           //  'H'; 'S': 2 or 3, its size
     uint32_t stored;            //  'S'
     bool finished;
     const char *text;           //  'E' reason, a string, the winners'
@@ -163,7 +163,8 @@ s_write (tu_wire_t *wire, const s_case_t *c)
             tu_wire_byte (wire, 'S');
             tu_wire_u32 (wire, c->stored);
             tu_wire_byte (wire, c->finished);
-            tu_wire_bytes (wire, s_digest, LOT_DIGEST_SIZE);
+            if (c->version == 3)
+                tu_wire_bytes (wire, s_digest, LOT_DIGEST_SIZE);
             break;
         case ERROR:
             tu_wire_byte (wire, 'E');
@@ -218,8 +219,8 @@ s_encode (const s_case_t *c, uint8_t *out, size_t cap)
         case CHUNK:   return s_encode_chunk (c, out, cap);
         case HELLO:   return lot_codec_hello_encode (out, cap, c->version, tu_span (c->agency));
         case QUERY:   return lot_codec_query_encode (out, cap, tu_span (c->agency));
-        case STORED:  return lot_codec_stored_encode (out, cap, c->stored, c->finished,
-                                                      s_digest);
+        case STORED:  return lot_codec_stored_encode (out, cap, c->version, c->stored,
+                                                      c->finished, s_digest);
         case ERROR:   return lot_codec_error_encode (out, cap, c->input ? c->input : c->text);
         case WINNERS: return lot_codec_winners_encode (out, cap, c->text, strlen (c->text));
         case STRING:  return lot_codec_put_string (out, cap, tu_span (c->text));
@@ -259,8 +260,8 @@ s_measure (const s_case_t *c, const uint8_t *d, size_t n, s_got_t *g)
             return status;
         case HELLO:   return lot_codec_hello_measure (d, n, &g->version, &g->text, &g->total);
         case QUERY:   return lot_codec_query_measure (d, n, &g->text, &g->total);
-        case STORED:  return lot_codec_stored_measure (d, n, &g->stored, &g->finished,
-                                                       &g->digest, &g->total);
+        case STORED:  return lot_codec_stored_measure (d, n, c->version, &g->stored,
+                                                       &g->finished, &g->digest, &g->total);
         case ERROR:   return lot_codec_error_measure (d, n, &g->text, &g->total);
         case WINNERS:
             g->count = lot_codec_winners_count (d, n);
@@ -323,10 +324,15 @@ s_check_fields (const s_case_t *c, const uint8_t *data, s_got_t *got)
         case STORED:
             assert_int_equal (got->stored, c->stored);
             assert_int_equal (got->finished, c->finished);
-            assert_memory_equal (got->digest, s_digest, LOT_DIGEST_SIZE);
-            //  Its first LOT_STORED_SIZE bytes alone say the same
-            assert_int_equal (lot_codec_stored_measure (data, LOT_STORED_SIZE, &stored,
-                                                        &finished, &digest, &total),
+            if (c->version == 3)
+                assert_memory_equal (got->digest, s_digest, LOT_DIGEST_SIZE);
+            else
+                assert_null (got->digest);
+            assert_int_equal (got->total, lot_codec_stored_size (c->version));
+            //  Its first lot_codec_stored_size bytes alone say the same
+            assert_int_equal (lot_codec_stored_measure (data, got->total, c->version,
+                                                        &stored, &finished, &digest,
+                                                        &total),
                               LOT_CODEC_COMPLETE);
             assert_int_equal (stored, c->stored);
             assert_int_equal (finished, c->finished);
@@ -415,9 +421,10 @@ s_check (const s_case_t *c)
         s_check_fields (c, data, &got);
     }
     else
-    if (c->kind == STORED && size >= LOT_STORED_SIZE)
-        assert_int_equal (lot_codec_stored_measure (data, LOT_STORED_SIZE, &stored,
-                                                    &finished, &digest, &total),
+    if (c->kind == STORED && size >= lot_codec_stored_size (c->version))
+        assert_int_equal (lot_codec_stored_measure (data, lot_codec_stored_size (c->version),
+                                                    c->version, &stored, &finished,
+                                                    &digest, &total),
                           LOT_CODEC_INVALID);
 }
 
@@ -461,17 +468,26 @@ static const s_case_t s_cases [] = {
     { "numbered: 7 bets", NUMBERED, .position = 258, .agency = "3", .bets = s_valentina,
       .count = 7, .distinct = 1 },
     { "hello: version 2, agency 17", HELLO, .version = 2, .agency = "17" },
+    { "hello: version 3, agency 17", HELLO, .version = 3, .agency = "17" },
     { "query: agency 17", QUERY, .agency = "17" },
     { "query: agency 5, as captured", QUERY, .agency = "5", CAPTURED ("\x57\x00\x01\x35") },
-    //  'S', every case of it
-    { "stored 0", STORED, .stored = 0 },
-    { "stored 1, finished", STORED, .stored = 1, .finished = true },
-    { "stored 65538, finished", STORED, .stored = 65538, .finished = true },
-    { "stored UINT32_MAX", STORED, .stored = UINT32_MAX },
-    { "stored, finished 2", STORED, BYTES ("S\0\0\0\0\2"), .judged = 6 },
-    { "stored, finished 255", STORED, BYTES ("S\0\0\0\0\377"), .judged = 6 },
-    { "stored, an 'E'", STORED, BYTES ("E\0\1x"), .judged = 1 },
-    { "stored, an 'O'", STORED, BYTES ("O"), .judged = 1 },
+    //  'S', every case of it: v3 with the digest (38 bytes), v2 without (6)
+    { "stored 0", STORED, .version = 3, .stored = 0 },
+    { "stored 1, finished", STORED, .version = 3, .stored = 1, .finished = true,
+      CAPTURED ("S\0\0\0\1\1" "0123456789abcdefghijklmnopqrstuv"), .wire_size = 38 },
+    { "stored 65538, finished", STORED, .version = 3, .stored = 65538, .finished = true },
+    { "stored UINT32_MAX", STORED, .version = 3, .stored = UINT32_MAX },
+    { "stored, finished 2", STORED, .version = 3, BYTES ("S\0\0\0\0\2"), .judged = 6 },
+    { "stored, finished 255", STORED, .version = 3, BYTES ("S\0\0\0\0\377"), .judged = 6 },
+    { "stored, an 'E'", STORED, .version = 3, BYTES ("E\0\1x"), .judged = 1 },
+    { "stored, an 'O'", STORED, .version = 3, BYTES ("O"), .judged = 1 },
+    { "v2: stored 0", STORED, .version = 2, .stored = 0 },
+    { "v2: stored 65538, finished", STORED, .version = 2, .stored = 65538,
+      .finished = true },
+    { "v2: stored 1, finished, as a v2 client reads it", STORED, .version = 2,
+      .stored = 1, .finished = true, CAPTURED ("S\0\0\0\1\1"), .wire_size = 6 },
+    { "v2: stored, finished 2", STORED, .version = 2, BYTES ("S\0\0\0\0\2"), .judged = 6 },
+    { "v2: stored, an 'E'", STORED, .version = 2, BYTES ("E\0\1x"), .judged = 1 },
     //  The answers an agency reads
     { "error: busy", ERROR, .text = "busy" },
     { "error: empty reason", ERROR, .text = "" },

@@ -579,9 +579,9 @@ static run_t test_three_agencies = {
               "action: escuchar | result: in_progress" }, .lines = { 1, 1 }
 };
 
-//  Our client's default: v2, sixteen chunks out at once
+//  Our client's default: v3, sixteen chunks out at once
 static run_t test_real_data_embedded = { "real-embedded", .max_amount = 100,
-                                         .line = { "| window: 16 | protocol_version: 2 |" },
+                                         .line = { "| window: 16 | protocol_version: 3 |" },
                                          .lines = { 5 } };
 
 //  Seventeen chunks out, one past the front-end's limit (it waits), over
@@ -829,7 +829,7 @@ test_pipelined_peer (void **state)
 {
     sys_t *sys = s_sys_start ("pipelined", NULL, 1, ENV ("RESEND_TIMEOUT=300ms"));
     int peer = s_connect (sys->port, NULL);
-    s_send (peer, tu_wire ("12s", 'H', 2, "1"));
+    s_send (peer, tu_wire ("12s", 'H', 3, "1"));
     tu_wire_t stored = tu_wire ("141", 'S', 0, 0);      //  Nothing stored, not finished,
     tu_wire_digest (&stored, "");                       //  the digest of no bets
     tu_expect_bytes (peer, stored.data, stored.size);

@@ -110,7 +110,7 @@ test_digest_lines (void **state)
 }
 
 //  ---------------------------------------------------------------------
-//  lot_codec: 'S' stored finished digest
+//  lot_codec: 'S' stored finished digest (v3); v2's has no digest
 
 static void
 test_codec_stored_digest (void **state)
@@ -124,13 +124,21 @@ test_codec_stored_digest (void **state)
     tu_wire_u32 (&want, 0x01020304);
     tu_wire_byte (&want, 1);
     tu_wire_bytes (&want, digest, sizeof digest);
-    assert_int_equal (LOT_STORED_SIZE, 38);
+    assert_int_equal (LOT_STORED_SIZE_V3, 38);
+    assert_int_equal (lot_codec_stored_size (3), 38);
+    assert_int_equal (lot_codec_stored_size (2), 6);
+    assert_int_equal (lot_codec_stored_size (1), 0);
+    assert_int_equal (lot_codec_stored_size (4), 0);
 
     uint8_t out [64];
-    assert_int_equal (lot_codec_stored_encode (out, LOT_STORED_SIZE - 1, 0x01020304, true,
-                                               digest), 0);
-    size_t size = lot_codec_stored_encode (out, sizeof out, 0x01020304, true, digest);
+    assert_int_equal (lot_codec_stored_encode (out, LOT_STORED_SIZE_V3 - 1, 3, 0x01020304,
+                                               true, digest), 0);
+    size_t size = lot_codec_stored_encode (out, sizeof out, 3, 0x01020304, true, digest);
     tu_assert_bytes (out, size, want.data, want.size);
+    //  v2: the same first 6 bytes, no digest; a version without 'S', nothing
+    size = lot_codec_stored_encode (out, sizeof out, 2, 0x01020304, true, NULL);
+    tu_assert_bytes (out, size, want.data, LOT_STORED_SIZE_V2);
+    assert_int_equal (lot_codec_stored_encode (out, sizeof out, 1, 1, true, digest), 0);
 
     //  Every prefix waits for more; the whole gives each field, the
     //  digest inside the bytes
@@ -138,22 +146,37 @@ test_codec_stored_digest (void **state)
     bool finished;
     const uint8_t *got;
     size_t total;
-    for (size_t n = 0; n < LOT_STORED_SIZE; n++)
-        assert_int_equal (lot_codec_stored_measure (want.data, n, &stored, &finished, &got,
-                                                    &total), LOT_CODEC_INCOMPLETE);
-    assert_int_equal (lot_codec_stored_measure (want.data, want.size, &stored, &finished,
-                                                &got, &total), LOT_CODEC_COMPLETE);
+    for (size_t n = 0; n < LOT_STORED_SIZE_V3; n++)
+        assert_int_equal (lot_codec_stored_measure (want.data, n, 3, &stored, &finished,
+                                                    &got, &total), LOT_CODEC_INCOMPLETE);
+    assert_int_equal (lot_codec_stored_measure (want.data, want.size, 3, &stored,
+                                                &finished, &got, &total),
+                      LOT_CODEC_COMPLETE);
     assert_int_equal (stored, 0x01020304);
     assert_true (finished);
     assert_ptr_equal (got, want.data + 6);
-    assert_int_equal (total, LOT_STORED_SIZE);
+    assert_int_equal (total, LOT_STORED_SIZE_V3);
+    //  Read as v2, its first 6 bytes are the whole 'S'; as v1, it is none
+    assert_int_equal (lot_codec_stored_measure (want.data, want.size, 2, &stored,
+                                                &finished, &got, &total),
+                      LOT_CODEC_COMPLETE);
+    assert_int_equal (stored, 0x01020304);
+    assert_null (got);
+    assert_int_equal (total, LOT_STORED_SIZE_V2);
+    assert_int_equal (lot_codec_stored_measure (want.data, want.size, 1, &stored,
+                                                &finished, &got, &total),
+                      LOT_CODEC_INVALID);
 
     //  A bad finished byte is refused as soon as it comes, digest or not
     want.data [5] = 2;
-    assert_int_equal (lot_codec_stored_measure (want.data, 6, &stored, &finished, &got,
-                                                &total), LOT_CODEC_INVALID);
-    assert_int_equal (lot_codec_stored_measure (want.data, want.size, &stored, &finished,
-                                                &got, &total), LOT_CODEC_INVALID);
+    for (unsigned version = 2; version <= 3; version++) {
+        assert_int_equal (lot_codec_stored_measure (want.data, 6, version, &stored,
+                                                    &finished, &got, &total),
+                          LOT_CODEC_INVALID);
+        assert_int_equal (lot_codec_stored_measure (want.data, want.size, version, &stored,
+                                                    &finished, &got, &total),
+                          LOT_CODEC_INVALID);
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -424,25 +447,35 @@ s_server_free (s_server_t *self)
     free (self->bets);
 }
 
-//  A v2 connection for agency that says 'H' and reads the 'S' of
-//  stored bets whose lines are lines.
+//  A connection for agency that says 'H' version and reads the 'S' of
+//  stored bets, not finished: in v3 with the digest of their lines, in v2
+//  its 6 bytes alone.
 static int
-s_hello (s_server_t *server, const char *agency, uint32_t stored, const char *lines)
+s_hello_version (s_server_t *server, unsigned version, const char *agency,
+                 uint32_t stored, const char *lines)
 {
     int fd = tu_connect (server->port, 5000);
     assert_true (fd >= 0);
     tu_wire_t wire = { .size = 0 };
     tu_wire_byte (&wire, 'H');
-    tu_wire_u16 (&wire, 2);
+    tu_wire_u16 (&wire, version);
     tu_wire_str (&wire, agency);
     assert_int_equal (tu_send_all (fd, wire.data, wire.size), 0);
     wire.size = 0;
     tu_wire_byte (&wire, 'S');
     tu_wire_u32 (&wire, stored);
     tu_wire_byte (&wire, 0);
-    tu_wire_digest (&wire, lines);
+    if (version == 3)
+        tu_wire_digest (&wire, lines);
     tu_expect_bytes (fd, wire.data, wire.size);
     return fd;
+}
+
+//  The same in v3, as our client speaks it.
+static int
+s_hello (s_server_t *server, const char *agency, uint32_t stored, const char *lines)
+{
+    return s_hello_version (server, 3, agency, stored, lines);
 }
 
 //  Sends agency's chunk of count bets at position, and reads its 'O'.
@@ -521,6 +554,44 @@ s_agency_lines (const char *text, int agency, bool from_data)
     }
     fclose (out);
     return lines;
+}
+
+static void
+test_server_v2_no_digest (void **state)
+{
+    (void) state;
+    //  A v2 client of before the digest: its 'S' is the 6 bytes it reads,
+    //  an 'O' right after it, and it uploads as it did; a v3 'H' for the
+    //  same agency then sees those bets in its digest
+    s_server_t server = { 0 };
+    s_server_start (&server);
+    int fd = s_hello_version (&server, 2, "2", 0, NULL);
+    s_chunk (fd, "2", 0, 'C', 2, s_fake);
+    s_chunk (fd, "2", 2, 'C', 1, s_fake + 2);
+    close (fd);
+    assert_true (tu_wait_for_lines (server.log, PARTS ("action: apuesta_recibida"
+                                                       " | result: success"), 2, 10000));
+    close (s_hello_version (&server, 2, "2", 3, NULL));
+    close (s_hello (&server, "2", 3, S_FAKE_LINES));
+    //  v2 has no digest to differ: an 'E' in place of a chunk is no
+    //  message there, as before v3 (closed for its tag, nothing logged
+    //  as a resume)
+    fd = s_hello_version (&server, 2, "2", 3, NULL);
+    tu_wire_t wire = { .size = 0 };
+    tu_wire_byte (&wire, 'E');
+    tu_wire_str (&wire, "not mine");
+    assert_int_equal (tu_send_all (fd, wire.data, wire.size), 0);
+    wire.size = 0;
+    tu_wire_byte (&wire, 'E');
+    tu_wire_str (&wire, "unknown message tag");
+    tu_expect_bytes (fd, wire.data, wire.size);
+    close (fd);
+    assert_int_equal (tu_stop (server.server, SIGTERM, 10000), 0);
+    char *log = tu_read_file (server.log, NULL);
+    assert_non_null (log);
+    assert_int_equal (tu_count_lines (log, PARTS ("action: reanudar")), 0);
+    free (log);
+    s_server_free (&server);
 }
 
 static void
@@ -615,6 +686,7 @@ main (void)
         CF_TEST (test_client_digest_differs),
         CF_TEST (test_client_stored_not_own),
         CF_TEST (test_server_digest_after_kill),
+        CF_TEST (test_server_v2_no_digest),
         CF_TEST (test_hostile_resume),
     };
     return cmocka_run_group_tests (tests, s_init, s_end);

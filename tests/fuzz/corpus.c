@@ -65,8 +65,9 @@ s_chunk (lot_csv_t *csv, const char *agency, unsigned count, bool last, uint8_t 
 }
 
 //  The seeds one agency's data gives: its 'H', chunks of 1, 3 and 10 bets
-//  (the last one 'L') alone, numbered and in v1 and v2 streams, the 'S'
-//  that answers them, and the file's first lines as they are.
+//  (the last one 'L') alone, numbered and in v1, v2 and v3 streams, the
+//  'S' of each version that answers them, and the file's first lines as
+//  they are.
 static void
 s_agency (const char *dir, int agency)
 {
@@ -79,7 +80,13 @@ s_agency (const char *dir, int agency)
     static uint8_t v1 [3 * LOT_CHUNK_MAX_DEFAULT], v2 [3 * LOT_CHUNK_MAX_DEFAULT];
     size_t v1_size = 0, v2_size = 0;
     v1 [v1_size++] = LOT_TAG_BETS;
-    v2_size += lot_codec_hello_encode (v2, sizeof v2, LOT_PROTOCOL_VERSION,
+    //  v3's stream: v2's, its 'H' saying 3
+    uint8_t hello [3 + 2 + LOT_HELLO_AGENCY_MAX];
+    size_t hello_size = lot_codec_hello_encode (hello, sizeof hello, LOT_PROTOCOL_VERSION,
+                                                (lot_span_t) { .data = id,
+                                                               .size = strlen (id) });
+    s_seed ("fuzz_codec", hello, hello_size, "agency-%d-hello-v3", agency);
+    v2_size += lot_codec_hello_encode (v2, sizeof v2, LOT_PROTOCOL_V2,
                                        (lot_span_t) { .data = id, .size = strlen (id) });
     s_seed ("fuzz_codec", v2, v2_size, "agency-%d-hello", agency);
     const unsigned counts [] = { 1, 3, 10 };
@@ -99,12 +106,19 @@ s_agency (const char *dir, int agency)
         position += counts [i];
     }
     lot_csv_destroy (&csv);
-    uint8_t stored [LOT_STORED_SIZE], digest [LOT_DIGEST_SIZE];
+    uint8_t stored [LOT_STORED_SIZE_V3], digest [LOT_DIGEST_SIZE];
     memset (digest, 0xA5, sizeof digest);
-    lot_codec_stored_encode (stored, sizeof stored, position, true, digest);
-    s_seed ("fuzz_codec", stored, sizeof stored, "agency-%d-stored", agency);
+    s_seed ("fuzz_codec", stored, lot_codec_stored_encode (stored, sizeof stored, 3, position,
+                                                           true, digest),
+            "agency-%d-stored", agency);
+    s_seed ("fuzz_codec", stored, lot_codec_stored_encode (stored, sizeof stored, 2, position,
+                                                           true, NULL),
+            "agency-%d-stored-v2", agency);
     s_seed ("fuzz_stream", v1, v1_size, "agency-%d-v1", agency);
     s_seed ("fuzz_stream", v2, v2_size, "agency-%d-v2", agency);
+    //  v3's 'H' is as long as v2's: only its version byte differs
+    v2 [2] = LOT_PROTOCOL_VERSION;
+    s_seed ("fuzz_stream", v2, v2_size, "agency-%d-v3", agency);
 
     FILE *file = fopen (path, "rb");
     static uint8_t lines [S_CSV_BYTES];

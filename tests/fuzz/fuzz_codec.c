@@ -107,27 +107,49 @@ s_error (const uint8_t *data, size_t size, size_t max)
     return frame;
 }
 
-//  'S' (the one place that knows its layout): what frames encodes back,
-//  and every 'S' whose finished byte is 0 or 1 frames.
+//  'S' in a version (the one place that knows its layout): what frames
+//  encodes back, and every 'S' whose finished byte is 0 or 1 frames, in
+//  v3 with the digest, in v2 as its first 6 bytes alone.
 static s_frame_t
-s_stored (const uint8_t *data, size_t size, size_t max)
+s_stored (const uint8_t *data, size_t size, unsigned version)
 {
-    (void) max;
     s_frame_t frame = { 0 };
     uint32_t stored;
     bool finished;
     const uint8_t *digest;
-    uint8_t again [LOT_STORED_SIZE];
-    frame.status = lot_codec_stored_measure (data, size, &stored, &finished, &digest,
-                                             &frame.size);
+    uint8_t again [LOT_STORED_SIZE_V3];
+    size_t want = lot_codec_stored_size (version);
+    frame.status = lot_codec_stored_measure (data, size, version, &stored, &finished,
+                                             &digest, &frame.size);
     if (frame.status == LOT_CODEC_COMPLETE) {
-        assert (frame.size == LOT_STORED_SIZE && digest == data + 6);
-        s_same (again, lot_codec_stored_encode (again, sizeof again, stored, finished, digest),
+        assert (frame.size == want);
+        assert (version == 2 ? digest == NULL : digest == data + LOT_STORED_SIZE_V2);
+        s_same (again, lot_codec_stored_encode (again, sizeof again, version, stored,
+                                                finished, digest),
                 data, frame.size);
     }
     else
-    if (size >= LOT_STORED_SIZE)
+    if (size >= want)
         assert (data [0] != LOT_TAG_STORED || data [5] > 1);
+    return frame;
+}
+
+static s_frame_t
+s_stored_v2 (const uint8_t *data, size_t size, size_t max)
+{
+    (void) max;
+    return s_stored (data, size, 2);
+}
+
+static s_frame_t
+s_stored_v3 (const uint8_t *data, size_t size, size_t max)
+{
+    (void) max;
+    s_frame_t frame = s_stored (data, size, 3);
+    //  v2 reads the same bytes alike, up to its own end
+    s_frame_t v2 = s_stored (data, size, 2);
+    assert (v2.status == frame.status || (frame.status == LOT_CODEC_INCOMPLETE
+                                          && size >= LOT_STORED_SIZE_V2));
     return frame;
 }
 
@@ -286,7 +308,8 @@ LLVMFuzzerTestOneInput (const uint8_t *input, size_t input_size)
     s_measure (s_hello, data, size, max, split);
     s_measure (s_string, data, size, max, split);
     s_measure (s_error, data, size, max, split);
-    s_measure (s_stored, data, size, max, split);
+    s_measure (s_stored_v2, data, size, max, split);
+    s_measure (s_stored_v3, data, size, max, split);
     s_measure (s_winners, data, size, max, split);
     s_convert (data, size, NULL);       //  Any bytes, as a handler may be sent them
     return 0;

@@ -69,13 +69,13 @@ s_take_first (s_conn_t *conn, const uint8_t *data, size_t size)
         if (status == LOT_CODEC_INCOMPLETE)
             assert (size < 5 + LOT_HELLO_AGENCY_MAX);
         else
-        if (status == LOT_CODEC_INVALID || version != LOT_PROTOCOL_VERSION
+        if (status == LOT_CODEC_INVALID || !lot_codec_version_known (version)
         ||  lot_bet_parse_agency (span, S_AGENCIES, &conn->agency))
             s_event (conn, 'X', 0);
         else {
             assert (total <= size);
             conn->state = S_BETS;
-            conn->version = 2;
+            conn->version = (int) version;
             conn->bound = true;
             s_event (conn, 'H', total);
         }
@@ -109,13 +109,14 @@ s_take_first (s_conn_t *conn, const uint8_t *data, size_t size)
 static bool
 s_take_chunk (s_conn_t *conn, const uint8_t *data, size_t size)
 {
-    size_t offset = conn->version == 2 ? LOT_NUMBERED_HEADER : 0;
+    bool numbered = conn->version >= LOT_PROTOCOL_V2;     //  v2 or v3, alike here
+    size_t offset = numbered ? LOT_NUMBERED_HEADER : 0;
     size_t length;
     uint32_t position;
     unsigned agency;
     const char *reason = NULL;
     lot_chunk_reader_t reader;
-    lot_codec_status_t status = conn->version == 2
+    lot_codec_status_t status = numbered
         ? lot_codec_numbered_measure (data, size, conn->max, &position, &length, &reason)
         : lot_codec_chunk_measure (data, size, conn->max, &length, &reason);
     if (status == LOT_CODEC_INCOMPLETE) {
