@@ -25,7 +25,7 @@ TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/client_fake.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
-.PHONY: all programs deps test-deps docs coverage run test test-stress bench bench-auth bench-quick bench-deps clean \
+.PHONY: all programs deps test-deps docs coverage run test test-stress bench bench-auth bench-metrics bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps analyze analyze-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
@@ -111,6 +111,7 @@ test-stress: all $(TESTS) $(BUILD)/bench/lottery-baseline
 bench-deps:
 	@command -v gnuplot >/dev/null || $(call apt_install,gnuplot-nox)
 	@command -v bc >/dev/null || $(call apt_install,bc)
+	@command -v curl >/dev/null || $(call apt_install,curl)
 
 bench: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh full $(BUILD)/bench
@@ -118,6 +119,12 @@ bench: all bench-deps $(BENCH_PROGRAMS)
 
 bench-auth: all bench-deps
 	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
+
+# What the metrics cost: METRICS_PORT off against on (scraped every
+# second), alternating, on make bench's 50 x 200,000. See
+# scripts/bench-metrics.sh.
+bench-metrics: all bench-deps $(BENCH_PROGRAMS)
+	@sh scripts/bench-metrics.sh $(BUILD)/bench $(BENCH_ROUNDS)
 
 bench-quick: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh quick $(BUILD)/bench
