@@ -187,28 +187,8 @@ lot_metric_set (lot_metric_t *self, int64_t value)
         atomic_store_explicit (&self->value, value, memory_order_relaxed);
 }
 
-void
-lot_metric_sub (lot_metric_t *self, uint64_t value)
-{
-    if (self)
-        atomic_fetch_sub_explicit (&self->value, (int64_t) value, memory_order_relaxed);
-}
-
-int64_t
-lot_metric_value (const lot_metric_t *self)
-{
-    if (!self)
-        return 0;
-    if (self->family->type != LOT_METRIC_HISTOGRAM)
-        return atomic_load_explicit (&self->value, memory_order_relaxed);
-    uint64_t count = 0;
-    for (size_t i = 0; i <= LOT_METRIC_BUCKETS_MAX; i++)
-        count += atomic_load_explicit (&self->counts [i], memory_order_relaxed);
-    return (int64_t) count;
-}
-
-//  A value in the base unit: whole numbers as integers, the rest with
-//  every digit a double has.
+//  A value in the base unit: whole numbers as integers, the rest with 12
+//  significant digits (nanoseconds in a thousand seconds).
 static void
 s_print_value (FILE *out, double unit, int64_t value)
 {

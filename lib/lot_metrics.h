@@ -76,13 +76,6 @@ void lot_metric_add (lot_metric_t *self, uint64_t value);
 //  takes value.
 void lot_metric_set (lot_metric_t *self, int64_t value);
 
-//  A gauge goes down by value.
-void lot_metric_sub (lot_metric_t *self, uint64_t value);
-
-//  The value of a counter or gauge (a histogram's count), in units of
-//  updates: for tests and for actors that read back what they set.
-int64_t lot_metric_value (const lot_metric_t *self);
-
 //  Every family in the text exposition format (version 0.0.4), in the
 //  order first registered. Returns a heap string (*size bytes) the
 //  caller frees, or NULL when out of memory.
