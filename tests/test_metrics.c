@@ -368,7 +368,8 @@ s_expect_agreement (const char *text, const char *log_path)
     }
 }
 
-//  promtool's lint of the text, when Debian's prometheus is installed.
+//  promtool's lint of the text and of docs/alerts.yml, when Debian's
+//  prometheus is installed.
 static void
 s_promtool_check (const char *text)
 {
@@ -382,6 +383,9 @@ s_promtool_check (const char *text)
     fputs (text, file);
     fclose (file);
     assert_int_equal (system ("promtool check metrics < scrape.txt > promtool.log 2>&1"), 0);
+    //  And the alerting rules on these metrics (docs/operations.md)
+    assert_int_equal (system (tu_temp ("promtool check rules %s/docs/alerts.yml > rules.log"
+                                       " 2>&1", tu_home ())), 0);
 }
 
 static void
