@@ -1,7 +1,8 @@
 # The lottery system: `make run`, `make test`. See README.md.
 
-PACKAGES  = libzmq3-dev libczmq-dev libcmocka-dev libyaml-dev libinih-dev zlib1g-dev libsodium-dev pkg-config
-PKGS      = libczmq libzmq inih yaml-0.1 zlib libsodium
+PACKAGES  = libzmq3-dev libczmq-dev libcmocka-dev libyaml-dev libinih-dev zlib1g-dev \
+            libsodium-dev libmicrohttpd-dev pkg-config
+PKGS      = libczmq libzmq inih yaml-0.1 zlib libsodium libmicrohttpd
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=implicit-function-declaration \
@@ -24,7 +25,7 @@ TEST_UTIL = $(BUILD)/tests/testutil.o $(BUILD)/tests/client_fake.o
 # The benchmark's own programs (bench/), not product: they stay in build/.
 BENCH_PROGRAMS = $(addprefix $(BUILD)/bench/lottery-,loadgen baseline hop)
 
-.PHONY: all programs deps docs coverage run test test-stress bench bench-auth bench-quick bench-deps clean \
+.PHONY: all programs deps test-deps docs coverage run test test-stress bench bench-auth bench-metrics bench-quick bench-deps clean \
         test-asan fuzz fuzz-deps fuzz-build test-valgrind valgrind-deps analyze analyze-deps \
         docker-build docker-up docker-logs docker-down docker-test
 .SECONDARY:
@@ -87,9 +88,13 @@ docs: programs
 run: all
 	@sh scripts/run.sh
 
+# promtool (Debian's prometheus) checks what test_metrics scrapes.
+test-deps:
+	@command -v promtool >/dev/null || $(call apt_install,prometheus)
+
 # test_e2e runs our client against the baseline, a server of the course's
 # protocol only.
-test: all $(TESTS) $(BUILD)/bench/lottery-baseline
+test: all test-deps $(TESTS) $(BUILD)/bench/lottery-baseline
 	@LOTTERY_BENCH_DIR=$(BUILD)/bench sh scripts/test.sh $(TESTS)
 
 # The whole suite STRESS_RUNS times (30), every other run with the cores
@@ -106,6 +111,7 @@ test-stress: all $(TESTS) $(BUILD)/bench/lottery-baseline
 bench-deps:
 	@command -v gnuplot >/dev/null || $(call apt_install,gnuplot-nox)
 	@command -v bc >/dev/null || $(call apt_install,bc)
+	@command -v curl >/dev/null || $(call apt_install,curl)
 
 bench: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh full $(BUILD)/bench
@@ -113,6 +119,12 @@ bench: all bench-deps $(BENCH_PROGRAMS)
 
 bench-auth: all bench-deps
 	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
+
+# What the metrics cost: METRICS_PORT off against on (scraped every
+# second), alternating, on make bench's 50 x 200,000. See
+# scripts/bench-metrics.sh.
+bench-metrics: all bench-deps $(BENCH_PROGRAMS)
+	@sh scripts/bench-metrics.sh $(BUILD)/bench $(BENCH_ROUNDS)
 
 bench-quick: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh quick $(BUILD)/bench

@@ -2,6 +2,7 @@
 #include "lot_coordinator.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
+#include "lot_draw_metrics.h"
 #include "lot_log.h"
 #include "lot_msg.h"
 
@@ -18,6 +19,8 @@ typedef struct {
     char *detail;               //  and its summary, until the sorteo line
     int64_t settled_at;         //  No sorteo line before: see LOG_SETTLE
     int64_t next_action;        //  When to log, re-announce or ask again
+    int64_t asked_at;           //  When the draw was first asked for
+    lot_draw_metrics_t *metrics;    //  NULL: metrics off
 } self_t;
 
 static void
@@ -26,6 +29,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         lot_actor_close (&self->actor);
+        lot_draw_metrics_destroy (&self->metrics);
         zframe_destroy (&self->persister);
         zmsg_destroy (&self->result);
         zstr_free (&self->detail);
@@ -39,8 +43,10 @@ static self_t *
 s_self_new (zsock_t *pipe, const lot_settings_t *settings)
 {
     self_t *self = lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
-    if (self)
+    if (self) {
         self->done = calloc ((size_t) settings->agencies + 1, sizeof (bool));
+        self->metrics = lot_draw_metrics_new (settings->metrics, settings->agencies);
+    }
     if (self && !self->done)
         s_self_destroy (&self);
     return self;
@@ -78,14 +84,16 @@ s_all_done (self_t *self)
 static void
 s_self_ask_draw (self_t *self)
 {
-    lot_msg_send_draw (self->events, self->persister);     //  Lost: asked again
+    if (lot_msg_send_draw (self->events, self->persister) == 0)   //  Lost: asked again
+        lot_metric_add (self->actor.sent, 1);
     self->next_action = zclock_mono () + self->actor.settings->announce_interval;
 }
 
 static void
 s_self_announce (self_t *self)
 {
-    lot_msg_send_winners (self->winners, self->result);    //  Lost: said again
+    if (lot_msg_send_winners (self->winners, self->result) == 0)  //  Lost: said again
+        lot_metric_add (self->actor.sent, 1);
     self->next_action = zclock_mono () + self->actor.settings->announce_interval;
 }
 
@@ -110,6 +118,7 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
             self->done_count++;
             lot_log_info ("action: agencia_finalizada | result: success | agencia: %ld"
                           " | finalizadas: %ld", agency, self->done_count);
+            lot_draw_metrics_finished (self->metrics, agency, self->done_count);
         }
     free (said);
     //  Graders order the lines of all containers by when docker read them,
@@ -117,7 +126,8 @@ s_self_handle_status (self_t *self, zframe_t *sender, zmsg_t *msg)
     //  waits LOG_SETTLE, so the last apuesta_recibida is read before it.
     //  The draw itself runs meanwhile.
     if (s_all_done (self) && !was_done && !self->result) {
-        self->settled_at = zclock_mono () + self->actor.settings->log_settle;
+        self->asked_at = zclock_mono ();
+        self->settled_at = self->asked_at + self->actor.settings->log_settle;
         s_self_ask_draw (self);
     }
 }
@@ -136,6 +146,7 @@ s_self_handle_drawn (self_t *self, zmsg_t *msg)
         self->detail = detail;
         detail = NULL;
         self->next_action = self->settled_at;
+        lot_draw_metrics_drawn (self->metrics, self->result, zclock_mono () - self->asked_at);
     }
     else
     if (awaited)
@@ -149,6 +160,7 @@ static void
 s_self_handle_events (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->events);
+    lot_metric_add (self->actor.received, msg != NULL);
     zframe_t *sender = msg ? zmsg_pop (msg) : NULL;
     lot_msg_command_t command = lot_msg_pop_command (msg);
     if (command == LOT_MSG_CMD_STATUS)

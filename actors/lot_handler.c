@@ -2,6 +2,7 @@
 #include "lot_handler.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
+#include "lot_chunk_metrics.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"
@@ -15,14 +16,18 @@ typedef struct {
     zsock_t *results;           //  PUSH rejections to the broker
     char *lines;                //  Reused for every chunk
     size_t capacity;
+    lot_chunk_metrics_t *metrics;   //  Its rejections; NULL: metrics off
 } self_t;
 
-//  Nothing but what every actor has until START: the lines buffer grows
-//  with the first chunk.
+//  Nothing but what every actor has until START, and its metrics: the
+//  lines buffer grows with the first chunk.
 static self_t *
 s_self_new (zsock_t *pipe, const lot_settings_t *settings)
 {
-    return lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
+    self_t *self = lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
+    if (self)
+        self->metrics = lot_chunk_metrics_new (settings->metrics, ACTOR, settings->agencies);
+    return self;
 }
 
 static void
@@ -31,6 +36,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         free (self->lines);
+        lot_chunk_metrics_destroy (&self->metrics);
         lot_actor_close (&self->actor);
         free (self);
         *self_p = NULL;
@@ -132,6 +138,7 @@ s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", count, reason);
+        lot_chunk_metrics_answered (self->metrics, records->agency, reason);
         lot_result_t result = {
             .agency = records->agency, .position = records->position,
             .count = count, .reason = (char *) reason
@@ -145,12 +152,14 @@ s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
 //  Sends a batch on when it holds anything. Dropped after SEND_TIMEOUT:
 //  the front-end sends its chunks again.
 static void
-s_self_pass_on (zmsg_t **batch_p, zsock_t *socket, const char *name)
+s_self_pass_on (self_t *self, zmsg_t **batch_p, zsock_t *socket, const char *name)
 {
     if (lot_msg_is_empty (*batch_p))
         zmsg_destroy (batch_p);
     else
-    if (lot_msg_send (batch_p, socket))
+    if (lot_msg_send (batch_p, socket) == 0)
+        lot_metric_add (self->actor.sent, 1);
+    else
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: %s | reason: the next actor takes no messages", name);
 }
@@ -164,6 +173,7 @@ s_self_handle_work (self_t *self)
         zmsg_destroy (&batch);
         return;
     }
+    lot_metric_add (self->actor.received, 1);
     //  Both go back to the front-end the chunks came from
     zmsg_t *accepted = lot_msg_new_routed (route);
     zmsg_t *rejected = lot_msg_new_routed (route);
@@ -179,8 +189,8 @@ s_self_handle_work (self_t *self)
             zframe_destroy (&work.frame);
         }
     zmsg_destroy (&batch);
-    s_self_pass_on (&accepted, self->records, "records");
-    s_self_pass_on (&rejected, self->results, "results");
+    s_self_pass_on (self, &accepted, self->records, "records");
+    s_self_pass_on (self, &rejected, self->results, "results");
 }
 
 void

@@ -7,6 +7,7 @@
 #include "lot_log.h"
 #include "lot_msg.h"
 #include "lot_store.h"
+#include "lot_store_metrics.h"
 
 #define ACTOR "persister"
 #define BATCH_MAX 256           //  Chunks per write and fdatasync
@@ -18,6 +19,7 @@ typedef struct {
     zsock_t *results;           //  PUSH to the broker
     zsock_t *events;            //  DEALER to the coordinator
     lot_store_t *store;         //  The bets file and its journal
+    lot_store_metrics_t *metrics;   //  NULL: metrics off
     int64_t next_status;        //  When STATUS goes out again
     //  A batch: what came, then what was parked
     lot_records_t batch [BATCH_MAX + PARKED_MAX];
@@ -75,6 +77,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zlistx_destroy (&self->routes);
+        lot_store_metrics_destroy (&self->metrics);
         lot_actor_close (&self->actor);
         for (int i = 0; i < self->parked_count; i++)
             zframe_destroy (&self->parked [i].frame);
@@ -100,6 +103,7 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
     if (self) {
         self->routes = zlistx_new ();
         zlistx_set_destructor (self->routes, s_route_destroy);
+        self->metrics = lot_store_metrics_new (settings->metrics, settings->agencies);
     }
     return self;
 }
@@ -131,6 +135,7 @@ s_self_start (void *args)
         free (error);
         return -1;
     }
+    lot_store_metrics_batch (self->metrics, self->store, 0);
     zpoller_add (self->actor.poller, self->records);
     zpoller_add (self->actor.poller, self->events);
     return 0;
@@ -194,7 +199,10 @@ s_self_send_answers (self_t *self)
 {
     s_route_t *route = zlistx_first (self->routes);
     while (route) {
-        if (route->answers && lot_msg_send (&route->answers, self->results))
+        if (route->answers && lot_msg_send (&route->answers, self->results) == 0)
+            lot_metric_add (self->actor.sent, 1);
+        else
+        if (route->answers)
             lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                              " | socket: results | reason: the broker takes no"
                              " messages; the front-end will send the chunks again");
@@ -218,7 +226,9 @@ s_self_send_status (self_t *self)
     assert (finished);
     for (long agency = 1; agency <= agencies; agency++)
         finished [agency] = lot_store_finished (self->store, (uint32_t) agency);
-    if (lot_msg_send_status (self->events, finished, agencies))
+    if (lot_msg_send_status (self->events, finished, agencies) == 0)
+        lot_metric_add (self->actor.sent, 1);
+    else
         lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                          " | socket: events | reason: the coordinator takes no"
                          " messages; it will be told again");
@@ -305,6 +315,7 @@ s_self_confirm (self_t *self, int i, const char *failure)
                        ? self->reasons [i]
                        : verdict == LOT_STORE_STORED ? NULL
                        : failure;
+    lot_store_metrics_chunk (self->metrics, records->agency, records->count, verdict, reason);
     if (reason) {
         lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                        " | reason: %s", records->count, reason);
@@ -333,6 +344,7 @@ s_self_handle_records (self_t *self)
     int received = 0;
     do {
         zmsg_t *msg = zmsg_recv (self->records);
+        lot_metric_add (self->actor.received, msg != NULL);
         zframe_t *from = msg ? lot_msg_take_route (msg) : NULL;
         s_route_t *route = s_self_route (self, &from);
         int rc;
@@ -372,6 +384,7 @@ s_self_handle_records (self_t *self)
         if (!self->batch [i].query)
             s_self_confirm (self, i, failure);
     lot_log_release ();
+    lot_store_metrics_batch (self->metrics, self->store, self->parked_count);
     for (int i = 0; i < received; i++)
         if (self->batch [i].query)
             s_self_send_result (self, &self->batch [i], true, NULL);
@@ -415,13 +428,15 @@ s_self_draw (self_t *self)
                   " | ganadores: %zu | descartadas: %zu", lot_draw_bets (draw),
                   lot_draw_winners (draw), lot_draw_skipped (draw));
     lot_draw_destroy (&draw);
-    lot_msg_send_drawn (self->events, detail, &winners);   //  Asked again if it is lost
+    if (lot_msg_send_drawn (self->events, detail, &winners) == 0)
+        lot_metric_add (self->actor.sent, 1);   //  Lost: asked again
 }
 
 static void
 s_self_handle_events (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->events);
+    lot_metric_add (self->actor.received, msg != NULL);
     if (lot_msg_pop_command (msg) == LOT_MSG_CMD_DRAW)
         s_self_draw (self);
     zmsg_destroy (&msg);

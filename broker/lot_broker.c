@@ -93,6 +93,18 @@ s_forward (void *from, void *to)
     return refused ? -1 : 1;
 }
 
+//  Forwards one message, counted: in when one came, out when it went.
+static int
+s_self_forward (self_t *self, void *from, void *to)
+{
+    int rc = s_forward (from, to);
+    if (rc != 0)
+        lot_metric_add (self->actor.received, 1);
+    if (rc == 1)
+        lot_metric_add (self->actor.sent, 1);
+    return rc;
+}
+
 //  Whether the handlers' queues take nothing now. Room for one message is
 //  room for all of its frames.
 static bool
@@ -114,7 +126,7 @@ s_self_handle_work (self_t *self)
     self->full = s_self_full (self);
     for (int taken = 0; !self->full && taken < PASS_MAX
                     &&  (zsock_events (self->frontends) & ZMQ_POLLIN); taken++) {
-        if (s_forward (frontends, work) < 0)
+        if (s_self_forward (self, frontends, work) < 0)
             lot_log_warning ("action: entregar | result: in_progress | actor: " ACTOR
                              " | socket: work | reason: %s; the front-end will send"
                              " its chunks again", strerror (errno));
@@ -136,7 +148,7 @@ s_self_handle_results (self_t *self)
     void *frontends = zsock_resolve (self->frontends);
     int taken = 0;
     do
-        if (s_forward (results, frontends) < 0)
+        if (s_self_forward (self, results, frontends) < 0)
             lot_log_debug ("action: entregar | result: fail | actor: " ACTOR
                            " | socket: frontends | reason: %s", strerror (errno));
     while (++taken < PASS_MAX && (zsock_events (self->results) & ZMQ_POLLIN));

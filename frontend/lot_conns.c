@@ -1,5 +1,6 @@
 /*  lot_conns - the front-end's table of agency connections, and their ends  */
 #include "lot_conns.h"
+#include "lot_conn_metrics.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 
@@ -11,6 +12,7 @@ struct _lot_conns_t {
                                 //  first: who is idle, and who makes room
     zlistx_t *stalled;          //  LOT_CONN_STALLED connections, oldest first
     int64_t next_idle_check;
+    lot_conn_metrics_t *metrics;    //  NULL: metrics off
 };
 
 static void
@@ -30,6 +32,7 @@ lot_conns_new (const lot_settings_t *settings)
         .bets_of = calloc ((size_t) settings->agencies + 1, sizeof *self->bets_of),
         .recent = zlistx_new (),
         .stalled = zlistx_new (),
+        .metrics = lot_conn_metrics_new (settings->metrics, settings->max_connections),
     };
     assert (self->conns && self->bets_of && self->recent && self->stalled);
     zhashx_set_destructor (self->conns, s_conn_free);
@@ -42,6 +45,7 @@ lot_conns_destroy (lot_conns_t **self_p)
     if (*self_p) {
         lot_conns_t *self = *self_p;
         zlistx_destroy (&self->stalled);
+        lot_conn_metrics_destroy (&self->metrics);
         free (self->bets_of);
         zlistx_destroy (&self->recent);
         zhashx_destroy (&self->conns);
@@ -69,10 +73,12 @@ const char *
 lot_conns_bind (lot_conns_t *self, lot_conn_t *conn, lot_span_t agency)
 {
     unsigned id;
-    if (lot_bet_parse_agency (agency, (unsigned) self->settings->agencies, &id))
-        return "unknown agency";
-    if (self->bets_of [id])
-        return LOT_REASON_BUSY;
+    const char *refused = lot_bet_parse_agency (agency, (unsigned) self->settings->agencies, &id)
+                        ? "unknown agency" : self->bets_of [id] ? LOT_REASON_BUSY : NULL;
+    if (refused) {
+        lot_conn_metrics_refused (self->metrics, refused);
+        return refused;
+    }
     lot_conn_set_agency (conn, id);
     self->bets_of [id] = conn;
     lot_log_info ("action: agencia_conectada | result: success | agencia: %u"
@@ -113,6 +119,7 @@ lot_conns_drop (lot_conns_t *self, lot_conn_t *conn)
     lot_conns_detach (self, conn);
     zlistx_delete (self->recent, lot_conn_handle (conn, LOT_CONN_LIST_RECENT));
     zhashx_delete (self->conns, lot_conn_key (conn));
+    lot_conn_metrics_closed (self->metrics, zhashx_size (self->conns));
 }
 
 //  A connection that waits for nothing of ours: no item out, no query
@@ -147,6 +154,7 @@ s_make_room (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms while the table is full | peer: %s",
                              now - lot_conn_active_at (conn), lot_conn_peer (conn));
+            lot_conn_metrics_evicted (self->metrics, "room");
             end (arg, conn, NULL);
             return 0;
         }
@@ -164,6 +172,7 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
     zhashx_insert (self->conns, lot_conn_key (conn), conn);
     lot_conn_set_handle (conn, LOT_CONN_LIST_RECENT, zlistx_add_end (self->recent, conn));
     lot_conn_set_active_at (conn, zclock_mono ());
+    lot_conn_metrics_accepted (self->metrics, zhashx_size (self->conns));
     //  Each connection may hold two chunks' worth of bytes (an agency's
     //  v2 upload MAX_IN_FLIGHT + 1): their number is what bounds the
     //  front-end's memory
@@ -172,6 +181,7 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
         lot_log_error ("action: conexion | result: fail | reason: more than"
                        " %ld connections | peer: %s",
                        self->settings->max_connections, lot_conn_peer (conn));
+        lot_conn_metrics_refused (self->metrics, "table full");
         end (arg, conn, NULL);
         return NULL;
     }
@@ -190,6 +200,7 @@ s_expire_stalled (lot_conns_t *self)
        &&  now - lot_conn_stalled_at (conn) >= self->settings->send_timeout) {
         lot_log_error ("action: responder | result: fail | peer: %s"
                        " | reason: agency not reading its answers", lot_conn_peer (conn));
+        lot_conn_metrics_evicted (self->metrics, "not_reading");
         zlistx_delete (self->stalled, lot_conn_handle (conn, LOT_CONN_LIST_STALLED));
         lot_conn_set_handle (conn, LOT_CONN_LIST_STALLED, NULL);
         lot_conn_set_state (conn, LOT_CONN_DEAD);
@@ -212,12 +223,15 @@ s_expire_idle (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
         if (waits && idle >= self->settings->idle_timeout) {
             lot_log_warning ("action: conexion | result: fail | reason: idle for %"
                              PRId64 " ms | peer: %s", idle, lot_conn_peer (conn));
+            lot_conn_metrics_evicted (self->metrics, "idle");
             end (arg, conn, NULL);
         }
         else
         if (waits && lot_conn_partial_at (conn)
-        &&  now - lot_conn_partial_at (conn) >= self->settings->message_timeout)
+        &&  now - lot_conn_partial_at (conn) >= self->settings->message_timeout) {
+            lot_conn_metrics_evicted (self->metrics, "slow_message");
             end (arg, conn, "message too slow");
+        }
         conn = next;
     }
 }

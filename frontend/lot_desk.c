@@ -1,5 +1,6 @@
 /*  lot_desk - the winners desk: queries held until the draw, and the answers  */
 #include "lot_desk.h"
+#include "lot_conn_metrics.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 #include "lot_msg.h"
@@ -9,6 +10,7 @@ struct _lot_desk_t {
     zlistx_t *held;             //  Winners queries waiting for the draw
     size_t *held_of;            //  By agency: how many of them
     zchunk_t **answers;         //  By agency: the encoded winners answer
+    lot_conn_metrics_t *metrics;    //  NULL: metrics off
 };
 
 lot_desk_t *
@@ -20,6 +22,7 @@ lot_desk_new (const lot_settings_t *settings)
         .settings = settings,
         .held = zlistx_new (),
         .held_of = calloc ((size_t) settings->agencies + 1, sizeof *self->held_of),
+        .metrics = lot_conn_metrics_new (settings->metrics, settings->max_connections),
     };
     assert (self->held && self->held_of);
     return self;
@@ -31,6 +34,7 @@ lot_desk_destroy (lot_desk_t **self_p)
     if (*self_p) {
         lot_desk_t *self = *self_p;
         zlistx_destroy (&self->held);
+        lot_conn_metrics_destroy (&self->metrics);
         free (self->held_of);
         if (self->answers)
             for (long i = 1; i <= self->settings->agencies; i++)
@@ -60,6 +64,7 @@ lot_desk_hold (lot_desk_t *self, lot_conn_t *conn)
             }
     lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, zlistx_add_end (self->held, conn));
     self->held_of [agency]++;
+    lot_conn_metrics_held (self->metrics, zlistx_size (self->held));
     return oldest;
 }
 
@@ -70,6 +75,7 @@ lot_desk_forget (lot_desk_t *self, lot_conn_t *conn)
     if (held) {
         zlistx_delete (self->held, held);
         self->held_of [lot_conn_agency (conn)]--;
+        lot_conn_metrics_held (self->metrics, zlistx_size (self->held));
     }
     lot_conn_set_handle (conn, LOT_CONN_LIST_HELD, NULL);
 }

@@ -61,7 +61,7 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
     self->conns = lot_conns_new (settings);
     self->pipeline = lot_pipeline_new (settings);
     self->desk = lot_desk_new (settings);
-    self->responder = lot_responder_new (self->conns, self->pipeline, self->desk);
+    self->responder = lot_responder_new (self->conns, self->pipeline, self->desk, settings);
     self->gate = lot_gate_new (settings);
     self->requests = lot_requests_new (settings, self->conns, self->pipeline, self->desk,
                                        self->responder, self->gate);
@@ -178,6 +178,7 @@ static void
 s_self_handle_result (self_t *self)
 {
     zmsg_t *batch = zmsg_recv (self->broker);
+    lot_metric_add (self->actor.received, batch != NULL);
     lot_result_t result;
     int rc;
     while (batch && (rc = lot_msg_next_result (batch, &result)) != 0) {
@@ -195,6 +196,7 @@ static void
 s_self_handle_winners (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->winners);
+    lot_metric_add (self->actor.received, msg != NULL);
     if (lot_desk_set_winners (self->desk, msg) == 0) {
         lot_conn_t *conn;
         while ((conn = lot_desk_first (self->desk)))

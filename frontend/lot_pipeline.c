@@ -1,5 +1,7 @@
 /*  lot_pipeline - the front-end's items on their way to the handlers and back  */
 #include "lot_pipeline.h"
+#include "lot_actor.h"
+#include "lot_conn_metrics.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 
@@ -16,6 +18,8 @@ struct _lot_pipeline_t {
     zlistx_t *backlog;          //  Items waiting for room in the queues to the
                                 //  handlers, the broker's first
     int64_t next_resend_check;
+    lot_metric_t *sent;         //  The front-end's WORK batches (lot_actor_messages)
+    lot_conn_metrics_t *metrics;    //  Its resends; NULL: metrics off
 };
 
 lot_pipeline_t *
@@ -28,6 +32,8 @@ lot_pipeline_new (const lot_settings_t *settings)
         .in_flight = zlistx_new (),
         .batched = zlistx_new (),
         .backlog = zlistx_new (),
+        .sent = lot_actor_messages (settings, "frontend", "out"),
+        .metrics = lot_conn_metrics_new (settings->metrics, settings->max_connections),
     };
     assert (self->in_flight && self->batched && self->backlog);
     return self;
@@ -42,6 +48,7 @@ lot_pipeline_destroy (lot_pipeline_t **self_p)
         zlistx_destroy (&self->batched);
         zmsg_destroy (&self->batch);
         zlistx_destroy (&self->in_flight);
+        lot_conn_metrics_destroy (&self->metrics);
         free (self);
         *self_p = NULL;
     }
@@ -100,7 +107,9 @@ s_send (lot_pipeline_t *self, lot_conn_item_t *item)
 {
     zmsg_t *batch = zmsg_new ();
     s_add_work (batch, item);
-    return lot_msg_send (&batch, self->broker);
+    int rc = lot_msg_send (&batch, self->broker);
+    lot_metric_add (self->sent, rc == 0);
+    return rc;
 }
 
 //  Sends the WORK batch built so far: its items are in flight, or in the
@@ -112,6 +121,7 @@ s_flush_batch (lot_pipeline_t *self)
         return;
     assert (self->broker);
     int rc = lot_msg_send (&self->batch, self->broker);
+    lot_metric_add (self->sent, rc == 0);
     int64_t now = zclock_mono ();
     lot_conn_item_t *item;
     while ((item = zlistx_first (self->batched))) {
@@ -243,6 +253,7 @@ s_resend (lot_pipeline_t *self)
         if (s_send (self, item))
             return;             //  Full: next time
         lot_conn_item_set_sent_at (item, now);
+        lot_conn_metrics_resent (self->metrics);
         lot_conn_t *conn = lot_conn_item_conn (item);
         lot_log_warning ("action: reenviar | result: in_progress | agencia: %u"
                          " | posicion: %u | consulta: %s | peer: %s", lot_conn_agency (conn),

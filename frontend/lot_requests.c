@@ -189,11 +189,12 @@ s_take_chunk (lot_requests_t *self, lot_conn_t *conn)
                        " | reason: chunk for another agency | agencia: %u"
                        " | peer: %s", reader.count, lot_conn_agency (conn),
                        lot_conn_peer (conn));
+        lot_responder_count_rejected (self->responder, conn, "chunk for another agency");
         lot_responder_close (self->responder, conn, "chunk for another agency");
         return -1;
     }
     if (!bound && (reason = s_bind (self, conn, reader.agency))) {
-        lot_responder_log_rejected (conn, reader.count, reason);
+        lot_responder_log_rejected (self->responder, conn, reader.count, reason);
         lot_responder_refuse (self->responder, conn, reason, reader.agency);
         return -1;
     }

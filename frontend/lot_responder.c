@@ -1,5 +1,6 @@
 /*  lot_responder - writes answers to agency connections, and ends them  */
 #include "lot_responder.h"
+#include "lot_chunk_metrics.h"
 #include "lot_codec.h"
 #include "lot_log.h"
 
@@ -13,14 +14,19 @@ struct _lot_responder_t {
     lot_conns_t *conns;
     lot_pipeline_t *pipeline;
     lot_desk_t *desk;
+    lot_chunk_metrics_t *metrics;   //  Chunks rejected here; NULL: metrics off
 };
 
 lot_responder_t *
-lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline, lot_desk_t *desk)
+lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline, lot_desk_t *desk,
+                   const lot_settings_t *settings)
 {
     lot_responder_t *self = calloc (1, sizeof *self);
     assert (self);
-    *self = (lot_responder_t) { .conns = conns, .pipeline = pipeline, .desk = desk };
+    *self = (lot_responder_t) {
+        .conns = conns, .pipeline = pipeline, .desk = desk,
+        .metrics = lot_chunk_metrics_new (settings->metrics, "frontend", settings->agencies)
+    };
     return self;
 }
 
@@ -28,6 +34,7 @@ void
 lot_responder_destroy (lot_responder_t **self_p)
 {
     if (*self_p) {
+        lot_chunk_metrics_destroy (&(*self_p)->metrics);
         free (*self_p);
         *self_p = NULL;
     }
@@ -141,8 +148,16 @@ lot_responder_close (lot_responder_t *self, lot_conn_t *conn, const char *reason
 }
 
 void
-lot_responder_log_rejected (lot_conn_t *conn, unsigned count, const char *reason)
+lot_responder_count_rejected (lot_responder_t *self, lot_conn_t *conn, const char *reason)
 {
+    lot_chunk_metrics_answered (self->metrics, lot_conn_agency (conn), reason);
+}
+
+void
+lot_responder_log_rejected (lot_responder_t *self, lot_conn_t *conn, unsigned count,
+                            const char *reason)
+{
+    lot_responder_count_rejected (self, conn, reason);
     lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
                    " | reason: %s | peer: %s", count, reason, lot_conn_peer (conn));
 }
@@ -151,7 +166,7 @@ int
 lot_responder_reject (lot_responder_t *self, lot_conn_t *conn, size_t size,
                       unsigned count, const char *reason)
 {
-    lot_responder_log_rejected (conn, count, reason);
+    lot_responder_log_rejected (self, conn, count, reason);
     uint8_t answer [LOT_ANSWER_MAX];
     lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
                      lot_codec_error_encode (answer, sizeof answer, reason));
@@ -165,8 +180,8 @@ lot_responder_fail (lot_responder_t *self, lot_conn_t *conn, const char *reason)
         //  The count of the chunk that broke, when its header came
         size_t size;
         const uint8_t *next = lot_conn_next (conn, &size);
-        lot_responder_log_rejected (conn, lot_codec_chunk_count (next, size,
-                                                                 lot_conn_numbered (conn)),
+        lot_responder_log_rejected (self, conn, lot_codec_chunk_count (next, size,
+                                                                       lot_conn_numbered (conn)),
                                     reason);
     }
     else

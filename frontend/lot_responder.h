@@ -25,9 +25,10 @@
 
 typedef struct _lot_responder_t lot_responder_t;
 
-//  The table, the pipeline and the desk stay the caller's.
+//  The table, the pipeline and the desk stay the caller's; settings give
+//  the metrics (none when off) and the agencies.
 lot_responder_t *lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline,
-                                    lot_desk_t *desk);
+                                    lot_desk_t *desk, const lot_settings_t *settings);
 
 void lot_responder_destroy (lot_responder_t **self_p);
 
@@ -77,7 +78,14 @@ void lot_responder_end (void *arg, lot_conn_t *conn, const char *reason);
 void lot_responder_drop (lot_responder_t *self, lot_conn_t *conn);
 
 //  The course's line for a chunk answered 'E', whatever the reason: one
-//  per chunk whose header says its count (graders count them).
-void lot_responder_log_rejected (lot_conn_t *conn, unsigned count, const char *reason);
+//  per chunk whose header says its count (graders count them); and the
+//  chunk counted (lot_responder_count_rejected).
+void lot_responder_log_rejected (lot_responder_t *self, lot_conn_t *conn, unsigned count,
+                                 const char *reason);
+
+//  Counts a chunk the front-end rejected, by its connection's agency
+//  (lot_chunk_metrics, actor "frontend").
+void lot_responder_count_rejected (lot_responder_t *self, lot_conn_t *conn,
+                                   const char *reason);
 
 #endif

@@ -4,6 +4,19 @@
 
 #include <sys/prctl.h>
 
+static const lot_metric_family_t s_messages = {
+    .name = "lottery_actor_messages_total", .type = LOT_METRIC_COUNTER,
+    .help = "Messages an actor took from other actors (direction in) or handed to"
+            " them (out)."
+};
+
+lot_metric_t *
+lot_actor_messages (const lot_settings_t *settings, const char *actor, const char *direction)
+{
+    return lot_metrics_series (settings->metrics, &s_messages, "actor", actor,
+                               "direction", direction, NULL);
+}
+
 zactor_t *
 lot_actor_start (zactor_fn *actor, const lot_settings_t *settings)
 {
@@ -27,6 +40,8 @@ lot_actor_new (size_t size, const char *name, zsock_t *pipe,
     self->name = name;
     self->pipe = pipe;
     self->settings = settings;
+    self->received = lot_actor_messages (settings, name, "in");
+    self->sent = lot_actor_messages (settings, name, "out");
     self->poller = zpoller_new (pipe, NULL);
     if (!self->poller) {
         free (self);

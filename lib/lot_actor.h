@@ -27,6 +27,8 @@ typedef struct {
                                     //  the sockets the actor reads
     lot_sockets_t *sockets;         //  Owns its sockets
     bool terminated;                //  $TERM came, or the pipe broke
+    lot_metric_t *received;         //  Messages from other actors, and to
+    lot_metric_t *sent;             //  them (lot_actor_messages); NULL: off
 } lot_actor_t;
 
 //  Starts an actor and waits for its START answer. Returns NULL when the
@@ -39,6 +41,14 @@ zactor_t *lot_actor_start (zactor_fn *actor, const lot_settings_t *settings);
 //  Free it with free, after lot_actor_close.
 void *lot_actor_new (size_t size, const char *name, zsock_t *pipe,
                      const lot_settings_t *settings);
+
+//  lottery_actor_messages_total{actor,direction}: the messages an actor
+//  took from (direction "in") or handed to ("out") other actors, each a
+//  whole message however many chunks or answers it carries. The series
+//  of lot_actor_new's received and sent, for a class of an actor that
+//  sends or receives for it; NULL when metrics are off.
+lot_metric_t *lot_actor_messages (const lot_settings_t *settings, const char *actor,
+                                  const char *direction);
 
 //  Closes the sockets (monitors first), then the poller. Idempotent.
 void lot_actor_close (lot_actor_t *self);

@@ -331,6 +331,19 @@ lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
     return *size ? (const char *) zframe_data (frame) : "";
 }
 
+size_t
+lot_msg_winners_count (zmsg_t *winners, long agency)
+{
+    size_t size;
+    const char *documents = lot_msg_winners_documents (winners, agency, &size);
+    size_t count = 0;
+    for (const char *end = documents + size; documents && documents < end; count++) {
+        const char *newline = memchr (documents, '\n', (size_t) (end - documents));
+        documents = newline ? newline + 1 : end;
+    }
+    return count;
+}
+
 int
 lot_msg_send_drawn (void *dest, const char *detail, zmsg_t **winners_p)
 {

@@ -194,6 +194,9 @@ void lot_msg_winners_add (zmsg_t *winners, const char *documents, size_t size);
 //  winners, or NULL for an agency it does not hold. Moves the cursor of
 //  zmsg_first and zmsg_next.
 const char *lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size);
+//  How many winning documents agency (1 ..) has in winners. Moves the
+//  cursor as lot_msg_winners_documents.
+size_t lot_msg_winners_count (zmsg_t *winners, long agency);
 
 //  A draw done: winners (taken, destroyed either way). A draw that
 //  failed: winners_p NULL, and detail says why.

@@ -5,6 +5,7 @@
 #include "lot_options.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <ini.h>
 #include <netinet/in.h>
@@ -122,6 +123,10 @@ static const lot_option_t s_table [] = {
               "the enrolled agencies' public certificates (`DIR/server/enrolled`), "
               "read again on SIGHUP and when it changes; needed unless "
               "`AGENCY_AUTH` is off"),
+    S_OPTION ("METRICS_PORT", "metrics_port", LOT_OPTION_INT, metrics_port, "0", 0, 65535,
+              "HTTP port of the Prometheus metrics (`GET /metrics`, every "
+              "interface; docs/operations.md), shown in the config line when "
+              "set; 0: off"),
 };
 #define S_COUNT (sizeof s_table / sizeof s_table [0])
 #define S_ENDPOINTS 6
@@ -299,17 +304,23 @@ lot_settings_destroy (lot_settings_t **self_p)
     }
 }
 
+//  The config line shows every row of the table but the last, METRICS_PORT,
+//  which it shows when on, as it shows the agencies enrolled when
+//  AGENCY_AUTH is on: a server run as the course's shows the line it
+//  always has.
 void
 lot_settings_log (const lot_settings_t *self, const char *program)
 {
-    char *details = lot_options_describe (s_table, S_COUNT, self);
-    if (self->agency_auth == LOT_AUTH_OFF)
-        lot_log_info ("action: config | result: success | program: %s%s",
-                      program, details ? details : "");
-    else
-        lot_log_info ("action: config | result: success | program: %s%s"
-                      " | agencies_enrolled: %ld", program, details ? details : "",
-                      self->agencies_enrolled);
+    assert (s_table [S_COUNT - 1].offset == offsetof (lot_settings_t, metrics_port));
+    char *details = lot_options_describe (s_table, S_COUNT - 1, self);
+    char enrolled [48] = "", metrics [32] = "";
+    if (self->agency_auth != LOT_AUTH_OFF)
+        snprintf (enrolled, sizeof enrolled, " | agencies_enrolled: %ld",
+                  self->agencies_enrolled);
+    if (self->metrics_port)
+        snprintf (metrics, sizeof metrics, " | metrics_port: %ld", self->metrics_port);
+    lot_log_info ("action: config | result: success | program: %s%s%s%s",
+                  program, details ? details : "", enrolled, metrics);
     free (details);
 }
 

@@ -11,6 +11,7 @@
 #define LOT_SETTINGS_H_INCLUDED
 
 #include "lot_log.h"
+#include "lot_metrics.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,6 +65,9 @@ typedef struct {
     char *agency_cert;          //  Its certificate: the key agencies pin
     char *agency_keys;          //  Enrolled agencies' public certificates
     long agencies_enrolled;     //  Agencies with a key there at start (shown)
+    long metrics_port;          //  HTTP port of /metrics; 0: off
+    lot_metrics_t *metrics;     //  What the actors count: NULL when off. Not
+                                //  a setting: lot_server gives it, and owns it
 } lot_settings_t;
 
 //  Loads defaults for the mode, then config_file (NULL: ./config.ini when

@@ -13,6 +13,13 @@ typedef struct {
     bool agencies;              //  The agencies' CURVE socket
 } s_entry_t;
 
+//  The card's monitoring, countable: every event of every monitor
+static const lot_metric_family_t s_events = {
+    .name = "lottery_zmq_events_total", .type = LOT_METRIC_COUNTER,
+    .help = "zmq_monitor events, by actor, socket and event kind (ACCEPTED,"
+            " DISCONNECTED, HANDSHAKE_FAILED_AUTH, ...)."
+};
+
 struct _lot_sockets_t {
     const char *actor;
     const lot_settings_t *settings;
@@ -342,9 +349,15 @@ lot_sockets_handle_event (lot_sockets_t *self, void *which)
             continue;
         char *event = NULL, *value = NULL, *endpoint = NULL;
         zstr_recvx (entry->monitor, &event, &value, &endpoint, NULL);
-        if (event)
+        if (event) {
             s_log_event (self, entry, event, value ? value : "",
                          endpoint ? endpoint : "");
+            //  An event is a connection's, not a message's: finding its
+            //  series each time costs nothing that counts
+            lot_metric_add (lot_metrics_series (self->settings->metrics, &s_events,
+                                                "actor", self->actor, "socket",
+                                                entry->name, "event", event, NULL), 1);
+        }
         zstr_free (&event);
         zstr_free (&value);
         zstr_free (&endpoint);

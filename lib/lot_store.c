@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@ struct _lot_store_t {
     size_t pending_max;
     struct iovec *iov;              //  A commit's buffers, pending_max each:
     char *records;                  //  kept, so a commit allocates nothing
+    lot_store_stats_t stats;        //  Of the last commit
 };
 
 static int
@@ -213,6 +215,24 @@ lot_store_pending (lot_store_t *self)
     return self->pending_count;
 }
 
+void
+lot_store_stats (lot_store_t *self, lot_store_stats_t *stats)
+{
+    assert (self);
+    *stats = self->stats;
+    stats->group = self->files.group;
+    stats->bets_size = self->files.bets_size;
+    stats->journal_size = self->files.journal_size;
+}
+
+static int64_t
+s_now_ns (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 static lot_store_verdict_t
 s_reject (const char **reason, const char *why)
 {
@@ -319,9 +339,11 @@ lot_store_commit (lot_store_t *self)
         records_size += lot_journal_record_format (&record, records + records_size);
     }
     struct iovec journal = { records, records_size };
+    int64_t start = s_now_ns ();
     int rc = lot_file_write_all (self->files.bets_fd, iov, lines)
-          || lot_file_write_all (self->files.journal_fd, &journal, 1)
-          || s_self_sync_both (self, false);
+          || lot_file_write_all (self->files.journal_fd, &journal, 1);
+    int64_t written = s_now_ns ();
+    rc = rc || s_self_sync_both (self, false);
     const char *reason = NULL;
     if (rc) {
         reason = errno == ENOSPC ? "bets file device full" : "bets file write failed";
@@ -339,6 +361,13 @@ lot_store_commit (lot_store_t *self)
         self->files.bets_size = end;
         self->files.journal_size += records_size;
         self->files.group++;
+        uint64_t bets = 0;
+        for (size_t i = 0; i < count; i++)
+            bets += self->pending [i].count;
+        self->stats = (lot_store_stats_t) {
+            .chunks = (uint32_t) count, .bets = bets,
+            .write_ns = written - start, .sync_ns = s_now_ns () - written
+        };
     }
     s_self_drop_pending (self);
 

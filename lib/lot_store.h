@@ -120,6 +120,20 @@ lot_store_verdict_t lot_store_admit (lot_store_t *self, const lot_store_chunk_t 
 //  Chunks admitted since the last commit.
 size_t lot_store_pending (lot_store_t *self);
 
+//  What the last commit wrote and how long it took, and where both files
+//  end: what an operator watches (lot_store_metrics).
+typedef struct {
+    uint64_t group;             //  The last group's number (the journal's)
+    uint32_t chunks;            //  Chunks in it
+    uint64_t bets;              //  Bets in it
+    int64_t write_ns;           //  Both files written, in nanoseconds
+    int64_t sync_ns;            //  Both made durable
+    uint64_t bets_size;         //  Bytes, durable
+    uint64_t journal_size;
+} lot_store_stats_t;
+
+void lot_store_stats (lot_store_t *self, lot_store_stats_t *stats);
+
 //  Writes the pending group: its lines to the bets file, one journal
 //  record per chunk, then fdatasync both, and only then updates the
 //  state. Returns NULL (also for an empty group), or a reason ("bets file

@@ -2,6 +2,7 @@
 #include "lot_server.h"
 #include "lot_actor.h"
 #include "lot_curve.h"
+#include "lot_exporter.h"
 #include "lot_log.h"
 #include "lot_zap.h"
 
@@ -50,6 +51,42 @@ s_agencies_part (const lot_server_part_t *parts, size_t count, const char *name)
     return false;
 }
 
+//  With METRICS_PORT, what the actors count (settings->metrics, before
+//  any starts) and its HTTP endpoint. NULL when off, or (logged) when it
+//  cannot listen.
+static lot_exporter_t *
+s_exporter_new (lot_settings_t *settings, const char *program)
+{
+    if (!settings->metrics_port)
+        return NULL;
+    char *error = NULL;
+    settings->metrics = lot_metrics_new ();
+    lot_exporter_t *exporter = settings->metrics
+        ? lot_exporter_new ((int) settings->metrics_port, settings->metrics, &error) : NULL;
+    if (exporter)
+        lot_log_info ("action: metrics | result: success | program: %s | port: %ld",
+                      program, settings->metrics_port);
+    else {
+        lot_log_error ("action: metrics | result: fail | program: %s | port: %ld"
+                       " | reason: %s", program, settings->metrics_port,
+                       error ? error : "out of memory");
+        lot_metrics_destroy (&settings->metrics);
+    }
+    free (error);
+    return exporter;
+}
+
+//  After the last actor: nothing counts any more.
+static void
+s_exporter_destroy (lot_exporter_t **exporter_p, lot_settings_t *settings)
+{
+    if (*exporter_p) {
+        lot_exporter_destroy (exporter_p);
+        lot_log_info ("action: close | result: success | resource: metrics");
+    }
+    lot_metrics_destroy (&settings->metrics);
+}
+
 int
 lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
                 const lot_server_part_t *parts, size_t count)
@@ -71,6 +108,11 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
         return 1;
     }
     lot_settings_log (settings, program);
+    lot_exporter_t *exporter = s_exporter_new (settings, program);
+    if (settings->metrics_port && !exporter) {
+        lot_settings_destroy (&settings);
+        return 1;
+    }
 
     lot_server_catch_signals ();
     zsys_set_logstream (NULL);      //  Our own log lines only
@@ -88,6 +130,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
             lot_log_error ("action: curve_auth | result: fail | program: %s | reason: %s",
                            program, error ? error : "out of memory");
             free (error);
+            s_exporter_destroy (&exporter, settings);
             lot_settings_destroy (&settings);
             return 1;
         }
@@ -152,6 +195,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
     free (actors);
     free (names);
     zactor_destroy (&zap);
+    s_exporter_destroy (&exporter, settings);
     lot_log_info ("action: exit | result: %s | program: %s | status: %d",
                   rc == 0 ? "success" : "fail", program, rc);
     lot_settings_destroy (&settings);
