@@ -189,6 +189,16 @@ curve_secret () {   # curve_secret KIND
 YAML
 }
 
+# Prints FORMAT once per agency, its two %s the agency's number.
+each_agency () {   # each_agency FORMAT
+    n=1
+    while [ "$n" -le "$agencies" ]; do
+        # shellcheck disable=SC2059  # the format is the caller's
+        printf "$1" "$n" "$n"
+        n=$((n + 1))
+    done
+}
+
 # The front-end's secrets: its actor key (CURVE on), its agencies' key
 # (AGENCY_AUTH required).
 server_secrets () {
@@ -264,12 +274,7 @@ YAML
       - source: config_ini
         target: /app/config.ini
 YAML
-        n=1
-        while [ "$n" -le "$agencies" ]; do
-            echo "      - source: enrolled_$n"
-            echo "        target: /app/enrolled/agency-$n.pub"
-            n=$((n + 1))
-        done
+        each_agency '      - source: enrolled_%s\n        target: /app/enrolled/agency-%s.pub\n'
         if [ "$curve" = on ]; then
             for kind in $kinds; do
                 echo "      - source: curve_${kind}_pub"
@@ -378,12 +383,7 @@ YAML
     if [ "$auth" = required ]; then
         echo "  agency_server_pub:"
         echo "    file: $keys/agencies/server/public/agencies.pub"
-        n=1
-        while [ "$n" -le "$agencies" ]; do
-            echo "  enrolled_$n:"
-            echo "    file: $keys/agencies/server/enrolled/agency-$n.pub"
-            n=$((n + 1))
-        done
+        each_agency "  enrolled_%s:\n    file: $keys/agencies/server/enrolled/agency-%s.pub\n"
     fi
     [ "$curve" = off ] && [ "$auth" = off ] || echo "secrets:"
     if [ "$curve" = on ]; then
@@ -395,12 +395,7 @@ YAML
     if [ "$auth" = required ]; then
         echo "  agency_cert:"
         echo "    file: $keys/agencies/server/secret/agencies_secret"
-        n=1
-        while [ "$n" -le "$agencies" ]; do
-            echo "  agency_$n:"
-            echo "    file: $keys/agencies/agency-$n/agency_secret"
-            n=$((n + 1))
-        done
+        each_agency "  agency_%s:\n    file: $keys/agencies/agency-%s/agency_secret\n"
     fi
 } > "$output"
 echo "generar-stack: wrote $output ($summary; publishing: $publish; CURVE $curve; AGENCY_AUTH $auth)"

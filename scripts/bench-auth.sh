@@ -14,6 +14,8 @@
 # `sorteo` line (every agency finished). It rewrites what lies between the
 # bench-auth markers of docs/benchmarks.md.
 set -euf
+bench_name=bench-auth
+. "$(dirname "$0")/bench-lib.sh"
 rounds=${1:-3}
 agencies=50 per=200000
 out=.run/bench-auth
@@ -22,31 +24,12 @@ doc=docs/benchmarks.md
 results=$out/results.txt
 server_pid=
 
-s_die () {
-    echo "bench-auth: FAIL: $*" >&2
-    exit 1
-}
-
 s_cleanup () {
     [ -z "$server_pid" ] || kill -TERM "$server_pid" 2>/dev/null || true
     wait 2>/dev/null || true
 }
 trap s_cleanup EXIT
 trap 'exit 130' INT TERM
-
-# s_value FILE TEXT KEY: waits up to 30 s for a line of FILE holding TEXT;
-# value is what follows "| KEY: " in the last one.
-s_value () {
-    tries=0
-    while [ $tries -lt 300 ]; do
-        value=$(grep -F -- "$2" "$1" 2>/dev/null | tail -n 1 \
-                | sed -n "s/.*| $3: \([^ |]*\).*/\1/p")
-        [ -n "$value" ] && return 0
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    s_die "no '$2' in $1"
-}
 
 s_now () {
     date +%s.%N

@@ -14,6 +14,8 @@
 # steadier than the wall clock on a machine others share); the issue's
 # target is at most 2 % (bets/s on/off >= 0.98, CPU on/off <= 1.02).
 set -euf
+bench_name=bench-metrics
+. "$(dirname "$0")/bench-lib.sh"
 tools=$1
 rounds=${2:-5}
 agencies=50 per=200000
@@ -21,11 +23,6 @@ out=.run/bench-metrics
 data=.run/bench/data/${agencies}x$per
 results=$out/results.txt
 server_pid= scraper_pid=
-
-s_die () {
-    echo "bench-metrics: FAIL: $*" >&2
-    exit 1
-}
 
 s_cleanup () {
     [ -z "$scraper_pid" ] || kill "$scraper_pid" 2>/dev/null || true

@@ -21,6 +21,8 @@
 # quick: 5 x 2,000 and 20 x 200 generated, the baseline, embedded and one
 # handler, one round, all in .run/bench-quick: the harness, kept from rot.
 set -euf
+bench_name=bench
+. "$(dirname "$0")/bench-lib.sh"
 mode=$1 tools=$2
 case $mode in
     full)
@@ -51,11 +53,6 @@ any="WORK_ENDPOINT=tcp://127.0.0.1:* RECORDS_ENDPOINT=tcp://127.0.0.1:*
      WINNERS_ENDPOINT=tcp://127.0.0.1:* BROKER_ENDPOINT=tcp://127.0.0.1:*"
 pids=                           # NAME:PID of each server process running
 
-s_die () {
-    echo "bench: FAIL: $*" >&2
-    exit 1
-}
-
 # Stops what is still running (after a failure or an interrupt).
 s_cleanup () {
     for entry in $pids; do kill -TERM "${entry#*:}" 2>/dev/null || true; done
@@ -63,20 +60,6 @@ s_cleanup () {
 }
 trap s_cleanup EXIT
 trap 'exit 130' INT TERM
-
-# s_value FILE TEXT KEY: waits up to 30 s for a line of FILE holding TEXT
-# and sets value to what follows "| KEY: " in the last such line.
-s_value () {
-    tries=0
-    while [ $tries -lt 300 ]; do
-        value=$(grep -F -- "$2" "$1" 2>/dev/null | tail -n 1 \
-                | sed -n "s/.*| $3: \([^ |]*\).*/\1/p")
-        [ -n "$value" ] && return 0
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    s_die "no '$2' in $1"
-}
 
 # s_start NAME PROGRAM [VAR=value ...]: one server process, its log NAME.log.
 s_start () {

@@ -717,13 +717,7 @@ test_keys_that_cannot_be_used (void **state)
 int
 main (void)
 {
-    //  The tests run in directories of their own: the programs' by an
-    //  absolute path
-    const char *bin = getenv ("LOTTERY_BIN_DIR");
-    char *absolute = realpath (bin && *bin ? bin : "bin", NULL);
-    assert (absolute);
-    setenv ("LOTTERY_BIN_DIR", absolute, 1);
-    free (absolute);
+    tu_bin_dir_absolute ();
     for (int agency = 1; agency <= 5; agency++)
         if (!(s_data [agency] = tu_shared_data (agency))) {
             printf ("test_auth: no real data (../shared/data): skipped\n");

@@ -436,11 +436,7 @@ s_teardown (void **state)
 int
 main (void)
 {
-    const char *bin = getenv ("LOTTERY_BIN_DIR");
-    char *absolute = realpath (bin && *bin ? bin : "bin", NULL);
-    assert (absolute);
-    setenv ("LOTTERY_BIN_DIR", absolute, 1);
-    free (absolute);
+    tu_bin_dir_absolute ();
     s_real_data = true;
     for (int agency = 1; agency <= 5; agency++)
         s_real_data &= (s_data [agency] = tu_shared_data (agency)) != NULL;

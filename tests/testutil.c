@@ -687,6 +687,16 @@ tu_program (const char *name)
     return absolute;
 }
 
+void
+tu_bin_dir_absolute (void)
+{
+    const char *bin = getenv ("LOTTERY_BIN_DIR");
+    char *absolute = realpath (bin && *bin ? bin : "bin", NULL);
+    assert (absolute);
+    setenv ("LOTTERY_BIN_DIR", absolute, 1);
+    free (absolute);
+}
+
 unsigned long long
 tu_rand (tu_rng_t *rng)
 {

@@ -188,6 +188,10 @@ char *tu_shared_data (int agency);
 //  it is not there.
 char *tu_program (const char *name);
 
+//  Makes $LOTTERY_BIN_DIR (default bin) an absolute path, for tests whose
+//  fixtures change directory (tu_dir_setup) before they find a program.
+void tu_bin_dir_absolute (void);
+
 //  ---------------------------------------------------------------------
 //  test_e2e and test_actors: strings and blocks that live until the
 //  test's teardown calls tu_temp_free, so that a test frees none of them.
