@@ -272,11 +272,8 @@ s_split_address (lot_client_config_t *self, char **error)
 static int
 s_check_auth (lot_client_config_t *self, char **error)
 {
-    for (char **value = &self->auth_cert; value <= &self->auth_server; value++)
-        if (*value && !**value) {
-            free (*value);
-            *value = NULL;      //  Empty is unset
-        }
+    lot_options_unset_empty (&self->auth_cert);
+    lot_options_unset_empty (&self->auth_server);
     if (!self->auth_cert)
         return 0;
     if (!self->auth_server) {

@@ -212,3 +212,12 @@ lot_options_print_help (const lot_option_t *table, size_t count, FILE *out)
                  option->help ? option->help : "");
     }
 }
+
+void
+lot_options_unset_empty (char **value)
+{
+    if (*value && !**value) {
+        free (*value);
+        *value = NULL;
+    }
+}

@@ -58,4 +58,7 @@ char *lot_options_describe (const lot_option_t *table, size_t count,
 //  does. docs/settings.md is these tables, so the docs follow the code.
 void lot_options_print_help (const lot_option_t *table, size_t count, FILE *out);
 
+//  An empty string setting is an unset one (NULL): freed.
+void lot_options_unset_empty (char **value);
+
 #endif

@@ -196,15 +196,6 @@ s_load_file (lot_settings_t *self, const char *path, bool required, char **error
     return -1;
 }
 
-static void
-s_empty_is_unset (char **value)
-{
-    if (*value && !**value) {
-        free (*value);
-        *value = NULL;
-    }
-}
-
 //  AGENCY_AUTH's value, and what it needs: the front-end's certificate
 //  and a directory of enrolled agencies that reads.
 static int
@@ -220,8 +211,8 @@ s_check_agency_auth (lot_settings_t *self, char **error)
         return -1;
     }
     self->agency_auth = (lot_auth_t) mode;
-    s_empty_is_unset (&self->agency_cert);
-    s_empty_is_unset (&self->agency_keys);
+    lot_options_unset_empty (&self->agency_cert);
+    lot_options_unset_empty (&self->agency_keys);
     if (self->agency_auth == LOT_AUTH_OFF)
         return 0;
     if (!self->agency_cert || !self->agency_keys) {
@@ -276,8 +267,8 @@ lot_settings_new (lot_mode_t mode, const char *config_file, char **error)
         return NULL;
     }
     //  An empty value turns CURVE off, as no value does
-    s_empty_is_unset (&self->curve_cert);
-    s_empty_is_unset (&self->curve_public_dir);
+    lot_options_unset_empty (&self->curve_cert);
+    lot_options_unset_empty (&self->curve_public_dir);
     if (lot_curve_check (self->curve_cert, self->curve_public_dir, error)) {
         if (!*error)
             *error = strdup ("out of memory");

@@ -83,12 +83,7 @@ s_run () {
 }
 
 [ -x bin/lottery-server ] && [ -x bin/lottery-enroll ] || s_die "build first (make)"
-if [ ! -d "$data" ]; then
-    echo "bench-auth: generating $agencies agencies of $per bets in $data"
-    rm -rf "$data.tmp"
-    sh scripts/gen-data.sh "$data.tmp" $agencies $per
-    mv "$data.tmp" "$data"
-fi
+s_generate "$data" $agencies $per
 rm -rf "$out" && mkdir -p "$out/runs"
 bin/lottery-enroll "$out/keys" --agencies $agencies > /dev/null
 for round in $(seq 1 "$rounds"); do

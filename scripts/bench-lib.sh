@@ -20,3 +20,13 @@ s_value () {
     done
     s_die "no '$2' in $1"
 }
+
+# s_generate DIR AGENCIES BETS: the generated data set in DIR, made once
+# (scripts/gen-data.sh) and kept for the next runs.
+s_generate () {
+    [ -d "$1" ] && return 0
+    echo "$bench_name: generating $2 agencies of $3 bets in $1"
+    rm -rf "$1.tmp"
+    sh scripts/gen-data.sh "$1.tmp" "$2" "$3"
+    mv "$1.tmp" "$1"
+}

@@ -92,12 +92,7 @@ s_run () {
 
 [ -x bin/lottery-server ] && [ -x "$tools/lottery-loadgen" ] || s_die "build first (make)"
 command -v curl > /dev/null || s_die "curl is needed to scrape"
-if [ ! -d "$data" ]; then
-    echo "bench-metrics: generating $agencies agencies of $per bets in $data"
-    rm -rf "$data.tmp"
-    sh scripts/gen-data.sh "$data.tmp" $agencies $per
-    mv "$data.tmp" "$data"
-fi
+s_generate "$data" $agencies $per
 rm -rf "$out" && mkdir -p "$out/runs"
 for round in $(seq 1 "$rounds"); do
     s_run off "$round"

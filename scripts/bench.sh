@@ -174,12 +174,7 @@ s_data () {
         return
     fi
     agencies=${1%x*} data=$out/data/$1
-    if [ ! -d "$data" ]; then
-        echo "bench: generating $agencies agencies of ${1#*x} bets in $data"
-        rm -rf "$data.tmp"
-        sh scripts/gen-data.sh "$data.tmp" "$agencies" "${1#*x}"
-        mv "$data.tmp" "$data"
-    fi
+    s_generate "$data" "$agencies" "${1#*x}"
 }
 
 rm -rf "$runs" "$results"
