@@ -1,20 +1,18 @@
-/*  lot_link - one connection to the server: connect and retry, I/O with deadlines
+/*  lot_link - one connection to the server: connect and retry, send, receive an answer
 
-    One connection at a time, with blocking I/O. Connecting follows the
-    retry policy: up to loop.amount attempts, loop.period apart, and each
-    attempt resolves the server's name again and tries its addresses in a
-    random order (lot_dial) until one connects: a name that stands for
-    several front-ends spreads the agencies over them, and a reconnection
-    may land on another one. Each of several addresses has 2 s to answer,
-    so one whose host is down does not hold the attempt. A caller that
-    must greet the server first (the upload's 'H') does it inside the
-    attempt, through a greet callback, so that a greeting that fails is
-    retried as a connection that fails.
+    One connection at a time, with blocking I/O, over plain TCP (lot_tcp)
+    or, with the agency's key (auth.cert), over the CURVE port
+    (lot_secure). Connecting follows the retry policy: up to loop.amount
+    attempts, loop.period apart. A caller that must greet the server first
+    (the upload's 'H') does it inside the attempt, through a greet
+    callback, so that a greeting that fails is retried as a connection
+    that fails. The answers are read into an inbox (lot_inbox) and framed
+    by lot_codec.
 
-    Every wait for the server is limited: server.timeout for each read or
-    write, past which the connection counts as dropped, or a deadline for
-    a whole exchange (the winners query), past which the link has timed
-    out. SIGTERM and SIGINT stop any wait (lot_signals).
+    Every wait for the server is limited (lot_wait): server.timeout for
+    each read or write, past which the connection counts as dropped, or
+    a deadline for a whole exchange (the winners query), past which the
+    link has timed out. SIGTERM and SIGINT stop any wait (lot_signals).
 
     A step that fails returns -1 and leaves why in lot_link_reason, and
     whether the connection dropped (worth another one) or the deadline

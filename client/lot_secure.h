@@ -1,4 +1,4 @@
-/*  lot_secure - the CURVE link to the server's secure port: a DEALER that proves the agency's key
+/*  lot_secure - the link's CURVE connection to the server's secure port: a DEALER that proves the agency's key
 
     With auth.cert set, the client speaks to the front-end's SECURE_PORT
     through a ZeroMQ DEALER socket, a CURVE client with the agency's own
@@ -9,62 +9,47 @@
     the server closes the link, as the end of a TCP stream does.
 
     A monitor on the socket says when the handshake is done, failed
-    (with libzmq's reason) or the connection went. Nothing here blocks:
-    lot_link waits on lot_secure_fds and asks again.
+    (with libzmq's reason) or the connection went. The socket never
+    blocks: the calls here wait on its descriptors, with the limits of
+    the link's lot_wait, and ask again. Each returns 0, or -1 with the
+    reason in the lot_wait.
 */
 #ifndef LOT_SECURE_H_INCLUDED
 #define LOT_SECURE_H_INCLUDED
 
+#include "lot_client_config.h"
 #include "lot_inbox.h"
+#include "lot_wait.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct _lot_secure_t lot_secure_t;
 
-typedef enum {
-    LOT_SECURE_WAITING,         //  Connecting, or in the handshake
-    LOT_SECURE_UP,              //  Handshake done: the server proved its key
-    LOT_SECURE_DOWN             //  Refused, failed or gone: see the reason
-} lot_secure_state_t;
-
-//  Loads the agency's certificate (cert, which holds its secret key) and
-//  the server's public one. NULL with *error set (free it).
-lot_secure_t *lot_secure_new (const char *cert, const char *server, char **error);
+//  Loads the agency's certificate (auth.cert, which holds its secret key)
+//  and the server's public one (auth.server). NULL with *error set (free
+//  it). The config and wait must outlive the link.
+lot_secure_t *lot_secure_new (const lot_client_config_t *config, lot_wait_t *wait,
+                              char **error);
 
 void lot_secure_destroy (lot_secure_t **self_p);
 
-//  Opens a new socket and connects it to host:port. Returns 0, or -1
-//  with the reason.
-int lot_secure_open (lot_secure_t *self, const char *address);
-
-//  Closes the socket, if open; what was not sent is dropped.
-void lot_secure_close (lot_secure_t *self);
-
-//  The link's state, after the monitor's events so far.
-lot_secure_state_t lot_secure_state (lot_secure_t *self);
-
-//  Why the link is down.
-const char *lot_secure_reason (lot_secure_t *self);
-
-//  The two descriptors to wait on for readability (the socket's and its
-//  monitor's, libzmq's ZMQ_FD): when either is readable, ask again.
-void lot_secure_fds (lot_secure_t *self, int fds [2]);
+//  Opens a new socket to auth.address and waits up to server.timeout for
+//  its handshake: the server proves the key auth.server pins, and lets
+//  the agency's key in.
+int lot_secure_connect (lot_secure_t *self);
 
 //  Sends data: held with what was sent before it, to go as one message
 //  when the link flushes (or when that would pass 64 kB), since each
-//  message costs a CURVE box and a wake-up at both ends. 0 when taken, 1
-//  when a flush could not go yet (nothing taken), -1 when the link is
-//  down.
+//  message costs a CURVE box and a wake-up at both ends.
 int lot_secure_send (lot_secure_t *self, const void *data, size_t size);
 
-//  Sends what is held: 0 when sent (or nothing was), 1 when it cannot go
-//  yet, -1 when the link is down. Before waiting for an answer.
-int lot_secure_flush (lot_secure_t *self);
+//  Sends what is held, then takes what the server sent into inbox,
+//  waiting for at least one message.
+int lot_secure_fill (lot_secure_t *self, lot_inbox_t *inbox);
 
-//  Takes the messages received into the inbox: 1 when some came, 0 when
-//  none yet, -1 when the server closed the link (an empty frame) or the
-//  inbox is full.
-int lot_secure_recv (lot_secure_t *self, lot_inbox_t *inbox);
+//  Closes the socket; what was not sent is dropped. Returns whether one
+//  was opened since the last close.
+bool lot_secure_close (lot_secure_t *self);
 
 #endif
