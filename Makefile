@@ -76,6 +76,11 @@ $(BIN)/lottery-client $(BIN)/lottery-ping: $(BIN)/lottery-%: $(BUILD)/client/lot
 $(BUILD)/bench/lottery-%: $(BUILD)/bench/lot_%.o $(BUILD)/liblot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The baseline keeps its bets file in a class of its own (bench/lot_ledger.c).
+$(BUILD)/bench/lottery-baseline: $(BUILD)/bench/lot_baseline.o $(BUILD)/bench/lot_ledger.o \
+                                 $(BUILD)/liblot.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/liblot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 

@@ -8,8 +8,9 @@
     chunk answered, 'O' or 'E' (a failed write stores none of them).
     Winners queries are held until AGENCIES agencies have stored their
     last chunk; the draw then reads the bets file back, as our persister
-    does. No v2, no health check, no journal, no defences against hostile
-    peers: a v1 client is trusted to wait for each answer.
+    does (the bets file, its commits and the draw: lot_ledger). No v2, no
+    health check, no journal, no defences against hostile peers: a v1
+    client is trusted to wait for each answer.
 
     Settings as lottery-server's (config.ini, then the environment); it
     uses SERVER_PORT, SERVER_LISTEN_BACKLOG, AGENCIES, BETS_FILE,
@@ -17,14 +18,12 @@
 */
 #include "lot_bet.h"
 #include "lot_codec.h"
-#include "lot_draw.h"
-#include "lot_handler.h"
+#include "lot_ledger.h"
 #include "lot_log.h"
 #include "lot_settings.h"
 
 #include <czmq.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -61,16 +60,9 @@ typedef struct {
     lot_settings_t *settings;
     int listener;
     int epoll;
-    int bets;                   //  The bets file, appended to
-    off_t committed;            //  Its size after the last commit
-    char *lines;                //  The round's lines
-    size_t capacity;
-    size_t used;
+    lot_ledger_t *ledger;       //  The bets file, its commits, the draw
     zlistx_t *conns;            //  Every connection (owns them)
     zlistx_t *round;            //  Those with a chunk in the round
-    bool *finished;             //  By agency: its last chunk is stored
-    long finished_count;
-    zchunk_t **answers;         //  By agency: its winners answer, once drawn
 } self_t;
 
 static void
@@ -120,13 +112,7 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         zlistx_destroy (&self->round);
         zlistx_destroy (&self->conns);
-        for (long i = 0; self->answers && i <= self->settings->agencies; i++)
-            zchunk_destroy (&self->answers [i]);
-        free (self->answers);
-        free (self->finished);
-        free (self->lines);
-        if (self->bets >= 0)
-            close (self->bets);
+        lot_ledger_destroy (&self->ledger);
         if (self->epoll >= 0)
             close (self->epoll);
         if (self->listener >= 0)
@@ -180,15 +166,11 @@ s_self_new (const char *config_file)
     self->epoll = epoll_create1 (EPOLL_CLOEXEC);
     self->conns = zlistx_new ();
     self->round = zlistx_new ();
-    self->finished = calloc ((size_t) settings->agencies + 1, sizeof *self->finished);
-    assert (self->conns && self->round && self->finished);
+    assert (self->conns && self->round);
     zlistx_set_destructor (self->conns, (czmq_destructor *) s_conn_destroy);
-    self->bets = open (settings->bets_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (self->bets < 0 || (self->committed = lseek (self->bets, 0, SEEK_END)) < 0) {
-        lot_log_error ("action: open | result: fail | file: %s | reason: %s",
-                       settings->bets_file, strerror (errno));
+    self->ledger = lot_ledger_new (settings);
+    if (!self->ledger)
         s_self_destroy (&self);
-    }
     else
     if (self->epoll < 0 || s_self_listen (self)) {
         lot_log_error ("action: escuchar | result: fail | port: %ld | reason: %s",
@@ -234,9 +216,10 @@ s_self_refuse (self_t *self, s_conn_t *conn, const char *reason, bool close)
 static void
 s_self_answer_winners (self_t *self, s_conn_t *conn)
 {
-    zchunk_t *answer = self->answers [conn->agency];
+    size_t size;
+    const uint8_t *answer = lot_ledger_answer (self->ledger, conn->agency, &size);
     if (answer)
-        s_conn_send (conn, zchunk_data (answer), zchunk_size (answer));
+        s_conn_send (conn, answer, size);
     s_self_close (self, conn);
 }
 
@@ -258,7 +241,7 @@ s_self_query (self_t *self, s_conn_t *conn)
         return;
     }
     conn->asked = true;
-    if (self->answers)
+    if (lot_ledger_drawn (self->ledger))
         s_self_answer_winners (self, conn);
 }
 
@@ -274,16 +257,8 @@ s_self_chunk (self_t *self, s_conn_t *conn)
         s_self_refuse (self, conn, reason, true);
     if (status != LOT_CODEC_COMPLETE)
         return;
-    size_t used = self->used;
-    unsigned count;
-    conn->reason = lot_handler_convert (conn->data, conn->chunk_size,
-                                        (unsigned) self->settings->agencies,
-                                        &self->lines, &self->capacity, &self->used,
-                                        &conn->agency, &conn->last, &count);
-    if (!conn->reason && self->finished [conn->agency]) {
-        conn->reason = "agency already finished";
-        self->used = used;
-    }
+    conn->reason = lot_ledger_add (self->ledger, conn->data, conn->chunk_size,
+                                   &conn->agency, &conn->last);
     zlistx_add_end (self->round, conn);
 }
 
@@ -315,64 +290,6 @@ s_self_read (self_t *self, s_conn_t *conn)
         s_self_refuse (self, conn, "unknown message tag", true);
 }
 
-//  Reads the bets back and encodes each agency's answer: count, then
-//  the documents of its bets that play the winning number.
-static void
-s_self_draw (self_t *self)
-{
-    long agencies = self->settings->agencies;
-    lot_draw_t *draw = lot_draw_new (agencies);
-    self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
-    assert (draw && self->answers);
-    if (lot_draw_read (draw, self->settings->bets_file)) {
-        lot_log_error ("action: sorteo | result: fail | reason: cannot read %s",
-                       self->settings->bets_file);
-        lot_draw_destroy (&draw);
-        return;
-    }
-    for (long agency = 1; agency <= agencies; agency++) {
-        size_t size;
-        const char *documents = lot_draw_documents (draw, agency, &size);
-        size_t capacity = 2 + 2 * size;
-        uint8_t *answer = malloc (capacity);
-        assert (answer);
-        size_t put = lot_codec_winners_encode (answer, capacity, documents, size);
-        //  None when there are more than v1 can say
-        self->answers [agency] = put ? zchunk_new (answer, put) : NULL;
-        free (answer);
-    }
-    lot_log_info ("action: sorteo | result: success | detalle: %zu bets, %zu winners",
-                  lot_draw_bets (draw), lot_draw_winners (draw));
-    lot_draw_destroy (&draw);
-}
-
-//  The round's lines in one write and one fdatasync; on failure they are
-//  cut off again. Returns NULL, or why the chunks are refused.
-static const char *
-s_self_store (self_t *self)
-{
-    const char *reason = NULL;
-    for (size_t done = 0; done < self->used && !reason; ) {
-        ssize_t wrote = write (self->bets, self->lines + done, self->used - done);
-        if (wrote > 0)
-            done += (size_t) wrote;
-        else
-        if (errno != EINTR)
-            reason = errno == ENOSPC ? "bets file write failed: device full"
-                                     : "bets file write failed";
-    }
-    if (!reason && self->settings->bets_fsync && fdatasync (self->bets))
-        reason = "bets file write failed";
-    if (reason) {
-        lot_log_error ("action: guardar | result: fail | reason: %s", strerror (errno));
-        if (ftruncate (self->bets, self->committed))
-            lot_log_error ("action: truncar | result: fail | reason: %s", strerror (errno));
-    }
-    else
-        self->committed += (off_t) self->used;
-    return reason;
-}
-
 //  The group commit, then every chunk of the round is answered; the
 //  draw when the last agency has finished.
 static void
@@ -380,15 +297,12 @@ s_self_commit (self_t *self)
 {
     if (zlistx_size (self->round) == 0)
         return;
-    const char *failure = self->used ? s_self_store (self) : NULL;
-    self->used = 0;
+    const char *failure = lot_ledger_commit (self->ledger);
     for (s_conn_t *conn = zlistx_first (self->round); conn; conn = zlistx_next (self->round)) {
         const char *reason = conn->reason ? conn->reason : failure;
         s_conn_consume (conn, conn->chunk_size);
-        if (!reason && conn->last && !self->finished [conn->agency]) {
-            self->finished [conn->agency] = true;
-            self->finished_count++;
-        }
+        if (!reason && conn->last)
+            lot_ledger_finish (self->ledger, conn->agency);
         uint8_t ok = LOT_TAG_OK;
         if (reason)
             s_self_refuse (self, conn, reason, false);
@@ -397,8 +311,7 @@ s_self_commit (self_t *self)
             s_self_close (self, conn);
     }
     zlistx_purge (self->round);
-    if (!self->answers && self->finished_count == self->settings->agencies) {
-        s_self_draw (self);
+    if (lot_ledger_draw (self->ledger)) {
         s_conn_t *conn = zlistx_first (self->conns);
         while (conn) {
             s_conn_t *next = zlistx_next (self->conns);
