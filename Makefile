@@ -74,7 +74,10 @@ $(BIN)/lottery-client $(BIN)/lottery-ping: $(BIN)/lottery-%: $(BUILD)/client/lot
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/lottery-%: $(BUILD)/bench/lot_%.o $(BUILD)/liblot.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# The load generator's classes, each one job (bench/lot_loadgen.c says which)
+$(BUILD)/bench/lottery-loadgen: $(addprefix $(BUILD)/bench/lot_,swarm.o tally.o verify.o procstat.o fail.o)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_UTIL) $(BUILD)/liblot.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
