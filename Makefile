@@ -110,7 +110,8 @@ test-stress: all $(TESTS) $(BUILD)/bench/lottery-baseline
 # runs the same harness in seconds on small data, into .run/bench-quick,
 # and fails when any check fails. See scripts/bench.sh. bench also
 # measures what authenticated agencies cost (bench-auth alone:
-# scripts/bench-auth.sh).
+# scripts/bench-auth.sh), unless BENCH_WORKLOADS, BENCH_CONFIGS or
+# BENCH_SERVER select part of it (its report then goes to .run/bench).
 bench-deps:
 	@command -v gnuplot >/dev/null || $(call apt_install,gnuplot-nox)
 	@command -v bc >/dev/null || $(call apt_install,bc)
@@ -118,7 +119,7 @@ bench-deps:
 
 bench: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh full $(BUILD)/bench
-	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
+	@$(if $(BENCH_WORKLOADS)$(BENCH_CONFIGS)$(BENCH_SERVER),true,sh scripts/bench-auth.sh $(BENCH_ROUNDS))
 
 bench-auth: all bench-deps
 	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
