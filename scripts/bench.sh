@@ -12,7 +12,8 @@
 # 4 handler processes, so every ratio compares runs made minutes apart
 # on the same noisy machine; the figures are medians over the rounds.
 # The load generator also reads, from /proc, the CPU time and context
-# switches (every thread) the server processes spent over the run.
+# switches (every thread) the server processes spent over the run; each
+# run's folder keeps them by thread too (threads.txt, since the start).
 #
 # full: the real data (DATA_DIR, ../shared/data; skipped when absent), 50
 # agencies x 200,000 bets, 1,000 x 1,000 and 5,000 x 100 (the last also
@@ -185,8 +186,26 @@ s_servers () {
     done
 }
 
-# Reads each server process's peak RSS (kB) into rss, then stops them
-# with SIGTERM in compose's order; each must still run, and exit 0.
+# s_threads NAME PID: a line per thread of the process, into the run's
+# threads.txt: its name, its CPU seconds and context switches since the
+# process started (where the run's went: which actor wakes most).
+s_threads () {
+    for task in $(ls "/proc/$2/task" 2>/dev/null); do
+        task=/proc/$2/task/$task
+        awk -v process="$1" -v tick="$(getconf CLK_TCK)" '
+            FILENAME ~ /stat$/ { sub (/.*\) /, ""); cpu = ($12 + $13) / tick }
+            /^Name:/ { name = $2 }
+            /^voluntary_ctxt_switches:/ { voluntary = $2 }
+            /^nonvoluntary_ctxt_switches:/ { involuntary = $2 }
+            END { printf "%s %s cpu_s=%.2f voluntary=%d involuntary=%d\n",
+                         process, name, cpu, voluntary, involuntary }
+        ' "$task/stat" "$task/status" 2>/dev/null || true
+    done >> "$run/threads.txt"
+}
+
+# Reads each server process's peak RSS (kB) into rss and its threads'
+# counts, then stops them with SIGTERM in compose's order; each must still
+# run, and exit 0.
 s_stop () {
     rss=
     for entry in $pids; do
@@ -197,6 +216,7 @@ s_stop () {
             s_die "${entry%%:*} ended before it was stopped (status $status); see $run"
         fi
         rss="$rss${rss:+,}${entry%%:*}:$hwm"
+        s_threads "${entry%%:*}" "${entry#*:}"
     done
     for kind in frontend broker handler coordinator persister server baseline; do
         for entry in $pids; do
@@ -325,8 +345,8 @@ cat > "$table" <<EOF
   embedded's. Switches per chunk: voluntary and involuntary context switches
   of every thread of every server process (\`/proc/PID/task/*/status\`) over
   the run, over the chunks sent.
-- Every run was checked: the bets file line by line against the input, and
-  each agency's winners.
+- Every run was checked: every agency had its winners answer, the bets file
+  was checked line by line against the input, and each agency's winners.
 EOF
 [ -z "$other" ] || cat >> "$table" <<EOF
 - other: the same configuration with \`$other\` (and the programs beside
