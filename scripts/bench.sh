@@ -232,6 +232,15 @@ s_stop () {
     pids=
 }
 
+# s_overflows: the kernel's count of connections its full accept queues
+# turned away (TcpExt ListenOverflows, this network namespace's, so other
+# work's too): each such connect waits a second or more for a SYN retry.
+s_overflows () {
+    awk '/^TcpExt:/ { if (!names) { split ($0, name); names = 1; next }
+                      for (i = 2; i <= NF; i++) if (name [i] == "ListenOverflows") print $i }' \
+        /proc/net/netstat 2>/dev/null || echo 0
+}
+
 # s_run WORKLOAD DATA AGENCIES CONFIG ROUND
 s_run () {
     workload=$1 data=$2 agencies=$3 config=$4 round=$5
@@ -242,6 +251,7 @@ s_run () {
     s_servers "$config"
     watch=
     for entry in $pids; do watch="$watch${watch:+,}${entry#*:}"; done
+    overflows=$(s_overflows)
     if ! "$tools/lottery-loadgen" --server "$servers" --data "$data" \
             --agencies "$agencies" --bets-file "$bets" --output "$run/result.txt" \
             --timeout "$timeout" --watch "$watch" > "$run/loadgen.log" 2>&1; then
@@ -249,14 +259,15 @@ s_run () {
         grep -h "result: fail" "$run"/*.log | head -n 20 >&2 || true
         s_die "$workload, $config, round $round: see $run"
     fi
+    overflows=$(($(s_overflows) - ${overflows:-0}))
     s_stop
     rm -f "$bets" "$bets.journal"
     echo "workload=$workload config=$config round=$round $(cat "$run/result.txt") rss=$rss" \
-        >> "$results"
+         "listen_overflows=$overflows" >> "$results"
     echo "bench: $workload $config round $round: $(tail -n 1 "$run/loadgen.log" \
           | sed 's/^loadgen: //'); server CPU $(sed -n 's/.*cpu_per_10m_s=\([^ ]*\).*/\1/p' \
           "$run/result.txt") s per 10 M bets, $(sed -n 's/.*switches_per_chunk=\([^ ]*\).*/\1/p' \
-          "$run/result.txt") switches per chunk"
+          "$run/result.txt") switches per chunk, $overflows listen overflows"
 }
 
 # s_data WORKLOAD: sets data to its folder and agencies, generating
@@ -338,7 +349,11 @@ cat > "$table" <<EOF
   distributed over embedded, likewise. bets/s: all bets
   over the time from the first connection to the last 'O'. Draw: from the
   last 'O' to the last winners answer. Slowest / median: the agencies' upload
-  times. Peak RSS: VmHWM of each server process, the largest over the rounds.
+  times. Listen overflows: connects the kernel's full accept queues turned
+  away during the run (\`ListenOverflows\` of \`/proc/net/netstat\`, the
+  machine's: other work's count too); each waits a second or more for its SYN
+  to be sent again. Peak RSS: VmHWM of each server process, the largest over
+  the rounds.
 - Server CPU: user and system time of every server process (\`/proc/PID/stat\`)
   over the run, from before the first connection to the last winners answer,
   per 10 M bets; CPU vs embedded is distributed's CPU per bet over
@@ -414,7 +429,7 @@ function ratio (a, b) {
     if (!(key in runs))
         config [w, ++configs [w]] = field ["config"]
     n = ++runs [key]
-    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms cpu_per_10m_s switches_per_chunk", names, " ")
+    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms cpu_per_10m_s switches_per_chunk listen_overflows", names, " ")
     for (i = 1; i in names; i++)
         value [names [i], key, n] = field [names [i]]
     split (field ["rss"], processes, ",")
@@ -437,9 +452,9 @@ END {
         title = (w == "real" ? "real data" : "generated") ": " thousands(agencies [w]) \
                 " agencies, " thousands(bets [w]) " bets, " cpu
         printf "### %s\n\n", title
-        printf "| server | runs | bets/s | vs baseline | vs embedded | server CPU per 10 M bets (s) | CPU vs baseline | CPU vs embedded | switches per chunk | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | peak RSS (MB) |%s\n",
+        printf "| server | runs | bets/s | vs baseline | vs embedded | server CPU per 10 M bets (s) | CPU vs baseline | CPU vs embedded | switches per chunk | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | listen overflows | peak RSS (MB) |%s\n",
                others ? " other / ours: bets/s, CPU |" : ""
-        printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n", others ? "---|" : ""
+        printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n", others ? "---|" : ""
         base = w SUBSEP "baseline"
         base_rate = base in runs ? median("bets_per_s", base) : 0
         base_cpu = base in runs ? median("cpu_per_10m_s", base) : 0
@@ -458,7 +473,7 @@ END {
                 memory = memory (memory ? ", " : "") list [k] " " \
                          (many [key, list [k]] > 1 ? many [key, list [k]] " x " : "") \
                          sprintf ("%.0f", peak [key, list [k]] / 1024)
-            printf "| %s | %d | %s | %s | %s | %.2f | %s | %s | %.3f | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %s |",
+            printf "| %s | %d | %s | %s | %s | %.2f | %s | %s | %.3f | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %.0f | %s |",
                    label(name), runs [key], thousands(rate), ratio(rate, base_rate),
                    distributed ? ratio(rate, median("bets_per_s", embedded)) : "-",
                    cost, ratio(cost, base_cpu),
@@ -466,7 +481,8 @@ END {
                    median("switches_per_chunk", key),
                    median("rtt_p50_us", key) / 1000, median("rtt_p99_us", key) / 1000,
                    median("draw_ms", key), median("total_s", key),
-                   median("slowest_over_median", key), median("connect_max_ms", key), memory
+                   median("slowest_over_median", key), median("connect_max_ms", key),
+                   median("listen_overflows", key), memory
             if (others)
                 printf " %s |", name ~ /^other-/ && ours in runs \
                        ? ratio(rate, median("bets_per_s", ours)) " / " \
