@@ -184,7 +184,8 @@ s_self_run (self_t *self)
         if (lot_procstat_read (self->procstat))
             return -1;
         lot_tally_set_server (self->tally, lot_procstat_cpu_seconds (self->procstat),
-                              lot_procstat_switches (self->procstat));
+                              lot_procstat_switches (self->procstat),
+                              lot_procstat_voluntary (self->procstat));
     }
     return 0;
 }

@@ -26,6 +26,7 @@ struct _lot_procstat_t {
     size_t readings;
     uint64_t ticks [2];             //  At the first reading, at the last
     uint64_t switches [2];
+    uint64_t voluntary [2];
 };
 
 lot_procstat_t *
@@ -75,23 +76,28 @@ s_ticks (pid_t pid, uint64_t *ticks)
     return rc;
 }
 
-//  Adds the voluntary and involuntary switches of one thread's status.
+//  Adds the voluntary and involuntary switches of one thread's status,
+//  and the voluntary ones alone.
 static void
-s_thread_switches (const char *path, uint64_t *switches)
+s_thread_switches (const char *path, uint64_t *switches, uint64_t *voluntary)
 {
     FILE *file = fopen (path, "r");
     char line [256];
     unsigned long long count;
     while (file && fgets (line, sizeof line, file))
-        if (sscanf (line, "voluntary_ctxt_switches: %llu", &count) == 1
-        ||  sscanf (line, "nonvoluntary_ctxt_switches: %llu", &count) == 1)
+        if (sscanf (line, "voluntary_ctxt_switches: %llu", &count) == 1) {
+            *switches += count;
+            *voluntary += count;
+        }
+        else
+        if (sscanf (line, "nonvoluntary_ctxt_switches: %llu", &count) == 1)
             *switches += count;
     if (file)
         fclose (file);
 }
 
 static int
-s_switches (pid_t pid, uint64_t *switches)
+s_switches (pid_t pid, uint64_t *switches, uint64_t *voluntary)
 {
     char path [64];
     snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
@@ -102,7 +108,7 @@ s_switches (pid_t pid, uint64_t *switches)
     while ((task = readdir (tasks)))
         if (*task->d_name != '.') {
             char *status = zsys_sprintf ("%s/%s/status", path, task->d_name);
-            s_thread_switches (status, switches);
+            s_thread_switches (status, switches, voluntary);
             zstr_free (&status);
         }
     closedir (tasks);
@@ -112,28 +118,40 @@ s_switches (pid_t pid, uint64_t *switches)
 int
 lot_procstat_read (lot_procstat_t *self)
 {
-    uint64_t ticks = 0, switches = 0;
+    uint64_t ticks = 0, switches = 0, voluntary = 0;
     for (size_t i = 0; i < self->count; i++)
-        if (s_ticks (self->pid [i], &ticks) || s_switches (self->pid [i], &switches))
+        if (s_ticks (self->pid [i], &ticks)
+        ||  s_switches (self->pid [i], &switches, &voluntary))
             return lot_fail (0, "process %d is gone, or /proc unreadable", (int) self->pid [i]);
     size_t at = self->readings++ ? 1 : 0;
     self->ticks [at] = ticks;
     self->switches [at] = switches;
+    self->voluntary [at] = voluntary;
     return 0;
+}
+
+//  Last less first of a count, 0 before two readings or when threads
+//  that ended took more than the others added.
+static uint64_t
+s_difference (lot_procstat_t *self, const uint64_t *count)
+{
+    return self->readings < 2 || count [1] < count [0] ? 0 : count [1] - count [0];
 }
 
 double
 lot_procstat_cpu_seconds (lot_procstat_t *self)
 {
-    if (self->readings < 2 || self->ticks [1] < self->ticks [0])
-        return 0;
-    return (double) (self->ticks [1] - self->ticks [0]) / (double) sysconf (_SC_CLK_TCK);
+    return (double) s_difference (self, self->ticks) / (double) sysconf (_SC_CLK_TCK);
 }
 
 uint64_t
 lot_procstat_switches (lot_procstat_t *self)
 {
-    if (self->readings < 2 || self->switches [1] < self->switches [0])
-        return 0;
-    return self->switches [1] - self->switches [0];
+    return s_difference (self, self->switches);
+}
+
+uint64_t
+lot_procstat_voluntary (lot_procstat_t *self)
+{
+    return s_difference (self, self->voluntary);
 }

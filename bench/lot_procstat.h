@@ -30,4 +30,9 @@ double
 uint64_t
     lot_procstat_switches (lot_procstat_t *self);
 
+//  The voluntary ones alone (a thread waiting for work): involuntary ones
+//  (preemption) grow with other work on the machine.
+uint64_t
+    lot_procstat_voluntary (lot_procstat_t *self);
+
 #endif

@@ -31,6 +31,7 @@ struct _lot_tally_t {
     bool measured;                  //  The server's cost is known
     double cpu_seconds;
     uint64_t switches;
+    uint64_t voluntary;
 };
 
 lot_tally_t *
@@ -96,11 +97,13 @@ lot_tally_answered (lot_tally_t *self, unsigned agency, int64_t at, size_t winne
 }
 
 void
-lot_tally_set_server (lot_tally_t *self, double cpu_seconds, uint64_t switches)
+lot_tally_set_server (lot_tally_t *self, double cpu_seconds, uint64_t switches,
+                      uint64_t voluntary)
 {
     self->measured = true;
     self->cpu_seconds = cpu_seconds;
     self->switches = switches;
+    self->voluntary = voluntary;
 }
 
 static int
@@ -119,18 +122,20 @@ s_percentile (const int64_t *sorted, size_t count, double q)
     return count ? sorted [rank ? rank - 1 : 0] : 0;
 }
 
-//  " server_cpu_s=... server_switches=..." and the same per 10 M bets and
-//  per chunk; empty when nothing was measured.
+//  " server_cpu_s=... server_switches=... server_voluntary=..." and the
+//  same per 10 M bets and per chunk; empty when nothing was measured.
 static char *
 s_server_fields (lot_tally_t *self)
 {
     if (!self->measured)
         return strdup ("");
     double per_10m = self->bets ? self->cpu_seconds * 1e7 / (double) self->bets : 0;
-    double per_chunk = self->chunks ? (double) self->switches / (double) self->chunks : 0;
-    return zsys_sprintf (" server_cpu_s=%.3f server_switches=%" PRIu64
-                         " cpu_per_10m_s=%.3f switches_per_chunk=%.3f",
-                         self->cpu_seconds, self->switches, per_10m, per_chunk);
+    double chunks = self->chunks ? (double) self->chunks : 1;
+    return zsys_sprintf (" server_cpu_s=%.3f server_switches=%" PRIu64 " server_voluntary=%"
+                         PRIu64 " cpu_per_10m_s=%.3f switches_per_chunk=%.3f"
+                         " voluntary_per_chunk=%.3f", self->cpu_seconds, self->switches,
+                         self->voluntary, per_10m, (double) self->switches / chunks,
+                         (double) self->voluntary / chunks);
 }
 
 int

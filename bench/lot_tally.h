@@ -37,9 +37,11 @@ void
 void
     lot_tally_answered (lot_tally_t *self, unsigned agency, int64_t at, size_t winners);
 
-//  What the server processes spent over the run.
+//  What the server processes spent over the run: CPU, context switches,
+//  and the voluntary ones of those.
 void
-    lot_tally_set_server (lot_tally_t *self, double cpu_seconds, uint64_t switches);
+    lot_tally_set_server (lot_tally_t *self, double cpu_seconds, uint64_t switches,
+                          uint64_t voluntary);
 
 //  Prints the key=value result line and a line for people, and appends
 //  the result line to OUTPUT when not NULL. Returns 0, or -1 (said) when

@@ -359,7 +359,9 @@ cat > "$table" <<EOF
   per 10 M bets; CPU vs embedded is distributed's CPU per bet over
   embedded's. Switches per chunk: voluntary and involuntary context switches
   of every thread of every server process (\`/proc/PID/task/*/status\`) over
-  the run, over the chunks sent.
+  the run, over the chunks sent; in brackets the voluntary ones alone (a
+  thread waiting for work), since involuntary ones (preemption) grow with
+  other work on the machine.
 - Every run was checked: every agency had its winners answer, the bets file
   was checked line by line against the input, and each agency's winners.
 EOF
@@ -429,7 +431,7 @@ function ratio (a, b) {
     if (!(key in runs))
         config [w, ++configs [w]] = field ["config"]
     n = ++runs [key]
-    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms cpu_per_10m_s switches_per_chunk listen_overflows", names, " ")
+    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms cpu_per_10m_s switches_per_chunk voluntary_per_chunk listen_overflows", names, " ")
     for (i = 1; i in names; i++)
         value [names [i], key, n] = field [names [i]]
     split (field ["rss"], processes, ",")
@@ -452,7 +454,7 @@ END {
         title = (w == "real" ? "real data" : "generated") ": " thousands(agencies [w]) \
                 " agencies, " thousands(bets [w]) " bets, " cpu
         printf "### %s\n\n", title
-        printf "| server | runs | bets/s | vs baseline | vs embedded | server CPU per 10 M bets (s) | CPU vs baseline | CPU vs embedded | switches per chunk | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | listen overflows | peak RSS (MB) |%s\n",
+        printf "| server | runs | bets/s | vs baseline | vs embedded | server CPU per 10 M bets (s) | CPU vs baseline | CPU vs embedded | switches per chunk (voluntary) | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | listen overflows | peak RSS (MB) |%s\n",
                others ? " other / ours: bets/s, CPU |" : ""
         printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n", others ? "---|" : ""
         base = w SUBSEP "baseline"
@@ -473,12 +475,12 @@ END {
                 memory = memory (memory ? ", " : "") list [k] " " \
                          (many [key, list [k]] > 1 ? many [key, list [k]] " x " : "") \
                          sprintf ("%.0f", peak [key, list [k]] / 1024)
-            printf "| %s | %d | %s | %s | %s | %.2f | %s | %s | %.3f | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %.0f | %s |",
+            printf "| %s | %d | %s | %s | %s | %.2f | %s | %s | %.3f (%.3f) | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %.0f | %s |",
                    label(name), runs [key], thousands(rate), ratio(rate, base_rate),
                    distributed ? ratio(rate, median("bets_per_s", embedded)) : "-",
                    cost, ratio(cost, base_cpu),
                    distributed ? ratio(cost, median("cpu_per_10m_s", embedded)) : "-",
-                   median("switches_per_chunk", key),
+                   median("switches_per_chunk", key), median("voluntary_per_chunk", key),
                    median("rtt_p50_us", key) / 1000, median("rtt_p99_us", key) / 1000,
                    median("draw_ms", key), median("total_s", key),
                    median("slowest_over_median", key), median("connect_max_ms", key),
