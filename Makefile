@@ -74,7 +74,10 @@ $(BIN)/lottery-client $(BIN)/lottery-ping: $(BIN)/lottery-%: $(BUILD)/client/lot
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/lottery-%: $(BUILD)/bench/lot_%.o $(BUILD)/liblot.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# The load generator's classes, each one job (bench/lot_loadgen.c says which)
+$(BUILD)/bench/lottery-loadgen: $(addprefix $(BUILD)/bench/lot_,swarm.o tally.o verify.o procstat.o fail.o)
 
 # The baseline keeps its bets file in a class of its own (bench/lot_ledger.c).
 $(BUILD)/bench/lottery-baseline: $(BUILD)/bench/lot_baseline.o $(BUILD)/bench/lot_ledger.o \
@@ -112,7 +115,8 @@ test-stress: all $(TESTS) $(BUILD)/bench/lottery-baseline
 # runs the same harness in seconds on small data, into .run/bench-quick,
 # and fails when any check fails. See scripts/bench.sh. bench also
 # measures what authenticated agencies cost (bench-auth alone:
-# scripts/bench-auth.sh).
+# scripts/bench-auth.sh), unless BENCH_WORKLOADS, BENCH_CONFIGS or
+# BENCH_SERVER select part of it (its report then goes to .run/bench).
 bench-deps:
 	@command -v gnuplot >/dev/null || $(call apt_install,gnuplot-nox)
 	@command -v bc >/dev/null || $(call apt_install,bc)
@@ -120,7 +124,7 @@ bench-deps:
 
 bench: all bench-deps $(BENCH_PROGRAMS)
 	@sh scripts/bench.sh full $(BUILD)/bench
-	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)
+	@$(if $(BENCH_WORKLOADS)$(BENCH_CONFIGS)$(BENCH_SERVER),true,sh scripts/bench-auth.sh $(BENCH_ROUNDS))
 
 bench-auth: all bench-deps
 	@sh scripts/bench-auth.sh $(BENCH_ROUNDS)

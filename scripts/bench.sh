@@ -11,47 +11,97 @@
 # then ours embedded (bin/lottery-server), then distributed with 1, 2 and
 # 4 handler processes, so every ratio compares runs made minutes apart
 # on the same noisy machine; the figures are medians over the rounds.
+# The load generator also reads, from /proc, the CPU time and context
+# switches (every thread) the server processes spent over the run; each
+# run's folder keeps them by thread too (threads.txt, since the start).
 #
 # full: the real data (DATA_DIR, ../shared/data; skipped when absent), 50
-# agencies x 200,000 bets and 1,000 x 1,000, generated once and cached in
-# .run/bench/data, BENCH_ROUNDS rounds (3). It rewrites what lies between
-# the markers of docs/benchmarks.md (the analysis around them is kept)
-# and docs/benchmarks.png. After the runs, TOOLS/lottery-hop measures what
-# one hop between threads and between processes costs here.
+# agencies x 200,000 bets, 1,000 x 1,000 and 5,000 x 100 (the last also
+# with two front-ends), generated once and cached in .run/bench/data,
+# BENCH_ROUNDS rounds (3). It rewrites what lies between the markers of
+# docs/benchmarks.md for this CPU model (the analysis around them, and
+# the tables of other CPU models, are kept) and its plot. After the runs,
+# TOOLS/lottery-hop measures what one hop between threads and between
+# processes costs here.
 # quick: 5 x 2,000 and 20 x 200 generated, the baseline, embedded and one
-# handler, one round, all in .run/bench-quick: the harness, kept from rot.
+# handler (20 x 200 also with two front-ends), one round, all in
+# .run/bench-quick: the harness, kept from rot.
+#
+# A selection, for comparing two servers quickly (full only; the report
+# then goes to .run/bench/benchmarks.md, docs/ stay as they are):
+#   BENCH_WORKLOADS   workloads, e.g. "50x200000 5000x100" (AxB: A agencies
+#                     of B bets, generated; "real": DATA_DIR)
+#   BENCH_CONFIGS     configurations, the same for every workload:
+#                     baseline, embedded, handlers-H (distributed, H
+#                     handler processes), handlers-H-frontends-F (and F
+#                     front-ends, the agencies spread over them), and
+#                     other-CONFIG, CONFIG with BENCH_SERVER's build
+#   BENCH_SERVER      another build's lottery-server (its lottery-broker
+#                     and the rest beside it): with no BENCH_CONFIGS, every
+#                     configuration of ours runs again with it, alternating
+# and BENCH_BACKLOG (SERVER_LISTEN_BACKLOG: the larger of 2048 and the
+# agencies), BENCH_TIMEOUT (300 s a load generator run).
 set -euf
 bench_name=bench
 . "$(dirname "$0")/bench-lib.sh"
 mode=$1 tools=$2
+other=${BENCH_SERVER:-}
+selected=${BENCH_WORKLOADS:-}${BENCH_CONFIGS:-}$other
 case $mode in
     full)
-        target=bench out=.run/bench doc=docs/benchmarks.md plot=docs/benchmarks.png
+        target=bench out=.run/bench doc=docs/benchmarks.md plot_dir=docs
+        [ -z "$selected" ] || doc=$out/benchmarks.md plot_dir=$out
         rounds=${BENCH_ROUNDS:-3}
-        configs="baseline embedded handlers-1 handlers-2 handlers-4"
-        workloads="real 50x200000 1000x1000"
+        workloads=${BENCH_WORKLOADS:-"real 50x200000 1000x1000 5000x100"}
         hop_rounds=20000 ;;
     quick)
         target=bench-quick out=.run/bench-quick doc=.run/bench-quick/benchmarks.md
-        plot=.run/bench-quick/benchmarks.png
+        plot_dir=.run/bench-quick
         rounds=1
-        configs="baseline embedded handlers-1"
         workloads="5x2000 20x200"
         hop_rounds=2000 ;;
     *)
         echo "usage: bench.sh full|quick TOOLS" >&2
         exit 2 ;;
 esac
+if [ -n "$other" ]; then
+    [ -x "$other" ] || s_die "BENCH_SERVER=$other is no program"
+    other_bin=$(dirname "$other")
+fi
 real_data=${DATA_DIR:-../shared/data}
 runs=$out/runs                  # a folder of logs per run; the bets file
 results=$out/results.txt        # one key=value line per run
 bets=$runs/bets.csv
-backlog=2048                    # the 1,000 agencies connect at once
-timeout=300                     # seconds one load generator run may take
+timeout=${BENCH_TIMEOUT:-300}   # seconds one load generator run may take
 any="WORK_ENDPOINT=tcp://127.0.0.1:* RECORDS_ENDPOINT=tcp://127.0.0.1:*
      RESULTS_ENDPOINT=tcp://127.0.0.1:* EVENTS_ENDPOINT=tcp://127.0.0.1:*
      WINNERS_ENDPOINT=tcp://127.0.0.1:* BROKER_ENDPOINT=tcp://127.0.0.1:*"
 pids=                           # NAME:PID of each server process running
+
+# Every connection is a file: the soft limit as high as the hard one
+# allows, for the servers and the load generator alike.
+files=$(ulimit -H -n)
+[ "$files" != unlimited ] || files=$(cat /proc/sys/fs/nr_open)
+ulimit -S -n "$files" 2>/dev/null || true
+
+# s_configs WORKLOAD: the configurations it runs, in their order.
+s_configs () {
+    if [ -n "${BENCH_CONFIGS:-}" ]; then
+        echo "$BENCH_CONFIGS"
+        return
+    fi
+    case $mode-$1 in
+        quick-20x200) list="baseline embedded handlers-1 handlers-1-frontends-2" ;;
+        quick-*)      list="baseline embedded handlers-1" ;;
+        *-5000x100)   list="baseline embedded handlers-2 handlers-2-frontends-2" ;;
+        *)            list="baseline embedded handlers-1 handlers-2 handlers-4" ;;
+    esac
+    [ -n "$other" ] || { echo "$list"; return; }
+    for config in $list; do
+        [ "$config" = baseline ] && printf '%s ' "$config" || printf '%s other-%s ' "$config" "$config"
+    done
+    echo
+}
 
 # Stops what is still running (after a failure or an interrupt).
 s_cleanup () {
@@ -79,44 +129,83 @@ s_bound () {
     bound="$bound $3_ENDPOINT=tcp://127.0.0.1:${value##*:}"
 }
 
-# s_servers CONFIG: starts the server side and sets port. Distributed, the
-# binders go first and the others learn their ports from their logs.
+# s_servers CONFIG: starts the server side and sets servers to the
+# addresses agencies connect to. Distributed, the binders go first and the
+# others learn their ports from their logs.
 s_servers () {
-    case $1 in
+    bin=bin server=bin/lottery-server shape=$1
+    case $shape in
+        other-*)
+            bin=$other_bin server=$other shape=${shape#other-} ;;
+    esac
+    fronts=
+    case $shape in
         baseline)
             s_start baseline "$tools/lottery-baseline"
             s_value "$run/baseline.log" "action: escuchar | result: success" port
-            port=$value
+            servers=127.0.0.1:$value
             return ;;
         embedded)
-            s_start server bin/lottery-server
-            front=server ;;
+            s_start server "$server"
+            fronts=server ;;
         handlers-*)
+            handlers=${shape#handlers-} frontends=1
+            case $handlers in
+                *-frontends-*) frontends=${handlers#*-frontends-} handlers=${handlers%%-*} ;;
+            esac
             bound=
-            s_start coordinator bin/lottery-coordinator $any
+            s_start coordinator "$bin/lottery-coordinator" $any
             s_bound coordinator events EVENTS
             s_bound coordinator winners WINNERS
-            s_start broker bin/lottery-broker $any $bound
+            s_start broker "$bin/lottery-broker" $any $bound
             s_bound broker frontends BROKER
             s_bound broker work WORK
             s_bound broker results RESULTS
-            s_start frontend bin/lottery-frontend $bound
-            s_start persister bin/lottery-persister $any $bound
-            s_bound persister records RECORDS
-            for n in $(seq 1 "${1#handlers-}"); do
-                s_start "handler-$n" bin/lottery-handler $bound
+            for n in $(seq 1 "$frontends"); do
+                name=frontend
+                [ "$frontends" -eq 1 ] || name=frontend-$n
+                s_start "$name" "$bin/lottery-frontend" $bound
+                fronts="$fronts $name"
             done
-            front=frontend ;;
+            s_start persister "$bin/lottery-persister" $any $bound
+            s_bound persister records RECORDS
+            for n in $(seq 1 "$handlers"); do
+                s_start "handler-$n" "$bin/lottery-handler" $bound
+            done ;;
+        *)
+            s_die "no configuration $1 (BENCH_CONFIGS: baseline, embedded, handlers-H," \
+                  "handlers-H-frontends-F, other-...)" ;;
     esac
     for entry in $pids; do
         s_value "$run/${entry%%:*}.log" "action: start | result: success" program
     done
-    s_value "$run/$front.log" "action: escuchar | result: success" port
-    port=$value
+    servers=
+    for name in $fronts; do
+        s_value "$run/$name.log" "action: escuchar | result: success" port
+        servers="$servers${servers:+,}127.0.0.1:$value"
+    done
 }
 
-# Reads each server process's peak RSS (kB) into rss, then stops them
-# with SIGTERM in compose's order; each must still run, and exit 0.
+# s_threads NAME PID: a line per thread of the process, into the run's
+# threads.txt: its name, its CPU seconds and context switches since the
+# process started (where the run's went: which actor wakes most).
+s_threads () {
+    for task in $(ls "/proc/$2/task" 2>/dev/null); do
+        task=/proc/$2/task/$task
+        awk -v process="$1" -v tick="$(getconf CLK_TCK)" '
+            FILENAME ~ /stat$/ { sub (/.*\) /, ""); cpu = ($12 + $13) / tick }
+            /^Name:/ { name = $2 }
+            /^voluntary_ctxt_switches:/ { voluntary = $2 }
+            /^nonvoluntary_ctxt_switches:/ { involuntary = $2 }
+            END { printf "%s %s cpu_s=%.2f voluntary=%d involuntary=%d\n",
+                         process, name, cpu, voluntary, involuntary }
+        ' "$task/stat" "$task/status" 2>/dev/null || true
+    done >> "$run/threads.txt"
+}
+
+# Reads each server process's peak RSS (kB) into rss and its threads'
+# counts, then stops them with SIGTERM in compose's order; each must still
+# run, and exit 0.
 s_stop () {
     rss=
     for entry in $pids; do
@@ -127,6 +216,7 @@ s_stop () {
             s_die "${entry%%:*} ended before it was stopped (status $status); see $run"
         fi
         rss="$rss${rss:+,}${entry%%:*}:$hwm"
+        s_threads "${entry%%:*}" "${entry#*:}"
     done
     for kind in frontend broker handler coordinator persister server baseline; do
         for entry in $pids; do
@@ -142,29 +232,48 @@ s_stop () {
     pids=
 }
 
+# s_overflows: the kernel's count of connections its full accept queues
+# turned away (TcpExt ListenOverflows, this network namespace's, so other
+# work's too): each such connect waits a second or more for a SYN retry.
+s_overflows () {
+    awk '/^TcpExt:/ { if (!names) { split ($0, name); names = 1; next }
+                      for (i = 2; i <= NF; i++) if (name [i] == "ListenOverflows") print $i }' \
+        /proc/net/netstat 2>/dev/null || echo 0
+}
+
 # s_run WORKLOAD DATA AGENCIES CONFIG ROUND
 s_run () {
     workload=$1 data=$2 agencies=$3 config=$4 round=$5
     run=$runs/$workload-$config-$round
+    backlog=${BENCH_BACKLOG:-$((agencies > 2048 ? agencies : 2048))}
     mkdir -p "$run"
     rm -f "$bets" "$bets.journal"
     s_servers "$config"
-    if ! "$tools/lottery-loadgen" --server "127.0.0.1:$port" --data "$data" \
+    watch=
+    for entry in $pids; do watch="$watch${watch:+,}${entry#*:}"; done
+    overflows=$(s_overflows)
+    if ! "$tools/lottery-loadgen" --server "$servers" --data "$data" \
             --agencies "$agencies" --bets-file "$bets" --output "$run/result.txt" \
-            --timeout $timeout > "$run/loadgen.log" 2>&1; then
+            --timeout "$timeout" --watch "$watch" > "$run/loadgen.log" 2>&1; then
         cat "$run/loadgen.log" >&2
         grep -h "result: fail" "$run"/*.log | head -n 20 >&2 || true
         s_die "$workload, $config, round $round: see $run"
     fi
+    overflows=$(($(s_overflows) - ${overflows:-0}))
     s_stop
     rm -f "$bets" "$bets.journal"
     echo "workload=$workload config=$config round=$round $(cat "$run/result.txt") rss=$rss" \
-        >> "$results"
-    echo "bench: $workload $config round $round: $(tail -n 1 "$run/loadgen.log" | sed 's/^loadgen: //')"
+         "listen_overflows=$overflows" >> "$results"
+    echo "bench: $workload $config round $round: $(tail -n 1 "$run/loadgen.log" \
+          | sed 's/^loadgen: //'); server CPU $(sed -n 's/.*cpu_per_10m_s=\([^ ]*\).*/\1/p' \
+          "$run/result.txt") s per 10 M bets, $(sed -n 's/.*switches_per_chunk=\([^ ]*\).*/\1/p' \
+          "$run/result.txt") switches per chunk, $overflows listen overflows"
 }
 
 # s_data WORKLOAD: sets data to its folder and agencies, generating
-# AxB (A agencies of B bets) once; empty data when there is none.
+# AxB (A agencies of B bets) once; empty data when there is none. Fails
+# when the servers or the load generator could not open a connection of
+# every agency at once (and the servers one more, for its winners query).
 s_data () {
     if [ "$1" = real ]; then
         data=$real_data agencies=5
@@ -174,6 +283,10 @@ s_data () {
         return
     fi
     agencies=${1%x*} data=$out/data/$1
+    need=$((agencies * 2 + 256))
+    [ "$(ulimit -n)" -ge $need ] \
+        || s_die "$1 needs $need open files a process; the limit is $(ulimit -n):" \
+                 "raise the hard limit (ulimit -Hn, LimitNOFILE, docker's --ulimit nofile)"
     s_generate "$data" "$agencies" "${1#*x}"
 }
 
@@ -187,7 +300,7 @@ for workload in $workloads; do
         continue
     fi
     for round in $(seq 1 "$rounds"); do
-        for config in $configs; do
+        for config in $(s_configs "$workload"); do
             s_run "$workload" "$data" "$agencies" "$config" "$round"
         done
     done
@@ -207,34 +320,58 @@ for transport in inproc tcp; do
 done
 seconds=$(($(date +%s) - started))
 
-# The report: the table between the markers of $doc, and the plot.
+# The report: the table between this CPU model's markers of $doc, and
+# its plot; each CPU model keeps a table of its own.
 table=$out/table.md
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+cpu=${cpu:-unknown CPU}
+slug=$(echo "$cpu" | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\{1,\}/-/g; s/^-//; s/-$//')
+plot=$plot_dir/benchmarks-$slug.png
 filesystem=$(df -T "$runs" | awk 'NR == 2 { print $2 " (" $1 ")" }')
+somaxconn=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo "?")
 cat > "$table" <<EOF
-<!-- bench:begin -->
-<!-- Generated by \`make $target\` (scripts/bench.sh); edits between the markers are lost. -->
+<!-- bench:begin: $cpu -->
+<!-- Generated by \`make $target\` (scripts/bench.sh) on $cpu; edits between the markers are lost. -->
 
 - Machine: $(nproc) cores, $cpu, $(uname -sr); the bets file on
   $filesystem. Other work may have shared the machine.
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC'); the whole run took ${seconds} s.
 - Load: every agency speaks v1 stop-and-wait, 100 bets a chunk (8 kB at
   most), all agencies connecting at once. Servers: \`BETS_FSYNC=true\`,
-  \`SERVER_LISTEN_BACKLOG=$backlog\`, \`MAX_CONNECTIONS\` twice the agencies (at
-  least 1024), the rest at their defaults (embedded: two handler threads;
-  \`LOG_SETTLE\` 0, as outside docker).
+  \`SERVER_LISTEN_BACKLOG\` the larger of 2048 and the agencies (the kernel
+  caps it at \`net.core.somaxconn\`, $somaxconn here), \`MAX_CONNECTIONS\` twice
+  the agencies (at least 1024), open files up to $(ulimit -n), the rest at their
+  defaults (embedded: two handler threads; \`LOG_SETTLE\` 0, as outside
+  docker). Distributed with F front-ends: agency n connects to front-end
+  ((n - 1) mod F) + 1.
 - Figures: medians over the rounds. vs baseline: over the baseline's median
   for the same workload in this run, the runs alternating; vs embedded:
   distributed over embedded, likewise. bets/s: all bets
   over the time from the first connection to the last 'O'. Draw: from the
   last 'O' to the last winners answer. Slowest / median: the agencies' upload
-  times. Peak RSS: VmHWM of each server process, the largest over the rounds.
-- Every run was checked: the bets file line by line against the input, and
-  each agency's winners.
-
+  times. Listen overflows: connects the kernel's full accept queues turned
+  away during the run (\`ListenOverflows\` of \`/proc/net/netstat\`, the
+  machine's: other work's count too); each waits a second or more for its SYN
+  to be sent again. Peak RSS: VmHWM of each server process, the largest over
+  the rounds.
+- Server CPU: user and system time of every server process (\`/proc/PID/stat\`)
+  over the run, from before the first connection to the last winners answer,
+  per 10 M bets; CPU vs embedded is distributed's CPU per bet over
+  embedded's. Switches per chunk: voluntary and involuntary context switches
+  of every thread of every server process (\`/proc/PID/task/*/status\`) over
+  the run, over the chunks sent; in brackets the voluntary ones alone (a
+  thread waiting for work), since involuntary ones (preemption) grow with
+  other work on the machine.
+- Every run was checked: every agency had its winners answer, the bets file
+  was checked line by line against the input, and each agency's winners.
 EOF
-awk -v plot_data="$out/plot.dat" -v plot_script="$out/plot.gp" -v png="$plot" -f /dev/stdin \
-    "$results" >> "$table" <<'EOF'
+[ -z "$other" ] || cat >> "$table" <<EOF
+- other: the same configuration with \`$other\` (and the programs beside
+  it); other / ours: its bets/s and its CPU per bet over ours, alternating.
+EOF
+echo >> "$table"
+awk -v plot_data="$out/plot.dat" -v plot_script="$out/plot.gp" -v png="$plot" \
+    -v cpu="$cpu" -f /dev/stdin "$results" >> "$table" <<'EOF'
 function median (metric, key,    count, i, j, t, v) {
     count = runs [key]
     for (i = 1; i <= count; i++) {
@@ -245,17 +382,29 @@ function median (metric, key,    count, i, j, t, v) {
     }
     return count % 2 ? t [(count + 1) / 2] : (t [count / 2] + t [count / 2 + 1]) / 2
 }
-function label (config) {
-    if (config == "handlers-1")
-        return "distributed, 1 handler"
-    if (config ~ /^handlers-/)
-        return "distributed, " substr (config, 10) " handlers"
-    return config
+# handlers-H[-frontends-F], possibly after other-: H and F
+function shape (config, part,    parts) {
+    sub (/^other-/, "", config)
+    split (config, parts, "-")
+    return part == "handlers" ? parts [2] : (parts [4] ? parts [4] : 1)
 }
-function short (config) {
-    if (config ~ /^handlers-/)
-        return substr (config, 10) (config == "handlers-1" ? " handler" : " handlers")
-    return config
+function label (config,    prefix, text) {
+    prefix = config ~ /^other-/ ? "other: " : ""
+    sub (/^other-/, "", config)
+    if (config !~ /^handlers-/)
+        return prefix config
+    text = "distributed, "
+    if (shape(config, "frontends") > 1)
+        text = text shape(config, "frontends") " front-ends, "
+    return prefix text shape(config, "handlers") (shape(config, "handlers") == 1 ? " handler" : " handlers")
+}
+function short (config,    prefix, text) {
+    prefix = config ~ /^other-/ ? "other " : ""
+    sub (/^other-/, "", config)
+    if (config !~ /^handlers-/)
+        return prefix config
+    text = shape(config, "frontends") > 1 ? shape(config, "frontends") "fe " : ""
+    return prefix text shape(config, "handlers") "h"
 }
 function thousands (n,    s) {
     s = sprintf ("%.0f", n)
@@ -263,12 +412,17 @@ function thousands (n,    s) {
         sub (/[0-9][0-9][0-9]($|,)/, ",&", s)
     return s
 }
+function ratio (a, b) {
+    return b > 0 ? sprintf ("%.2f", a / b) : "-"
+}
 {
     delete field
     for (i = 1; i <= NF; i++)
         field [substr ($i, 1, index ($i, "=") - 1)] = substr ($i, index ($i, "=") + 1)
     w = field ["workload"]
     key = w SUBSEP field ["config"]
+    if (field ["config"] ~ /^other-/)
+        others = 1
     if (!(w in agencies)) {
         order [++workloads] = w
         agencies [w] = field ["agencies"]
@@ -277,7 +431,7 @@ function thousands (n,    s) {
     if (!(key in runs))
         config [w, ++configs [w]] = field ["config"]
     n = ++runs [key]
-    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms", names, " ")
+    split ("bets_per_s rtt_p50_us rtt_p99_us draw_ms total_s slowest_over_median connect_max_ms cpu_per_10m_s switches_per_chunk voluntary_per_chunk listen_overflows", names, " ")
     for (i = 1; i in names; i++)
         value [names [i], key, n] = field [names [i]]
     split (field ["rss"], processes, ",")
@@ -298,38 +452,53 @@ END {
     for (o = 1; o <= workloads; o++) {
         w = order [o]
         title = (w == "real" ? "real data" : "generated") ": " thousands(agencies [w]) \
-                " agencies, " thousands(bets [w]) " bets"
+                " agencies, " thousands(bets [w]) " bets, " cpu
         printf "### %s\n\n", title
-        print "| server | runs | bets/s | vs baseline | vs embedded | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | peak RSS (MB) |"
-        print "|---|---|---|---|---|---|---|---|---|---|---|"
-        base = (w SUBSEP "baseline") in runs ? median("bets_per_s", w SUBSEP "baseline") : 0
-        embedded = (w SUBSEP "embedded") in runs ? median("bets_per_s", w SUBSEP "embedded") : 0
+        printf "| server | runs | bets/s | vs baseline | vs embedded | server CPU per 10 M bets (s) | CPU vs baseline | CPU vs embedded | switches per chunk (voluntary) | round trip p50 / p99 (ms) | draw (ms) | last winners answer (s) | slowest / median agency | connect max (ms) | listen overflows | peak RSS (MB) |%s\n",
+               others ? " other / ours: bets/s, CPU |" : ""
+        printf "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|%s\n", others ? "---|" : ""
+        base = w SUBSEP "baseline"
+        base_rate = base in runs ? median("bets_per_s", base) : 0
+        base_cpu = base in runs ? median("cpu_per_10m_s", base) : 0
         printf "# %s\n", title >> plot_data
         for (c = 1; c <= configs [w]; c++) {
-            key = w SUBSEP config [w, c]
+            name = config [w, c]
+            key = w SUBSEP name
             rate = median("bets_per_s", key)
+            cost = median("cpu_per_10m_s", key)
+            embedded = w SUBSEP (name ~ /^other-/ ? "other-" : "") "embedded"
+            distributed = name ~ /handlers-/ && embedded in runs
+            ours = w SUBSEP substr (name, 7)
             split (kinds [key], list, " ")
             memory = ""
             for (k = 1; k in list; k++)
                 memory = memory (memory ? ", " : "") list [k] " " \
                          (many [key, list [k]] > 1 ? many [key, list [k]] " x " : "") \
                          sprintf ("%.0f", peak [key, list [k]] / 1024)
-            printf "| %s | %d | %s | %s | %s | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %s |\n",
-                   label(config [w, c]), runs [key], thousands(rate),
-                   base ? sprintf ("%.2f", rate / base) : "-",
-                   embedded && config [w, c] ~ /^handlers-/ ? sprintf ("%.2f", rate / embedded) : "-",
+            printf "| %s | %d | %s | %s | %s | %.2f | %s | %s | %.3f (%.3f) | %.2f / %.2f | %.0f | %.2f | %.2f | %.1f | %.0f | %s |",
+                   label(name), runs [key], thousands(rate), ratio(rate, base_rate),
+                   distributed ? ratio(rate, median("bets_per_s", embedded)) : "-",
+                   cost, ratio(cost, base_cpu),
+                   distributed ? ratio(cost, median("cpu_per_10m_s", embedded)) : "-",
+                   median("switches_per_chunk", key), median("voluntary_per_chunk", key),
                    median("rtt_p50_us", key) / 1000, median("rtt_p99_us", key) / 1000,
                    median("draw_ms", key), median("total_s", key),
-                   median("slowest_over_median", key), median("connect_max_ms", key), memory
-            printf "\"%s\" %.0f %d\n", short(config [w, c]), rate,
-                   config [w, c] == "baseline" ? 10066329 : 3368652 >> plot_data
+                   median("slowest_over_median", key), median("connect_max_ms", key),
+                   median("listen_overflows", key), memory
+            if (others)
+                printf " %s |", name ~ /^other-/ && ours in runs \
+                       ? ratio(rate, median("bets_per_s", ours)) " / " \
+                         ratio(cost, median("cpu_per_10m_s", ours)) : "-"
+            printf "\n"
+            printf "\"%s\" %.0f %d\n", short(name), rate,
+                   name == "baseline" ? 10066329 : name ~ /^other-/ ? 14251782 : 3368652 >> plot_data
         }
         printf "\n\n" >> plot_data
         print ""
     }
     print "set terminal pngcairo size " 520 * workloads ",400 font \",9\"" > plot_script
     print "set output \"" png "\"" >> plot_script
-    print "set multiplot layout 1," workloads " title \"bets/s, median of the rounds: ours (blue; N handlers: distributed) against the baseline (grey)\"" >> plot_script
+    print "set multiplot layout 1," workloads " title \"bets/s on " cpu ", median of the rounds: ours (blue; Nh: distributed, N handlers; Nfe: N front-ends) against the baseline (grey)" (others ? " and other (orange)" : "") "\"" >> plot_script
     print "set style fill solid 0.85 border -1\nset boxwidth 0.7\nset yrange [0:*]\nset grid ytics" >> plot_script
     print "set format y \"%.1s%c\"\nset xtics nomirror" >> plot_script
     for (o = 1; o <= workloads; o++) {
@@ -365,22 +534,40 @@ awk -F' [|] ' '
     }' "$hops" >> "$table"
 cat >> "$table" <<EOF
 
-![bets/s per workload and configuration](benchmarks.png)
-<!-- bench:end -->
+![bets/s per workload and configuration on $cpu]($(basename "$plot"))
+<!-- bench:end: $cpu -->
 EOF
 gnuplot "$out/plot.gp" || s_die "gnuplot failed; see $out/plot.gp"
 
-# Only what lies between the markers is replaced; a new file gets a
-# heading for the analysis that goes around them.
-if [ ! -f "$doc" ] || ! grep -q '^<!-- bench:begin -->$' "$doc"; then
-    [ -f "$doc" ] || printf '# Benchmarks\n\nAnalysis goes outside the markers: `make bench` rewrites only what lies between them.\n\n' > "$doc"
-    cat "$table" >> "$doc"
-else
-    awk -v table="$table" '
-        /^<!-- bench:begin -->$/ { while ((getline line < table) > 0) print line; skip = 1 }
-        !skip { print }
-        /^<!-- bench:end -->$/ { skip = 0 }
-    ' "$doc" > "$doc.new"
-    mv "$doc.new" "$doc"
+# Only what lies between this CPU model's markers is replaced; a model
+# without a table gets one after the last table, and a new file a heading
+# for the analysis that goes around them.
+begin="<!-- bench:begin: $cpu -->" end="<!-- bench:end: $cpu -->"
+if [ ! -f "$doc" ]; then
+    printf '# Benchmarks\n\nAnalysis goes outside the markers: `make bench` rewrites only what lies between them.\n\n' > "$doc"
 fi
+if grep -qxF -- "$begin" "$doc"; then
+    awk -v table="$table" -v begin="$begin" -v end="$end" '
+        $0 == begin { while ((getline line < table) > 0) print line; skip = 1 }
+        !skip { print }
+        $0 == end { skip = 0 }
+    ' "$doc" > "$doc.new"
+elif grep -q '^<!-- bench:end' "$doc"; then
+    awk -v table="$table" '
+        { line [NR] = $0 }
+        /^<!-- bench:end/ { last = NR }
+        END {
+            for (i = 1; i <= NR; i++) {
+                print line [i]
+                if (i == last) {
+                    print ""
+                    while ((getline row < table) > 0) print row
+                }
+            }
+        }
+    ' "$doc" > "$doc.new"
+else
+    { cat "$doc"; cat "$table"; } > "$doc.new"
+fi
+mv "$doc.new" "$doc"
 echo "bench: success in ${seconds} s: $doc, $plot"
