@@ -18,7 +18,8 @@
 
 typedef struct {
     uint64_t id;                    //  generation << 32 | fd
-    char peer [INET6_ADDRSTRLEN];
+    char peer [INET_ADDRSTRLEN];
+    char local [INET_ADDRSTRLEN + 16];      //  tcp://address:port, our end
     uint8_t *outbox;                //  Bytes the kernel did not take yet
     size_t queued;                  //  Their end in outbox
     size_t sent;                    //  How many of them went
@@ -35,6 +36,7 @@ struct _lot_port_t {
     int listener;
     int epoll;
     int port;
+    bool listening;                 //  Bound, and said so
     s_conn_t **by_fd;               //  Open connections, by descriptor
     size_t slots;
     uint32_t generation;            //  The last one given
@@ -69,7 +71,7 @@ s_conn_destroy (lot_port_t *self, s_conn_t **conn_p)
 {
     s_conn_t *conn = *conn_p;
     int fd = s_fd (conn);
-    lot_sockets_report (self->sockets, self->name, "DISCONNECTED", fd, self->endpoint);
+    lot_sockets_report (self->sockets, self->name, "DISCONNECTED", fd, conn->local);
     self->by_fd [fd] = NULL;
     close (fd);                     //  Which takes it out of the epoll set too
     free (conn->outbox);
@@ -91,11 +93,23 @@ s_watch (lot_port_t *self, s_conn_t *conn, int op)
     assert (rc == 0);               //  Only our own mistakes fail it
 }
 
+//  Our end of a connection, as libzmq names it in its events.
+static void
+s_local_endpoint (int fd, char *endpoint, size_t size)
+{
+    struct sockaddr_in address = { .sin_port = 0 };
+    socklen_t length = sizeof address;
+    char ip [INET_ADDRSTRLEN] = "0.0.0.0";
+    if (getsockname (fd, (struct sockaddr *) &address, &length) == 0)
+        inet_ntop (AF_INET, &address.sin_addr, ip, sizeof ip);
+    snprintf (endpoint, size, "tcp://%s:%d", ip, ntohs (address.sin_port));
+}
+
 //  A new connection from the listener, or NULL when none waits.
 static s_conn_t *
 s_accept (lot_port_t *self)
 {
-    struct sockaddr_storage address;
+    struct sockaddr_in address;
     socklen_t size = sizeof address;
     int fd = accept4 (self->listener, (struct sockaddr *) &address, &size,
                       SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -123,14 +137,12 @@ s_accept (lot_port_t *self)
     s_conn_t *conn = calloc (1, sizeof *conn);
     assert (conn);
     conn->id = (uint64_t) ++self->generation << 32 | (uint64_t) fd;
-    const void *ip = address.ss_family == AF_INET6
-                   ? (const void *) &((struct sockaddr_in6 *) &address)->sin6_addr
-                   : (const void *) &((struct sockaddr_in *) &address)->sin_addr;
-    if (!inet_ntop (address.ss_family, ip, conn->peer, sizeof conn->peer))
+    if (!inet_ntop (AF_INET, &address.sin_addr, conn->peer, sizeof conn->peer))
         strcpy (conn->peer, "unknown");
+    s_local_endpoint (fd, conn->local, sizeof conn->local);
     self->by_fd [fd] = conn;
     s_watch (self, conn, EPOLL_CTL_ADD);
-    lot_sockets_report (self->sockets, self->name, "ACCEPTED", fd, self->endpoint);
+    lot_sockets_report (self->sockets, self->name, "ACCEPTED", fd, conn->local);
     return conn;
 }
 
@@ -213,6 +225,7 @@ lot_port_new (const lot_settings_t *settings, lot_sockets_t *sockets, const char
     }
     snprintf (self->endpoint, sizeof self->endpoint, "tcp://0.0.0.0:%d", self->port);
     lot_sockets_opened (sockets, name, self->endpoint, NULL);
+    self->listening = true;
     lot_sockets_report (sockets, name, "LISTENING", self->listener, self->endpoint);
     return self;
 }
@@ -232,6 +245,8 @@ lot_port_destroy (lot_port_t **self_p)
         zlistx_destroy (&self->closing);
         if (self->listener >= 0)
             close (self->listener);
+        if (self->listening)
+            lot_sockets_closed (self->sockets, self->name);
         if (self->epoll >= 0)
             close (self->epoll);
         free (self);

@@ -84,8 +84,7 @@ lot_sockets_destroy (lot_sockets_t **self_p)
             if (entry->bound)
                 s_unbind_inproc (entry->sock);
             zsock_destroy (&entry->sock);
-            lot_log_info ("action: socket_close | result: success | actor: %s"
-                          " | socket: %s", self->actor, entry->name);
+            lot_sockets_closed (self, entry->name);
         }
         zlistx_destroy (&self->entries);
         zcert_destroy (&self->cert);
@@ -396,4 +395,11 @@ lot_sockets_report (lot_sockets_t *self, const char *name, const char *event, lo
                   " | event: %s | endpoint: %s | value: %ld", self->actor, name, event,
                   endpoint, value);
     s_count_event (self, name, event);
+}
+
+void
+lot_sockets_closed (lot_sockets_t *self, const char *name)
+{
+    lot_log_info ("action: socket_close | result: success | actor: %s | socket: %s",
+                  self->actor, name);
 }
