@@ -70,7 +70,7 @@ lot_conn_set_proven (lot_conn_t *self, unsigned agency)
 {
     assert (agency > 0);
     self->proven = agency;
-    //  Its socket numbers its peers apart from the STREAM socket's
+    //  Its socket numbers its peers apart from the plain port's
     char *key = zsys_sprintf ("s%s", self->key);
     assert (key);
     free (self->key);

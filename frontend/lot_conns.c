@@ -190,7 +190,7 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
 
 //  A stalled connection that has not left by now does not read: it is cut
 //  off from the pipeline and ignored (it can't even be sent the close)
-//  until libzmq reports it gone.
+//  until its port reports it gone.
 static void
 s_expire_stalled (lot_conns_t *self)
 {

@@ -1,11 +1,11 @@
 /*  lot_conns - the front-end's table of agency connections, and their ends
 
-    Every connection is in the table by its key from libzmq's connect
+    Every connection is in the table by its key from its port's connect
     notice until it is dropped, and in a list by last activity (who is
     idle, and who makes room when the table is full). A bets connection
     bound to its agency is that agency's entry in bets_of: one per agency
     on a front-end, or two could be handed the same positions. A
-    connection whose answer would not go is stalled: ignored until libzmq
+    connection whose answer would not go is stalled: ignored until its port
     reports it gone, and after SEND_TIMEOUT logged as an agency that does
     not read (LOT_CONN_DEAD).
 

@@ -7,6 +7,7 @@
 #include "lot_pipeline.h"
 #include "lot_requests.h"
 #include "lot_responder.h"
+#include "lot_port.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
 #include "lot_codec.h"
@@ -14,11 +15,11 @@
 #include "lot_msg.h"
 
 #define ACTOR "frontend"
-#define STREAM_PASS_MAX 64      //  Messages taken from the agencies' socket at once
+#define PASS_MAX 64             //  Events taken from the agencies' sockets at once
 
 typedef struct {
     lot_actor_t actor;          //  Pipe, settings, poller, sockets: first
-    zsock_t *stream;            //  STREAM: agency TCP connections
+    lot_port_t *plain;          //  The agencies' plain TCP port
     zsock_t *secure;            //  ROUTER, CURVE: agencies proving their key
     zsock_t *broker;            //  DEALER: WORK out, RESULTs back
     zsock_t *winners;           //  SUB to the coordinator
@@ -30,7 +31,6 @@ typedef struct {
     lot_requests_t *requests;   //  What each connection's bytes ask for
     size_t buffer_limit;        //  Bytes a connection may hold: two chunks
                                 //  (a v2 upload more: lot_requests)
-    int port;                   //  The agencies' port, as bound
 } self_t;
 
 static void
@@ -39,6 +39,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         lot_requests_destroy (&self->requests);
+        lot_port_destroy (&self->plain);
         lot_responder_destroy (&self->responder);
         lot_gate_destroy (&self->gate);
         lot_pipeline_destroy (&self->pipeline);
@@ -75,43 +76,55 @@ s_self_new (zsock_t *pipe, const lot_settings_t *settings)
 
 //  Bytes from an agency: to its connection's buffer, and as far as they go.
 static void
-s_self_take_bytes (self_t *self, lot_conn_t *conn, zframe_t *data)
+s_self_take_bytes (self_t *self, lot_conn_t *conn, const uint8_t *data, size_t size)
 {
     if (!conn || lot_conn_state (conn) >= LOT_CONN_STALLED)
         return;
     lot_conns_touch (self->conns, conn);
-    if (lot_conn_append (conn, zframe_data (data), zframe_size (data)))
+    if (lot_conn_append (conn, data, size))
         lot_responder_fail (self->responder, conn, "too much data before an answer");
     else
         lot_requests_process (self->requests, conn);
 }
 
+//  The front-end's key for a plain connection: its id's bytes in hex, as
+//  lot_conn makes it from the routing id.
 static void
-s_self_take_stream (self_t *self)
+s_plain_key (uint64_t id, char key [2 * sizeof id + 1])
 {
-    zframe_t *id = zframe_recv (self->stream);
-    zframe_t *data = id ? zframe_recv (self->stream) : NULL;
-    if (!data) {
-        zframe_destroy (&id);
-        return;
+    static const char hex [] = "0123456789ABCDEF";
+    const uint8_t *bytes = (const uint8_t *) &id;
+    for (size_t i = 0; i < sizeof id; i++) {
+        key [2 * i] = hex [bytes [i] >> 4];
+        key [2 * i + 1] = hex [bytes [i] & 15];
     }
-    char *key = zframe_strhex (id);
+    key [2 * sizeof id] = 0;
+}
+
+//  An event of the plain port: a connection opened, bytes, or gone.
+//  Returns false when there was none.
+static bool
+s_self_take_plain (self_t *self)
+{
+    lot_port_event_t event;
+    lot_port_kind_t kind = lot_port_next (self->plain, &event);
+    if (kind == LOT_PORT_NONE)
+        return false;
+    char key [2 * sizeof event.id + 1];
+    s_plain_key (event.id, key);
     lot_conn_t *conn = lot_conns_lookup (self->conns, key);
-    if (zframe_size (data) == 0) {
-        if (conn)
-            lot_responder_drop (self->responder, conn);     //  The agency left
-        else {
-            const char *peer = zframe_meta (data, "Peer-Address");
-            zframe_t *routing_id = zframe_dup (id);
-            lot_conns_add (self->conns, &routing_id, peer ? peer : "unknown", 0,
-                           self->buffer_limit, lot_responder_end, self->responder);
-        }
+    if (kind == LOT_PORT_OPENED) {
+        zframe_t *routing_id = zframe_new (&event.id, sizeof event.id);
+        lot_conns_add (self->conns, &routing_id, event.peer, 0, self->buffer_limit,
+                       lot_responder_end, self->responder);
     }
     else
-        s_self_take_bytes (self, conn, data);
-    zstr_free (&key);
-    zframe_destroy (&id);
-    zframe_destroy (&data);
+    if (kind == LOT_PORT_CLOSED && conn)
+        lot_responder_drop (self->responder, conn);     //  The agency left
+    else
+    if (kind == LOT_PORT_DATA)
+        s_self_take_bytes (self, conn, event.data, event.size);
+    return true;
 }
 
 //  A message of the CURVE socket: bytes of an agency's stream, as on the
@@ -152,23 +165,27 @@ s_self_take_secure (self_t *self)
         conn = NULL;
     }
     for (; data && conn && lot_conns_lookup (self->conns, key) == conn; data = zmsg_next (msg))
-        s_self_take_bytes (self, conn, data);
+        s_self_take_bytes (self, conn, zframe_data (data), zframe_size (data));
     zframe_destroy (&id);
     zmsg_destroy (&msg);
 }
 
-//  Takes what the agencies' socket holds, a bounded number of messages
-//  at a time, so their chunks go to the handlers in one batch.
+//  Takes what the agencies' sockets hold, a bounded number of events at
+//  a time, so their chunks go to the handlers in one batch.
 static void
-s_self_handle_stream (self_t *self, zsock_t *socket)
+s_self_handle_plain (self_t *self)
+{
+    for (int taken = 0; taken < PASS_MAX && s_self_take_plain (self); taken++)
+        ;
+}
+
+static void
+s_self_handle_secure (self_t *self)
 {
     int taken = 0;
     do
-        if (socket == self->stream)
-            s_self_take_stream (self);
-        else
-            s_self_take_secure (self);
-    while (++taken < STREAM_PASS_MAX && (zsock_events (socket) & ZMQ_POLLIN));
+        s_self_take_secure (self);
+    while (++taken < PASS_MAX && (zsock_events (self->secure) & ZMQ_POLLIN));
 }
 
 //  A batch of RESULTs, each answered in its turn. A RESULT for an item
@@ -225,13 +242,12 @@ s_self_start (void *args)
     self_t *self = args;
     const lot_settings_t *settings = self->actor.settings;
     char endpoint [32];
-    snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->port);
-    self->stream = lot_sockets_bind (self->actor.sockets, ZMQ_STREAM, endpoint, "agencies");
+    self->plain = lot_port_new (settings, self->actor.sockets, "agencies");
     self->broker = lot_sockets_connect (self->actor.sockets, ZMQ_DEALER, settings->broker_endpoint,
                                         "broker", "broker");
     self->winners = lot_sockets_connect (self->actor.sockets, ZMQ_SUB, settings->winners_endpoint,
                                          "winners", "coordinator");
-    if (!self->stream || !self->broker || !self->winners)
+    if (!self->plain || !self->broker || !self->winners)
         return -1;
     if (settings->agency_auth != LOT_AUTH_OFF) {
         snprintf (endpoint, sizeof endpoint, "tcp://*:%ld", settings->secure_port);
@@ -241,16 +257,15 @@ s_self_start (void *args)
         zsock_set_sndtimeo (self->secure, 0);
         zpoller_add (self->actor.poller, self->secure);
     }
-    zsock_set_sndtimeo (self->stream, 0);
     zsock_set_sndtimeo (self->broker, 0);
     zsock_set_subscribe (self->winners, LOT_MSG_WINNERS);
-    lot_responder_set_sockets (self->responder, self->stream, self->secure);
+    lot_responder_set_sockets (self->responder, self->plain, self->secure);
     lot_pipeline_set_broker (self->pipeline, self->broker);
-    zpoller_add (self->actor.poller, self->stream);
+    zpoller_add (self->actor.poller, lot_port_handle (self->plain));
     zpoller_add (self->actor.poller, self->broker);
     zpoller_add (self->actor.poller, self->winners);
-    self->port = s_bound_port (self->stream);
-    lot_log_info ("action: escuchar | result: success | port: %d", self->port);
+    lot_log_info ("action: escuchar | result: success | port: %d",
+                  lot_port_number (self->plain));
     //  The kernel drops the SYNs of connects beyond its accept queue, and
     //  each dropped client waits a second or more to try again
     if (settings->listen_backlog < settings->agencies)
@@ -270,7 +285,7 @@ s_self_command (void *args, const char *command)
 {
     self_t *self = args;
     if (streq (command, "PORT"))
-        zstr_sendf (self->actor.pipe, "%d", self->port);
+        zstr_sendf (self->actor.pipe, "%d", lot_port_number (self->plain));
     else
     if (streq (command, "SECURE_PORT"))
         zstr_sendf (self->actor.pipe, "%d", s_bound_port (self->secure));
@@ -306,8 +321,11 @@ s_self_run (self_t *self)
         if (which == self->actor.pipe)
             s_self_handle_pipe (self);
         else
-        if (which == self->stream || (which && which == self->secure))
-            s_self_handle_stream (self, which);
+        if (which == lot_port_handle (self->plain))
+            s_self_handle_plain (self);
+        else
+        if (which && which == self->secure)
+            s_self_handle_secure (self);
         else
         if (which == self->broker)
             s_self_handle_result (self);

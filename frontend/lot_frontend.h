@@ -1,8 +1,8 @@
 /*  lot_frontend - the TCP front-end: agency connections in, answers out
 
-    The only part that sees agency bytes. A ZMQ_STREAM socket (libzmq's
-    ROUTER for raw TCP peers) takes every agency connection; each gets a
-    buffer where the v1 protocol is reassembled. A complete chunk becomes a
+    The only part that sees agency bytes. Its plain TCP port (lot_port,
+    served in the actor's own thread) takes every agency connection; each
+    gets a buffer where the v1 protocol is reassembled. A complete chunk becomes a
     WORK item, sent in a batch on a DEALER to the broker (lot_broker), which
     hands it to the handlers; its RESULT, from a handler or the persister,
     comes back the same way and is written to the connection as 'O' or 'E',
@@ -16,6 +16,7 @@
 
     The actor frames each connection's bytes into requests and runs the
     poll loop; the classes beside it in frontend/ do the rest:
+    lot_port (the plain TCP port: accepting, reading, writing),
     lot_conn (a connection's bytes and items), lot_conns (the table of
     connections: by key and by agency, idle and stalled ones, making
     room), lot_pipeline (WORK batches, backlog, items in flight, RESULTs,

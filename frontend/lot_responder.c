@@ -9,7 +9,7 @@
 #define S_BATCH_MAX (4 * LOT_ANSWER_MAX)
 
 struct _lot_responder_t {
-    zsock_t *stream;            //  STREAM: agency TCP connections
+    lot_port_t *plain;          //  The agencies' plain TCP port
     zsock_t *secure;            //  ROUTER: agencies that proved their key
     lot_conns_t *conns;
     lot_pipeline_t *pipeline;
@@ -41,9 +41,9 @@ lot_responder_destroy (lot_responder_t **self_p)
 }
 
 void
-lot_responder_set_sockets (lot_responder_t *self, zsock_t *stream, zsock_t *secure)
+lot_responder_set_sockets (lot_responder_t *self, lot_port_t *plain, zsock_t *secure)
 {
-    self->stream = stream;
+    self->plain = plain;
     self->secure = secure;
 }
 
@@ -67,18 +67,26 @@ lot_responder_drop (lot_responder_t *self, lot_conn_t *conn)
     lot_conns_drop (self->conns, conn);
 }
 
-//  Returns 0, or libzmq's errno.
+//  Returns 0, or the errno of libzmq or lot_port.
 static int
 s_write (lot_responder_t *self, lot_conn_t *conn, const void *data, size_t size)
 {
-    zsock_t *socket = lot_conn_proven (conn) ? self->secure : self->stream;
-    assert (socket);
-    zframe_t *id = zframe_dup (lot_conn_routing_id (conn));
+    zframe_t *routing_id = lot_conn_routing_id (conn);
+    if (!lot_conn_proven (conn)) {
+        uint64_t id;
+        assert (zframe_size (routing_id) == sizeof id);
+        memcpy (&id, zframe_data (routing_id), sizeof id);
+        if (size == 0)
+            lot_port_close (self->plain, id);
+        return size ? lot_port_send (self->plain, id, data, size) : 0;
+    }
+    assert (self->secure);
+    zframe_t *id = zframe_dup (routing_id);
     zframe_t *frame = zframe_new (data, size);
     //  SNDTIMEO is 0: a peer that does not read never blocks the others.
-    //  An empty frame closes a STREAM peer, and tells a CURVE one we did
-    if (zframe_send (&id, socket, ZFRAME_MORE)
-    ||  zframe_send (&frame, socket, 0)) {
+    //  An empty frame tells a CURVE peer we closed
+    if (zframe_send (&id, self->secure, ZFRAME_MORE)
+    ||  zframe_send (&frame, self->secure, 0)) {
         int error = zmq_errno ();
         zframe_destroy (&id);
         zframe_destroy (&frame);
@@ -132,8 +140,8 @@ lot_responder_answer_due (lot_responder_t *self, lot_conn_t *conn)
     return batched ? lot_responder_answer (self, conn, batch, batched) : 0;
 }
 
-//  libzmq sends no disconnect notice for a connection closed from our
-//  side (measured), so it is forgotten at once.
+//  Neither port reports a connection closed from our side (libzmq's
+//  CURVE socket: measured), so it is forgotten at once.
 void
 lot_responder_close (lot_responder_t *self, lot_conn_t *conn, const char *reason)
 {

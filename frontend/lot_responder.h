@@ -1,14 +1,14 @@
 /*  lot_responder - writes answers to agency connections, and ends them
 
-    Answers go out on the agencies' STREAM socket (or their CURVE socket,
-    for a connection that proved its key), whose send timeout is 0: a peer that does not read never blocks the others. When an answer
-    cannot be written, libzmq's errno says why, but only in part:
-    EHOSTUNREACH means the peer is gone (it is forgotten), while EAGAIN
-    comes both from a peer whose answers pile up to the high-water mark
-    and from one that has just closed (its pipe is being torn down, the
-    disconnect notice on its way). So the connection stalls (lot_conns):
-    ignored until the notice comes or SEND_TIMEOUT passes, and only then
-    is it an agency that does not read.
+    Answers go out on the agencies' plain port (lot_port), or their CURVE
+    socket for a connection that proved its key (whose send timeout is
+    0): a peer that does not read never blocks the others. When an answer
+    cannot be written, the errno says why: EHOSTUNREACH means the peer is
+    gone (it is forgotten), while EAGAIN comes from a peer whose answers
+    pile up unread, and, on the CURVE socket, from one that has just
+    closed (its pipe is being torn down, the disconnect notice on its way).
+    So the connection stalls (lot_conns): ignored until it is gone or
+    SEND_TIMEOUT passes, and only then is it an agency that does not read.
 
     Ending a connection, or stalling it, takes it out of everything that
     holds it: the pipeline, the winners desk and the table.
@@ -20,6 +20,7 @@
 #include "lot_conns.h"
 #include "lot_desk.h"
 #include "lot_pipeline.h"
+#include "lot_port.h"
 
 #include <czmq.h>
 
@@ -32,10 +33,10 @@ lot_responder_t *lot_responder_new (lot_conns_t *conns, lot_pipeline_t *pipeline
 
 void lot_responder_destroy (lot_responder_t **self_p);
 
-//  The agencies' STREAM socket and their CURVE socket (NULL when
-//  AGENCY_AUTH is off), not owned, with a send timeout of 0; set before
-//  the first answer. A connection's answers go where it came from.
-void lot_responder_set_sockets (lot_responder_t *self, zsock_t *stream, zsock_t *secure);
+//  The agencies' plain port and their CURVE socket (NULL when
+//  AGENCY_AUTH is off, else with a send timeout of 0), not owned; set
+//  before the first answer. A connection's answers go where it came from.
+void lot_responder_set_sockets (lot_responder_t *self, lot_port_t *plain, zsock_t *secure);
 
 //  Writes an answer. Returns 0, or -1 when the connection takes no more
 //  (the caller must not touch it then).

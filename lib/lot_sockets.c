@@ -84,8 +84,7 @@ lot_sockets_destroy (lot_sockets_t **self_p)
             if (entry->bound)
                 s_unbind_inproc (entry->sock);
             zsock_destroy (&entry->sock);
-            lot_log_info ("action: socket_close | result: success | actor: %s"
-                          " | socket: %s", self->actor, entry->name);
+            lot_sockets_closed (self, entry->name);
         }
         zlistx_destroy (&self->entries);
         zcert_destroy (&self->cert);
@@ -175,6 +174,20 @@ s_agencies_secure (lot_sockets_t *self, zsock_t *sock, char **error)
     return 0;
 }
 
+//  The socket_open line of a bound socket, or its fail line with error.
+static void
+s_log_opened (lot_sockets_t *self, const char *name, const char *endpoint,
+              const char *error, const char *security)
+{
+    if (error)
+        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
+                       " | endpoint: %s | reason: %s", self->actor, name, endpoint, error);
+    else
+        lot_log_info ("action: socket_open | result: success | actor: %s | socket: %s"
+                      " | mode: bind | endpoint: %s%s", self->actor, name, endpoint,
+                      security);
+}
+
 //  Opens a socket: binds it when server is NULL, else connects it to an
 //  endpoint that actor kind binds. The agencies' CURVE socket is bound
 //  with agencies set.
@@ -239,17 +252,13 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     char *address = bind ? lot_endpoint_bind_form (endpoint) : strdup (endpoint);
     int rc = bind ? zsock_bind (sock, "%s", address) : zsock_connect (sock, "%s", address);
     if (rc == -1)
-        lot_log_error ("action: socket_open | result: fail | actor: %s | socket: %s"
-                       " | endpoint: %s | reason: %s", self->actor, name, address,
-                       zmq_strerror (zmq_errno ()));
+        s_log_opened (self, name, address, zmq_strerror (zmq_errno ()), "");
     else
     if (bind) {
         //  The endpoint as bound: an ephemeral port (tcp://*:*) shows here,
         //  so whoever started the actor learns it
         char *bound = zsock_last_endpoint (sock);
-        lot_log_info ("action: socket_open | result: success | actor: %s | socket: %s"
-                      " | mode: bind | endpoint: %s%s", self->actor, name,
-                      bound ? bound : address, security);
+        s_log_opened (self, name, bound ? bound : address, NULL, security);
         zstr_free (&bound);
     }
     else
@@ -337,6 +346,15 @@ s_log_event (lot_sockets_t *self, s_entry_t *entry, const char *event,
              reason ? reason : "");
 }
 
+//  An event is a connection's, not a message's: finding its series each
+//  time costs nothing that counts.
+static void
+s_count_event (lot_sockets_t *self, const char *name, const char *event)
+{
+    lot_metric_add (lot_metrics_series (self->settings->metrics, &s_events, "actor", self->actor,
+                                        "socket", name, "event", event, NULL), 1);
+}
+
 bool
 lot_sockets_handle_event (lot_sockets_t *self, void *which)
 {
@@ -352,11 +370,7 @@ lot_sockets_handle_event (lot_sockets_t *self, void *which)
         if (event) {
             s_log_event (self, entry, event, value ? value : "",
                          endpoint ? endpoint : "");
-            //  An event is a connection's, not a message's: finding its
-            //  series each time costs nothing that counts
-            lot_metric_add (lot_metrics_series (self->settings->metrics, &s_events,
-                                                "actor", self->actor, "socket",
-                                                entry->name, "event", event, NULL), 1);
+            s_count_event (self, entry->name, event);
         }
         zstr_free (&event);
         zstr_free (&value);
@@ -364,4 +378,28 @@ lot_sockets_handle_event (lot_sockets_t *self, void *which)
         return true;
     }
     return false;
+}
+
+void
+lot_sockets_opened (lot_sockets_t *self, const char *name, const char *endpoint,
+                    const char *error)
+{
+    s_log_opened (self, name, endpoint, error, "");
+}
+
+void
+lot_sockets_report (lot_sockets_t *self, const char *name, const char *event, long value,
+                    const char *endpoint)
+{
+    lot_log_info ("action: zmq_evento | result: success | actor: %s | socket: %s"
+                  " | event: %s | endpoint: %s | value: %ld", self->actor, name, event,
+                  endpoint, value);
+    s_count_event (self, name, event);
+}
+
+void
+lot_sockets_closed (lot_sockets_t *self, const char *name)
+{
+    lot_log_info ("action: socket_close | result: success | actor: %s | socket: %s",
+                  self->actor, name);
 }

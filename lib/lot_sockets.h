@@ -88,4 +88,16 @@ zsock_t *lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoin
 //  When which is one of the monitors, logs its event and returns true.
 bool lot_sockets_handle_event (lot_sockets_t *self, void *which);
 
+//  A socket of the actor's that is not libzmq's (the front-end's plain
+//  port, lot_port): its bind said in the socket_open line (a fail line
+//  with error when error is not NULL), each event in the zmq_evento line
+//  and the series a monitored socket's would be in, and its close in the
+//  socket_close line, so that operators see it as they saw it when
+//  libzmq served it.
+void lot_sockets_opened (lot_sockets_t *self, const char *name, const char *endpoint,
+                         const char *error);
+void lot_sockets_report (lot_sockets_t *self, const char *name, const char *event,
+                         long value, const char *endpoint);
+void lot_sockets_closed (lot_sockets_t *self, const char *name);
+
 #endif
