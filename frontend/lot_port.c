@@ -316,10 +316,16 @@ lot_port_next (lot_port_t *self, lot_port_event_t *event)
         self->next++;
         //  An event for a connection closed since is for no one
         s_conn_t *conn = s_lookup (self, ready->data.u64);
-        if (conn && (ready->events & EPOLLOUT) && s_flush (self, &conn))
-            conn = NULL;
-        lot_port_kind_t kind = conn && (ready->events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-                            ? s_read (self, &conn, event) : LOT_PORT_NONE;
+        bool ours = conn && conn->closing_at;
+        lot_port_kind_t kind = LOT_PORT_NONE;
+        if (conn && (ready->events & EPOLLOUT) && s_flush (self, &conn)) {
+            //  The peer is gone, and we were still writing to it
+            *event = (lot_port_event_t) { .id = ready->data.u64 };
+            kind = ours ? LOT_PORT_NONE : LOT_PORT_CLOSED;
+        }
+        else
+        if (conn && (ready->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            kind = s_read (self, &conn, event);
         if (kind != LOT_PORT_NONE) {
             event->kind = kind;
             return kind;

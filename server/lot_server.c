@@ -7,8 +7,10 @@
 #include "lot_zap.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #define SIGNAL_CHECK_MSECS 100
+#define FILES_SPARE 256         //  Descriptors besides the connections: files, sockets, the log
 #define USAGE \
     "Reads config.ini from the working directory unless --config is given;\n" \
     "the variables below override its keys, and give the other settings\n" \
@@ -87,6 +89,30 @@ s_exporter_destroy (lot_exporter_t **exporter_p, lot_settings_t *settings)
     lot_metrics_destroy (&settings->metrics);
 }
 
+
+//  Every agency connection is a descriptor, and many systems start a
+//  process with 1,024 of them: the soft limit goes up to the hard one,
+//  and a hard one too low for MAX_CONNECTIONS is said at start.
+static void
+s_raise_open_files (const lot_settings_t *settings, const char *program)
+{
+    struct rlimit limit;
+    if (getrlimit (RLIMIT_NOFILE, &limit))
+        return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &limit);
+    }
+    rlim_t needed = (rlim_t) settings->max_connections + FILES_SPARE;
+    if (limit.rlim_cur < needed)
+        lot_log_warning ("action: open_files | result: in_progress | program: %s"
+                         " | limit: %llu | max_connections: %ld | reason: fewer open"
+                         " files than MAX_CONNECTIONS and %d more: raise the hard"
+                         " limit (ulimit -Hn, LimitNOFILE, --ulimit nofile)", program,
+                         (unsigned long long) limit.rlim_cur, settings->max_connections,
+                         FILES_SPARE);
+}
+
 int
 lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
                 const lot_server_part_t *parts, size_t count)
@@ -108,6 +134,7 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
         return 1;
     }
     lot_settings_log (settings, program);
+    s_raise_open_files (settings, program);
     lot_exporter_t *exporter = s_exporter_new (settings, program);
     if (settings->metrics_port && !exporter) {
         lot_settings_destroy (&settings);
