@@ -1,16 +1,14 @@
 /*  lot_persister - the one owner of the bets file
 
-    Pulls RECORDS from the handlers and appends them to the bets file,
-    several chunks per write and per fdatasync (group commit). Only once a
-    chunk is durable does it log `apuesta_recibida`, push an ok RESULT to
-    the front-end and, for an agency's 'L' chunk, tell the coordinator
-    DONE. A failed write is cut back off the file and every chunk of that
-    write is rejected: all or nothing per chunk. Several handlers may
-    deliver one agency's chunks out of order: a chunk that comes before the
-    bets ahead of it, and that the front-end sent while an earlier chunk
-    of its connection was unanswered, waits unanswered (a bounded number
-    of them) until those bets are stored. It runs the draw's read of the
-    file when the coordinator asks (DRAW), since it owns the file.
+    Pulls RECORDS from the handlers into groups (lib/lot_group.h): several
+    chunks per write and per fdatasync, all or nothing per chunk, a chunk
+    that comes before the bets ahead of it parked until they are stored.
+    Only once a chunk is durable is it logged (apuesta_recibida) and its
+    front-end told, in a RESULT, and, once an agency's 'L' chunk is, the
+    coordinator, in STATUS (again every ANNOUNCE_INTERVAL, so a coordinator
+    that restarts learns it). It runs
+    the draw's read of the file when the coordinator asks (DRAW), since it
+    owns the file.
 */
 #ifndef LOT_PERSISTER_H_INCLUDED
 #define LOT_PERSISTER_H_INCLUDED

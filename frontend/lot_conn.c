@@ -4,22 +4,6 @@
 
 #define CAPACITY_STEP 1024      //  The first holds a hello, a query, a ping
 
-struct _lot_conn_item_t {
-    lot_conn_t *conn;
-    bool query;                 //  A position query: no bytes
-    uint32_t position;          //  The chunk's
-    uint32_t count;             //  Bets in it, from its header
-    size_t header;              //  Bytes before the chunk ('N' position)
-    int64_t sent_at;            //  When it last went to the handlers
-    void *list;                 //  The pipeline's list it is in, and its
-    void *handle;               //  handle there
-    bool answered;              //  answer holds what to write (maybe nothing)
-    uint8_t answer [LOT_ANSWER_MAX];
-    size_t answer_size;
-    size_t start;               //  Offset of its bytes in the stream
-    size_t size;                //  Header and chunk
-};
-
 //  A bets connection speaks for one agency, bound at its 'H' (v2) or its
 //  first chunk (v1).
 struct _lot_conn_t {
@@ -46,7 +30,7 @@ struct _lot_conn_t {
     size_t limit;               //  Most live bytes data may hold
     size_t taken;               //  data [head, taken) belongs to the items
     size_t dropped;             //  Bytes of the stream gone before data
-    lot_conn_item_t **items;    //  Oldest first
+    lot_item_t **items;         //  Oldest first
     size_t item_count;
     size_t item_capacity;
 };
@@ -315,43 +299,42 @@ lot_conn_skip (lot_conn_t *self, size_t size)
     s_self_mark_partial (self);
 }
 
-lot_conn_item_t *
-lot_conn_take (lot_conn_t *self, size_t size, size_t header, uint32_t position,
-               uint32_t count)
+//  Puts an item of the next message's first bytes at the tail.
+static lot_item_t *
+s_self_add (lot_conn_t *self, lot_item_t *item)
 {
-    assert (self->taken + size <= self->size && header <= size);
-    lot_conn_item_t *item = calloc (1, sizeof *item);
-    assert (item);
-    item->conn = self;
-    item->position = position;
-    item->count = count;
-    item->header = header;
-    item->start = self->dropped + self->taken;
-    item->size = size;
     if (self->item_count == self->item_capacity) {
         self->item_capacity = self->item_capacity ? 2 * self->item_capacity : 4;
         self->items = realloc (self->items, self->item_capacity * sizeof *self->items);
         assert (self->items);
     }
     self->items [self->item_count++] = item;
-    self->taken += size;
+    self->taken += lot_item_size (item);
     s_self_mark_partial (self);
     return item;
 }
 
-lot_conn_item_t *
+lot_item_t *
+lot_conn_take (lot_conn_t *self, size_t size, size_t header, uint32_t position,
+               uint32_t count)
+{
+    assert (self->taken + size <= self->size);
+    return s_self_add (self, lot_item_new (self, self->dropped + self->taken, size, header,
+                                           position, count));
+}
+
+lot_item_t *
 lot_conn_take_query (lot_conn_t *self)
 {
-    lot_conn_item_t *item = lot_conn_take (self, 0, 0, 0, 0);
-    item->query = true;
-    return item;
+    return s_self_add (self, lot_item_new_query (self, self->dropped + self->taken));
 }
 
 const uint8_t *
-lot_conn_chunk (lot_conn_t *self, lot_conn_item_t *item, size_t *size)
+lot_conn_chunk (lot_conn_t *self, lot_item_t *item, size_t *size)
 {
-    *size = item->size - item->header;
-    return s_self_at (self, item->start - self->dropped + item->header);
+    size_t header = lot_item_header (item);
+    *size = lot_item_size (item) - header;
+    return s_self_at (self, lot_item_start (item) - self->dropped + header);
 }
 
 size_t
@@ -360,124 +343,50 @@ lot_conn_items (lot_conn_t *self)
     return self->item_count;
 }
 
-lot_conn_item_t *
+lot_item_t *
 lot_conn_item (lot_conn_t *self, size_t index)
 {
     return index < self->item_count ? self->items [index] : NULL;
 }
 
-lot_conn_item_t *
+lot_item_t *
 lot_conn_find (lot_conn_t *self, bool query, uint32_t position, uint32_t count)
 {
-    for (size_t i = 0; i < self->item_count; i++) {
-        lot_conn_item_t *item = self->items [i];
-        if (!item->answered && item->query == query
-        &&  (query || (item->position == position && item->count == count)))
-            return item;
-    }
+    for (size_t i = 0; i < self->item_count; i++)
+        if (lot_item_matches (self->items [i], query, position, count))
+            return self->items [i];
     return NULL;
 }
 
 bool
-lot_conn_follows (lot_conn_t *self, lot_conn_item_t *item)
+lot_conn_follows (lot_conn_t *self, lot_item_t *item)
 {
+    size_t size;
     for (size_t i = 0; i < self->item_count && self->items [i] != item; i++)
-        if (!self->items [i]->answered && !self->items [i]->query)
+        if (!lot_item_answer (self->items [i], &size) && !lot_item_is_query (self->items [i]))
             return true;
     return false;
-}
-
-void
-lot_conn_answer (lot_conn_item_t *item, const void *answer, size_t size)
-{
-    assert (size <= sizeof item->answer);
-    memcpy (item->answer, answer, size);
-    item->answer_size = size;
-    item->answered = true;
 }
 
 void
 lot_conn_pop (lot_conn_t *self)
 {
     assert (self->item_count > 0);
-    lot_conn_item_t *item = self->items [0];
-    self->head += item->size;
+    lot_item_t *item = self->items [0];
+    self->head += lot_item_size (item);
     if (self->head == self->size)
         s_self_squeeze (self);  //  Nothing live: costs nothing
     memmove (self->items, self->items + 1, --self->item_count * sizeof *self->items);
-    free (item);
+    lot_item_destroy (&item);
 }
 
 void
 lot_conn_clear (lot_conn_t *self)
 {
     for (size_t i = 0; i < self->item_count; i++)
-        free (self->items [i]);
+        lot_item_destroy (&self->items [i]);
     self->item_count = 0;
     self->dropped += self->size;
     self->size = self->taken = self->head = 0;
     self->partial_at = 0;
-}
-
-lot_conn_t *
-lot_conn_item_conn (lot_conn_item_t *item)
-{
-    return item->conn;
-}
-
-bool
-lot_conn_item_is_query (lot_conn_item_t *item)
-{
-    return item->query;
-}
-
-uint32_t
-lot_conn_item_position (lot_conn_item_t *item)
-{
-    return item->position;
-}
-
-uint32_t
-lot_conn_item_count (lot_conn_item_t *item)
-{
-    return item->count;
-}
-
-size_t
-lot_conn_item_header (lot_conn_item_t *item)
-{
-    return item->header;
-}
-
-const uint8_t *
-lot_conn_item_answer (lot_conn_item_t *item, size_t *size)
-{
-    *size = item->answer_size;
-    return item->answered ? item->answer : NULL;
-}
-
-int64_t
-lot_conn_item_sent_at (lot_conn_item_t *item)
-{
-    return item->sent_at;
-}
-
-void
-lot_conn_item_set_sent_at (lot_conn_item_t *item, int64_t when)
-{
-    item->sent_at = when;
-}
-
-void *
-lot_conn_item_list (lot_conn_item_t *item, void **handle)
-{
-    *handle = item->handle;
-    return item->list;
-}
-
-void
-lot_conn_item_set_list (lot_conn_item_t *item, void *list, void *handle)
-{
-    item->list = list;
-    item->handle = handle;
 }

@@ -10,9 +10,9 @@
     arriving or not taken yet.
 
     A position query (how far is the agency stored?) is an item too, with
-    no bytes. The front-end's classes own the lists the items and the
-    connection are in (lot_conns, lot_pipeline, lot_desk); the connection
-    only keeps its handles in them.
+    no bytes (an item is a lot_item). The front-end's classes own the lists
+    the items and the connection are in (lot_conns, lot_pipeline, lot_desk);
+    the connection only keeps its handles in them.
 */
 #ifndef LOT_CONN_H_INCLUDED
 #define LOT_CONN_H_INCLUDED
@@ -20,6 +20,7 @@
 #include <czmq.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "lot_item.h"
 
 typedef enum {
     LOT_CONN_NEW,               //  Waiting for 'B', 'H', 'W' or 'P'
@@ -39,7 +40,6 @@ typedef enum {
 } lot_conn_list_t;
 
 typedef struct _lot_conn_t lot_conn_t;
-typedef struct _lot_conn_item_t lot_conn_item_t;
 
 //  A new connection that buffers at most limit bytes. Takes routing_id.
 lot_conn_t *lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit);
@@ -126,60 +126,33 @@ void lot_conn_skip (lot_conn_t *self, size_t size);
 
 //  Makes the next message's first size bytes an item at the tail: header
 //  bytes, then a chunk. Returns the item.
-lot_conn_item_t *lot_conn_take (lot_conn_t *self, size_t size, size_t header,
-                                uint32_t position, uint32_t count);
+lot_item_t *lot_conn_take (lot_conn_t *self, size_t size, size_t header,
+                           uint32_t position, uint32_t count);
 
 //  A position query at the tail.
-lot_conn_item_t *lot_conn_take_query (lot_conn_t *self);
+lot_item_t *lot_conn_take_query (lot_conn_t *self);
 
 //  The chunk of an item; *size is its length.
-const uint8_t *lot_conn_chunk (lot_conn_t *self, lot_conn_item_t *item, size_t *size);
+const uint8_t *lot_conn_chunk (lot_conn_t *self, lot_item_t *item, size_t *size);
 
 //  How many items the connection has.
 size_t lot_conn_items (lot_conn_t *self);
 
 //  Its items by age, the oldest 0; NULL past the last.
-lot_conn_item_t *lot_conn_item (lot_conn_t *self, size_t index);
+lot_item_t *lot_conn_item (lot_conn_t *self, size_t index);
 
 //  The oldest unanswered item that a RESULT for (query, position, count)
 //  answers, or NULL.
-lot_conn_item_t *lot_conn_find (lot_conn_t *self, bool query, uint32_t position,
-                                uint32_t count);
+lot_item_t *lot_conn_find (lot_conn_t *self, bool query, uint32_t position,
+                           uint32_t count);
 
 //  True when a chunk older than the item is still unanswered.
-bool lot_conn_follows (lot_conn_t *self, lot_conn_item_t *item);
-
-//  Gives an item its answer: the bytes to write when its turn comes.
-void lot_conn_answer (lot_conn_item_t *item, const void *answer, size_t size);
+bool lot_conn_follows (lot_conn_t *self, lot_item_t *item);
 
 //  Removes the oldest item, and its bytes.
 void lot_conn_pop (lot_conn_t *self);
 
 //  Forgets every item and every byte.
 void lot_conn_clear (lot_conn_t *self);
-
-//  An item's connection.
-lot_conn_t *lot_conn_item_conn (lot_conn_item_t *item);
-
-//  True for a position query: no bytes.
-bool lot_conn_item_is_query (lot_conn_item_t *item);
-
-//  The chunk's position, and the bets in it from its header.
-uint32_t lot_conn_item_position (lot_conn_item_t *item);
-uint32_t lot_conn_item_count (lot_conn_item_t *item);
-
-//  Bytes before the chunk ('N' position).
-size_t lot_conn_item_header (lot_conn_item_t *item);
-
-//  Its answer, maybe of no bytes, once it has one; else NULL.
-const uint8_t *lot_conn_item_answer (lot_conn_item_t *item, size_t *size);
-
-//  When it last went to the handlers (zclock_mono).
-int64_t lot_conn_item_sent_at (lot_conn_item_t *item);
-void lot_conn_item_set_sent_at (lot_conn_item_t *item, int64_t when);
-
-//  The pipeline's list the item is in (NULL: none) and its handle there.
-void *lot_conn_item_list (lot_conn_item_t *item, void **handle);
-void lot_conn_item_set_list (lot_conn_item_t *item, void *list, void *handle);
 
 #endif

@@ -12,7 +12,7 @@
 struct _lot_pipeline_t {
     const lot_settings_t *settings;
     zsock_t *broker;            //  DEALER: WORK out, RESULTs back
-    zlistx_t *in_flight;        //  Items out (lot_conn_item_t), oldest first
+    zlistx_t *in_flight;        //  Items out (lot_item_t), oldest first
     zmsg_t *batch;              //  WORK being built, and its items
     zlistx_t *batched;
     zlistx_t *backlog;          //  Items waiting for room in the queues to the
@@ -62,48 +62,48 @@ lot_pipeline_set_broker (lot_pipeline_t *self, zsock_t *broker)
 
 //  Takes an item out of the list it is in, if any.
 static void
-s_unlist (lot_conn_item_t *item)
+s_unlist (lot_item_t *item)
 {
     void *handle;
-    zlistx_t *list = lot_conn_item_list (item, &handle);
+    zlistx_t *list = lot_item_list (item, &handle);
     if (list)
         zlistx_delete (list, handle);
-    lot_conn_item_set_list (item, NULL, NULL);
+    lot_item_set_list (item, NULL, NULL);
 }
 
 //  Puts an item at the end of a list: it is in one at a time.
 static void
-s_list (lot_conn_item_t *item, zlistx_t *list)
+s_list (lot_item_t *item, zlistx_t *list)
 {
-    lot_conn_item_set_list (item, list, zlistx_add_end (list, item));
+    lot_item_set_list (item, list, zlistx_add_end (list, item));
 }
 
 static bool
-s_is_in (lot_conn_item_t *item, zlistx_t *list)
+s_is_in (lot_item_t *item, zlistx_t *list)
 {
     void *handle;
-    return lot_conn_item_list (item, &handle) == list;
+    return lot_item_list (item, &handle) == list;
 }
 
 //  Adds an item to a WORK batch.
 static void
-s_add_work (zmsg_t *batch, lot_conn_item_t *item)
+s_add_work (zmsg_t *batch, lot_item_t *item)
 {
-    lot_conn_t *conn = lot_conn_item_conn (item);
-    if (lot_conn_item_is_query (item)) {
+    lot_conn_t *conn = lot_item_conn (item);
+    if (lot_item_is_query (item)) {
         lot_msg_add_work (batch, lot_conn_agency (conn), 0, false, NULL, 0);
         return;
     }
     size_t size;
     const uint8_t *chunk = lot_conn_chunk (conn, item, &size);
-    lot_msg_add_work (batch, lot_conn_agency (conn), lot_conn_item_position (item),
+    lot_msg_add_work (batch, lot_conn_agency (conn), lot_item_position (item),
                       lot_conn_follows (conn, item), chunk, size);
 }
 
 //  Hands an item to the handlers alone (a resend, or one that waited in
 //  the backlog). Returns -1 when their queues are full.
 static int
-s_send (lot_pipeline_t *self, lot_conn_item_t *item)
+s_send (lot_pipeline_t *self, lot_item_t *item)
 {
     zmsg_t *batch = zmsg_new ();
     s_add_work (batch, item);
@@ -123,11 +123,11 @@ s_flush_batch (lot_pipeline_t *self)
     int rc = lot_msg_send (&self->batch, self->broker);
     lot_metric_add (self->sent, rc == 0);
     int64_t now = zclock_mono ();
-    lot_conn_item_t *item;
+    lot_item_t *item;
     while ((item = zlistx_first (self->batched))) {
         s_unlist (item);
         if (rc == 0) {
-            lot_conn_item_set_sent_at (item, now);
+            lot_item_set_sent_at (item, now);
             s_list (item, self->in_flight);
         }
         else
@@ -149,7 +149,7 @@ s_full (lot_pipeline_t *self)
 //  handler, for up to LOT_MSG_BATCH_MAX of the chunks that came in one
 //  pass over the agencies' socket (the rest go at the pass's end).
 static void
-s_batch (lot_pipeline_t *self, lot_conn_item_t *item)
+s_batch (lot_pipeline_t *self, lot_item_t *item)
 {
     if (!self->batch)
         self->batch = zmsg_new ();
@@ -160,7 +160,7 @@ s_batch (lot_pipeline_t *self, lot_conn_item_t *item)
 }
 
 void
-lot_pipeline_dispatch (lot_pipeline_t *self, lot_conn_item_t *item)
+lot_pipeline_dispatch (lot_pipeline_t *self, lot_item_t *item)
 {
     if (zlistx_size (self->backlog) || s_full (self))
         s_list (item, self->backlog);
@@ -174,7 +174,7 @@ lot_pipeline_dispatch (lot_pipeline_t *self, lot_conn_item_t *item)
 static void
 s_flush_backlog (lot_pipeline_t *self)
 {
-    lot_conn_item_t *item;
+    lot_item_t *item;
     while ((item = zlistx_first (self->backlog)) && !s_full (self)) {
         s_unlist (item);
         s_batch (self, item);
@@ -194,7 +194,7 @@ lot_pipeline_flush (lot_pipeline_t *self)
 //  The answer a RESULT makes: for a query, the agency's position (v2 and
 //  v3 are told it in 'S', each in its own); for a chunk, 'O' or 'E'.
 static void
-s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
+s_settle (lot_conn_t *conn, lot_item_t *item, const lot_result_t *result)
 {
     uint8_t answer [LOT_ANSWER_MAX] = { LOT_TAG_OK };
     size_t size = 1;
@@ -213,14 +213,14 @@ s_settle (lot_conn_t *conn, lot_conn_item_t *item, const lot_result_t *result)
     else
     if (lot_conn_version (conn) == 1)
         lot_conn_set_next_position (conn, result->stored);
-    lot_conn_answer (item, answer, size);
+    lot_item_set_answer (item, answer, size);
 }
 
 int
 lot_pipeline_settle (lot_pipeline_t *self, lot_conn_t *conn, const lot_result_t *result)
 {
-    lot_conn_item_t *item = lot_conn_find (conn, result->query, result->position,
-                                           result->count);
+    lot_item_t *item = lot_conn_find (conn, result->query, result->position,
+                                      result->count);
     if (!item || !s_is_in (item, self->in_flight))
         return -1;
     s_unlist (item);
@@ -246,19 +246,19 @@ static void
 s_resend (lot_pipeline_t *self)
 {
     int64_t now = zclock_mono ();
-    for (lot_conn_item_t *item = zlistx_first (self->in_flight); item;
+    for (lot_item_t *item = zlistx_first (self->in_flight); item;
          item = zlistx_next (self->in_flight)) {
-        if (now - lot_conn_item_sent_at (item) < self->settings->resend_timeout)
+        if (now - lot_item_sent_at (item) < self->settings->resend_timeout)
             continue;
         if (s_send (self, item))
             return;             //  Full: next time
-        lot_conn_item_set_sent_at (item, now);
+        lot_item_set_sent_at (item, now);
         lot_conn_metrics_resent (self->metrics);
-        lot_conn_t *conn = lot_conn_item_conn (item);
+        lot_conn_t *conn = lot_item_conn (item);
         lot_log_warning ("action: reenviar | result: in_progress | agencia: %u"
                          " | posicion: %u | consulta: %s | peer: %s", lot_conn_agency (conn),
-                         lot_conn_item_position (item),
-                         lot_conn_item_is_query (item) ? "si" : "no", lot_conn_peer (conn));
+                         lot_item_position (item),
+                         lot_item_is_query (item) ? "si" : "no", lot_conn_peer (conn));
     }
 }
 

@@ -1,6 +1,6 @@
 /*  lot_pipeline - the front-end's items on their way to the handlers and back
 
-    An item (lot_conn_item_t: a chunk, or a position query) goes to the
+    An item (lot_item_t: a chunk, or a position query) goes to the
     broker in a WORK batch on the front-end's DEALER and is in flight
     until a RESULT settles it: the RESULT gives it its answer ('O', 'E'
     or, for a v2 query, 'S'), which the front-end writes in its turn. One
@@ -31,7 +31,7 @@ void lot_pipeline_set_broker (lot_pipeline_t *self, zsock_t *broker);
 
 //  Puts an item in the WORK batch being built, or in the backlog when
 //  the pipeline is full or older items wait.
-void lot_pipeline_dispatch (lot_pipeline_t *self, lot_conn_item_t *item);
+void lot_pipeline_dispatch (lot_pipeline_t *self, lot_item_t *item);
 
 //  At the end of a pass of the front-end's loop: what waited for room
 //  goes while there is some, and the batch built so far is sent.

@@ -222,8 +222,8 @@ s_has_room (lot_requests_t *self, lot_conn_t *conn)
     size_t items = lot_conn_items (conn);
     if (items == 0)
         return true;
-    lot_conn_item_t *last = lot_conn_item (conn, items - 1);
-    return lot_conn_numbered (conn) && !lot_conn_item_is_query (last)
+    lot_item_t *last = lot_conn_item (conn, items - 1);
+    return lot_conn_numbered (conn) && !lot_item_is_query (last)
         && items < (size_t) self->settings->max_in_flight;
 }
 

@@ -123,11 +123,11 @@ lot_responder_answer_due (lot_responder_t *self, lot_conn_t *conn)
     //  agency (the bytes on the wire are the same)
     uint8_t batch [S_BATCH_MAX];
     size_t batched = 0;
-    lot_conn_item_t *item;
+    lot_item_t *item;
     const uint8_t *answer;
     size_t size;
     while ((item = lot_conn_item (conn, 0))
-       &&  (answer = lot_conn_item_answer (item, &size))) {
+       &&  (answer = lot_item_answer (item, &size))) {
         if (batched + size > sizeof batch) {
             if (lot_responder_answer (self, conn, batch, batched))
                 return -1;
@@ -176,8 +176,8 @@ lot_responder_reject (lot_responder_t *self, lot_conn_t *conn, size_t size,
 {
     lot_responder_log_rejected (self, conn, count, reason);
     uint8_t answer [LOT_ANSWER_MAX];
-    lot_conn_answer (lot_conn_take (conn, size, 0, 0, count), answer,
-                     lot_codec_error_encode (answer, sizeof answer, reason));
+    lot_item_set_answer (lot_conn_take (conn, size, 0, 0, count), answer,
+                         lot_codec_error_encode (answer, sizeof answer, reason));
     return lot_responder_answer_due (self, conn);
 }
 

@@ -920,9 +920,9 @@ test_conn_items (void **state)
     assert_int_equal (size, 8);
     assert_int_equal (next [0], 'B');
     lot_conn_skip (conn, 1);
-    lot_conn_item_t *first = lot_conn_take (conn, 3, 1, 10, 2);
-    lot_conn_item_t *query = lot_conn_take_query (conn);
-    lot_conn_item_t *second = lot_conn_take (conn, 4, 0, 12, 1);
+    lot_item_t *first = lot_conn_take (conn, 3, 1, 10, 2);
+    lot_item_t *query = lot_conn_take_query (conn);
+    lot_item_t *second = lot_conn_take (conn, 4, 0, 12, 1);
     assert_int_equal (lot_conn_partial_at (conn), 0);
     assert_int_equal (lot_conn_items (conn), 3);
     const uint8_t *chunk = lot_conn_chunk (conn, first, &size);
@@ -933,7 +933,7 @@ test_conn_items (void **state)
     assert_ptr_equal (lot_conn_find (conn, false, 12, 1), second);
     assert_null (lot_conn_find (conn, false, 12, 2));
     assert_ptr_equal (lot_conn_find (conn, true, 0, 0), query);
-    lot_conn_answer (second, "O", 1);
+    lot_item_set_answer (second, "O", 1);
     assert_null (lot_conn_find (conn, false, 12, 1));
     //  Room again once the oldest goes, and the later chunk's bytes stay
     assert_ptr_equal (lot_conn_item (conn, 0), first);

@@ -23,7 +23,7 @@ typedef enum {
 
 //  An item as the model keeps it.
 typedef struct {
-    lot_conn_item_t *item;
+    lot_item_t *item;
     bool query;
     uint32_t position;
     uint32_t count;
@@ -84,13 +84,13 @@ s_check (s_model_t *model)
     assert (lot_conn_item (conn, model->count) == NULL);
     for (size_t i = 0; i < model->count; i++) {
         s_item_t *expected = &model->items [i];
-        lot_conn_item_t *item = lot_conn_item (conn, i);
-        assert (item == expected->item && lot_conn_item_conn (item) == conn);
-        assert (lot_conn_item_is_query (item) == expected->query
-            &&  lot_conn_item_header (item) == expected->header);
-        assert (lot_conn_item_position (item) == expected->position
-            &&  lot_conn_item_count (item) == expected->count);
-        const uint8_t *answer = lot_conn_item_answer (item, &size);
+        lot_item_t *item = lot_conn_item (conn, i);
+        assert (item == expected->item && lot_item_conn (item) == conn);
+        assert (lot_item_is_query (item) == expected->query
+            &&  lot_item_header (item) == expected->header);
+        assert (lot_item_position (item) == expected->position
+            &&  lot_item_count (item) == expected->count);
+        const uint8_t *answer = lot_item_answer (item, &size);
         assert ((answer != NULL) == expected->answered);
         assert (!answer || (size == expected->answer_size
                             &&  memcmp (answer, expected->answer, size) == 0));
@@ -185,7 +185,7 @@ s_answer (s_model_t *model, unsigned how)
     for (size_t i = 0; i < item->answer_size; i++)
         item->answer [i] = (uint8_t) (salt + i);
     item->answered = true;
-    lot_conn_answer (item->item, item->answer, item->answer_size);
+    lot_item_set_answer (item->item, item->answer, item->answer_size);
 }
 
 //  Writes the answers due, as lot_responder_answer_due does: the oldest
@@ -193,11 +193,11 @@ s_answer (s_model_t *model, unsigned how)
 static void
 s_due (s_model_t *model)
 {
-    lot_conn_item_t *item;
+    lot_item_t *item;
     const uint8_t *answer;
     size_t written = 0, size;
     while ((item = lot_conn_item (model->conn, 0))
-       &&  (answer = lot_conn_item_answer (item, &size))) {
+       &&  (answer = lot_item_answer (item, &size))) {
         s_item_t *expected = &model->items [written++];
         assert (item == expected->item && expected->answered);
         assert (size == expected->answer_size && memcmp (answer, expected->answer, size) == 0);
