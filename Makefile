@@ -208,7 +208,9 @@ valgrind-deps: deps
 test-valgrind: all valgrind-deps $(BUILD)/tests/test_e2e
 	@sh scripts/valgrind.sh $(BUILD)/valgrind $(BIN) "$(VALGRIND_TESTS)" $(BUILD)/tests/test_e2e
 
-# The compose stack (see README.md): images, up, logs, down.
+# The compose stack (see README.md): images, up, logs, down. The images
+# include lottery-prometheus, Debian's Prometheus, which `make docker-up
+# PROMETHEUS=on` adds to the stack (docs/operations.md).
 DOCKER_TARGETS = broker frontend handler persister coordinator server client
 STACK_FILE    ?= docker-compose-dev.yaml
 STACK_AGENCIES ?= 5
@@ -224,6 +226,10 @@ docker-build:
 	        > $(BUILD)/docker-$$target.log 2>&1 \
 	        || { cat $(BUILD)/docker-$$target.log; exit 1; }; \
 	done
+	@echo "docker: building lottery-prometheus"
+	@docker build -f docker/prometheus.Dockerfile -t lottery-prometheus docker \
+	    > $(BUILD)/docker-prometheus.log 2>&1 \
+	    || { cat $(BUILD)/docker-prometheus.log; exit 1; }
 
 docker-up: docker-build
 	sh docker/generar-compose.sh $(STACK_FILE) $(STACK_AGENCIES) $(STACK_HANDLERS) $(STACK_FRONTENDS)

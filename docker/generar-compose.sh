@@ -32,6 +32,14 @@
 # The actors run without CURVE on the stack's own bridge network, binding
 # every interface of their containers: the environment says so with
 # ACTORS_INSECURE (docs/security.md), without which they refuse to start.
+#
+# PROMETHEUS=on (default off) adds the service `prometheus` (the image
+# lottery-prometheus, docker/prometheus.Dockerfile): every actor serves its
+# metrics at METRICS_PORT (default 9100, not published), and Prometheus
+# scrapes each service's containers by name, with the scrape configuration
+# it writes beside OUTPUT_FILE as prometheus-OUTPUT_FILE and
+# docs/alerts.yml as its rules; its UI and API are published at
+# PROMETHEUS_PORT (default 9090). docs/operations.md has the queries.
 set -eu
 . "$(dirname "$0")/generar-lib.sh"
 generar_args "$0" "$@"
@@ -107,7 +115,23 @@ YAML
 YAML
         n=$((n + 1))
     done
+    [ "$prometheus" = off ] || cat <<YAML
+  prometheus:
+    build:
+      context: $repo/docker
+      dockerfile: prometheus.Dockerfile
+    image: lottery-prometheus:latest
+    volumes:
+      - $prometheus_file:/etc/prometheus/prometheus.yml:ro
+      - $repo/docs/alerts.yml:/etc/prometheus/alerts.yml:ro
+      - prometheus:/prometheus
+    ports:
+      - "$prometheus_port:9090"
+    stop_grace_period: 10s
+YAML
     echo "volumes:"
     echo "  bets:"
+    [ "$prometheus" = off ] || echo "  prometheus:"
 } > "$output"
 echo "generar-compose: wrote $output ($summary)"
+[ "$prometheus" = off ] || generar_prometheus_yml ""

@@ -33,6 +33,62 @@ generar_args () {
     data=$(cd "$data" 2>/dev/null && pwd || echo "$data")
     summary="$agencies agencies, $handlers handlers, $frontends front-end"
     [ "$frontends" -eq 1 ] || summary=${summary}s
+    generar_prometheus_args
+}
+
+# PROMETHEUS=on|off (default off): the stack's own Prometheus, which
+# scrapes every actor, each serving its metrics at METRICS_PORT (default
+# 9100, inside the stack's network only), and publishes its UI and API
+# at PROMETHEUS_PORT (default 9090). Sets prometheus, metrics_port,
+# prometheus_port and prometheus_file (the scrape configuration's path,
+# absolute: beside the output, named prometheus-OUTPUT).
+generar_prometheus_args () {
+    prometheus=${PROMETHEUS:-off}
+    case $prometheus in
+        on|off) ;;
+        *) generar_usage "PROMETHEUS must be on or off, got '$prometheus'" ;;
+    esac
+    [ "$prometheus" = on ] || return 0
+    metrics_port=${METRICS_PORT:-9100}
+    prometheus_port=${PROMETHEUS_PORT:-9090}
+    generar_count METRICS_PORT "$metrics_port" 1
+    generar_count PROMETHEUS_PORT "$prometheus_port" 1
+    prometheus_file=$(cd "$(dirname "$output")" && pwd)/prometheus-$(basename "$output")
+    summary="$summary; Prometheus at port $prometheus_port"
+}
+
+# Writes $prometheus_file: every actor scraped at METRICS_PORT, each
+# service's replicas found by DNS (type A: an address per running
+# container, or swarm task), looked up again every 5 s, so that replicas
+# scaled up or down are scraped or dropped within seconds. The job is
+# the actor's name, as the `actor` label of its metrics; SERVER is the
+# front-ends' service. docs/alerts.yml is loaded as its rules.
+generar_prometheus_yml () {   # generar_prometheus_yml PREFIX: the names are PREFIXservice
+    {
+        echo "# Written by docker/${generar_script##*/}: what the stack's Prometheus scrapes" \
+             "(docs/operations.md)"
+        cat <<YAML
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - /etc/prometheus/alerts.yml
+scrape_configs:
+YAML
+        for job in broker:broker frontend:server handler:handler persister:persister \
+                   coordinator:coordinator; do
+            cat <<YAML
+  - job_name: ${job%%:*}
+    dns_sd_configs:
+      - names: ["$1${job#*:}"]
+        type: A
+        port: $metrics_port
+        refresh_interval: 5s
+YAML
+        done
+    } > "$prometheus_file"
+    name=${generar_script##*/}
+    echo "${name%.sh}: wrote $prometheus_file (Prometheus's scrape configuration)"
 }
 
 # The settings of every server-side program, as the YAML anchor
@@ -44,11 +100,13 @@ generar_args () {
 # the binders refuse to start (lib/lot_sockets.h). config.ini's four keys
 # (SERVER_PORT, SERVER_IP, SERVER_LISTEN_BACKLOG, LOGGING_LEVEL) are left
 # to it, as graders edit it, except the listen backlog when BACKLOG is
-# given (the swarm stack's own).
+# given (the swarm stack's own). With PROMETHEUS on, every program serves
+# its metrics at METRICS_PORT.
 generar_server_env () {   # generar_server_env on|off [BACKLOG]
     echo 'x-server-env: &server-env'
     echo "  AGENCIES: \"$agencies\""
     [ -z "${2:-}" ] || echo "  SERVER_LISTEN_BACKLOG: \"$2\""
+    [ "$prometheus" = off ] || echo "  METRICS_PORT: \"$metrics_port\""
     cat <<YAML
   # docker stamps each container's lines late and unevenly: see README
   LOG_SETTLE: 100ms

@@ -71,6 +71,16 @@
 #   The keys are KEYS_DIR/agencies, laid out by bin/lottery-enroll (made
 #   with the broker image's, for the agencies missing there; the ones
 #   there are kept). Revoking or rotating a key: docs/deploy.md.
+# - PROMETHEUS=on (default off) adds the service `prometheus` (the image
+#   lottery-prometheus, docker/prometheus.Dockerfile), as generar-compose.sh
+#   does: every actor serves its metrics at METRICS_PORT (default 9100,
+#   in the overlay network only), Prometheus finds each service's tasks
+#   by DNS (tasks.SERVICE) with the scrape configuration written beside
+#   OUTPUT_FILE as prometheus-OUTPUT_FILE (a swarm config, as
+#   docs/alerts.yml, its rules), and publishes its UI and API at
+#   PROMETHEUS_PORT (default 9090) in host mode, on the node it runs on:
+#   PROMETHEUS_CONSTRAINT, default `node.role == manager`, where its
+#   volume (NAME_prometheus, its time series) stays.
 #
 # NOMBRE, APELLIDO, DOCUMENTO, NACIMIENTO and NUMERO pass through to the
 # agencies when set where `docker stack deploy` runs (single-bet mode).
@@ -94,6 +104,7 @@ generar_count PUBLISHED_PORT "$published" 1
 backlog=$((agencies * 2 > 128 ? agencies * 2 : 128))
 persister_constraint=${PERSISTER_CONSTRAINT:-node.labels.lottery.bets == true}
 client_constraint=${CLIENT_CONSTRAINT:-node.role == manager}
+prometheus_constraint=${PROMETHEUS_CONSTRAINT:-node.role == manager}
 curve=${CURVE:-on}
 case $curve in
     on|off) ;;
@@ -361,6 +372,26 @@ YAML
         echo "        condition: none"
         n=$((n + 1))
     done
+    if [ "$prometheus" = on ]; then
+        cat <<YAML
+  prometheus:
+    image: lottery-prometheus:latest
+    configs:
+      - source: prometheus_yml
+        target: /etc/prometheus/prometheus.yml
+      - source: prometheus_alerts
+        target: /etc/prometheus/alerts.yml
+    volumes:
+      - prometheus:/prometheus
+    ports:
+      - target: 9090
+        published: $prometheus_port
+        protocol: tcp
+        mode: host
+    stop_grace_period: 10s
+YAML
+        deploy 1 dnsrr "$prometheus_constraint"
+    fi
     cat <<YAML
 networks:
   default:
@@ -368,11 +399,20 @@ networks:
     attachable: true
 volumes:
   bets:
+YAML
+    [ "$prometheus" = off ] || echo "  prometheus:"
+    cat <<YAML
 configs:
   config_ini:
     file: $repo/config.ini
   config_yaml:
     file: $repo/config.yaml
+YAML
+    [ "$prometheus" = off ] || cat <<YAML
+  prometheus_yml:
+    file: $prometheus_file
+  prometheus_alerts:
+    file: $repo/docs/alerts.yml
 YAML
     if [ "$curve" = on ]; then
         for kind in $kinds; do
@@ -399,6 +439,7 @@ YAML
     fi
 } > "$output"
 echo "generar-stack: wrote $output ($summary; publishing: $publish; CURVE $curve; AGENCY_AUTH $auth)"
+[ "$prometheus" = off ] || generar_prometheus_yml tasks.
 case $persister_constraint in
     'node.labels.lottery.bets == true')
         echo "generar-stack: the persister runs only on a node labelled lottery.bets=true:" \

@@ -20,7 +20,8 @@ struct _lot_chunk_metrics_t {
     const char *actor;
     long agencies;
     lot_metric_t **chunks;      //  Stored, by agency, found at the first
-    lot_metric_t **bets;        //  chunk (an actor that stores none shows
+    lot_metric_t **bets;        //  chunk or at lot_chunk_metrics_storing
+                                //  (an actor that stores none shows
                                 //  none); [0] is "other"
 };
 
@@ -66,11 +67,10 @@ lot_chunk_metrics_destroy (lot_chunk_metrics_t **self_p)
     }
 }
 
-void
-lot_chunk_metrics_stored (lot_chunk_metrics_t *self, uint32_t agency, uint32_t bets)
+//  The agency's stored series, found once and kept in its slot.
+static uint32_t
+s_stored_slot (lot_chunk_metrics_t *self, uint32_t agency)
 {
-    if (!self)
-        return;
     uint32_t slot = agency <= self->agencies ? agency : 0;
     if (!self->chunks [slot]) {
         char label [16];
@@ -81,6 +81,22 @@ lot_chunk_metrics_stored (lot_chunk_metrics_t *self, uint32_t agency, uint32_t b
         self->bets [slot] = lot_metrics_series (self->metrics, &s_bets, "agency", name,
                                                 NULL);
     }
+    return slot;
+}
+
+void
+lot_chunk_metrics_storing (lot_chunk_metrics_t *self)
+{
+    for (long agency = 1; self && agency <= self->agencies; agency++)
+        s_stored_slot (self, (uint32_t) agency);
+}
+
+void
+lot_chunk_metrics_stored (lot_chunk_metrics_t *self, uint32_t agency, uint32_t bets)
+{
+    if (!self)
+        return;
+    uint32_t slot = s_stored_slot (self, agency);
     lot_metric_add (self->chunks [slot], 1);
     lot_metric_add (self->bets [slot], bets);
 }

@@ -7,7 +7,8 @@
     An agency outside 1..AGENCIES is counted as agency "other", so that
     no peer can make series without end.
 
-    An agency's stored series are found at its first chunk and kept, so
+    An agency's stored series are found at its first chunk (or, for the
+    actor that stores, at lot_chunk_metrics_storing) and kept, so
     the hot path (a chunk stored) is two relaxed adds (lot_metrics.h); a
     duplicate or a rejection, rare, looks its series up. One thread
     updates a self (the cache is not shared); a NULL self counts
@@ -28,6 +29,13 @@ lot_chunk_metrics_t *lot_chunk_metrics_new (lot_metrics_t *metrics, const char *
                                             long agencies);
 
 void lot_chunk_metrics_destroy (lot_chunk_metrics_t **self_p);
+
+//  The actor that stores chunks shows each agency's stored series from
+//  now on, at 0 until its first chunk. A series that first appears with
+//  its bets in it would count none of them in Prometheus's rate() or
+//  increase(), which start from a series' first sample: a whole upload
+//  between two scrapes would not show at all.
+void lot_chunk_metrics_storing (lot_chunk_metrics_t *self);
 
 //  A chunk of bets stored: new bets, durable.
 void lot_chunk_metrics_stored (lot_chunk_metrics_t *self, uint32_t agency, uint32_t bets);

@@ -53,6 +53,7 @@ lot_store_metrics_new (lot_metrics_t *metrics, long agencies)
     if (!self)
         return NULL;
     self->chunks = lot_chunk_metrics_new (metrics, "persister", agencies);
+    lot_chunk_metrics_storing (self->chunks);
     for (int i = 0; i < S_FAMILIES; i++)
         self->series [i] = lot_metrics_series (metrics, &s_families [i], NULL);
     self->group = UINT64_MAX;

@@ -137,3 +137,67 @@ bets_match () {   # bets_match DATA_DIR AGENCIES BETS_FILE
     [ "$(grep -c $'\r$' "$3")" = "$(wc -l < "$3")" ] \
         || { echo "# the bets file has lines not ended by CRLF"; return 1; }
 }
+
+# How many bets agencies 1 .. AGENCIES of DATA_DIR hold (a line each)
+data_bets () {   # data_bets DATA_DIR AGENCIES
+    cat $(seq -f "$1/agency-%g.csv" 1 "$2") | grep -c .
+}
+
+# A TCP port nothing on this host listens on now (the kernel's pick)
+free_port () {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
+}
+
+# The stack's Prometheus (PROMETHEUS=on), through the port it publishes on
+# this host ($prometheus_port): the JSON answer of its HTTP API's
+# /api/v1/PATH, with QUERY as the query; fails when nothing answers
+# within 5 s or the answer is no success.
+prom_api () {   # prom_api PATH [QUERY]
+    curl -sf --max-time 5 -G ${2:+--data-urlencode "query=$2"} \
+        "http://127.0.0.1:$prometheus_port/api/v1/$1" | jq -e 'select(.status == "success")'
+}
+# An instant query's value, when its answer has one sample (else nothing)
+prom_value () {   # prom_value QUERY
+    prom_api query "$1" | jq -r 'select(.data.result | length == 1) | .data.result[0].value[1]'
+}
+prom_value_is () { [ "$(prom_value "$1")" = "$2" ]; }   # prom_value_is QUERY VALUE
+
+# "JOB HEALTH", a line per target Prometheus scrapes, sorted; and what
+# they should be: each actor's replicas up
+prom_targets () {
+    prom_api targets | jq -r '.data.activeTargets[] | "\(.labels.job) \(.health)"' | sort
+}
+prom_targets_expected () {   # prom_targets_expected FRONTENDS HANDLERS
+    { echo "broker up"; echo "coordinator up"; echo "persister up"
+      seq "$1" | sed 's/.*/frontend up/'; seq "$2" | sed 's/.*/handler up/'; } | sort
+}
+prom_targets_are () { [ "$(prom_targets)" = "$1" ]; }   # prom_targets_are EXPECTED
+
+prom_stored='sum(lottery_bets_stored_total)'
+prom_rate='sum(rate(lottery_bets_stored_total[1m]))'
+prom_rate_positive () {
+    awk -v v="$(prom_value "$prom_rate")" 'BEGIN { exit !(v ~ /^[0-9.e+]+$/ && v > 0) }'
+}
+
+# What an operator sees of an upload that ended (WHAT names the run):
+# Prometheus's sum of the bets stored is exactly BETS, once it scraped the
+# persister after the upload; with RATE (Prometheus scraped the persister
+# before the upload), the upload-day rate query shows the upload; every
+# actor's replica is a target, up; docs/alerts.yml's rules are loaded.
+check_prometheus () {   # check_prometheus WHAT FRONTENDS HANDLERS BETS [RATE]
+    local what=$1
+    check "$what: Prometheus answers $prom_stored = $4 within 60 s" \
+        wait_until 60 prom_value_is "$prom_stored" "$4"
+    echo "# $what: Prometheus answered $prom_stored = $(prom_value "$prom_stored")"
+    if [ -n "${5:-}" ]; then
+        check "$what: Prometheus answers $prom_rate > 0 after the upload" \
+            wait_until 30 prom_rate_positive
+        echo "# $what: Prometheus answered $prom_rate = $(prom_value "$prom_rate")"
+    fi
+    check "$what: every actor's replica is a target, up ($2 front-ends, $3 handlers)" \
+        wait_until 30 prom_targets_are "$(prom_targets_expected "$2" "$3")"
+    prom_targets | uniq -c | sed 's/^ */# targets: /'
+    check "$what: Prometheus evaluates docs/alerts.yml's rules" \
+        test "$(prom_api rules | jq '[.data.groups[].rules[]] | length')" \
+             = "$(grep -c -- '- alert:' docs/alerts.yml)"
+}

@@ -16,7 +16,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
 //  cmocka passes every test a state; these tests use none
@@ -25,6 +27,7 @@
 #define MAX_PROCS 16
 #define RUN_TIMEOUT_MS 240000
 #define STOP_TIMEOUT_MS 10000
+#define SCRAPE_TIMEOUT_MS 5000
 
 //  NULL-terminated lists written in place: the parts a line holds, and
 //  "NAME=value" settings
@@ -850,11 +853,100 @@ test_pipelined_peer (void **state)
     s_sys_destroy (sys);
 }
 
+//  Scrapes GET /metrics again and again on a thread of its own, each
+//  scrape given SCRAPE_TIMEOUT_MS, a tenth of a second apart, until
+//  stopped: how many there were, how many answered 200 with every family
+//  of s_families, the slowest, and what the first that did not got. The
+//  test's thread asserts (cmocka cannot from another).
+typedef struct {
+    int port;
+    pthread_t thread;
+    atomic_bool stop;
+    int scrapes;
+    int answered;
+    long long slowest_ms;
+    char failure [128];
+} scraper_t;
+
+//  A family of each actor's, and the process's
+static const char *const s_families [] = {
+    "# TYPE process_cpu_seconds_total counter\n",
+    "# TYPE lottery_connections_open gauge\n",
+    "# TYPE lottery_connections_accepted_total counter\n",
+    "# TYPE lottery_chunks_answered_total counter\n",
+    "# TYPE lottery_bets_stored_total counter\n",
+    "# TYPE lottery_commit_bets histogram\n",
+    "# TYPE lottery_agencies_finished gauge\n",
+    "# TYPE lottery_actor_messages_total counter\n",
+    NULL
+};
+
+static void *
+s_scraper_run (void *args)
+{
+    scraper_t *self = args;
+    while (!atomic_load (&self->stop)) {
+        long long started = zclock_mono ();
+        int status = 0;
+        char *answer = tu_http (self->port, "GET /metrics", &status, SCRAPE_TIMEOUT_MS);
+        long long took = zclock_mono () - started;
+        const char *missing = NULL;
+        for (size_t i = 0; answer && status == 200 && !missing && s_families [i]; i++)
+            if (!strstr (answer, s_families [i]))
+                missing = s_families [i];
+        self->scrapes++;
+        if (answer && status == 200 && !missing)
+            self->answered++;
+        else if (!*self->failure)
+            snprintf (self->failure, sizeof self->failure, "scrape %d after %lld ms: %s",
+                      self->scrapes, took, !answer ? "no whole answer"
+                                         : status != 200 ? "not 200" : missing);
+        if (took > self->slowest_ms)
+            self->slowest_ms = took;
+        free (answer);
+        struct timespec pace = { 0, 100 * 1000000 };
+        nanosleep (&pace, NULL);
+    }
+    return NULL;
+}
+
+//  Not freed by the teardown of a test that failed: its thread may still
+//  be running
+static scraper_t *
+s_scraper_start (int port)
+{
+    scraper_t *self = calloc (1, sizeof *self);
+    assert_non_null (self);
+    self->port = port;
+    assert_int_equal (pthread_create (&self->thread, NULL, s_scraper_run, self), 0);
+    return self;
+}
+
+//  Stops the scraper; every scrape answered in time, and there were some.
+static void
+s_scraper_stop (scraper_t **self_p)
+{
+    scraper_t *self = *self_p;
+    atomic_store (&self->stop, true);
+    assert_int_equal (pthread_join (self->thread, NULL), 0);
+    scraper_t done = *self;
+    free (self);
+    *self_p = NULL;
+    print_message ("metrics: %d scrapes during the attacks, %d answered, the slowest in %lld ms\n",
+                   done.scrapes, done.answered, done.slowest_ms);
+    if (done.answered != done.scrapes)
+        fail_msg ("%d of %d scrapes failed, the first: %s", done.scrapes - done.answered,
+                  done.scrapes, done.failure);
+    assert_true (done.scrapes >= 10);
+}
+
 //  Hostile peers against honest agencies, each attack of the security
 //  review: idle connections far past MAX_CONNECTIONS, slow senders, an
 //  impostor speaking for agencies that are uploading, and fields that
 //  would bend the bets file. The honest agencies finish with the exact
-//  bets file and their winners, and each attack gets its answer.
+//  bets file and their winners, and each attack gets its answer. All the
+//  while /metrics is scraped: every scrape answers in time, and the last
+//  counts what the attacks did.
 static void
 test_hostile_peers (void **state)
 {
@@ -862,9 +954,13 @@ test_hostile_peers (void **state)
     s_data_generate (&data, "hostile", 3, 20000);
     //  The course's listen backlog (5) overflows under any burst of
     //  connections, costing each dropped SYN a second (security.md)
+    int metrics = tu_free_port ();
     sys_t *sys = s_sys_start ("hostile", NULL, 3, ENV ("MAX_CONNECTIONS=300", "IDLE_TIMEOUT=3s",
                                                        "MESSAGE_TIMEOUT=1s",
-                                                       "SERVER_LISTEN_BACKLOG=1024"));
+                                                       "SERVER_LISTEN_BACKLOG=1024",
+                                                       tu_temp ("METRICS_PORT=%d", metrics)));
+    assert_true (tu_wait_for_text (sys->log, "action: metrics | result: success", 20000));
+    scraper_t *scraper = s_scraper_start (metrics);
     //  Fields that would bend the bets file: 'E', nothing stored
     struct { lot_span_t name; const char *agency, *date, *answer; } bent [] = {
         { { "Eve\0", 4 }, "1", "1990-01-01", "invalid first name" },
@@ -930,12 +1026,26 @@ test_hostile_peers (void **state)
     tu_expect_pack (impostor, "1s", 'E', "agency busy on another connection");
     close (impostor);
     s_clients_wait (sys);
+    s_scraper_stop (&scraper);
+    int status = 0;
+    char *after = tu_temp_own (tu_http (metrics, "GET /metrics", &status, SCRAPE_TIMEOUT_MS));
+    assert_non_null (after);
+    assert_int_equal (status, 200);
     s_sys_stop (sys);
     for (int i = 0; i < IDLE; i++)
         close (idle [i]);
-    s_check_bets (sys, &data, true);
+    long bets = s_check_bets (sys, &data, true);
     s_expect_lines (sys->log, SLOW, PARTS ("reason: message too slow"));
     assert_true (s_lines (sys->log, PARTS ("while the table is full")) > 0);
+    //  What the metrics counted of it
+    assert_int_equal (tu_metrics_sum (after, "lottery_bets_stored_total{", NULL), bets);
+    assert_int_equal (tu_metric_value (after, "lottery_connections_evicted_total"
+                                              "{reason=\"slow_message\"}"), SLOW);
+    assert_true (tu_metric_value (after, "lottery_connections_refused_total"
+                                         "{reason=\"table full\"}")
+                 + tu_metric_value (after, "lottery_connections_evicted_total"
+                                           "{reason=\"room\"}") > 0);
+    assert_true (tu_metric_value (after, "lottery_connections_accepted_total") >= IDLE);
     //  The impostor's v1 chunk is a rejected chunk too: the course's line
     //  (its 'H' has no count, so no such line)
     s_expect_lines (sys->log, 1, PARTS ("action: apuesta_recibida | result: fail | cantidad: 1"

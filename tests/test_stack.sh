@@ -5,11 +5,14 @@
 # sets config.ini's four keys): the server side alone, where a rewritten
 # config.ini is what the restarted front-end's config line shows; 5
 # agencies on the real data with 3 handlers; 3 agencies, 2 handlers and 2
-# front-ends; handlers scaled up and down while two agencies upload. With
-# agencies: every client exits 0, the merged logs pass a grader's checks
+# front-ends, these two with their own Prometheus (PROMETHEUS=on);
+# handlers scaled up and down while two agencies upload. With agencies:
+# every client exits 0, the merged logs pass a grader's checks
 # (tests/stack_lib.sh), each binder warns that it runs without CURVE, the
 # bets file holds the input's bets, the health check answers, and
 # `docker stop -t 10` ends every service with status 0 and its close lines.
+# With Prometheus: its API's sum of the bets stored is the input's, to the
+# bet, and every actor's replica is a target, up.
 set -u
 cd "$(dirname "$0")/.."
 project=lotterytest
@@ -46,17 +49,28 @@ health () {   # health GREP_OPTIONS RESULT: what the health check says
     sh docker/validar-echo-server.sh | grep "$1" "action: test_echo_server | result: $2"
 }
 
-run_stack () {   # run_stack AGENCIES HANDLERS FRONTENDS
+# With PROMETHEUS on, the stack's Prometheus is checked too, through the
+# port it publishes on this host (check_prometheus, tests/stack_lib.sh).
+run_stack () {   # run_stack AGENCIES HANDLERS FRONTENDS [PROMETHEUS]
     local n=$1 file=$work/compose-$1.yaml started
-    DATA_DIR=$data sh docker/generar-compose.sh "$file" "$n" "$2" "$3" >/dev/null
+    PROMETHEUS=${4:-off} PROMETHEUS_PORT=$prometheus_port DATA_DIR=$data \
+        sh docker/generar-compose.sh "$file" "$n" "$2" "$3" >/dev/null
     check "$n agencies: the compose file's environment sets none of config.ini's keys" \
         config_keys_in_env "$file"
     dc down -v >/dev/null
+    if [ "${4:-off}" = on ]; then
+        # Monitoring first, as on upload day: the whole upload then shows
+        check "$n agencies: the server side and Prometheus up" \
+            dc up -d broker server handler persister coordinator prometheus
+        check "$n agencies: Prometheus scrapes the persister before the upload ($prom_stored = 0)" \
+            wait_until 60 prom_value_is "$prom_stored" 0
+    fi
     check "$n agencies: stack up" dc up -d
     local statuses
     statuses=$(timeout 300 docker wait $(seq -f client%g 1 "$n") | paste -sd ' ')
     check "$n agencies: every client exits 0 ($statuses)" test "$statuses" = "$(zeros "$n")"
     check "$n agencies: health check answers" health -qx success
+    [ "${4:-off}" = off ] || check_prometheus "$n agencies" "$3" "$2" "$(data_bets "$data" "$n")" rate
     check_stack "$n" "$data"
     stop_stack "$n"
     started=$(date +%s)
@@ -160,6 +174,8 @@ config_stack () {
         config_keys_in_env "$file"
     check "0 agencies: the compose file lets the actors run without CURVE (ACTORS_INSECURE)" \
         grep -qx '  ACTORS_INSECURE: "true"' "$file"
+    check "0 agencies: no Prometheus and no metrics by default" \
+        sh -c "! grep -qi 'prometheus\|METRICS_PORT' '$file' && ! ls '$work'/prometheus-* 2>/dev/null"
     cp -p "$repo/config.ini" "$saved"
     stack_at_exit "restore_config '$saved'"
     inode=$(stat -c %i "$repo/config.ini")
@@ -187,8 +203,9 @@ config_stack () {
     dc down -v >/dev/null
 }
 
+prometheus_port=$(free_port)
 config_stack
-run_stack 5 3 1
-run_stack 3 2 2
+run_stack 5 3 1 on
+run_stack 3 2 2 on
 scale_stack
 finish stack

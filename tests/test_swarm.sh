@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_swarm.sh: the stack of docker/generar-stack.sh on Docker Swarm,
 # checked as test_stack.sh checks compose (tests/stack_lib.sh): on this
-# engine made a one-node swarm, 1. the real data with CURVE on, 2. handlers
+# engine made a one-node swarm, 1. the real data with CURVE on and the
+# stack's Prometheus (its sum of the bets stored, every actor's task an
+# up target: tests/stack_lib.sh's check_prometheus), 2. handlers
 # scaled during a long upload, and 3. on three nodes, each a Docker engine
 # in a container (tests/swarm_node.Dockerfile; SKIP for this part alone
 # when its image cannot be built). Skips when no Docker engine can run.
@@ -40,7 +42,7 @@ remove_stack () {
                          ! docker network inspect ${stack}_default >/dev/null 2>&1" \
         || echo "# the stack's containers or network outlived docker stack rm"
     containers | xargs -r docker rm -f >/dev/null 2>&1
-    docker volume rm ${stack}_bets >/dev/null 2>&1
+    docker volume rm ${stack}_bets ${stack}_prometheus >/dev/null 2>&1
     ! docker volume inspect ${stack}_bets >/dev/null 2>&1
 }
 check "nothing is left of an earlier run (stack $stack, volume ${stack}_bets)" remove_stack
@@ -145,7 +147,7 @@ check_agency_keys () {   # check_agency_keys WHAT FILE AGENCIES LOG
         check "$1: client$n's service has its own key alone ($secrets)" test "$secrets" = "agency_$n"
     done
     check "$1: every front-end requires the agencies' keys, $3 enrolled" \
-        test "$(grep -c "^server .*action: config | result: success | .*| agency_auth: required | .*| agencies_enrolled: $3\$" "$4")" \
+        test "$(grep -c "^server .*action: config | result: success | .*| agency_auth: required | .*| agencies_enrolled: $3\( \|$\)" "$4")" \
              = "$(containers server | wc -l)"
     check "$1: every agency speaks to the CURVE port with its key" \
         test "$(grep -c '^client[0-9]* .*action: config | result: success | .*| auth_cert: /run/secrets/agency_cert | .*| auth_address: server:12346' "$4")" = "$3"
@@ -194,17 +196,23 @@ rogue_peer () {   # rogue_peer WHAT
     docker rm -f lottery-rogue lottery-rogue-agency >/dev/null 2>&1
 }
 
-# 1. Real data, 2 front-ends, 3 handlers, nothing published; CURVE on by
-# default, with keys made in a new KEYS_DIR
+# 1. Real data, 2 front-ends, 3 handlers, no agencies' port published;
+# CURVE on by default, with keys made in a new KEYS_DIR; the stack's own
+# Prometheus, its port published on this node
 file=$work/stack-5.yaml
-KEYS_DIR=$work/keys DATA_DIR=$data PUBLISH=none sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
+prometheus_port=$(free_port)
+KEYS_DIR=$work/keys DATA_DIR=$data PUBLISH=none PROMETHEUS=on PROMETHEUS_PORT=$prometheus_port \
+    sh docker/generar-stack.sh "$file" 5 3 2 >/dev/null
 check "5 agencies: CURVE keys made, a secret and a public certificate per actor kind" \
     test "$(ls "$work/keys/secret/"*_secret "$work/keys/public/"*.pub | wc -l)" = 10
 check "5 agencies: with CURVE the stack file does not let the actors run without it" \
     sh -c "! grep -q ACTORS_INSECURE '$file'"
+check "5 agencies: the stack file with Prometheus is valid (docker stack config)" \
+    sh -c "docker stack config -c '$file' >/dev/null 2>> '$work/deploy.log'"
 started=$(date +%s)
 check "5 agencies: stack deployed" deploy "$file"
 check_run "5 agencies" 5 "$data" container_logs
+check_prometheus "5 agencies" 2 3 "$(data_bets "$data" 5)"
 check_curve "5 agencies" "$work/merged-5_agencies.log"
 check_agency_keys "5 agencies" "$file" 5 "$work/merged-5_agencies.log"
 echo "# 5 agencies: deployed to every agency's end in $(( $(date +%s) - started )) s"

@@ -660,6 +660,87 @@ tu_wait_closed (int fd, int timeout_ms)
     }
 }
 
+int
+tu_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    socklen_t size = sizeof address;
+    assert_int_equal (bind (fd, (struct sockaddr *) &address, size), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *) &address, &size), 0);
+    close (fd);
+    return ntohs (address.sin_port);
+}
+
+char *
+tu_http (int port, const char *request, int *status, int timeout_ms)
+{
+    long long deadline = zclock_mono () + timeout_ms;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return NULL;
+    //  A connect or a send that blocks gives up at the deadline too
+    struct timeval wait = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
+    setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait);
+    struct sockaddr_in address = {
+        .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+        .sin_addr.s_addr = htonl (INADDR_LOOPBACK)
+    };
+    char *text = tu_printf ("%s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", request);
+    bool sent = connect (fd, (struct sockaddr *) &address, sizeof address) == 0
+             && tu_send_all (fd, text, strlen (text)) == 0;
+    free (text);
+    size_t size = 0, capacity = 1 << 16;
+    char *answer = malloc (capacity);
+    assert (answer);
+    struct pollfd poller = { .fd = fd, .events = POLLIN };
+    ssize_t got = sent ? 1 : -1;
+    while (got > 0 && zclock_mono () < deadline
+       &&  poll (&poller, 1, (int) (deadline - zclock_mono ())) == 1) {
+        if (size + 4096 > capacity)
+            answer = realloc (answer, capacity *= 2);
+        assert (answer);
+        got = recv (fd, answer + size, capacity - size - 1, 0);
+        size += got > 0 ? (size_t) got : 0;
+    }
+    close (fd);
+    answer [size] = 0;
+    if (got != 0 || sscanf (answer, "HTTP/1.%*d %d", status) != 1) {
+        free (answer);
+        return NULL;
+    }
+    return answer;
+}
+
+double
+tu_metrics_sum (const char *text, const char *name, const char *const parts [])
+{
+    double sum = 0;
+    size_t length = strlen (name);
+    for (const char *line = text; line && *line; line = strchr (line, '\n'), line += !!line) {
+        const char *end = strchr (line, '\n');
+        size_t size = end ? (size_t) (end - line) : strlen (line);
+        if (strncmp (line, name, length) != 0)
+            continue;
+        bool all = true;
+        for (size_t i = 0; parts && parts [i] && all; i++)
+            all = memmem (line, size, parts [i], strlen (parts [i])) != NULL;
+        const char *value = memrchr (line, ' ', size);
+        if (all && value)
+            sum += strtod (value + 1, NULL);
+    }
+    return sum;
+}
+
+double
+tu_metric_value (const char *text, const char *sample)
+{
+    char *name = tu_printf ("%s ", sample);
+    double value = tu_metrics_sum (text, name, NULL);
+    free (name);
+    return value;
+}
+
 char *
 tu_shared_data (int agency)
 {

@@ -161,6 +161,23 @@ int tu_reach (const char *address, int port);
 //  Writes all; returns 0 or -1.
 int tu_send_all (int fd, const void *data, size_t size);
 
+//  A TCP port free on every interface now (the kernel's pick, let go).
+int tu_free_port (void);
+
+//  One HTTP/1.1 request to 127.0.0.1:port (request: its first line, "GET
+//  /metrics") and the answer, headers and body, read until the server
+//  closes; *status is its code. NULL when no whole answer came within
+//  timeout_ms, the connect included. Asserts nothing: safe on a thread
+//  of the test's own.
+char *tu_http (int port, const char *request, int *status, int timeout_ms);
+
+//  Prometheus's text format: the sum of the samples whose line starts
+//  with name (a name and labels, or a prefix of them) and holds every
+//  one of parts (NULL-terminated, or NULL); and one sample's value
+//  ("name{labels}", exactly), 0 when absent.
+double tu_metrics_sum (const char *text, const char *name, const char *const parts []);
+double tu_metric_value (const char *text, const char *sample);
+
 //  Reads exactly size bytes within timeout_ms; returns bytes read (less on
 //  EOF or timeout).
 size_t tu_recv_exact (int fd, void *data, size_t size, int timeout_ms);
