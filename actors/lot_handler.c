@@ -2,8 +2,7 @@
 #include "lot_handler.h"
 #include "lot_actor.h"
 #include "lot_sockets.h"
-#include "lot_chunk_metrics.h"
-#include "lot_codec.h"
+#include "lot_convert.h"
 #include "lot_log.h"
 #include "lot_msg.h"
 
@@ -14,19 +13,17 @@ typedef struct {
     zsock_t *work;              //  PULL from the broker
     zsock_t *records;           //  PUSH to the persister
     zsock_t *results;           //  PUSH rejections to the broker
-    char *lines;                //  Reused for every chunk
-    size_t capacity;
-    lot_chunk_metrics_t *metrics;   //  Its rejections; NULL: metrics off
+    lot_convert_t *convert;     //  Its lines buffer, its rejections counted
 } self_t;
 
-//  Nothing but what every actor has until START, and its metrics: the
-//  lines buffer grows with the first chunk.
+//  Nothing but what every actor has until START, and its conversions:
+//  their lines buffer grows with the first chunk.
 static self_t *
 s_self_new (zsock_t *pipe, const lot_settings_t *settings)
 {
     self_t *self = lot_actor_new (sizeof (self_t), ACTOR, pipe, settings);
     if (self)
-        self->metrics = lot_chunk_metrics_new (settings->metrics, ACTOR, settings->agencies);
+        self->convert = lot_convert_new (settings, ACTOR);
     return self;
 }
 
@@ -35,8 +32,7 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        free (self->lines);
-        lot_chunk_metrics_destroy (&self->metrics);
+        lot_convert_destroy (&self->convert);
         lot_actor_close (&self->actor);
         free (self);
         *self_p = NULL;
@@ -66,87 +62,6 @@ static void
 s_self_handle_pipe (self_t *self)
 {
     lot_actor_serve_pipe (&self->actor, s_self_start, NULL);
-}
-
-//  Formats one valid bet onto the end of *lines, growing it as needed.
-//  A buffer not yet allocated is never formatted into: NULL + 0 is
-//  undefined behaviour (found by fuzz_codec).
-static const char *
-s_append_line (const lot_bet_t *bet, char **lines, size_t *capacity, size_t *used)
-{
-    size_t put;
-    while (!*lines
-       ||  (put = lot_bet_format_csv (bet, *lines + *used, *capacity - *used)) == 0) {
-        size_t grown = *capacity ? *capacity * 2 : 4096;
-        char *bigger = realloc (*lines, grown);
-        if (!bigger)
-            return "out of memory";
-        *lines = bigger;
-        *capacity = grown;
-    }
-    *used += put;
-    return NULL;
-}
-
-const char *
-lot_handler_convert (const uint8_t *chunk, size_t size, unsigned max_agency,
-                     char **lines, size_t *capacity, size_t *used,
-                     unsigned *agency, bool *last, unsigned *count)
-{
-    lot_chunk_reader_t reader;
-    if (lot_codec_chunk_open (&reader, chunk, size))
-        return "malformed chunk";
-    *count = reader.count;
-    *last = reader.last;
-    if (lot_bet_parse_agency (reader.agency, max_agency, agency))
-        return "unknown agency";
-    size_t start = *used;
-    lot_span_t fields [1 + LOT_BET_FIELDS] = { reader.agency };
-    const char *reason = NULL;
-    int rc;
-    lot_bet_t bet;
-    while (!reason && (rc = lot_codec_chunk_next (&reader, fields + 1)) == 1)
-        if (!(reason = lot_bet_from_fields (&bet, fields, max_agency)))
-            reason = s_append_line (&bet, lines, capacity, used);
-    if (!reason && rc != 0)
-        reason = "malformed chunk";
-    if (reason)
-        *used = start;          //  All or nothing
-    return reason;
-}
-
-//  Converts one chunk of a batch, adding its records to one batch or its
-//  rejection to the other.
-static void
-s_self_convert (self_t *self, lot_records_t *records, const lot_work_t *work,
-                zmsg_t *accepted, zmsg_t *rejected)
-{
-    unsigned agency = 0, count = 0;
-    size_t used = 0;
-    const char *reason = NULL;
-    records->query = work->size == 0;
-    if (!records->query) {
-        reason = lot_handler_convert (work->chunk, work->size,
-                                      (unsigned) self->actor.settings->agencies,
-                                      &self->lines, &self->capacity, &used,
-                                      &agency, &records->last, &count);
-        //  The front-end named the chunk after the agency in it
-        if (!reason && agency != records->agency)
-            reason = "chunk for another agency";
-    }
-    records->count = count;
-    if (reason) {
-        lot_log_error ("action: apuesta_recibida | result: fail | cantidad: %u"
-                       " | reason: %s", count, reason);
-        lot_chunk_metrics_answered (self->metrics, records->agency, reason);
-        lot_result_t result = {
-            .agency = records->agency, .position = records->position,
-            .count = count, .reason = (char *) reason
-        };
-        lot_msg_add_result (rejected, &result);
-    }
-    else
-        lot_msg_add_records (accepted, records, self->lines, used);
 }
 
 //  Sends a batch on when it holds anything. Dropped after SEND_TIMEOUT:
@@ -182,10 +97,9 @@ s_self_handle_work (self_t *self)
     int rc;
     while ((rc = lot_msg_next_work (batch, &work)) != 0)
         if (rc == 1) {
-            lot_records_t records = {
-                .agency = work.agency, .position = work.position, .follows = work.follows
-            };
-            s_self_convert (self, &records, &work, accepted, rejected);
+            lot_records_t records;
+            if (lot_convert_work (self->convert, &work, &records, rejected) == 0)
+                lot_msg_add_records (accepted, &records, records.lines, records.size);
             zframe_destroy (&work.frame);
         }
     zmsg_destroy (&batch);

@@ -17,13 +17,4 @@
 //  The actor; args is the const lot_settings_t *.
 void lot_handler_actor (zsock_t *pipe, void *args);
 
-//  Decodes and validates a chunk into bets-file lines, appended to *lines
-//  (grown as needed). Returns NULL when the chunk is valid, else a reason
-//  and *used as it was.
-//  Sets *count from the chunk's header whenever the header decodes.
-const char *lot_handler_convert (const uint8_t *chunk, size_t size,
-                                 unsigned max_agency, char **lines,
-                                 size_t *capacity, size_t *used,
-                                 unsigned *agency, bool *last, unsigned *count);
-
 #endif

@@ -1,7 +1,7 @@
 /*  lottery-baseline - the smallest honest server of protocol v1
 
     The yardstick of make bench: what one thread and epoll do with the
-    same protocol, the same bet rules (lot_handler_convert) and the same
+    same protocol, the same bet rules (lot_convert_chunk) and the same
     durability as our server, and nothing more. Each epoll round is a
     group commit: the lines of every chunk that arrived whole in it go to
     the bets file in one write and one fdatasync, and only then is each

@@ -2,7 +2,7 @@
 #include "lot_ledger.h"
 #include "lot_codec.h"
 #include "lot_draw.h"
-#include "lot_handler.h"
+#include "lot_convert.h"
 #include "lot_log.h"
 
 #include <czmq.h>
@@ -66,7 +66,7 @@ lot_ledger_add (lot_ledger_t *self, const uint8_t *chunk, size_t size, unsigned 
 {
     size_t used = self->used;
     unsigned count;
-    const char *reason = lot_handler_convert (chunk, size, (unsigned) self->settings->agencies,
+    const char *reason = lot_convert_chunk (chunk, size, (unsigned) self->settings->agencies,
                                               &self->lines, &self->capacity, &self->used,
                                               agency, last, &count);
     if (!reason && self->finished [*agency]) {

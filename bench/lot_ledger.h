@@ -2,7 +2,7 @@
 
     What lottery-baseline keeps of the agencies' bets, apart from the
     connections they come on: the lines of the chunks of one epoll round
-    (formatted by lot_handler_convert, as our handlers do), written to the
+    (formatted by lot_convert_chunk, as our handlers do), written to the
     bets file with one write and one fdatasync (a group commit, cut off
     again when it fails), which agencies have stored their last chunk,
     and, once all have, the draw: the bets file read back (lot_draw, as

@@ -10,7 +10,7 @@
 #include "lot_bet.h"
 #include "lot_codec.h"
 #include "lot_csv.h"
-#include "lot_handler.h"
+#include "lot_convert.h"
 #include "testutil.h"
 
 //  Asserts a check's reason is want (NULL: valid), naming the value.
@@ -559,7 +559,7 @@ test_csv_round_trip (void **state)
 }
 
 //  --------------------------------------------------------------------------
-//  lot_handler_convert
+//  lot_convert_chunk
 
 static const char *s_good [][LOT_BET_FIELDS] = {
     { "Valentina", "Vera", "30170921", "1982-05-22", "6053" },
@@ -582,7 +582,7 @@ typedef struct {
 static const char *
 s_convert (const tu_wire_t *chunk, unsigned max_agency, out_t *out)
 {
-    return lot_handler_convert (chunk->data, chunk->size, max_agency, &out->lines,
+    return lot_convert_chunk (chunk->data, chunk->size, max_agency, &out->lines,
                                 &out->capacity, &out->used, &out->agency,
                                 &out->last, &out->count);
 }

@@ -8,7 +8,7 @@
 */
 #include "fuzz.h"
 #include "lot_codec.h"
-#include "lot_handler.h"
+#include "lot_convert.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -250,7 +250,7 @@ s_convert (const uint8_t *data, size_t size, const lot_chunk_reader_t *framed)
     size_t capacity = 0, used = 0;
     unsigned agency, count;
     bool last;
-    const char *reason = lot_handler_convert (data, size, UINT16_MAX, &lines,
+    const char *reason = lot_convert_chunk (data, size, UINT16_MAX, &lines,
                                               &capacity, &used, &agency, &last, &count);
     if (framed)
         assert (count == framed->count && last == framed->last);
