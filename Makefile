@@ -53,7 +53,7 @@ deps:
 # in actors/ and broker/ (one actor per file) only a file's own header.
 INCLUDES = -Ilib
 $(BUILD)/server/%.o: INCLUDES = -Ilib -Iactors -Ibroker -Ifrontend
-$(BUILD)/bench/%.o:  INCLUDES = -Ilib -Iactors -Iclient
+$(BUILD)/bench/%.o:  INCLUDES = -Ilib -Iclient
 $(BUILD)/tests/%.o:  INCLUDES = -Ilib -Iactors -Ibroker -Ifrontend -Iserver -Iclient
 $(BUILD)/actors/%.o $(BUILD)/broker/%.o: OWN_HEADER_ONLY = --own-header-only
 
