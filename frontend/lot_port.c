@@ -339,22 +339,41 @@ lot_port_send (lot_port_t *self, uint64_t id, const void *data, size_t size)
     s_conn_t *conn = s_lookup (self, id);
     if (!conn || conn->closing_at)
         return EHOSTUNREACH;
-    if (conn->queued - conn->sent + size > OUTBOX_MAX && conn->queued > conn->sent)
+    size_t waiting = conn->queued - conn->sent;
+    if (waiting && waiting + size > OUTBOX_MAX)
         return EAGAIN;
+    const uint8_t *rest = data;
+    if (!waiting) {
+        //  Straight to the kernel, as nearly every answer goes
+        ssize_t rc = send (s_fd (conn), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            s_conn_destroy (self, &conn);
+            return EHOSTUNREACH;
+        }
+        size_t went = rc > 0 ? (size_t) rc : 0;
+        if (went == size)
+            return 0;
+        rest += went;
+        size -= went;
+    }
     if (conn->queued + size > conn->capacity) {
-        //  What went makes room first
-        memmove (conn->outbox, conn->outbox + conn->sent, conn->queued - conn->sent);
-        conn->queued -= conn->sent;
-        conn->sent = 0;
+        if (conn->sent) {
+            //  What went makes room first
+            memmove (conn->outbox, conn->outbox + conn->sent, conn->queued - conn->sent);
+            conn->queued -= conn->sent;
+            conn->sent = 0;
+        }
         if (conn->queued + size > conn->capacity) {
             conn->capacity = conn->queued + size;
             conn->outbox = realloc (conn->outbox, conn->capacity);
             assert (conn->outbox);
         }
     }
-    memcpy (conn->outbox + conn->queued, data, size);
+    memcpy (conn->outbox + conn->queued, rest, size);
     conn->queued += size;
-    return s_flush (self, &conn) ? EHOSTUNREACH : 0;
+    if (!conn->writing)
+        s_watch (self, conn, EPOLL_CTL_MOD);
+    return 0;
 }
 
 void
