@@ -148,6 +148,7 @@ lot_swarm_resolve (lot_swarm_t *self, const char *servers)
             break;
         next = comma + 1;
     }
+    assert (self->servers > 0);         //  Each pass resolved one, or returned
     for (unsigned i = 0; i < self->agencies; i++)
         self->agency [i].server = i % self->servers;
     return 0;
