@@ -42,7 +42,9 @@ lot_conn_new (zframe_t **routing_id_p, const char *peer, size_t limit)
     assert (self);
     self->routing_id = *routing_id_p;
     *routing_id_p = NULL;
-    self->key = zframe_strhex (self->routing_id);
+    char key [LOT_CONN_KEY_MAX];
+    lot_conn_key_of (zframe_data (self->routing_id), zframe_size (self->routing_id), false, key);
+    self->key = strdup (key);
     self->peer = strdup (peer);
     assert (self->key && self->peer);
     self->limit = limit;
@@ -54,11 +56,28 @@ lot_conn_set_proven (lot_conn_t *self, unsigned agency)
 {
     assert (agency > 0);
     self->proven = agency;
-    //  Its socket numbers its peers apart from the plain port's
-    char *key = zsys_sprintf ("s%s", self->key);
-    assert (key);
+    char key [LOT_CONN_KEY_MAX];
+    lot_conn_key_of (zframe_data (self->routing_id), zframe_size (self->routing_id), true, key);
     free (self->key);
-    self->key = key;
+    self->key = strdup (key);
+    assert (self->key);
+}
+
+void
+lot_conn_key_of (const void *id, size_t size, bool proven, char key [LOT_CONN_KEY_MAX])
+{
+    static const char hex [] = "0123456789ABCDEF";
+    assert (size <= LOT_CONN_ID_MAX);
+    const uint8_t *bytes = id;
+    char *put = key;
+    //  The CURVE socket numbers its peers apart from the plain port
+    if (proven)
+        *put++ = 's';
+    for (size_t i = 0; i < size; i++) {
+        *put++ = hex [bytes [i] >> 4];
+        *put++ = hex [bytes [i] & 15];
+    }
+    *put = 0;
 }
 
 unsigned

@@ -54,6 +54,14 @@ zframe_t *lot_conn_routing_id (lot_conn_t *self);
 //  The routing id in hex: the connection's key in the front-end's table.
 const char *lot_conn_key (lot_conn_t *self);
 
+//  The key of the connection with this routing id (a plain port's id, or
+//  at most LOT_CONN_ID_MAX bytes of the CURVE socket's, which proven
+//  says), written without allocating: the front-end looks one up for
+//  every read.
+#define LOT_CONN_ID_MAX 255
+#define LOT_CONN_KEY_MAX (2 + 2 * LOT_CONN_ID_MAX)
+void lot_conn_key_of (const void *id, size_t size, bool proven, char key [LOT_CONN_KEY_MAX]);
+
 //  A connection of the agencies' CURVE socket, whose key proved agency:
 //  before it goes in the table, as its key changes ("s" and the hex).
 void lot_conn_set_proven (lot_conn_t *self, unsigned agency);

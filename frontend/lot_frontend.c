@@ -87,20 +87,6 @@ s_self_take_bytes (self_t *self, lot_conn_t *conn, const uint8_t *data, size_t s
         lot_requests_process (self->requests, conn);
 }
 
-//  The front-end's key for a plain connection: its id's bytes in hex, as
-//  lot_conn makes it from the routing id.
-static void
-s_plain_key (uint64_t id, char key [2 * sizeof id + 1])
-{
-    static const char hex [] = "0123456789ABCDEF";
-    const uint8_t *bytes = (const uint8_t *) &id;
-    for (size_t i = 0; i < sizeof id; i++) {
-        key [2 * i] = hex [bytes [i] >> 4];
-        key [2 * i + 1] = hex [bytes [i] & 15];
-    }
-    key [2 * sizeof id] = 0;
-}
-
 //  An event of the plain port: a connection opened, bytes, or gone.
 //  Returns false when there was none.
 static bool
@@ -110,8 +96,8 @@ s_self_take_plain (self_t *self)
     lot_port_kind_t kind = lot_port_next (self->plain, &event);
     if (kind == LOT_PORT_NONE)
         return false;
-    char key [2 * sizeof event.id + 1];
-    s_plain_key (event.id, key);
+    char key [LOT_CONN_KEY_MAX];
+    lot_conn_key_of (&event.id, sizeof event.id, false, key);
     lot_conn_t *conn = lot_conns_lookup (self->conns, key);
     if (kind == LOT_PORT_OPENED) {
         zframe_t *routing_id = zframe_new (&event.id, sizeof event.id);
@@ -142,10 +128,8 @@ s_self_take_secure (self_t *self)
         zmsg_destroy (&msg);
         return;
     }
-    char key [2 + 2 * 256];                 //  As lot_conn_set_proven makes it
-    char *hex = zframe_strhex (id);
-    snprintf (key, sizeof key, "s%s", hex);
-    zstr_free (&hex);
+    char key [LOT_CONN_KEY_MAX];
+    lot_conn_key_of (zframe_data (id), zframe_size (id), true, key);
     lot_conn_t *conn = lot_conns_lookup (self->conns, key);
     if (!conn) {
         //  Who it is, the handshake said: lot_zap named the key's agency

@@ -146,25 +146,32 @@ s_accept (lot_port_t *self)
     return conn;
 }
 
+//  Writes what the kernel takes of size bytes. Returns how many, or -1
+//  when the peer is gone.
+static ssize_t
+s_write (s_conn_t *conn, const void *data, size_t size)
+{
+    ssize_t rc;
+    do
+        rc = send (s_fd (conn), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (rc < 0 && errno == EINTR);
+    return rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : rc;
+}
+
 //  Writes what waits in the outbox. Returns 0, or -1 when the peer is
 //  gone (the connection is destroyed).
 static int
 s_flush (lot_port_t *self, s_conn_t **conn_p)
 {
     s_conn_t *conn = *conn_p;
-    while (conn->queued > conn->sent) {
-        ssize_t rc = send (s_fd (conn), conn->outbox + conn->sent, conn->queued - conn->sent,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc < 0) {
-            s_conn_destroy (self, conn_p);
-            return -1;
-        }
-        conn->sent += (size_t) rc;
+    if (conn->queued == conn->sent)
+        return 0;               //  An event from before it drained
+    ssize_t went = s_write (conn, conn->outbox + conn->sent, conn->queued - conn->sent);
+    if (went < 0) {
+        s_conn_destroy (self, conn_p);
+        return -1;
     }
+    conn->sent += (size_t) went;
     if (conn->queued == conn->sent) {
         conn->queued = conn->sent = 0;
         if (conn->closing_at) {
@@ -345,16 +352,15 @@ lot_port_send (lot_port_t *self, uint64_t id, const void *data, size_t size)
     const uint8_t *rest = data;
     if (!waiting) {
         //  Straight to the kernel, as nearly every answer goes
-        ssize_t rc = send (s_fd (conn), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (rc < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        ssize_t went = s_write (conn, data, size);
+        if (went < 0) {
             s_conn_destroy (self, &conn);
             return EHOSTUNREACH;
         }
-        size_t went = rc > 0 ? (size_t) rc : 0;
-        if (went == size)
+        if ((size_t) went == size)
             return 0;
         rest += went;
-        size -= went;
+        size -= (size_t) went;
     }
     if (conn->queued + size > conn->capacity) {
         if (conn->sent) {

@@ -32,19 +32,6 @@ s_cleanup () {
 trap s_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# s_port FILE: waits up to 30 s for the front-end's port in FILE.
-s_port () {
-    tries=0
-    while [ $tries -lt 300 ]; do
-        port=$(sed -n 's/.*action: escuchar | result: success | port: \([0-9]*\).*/\1/p' "$1" \
-               2>/dev/null | tail -n 1)
-        [ -n "$port" ] && return 0
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    s_die "the server did not listen; see $1"
-}
-
 # s_free_port: a TCP port nothing listens on now.
 s_free_port () {
     python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
@@ -61,7 +48,8 @@ s_run () {
     env SERVER_PORT=0 SERVER_LISTEN_BACKLOG=2048 BETS_FSYNC=true AGENCIES=$agencies \
         BETS_FILE="$bets" $metrics bin/lottery-server > "$run/server.log" 2>&1 &
     server_pid=$!
-    s_port "$run/server.log"
+    s_value "$run/server.log" "action: escuchar | result: success" port
+    port=$value
     if [ -n "$metrics" ]; then
         (while sleep 1; do
              curl -s -o "$run/scrape.txt" "http://127.0.0.1:${metrics#*=}/metrics" || true
