@@ -109,12 +109,13 @@ lot_desk_set_winners (lot_desk_t *self, zmsg_t *msg)
     }
     self->answers = calloc ((size_t) agencies + 1, sizeof *self->answers);
     assert (self->answers);
+    size_t size;
+    const char *documents = lot_msg_winners_first (winners, &size);
     for (long agency = 1; agency <= agencies; agency++) {
-        size_t size;
-        const char *documents = lot_msg_winners_documents (winners, agency, &size);
         if (!(self->answers [agency] = s_encode_answer (documents, size)))
             lot_log_error ("action: ganadores | result: fail | agencia: %ld"
                            " | reason: more winners than v1 can send", agency);
+        documents = lot_msg_winners_next (winners, &size);
     }
     zmsg_destroy (&winners);
     return 0;

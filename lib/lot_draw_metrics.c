@@ -93,9 +93,13 @@ lot_draw_metrics_drawn (lot_draw_metrics_t *self, zmsg_t *winners, int64_t msecs
 {
     if (!self)
         return;
-    for (long agency = 1; agency <= self->agencies; agency++)
+    size_t size;
+    const char *documents = lot_msg_winners_first (winners, &size);
+    for (long agency = 1; agency <= self->agencies && documents; agency++) {
         lot_metric_set (s_agency_series (self->metrics, &s_winners, agency),
-                        (int64_t) lot_msg_winners_count (winners, agency));
+                        (int64_t) lot_msg_winners_count (documents, size));
+        documents = lot_msg_winners_next (winners, &size);
+    }
     lot_metric_set (self->series [S_DURATION], msecs);
     lot_metric_set (self->series [S_DONE], 1);
 }

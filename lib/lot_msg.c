@@ -316,12 +316,10 @@ lot_msg_winners_add (zmsg_t *winners, const char *documents, size_t size)
     zmsg_addmem (winners, documents, size);
 }
 
-const char *
-lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
+//  The documents of a winners frame, or NULL when there is none.
+static const char *
+s_documents (zframe_t *frame, size_t *size)
 {
-    zframe_t *frame = agency >= 1 ? zmsg_first (winners) : NULL;
-    for (long at = 1; frame && at < agency; at++)
-        frame = zmsg_next (winners);
     if (!frame) {
         *size = 0;
         return NULL;
@@ -331,11 +329,30 @@ lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
     return *size ? (const char *) zframe_data (frame) : "";
 }
 
-size_t
-lot_msg_winners_count (zmsg_t *winners, long agency)
+const char *
+lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
 {
-    size_t size;
-    const char *documents = lot_msg_winners_documents (winners, agency, &size);
+    zframe_t *frame = agency >= 1 ? zmsg_first (winners) : NULL;
+    for (long at = 1; frame && at < agency; at++)
+        frame = zmsg_next (winners);
+    return s_documents (frame, size);
+}
+
+const char *
+lot_msg_winners_first (zmsg_t *winners, size_t *size)
+{
+    return s_documents (zmsg_first (winners), size);
+}
+
+const char *
+lot_msg_winners_next (zmsg_t *winners, size_t *size)
+{
+    return s_documents (zmsg_next (winners), size);
+}
+
+size_t
+lot_msg_winners_count (const char *documents, size_t size)
+{
     size_t count = 0;
     for (const char *end = documents + size; documents && documents < end; count++) {
         const char *newline = memchr (documents, '\n', (size_t) (end - documents));

@@ -324,6 +324,16 @@ test_over_sockets (void **state)
             }
         }
     tu_case_done ();
+    //  Walked in turn, the same, and how many documents each holds
+    size_t size;
+    const char *documents = lot_msg_winners_first (received, &size);
+    tu_assert_bytes (documents, size, "111\n222\n", 8);
+    assert_int_equal (lot_msg_winners_count (documents, size), 2);
+    documents = lot_msg_winners_next (received, &size);
+    assert_string_equal (documents, "");
+    assert_int_equal (lot_msg_winners_count (documents, size), 0);
+    assert_null (lot_msg_winners_next (received, &size));
+    assert_int_equal (size, 0);
     zmsg_destroy (&received);
     zmsg_destroy (&msg);
     zmsg_destroy (&built);
