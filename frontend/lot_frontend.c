@@ -299,6 +299,9 @@ s_self_run (self_t *self)
         timeout = lot_pipeline_timeout (self->pipeline,
                                         gate >= 0 && gate < timeout ? gate : timeout);
         void *which = zpoller_wait (self->actor.poller, (int) timeout);
+        //  A pass's log lines (a line or two per agency at 5,000 at once)
+        //  go out in one write at its end
+        lot_log_hold ();
         if (!which)
             ;                   //  A timer is due: see below
         else
@@ -322,6 +325,7 @@ s_self_run (self_t *self)
         lot_pipeline_resend (self->pipeline);
         lot_conns_expire (self->conns, lot_responder_end, self->responder);
         lot_gate_reload (self->gate, false);
+        lot_log_release ();
     }
 }
 

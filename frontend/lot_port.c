@@ -129,11 +129,6 @@ s_accept (lot_port_t *self)
         memset (self->by_fd + self->slots, 0, (slots - self->slots) * sizeof *self->by_fd);
         self->slots = slots;
     }
-    //  As libzmq set its TCP connections: answers go at once, and a peer
-    //  that vanished is found
-    int on = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    setsockopt (fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
     s_conn_t *conn = calloc (1, sizeof *conn);
     assert (conn);
     conn->id = (uint64_t) ++self->generation << 32 | (uint64_t) fd;
@@ -198,8 +193,13 @@ s_listen (lot_port_t *self)
     socklen_t size = sizeof address;
     int on = 1;
     self->listener = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    //  As libzmq set its TCP connections: answers go at once, and a peer
+    //  that vanished is found. Linux gives each accepted connection the
+    //  listener's options: two system calls fewer per agency
     if (self->listener < 0
     ||  setsockopt (self->listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on)
+    ||  setsockopt (self->listener, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on)
+    ||  setsockopt (self->listener, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on)
     ||  bind (self->listener, (struct sockaddr *) &address, sizeof address)
     ||  listen (self->listener, (int) self->settings->listen_backlog)
     ||  getsockname (self->listener, (struct sockaddr *) &address, &size))
