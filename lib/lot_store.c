@@ -35,6 +35,9 @@ struct _lot_store_t {
     bool broken;                    //  A failed commit could not be cut back
     uint32_t *stored;               //  By agency, durable
     bool *finished;
+    bool *adopted;                  //  By agency: its stored count ends where
+                                    //  recovery adopted lines, maybe inside
+                                    //  a chunk, and no chunk was stored since
     s_digest_t *digests;            //  By agency, of the durable lines
     uint32_t *next;                 //  By agency, counting pending chunks
     bool *closing;
@@ -107,15 +110,17 @@ lot_store_new (const char *bets_path, const char *journal_path, long agencies,
     self->finished = calloc (slots, sizeof *self->finished);
     self->next = calloc (slots, sizeof *self->next);
     self->closing = calloc (slots, sizeof *self->closing);
+    self->adopted = calloc (slots, sizeof *self->adopted);
     self->digests = calloc (slots, sizeof *self->digests);
     assert (self->bets_path && self->stored && self->finished && self->next
-            && self->closing && self->digests);
+            && self->closing && self->adopted && self->digests);
     for (size_t agency = 1; agency < slots; agency++) {
         self->digests [agency].digest = lot_digest_new ();
         assert (self->digests [agency].digest);
     }
     if (lot_recovery_open (&self->files, bets_path, journal_path, agencies, fsync,
-                           self->stored, self->finished, s_self_owe, self, error)) {
+                           self->stored, self->finished, self->adopted, s_self_owe,
+                           self, error)) {
         lot_store_destroy (&self);
         return NULL;
     }
@@ -144,6 +149,7 @@ lot_store_destroy (lot_store_t **self_p)
         free (self->finished);
         free (self->next);
         free (self->closing);
+        free (self->adopted);
         for (long agency = 1; self->digests && agency <= self->agencies; agency++) {
             lot_digest_destroy (&self->digests [agency].digest);
             free (self->digests [agency].owed);
@@ -241,6 +247,24 @@ s_reject (const char **reason, const char *why)
     return LOT_STORE_REJECT;
 }
 
+//  Adds a chunk to the pending group.
+static void
+s_self_append (lot_store_t *self, const lot_store_chunk_t *chunk)
+{
+    if (self->pending_count == self->pending_max) {
+        self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
+        self->pending = realloc (self->pending,
+                                 self->pending_max * sizeof *self->pending);
+        self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
+        self->records = realloc (self->records,
+                                 self->pending_max * LOT_JOURNAL_RECORD_MAX);
+        assert (self->pending && self->iov && self->records);
+    }
+    self->pending [self->pending_count++] = *chunk;
+    self->next [chunk->agency] = chunk->position + chunk->count;
+    self->closing [chunk->agency] = chunk->last;
+}
+
 lot_store_verdict_t
 lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char **reason)
 {
@@ -257,19 +281,33 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
     if (start == next && !self->closing [agency]) {
         if (end > UINT32_MAX)
             return s_reject (reason, "too many bets");
-        if (self->pending_count == self->pending_max) {
-            self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
-            self->pending = realloc (self->pending,
-                                     self->pending_max * sizeof *self->pending);
-            self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
-            self->records = realloc (self->records,
-                                     self->pending_max * LOT_JOURNAL_RECORD_MAX);
-            assert (self->pending && self->iov && self->records);
-        }
-        self->pending [self->pending_count++] = *chunk;
-        self->next [agency] = (uint32_t) end;
-        self->closing [agency] = chunk->last;
+        s_self_append (self, chunk);
         return LOT_STORE_APPEND;
+    }
+    //  Recovery adopted the first bets of this chunk, or all of them but
+    //  not its last flag: the rest is new. A chunk is the same bytes each
+    //  time it is sent, so its first stored - start lines are those stored.
+    if (self->adopted [agency] && start < stored
+    &&  (end > stored || (end == stored && chunk->last && !self->finished [agency]))) {
+        if (next == stored && !self->closing [agency]) {
+            lot_store_chunk_t rest = *chunk;
+            const char *lines = chunk->lines;
+            size_t skip = 0;
+            for (uint64_t bet = start; bet < stored; bet++) {
+                const char *newline = memchr (lines + skip, '\n', chunk->size - skip);
+                if (!newline)
+                    return s_reject (reason, "chunk overlaps stored bets");
+                skip = (size_t) (newline - lines) + 1;
+            }
+            rest.position = (uint32_t) stored;
+            rest.count = (uint32_t) (end - stored);
+            rest.lines = lines + skip;
+            rest.size = chunk->size - skip;
+            s_self_append (self, &rest);
+            return LOT_STORE_APPEND;
+        }
+        if (end <= next)
+            return LOT_STORE_REPEAT;
     }
     if (end <= stored && (start < stored || self->finished [agency]))
         return LOT_STORE_STORED;
@@ -326,8 +364,10 @@ lot_store_commit (lot_store_t *self)
     int lines = 0;
     size_t records_size = 0;
     uint64_t end = self->files.bets_size;
+    bool finishing = false;
     for (size_t i = 0; i < count; i++) {
         const lot_store_chunk_t *chunk = &self->pending [i];
+        finishing |= chunk->last;
         if (chunk->size)
             iov [lines++] = (struct iovec) { (void *) chunk->lines, chunk->size };
         end += chunk->size;
@@ -343,7 +383,12 @@ lot_store_commit (lot_store_t *self)
     int rc = lot_file_write_all (self->files.bets_fd, iov, lines)
           || lot_file_write_all (self->files.journal_fd, &journal, 1);
     int64_t written = s_now_ns ();
-    rc = rc || s_self_sync_both (self, false);
+    //  The bets file alone is made durable: recovery adopts its lines
+    //  past the journal's last record. A finished agency must not depend
+    //  on that (the flag is in the records only), so a group with a last
+    //  chunk makes the journal durable too.
+    rc = rc || (finishing ? s_self_sync_both (self, false)
+                          : s_self_sync (self, self->files.bets_fd));
     const char *reason = NULL;
     if (rc) {
         reason = errno == ENOSPC ? "bets file device full" : "bets file write failed";
@@ -354,6 +399,7 @@ lot_store_commit (lot_store_t *self)
         uint64_t offset = self->files.bets_size;
         for (size_t i = 0; i < count; i++) {
             s_self_owe (self, self->pending [i].agency, offset, self->pending [i].size);
+            self->adopted [self->pending [i].agency] = false;
             offset += self->pending [i].size;
         }
         memcpy (self->stored, self->next, slots * sizeof *self->stored);

@@ -362,20 +362,60 @@ s_history (history_t *self)
     assert_int_equal (self->journal_size, self->journal_end [LAST_CHUNKS]);
 }
 
-//  Opens the store over files as a crash left them, expecting the first
-//  kept chunks of the last group to be stored; then sends the whole last
-//  group again, as agencies would, and expects the files of no crash.
+//  Opens the store over files as a crash left them, where the first
+//  records records of the last group are valid and the bets file's lines
+//  are whole up to lines_end. Expects those records kept, and every whole
+//  line past them adopted: one record per run of one agency's lines, in
+//  a group of its own, the agency not finished. Then sends the whole last
+//  group again, as agencies would: a chunk adopted whole is stored (a
+//  last one is new, with no bets, to finish its agency), one adopted in
+//  part stores the rest. Expects the files of no crash, and the same
+//  state from a reopen.
 static void
-s_recover (history_t *self, size_t kept)
+s_recover (history_t *self, size_t records, size_t lines_end)
 {
+    size_t from = self->bets_end [records], to = from;
+    for (size_t at = from; at < lines_end; at++)
+        if (self->bets [at] == '\n')
+            to = at + 1;
+    uint32_t stored [AGENCIES + 2];
+    memcpy (stored, self->stored [records], sizeof stored);
+    char journal [4096];
+    size_t journal_size = self->journal_end [records];
+    memcpy (journal, self->journal, journal_size);
+    unsigned group = records ? 4 : 3;       //  Two durable groups, the last one
+    for (size_t at = from; at < to;) {
+        uint32_t agency = (uint32_t) (self->bets [at] - '0'), count = 0;
+        size_t start = at;
+        while (at < to && self->bets [at] == (char) ('0' + agency)) {
+            at = (size_t) ((const char *) memchr (self->bets + at, '\n', to - at)
+                           - self->bets) + 1;
+            count++;
+        }
+        const char *line = tu_journal_line ("%" PRIu32 " %" PRIu32 " %" PRIu32 " 0 %u %zu %08"
+                                            PRIx32, agency, stored [agency], count, group,
+                                            at, s_crc (self->bets + start, at - start));
+        assert_true (journal_size + strlen (line) <= sizeof journal);
+        memcpy (journal + journal_size, line, strlen (line));
+        journal_size += strlen (line);
+        stored [agency] += count;
+    }
     lot_store_t *store = s_open ();
-    assert_int_equal (s_file_size (BETS), self->bets_end [kept]);
-    assert_int_equal (s_file_size (JOURNAL), self->journal_end [kept]);
-    s_assert_state (store, self->stored [kept], self->finished [kept]);
-    for (size_t k = 0; k < LAST_CHUNKS; k++)
-        s_admit (store, &self->last [k], k < kept ? LOT_STORE_STORED : LOT_STORE_APPEND,
-                 NULL);
+    assert_int_equal (s_file_size (BETS), to);
+    tu_assert_file (JOURNAL, journal, journal_size);
+    s_assert_state (store, stored, self->finished [records]);
+    for (size_t k = 0; k < LAST_CHUNKS; k++) {
+        const lot_store_chunk_t *chunk = &self->last [k].chunk;
+        bool adopted = chunk->count > 0 && !chunk->last
+                    && chunk->position + chunk->count <= stored [chunk->agency];
+        s_admit (store, &self->last [k], k < records || adopted ? LOT_STORE_STORED
+                                                                : LOT_STORE_APPEND, NULL);
+    }
     assert_null (lot_store_commit (store));
+    s_assert_state (store, self->stored [LAST_CHUNKS], self->finished [LAST_CHUNKS]);
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, self->bets, self->bets_size);
+    store = s_open ();
     s_assert_state (store, self->stored [LAST_CHUNKS], self->finished [LAST_CHUNKS]);
     lot_store_destroy (&store);
     tu_assert_file (BETS, self->bets, self->bets_size);
@@ -417,8 +457,9 @@ s_write_flipped (const char *path, const char *text, size_t size, size_t at, int
 
 //  A power cut may persist any prefix of either file's last group, or its
 //  size with zeros past that prefix, so every pair of cuts (SQLite's crash
-//  tests do the same) must recover to the chunks whole in both, and a
-//  resend must complete the group exactly once. Then a page of the last
+//  tests do the same) must recover to the records whole in both, then the
+//  whole lines past them (their records lost), and a resend must complete
+//  the group exactly once. Then a page of the last
 //  group that came back wrong: its lines or its record.
 static void
 test_crash_recovery (void **state)
@@ -435,7 +476,7 @@ test_crash_recovery (void **state)
         s_write_torn (JOURNAL, history.journal, history.journal_size, journal, zeroed);
         size_t in_bets = s_whole (history.bets_end, bets);
         size_t in_journal = s_whole (history.journal_end, journal);
-        s_recover (&history, in_bets < in_journal ? in_bets : in_journal);
+        s_recover (&history, in_bets < in_journal ? in_bets : in_journal, bets);
         cases++;
     }
     lot_log_set_level (LOT_LOG_INFO);
@@ -449,7 +490,7 @@ test_crash_recovery (void **state)
             s_write_flipped (BETS, history.bets, history.bets_size, history.bets_end [k] + 1, 0x20);
             tu_write_file (JOURNAL, history.journal, history.journal_size);
             tu_capture_t capture = tu_capture_begin (1, "log.txt");
-            s_recover (&history, k);
+            s_recover (&history, k, history.bets_end [k]);
             char *log = tu_capture_end (capture);
             assert_non_null (strstr (log, "action: bets_file_repair | result: success"));
             assert_non_null (strstr (log, "action: journal_repair | result: success"));
@@ -460,7 +501,7 @@ test_crash_recovery (void **state)
         s_write_flipped (JOURNAL, history.journal, history.journal_size,
                          history.journal_end [k], 0x01);
         lot_log_set_level (LOT_LOG_ERROR);
-        s_recover (&history, k);
+        s_recover (&history, k, history.bets_size);
         lot_log_set_level (LOT_LOG_INFO);
     }
     free (history.bets);
