@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -21,6 +22,39 @@
 #define JOURNAL  "./bets.journal"
 
 static bool s_fsync;                //  How s_open opens the store
+
+//  The syncs asked for since the test cleared it, in order: "bets",
+//  "journal" (an fdatasync of either), "fs" (a syncfs), each followed by
+//  a space. The store's calls land here, then in the kernel.
+static char s_syncs [256];
+
+static void
+s_synced (const char *what)
+{
+    size_t used = strlen (s_syncs);
+    snprintf (s_syncs + used, sizeof s_syncs - used, "%s ", what);
+}
+
+int
+fdatasync (int fd)
+{
+    char link [64], path [4096];
+    snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t size = readlink (link, path, sizeof path - 1);
+    path [size > 0 ? size : 0] = '\0';
+    const char *name = strrchr (path, '/');
+    name = name ? name + 1 : path;
+    s_synced (strcmp (name, "bets.csv") == 0 ? "bets"
+              : strcmp (name, "bets.journal") == 0 ? "journal" : "other");
+    return (int) syscall (SYS_fdatasync, fd);
+}
+
+int
+syncfs (int fd)
+{
+    s_synced ("fs");
+    return (int) syscall (SYS_syncfs, fd);
+}
 
 static int
 s_setup (void **state)
@@ -509,6 +543,365 @@ test_crash_recovery (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Lines past the journal's last record
+
+//  Appends a journal line to a text of *size bytes.
+static void
+s_append (char *text, size_t capacity, size_t *size, const char *line)
+{
+    assert_true (*size + strlen (line) <= capacity);
+    memcpy (text + *size, line, strlen (line));
+    *size += strlen (line);
+}
+
+//  A record as the store writes it, for chunk lines ending at end
+static const char *
+s_record (uint32_t agency, uint32_t position, uint32_t count, bool last, unsigned group,
+          size_t end, const char *lines, size_t size)
+{
+    return tu_journal_line ("%" PRIu32 " %" PRIu32 " %" PRIu32 " %d %u %zu %08" PRIx32,
+                            agency, position, count, last, group, end,
+                            s_crc (lines, size));
+}
+
+//  Where the nth line of a chunk ends
+static size_t
+s_line_end (const chunk_t *chunk, int nth)
+{
+    size_t at = 0;
+    for (int line = 0; line < nth; line++)
+        at = (size_t) ((const char *) memchr (chunk->lines + at, '\n',
+                                               chunk->chunk.size - at) - chunk->lines) + 1;
+    return at;
+}
+
+#define ADOPT_CHUNKS 6
+
+//  Three groups over empty files: their chunks, the files after them, and
+//  the journal's size after the first
+typedef struct {
+    chunk_t chunks [ADOPT_CHUNKS];
+    char *bets;
+    size_t bets_size;
+    char *journal;
+    size_t journal_size;
+    size_t journal_first;           //  After the first group's records
+    size_t bets_first;              //  After its lines
+} adopt_t;
+
+static void
+s_adopt_history (adopt_t *self)
+{
+    const uint32_t rows [ADOPT_CHUNKS][4] = {       //  agency, position, count, last
+        { 1, 0, 2, 0 }, { 2, 0, 1, 0 },
+        { 1, 2, 3, 0 }, { 2, 1, 2, 0 }, { 1, 5, 1, 0 },
+        { 3, 0, 2, 0 }
+    };
+    memset (self, 0, sizeof *self);
+    lot_store_t *store = s_open ();
+    for (int i = 0; i < ADOPT_CHUNKS; i++) {
+        s_chunk (&self->chunks [i], rows [i][0], rows [i][1], rows [i][2], rows [i][3]);
+        s_admit (store, &self->chunks [i], LOT_STORE_APPEND, NULL);
+        if (i == 1 || i == 4 || i == 5)
+            assert_null (lot_store_commit (store));
+        if (i == 1) {
+            self->journal_first = s_file_size (JOURNAL);
+            self->bets_first = s_file_size (BETS);
+        }
+    }
+    lot_store_destroy (&store);
+    self->bets = tu_read_file (BETS, &self->bets_size);
+    self->journal = tu_read_file (JOURNAL, &self->journal_size);
+}
+
+//  Opens the store and returns what it logged
+static lot_store_t *
+s_open_logged (char **log)
+{
+    tu_capture_t capture = tu_capture_begin (1, "log.txt");
+    lot_store_t *store = s_open ();
+    *log = tu_capture_end (capture);
+    return store;
+}
+
+static void
+s_expect_log (const char *log, const char *text)
+{
+    if (!strstr (log, text))
+        fail_msg ("log '%s' does not say '%s'", log, text);
+}
+
+//  A power cut lost the records of the last two groups (their commits
+//  synced the bets file only) but not their lines: recovery adopts them,
+//  one record per run of one agency, and a resend of every chunk stores
+//  nothing twice.
+static void
+test_adopt_lost_records (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    tu_write_file (JOURNAL, history.journal, history.journal_first);
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                       " | adopted_lines: 8\n");
+    assert_null (strstr (log, "repair"));
+    free (log);
+    const uint32_t stored [AGENCIES + 2] = { 0, 6, 3, 2 };
+    const bool finished [AGENCIES + 2] = { false };
+    s_assert_state (store, stored, finished);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    char journal [2048];
+    size_t size = history.journal_first;
+    memcpy (journal, history.journal, size);
+    size_t end = history.bets_first;
+    for (int i = 2; i < ADOPT_CHUNKS; i++) {
+        end += c [i].chunk.size;
+        s_append (journal, sizeof journal, &size,
+                  s_record (c [i].chunk.agency, c [i].chunk.position, c [i].chunk.count,
+                            false, 2, end, c [i].lines, c [i].chunk.size));
+    }
+    tu_assert_file (JOURNAL, journal, size);
+    for (int i = 0; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
+    assert_int_equal (lot_store_pending (store), 0);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    tu_assert_file (JOURNAL, journal, size);
+
+    //  The records are there now: a reopen finds nothing to do
+    store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    s_assert_state (store, stored, finished);
+    lot_store_destroy (&store);
+    free (log);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  Of a chunk adopted in part, a resend stores the rest only; then its
+//  agency's count ends on a chunk again, and a chunk across it is refused
+//  as ever.
+static void
+test_adopt_part_of_a_chunk (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    //  Two of the three lines of chunk 2, and half of its third
+    size_t two = s_line_end (&c [2], 2);
+    tu_write_file (BETS, history.bets, history.bets_first + two + 5);
+    tu_write_file (JOURNAL, history.journal, history.journal_first);
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    s_expect_log (log, "action: bets_file_repair | result: success | path: " BETS
+                       " | removed_bytes: 5\n");
+    s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                       " | adopted_lines: 2\n");
+    free (log);
+    s_assert_state (store, (uint32_t []) { 0, 4, 1, 0, 0, 0, 0 },
+                    (bool [AGENCIES + 2]) { false });
+    char journal [2048];
+    size_t size = history.journal_first;
+    memcpy (journal, history.journal, size);
+    size_t end = history.bets_first + two;
+    s_append (journal, sizeof journal, &size,
+              s_record (1, 2, 2, false, 2, end, c [2].lines, two));
+    tu_assert_file (JOURNAL, journal, size);
+
+    //  Sent again: the first two as before, the rest new; a copy of the
+    //  chunk adopted in part shares its fate
+    s_admit (store, &history.chunks [0], LOT_STORE_STORED, NULL);
+    s_admit (store, &history.chunks [1], LOT_STORE_STORED, NULL);
+    s_admit (store, &history.chunks [2], LOT_STORE_APPEND, NULL);
+    s_admit (store, &history.chunks [2], LOT_STORE_REPEAT, NULL);
+    for (int i = 3; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    const uint32_t stored [AGENCIES + 2] = { 0, 6, 3, 2 };
+    const bool finished [AGENCIES + 2] = { false };
+    s_assert_state (store, stored, finished);
+    end += c [2].chunk.size - two;
+    s_append (journal, sizeof journal, &size,
+              s_record (1, 4, 1, false, 3, end, c [2].lines + two, c [2].chunk.size - two));
+    for (int i = 3; i < ADOPT_CHUNKS; i++) {
+        end += c [i].chunk.size;
+        s_append (journal, sizeof journal, &size,
+                  s_record (c [i].chunk.agency, c [i].chunk.position, c [i].chunk.count,
+                            false, 3, end, c [i].lines, c [i].chunk.size));
+    }
+    s_expect (store, 1, 5, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    tu_assert_file (JOURNAL, journal, size);
+    store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    s_assert_state (store, stored, finished);
+    for (int i = 0; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
+    lot_store_destroy (&store);
+    free (log);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  Past the lines adopted, the first line that is not a whole bet of a
+//  known agency not finished ends the bets file: a power cut's torn or
+//  zeroed tail, a line no commit wrote. The lines before it stay.
+static void
+test_adopt_stops_at_a_bad_line (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    size_t good = history.bets_first + c [2].chunk.size;     //  Chunk 2 adopted
+    char *bets = malloc (history.bets_size + 256);
+    assert_non_null (bets);
+    const char *tails [] = {
+        "zeros", "torn", "flipped", "unknown agency", "finished agency", "not canonical",
+        "no CR"
+    };
+    for (size_t t = 0; t < sizeof tails / sizeof tails [0]; t++) {
+        tu_case ("%s", tails [t]);
+        memcpy (bets, history.bets, history.bets_size);
+        size_t size = history.bets_size;
+        const char *line = NULL;
+        switch (t) {
+            case 0: memset (bets + good, 0, size - good); break;
+            case 1: size = good + 7; break;
+            case 2: bets [good + 1] ^= 0x20; break;      //  The comma after the agency
+            case 3: line = "6,N0,L,6000,2000-01-01,0\r\n"; break;
+            case 4: line = "4,N0,L,4000,2000-01-01,0\r\n"; break;
+            case 5: line = "2,N1,L,2001,2000-01-01,007\r\n"; break;
+            case 6: line = "2,N1,L,2001,2000-01-01,1\n"; break;
+        }
+        if (line) {
+            //  Before the rest, which stays unadopted behind it
+            memmove (bets + good + strlen (line), bets + good, size - good);
+            memcpy (bets + good, line, strlen (line));
+            size += strlen (line);
+        }
+        tu_write_file (BETS, bets, size);
+        tu_write_file (JOURNAL, history.journal, history.journal_first);
+        if (t == 4) {
+            //  Agency 4 finished in a record of the first group
+            int fd = open (JOURNAL, O_WRONLY | O_APPEND);
+            const char *record = s_record (4, 0, 0, true, 1, history.bets_first, "", 0);
+            assert_int_equal (write (fd, record, strlen (record)), (ssize_t) strlen (record));
+            assert_int_equal (close (fd), 0);
+        }
+        char *log;
+        lot_store_t *store = s_open_logged (&log);
+        s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                           " | adopted_lines: 3\n");
+        char *removed = tu_printf ("action: bets_file_repair | result: success | path: "
+                                   BETS " | removed_bytes: %zu\n", size - good);
+        s_expect_log (log, removed);
+        free (removed);
+        free (log);
+        s_assert_state (store, (uint32_t []) { 0, 5, 1, 0, 0, 0, 0 },
+                        (bool []) { false, false, false, false, t == 4, false, false });
+        tu_assert_file (BETS, history.bets, good);
+        //  The rest comes again and is stored once
+        for (int i = 0; i < ADOPT_CHUNKS; i++)
+            s_admit (store, &history.chunks [i], i < 3 ? LOT_STORE_STORED : LOT_STORE_APPEND,
+                     NULL);
+        assert_null (lot_store_commit (store));
+        lot_store_destroy (&store);
+        tu_assert_file (BETS, history.bets, history.bets_size);
+        tu_case_done ();
+    }
+    free (bets);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  A commit syncs the bets file only, unless its group finishes an
+//  agency: then the journal too, so that no finished agency depends on
+//  lines adopted (they come back not finished).
+static void
+test_last_chunk_syncs_journal (void **state)
+{
+    s_fsync = true;
+    lot_store_t *store = s_open ();
+    s_syncs [0] = '\0';
+    s_expect (store, 1, 0, 2, false, LOT_STORE_APPEND, NULL);
+    s_expect (store, 2, 0, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    assert_string_equal (s_syncs, "bets ");
+    s_syncs [0] = '\0';
+    s_expect (store, 1, 2, 1, true, LOT_STORE_APPEND, NULL);
+    s_expect (store, 2, 1, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    //  One filesystem: one syncfs for both
+    assert_string_equal (s_syncs, "fs ");
+    s_syncs [0] = '\0';
+    s_expect (store, 2, 2, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    assert_string_equal (s_syncs, "bets ");
+    lot_store_destroy (&store);
+    s_fsync = false;
+    //  Without fsync nothing syncs, as before
+    store = s_open ();
+    s_syncs [0] = '\0';
+    s_expect (store, 3, 0, 1, true, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    assert_string_equal (s_syncs, "");
+}
+
+//  The records of a group with an agency's last chunk were lost, the
+//  group unconfirmed: its lines are adopted, the agency not finished. The
+//  last chunk sent again stores no bets and finishes it.
+static void
+test_adopt_last_chunk (void **state)
+{
+    lot_store_t *store = s_open ();
+    chunk_t first, last;
+    s_chunk (&first, 4, 0, 2, false);
+    s_chunk (&last, 4, 2, 2, true);
+    s_admit (store, &first, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    size_t journal_first = s_file_size (JOURNAL);
+    s_admit (store, &last, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    size_t bets_size, journal_size;
+    char *bets = tu_read_file (BETS, &bets_size);
+    char *journal = tu_read_file (JOURNAL, &journal_size);
+    tu_write_file (JOURNAL, journal, journal_first);
+    char *log;
+    store = s_open_logged (&log);
+    s_expect_log (log, "adopted_lines: 2\n");
+    free (log);
+    assert_int_equal (lot_store_stored (store, 4), 4);
+    assert_false (lot_store_finished (store, 4));
+    s_admit (store, &first, LOT_STORE_STORED, NULL);
+    s_admit (store, &last, LOT_STORE_APPEND, NULL);
+    s_admit (store, &last, LOT_STORE_REPEAT, NULL);
+    assert_null (lot_store_commit (store));
+    assert_int_equal (lot_store_stored (store, 4), 4);
+    assert_true (lot_store_finished (store, 4));
+    s_admit (store, &last, LOT_STORE_STORED, NULL);
+    lot_store_destroy (&store);
+    char expected [1024];
+    size_t size = journal_first;
+    memcpy (expected, journal, size);
+    s_append (expected, sizeof expected, &size,
+              s_record (4, 2, 2, false, 2, bets_size, last.lines, last.chunk.size));
+    s_append (expected, sizeof expected, &size, s_record (4, 4, 0, true, 3, bets_size, "", 0));
+    tu_assert_file (JOURNAL, expected, size);
+    tu_assert_file (BETS, bets, bets_size);
+    store = s_open ();
+    assert_true (lot_store_finished (store, 4));
+    lot_store_destroy (&store);
+    free (bets);
+    free (journal);
+}
+
+//  --------------------------------------------------------------------------
 //  Failures
 
 //  A write that fails halfway (the file-size limit stops it) leaves both
@@ -641,6 +1034,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_commit_then_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bets_file_without_journal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crash_recovery, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_lost_records, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_part_of_a_chunk, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_stops_at_a_bad_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_last_chunk_syncs_journal, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_last_chunk, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_write_cuts_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_device_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_errors, s_setup, s_teardown),
