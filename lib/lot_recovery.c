@@ -42,7 +42,6 @@ typedef struct {
     uint64_t group;
     uint32_t *stored;               //  By agency
     bool *finished;
-    bool *adopted;                  //  By agency, NULL: not told
     lot_recovery_lines_fn *lines;   //  Told where each record's lines lie
     void *arg;
 } self_t;
@@ -309,8 +308,6 @@ s_self_end_run (self_t *self, s_run_t *run, char **out, size_t *size, size_t *ma
     };
     *size += lot_journal_record_format (&record, *out + *size);
     self->stored [run->agency] += run->count;
-    if (self->adopted)
-        self->adopted [run->agency] = true;
     if (self->lines)
         self->lines (self->arg, run->agency, run->start, run->end - run->start);
     *run = (s_run_t) { 0 };
@@ -499,14 +496,14 @@ s_self_open_journal (self_t *self, char **error)
 int
 lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                    const char *journal_path, long agencies, bool fsync,
-                   uint32_t *stored, bool *finished, bool *adopted,
-                   lot_recovery_lines_fn *lines, void *arg, char **error)
+                   uint32_t *stored, bool *finished, lot_recovery_lines_fn *lines,
+                   void *arg, char **error)
 {
     assert (files && bets_path && journal_path && stored && finished);
     self_t self = {
         .bets_path = bets_path, .journal_path = journal_path, .agencies = agencies,
         .fsync = fsync, .bets_fd = -1, .journal_fd = -1, .same_fs = -1,
-        .stored = stored, .finished = finished, .adopted = adopted, .lines = lines, .arg = arg
+        .stored = stored, .finished = finished, .lines = lines, .arg = arg
     };
     int rc = s_self_open_bets (&self, error) || s_self_open_journal (&self, error)
            ? -1 : 0;

@@ -30,15 +30,14 @@ typedef void (lot_recovery_lines_fn) (void *arg, uint32_t agency, uint64_t offse
 //  whole bet lines past the last record (a commit does not sync the
 //  journal: their records may be lost) with records of their own, and
 //  fills stored and finished (arrays of agencies + 1, zeroed) by agency
-//  from the journal, adopted (NULL: not told) true for the agencies that
-//  had lines adopted, and tells lines (NULL: nothing) where each record's
+//  from the journal, and tells lines (NULL: nothing) where each record's
 //  lines lie. fsync false skips every sync. Returns 0, or -1 with *error (a heap
 //  string the caller frees; error may be NULL) as lot_store_new does.
 //  Either way *files holds the descriptors opened, which the caller
 //  closes.
 int lot_recovery_open (lot_recovery_t *files, const char *bets_path,
                        const char *journal_path, long agencies, bool fsync,
-                       uint32_t *stored, bool *finished, bool *adopted,
-                       lot_recovery_lines_fn *lines, void *arg, char **error);
+                       uint32_t *stored, bool *finished, lot_recovery_lines_fn *lines,
+                       void *arg, char **error);
 
 #endif

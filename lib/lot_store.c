@@ -35,9 +35,6 @@ struct _lot_store_t {
     bool broken;                    //  A failed commit could not be cut back
     uint32_t *stored;               //  By agency, durable
     bool *finished;
-    bool *adopted;                  //  By agency: its stored count ends where
-                                    //  recovery adopted lines, maybe inside
-                                    //  a chunk, and no chunk was stored since
     s_digest_t *digests;            //  By agency, of the durable lines
     uint32_t *next;                 //  By agency, counting pending chunks
     bool *closing;
@@ -110,17 +107,15 @@ lot_store_new (const char *bets_path, const char *journal_path, long agencies,
     self->finished = calloc (slots, sizeof *self->finished);
     self->next = calloc (slots, sizeof *self->next);
     self->closing = calloc (slots, sizeof *self->closing);
-    self->adopted = calloc (slots, sizeof *self->adopted);
     self->digests = calloc (slots, sizeof *self->digests);
     assert (self->bets_path && self->stored && self->finished && self->next
-            && self->closing && self->adopted && self->digests);
+            && self->closing && self->digests);
     for (size_t agency = 1; agency < slots; agency++) {
         self->digests [agency].digest = lot_digest_new ();
         assert (self->digests [agency].digest);
     }
     if (lot_recovery_open (&self->files, bets_path, journal_path, agencies, fsync,
-                           self->stored, self->finished, self->adopted, s_self_owe,
-                           self, error)) {
+                           self->stored, self->finished, s_self_owe, self, error)) {
         lot_store_destroy (&self);
         return NULL;
     }
@@ -149,7 +144,6 @@ lot_store_destroy (lot_store_t **self_p)
         free (self->finished);
         free (self->next);
         free (self->closing);
-        free (self->adopted);
         for (long agency = 1; self->digests && agency <= self->agencies; agency++) {
             lot_digest_destroy (&self->digests [agency].digest);
             free (self->digests [agency].owed);
@@ -284,10 +278,11 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
         s_self_append (self, chunk);
         return LOT_STORE_APPEND;
     }
-    //  Recovery adopted the first bets of this chunk, or all of them but
-    //  not its last flag: the rest is new. A chunk is the same bytes each
-    //  time it is sent, so its first stored - start lines are those stored.
-    if (self->adopted [agency] && start < stored
+    //  Its first bets are stored, not all of them, or all but not its last
+    //  flag: recovery adopted them (lot_recovery.h), in this run or an
+    //  earlier one. A chunk is the same bytes each time it is sent, so its
+    //  first stored - start lines are those stored: the rest is new.
+    if (start < stored
     &&  (end > stored || (end == stored && chunk->last && !self->finished [agency]))) {
         if (next == stored && !self->closing [agency]) {
             lot_store_chunk_t rest = *chunk;
@@ -399,7 +394,6 @@ lot_store_commit (lot_store_t *self)
         uint64_t offset = self->files.bets_size;
         for (size_t i = 0; i < count; i++) {
             s_self_owe (self, self->pending [i].agency, offset, self->pending [i].size);
-            self->adopted [self->pending [i].agency] = false;
             offset += self->pending [i].size;
         }
         memcpy (self->stored, self->next, slots * sizeof *self->stored);

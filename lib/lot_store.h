@@ -112,16 +112,17 @@ int lot_store_digest (lot_store_t *self, uint32_t agency, uint8_t out [LOT_DIGES
 //  and c its count:
 //    1. agency outside 1..agencies: REJECT "unknown agency"
 //    2. p == S' and not F': APPEND (S' += c, F' = last)
-//    A. the agency's S ends where recovery adopted lines, no chunk of it
-//       stored since, and p < S < p + c, or p + c == S with the chunk
-//       last and not F: APPEND its bets from S on (its first S - p lines
-//       were adopted: a chunk is the same bytes each time), or REPEAT
-//       when p + c <= S'
+//    A. p < S < p + c, or p + c == S with the chunk last and not F (its
+//       first bets were stored, as recovery adopts lines, not chunks):
+//       when S' == S and not F', APPEND its bets from S on (a chunk is
+//       the same bytes each time it is sent, so its first S - p lines are
+//       those stored: only the rest is written); else REPEAT when
+//       p + c <= S'; else on to 5.
 //    3. p + c <= S and (p < S or F): STORED
 //    4. p + c <= S': REPEAT
 //    5. F': REJECT "agency already finished"
 //    6. p > S': EARLY "chunk out of order"
-//    7. else REJECT "chunk overlaps stored bets"
+//    7. else REJECT "chunk overlaps stored bets" (it overlaps pending ones)
 //  *reason (reason may be NULL) is NULL unless the verdict is EARLY or
 //  REJECT. EARLY changes nothing: the caller may hold the chunk and offer
 //  it again once the bets before it are stored (several handlers can

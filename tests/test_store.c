@@ -220,14 +220,16 @@ test_verdict_rules (void **state)
         s_expect (store, 3, 2, 0, true, LOT_STORE_STORED, NULL);
         s_expect (store, 3, 2, 1, true, LOT_STORE_REJECT, "agency already finished");
         s_expect (store, 3, 1, 2, true, LOT_STORE_REJECT, "agency already finished");
-        //  Beyond S' or across it
+        //  Beyond S'
         s_expect (store, 1, 4, 1, false, LOT_STORE_EARLY, "chunk out of order");
-        s_expect (store, 1, 2, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
         //  Stored against pending: durable copies say STORED, the rest REPEAT
         s_expect (store, 1, 3, 2, false, LOT_STORE_APPEND, NULL);
         s_expect (store, 1, 2, 1, false, LOT_STORE_STORED, NULL);
         s_expect (store, 1, 2, 2, false, LOT_STORE_REPEAT, NULL);
         s_expect (store, 1, 3, 2, false, LOT_STORE_REPEAT, NULL);
+        //  Across S' (A. needs nothing pending)
+        s_expect (store, 1, 2, 4, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
+        s_expect (store, 1, 4, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
         s_expect (store, 1, 5, 0, true, LOT_STORE_APPEND, NULL);
         s_expect (store, 1, 5, 0, false, LOT_STORE_REPEAT, NULL);
         s_expect (store, 1, 5, 1, false, LOT_STORE_REJECT, "agency already finished");
@@ -236,7 +238,36 @@ test_verdict_rules (void **state)
         assert_null (store);
         store = s_open ();
     }
+    //  A. Across S with nothing pending: the bets from S on are new, a
+    //  copy shares their fate; a last chunk that ends at S finishes its
+    //  agency with no bets
+    s_expect (store, 1, 2, 2, false, LOT_STORE_APPEND, NULL);
+    s_expect (store, 1, 2, 2, false, LOT_STORE_REPEAT, NULL);
+    s_expect (store, 1, 1, 4, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
+    s_expect (store, 4, 0, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    s_expect (store, 4, 0, 1, true, LOT_STORE_APPEND, NULL);
+    s_expect (store, 4, 0, 1, true, LOT_STORE_REPEAT, NULL);
+    s_expect (store, 3, 1, 2, false, LOT_STORE_REJECT, "agency already finished");
+    assert_int_equal (lot_store_pending (store), 1);
+    assert_null (lot_store_commit (store));
+    s_assert_state (store, (uint32_t []) { 0, 4, 0, 2, 1, 0, 0 },
+                    (bool []) { false, false, true, true, true, false, false });
+    s_expect (store, 4, 0, 1, true, LOT_STORE_STORED, NULL);
+    s_expect (store, 4, 0, 1, false, LOT_STORE_STORED, NULL);
     lot_store_destroy (&store);
+    //  Bet 3 of agency 1 once, and the empty last chunk of agency 4
+    size_t size;
+    char *journal = tu_read_file (JOURNAL, &size);
+    chunk_t bet3;
+    s_chunk (&bet3, 1, 3, 1, false);
+    char *bets = tu_read_file (BETS, &size);
+    assert_non_null (strstr (bets, bet3.lines));
+    assert_null (strstr (strstr (bets, bet3.lines) + 1, bet3.lines));
+    assert_non_null (strstr (journal, "\n1 3 1 0 "));
+    assert_non_null (strstr (journal, "\n4 1 0 1 "));
+    free (bets);
+    free (journal);
 }
 
 //  --------------------------------------------------------------------------
@@ -681,9 +712,8 @@ test_adopt_lost_records (void **state)
     free (history.journal);
 }
 
-//  Of a chunk adopted in part, a resend stores the rest only; then its
-//  agency's count ends on a chunk again, and a chunk across it is refused
-//  as ever.
+//  Of a chunk adopted in part, a resend stores the rest only, also after
+//  a second crash: the records of the lines adopted are durable then.
 static void
 test_adopt_part_of_a_chunk (void **state)
 {
@@ -710,6 +740,13 @@ test_adopt_part_of_a_chunk (void **state)
     s_append (journal, sizeof journal, &size,
               s_record (1, 2, 2, false, 2, end, c [2].lines, two));
     tu_assert_file (JOURNAL, journal, size);
+    //  A second crash before anything is sent again
+    lot_store_destroy (&store);
+    store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    free (log);
+    s_assert_state (store, (uint32_t []) { 0, 4, 1, 0, 0, 0, 0 },
+                    (bool [AGENCIES + 2]) { false });
 
     //  Sent again: the first two as before, the rest new; a copy of the
     //  chunk adopted in part shares its fate
@@ -732,7 +769,6 @@ test_adopt_part_of_a_chunk (void **state)
                   s_record (c [i].chunk.agency, c [i].chunk.position, c [i].chunk.count,
                             false, 3, end, c [i].lines, c [i].chunk.size));
     }
-    s_expect (store, 1, 5, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
     lot_store_destroy (&store);
     tu_assert_file (BETS, history.bets, history.bets_size);
     tu_assert_file (JOURNAL, journal, size);
