@@ -285,6 +285,8 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
     if (start < stored
     &&  (end > stored || (end == stored && chunk->last && !self->finished [agency]))) {
         if (next == stored && !self->closing [agency]) {
+            if (end > UINT32_MAX)
+                return s_reject (reason, "too many bets");
             lot_store_chunk_t rest = *chunk;
             const char *lines = chunk->lines;
             size_t skip = 0;
