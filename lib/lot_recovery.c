@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,11 +257,11 @@ s_self_read_header (self_t *self, char *text, size_t *header, uint64_t *base,
 }
 
 //  True when line (size bytes, its newline included) is a bet of an
-//  agency in 1..agencies exactly as a commit writes it: parsed by the
+//  agency in 1..max_agency exactly as a commit writes it: parsed by the
 //  CSV reader, checked by the bet's rules, and formatted back to the same
 //  bytes. Sets *agency.
 static bool
-s_bet_line (const char *line, size_t size, long agencies, uint32_t *agency)
+s_bet_line (const char *line, size_t size, unsigned max_agency, uint32_t *agency)
 {
     if (size < 2 || line [size - 2] != '\r' || size > LOT_BET_CSV_MAX)
         return false;
@@ -271,7 +272,7 @@ s_bet_line (const char *line, size_t size, long agencies, uint32_t *agency)
     lot_bet_t bet;
     char out [LOT_BET_CSV_MAX];
     bool valid = lot_csv_next (csv, fields, 7) == 6
-              && !lot_bet_from_fields (&bet, fields, (unsigned) agencies)
+              && !lot_bet_from_fields (&bet, fields, max_agency)
               && lot_bet_format_csv (&bet, out, sizeof out) == size
               && memcmp (out, line, size) == 0;
     lot_csv_destroy (&csv);
@@ -354,7 +355,19 @@ s_self_adopt (self_t *self, uint64_t from, uint64_t *to, char **error)
                 break;
             }
             uint32_t pending = run.agency == 0 ? 0 : run.count;
-            if (!s_bet_line (block + used, line, self->agencies, &agency)
+            //  A bet of an agency above AGENCIES may be a confirmed one of
+            //  a run with more agencies: never cut, for the operator
+            bool bet = s_bet_line (block + used, line, UINT_MAX, &agency);
+            if (bet && agency > self->agencies) {
+                s_error (error, "the bets file %s holds bets of agency %" PRIu32
+                         " past its journal's last record, and AGENCIES is %ld:"
+                         " start with AGENCIES %" PRIu32 " or more", self->bets_path,
+                         agency, self->agencies, agency);
+                free (block);
+                free (records);
+                return -1;
+            }
+            if (!bet
             ||  self->finished [agency]
             ||  self->stored [agency] + (uint64_t) (agency == run.agency ? pending : 0)
                 >= UINT32_MAX) {

@@ -44,6 +44,7 @@ struct _lot_store_t {
     struct iovec *iov;              //  A commit's buffers, pending_max each:
     char *records;                  //  kept, so a commit allocates nothing
     lot_store_stats_t stats;        //  Of the last commit
+    int unsynced;                   //  Groups since the journal was synced
 };
 
 static int
@@ -383,9 +384,14 @@ lot_store_commit (lot_store_t *self)
     //  The bets file alone is made durable: recovery adopts its lines
     //  past the journal's last record. A finished agency must not depend
     //  on that (the flag is in the records only), so a group with a last
-    //  chunk makes the journal durable too.
-    rc = rc || (finishing ? s_self_sync_both (self, false)
-                          : s_self_sync (self, self->files.bets_fd));
+    //  chunk makes the journal durable too; so does every
+    //  LOT_STORE_JOURNAL_SYNC_GROUPS-th group, which bounds what a
+    //  recovery may have to adopt.
+    bool both = finishing || self->unsynced + 1 >= LOT_STORE_JOURNAL_SYNC_GROUPS;
+    rc = rc || (both ? s_self_sync_both (self, false)
+                     : s_self_sync (self, self->files.bets_fd));
+    if (!rc)
+        self->unsynced = both ? 0 : self->unsynced + 1;
     const char *reason = NULL;
     if (rc) {
         reason = errno == ENOSPC ? "bets file device full" : "bets file write failed";

@@ -22,7 +22,11 @@
     are durable before the next one is written, its records maybe not.
     A group that holds an agency's last chunk makes both files durable
     (one syncfs when they share a filesystem, else an fdatasync each), so
-    that a finished agency never depends on the rebuild below. At open,
+    that a finished agency never depends on the rebuild below; so does
+    every LOT_STORE_JOURNAL_SYNC_GROUPS-th group, so that the rebuild is
+    bounded. A bet line past the last record of an agency above AGENCIES
+    (a run with more agencies wrote it) is never cut: the store does not
+    open, and says so. At open,
     the valid records are the longest prefix whose records parse, match
     their CRC, end between the previous END and the bets file's size and
     end with a newline; then the lines of every record of the last group
@@ -149,6 +153,11 @@ typedef struct {
 } lot_store_stats_t;
 
 void lot_store_stats (lot_store_t *self, lot_store_stats_t *stats);
+
+//  A commit makes the journal durable with the bets file at least every
+//  this many groups (and with any group that finishes an agency): after
+//  a power cut, recovery adopts at most that many groups' lines.
+#define LOT_STORE_JOURNAL_SYNC_GROUPS 64
 
 //  Writes the pending group: its lines to the bets file, one journal
 //  record per chunk, then fdatasync the bets file (both files when the

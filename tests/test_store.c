@@ -796,8 +796,8 @@ test_adopt_stops_at_a_bad_line (void **state)
     char *bets = malloc (history.bets_size + 256);
     assert_non_null (bets);
     const char *tails [] = {
-        "zeros", "torn", "flipped", "unknown agency", "finished agency", "not canonical",
-        "no CR"
+        "zeros", "torn", "flipped", "agency above AGENCIES", "finished agency",
+        "not canonical", "no CR"
     };
     for (size_t t = 0; t < sizeof tails / sizeof tails [0]; t++) {
         tu_case ("%s", tails [t]);
@@ -821,6 +821,15 @@ test_adopt_stops_at_a_bad_line (void **state)
         }
         tu_write_file (BETS, bets, size);
         tu_write_file (JOURNAL, history.journal, history.journal_first);
+        if (t == 3) {
+            //  A bet of a run with more agencies: refused, and nothing cut
+            s_expect_error (BETS, JOURNAL, "the bets file " BETS " holds bets of agency 6"
+                            " past its journal's last record, and AGENCIES is 5: start"
+                            " with AGENCIES 6 or more");
+            tu_assert_file (BETS, bets, size);
+            tu_case_done ();
+            continue;
+        }
         if (t == 4) {
             //  Agency 4 finished in a record of the first group
             int fd = open (JOURNAL, O_WRONLY | O_APPEND);
@@ -856,7 +865,8 @@ test_adopt_stops_at_a_bad_line (void **state)
 
 //  A commit syncs the bets file only, unless its group finishes an
 //  agency: then the journal too, so that no finished agency depends on
-//  lines adopted (they come back not finished).
+//  lines adopted (they come back not finished); and every so many groups,
+//  so that what a recovery adopts is bounded.
 static void
 test_last_chunk_syncs_journal (void **state)
 {
@@ -877,6 +887,14 @@ test_last_chunk_syncs_journal (void **state)
     s_expect (store, 2, 2, 1, false, LOT_STORE_APPEND, NULL);
     assert_null (lot_store_commit (store));
     assert_string_equal (s_syncs, "bets ");
+    //  The journal again, at the latest with the LOT_STORE_JOURNAL_SYNC_GROUPS-th
+    //  group since
+    for (uint32_t group = 2; group <= LOT_STORE_JOURNAL_SYNC_GROUPS; group++) {
+        s_syncs [0] = '\0';
+        s_expect (store, 2, group + 1, 1, false, LOT_STORE_APPEND, NULL);
+        assert_null (lot_store_commit (store));
+        assert_string_equal (s_syncs, group < LOT_STORE_JOURNAL_SYNC_GROUPS ? "bets " : "fs ");
+    }
     lot_store_destroy (&store);
     s_fsync = false;
     //  Without fsync nothing syncs, as before
