@@ -330,15 +330,6 @@ s_documents (zframe_t *frame, size_t *size)
 }
 
 const char *
-lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size)
-{
-    zframe_t *frame = agency >= 1 ? zmsg_first (winners) : NULL;
-    for (long at = 1; frame && at < agency; at++)
-        frame = zmsg_next (winners);
-    return s_documents (frame, size);
-}
-
-const char *
 lot_msg_winners_first (zmsg_t *winners, size_t *size)
 {
     return s_documents (zmsg_first (winners), size);

@@ -190,13 +190,10 @@ zmsg_t *lot_msg_winners_new (void);
 //  Adds the next agency's winning documents: size bytes, each document
 //  followed by a newline (none: no winners).
 void lot_msg_winners_add (zmsg_t *winners, const char *documents, size_t size);
-//  The winning documents of agency (1 ..), as added: *size bytes inside
-//  winners, or NULL for an agency it does not hold. Moves the cursor of
-//  zmsg_first and zmsg_next, through the agencies before it.
-const char *lot_msg_winners_documents (zmsg_t *winners, long agency, size_t *size);
-//  Every agency's in turn, without a walk from agency 1 each time (a
-//  draw of 5,000 agencies): agency 1's, then the next one's on each call,
-//  NULL after the last. They move the same cursor.
+//  The winning documents of each agency in turn, as added: agency 1's,
+//  then the next one's on each call, *size bytes inside winners; NULL
+//  (*size 0) after the last. They move the cursor of zmsg_first and
+//  zmsg_next.
 const char *lot_msg_winners_first (zmsg_t *winners, size_t *size);
 const char *lot_msg_winners_next (zmsg_t *winners, size_t *size);
 //  How many documents size bytes of an agency's winning documents hold.
