@@ -620,6 +620,21 @@ typedef struct {
     size_t bets_first;              //  After its lines
 } adopt_t;
 
+//  Appends the records of chunks [from, ADOPT_CHUNKS) of group, whole,
+//  their lines ending from *end on.
+static void
+s_append_chunks (char *text, size_t capacity, size_t *size, size_t *end,
+                 const chunk_t *chunks, int from, unsigned group)
+{
+    for (int i = from; i < ADOPT_CHUNKS; i++) {
+        *end += chunks [i].chunk.size;
+        s_append (text, capacity, size,
+                  s_record (chunks [i].chunk.agency, chunks [i].chunk.position,
+                            chunks [i].chunk.count, false, group, *end, chunks [i].lines,
+                            chunks [i].chunk.size));
+    }
+}
+
 static void
 s_adopt_history (adopt_t *self)
 {
@@ -655,6 +670,18 @@ s_open_logged (char **log)
     return store;
 }
 
+//  A reopen that finds nothing to cut or adopt, with the state given.
+static lot_store_t *
+s_reopen_quiet (const uint32_t *stored, const bool *finished)
+{
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    free (log);
+    s_assert_state (store, stored, finished);
+    return store;
+}
+
 static void
 s_expect_log (const char *log, const char *text)
 {
@@ -687,12 +714,7 @@ test_adopt_lost_records (void **state)
     size_t size = history.journal_first;
     memcpy (journal, history.journal, size);
     size_t end = history.bets_first;
-    for (int i = 2; i < ADOPT_CHUNKS; i++) {
-        end += c [i].chunk.size;
-        s_append (journal, sizeof journal, &size,
-                  s_record (c [i].chunk.agency, c [i].chunk.position, c [i].chunk.count,
-                            false, 2, end, c [i].lines, c [i].chunk.size));
-    }
+    s_append_chunks (journal, sizeof journal, &size, &end, c, 2, 2);
     tu_assert_file (JOURNAL, journal, size);
     for (int i = 0; i < ADOPT_CHUNKS; i++)
         s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
@@ -703,11 +725,8 @@ test_adopt_lost_records (void **state)
     tu_assert_file (JOURNAL, journal, size);
 
     //  The records are there now: a reopen finds nothing to do
-    store = s_open_logged (&log);
-    assert_string_equal (log, "");
-    s_assert_state (store, stored, finished);
+    store = s_reopen_quiet (stored, finished);
     lot_store_destroy (&store);
-    free (log);
     free (history.bets);
     free (history.journal);
 }
@@ -763,22 +782,14 @@ test_adopt_part_of_a_chunk (void **state)
     end += c [2].chunk.size - two;
     s_append (journal, sizeof journal, &size,
               s_record (1, 4, 1, false, 3, end, c [2].lines + two, c [2].chunk.size - two));
-    for (int i = 3; i < ADOPT_CHUNKS; i++) {
-        end += c [i].chunk.size;
-        s_append (journal, sizeof journal, &size,
-                  s_record (c [i].chunk.agency, c [i].chunk.position, c [i].chunk.count,
-                            false, 3, end, c [i].lines, c [i].chunk.size));
-    }
+    s_append_chunks (journal, sizeof journal, &size, &end, c, 3, 3);
     lot_store_destroy (&store);
     tu_assert_file (BETS, history.bets, history.bets_size);
     tu_assert_file (JOURNAL, journal, size);
-    store = s_open_logged (&log);
-    assert_string_equal (log, "");
-    s_assert_state (store, stored, finished);
+    store = s_reopen_quiet (stored, finished);
     for (int i = 0; i < ADOPT_CHUNKS; i++)
         s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
     lot_store_destroy (&store);
-    free (log);
     free (history.bets);
     free (history.journal);
 }
