@@ -26,10 +26,12 @@ typedef void (lot_recovery_lines_fn) (void *arg, uint32_t agency, uint64_t offse
                                       uint64_t size);
 
 //  Opens (creating when absent) the bets file and the journal, cuts a
-//  torn tail in either back so both agree (logging each cut), and fills
-//  stored and finished (arrays of agencies + 1, zeroed) by agency from
-//  the journal, and tells lines (NULL: nothing) where each record's lines
-//  lie. fsync false skips every sync. Returns 0, or -1 with *error (a heap
+//  torn tail in either back so both agree (logging each cut), adopts the
+//  whole bet lines past the last record (a commit does not sync the
+//  journal: their records may be lost) with records of their own, and
+//  fills stored and finished (arrays of agencies + 1, zeroed) by agency
+//  from the journal, and tells lines (NULL: nothing) where each record's
+//  lines lie. fsync false skips every sync. Returns 0, or -1 with *error (a heap
 //  string the caller frees; error may be NULL) as lot_store_new does.
 //  Either way *files holds the descriptors opened, which the caller
 //  closes.

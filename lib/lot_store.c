@@ -44,6 +44,7 @@ struct _lot_store_t {
     struct iovec *iov;              //  A commit's buffers, pending_max each:
     char *records;                  //  kept, so a commit allocates nothing
     lot_store_stats_t stats;        //  Of the last commit
+    int unsynced;                   //  Groups since the journal was synced
 };
 
 static int
@@ -241,6 +242,24 @@ s_reject (const char **reason, const char *why)
     return LOT_STORE_REJECT;
 }
 
+//  Adds a chunk to the pending group.
+static void
+s_self_append (lot_store_t *self, const lot_store_chunk_t *chunk)
+{
+    if (self->pending_count == self->pending_max) {
+        self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
+        self->pending = realloc (self->pending,
+                                 self->pending_max * sizeof *self->pending);
+        self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
+        self->records = realloc (self->records,
+                                 self->pending_max * LOT_JOURNAL_RECORD_MAX);
+        assert (self->pending && self->iov && self->records);
+    }
+    self->pending [self->pending_count++] = *chunk;
+    self->next [chunk->agency] = chunk->position + chunk->count;
+    self->closing [chunk->agency] = chunk->last;
+}
+
 lot_store_verdict_t
 lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char **reason)
 {
@@ -257,19 +276,36 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
     if (start == next && !self->closing [agency]) {
         if (end > UINT32_MAX)
             return s_reject (reason, "too many bets");
-        if (self->pending_count == self->pending_max) {
-            self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
-            self->pending = realloc (self->pending,
-                                     self->pending_max * sizeof *self->pending);
-            self->iov = realloc (self->iov, self->pending_max * sizeof *self->iov);
-            self->records = realloc (self->records,
-                                     self->pending_max * LOT_JOURNAL_RECORD_MAX);
-            assert (self->pending && self->iov && self->records);
-        }
-        self->pending [self->pending_count++] = *chunk;
-        self->next [agency] = (uint32_t) end;
-        self->closing [agency] = chunk->last;
+        s_self_append (self, chunk);
         return LOT_STORE_APPEND;
+    }
+    //  Its first bets are stored, not all of them, or all but not its last
+    //  flag: recovery adopted them (lot_recovery.h), in this run or an
+    //  earlier one. A chunk is the same bytes each time it is sent, so its
+    //  first stored - start lines are those stored: the rest is new.
+    if (start < stored
+    &&  (end > stored || (end == stored && chunk->last && !self->finished [agency]))) {
+        if (next == stored && !self->closing [agency]) {
+            if (end > UINT32_MAX)
+                return s_reject (reason, "too many bets");
+            lot_store_chunk_t rest = *chunk;
+            const char *lines = chunk->lines;
+            size_t skip = 0;
+            for (uint64_t bet = start; bet < stored; bet++) {
+                const char *newline = memchr (lines + skip, '\n', chunk->size - skip);
+                if (!newline)
+                    return s_reject (reason, "chunk overlaps stored bets");
+                skip = (size_t) (newline - lines) + 1;
+            }
+            rest.position = (uint32_t) stored;
+            rest.count = (uint32_t) (end - stored);
+            rest.lines = lines + skip;
+            rest.size = chunk->size - skip;
+            s_self_append (self, &rest);
+            return LOT_STORE_APPEND;
+        }
+        if (end <= next)
+            return LOT_STORE_REPEAT;
     }
     if (end <= stored && (start < stored || self->finished [agency]))
         return LOT_STORE_STORED;
@@ -326,8 +362,10 @@ lot_store_commit (lot_store_t *self)
     int lines = 0;
     size_t records_size = 0;
     uint64_t end = self->files.bets_size;
+    bool finishing = false;
     for (size_t i = 0; i < count; i++) {
         const lot_store_chunk_t *chunk = &self->pending [i];
+        finishing |= chunk->last;
         if (chunk->size)
             iov [lines++] = (struct iovec) { (void *) chunk->lines, chunk->size };
         end += chunk->size;
@@ -343,7 +381,17 @@ lot_store_commit (lot_store_t *self)
     int rc = lot_file_write_all (self->files.bets_fd, iov, lines)
           || lot_file_write_all (self->files.journal_fd, &journal, 1);
     int64_t written = s_now_ns ();
-    rc = rc || s_self_sync_both (self, false);
+    //  The bets file alone is made durable: recovery adopts its lines
+    //  past the journal's last record. A finished agency must not depend
+    //  on that (the flag is in the records only), so a group with a last
+    //  chunk makes the journal durable too; so does every
+    //  LOT_STORE_JOURNAL_SYNC_GROUPS-th group, which bounds what a
+    //  recovery may have to adopt.
+    bool both = finishing || self->unsynced + 1 >= LOT_STORE_JOURNAL_SYNC_GROUPS;
+    rc = rc || (both ? s_self_sync_both (self, false)
+                     : s_self_sync (self, self->files.bets_fd));
+    if (!rc)
+        self->unsynced = both ? 0 : self->unsynced + 1;
     const char *reason = NULL;
     if (rc) {
         reason = errno == ENOSPC ? "bets file device full" : "bets file write failed";

@@ -18,17 +18,30 @@
     synced, renamed), so it never holds half a header.
 
     A commit writes the lines of the group with one writev, then its
-    records, then makes both files durable (one syncfs when they share a
-    filesystem, else an fdatasync each): a group is durable before the
-    next one is written. At open, the valid records
-    are the longest prefix whose records parse, match their CRC, end
-    between the previous END and the bets file's size and end with a
-    newline; then the lines of every record of the last group are checked
-    against LINES_CRC, and the first mismatch ends the prefix (a power cut
-    may persist any subset of a group's pages). Both files are cut back to
-    that prefix and synced (so the next group is written after the last
-    one is durable, even when a killed process never synced it), and the
-    state is rebuilt from the prefix (lot_recovery.h).
+    records, then makes the bets file durable (fdatasync): a group's lines
+    are durable before the next one is written, its records maybe not.
+    A group that holds an agency's last chunk makes both files durable
+    (one syncfs when they share a filesystem, else an fdatasync each), so
+    that a finished agency never depends on the rebuild below; so does
+    every LOT_STORE_JOURNAL_SYNC_GROUPS-th group, so that the rebuild is
+    bounded. A bet line past the last record of an agency above AGENCIES
+    (a run with more agencies wrote it) is never cut: the store does not
+    open, and says so. At open,
+    the valid records are the longest prefix whose records parse, match
+    their CRC, end between the previous END and the bets file's size and
+    end with a newline; then the lines of every record of the last group
+    are checked against LINES_CRC, and the first mismatch ends the prefix
+    (a power cut may persist any subset of a group's pages). The journal
+    is cut back to that prefix. Past its last END, the bets file may hold
+    lines confirmed whose records a power cut lost: each whole line that
+    is a bet exactly as a commit writes it, of an agency in 1..agencies
+    not finished, is adopted, up to the first that is not (a torn or
+    zeroed tail, never confirmed), where the bets file is cut. The lines
+    adopted get records of their own in one new group, one per run of
+    one agency's lines (POSITION its stored count, LAST 0). Both files
+    are synced (so the next group is written after the last one is
+    durable, even when a killed process never synced it), and the state
+    is rebuilt from the journal (lot_recovery.h).
 
     One thread: the store is not shared.
 */
@@ -103,11 +116,17 @@ int lot_store_digest (lot_store_t *self, uint32_t agency, uint8_t out [LOT_DIGES
 //  and c its count:
 //    1. agency outside 1..agencies: REJECT "unknown agency"
 //    2. p == S' and not F': APPEND (S' += c, F' = last)
+//    A. p < S < p + c, or p + c == S with the chunk last and not F (its
+//       first bets were stored, as recovery adopts lines, not chunks):
+//       when S' == S and not F', APPEND its bets from S on (a chunk is
+//       the same bytes each time it is sent, so its first S - p lines are
+//       those stored: only the rest is written); else REPEAT when
+//       p + c <= S'; else on to 5.
 //    3. p + c <= S and (p < S or F): STORED
 //    4. p + c <= S': REPEAT
 //    5. F': REJECT "agency already finished"
 //    6. p > S': EARLY "chunk out of order"
-//    7. else REJECT "chunk overlaps stored bets"
+//    7. else REJECT "chunk overlaps stored bets" (it overlaps pending ones)
 //  *reason (reason may be NULL) is NULL unless the verdict is EARLY or
 //  REJECT. EARLY changes nothing: the caller may hold the chunk and offer
 //  it again once the bets before it are stored (several handlers can
@@ -127,16 +146,22 @@ typedef struct {
     uint32_t chunks;            //  Chunks in it
     uint64_t bets;              //  Bets in it
     int64_t write_ns;           //  Both files written, in nanoseconds
-    int64_t sync_ns;            //  Both made durable
+    int64_t sync_ns;            //  Made durable (the bets file; both when
+                                //  an agency finished)
     uint64_t bets_size;         //  Bytes, durable
-    uint64_t journal_size;
+    uint64_t journal_size;      //  Bytes, written
 } lot_store_stats_t;
 
 void lot_store_stats (lot_store_t *self, lot_store_stats_t *stats);
 
+//  A commit makes the journal durable with the bets file at least every
+//  this many groups (and with any group that finishes an agency): after
+//  a power cut, recovery adopts at most that many groups' lines.
+#define LOT_STORE_JOURNAL_SYNC_GROUPS 64
+
 //  Writes the pending group: its lines to the bets file, one journal
-//  record per chunk, then fdatasync both, and only then updates the
-//  state. Returns NULL (also for an empty group), or a reason ("bets file
+//  record per chunk, then fdatasync the bets file (both files when the
+//  group holds a last chunk), and only then updates the state. Returns NULL (also for an empty group), or a reason ("bets file
 //  device full" on ENOSPC, else "bets file write failed") after cutting
 //  both files back to where they were: state and files are as before.
 //  The pending group is dropped either way. Once files cannot be cut back,

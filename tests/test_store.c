@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -21,6 +22,39 @@
 #define JOURNAL  "./bets.journal"
 
 static bool s_fsync;                //  How s_open opens the store
+
+//  The syncs asked for since the test cleared it, in order: "bets",
+//  "journal" (an fdatasync of either), "fs" (a syncfs), each followed by
+//  a space. The store's calls land here, then in the kernel.
+static char s_syncs [256];
+
+static void
+s_synced (const char *what)
+{
+    size_t used = strlen (s_syncs);
+    snprintf (s_syncs + used, sizeof s_syncs - used, "%s ", what);
+}
+
+int
+fdatasync (int fd)
+{
+    char link [64], path [4096];
+    snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t size = readlink (link, path, sizeof path - 1);
+    path [size > 0 ? size : 0] = '\0';
+    const char *name = strrchr (path, '/');
+    name = name ? name + 1 : path;
+    s_synced (strcmp (name, "bets.csv") == 0 ? "bets"
+              : strcmp (name, "bets.journal") == 0 ? "journal" : "other");
+    return (int) syscall (SYS_fdatasync, fd);
+}
+
+int
+syncfs (int fd)
+{
+    s_synced ("fs");
+    return (int) syscall (SYS_syncfs, fd);
+}
 
 static int
 s_setup (void **state)
@@ -186,14 +220,16 @@ test_verdict_rules (void **state)
         s_expect (store, 3, 2, 0, true, LOT_STORE_STORED, NULL);
         s_expect (store, 3, 2, 1, true, LOT_STORE_REJECT, "agency already finished");
         s_expect (store, 3, 1, 2, true, LOT_STORE_REJECT, "agency already finished");
-        //  Beyond S' or across it
+        //  Beyond S'
         s_expect (store, 1, 4, 1, false, LOT_STORE_EARLY, "chunk out of order");
-        s_expect (store, 1, 2, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
         //  Stored against pending: durable copies say STORED, the rest REPEAT
         s_expect (store, 1, 3, 2, false, LOT_STORE_APPEND, NULL);
         s_expect (store, 1, 2, 1, false, LOT_STORE_STORED, NULL);
         s_expect (store, 1, 2, 2, false, LOT_STORE_REPEAT, NULL);
         s_expect (store, 1, 3, 2, false, LOT_STORE_REPEAT, NULL);
+        //  Across S' (A. needs nothing pending)
+        s_expect (store, 1, 2, 4, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
+        s_expect (store, 1, 4, 2, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
         s_expect (store, 1, 5, 0, true, LOT_STORE_APPEND, NULL);
         s_expect (store, 1, 5, 0, false, LOT_STORE_REPEAT, NULL);
         s_expect (store, 1, 5, 1, false, LOT_STORE_REJECT, "agency already finished");
@@ -202,7 +238,36 @@ test_verdict_rules (void **state)
         assert_null (store);
         store = s_open ();
     }
+    //  A. Across S with nothing pending: the bets from S on are new, a
+    //  copy shares their fate; a last chunk that ends at S finishes its
+    //  agency with no bets
+    s_expect (store, 1, 2, 2, false, LOT_STORE_APPEND, NULL);
+    s_expect (store, 1, 2, 2, false, LOT_STORE_REPEAT, NULL);
+    s_expect (store, 1, 1, 4, false, LOT_STORE_REJECT, "chunk overlaps stored bets");
+    s_expect (store, 4, 0, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    s_expect (store, 4, 0, 1, true, LOT_STORE_APPEND, NULL);
+    s_expect (store, 4, 0, 1, true, LOT_STORE_REPEAT, NULL);
+    s_expect (store, 3, 1, 2, false, LOT_STORE_REJECT, "agency already finished");
+    assert_int_equal (lot_store_pending (store), 1);
+    assert_null (lot_store_commit (store));
+    s_assert_state (store, (uint32_t []) { 0, 4, 0, 2, 1, 0, 0 },
+                    (bool []) { false, false, true, true, true, false, false });
+    s_expect (store, 4, 0, 1, true, LOT_STORE_STORED, NULL);
+    s_expect (store, 4, 0, 1, false, LOT_STORE_STORED, NULL);
     lot_store_destroy (&store);
+    //  Bet 3 of agency 1 once, and the empty last chunk of agency 4
+    size_t size;
+    char *journal = tu_read_file (JOURNAL, &size);
+    chunk_t bet3;
+    s_chunk (&bet3, 1, 3, 1, false);
+    char *bets = tu_read_file (BETS, &size);
+    assert_non_null (strstr (bets, bet3.lines));
+    assert_null (strstr (strstr (bets, bet3.lines) + 1, bet3.lines));
+    assert_non_null (strstr (journal, "\n1 3 1 0 "));
+    assert_non_null (strstr (journal, "\n4 1 0 1 "));
+    free (bets);
+    free (journal);
 }
 
 //  --------------------------------------------------------------------------
@@ -362,20 +427,60 @@ s_history (history_t *self)
     assert_int_equal (self->journal_size, self->journal_end [LAST_CHUNKS]);
 }
 
-//  Opens the store over files as a crash left them, expecting the first
-//  kept chunks of the last group to be stored; then sends the whole last
-//  group again, as agencies would, and expects the files of no crash.
+//  Opens the store over files as a crash left them, where the first
+//  records records of the last group are valid and the bets file's lines
+//  are whole up to lines_end. Expects those records kept, and every whole
+//  line past them adopted: one record per run of one agency's lines, in
+//  a group of its own, the agency not finished. Then sends the whole last
+//  group again, as agencies would: a chunk adopted whole is stored (a
+//  last one is new, with no bets, to finish its agency), one adopted in
+//  part stores the rest. Expects the files of no crash, and the same
+//  state from a reopen.
 static void
-s_recover (history_t *self, size_t kept)
+s_recover (history_t *self, size_t records, size_t lines_end)
 {
+    size_t from = self->bets_end [records], to = from;
+    for (size_t at = from; at < lines_end; at++)
+        if (self->bets [at] == '\n')
+            to = at + 1;
+    uint32_t stored [AGENCIES + 2];
+    memcpy (stored, self->stored [records], sizeof stored);
+    char journal [4096];
+    size_t journal_size = self->journal_end [records];
+    memcpy (journal, self->journal, journal_size);
+    unsigned group = records ? 4 : 3;       //  Two durable groups, the last one
+    for (size_t at = from; at < to;) {
+        uint32_t agency = (uint32_t) (self->bets [at] - '0'), count = 0;
+        size_t start = at;
+        while (at < to && self->bets [at] == (char) ('0' + agency)) {
+            at = (size_t) ((const char *) memchr (self->bets + at, '\n', to - at)
+                           - self->bets) + 1;
+            count++;
+        }
+        const char *line = tu_journal_line ("%" PRIu32 " %" PRIu32 " %" PRIu32 " 0 %u %zu %08"
+                                            PRIx32, agency, stored [agency], count, group,
+                                            at, s_crc (self->bets + start, at - start));
+        assert_true (journal_size + strlen (line) <= sizeof journal);
+        memcpy (journal + journal_size, line, strlen (line));
+        journal_size += strlen (line);
+        stored [agency] += count;
+    }
     lot_store_t *store = s_open ();
-    assert_int_equal (s_file_size (BETS), self->bets_end [kept]);
-    assert_int_equal (s_file_size (JOURNAL), self->journal_end [kept]);
-    s_assert_state (store, self->stored [kept], self->finished [kept]);
-    for (size_t k = 0; k < LAST_CHUNKS; k++)
-        s_admit (store, &self->last [k], k < kept ? LOT_STORE_STORED : LOT_STORE_APPEND,
-                 NULL);
+    assert_int_equal (s_file_size (BETS), to);
+    tu_assert_file (JOURNAL, journal, journal_size);
+    s_assert_state (store, stored, self->finished [records]);
+    for (size_t k = 0; k < LAST_CHUNKS; k++) {
+        const lot_store_chunk_t *chunk = &self->last [k].chunk;
+        bool adopted = chunk->count > 0 && !chunk->last
+                    && chunk->position + chunk->count <= stored [chunk->agency];
+        s_admit (store, &self->last [k], k < records || adopted ? LOT_STORE_STORED
+                                                                : LOT_STORE_APPEND, NULL);
+    }
     assert_null (lot_store_commit (store));
+    s_assert_state (store, self->stored [LAST_CHUNKS], self->finished [LAST_CHUNKS]);
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, self->bets, self->bets_size);
+    store = s_open ();
     s_assert_state (store, self->stored [LAST_CHUNKS], self->finished [LAST_CHUNKS]);
     lot_store_destroy (&store);
     tu_assert_file (BETS, self->bets, self->bets_size);
@@ -417,8 +522,9 @@ s_write_flipped (const char *path, const char *text, size_t size, size_t at, int
 
 //  A power cut may persist any prefix of either file's last group, or its
 //  size with zeros past that prefix, so every pair of cuts (SQLite's crash
-//  tests do the same) must recover to the chunks whole in both, and a
-//  resend must complete the group exactly once. Then a page of the last
+//  tests do the same) must recover to the records whole in both, then the
+//  whole lines past them (their records lost), and a resend must complete
+//  the group exactly once. Then a page of the last
 //  group that came back wrong: its lines or its record.
 static void
 test_crash_recovery (void **state)
@@ -435,7 +541,7 @@ test_crash_recovery (void **state)
         s_write_torn (JOURNAL, history.journal, history.journal_size, journal, zeroed);
         size_t in_bets = s_whole (history.bets_end, bets);
         size_t in_journal = s_whole (history.journal_end, journal);
-        s_recover (&history, in_bets < in_journal ? in_bets : in_journal);
+        s_recover (&history, in_bets < in_journal ? in_bets : in_journal, bets);
         cases++;
     }
     lot_log_set_level (LOT_LOG_INFO);
@@ -449,7 +555,7 @@ test_crash_recovery (void **state)
             s_write_flipped (BETS, history.bets, history.bets_size, history.bets_end [k] + 1, 0x20);
             tu_write_file (JOURNAL, history.journal, history.journal_size);
             tu_capture_t capture = tu_capture_begin (1, "log.txt");
-            s_recover (&history, k);
+            s_recover (&history, k, history.bets_end [k]);
             char *log = tu_capture_end (capture);
             assert_non_null (strstr (log, "action: bets_file_repair | result: success"));
             assert_non_null (strstr (log, "action: journal_repair | result: success"));
@@ -460,11 +566,404 @@ test_crash_recovery (void **state)
         s_write_flipped (JOURNAL, history.journal, history.journal_size,
                          history.journal_end [k], 0x01);
         lot_log_set_level (LOT_LOG_ERROR);
-        s_recover (&history, k);
+        s_recover (&history, k, history.bets_size);
         lot_log_set_level (LOT_LOG_INFO);
     }
     free (history.bets);
     free (history.journal);
+}
+
+//  --------------------------------------------------------------------------
+//  Lines past the journal's last record
+
+//  Appends a journal line to a text of *size bytes.
+static void
+s_append (char *text, size_t capacity, size_t *size, const char *line)
+{
+    assert_true (*size + strlen (line) <= capacity);
+    memcpy (text + *size, line, strlen (line));
+    *size += strlen (line);
+}
+
+//  A record as the store writes it, for chunk lines ending at end
+static const char *
+s_record (uint32_t agency, uint32_t position, uint32_t count, bool last, unsigned group,
+          size_t end, const char *lines, size_t size)
+{
+    return tu_journal_line ("%" PRIu32 " %" PRIu32 " %" PRIu32 " %d %u %zu %08" PRIx32,
+                            agency, position, count, last, group, end,
+                            s_crc (lines, size));
+}
+
+//  Where the nth line of a chunk ends
+static size_t
+s_line_end (const chunk_t *chunk, int nth)
+{
+    size_t at = 0;
+    for (int line = 0; line < nth; line++)
+        at = (size_t) ((const char *) memchr (chunk->lines + at, '\n',
+                                               chunk->chunk.size - at) - chunk->lines) + 1;
+    return at;
+}
+
+#define ADOPT_CHUNKS 6
+
+//  Three groups over empty files: their chunks, the files after them, and
+//  the journal's size after the first
+typedef struct {
+    chunk_t chunks [ADOPT_CHUNKS];
+    char *bets;
+    size_t bets_size;
+    char *journal;
+    size_t journal_size;
+    size_t journal_first;           //  After the first group's records
+    size_t bets_first;              //  After its lines
+} adopt_t;
+
+//  Appends the records of chunks [from, ADOPT_CHUNKS) of group, whole,
+//  their lines ending from *end on.
+static void
+s_append_chunks (char *text, size_t capacity, size_t *size, size_t *end,
+                 const chunk_t *chunks, int from, unsigned group)
+{
+    for (int i = from; i < ADOPT_CHUNKS; i++) {
+        *end += chunks [i].chunk.size;
+        s_append (text, capacity, size,
+                  s_record (chunks [i].chunk.agency, chunks [i].chunk.position,
+                            chunks [i].chunk.count, false, group, *end, chunks [i].lines,
+                            chunks [i].chunk.size));
+    }
+}
+
+static void
+s_adopt_history (adopt_t *self)
+{
+    const uint32_t rows [ADOPT_CHUNKS][4] = {       //  agency, position, count, last
+        { 1, 0, 2, 0 }, { 2, 0, 1, 0 },
+        { 1, 2, 3, 0 }, { 2, 1, 2, 0 }, { 1, 5, 1, 0 },
+        { 3, 0, 2, 0 }
+    };
+    memset (self, 0, sizeof *self);
+    lot_store_t *store = s_open ();
+    for (int i = 0; i < ADOPT_CHUNKS; i++) {
+        s_chunk (&self->chunks [i], rows [i][0], rows [i][1], rows [i][2], rows [i][3]);
+        s_admit (store, &self->chunks [i], LOT_STORE_APPEND, NULL);
+        if (i == 1 || i == 4 || i == 5)
+            assert_null (lot_store_commit (store));
+        if (i == 1) {
+            self->journal_first = s_file_size (JOURNAL);
+            self->bets_first = s_file_size (BETS);
+        }
+    }
+    lot_store_destroy (&store);
+    self->bets = tu_read_file (BETS, &self->bets_size);
+    self->journal = tu_read_file (JOURNAL, &self->journal_size);
+}
+
+//  Opens the store and returns what it logged
+static lot_store_t *
+s_open_logged (char **log)
+{
+    tu_capture_t capture = tu_capture_begin (1, "log.txt");
+    lot_store_t *store = s_open ();
+    *log = tu_capture_end (capture);
+    return store;
+}
+
+//  A reopen that finds nothing to cut or adopt, with the state given.
+static lot_store_t *
+s_reopen_quiet (const uint32_t *stored, const bool *finished)
+{
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    free (log);
+    s_assert_state (store, stored, finished);
+    return store;
+}
+
+static void
+s_expect_log (const char *log, const char *text)
+{
+    if (!strstr (log, text))
+        fail_msg ("log '%s' does not say '%s'", log, text);
+}
+
+//  A power cut lost the records of the last two groups (their commits
+//  synced the bets file only) but not their lines: recovery adopts them,
+//  one record per run of one agency, and a resend of every chunk stores
+//  nothing twice.
+static void
+test_adopt_lost_records (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    tu_write_file (JOURNAL, history.journal, history.journal_first);
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                       " | adopted_lines: 8\n");
+    assert_null (strstr (log, "repair"));
+    free (log);
+    const uint32_t stored [AGENCIES + 2] = { 0, 6, 3, 2 };
+    const bool finished [AGENCIES + 2] = { false };
+    s_assert_state (store, stored, finished);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    char journal [2048];
+    size_t size = history.journal_first;
+    memcpy (journal, history.journal, size);
+    size_t end = history.bets_first;
+    s_append_chunks (journal, sizeof journal, &size, &end, c, 2, 2);
+    tu_assert_file (JOURNAL, journal, size);
+    for (int i = 0; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
+    assert_int_equal (lot_store_pending (store), 0);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    tu_assert_file (JOURNAL, journal, size);
+
+    //  The records are there now: a reopen finds nothing to do
+    store = s_reopen_quiet (stored, finished);
+    lot_store_destroy (&store);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  Of a chunk adopted in part, a resend stores the rest only, also after
+//  a second crash: the records of the lines adopted are durable then.
+static void
+test_adopt_part_of_a_chunk (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    //  Two of the three lines of chunk 2, and half of its third
+    size_t two = s_line_end (&c [2], 2);
+    tu_write_file (BETS, history.bets, history.bets_first + two + 5);
+    tu_write_file (JOURNAL, history.journal, history.journal_first);
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    s_expect_log (log, "action: bets_file_repair | result: success | path: " BETS
+                       " | removed_bytes: 5\n");
+    s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                       " | adopted_lines: 2\n");
+    free (log);
+    s_assert_state (store, (uint32_t []) { 0, 4, 1, 0, 0, 0, 0 },
+                    (bool [AGENCIES + 2]) { false });
+    char journal [2048];
+    size_t size = history.journal_first;
+    memcpy (journal, history.journal, size);
+    size_t end = history.bets_first + two;
+    s_append (journal, sizeof journal, &size,
+              s_record (1, 2, 2, false, 2, end, c [2].lines, two));
+    tu_assert_file (JOURNAL, journal, size);
+    //  A second crash before anything is sent again
+    lot_store_destroy (&store);
+    store = s_open_logged (&log);
+    assert_string_equal (log, "");
+    free (log);
+    s_assert_state (store, (uint32_t []) { 0, 4, 1, 0, 0, 0, 0 },
+                    (bool [AGENCIES + 2]) { false });
+
+    //  Sent again: the first two as before, the rest new; a copy of the
+    //  chunk adopted in part shares its fate
+    s_admit (store, &history.chunks [0], LOT_STORE_STORED, NULL);
+    s_admit (store, &history.chunks [1], LOT_STORE_STORED, NULL);
+    s_admit (store, &history.chunks [2], LOT_STORE_APPEND, NULL);
+    s_admit (store, &history.chunks [2], LOT_STORE_REPEAT, NULL);
+    for (int i = 3; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    const uint32_t stored [AGENCIES + 2] = { 0, 6, 3, 2 };
+    const bool finished [AGENCIES + 2] = { false };
+    s_assert_state (store, stored, finished);
+    end += c [2].chunk.size - two;
+    s_append (journal, sizeof journal, &size,
+              s_record (1, 4, 1, false, 3, end, c [2].lines + two, c [2].chunk.size - two));
+    s_append_chunks (journal, sizeof journal, &size, &end, c, 3, 3);
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, history.bets, history.bets_size);
+    tu_assert_file (JOURNAL, journal, size);
+    store = s_reopen_quiet (stored, finished);
+    for (int i = 0; i < ADOPT_CHUNKS; i++)
+        s_admit (store, &history.chunks [i], LOT_STORE_STORED, NULL);
+    lot_store_destroy (&store);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  Past the lines adopted, the first line that is not a whole bet of a
+//  known agency not finished ends the bets file: a power cut's torn or
+//  zeroed tail, a line no commit wrote. The lines before it stay.
+static void
+test_adopt_stops_at_a_bad_line (void **state)
+{
+    adopt_t history;
+    s_adopt_history (&history);
+    const chunk_t *c = history.chunks;
+    size_t good = history.bets_first + c [2].chunk.size;     //  Chunk 2 adopted
+    char *bets = malloc (history.bets_size + 256);
+    assert_non_null (bets);
+    const char *tails [] = {
+        "zeros", "torn", "flipped", "agency above AGENCIES", "finished agency",
+        "not canonical", "no CR"
+    };
+    for (size_t t = 0; t < sizeof tails / sizeof tails [0]; t++) {
+        tu_case ("%s", tails [t]);
+        memcpy (bets, history.bets, history.bets_size);
+        size_t size = history.bets_size;
+        const char *line = NULL;
+        switch (t) {
+            case 0: memset (bets + good, 0, size - good); break;
+            case 1: size = good + 7; break;
+            case 2: bets [good + 1] ^= 0x20; break;      //  The comma after the agency
+            case 3: line = "6,N0,L,6000,2000-01-01,0\r\n"; break;
+            case 4: line = "4,N0,L,4000,2000-01-01,0\r\n"; break;
+            case 5: line = "2,N1,L,2001,2000-01-01,007\r\n"; break;
+            case 6: line = "2,N1,L,2001,2000-01-01,1\n"; break;
+        }
+        if (line) {
+            //  Before the rest, which stays unadopted behind it
+            memmove (bets + good + strlen (line), bets + good, size - good);
+            memcpy (bets + good, line, strlen (line));
+            size += strlen (line);
+        }
+        tu_write_file (BETS, bets, size);
+        tu_write_file (JOURNAL, history.journal, history.journal_first);
+        if (t == 3) {
+            //  A bet of a run with more agencies: refused, and nothing cut
+            s_expect_error (BETS, JOURNAL, "the bets file " BETS " holds bets of agency 6"
+                            " past its journal's last record, and AGENCIES is 5: start"
+                            " with AGENCIES 6 or more");
+            tu_assert_file (BETS, bets, size);
+            tu_case_done ();
+            continue;
+        }
+        if (t == 4) {
+            //  Agency 4 finished in a record of the first group
+            int fd = open (JOURNAL, O_WRONLY | O_APPEND);
+            const char *record = s_record (4, 0, 0, true, 1, history.bets_first, "", 0);
+            assert_int_equal (write (fd, record, strlen (record)), (ssize_t) strlen (record));
+            assert_int_equal (close (fd), 0);
+        }
+        char *log;
+        lot_store_t *store = s_open_logged (&log);
+        s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                           " | adopted_lines: 3\n");
+        char *removed = tu_printf ("action: bets_file_repair | result: success | path: "
+                                   BETS " | removed_bytes: %zu\n", size - good);
+        s_expect_log (log, removed);
+        free (removed);
+        free (log);
+        s_assert_state (store, (uint32_t []) { 0, 5, 1, 0, 0, 0, 0 },
+                        (bool []) { false, false, false, false, t == 4, false, false });
+        tu_assert_file (BETS, history.bets, good);
+        //  The rest comes again and is stored once
+        for (int i = 0; i < ADOPT_CHUNKS; i++)
+            s_admit (store, &history.chunks [i], i < 3 ? LOT_STORE_STORED : LOT_STORE_APPEND,
+                     NULL);
+        assert_null (lot_store_commit (store));
+        lot_store_destroy (&store);
+        tu_assert_file (BETS, history.bets, history.bets_size);
+        tu_case_done ();
+    }
+    free (bets);
+    free (history.bets);
+    free (history.journal);
+}
+
+//  A commit syncs the bets file only, unless its group finishes an
+//  agency: then the journal too, so that no finished agency depends on
+//  lines adopted (they come back not finished); and every so many groups,
+//  so that what a recovery adopts is bounded.
+static void
+test_last_chunk_syncs_journal (void **state)
+{
+    s_fsync = true;
+    lot_store_t *store = s_open ();
+    s_syncs [0] = '\0';
+    s_expect (store, 1, 0, 2, false, LOT_STORE_APPEND, NULL);
+    s_expect (store, 2, 0, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    assert_string_equal (s_syncs, "bets ");
+    s_syncs [0] = '\0';
+    s_expect (store, 1, 2, 1, true, LOT_STORE_APPEND, NULL);
+    s_expect (store, 2, 1, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    //  One filesystem: one syncfs for both
+    assert_string_equal (s_syncs, "fs ");
+    s_syncs [0] = '\0';
+    s_expect (store, 2, 2, 1, false, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    assert_string_equal (s_syncs, "bets ");
+    //  The journal again, at the latest with the LOT_STORE_JOURNAL_SYNC_GROUPS-th
+    //  group since
+    for (uint32_t group = 2; group <= LOT_STORE_JOURNAL_SYNC_GROUPS; group++) {
+        s_syncs [0] = '\0';
+        s_expect (store, 2, group + 1, 1, false, LOT_STORE_APPEND, NULL);
+        assert_null (lot_store_commit (store));
+        assert_string_equal (s_syncs, group < LOT_STORE_JOURNAL_SYNC_GROUPS ? "bets " : "fs ");
+    }
+    lot_store_destroy (&store);
+    s_fsync = false;
+    //  Without fsync nothing syncs, as before
+    store = s_open ();
+    s_syncs [0] = '\0';
+    s_expect (store, 3, 0, 1, true, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    assert_string_equal (s_syncs, "");
+}
+
+//  The records of a group with an agency's last chunk were lost, the
+//  group unconfirmed: its lines are adopted, the agency not finished. The
+//  last chunk sent again stores no bets and finishes it.
+static void
+test_adopt_last_chunk (void **state)
+{
+    lot_store_t *store = s_open ();
+    chunk_t first, last;
+    s_chunk (&first, 4, 0, 2, false);
+    s_chunk (&last, 4, 2, 2, true);
+    s_admit (store, &first, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    size_t journal_first = s_file_size (JOURNAL);
+    s_admit (store, &last, LOT_STORE_APPEND, NULL);
+    assert_null (lot_store_commit (store));
+    lot_store_destroy (&store);
+    size_t bets_size, journal_size;
+    char *bets = tu_read_file (BETS, &bets_size);
+    char *journal = tu_read_file (JOURNAL, &journal_size);
+    tu_write_file (JOURNAL, journal, journal_first);
+    char *log;
+    store = s_open_logged (&log);
+    s_expect_log (log, "adopted_lines: 2\n");
+    free (log);
+    assert_int_equal (lot_store_stored (store, 4), 4);
+    assert_false (lot_store_finished (store, 4));
+    s_admit (store, &first, LOT_STORE_STORED, NULL);
+    s_admit (store, &last, LOT_STORE_APPEND, NULL);
+    s_admit (store, &last, LOT_STORE_REPEAT, NULL);
+    assert_null (lot_store_commit (store));
+    assert_int_equal (lot_store_stored (store, 4), 4);
+    assert_true (lot_store_finished (store, 4));
+    s_admit (store, &last, LOT_STORE_STORED, NULL);
+    lot_store_destroy (&store);
+    char expected [1024];
+    size_t size = journal_first;
+    memcpy (expected, journal, size);
+    s_append (expected, sizeof expected, &size,
+              s_record (4, 2, 2, false, 2, bets_size, last.lines, last.chunk.size));
+    s_append (expected, sizeof expected, &size, s_record (4, 4, 0, true, 3, bets_size, "", 0));
+    tu_assert_file (JOURNAL, expected, size);
+    tu_assert_file (BETS, bets, bets_size);
+    store = s_open ();
+    assert_true (lot_store_finished (store, 4));
+    lot_store_destroy (&store);
+    free (bets);
+    free (journal);
 }
 
 //  --------------------------------------------------------------------------
@@ -600,6 +1099,11 @@ main (void)
         cmocka_unit_test_setup_teardown (test_commit_then_reopen, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bets_file_without_journal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_crash_recovery, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_lost_records, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_part_of_a_chunk, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_stops_at_a_bad_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_last_chunk_syncs_journal, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_last_chunk, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_write_cuts_back, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_device_full, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_open_errors, s_setup, s_teardown),
