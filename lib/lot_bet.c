@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdint.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
 
 //  Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
@@ -93,8 +94,9 @@ s_today (void)
     return today;
 }
 
-const char *
-lot_bet_check_birthdate (lot_span_t date)
+//  The birthdate rule, latest the last date allowed (YYYYMMDD).
+static const char *
+s_check_birthdate (lot_span_t date, unsigned long latest)
 {
     const char *d = date.data;
     if (date.size != 10 || d [4] != '-' || d [7] != '-')
@@ -112,9 +114,15 @@ lot_bet_check_birthdate (lot_span_t date)
     if (year < LOT_BIRTH_YEAR_MIN)
         return "before 1900";
     //  Nobody bets before being born: today is the latest birthdate
-    if (year * 10000UL + month * 100UL + day > s_today ())
+    if (year * 10000UL + month * 100UL + day > latest)
         return "in the future";
     return NULL;
+}
+
+const char *
+lot_bet_check_birthdate (lot_span_t date)
+{
+    return s_check_birthdate (date, s_today ());
 }
 
 int
@@ -156,15 +164,15 @@ static const struct {
     [LOT_BET_NUMBER]     = { .name = "number",     .invalid = "invalid number" },
 };
 
-const char *
-lot_bet_check_fields (lot_bet_t *bet, const lot_span_t fields [5],
-                      lot_bet_field_t *field)
+static const char *
+s_check_fields (lot_bet_t *bet, const lot_span_t fields [5], lot_bet_field_t *field,
+                unsigned long latest)
 {
     const char *reasons [] = {
         [LOT_BET_FIRST_NAME] = lot_bet_check_name (fields [LOT_BET_FIRST_NAME]),
         [LOT_BET_LAST_NAME]  = lot_bet_check_name (fields [LOT_BET_LAST_NAME]),
         [LOT_BET_DOCUMENT]   = lot_bet_check_document (fields [LOT_BET_DOCUMENT]),
-        [LOT_BET_BIRTHDATE]  = lot_bet_check_birthdate (fields [LOT_BET_BIRTHDATE]),
+        [LOT_BET_BIRTHDATE]  = s_check_birthdate (fields [LOT_BET_BIRTHDATE], latest),
         [LOT_BET_NUMBER]     = lot_bet_parse_uint (fields [LOT_BET_NUMBER], 10,
                                                    LOT_NUMBER_MAX, &bet->number)
                              ? "not a number from 0 to 9999" : NULL
@@ -182,22 +190,43 @@ lot_bet_check_fields (lot_bet_t *bet, const lot_span_t fields [5],
 }
 
 const char *
+lot_bet_check_fields (lot_bet_t *bet, const lot_span_t fields [5],
+                      lot_bet_field_t *field)
+{
+    return s_check_fields (bet, fields, field, s_today ());
+}
+
+const char *
 lot_bet_field_name (lot_bet_field_t field)
 {
     assert (field >= LOT_BET_FIRST_NAME && field <= LOT_BET_NUMBER);
     return s_fields [field].name;
 }
 
-const char *
-lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
-                     unsigned max_agency)
+static const char *
+s_from_fields (lot_bet_t *bet, const lot_span_t fields [6], unsigned max_agency,
+               unsigned long latest)
 {
     if (lot_bet_parse_agency (fields [0], max_agency, &bet->agency))
         return "unknown agency";
     lot_bet_field_t field;
-    if (lot_bet_check_fields (bet, fields + 1, &field))
+    if (s_check_fields (bet, fields + 1, &field, latest))
         return s_fields [field].invalid;
     return NULL;
+}
+
+const char *
+lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
+                     unsigned max_agency)
+{
+    return s_from_fields (bet, fields, max_agency, s_today ());
+}
+
+const char *
+lot_bet_from_stored_fields (lot_bet_t *bet, const lot_span_t fields [6],
+                            unsigned max_agency)
+{
+    return s_from_fields (bet, fields, max_agency, ULONG_MAX);
 }
 
 //  Appends one CSV field, quoted only when it holds a comma, a quote or a

@@ -80,6 +80,12 @@ int lot_bet_parse_agency (lot_span_t text, unsigned max_agency, unsigned *agency
 const char *lot_bet_from_fields (lot_bet_t *bet, const lot_span_t fields [6],
                                  unsigned max_agency);
 
+//  The same for a line read back from the bets file, where each bet was
+//  checked when it was stored: every rule but the clock's (a birthdate
+//  after today passes: the clock may have been set back since).
+const char *lot_bet_from_stored_fields (lot_bet_t *bet, const lot_span_t fields [6],
+                                        unsigned max_agency);
+
 //  Writes the bet's bets-file line (CSV with minimal quoting, CRLF) to out.
 //  Returns the bytes written, or 0 when it does not fit in capacity.
 size_t lot_bet_format_csv (const lot_bet_t *bet, char *out, size_t capacity);

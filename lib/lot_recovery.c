@@ -258,8 +258,8 @@ s_self_read_header (self_t *self, char *text, size_t *header, uint64_t *base,
 
 //  True when line (size bytes, its newline included) is a bet of an
 //  agency in 1..max_agency exactly as a commit writes it: parsed by the
-//  CSV reader, checked by the bet's rules, and formatted back to the same
-//  bytes. Sets *agency.
+//  CSV reader, checked by the bet's rules but the clock's, and formatted
+//  back to the same bytes. Sets *agency.
 static bool
 s_bet_line (const char *line, size_t size, unsigned max_agency, uint32_t *agency)
 {
@@ -272,7 +272,7 @@ s_bet_line (const char *line, size_t size, unsigned max_agency, uint32_t *agency
     lot_bet_t bet;
     char out [LOT_BET_CSV_MAX];
     bool valid = lot_csv_next (csv, fields, 7) == 6
-              && !lot_bet_from_fields (&bet, fields, max_agency)
+              && !lot_bet_from_stored_fields (&bet, fields, max_agency)
               && lot_bet_format_csv (&bet, out, sizeof out) == size
               && memcmp (out, line, size) == 0;
     lot_csv_destroy (&csv);

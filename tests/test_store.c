@@ -874,6 +874,25 @@ test_adopt_stops_at_a_bad_line (void **state)
     free (history.journal);
 }
 
+//  The clock judges no line read back: one born after today (the clock
+//  set back since it was stored) is adopted, not cut.
+static void
+test_adopt_ignores_the_clock (void **state)
+{
+    const char *line = "1,Ana,Paz,1,2999-01-01,7574\r\n";
+    const char *header = tu_journal_line ("lottery-journal 1 base 0");
+    tu_write_file (BETS, line, strlen (line));
+    tu_write_file (JOURNAL, header, strlen (header));
+    char *log;
+    lot_store_t *store = s_open_logged (&log);
+    s_expect_log (log, "action: journal_rebuild | result: success | path: " JOURNAL
+                       " | adopted_lines: 1\n");
+    free (log);
+    assert_int_equal (lot_store_stored (store, 1), 1);
+    lot_store_destroy (&store);
+    tu_assert_file (BETS, line, strlen (line));
+}
+
 //  A commit syncs the bets file only, unless its group finishes an
 //  agency: then the journal too, so that no finished agency depends on
 //  lines adopted (they come back not finished); and every so many groups,
@@ -1102,6 +1121,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_adopt_lost_records, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_adopt_part_of_a_chunk, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_adopt_stops_at_a_bad_line, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_adopt_ignores_the_clock, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_last_chunk_syncs_journal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_adopt_last_chunk, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_failed_write_cuts_back, s_setup, s_teardown),
