@@ -24,19 +24,21 @@
     (one syncfs when they share a filesystem, else an fdatasync each), so
     that a finished agency never depends on the rebuild below; so does
     every LOT_STORE_JOURNAL_SYNC_GROUPS-th group, so that the rebuild is
-    bounded. A bet line past the last record of an agency above AGENCIES
-    (a run with more agencies wrote it) is never cut: the store does not
-    open, and says so. At open,
-    the valid records are the longest prefix whose records parse, match
-    their CRC, end between the previous END and the bets file's size and
-    end with a newline; then the lines of every record of the last group
+    bounded.
+
+    At open, the valid records are the longest prefix whose records
+    parse, match their CRC, end between the previous END and the bets
+    file's size and end with a newline; then the lines of every record of the last group
     are checked against LINES_CRC, and the first mismatch ends the prefix
     (a power cut may persist any subset of a group's pages). The journal
     is cut back to that prefix. Past its last END, the bets file may hold
     lines confirmed whose records a power cut lost: each whole line that
     is a bet exactly as a commit writes it, of an agency in 1..agencies
     not finished, is adopted, up to the first that is not (a torn or
-    zeroed tail, never confirmed), where the bets file is cut. The lines
+    zeroed tail, never confirmed), where the bets file is cut. Every rule
+    of a bet holds but the clock's (lot_bet_from_stored_fields). A bet of
+    an agency above AGENCIES there (a run with more agencies confirmed it)
+    is never cut: the store does not open, and says so. The lines
     adopted get records of their own in one new group, one per run of
     one agency's lines (POSITION its stored count, LAST 0). Both files
     are synced (so the next group is written after the last one is
