@@ -1,7 +1,6 @@
 /*  lot_recovery - opens a store's two files and cuts them back to what is durable  */
 #include "lot_recovery.h"
-#include "lot_bet.h"
-#include "lot_csv.h"
+#include "lot_adopt.h"
 #include "lot_file.h"
 #include "lot_journal.h"
 #include "lot_log.h"
@@ -10,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +17,6 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 //  A record read back, with where it lies in both files
 typedef struct {
@@ -256,150 +253,32 @@ s_self_read_header (self_t *self, char *text, size_t *header, uint64_t *base,
     return 0;
 }
 
-//  True when line (size bytes, its newline included) is a bet of an
-//  agency in 1..max_agency exactly as a commit writes it: parsed by the
-//  CSV reader, checked by the bet's rules but the clock's, and formatted
-//  back to the same bytes. Sets *agency.
-static bool
-s_bet_line (const char *line, size_t size, unsigned max_agency, uint32_t *agency)
-{
-    if (size < 2 || line [size - 2] != '\r' || size > LOT_BET_CSV_MAX)
-        return false;
-    FILE *stream = fmemopen ((void *) line, size, "r");
-    lot_csv_t *csv = stream ? lot_csv_new_stream (stream) : NULL;
-    assert (csv);
-    lot_span_t fields [7];
-    lot_bet_t bet;
-    char out [LOT_BET_CSV_MAX];
-    bool valid = lot_csv_next (csv, fields, 7) == 6
-              && !lot_bet_from_stored_fields (&bet, fields, max_agency)
-              && lot_bet_format_csv (&bet, out, sizeof out) == size
-              && memcmp (out, line, size) == 0;
-    lot_csv_destroy (&csv);
-    if (valid)
-        *agency = bet.agency;
-    return valid;
-}
-
-//  A run of lines of one agency found past the journal's last record
-typedef struct {
-    uint32_t agency;                //  0: none yet
-    uint32_t count;
-    uint64_t start;
-    uint64_t end;
-    uint32_t crc;
-} s_run_t;
-
-//  Ends a run: its record goes to out (grown as needed), and the agency
-//  stores its lines.
-static void
-s_self_end_run (self_t *self, s_run_t *run, char **out, size_t *size, size_t *max)
-{
-    if (run->agency == 0)
-        return;
-    if (*size + LOT_JOURNAL_RECORD_MAX > *max) {
-        *max = *max ? 2 * *max : 4096;
-        *out = realloc (*out, *max);
-        assert (*out);
-    }
-    lot_journal_record_t record = {
-        .agency = run->agency, .position = self->stored [run->agency],
-        .count = run->count, .last = false, .group = self->group + 1,
-        .end = run->end, .lines_crc = run->crc
-    };
-    *size += lot_journal_record_format (&record, *out + *size);
-    self->stored [run->agency] += run->count;
-    if (self->lines)
-        self->lines (self->arg, run->agency, run->start, run->end - run->start);
-    *run = (s_run_t) { 0 };
-}
-
-//  The bets file past the journal's last record (from offset from) may
-//  hold lines that were made durable and confirmed while their records
-//  were not (a commit syncs the journal only when an agency finishes).
-//  The whole, valid bet lines of agencies not finished, from there on,
-//  are adopted: one record per run of one agency's lines, appended to the
-//  journal in one new group. *to is where the last one ends: the rest is
-//  a torn or zeroed tail, never confirmed. Returns the lines adopted, or
-//  -1.
+//  Adopts the bet lines past from (lot_adopt.h), their records appended
+//  to the journal in a group of their own. Returns the lines adopted and
+//  sets *to where they end, or -1.
 static int64_t
 s_self_adopt (self_t *self, uint64_t from, uint64_t *to, char **error)
 {
-    size_t capacity = (1 << 16) + LOT_BET_CSV_MAX;
-    char *block = malloc (capacity);
-    assert (block);
+    lot_adopt_t tail = {
+        .bets_fd = self->bets_fd, .bets_path = self->bets_path, .from = from,
+        .size = self->bets_size, .agencies = self->agencies, .group = self->group + 1,
+        .stored = self->stored, .finished = self->finished,
+        .lines = self->lines, .arg = self->arg
+    };
     char *records = NULL;
-    size_t records_size = 0, records_max = 0;
-    s_run_t run = { 0 };
-    int64_t adopted = 0;
-    uint64_t at = from;
-    bool more = true;
-    while (more && at < self->bets_size) {
-        size_t size = self->bets_size - at < capacity
-                    ? (size_t) (self->bets_size - at) : capacity;
-        if (lot_file_read_at (self->bets_fd, block, size, at)) {
-            s_error (error, "cannot read the bets file %s: %s", self->bets_path,
-                     strerror (errno));
-            free (block);
-            free (records);
-            return -1;
-        }
-        size_t used = 0;
-        while (true) {
-            const char *newline = memchr (block + used, '\n', size - used);
-            uint32_t agency = 0;
-            size_t line = newline ? (size_t) (newline - block) + 1 - used : 0;
-            //  A line that does not fit in the block is not a bet
-            if (!newline) {
-                more = used > 0 && size == capacity;
-                break;
-            }
-            uint32_t pending = run.agency == 0 ? 0 : run.count;
-            //  A bet of an agency above AGENCIES may be a confirmed one of
-            //  a run with more agencies: never cut, for the operator
-            bool bet = s_bet_line (block + used, line, UINT_MAX, &agency);
-            if (bet && agency > self->agencies) {
-                s_error (error, "the bets file %s holds bets of agency %" PRIu32
-                         " past its journal's last record, and AGENCIES is %ld:"
-                         " start with AGENCIES %" PRIu32 " or more", self->bets_path,
-                         agency, self->agencies, agency);
-                free (block);
-                free (records);
-                return -1;
-            }
-            if (!bet
-            ||  self->finished [agency]
-            ||  self->stored [agency] + (uint64_t) (agency == run.agency ? pending : 0)
-                >= UINT32_MAX) {
-                more = false;
-                break;
-            }
-            if (agency != run.agency) {
-                s_self_end_run (self, &run, &records, &records_size, &records_max);
-                run.agency = agency;
-                run.start = at + used;
-            }
-            run.count++;
-            run.crc = (uint32_t) crc32 (run.crc, (const Bytef *) block + used, (uInt) line);
-            used += line;
-            run.end = at + used;
-            adopted++;
-        }
-        at += used;
-    }
-    s_self_end_run (self, &run, &records, &records_size, &records_max);
-    free (block);
-    *to = at;
-    if (records_size) {
-        struct iovec iov = { records, records_size };
+    size_t size = 0;
+    int64_t adopted = lot_adopt (&tail, to, &records, &size, error);
+    if (adopted > 0) {
+        struct iovec iov = { records, size };
         if (lot_file_write_all (self->journal_fd, &iov, 1)) {
             s_error (error, "cannot write the journal %s: %s", self->journal_path,
                      strerror (errno));
-            free (records);
-            return -1;
+            adopted = -1;
         }
-        self->journal_size += records_size;
-        self->group++;
+        else {
+            self->journal_size += size;
+            self->group++;
+        }
     }
     free (records);
     return adopted;
