@@ -57,10 +57,17 @@ lot_bet_check_name (lot_span_t name)
     if (name.size > LOT_NAME_MAX)
         return "longer than 255 bytes";
     //  A control character (NUL, CR, LF, ...) has no place in a name, and
-    //  would make the bets file binary or split a bet over two lines
-    for (size_t i = 0; i < name.size; i++)
-        if ((unsigned char) name.data [i] < 0x20 || name.data [i] == 0x7F)
+    //  would make the bets file binary or split a bet over two lines. Most
+    //  names are printable ASCII, and this one pass is all they need.
+    bool ascii = true;
+    for (size_t i = 0; i < name.size; i++) {
+        unsigned char c = (unsigned char) name.data [i];
+        if (c < 0x20 || c == 0x7F)
             return "holds a control character";
+        ascii &= c < 0x80;
+    }
+    if (ascii)
+        return NULL;
     if (!s_valid_utf8 ((const unsigned char *) name.data, name.size))
         return "not valid UTF-8";
     return NULL;
@@ -229,16 +236,20 @@ lot_bet_from_stored_fields (lot_bet_t *bet, const lot_span_t fields [6],
     return s_from_fields (bet, fields, max_agency, ULONG_MAX);
 }
 
+//  The characters that make a field quoted: a comma, a quote, a line break
+static const bool s_quoted [256] = { [','] = true, ['"'] = true, ['\n'] = true, ['\r'] = true };
+
 //  Appends one CSV field, quoted only when it holds a comma, a quote or a
 //  line break. Returns the new position, or NULL when out of room.
 static char *
 s_put_field (char *out, const char *limit, lot_span_t field)
 {
-    bool quote = memchr (field.data, ',', field.size)
-              || memchr (field.data, '"', field.size)
-              || memchr (field.data, '\n', field.size)
-              || memchr (field.data, '\r', field.size);
-    if (!quote) {
+    //  One pass, not a memchr per character: four of them per field were
+    //  the handlers' largest cost (perf, 1,000 agencies)
+    size_t plain = 0;
+    while (plain < field.size && !s_quoted [(unsigned char) field.data [plain]])
+        plain++;
+    if (plain == field.size) {
         if ((size_t) (limit - out) < field.size)
             return NULL;
         memcpy (out, field.data, field.size);
