@@ -214,8 +214,6 @@ lot_coordinator_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_expired (self->actor.poller))
             s_self_handle_timer (self);
-        else
-            lot_sockets_handle_event (self->actor.sockets, which);
     }
     s_self_destroy (&self);
 }

@@ -119,8 +119,6 @@ lot_handler_actor (zsock_t *pipe, void *args)
         else
         if (which == self->work)
             s_self_handle_work (self);
-        else
-            lot_sockets_handle_event (self->actor.sockets, which);
     }
     s_self_destroy (&self);
 }

@@ -195,9 +195,6 @@ lot_persister_actor (zsock_t *pipe, void *args)
         else
         if (which == self->events)
             s_self_handle_events (self);
-        else
-        if (which)
-            lot_sockets_handle_event (self->actor.sockets, which);
         if (self->store && zclock_mono () >= self->next_status)
             s_self_send_status (self);
     }

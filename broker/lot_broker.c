@@ -169,9 +169,6 @@ lot_broker_actor (zsock_t *pipe, void *args)
         else
         if (which == self->results)
             s_self_handle_results (self);
-        else
-        if (which)
-            lot_sockets_handle_event (self->actor.sockets, which);
         //  Answers flow while the handlers are full: they are what makes
         //  room, so the front-ends are tried after each, not only when idle
         if (self->full)

@@ -319,8 +319,6 @@ s_self_run (self_t *self)
         else
         if (which == self->winners)
             s_self_handle_winners (self);
-        else
-            lot_sockets_handle_event (self->actor.sockets, which);
         lot_pipeline_flush (self->pipeline);
         lot_pipeline_resend (self->pipeline);
         lot_conns_expire (self->conns, lot_responder_end, self->responder);

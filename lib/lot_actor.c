@@ -48,7 +48,7 @@ lot_actor_new (size_t size, const char *name, zsock_t *pipe,
         return NULL;
     }
     zpoller_set_nonstop (self->poller, true);
-    self->sockets = lot_sockets_new (name, settings, self->poller);
+    self->sockets = lot_sockets_new (name, settings);
     return self;
 }
 

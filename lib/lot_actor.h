@@ -23,8 +23,8 @@ typedef struct {
     const char *name;               //  In log lines, and its thread's name
     zsock_t *pipe;                  //  To the thread that started it
     const lot_settings_t *settings;
-    zpoller_t *poller;              //  The pipe, the sockets' monitors, and
-                                    //  the sockets the actor reads
+    zpoller_t *poller;              //  The pipe and the sockets the actor
+                                    //  reads (their monitors: lot_watcher)
     lot_sockets_t *sockets;         //  Owns its sockets
     bool terminated;                //  $TERM came, or the pipe broke
     lot_metric_t *received;         //  Messages from other actors, and to

@@ -1,29 +1,20 @@
 /*  lot_sockets - the ZeroMQ sockets of one actor, each watched  */
 #include "lot_sockets.h"
 #include "lot_curve.h"
+#include "lot_watcher.h"
 #include "lot_zap.h"
 #include "lot_log.h"
 
 typedef struct {
     zsock_t *sock;
-    zactor_t *monitor;
     char *name;
     bool bound;                 //  Else connected
-    bool curve;                 //  Secured with CURVE
-    bool agencies;              //  The agencies' CURVE socket
 } s_entry_t;
-
-//  The card's monitoring, countable: every event of every monitor
-static const lot_metric_family_t s_events = {
-    .name = "lottery_zmq_events_total", .type = LOT_METRIC_COUNTER,
-    .help = "zmq_monitor events, by actor, socket and event kind (ACCEPTED,"
-            " DISCONNECTED, HANDSHAKE_FAILED_AUTH, ...)."
-};
 
 struct _lot_sockets_t {
     const char *actor;
     const lot_settings_t *settings;
-    zpoller_t *poller;
+    lot_watcher_t *watcher;     //  Every tcp:// and ipc:// socket's monitor
     zlistx_t *entries;          //  s_entry_t, in opening order
     zcert_t *cert;              //  The actor's own, once a socket needs it
 };
@@ -41,14 +32,14 @@ s_entry_destroy (void **item)
 }
 
 lot_sockets_t *
-lot_sockets_new (const char *actor, const lot_settings_t *settings,
-                 zpoller_t *poller)
+lot_sockets_new (const char *actor, const lot_settings_t *settings)
 {
     lot_sockets_t *self = calloc (1, sizeof *self);
     assert (self);
     self->actor = actor;
     self->settings = settings;
-    self->poller = poller;
+    self->watcher = lot_watcher_new (actor, settings);
+    assert (self->watcher);
     self->entries = zlistx_new ();
     zlistx_set_destructor (self->entries, s_entry_destroy);
     return self;
@@ -72,13 +63,8 @@ lot_sockets_destroy (lot_sockets_t **self_p)
 {
     if (*self_p) {
         lot_sockets_t *self = *self_p;
-        //  A monitor goes first: it still speaks to its socket
-        for (s_entry_t *entry = zlistx_first (self->entries); entry;
-             entry = zlistx_next (self->entries))
-            if (entry->monitor) {
-                zpoller_remove (self->poller, entry->monitor);
-                zactor_destroy (&entry->monitor);
-            }
+        //  The monitors go first: they still speak to their sockets
+        lot_watcher_destroy (&self->watcher);
         for (s_entry_t *entry = zlistx_first (self->entries); entry;
              entry = zlistx_next (self->entries)) {
             if (entry->bound)
@@ -91,19 +77,6 @@ lot_sockets_destroy (lot_sockets_t **self_p)
         free (self);
         *self_p = NULL;
     }
-}
-
-//  Starts a zmonitor on the socket, before it binds or connects.
-static zactor_t *
-s_monitor_new (zsock_t *sock)
-{
-    zactor_t *monitor = zactor_new (zmonitor, sock);
-    if (monitor) {
-        zstr_sendx (monitor, "LISTEN", "ALL", NULL);
-        zstr_send (monitor, "START");
-        zsock_wait (monitor);
-    }
-    return monitor;
 }
 
 //  Makes sock a CURVE server or, when server is given, a client of that
@@ -239,14 +212,13 @@ s_open (lot_sockets_t *self, int type, const char *endpoint, const char *name,
     entry->sock = sock;
     entry->name = strdup (name);
     entry->bound = bind;
-    entry->curve = curve || agencies;
-    entry->agencies = agencies;
-    //  inproc has no events to report, and each monitor is a thread and
-    //  one more socket in every poll of the actor's loop
-    if (strncmp (endpoint, "inproc://", 9) != 0)
-        entry->monitor = s_monitor_new (sock);
-    if (entry->monitor)
-        zpoller_add (self->poller, entry->monitor);
+    //  inproc has no events to report, and each monitor is a thread
+    if (strncmp (endpoint, "inproc://", 9) != 0) {
+        lot_watched_t watched = {
+            .name = name, .bound = bind, .curve = curve || agencies, .agencies = agencies
+        };
+        lot_watcher_add (self->watcher, sock, &watched);
+    }
     zlistx_add_end (self->entries, entry);
 
     char *address = bind ? lot_endpoint_bind_form (endpoint) : strdup (endpoint);
@@ -289,97 +261,6 @@ lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoint,
     return s_open (self, type, endpoint, name, server, false);
 }
 
-static const char *
-s_event_result (const char *event)
-{
-    if (strstr (event, "FAILED"))
-        return "fail";
-    if (streq (event, "CONNECT_RETRIED") || streq (event, "CONNECT_DELAYED"))
-        return "in_progress";
-    return "success";
-}
-
-//  What a failed handshake means, where libzmq says enough to tell.
-static const char *
-s_handshake_reason (const s_entry_t *entry, const char *event, const char *value)
-{
-    long code = strtol (value, NULL, 10);
-    if (streq (event, "HANDSHAKE_FAILED_AUTH") && code == 400)
-        //  lot_zap's answer: no such key
-        return entry->agencies ? "the peer's key is no enrolled agency's"
-             : entry->bound ? "the peer's key is not in CURVE_PUBLIC_DIR"
-                            : "refused by the peer, our key is not in its CURVE_PUBLIC_DIR";
-    if (streq (event, "HANDSHAKE_FAILED_PROTOCOL")
-    &&  code == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
-        return "CURVE on one side only";
-    if (streq (event, "HANDSHAKE_FAILED_PROTOCOL")
-    &&  code == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC)
-        return "CURVE keys do not match, a stale public certificate?";
-    //  What a client sees when the server cannot decrypt its hello
-    if (entry->curve && !entry->bound && streq (event, "HANDSHAKE_FAILED_NO_DETAIL"))
-        return "closed by the peer in the CURVE handshake, a stale public certificate?";
-    //  What a server sees when a peer without CURVE read the mismatch
-    //  first and hung up (or something not ZeroMQ came and went)
-    if (entry->curve && entry->bound && streq (event, "HANDSHAKE_FAILED_NO_DETAIL"))
-        return "closed by the peer in the CURVE handshake, CURVE on one side only?";
-    return NULL;
-}
-
-static void
-s_log_event (lot_sockets_t *self, s_entry_t *entry, const char *event,
-             const char *value, const char *endpoint)
-{
-    const char *result = s_event_result (event);
-    lot_log_level_t level = streq (result, "fail") ? LOT_LOG_ERROR : LOT_LOG_INFO;
-    //  libzmq reports every close of a raw TCP peer (STREAM) as a failed
-    //  handshake: raw peers have no handshake, so it is no failure there,
-    //  and DISCONNECTED follows.
-    if (zsock_type (entry->sock) == ZMQ_STREAM
-    &&  streq (event, "HANDSHAKE_FAILED_NO_DETAIL")) {
-        result = "success";
-        level = LOT_LOG_DEBUG;
-    }
-    const char *reason = s_handshake_reason (entry, event, value);
-    lot_log (level, "action: zmq_evento | result: %s | actor: %s | socket: %s"
-             " | event: %s | endpoint: %s | value: %s%s%s", result, self->actor,
-             entry->name, event, endpoint, value, reason ? " | reason: " : "",
-             reason ? reason : "");
-}
-
-//  An event is a connection's, not a message's: finding its series each
-//  time costs nothing that counts.
-static void
-s_count_event (lot_sockets_t *self, const char *name, const char *event)
-{
-    lot_metric_add (lot_metrics_series (self->settings->metrics, &s_events, "actor", self->actor,
-                                        "socket", name, "event", event, NULL), 1);
-}
-
-bool
-lot_sockets_handle_event (lot_sockets_t *self, void *which)
-{
-    //  A poll cut short returns NULL, and an inproc socket has no monitor
-    if (!which)
-        return false;
-    for (s_entry_t *entry = zlistx_first (self->entries); entry;
-         entry = zlistx_next (self->entries)) {
-        if (entry->monitor != which)
-            continue;
-        char *event = NULL, *value = NULL, *endpoint = NULL;
-        zstr_recvx (entry->monitor, &event, &value, &endpoint, NULL);
-        if (event) {
-            s_log_event (self, entry, event, value ? value : "",
-                         endpoint ? endpoint : "");
-            s_count_event (self, entry->name, event);
-        }
-        zstr_free (&event);
-        zstr_free (&value);
-        zstr_free (&endpoint);
-        return true;
-    }
-    return false;
-}
-
 void
 lot_sockets_opened (lot_sockets_t *self, const char *name, const char *endpoint,
                     const char *error)
@@ -391,10 +272,7 @@ void
 lot_sockets_report (lot_sockets_t *self, const char *name, const char *event, long value,
                     const char *endpoint)
 {
-    lot_log_info ("action: zmq_evento | result: success | actor: %s | socket: %s"
-                  " | event: %s | endpoint: %s | value: %ld", self->actor, name, event,
-                  endpoint, value);
-    s_count_event (self, name, event);
+    lot_watcher_report (self->actor, self->settings, name, event, value, endpoint);
 }
 
 void

@@ -11,12 +11,12 @@
 
     Failures (BIND_FAILED, ACCEPT_FAILED, CLOSE_FAILED, handshake failures)
     say `fail`; retries and delays say `in_progress`. The monitors are read
-    in the actor's own poll loop (an unread monitor stalls libzmq's I/O
-    thread) and destroyed before the sockets they watch.
+    in a thread of their own (lot_watcher), not in the actor's poll loop,
+    and destroyed before the sockets they watch.
 
     Events exist for tcp:// and ipc:// only: inproc sockets are opened and
     closed alike, with nothing to report in between, so they get no
-    monitor (a thread, and one more socket in every poll of the loop).
+    monitor (each is a thread).
 
     With CURVE on (lot_curve.h), every tcp:// socket but the agencies'
     raw one is secured before it binds or connects: a bound socket is a
@@ -56,9 +56,7 @@
 
 typedef struct _lot_sockets_t lot_sockets_t;
 
-//  The monitors are added to poller, which must outlive the set.
-lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *settings,
-                                zpoller_t *poller);
+lot_sockets_t *lot_sockets_new (const char *actor, const lot_settings_t *settings);
 
 //  Closes the monitors, then every socket, logging each close. Its
 //  inproc endpoints are free again on return.
@@ -84,9 +82,6 @@ zsock_t *lot_sockets_bind_agencies (lot_sockets_t *self, const char *endpoint,
 //  set owns it. Logs a fail line and returns NULL when it cannot.
 zsock_t *lot_sockets_connect (lot_sockets_t *self, int type, const char *endpoint,
                               const char *name, const char *server);
-
-//  When which is one of the monitors, logs its event and returns true.
-bool lot_sockets_handle_event (lot_sockets_t *self, void *which);
 
 //  A socket of the actor's that is not libzmq's (the front-end's plain
 //  port, lot_port): its bind said in the socket_open line (a fail line

@@ -37,7 +37,6 @@
 static struct {
     lot_settings_t *settings;
     zactor_t *actor;
-    zpoller_t *poller;          //  Of sockets, opened by the test itself
     lot_sockets_t *sockets;
     zsock_t *peers [8];
     size_t peer_count;
@@ -51,7 +50,6 @@ s_rig_end (void)
 {
     zactor_destroy (&s_rig.actor);
     lot_sockets_destroy (&s_rig.sockets);
-    zpoller_destroy (&s_rig.poller);
     for (size_t i = 0; i < s_rig.peer_count; i++)
         zsock_destroy (&s_rig.peers [i]);
     for (size_t i = 0; i < s_rig.fd_count; i++)
@@ -681,9 +679,7 @@ test_binder_listens_where_its_endpoint_says (void **state)
         free (s_rig.settings->curve_cert);
         s_rig.settings->curve_cert = row->curve ? strdup (cert) : NULL;
         lot_sockets_destroy (&s_rig.sockets);
-        if (!s_rig.poller)
-            s_rig.poller = zpoller_new (NULL);
-        s_rig.sockets = lot_sockets_new ("test", s_rig.settings, s_rig.poller);
+        s_rig.sockets = lot_sockets_new ("test", s_rig.settings);
         tu_capture_t capture = tu_capture_begin (1, log);
         zsock_t *sock = lot_sockets_bind (s_rig.sockets, ZMQ_PULL, row->endpoint, "binder");
         char *logged = tu_temp_own (tu_capture_end (capture));
@@ -704,6 +700,40 @@ test_binder_listens_where_its_endpoint_says (void **state)
         assert_int_equal (tu_reach ("127.0.0.2", port), row->elsewhere ? 0 : ECONNREFUSED);
     }
     tu_case_done ();
+}
+
+//  A socket's events are logged while its owner reads nothing at all:
+//  the watcher's thread reads the monitors, so an actor busy in a sync
+//  no longer holds its lines back, nor an unread monitor libzmq's I/O
+//  thread (lot_watcher.h)
+static void
+test_events_logged_while_the_owner_waits (void **state)
+{
+    s_settings ("watched");
+    s_rig.dir = tu_tempdir ("watched");
+    s_rig.sockets = lot_sockets_new ("test", s_rig.settings);
+    char *log = tu_temp ("%s/log", s_rig.dir);
+    lot_log_set_level (LOT_LOG_INFO);
+    tu_capture_t capture = tu_capture_begin (1, log);
+    zsock_t *inbox = lot_sockets_bind (s_rig.sockets, ZMQ_PULL, "tcp://127.0.0.1:*", "inbox");
+    char *endpoint = inbox ? zsock_last_endpoint (inbox) : NULL;
+    zsock_t *peer = endpoint ? zsock_new_push (endpoint) : NULL;
+    const char *events [] = { "LISTENING", "ACCEPTED", "HANDSHAKE_SUCCEEDED", "DISCONNECTED" };
+    bool seen [4] = { false };
+    for (size_t i = 0; peer && i < 4; i++) {
+        if (i == 3)
+            zsock_destroy (&peer);
+        seen [i] = tu_wait_for_lines (log, PARTS ("action: zmq_evento | result: success"
+                                                  " | actor: test | socket: inbox | event: ",
+                                                  events [i], tu_temp (" | endpoint: %s | value: ",
+                                                                       endpoint)), 1, 5000);
+    }
+    zsock_destroy (&peer);
+    zstr_free (&endpoint);
+    free (tu_capture_end (capture));
+    for (size_t i = 0; i < 4; i++)
+        if (!seen [i])
+            fail_msg ("no %s line in %s", events [i], log);
 }
 
 //  A coordinator with the test as its persister (DEALER) and a front-end
@@ -1114,6 +1144,7 @@ main (void)
         TEST (test_actor_restarts_bind_at_once),
         TEST (test_signals_leave_monitors_running),
         TEST (test_binder_listens_where_its_endpoint_says),
+        TEST (test_events_logged_while_the_owner_waits),
         TEST (test_persister_remembers_across_restarts),
         TEST (test_persister_waits_for_earlier_chunks),
         TEST (test_persister_answers_each_frontend),

@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #define RUN_TIMEOUT_MS 120000
-#define PARTS(...) ((const char *const []) { __VA_ARGS__, NULL })
 #define ENV(...) ((char *const []) { __VA_ARGS__, NULL })
 
 static const int s_winners [] = { 0, 2, 3, 3, 2, 0 };     //  By agency, real data

@@ -29,9 +29,7 @@
 #define STOP_TIMEOUT_MS 10000
 #define SCRAPE_TIMEOUT_MS 5000
 
-//  NULL-terminated lists written in place: the parts a line holds, and
-//  "NAME=value" settings
-#define PARTS(...) ((const char *const []) { __VA_ARGS__, NULL })
+//  "NAME=value" settings, a NULL-terminated list written in place
 #define ENV(...) ((char *const []) { __VA_ARGS__, NULL })
 
 //  How many lines of the file hold every part.

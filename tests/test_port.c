@@ -23,7 +23,6 @@
 
 static struct {
     lot_settings_t *settings;
-    zpoller_t *poller;
     lot_sockets_t *sockets;
     lot_port_t *port;
 } s_rig;
@@ -37,8 +36,7 @@ s_setup (void **state)
     assert_non_null (s_rig.settings);
     s_rig.settings->port = 0;
     s_rig.settings->send_timeout = 300;
-    s_rig.poller = zpoller_new (NULL);
-    s_rig.sockets = lot_sockets_new ("frontend", s_rig.settings, s_rig.poller);
+    s_rig.sockets = lot_sockets_new ("frontend", s_rig.settings);
     lot_log_set_level (LOT_LOG_WARNING);
     s_rig.port = lot_port_new (s_rig.settings, s_rig.sockets, "agencies");
     assert_non_null (s_rig.port);
@@ -51,7 +49,6 @@ s_teardown (void **state)
     lot_log_set_level (LOT_LOG_WARNING);
     lot_port_destroy (&s_rig.port);
     lot_sockets_destroy (&s_rig.sockets);
-    zpoller_destroy (&s_rig.poller);
     lot_settings_destroy (&s_rig.settings);
     lot_log_set_level (LOT_LOG_INFO);
     return tu_dir_teardown (state);

@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PARTS(...) ((const char *const []) { __VA_ARGS__, NULL })
 #define RUN_TIMEOUT_MS 240000
 
 //  Found from the repository root, before each test's own directory

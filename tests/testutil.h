@@ -133,6 +133,9 @@ bool tu_wait_for_text (const char *path, const char *text, int timeout_ms);
 char *tu_log_value (const char *path, const char *const parts [], const char *key,
                     int timeout_ms);
 
+//  The parts a line holds, a NULL-terminated list written in place
+#define PARTS(...) ((const char *const []) { __VA_ARGS__, NULL })
+
 //  Waits until at least count lines of the file hold every part, up to
 //  timeout_ms. True when they do.
 bool tu_wait_for_lines (const char *path, const char *const parts [],
