@@ -242,10 +242,13 @@ s_reject (const char **reason, const char *why)
     return LOT_STORE_REJECT;
 }
 
-//  Adds a chunk to the pending group.
-static void
-s_self_append (lot_store_t *self, const lot_store_chunk_t *chunk)
+//  Adds a chunk to the pending group: APPEND, or REJECT when its agency
+//  would count more bets than a journal record holds.
+static lot_store_verdict_t
+s_self_append (lot_store_t *self, const lot_store_chunk_t *chunk, const char **reason)
 {
+    if ((uint64_t) chunk->position + chunk->count > UINT32_MAX)
+        return s_reject (reason, "too many bets");
     if (self->pending_count == self->pending_max) {
         self->pending_max = self->pending_max ? 2 * self->pending_max : 64;
         self->pending = realloc (self->pending,
@@ -258,6 +261,7 @@ s_self_append (lot_store_t *self, const lot_store_chunk_t *chunk)
     self->pending [self->pending_count++] = *chunk;
     self->next [chunk->agency] = chunk->position + chunk->count;
     self->closing [chunk->agency] = chunk->last;
+    return LOT_STORE_APPEND;
 }
 
 lot_store_verdict_t
@@ -273,12 +277,8 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
         return s_reject (reason, "unknown agency");
     uint64_t start = chunk->position, end = start + chunk->count;
     uint64_t stored = self->stored [agency], next = self->next [agency];
-    if (start == next && !self->closing [agency]) {
-        if (end > UINT32_MAX)
-            return s_reject (reason, "too many bets");
-        s_self_append (self, chunk);
-        return LOT_STORE_APPEND;
-    }
+    if (start == next && !self->closing [agency])
+        return s_self_append (self, chunk, reason);
     //  Its first bets are stored, not all of them, or all but not its last
     //  flag: recovery adopted them (lot_recovery.h), in this run or an
     //  earlier one. A chunk is the same bytes each time it is sent, so its
@@ -286,8 +286,6 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
     if (start < stored
     &&  (end > stored || (end == stored && chunk->last && !self->finished [agency]))) {
         if (next == stored && !self->closing [agency]) {
-            if (end > UINT32_MAX)
-                return s_reject (reason, "too many bets");
             lot_store_chunk_t rest = *chunk;
             const char *lines = chunk->lines;
             size_t skip = 0;
@@ -301,8 +299,7 @@ lot_store_admit (lot_store_t *self, const lot_store_chunk_t *chunk, const char *
             rest.count = (uint32_t) (end - stored);
             rest.lines = lines + skip;
             rest.size = chunk->size - skip;
-            s_self_append (self, &rest);
-            return LOT_STORE_APPEND;
+            return s_self_append (self, &rest, reason);
         }
         if (end <= next)
             return LOT_STORE_REPEAT;
