@@ -19,8 +19,9 @@ line at start.
 
 `config.ini` holds the course's four keys (`SERVER_PORT`, `SERVER_IP`,
 `SERVER_LISTEN_BACKLOG`, `LOGGING_LEVEL`) under `[DEFAULT]`; an
-environment variable of the same name overrides each, and every other
-setting comes from the environment. Every server program reads the same
+environment variable of the same name overrides each. Any other setting
+of the table may be written there too, in any section, and comes from
+the environment otherwise. Every server program reads the same
 table (`bin/lottery-server --help`). A bound endpoint with port `*`
 (`tcp://127.0.0.1:*`) gets one the system picks, shown in the binding
 actor's `socket_open | ... | mode: bind | endpoint: ...` line. For many
