@@ -28,7 +28,8 @@ typedef enum {
     LOT_CONN_WINNERS,           //  A winners query is held
     LOT_CONN_STALLED,           //  An answer would not go: leaving, or
                                 //  not reading; ignored for SEND_TIMEOUT
-    LOT_CONN_DEAD               //  Reads no answers: ignored until it goes
+    LOT_CONN_DEAD               //  A CURVE one that reads no answers:
+                                //  ignored until it goes
 } lot_conn_state_t;
 
 //  The front-end's lists a connection may be in, each its handle there

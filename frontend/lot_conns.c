@@ -143,7 +143,8 @@ s_make_room (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
     for (lot_conn_t *conn = zlistx_first (self->recent); conn;
          conn = zlistx_next (self->recent)) {
         if (lot_conn_state (conn) == LOT_CONN_DEAD) {
-            //  Detached when it stalled: nothing else holds it
+            //  Detached when it stalled: nothing else holds it (its pipe is
+            //  libzmq's, gone with its peer)
             assert (lot_conn_items (conn) == 0);
             lot_conns_drop (self, conn);
             return 0;
@@ -188,11 +189,13 @@ lot_conns_add (lot_conns_t *self, zframe_t **routing_id_p, const char *peer,
     return conn;
 }
 
-//  A stalled connection that has not left by now does not read: it is cut
-//  off from the pipeline and ignored (it can't even be sent the close)
-//  until its port reports it gone.
+//  A stalled connection that has not left by now does not read: one of the
+//  plain port is ended (its port gives what waits SEND_TIMEOUT more, then
+//  closes it), or it would hold a descriptor and 64 KiB for as long as its
+//  peer likes; one of the CURVE port cannot be closed (libzmq's ROUTER
+//  closes no peer), so it stays cut off and ignored until it goes.
 static void
-s_expire_stalled (lot_conns_t *self)
+s_expire_stalled (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
 {
     lot_conn_t *conn;
     int64_t now = zclock_mono ();
@@ -203,7 +206,10 @@ s_expire_stalled (lot_conns_t *self)
         lot_conn_metrics_evicted (self->metrics, "not_reading");
         zlistx_delete (self->stalled, lot_conn_handle (conn, LOT_CONN_LIST_STALLED));
         lot_conn_set_handle (conn, LOT_CONN_LIST_STALLED, NULL);
-        lot_conn_set_state (conn, LOT_CONN_DEAD);
+        if (lot_conn_proven (conn))
+            lot_conn_set_state (conn, LOT_CONN_DEAD);
+        else
+            end (arg, conn, NULL);
     }
 }
 
@@ -249,7 +255,7 @@ s_idle_period (lot_conns_t *self)
 void
 lot_conns_expire (lot_conns_t *self, lot_conns_end_fn *end, void *arg)
 {
-    s_expire_stalled (self);
+    s_expire_stalled (self, end, arg);
     if (zclock_mono () >= self->next_idle_check) {
         s_expire_idle (self, end, arg);
         self->next_idle_check = zclock_mono () + s_idle_period (self);

@@ -7,7 +7,9 @@
     on a front-end, or two could be handed the same positions. A
     connection whose answer would not go is stalled: ignored until its port
     reports it gone, and after SEND_TIMEOUT logged as an agency that does
-    not read (LOT_CONN_DEAD).
+    not read and ended; one on the CURVE port, which libzmq gives no way
+    to close, is ignored instead until it goes or its slot is needed
+    (LOT_CONN_DEAD).
 
     The table decides which connections end (idle, too slow, over
     MAX_CONNECTIONS) but writes nothing: it hands each to the front-end's
@@ -68,8 +70,9 @@ void lot_conns_stall (lot_conns_t *self, lot_conn_t *conn);
 //  the pipeline and the winners desk.
 void lot_conns_drop (lot_conns_t *self, lot_conn_t *conn);
 
-//  Ends what is past its limit: stalled connections become dead, and,
-//  when their check is due, idle and slow ones are ended through end.
+//  Ends what is past its limit, through end: stalled connections (those
+//  of the CURVE port become dead instead), and, when their check is due,
+//  idle and slow ones.
 void lot_conns_expire (lot_conns_t *self, lot_conns_end_fn *end, void *arg);
 
 //  How long the front-end may wait before lot_conns_expire has something

@@ -292,12 +292,15 @@ static void
 s_self_run (self_t *self)
 {
     while (self && !self->actor.terminated) {
-        //  Sleeps until the next backlog retry, resend check, stall expiry
-        //  or idle check at the latest
+        //  Sleeps until the next backlog retry, resend check, stall expiry,
+        //  idle check, end of an accept pause or close on the port at the
+        //  latest
         int64_t timeout = lot_conns_timeout (self->conns);
         int64_t gate = lot_gate_timeout (self->gate);
+        int64_t port = self->plain ? lot_port_expire (self->plain) : -1;
+        timeout = gate >= 0 && gate < timeout ? gate : timeout;
         timeout = lot_pipeline_timeout (self->pipeline,
-                                        gate >= 0 && gate < timeout ? gate : timeout);
+                                        port >= 0 && port < timeout ? port : timeout);
         void *which = zpoller_wait (self->actor.poller, (int) timeout);
         //  A pass's log lines (a line or two per agency at 5,000 at once)
         //  go out in one write at its end

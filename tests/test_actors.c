@@ -1130,6 +1130,49 @@ test_frontend_limits_connections (void **state)
     }
 }
 
+//  An agency that sends and never reads its answers: once 64 KiB of them
+//  wait, the front-end takes no more of its bytes, and SEND_TIMEOUT later
+//  ends it, or such peers would hold a descriptor each for ever.
+static void
+test_frontend_ends_a_peer_that_does_not_read (void **state)
+{
+    s_settings ("deaf")->send_timeout = 100;
+    //  Its bytes all fit in its buffer: what stops it is its answers
+    s_rig.settings->max_chunk_bytes = 1 << 20;
+    s_rig.dir = tu_tempdir ("deaf");
+    int port = s_frontend_start (NULL);
+    //  A small window, and small segments: the kernel sizes the front-end's
+    //  send buffer by them (on loopback's 64 kB ones it holds megabytes)
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    int window = 2048, segment = 536;
+    assert_int_equal (setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &window, sizeof window), 0);
+    assert_int_equal (setsockopt (fd, IPPROTO_TCP, TCP_MAXSEG, &segment, sizeof segment), 0);
+    struct sockaddr_in address = {
+        .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+        .sin_addr.s_addr = htonl (INADDR_LOOPBACK)
+    };
+    assert_int_equal (connect (fd, (struct sockaddr *) &address, sizeof address), 0);
+    s_rig.fds [s_rig.fd_count++] = fd;
+    //  'B', then 50,000 chunks of no agency: 300 kB, each answered with an
+    //  'E' of 17 bytes
+    tu_wire_t one = { .size = 0 };
+    tu_wire_chunk (&one, 'C', 0, "9");
+    size_t size = 1 + 50000 * one.size;
+    uint8_t *bytes = tu_temp_own (malloc (size));
+    bytes [0] = 'B';
+    for (size_t i = 1; i < size; i += one.size)
+        memcpy (bytes + i, one.data, one.size);
+    char *log = tu_temp ("%s/log", s_rig.dir);
+    tu_capture_t capture = tu_capture_begin (1, log);
+    int sent = tu_send_all (fd, bytes, size);
+    bool cut = tu_wait_for_text (log, "reason: agency not reading its answers", RECV_TIMEOUT_MS);
+    bool ended = tu_wait_closed (fd, RECV_TIMEOUT_MS);
+    free (tu_capture_end (capture));
+    assert_int_equal (sent, 0);
+    assert_true (cut);
+    assert_true (ended);
+}
+
 #define TEST(function) cmocka_unit_test_teardown (function, s_teardown)
 
 int
@@ -1152,6 +1195,7 @@ main (void)
         TEST (test_frontend_resends_unanswered_chunks),
         TEST (test_frontend_pipelines_v2),
         TEST (test_frontend_limits_connections),
+        TEST (test_frontend_ends_a_peer_that_does_not_read),
     };
     return cmocka_run_group_tests_name ("actors", tests, NULL, NULL);
 }

@@ -93,6 +93,7 @@ typedef struct {
     size_t stops;
     tu_proc_t *clients [8];     //  By agency
     int agencies;               //  The highest agency started
+    const char *files;          //  Open files each program may have, or NULL
 } sys_t;
 
 //  With CURVE_PUBLIC_DIR=KEYS/public among the settings, bin/lottery-KIND's
@@ -131,8 +132,11 @@ s_sys_spawn (sys_t *sys, const char *program, char *const extra [])
         env [n++] = sys->settings [i];
     assert_true (sys->count < MAX_PROCS);
     sys->programs [sys->count] = program;
-    sys->procs [sys->count++] = tu_spawn (sys->dir, (char *[]) { s_program (program), NULL },
-                                          env, sys->log);
+    char *limited [] = { "/usr/bin/prlimit", tu_temp ("--nofile=%s", sys->files),
+                         s_program (program), NULL };
+    char *plain [] = { s_program (program), NULL };
+    sys->procs [sys->count++] = tu_spawn (sys->dir, sys->files ? limited : plain, env,
+                                          sys->log);
     sys->spawned++;
 }
 
@@ -1053,6 +1057,37 @@ test_hostile_peers (void **state)
     tu_remove_dir (data.dir);
 }
 
+//  Out of descriptors, the front-end stops accepting for a moment (the
+//  kernel holds the connections that wait), then takes them again: it
+//  does not stop for good. Then an agency uploads as ever.
+static void
+test_accepts_again_after_running_out_of_files (void **state)
+{
+    data_t data = { 0 };
+    s_data_generate (&data, "files", 1, 500);
+    sys_t *sys = s_sys_new ("files", 1, ENV ("SERVER_LISTEN_BACKLOG=256"));
+    sys->files = "64:64";
+    s_sys_spawn (sys, "lottery-server", NULL);
+    s_sys_wait_started (sys);
+    int fds [100];
+    for (int i = 0; i < 100; i++)
+        fds [i] = s_connect (sys->port, NULL);
+    assert_true (tu_wait_for_text (sys->log, "action: conexion | result: fail | reason:"
+                                             " accept: Too many open files", 10000));
+    for (int i = 0; i < 100; i++)
+        close (fds [i]);
+    int ping = s_connect (sys->port, "P");
+    tu_expect_bytes (ping, "O", 1);
+    close (ping);
+    s_clients_start (sys, &data, 100, NULL);
+    s_clients_wait (sys);
+    s_sys_stop (sys);
+    s_check_bets (sys, &data, true);
+    s_check_winners (sys, &data);
+    s_sys_destroy (sys);
+    tu_remove_dir (data.dir);
+}
+
 //  A program SIGKILLed mid-upload, distributed, `runs` times: every agency
 //  finishes by itself, with the bets file and winners of a faultless run.
 typedef struct {
@@ -1494,6 +1529,7 @@ main (void)
         TEST (test_open_actor_needs_curve_or_opt_out),
         TEST (test_stranger_gets_nothing_from_actors),
         TEST (test_sigterm_mid_run),
+        TEST (test_accepts_again_after_running_out_of_files),
     };
     //  Only the tests it names (cmocka's * and ? patterns): make
     //  test-valgrind runs one this way
