@@ -5,6 +5,7 @@
 #include "lot_log.h"
 
 #include <string.h>
+#include <sys/prctl.h>
 
 #define S_ENDPOINT "inproc://zeromq.zap.01"
 #define S_CHECK_MSECS 1000          //  How often the agencies' directory is looked at
@@ -165,6 +166,7 @@ static void
 s_zap_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, args);
+    prctl (PR_SET_NAME, "zap");     //  As the actors: top, perf and gdb tell it
     zsock_signal (pipe, self ? 0 : 1);
     zpoller_t *poller = self ? zpoller_new (pipe, self->handler, NULL) : NULL;
     int64_t check_at = zclock_mono () + S_CHECK_MSECS;
@@ -177,7 +179,10 @@ s_zap_actor (zsock_t *pipe, void *args)
         if (which == self->handler)
             s_self_handle_request (self);
         else
-        if (zpoller_terminated (poller))
+        //  A signal that lands in this thread is the main thread's to act
+        //  on (its handler ran): without this handler libzmq would let
+        //  every CURVE client in, so only the end of libzmq ends it
+        if (zpoller_terminated (poller) && zmq_errno () != EINTR)
             break;
         if (self->agencies && zclock_mono () >= check_at) {
             lot_enrolled_reload (&self->agencies, false, "zap");

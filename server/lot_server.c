@@ -198,6 +198,8 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
         zpoller_t *poller = zpoller_new (NULL);
         for (size_t i = 0; i < started; i++)
             zpoller_add (poller, actors [i]);
+        if (zap)
+            zpoller_add (poller, zap);
         while (!lot_server_interrupted ()) {
             void *which = zpoller_wait (poller, SIGNAL_CHECK_MSECS);
             if (s_reload) {
@@ -207,6 +209,14 @@ lot_server_run (int argc, char *argv [], const char *program, lot_mode_t mode,
                         zstr_send (actors [i], "RELOAD");
                 if (agencies)
                     zstr_send (zap, "RELOAD");
+            }
+            else
+            if (which && which == zap) {
+                //  Without it libzmq would let every CURVE client in
+                lot_log_error ("action: curve_auth | result: fail | program: %s"
+                               " | reason: the key check ended", program);
+                rc = 1;
+                break;
             }
             else
             if (which || !zpoller_expired (poller))

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -694,26 +693,6 @@ s_expect_winners (int port, unsigned count, const char *const documents [])
     close (fd);
 }
 
-//  A thread named after an actor (libzmq's own block signals), or 0.
-static pid_t
-s_actor_thread (pid_t pid, const char *actor_name)
-{
-    DIR *tasks = opendir (tu_temp ("/proc/%d/task", (int) pid));
-    char *name = tu_temp ("%s\n", actor_name);
-    pid_t actor = 0;
-    struct dirent *entry;
-    while (tasks && (entry = readdir (tasks))) {
-        pid_t tid = (pid_t) atoi (entry->d_name);
-        char *comm = tu_temp_own (tu_read_file (tu_temp ("/proc/%d/task/%d/comm", (int) pid,
-                                                         (int) tid), NULL));
-        if (tid > 0 && tid != pid && comm && strcmp (comm, name) == 0)
-            actor = tid;
-    }
-    if (tasks)
-        closedir (tasks);
-    return actor;
-}
-
 //  One embedded server for one agency, through its life: the health
 //  check's 'P' is answered 'O' and stores nothing; one bet is stored and
 //  drawn; peers that close as soon as they read their answer race the
@@ -743,7 +722,7 @@ test_one_agency_lifetime (void **state)
             close (fd);
         }
     pid_t pid = sys->procs [0]->pid;
-    pid_t actor = s_actor_thread (pid, "handler");
+    pid_t actor = tu_thread (pid, "handler");
     assert_true (actor > 0);
     assert_int_equal (tgkill (pid, actor, SIGTERM), 0);
     assert_int_equal (tu_wait (sys->procs [0], STOP_TIMEOUT_MS), 0);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <sodium.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -658,6 +659,25 @@ tu_wait_closed (int fd, int timeout_ms)
         if (n < 0)
             return false;
     }
+}
+
+pid_t
+tu_thread (pid_t pid, const char *name)
+{
+    DIR *tasks = opendir (tu_temp ("/proc/%d/task", (int) pid));
+    char *line = tu_temp ("%s\n", name);
+    pid_t found = 0;
+    struct dirent *entry;
+    while (tasks && (entry = readdir (tasks))) {
+        pid_t tid = (pid_t) atoi (entry->d_name);
+        char *comm = tu_temp_own (tu_read_file (tu_temp ("/proc/%d/task/%d/comm", (int) pid,
+                                                         (int) tid), NULL));
+        if (tid > 0 && tid != pid && comm && strcmp (comm, line) == 0)
+            found = tid;
+    }
+    if (tasks)
+        closedir (tasks);
+    return found;
 }
 
 int

@@ -188,6 +188,10 @@ size_t tu_recv_exact (int fd, void *data, size_t size, int timeout_ms);
 //  True when the peer closed the connection within timeout_ms (reads EOF).
 bool tu_wait_closed (int fd, int timeout_ms);
 
+//  The thread of process pid named name (prctl's, as /proc shows it),
+//  other than its main thread, or 0.
+pid_t tu_thread (pid_t pid, const char *name);
+
 //  A small deterministic random generator (splitmix64) for fuzz and
 //  generated test data: the same seed gives the same sequence.
 typedef struct {
