@@ -212,9 +212,9 @@ s_digest_add (lot_upload_t *self, const lot_span_t fields [LOT_BET_FIELDS])
 
 //  Sets the feed to go on after the first self->stored bets: the data
 //  file is opened again and that many bets skipped (it was checked whole
-//  already); the single bet is simply sent next. check (after a v3 'S'):
-//  the skipped bets must be the ones the server holds, by the 'S' digest,
-//  and an agency the server calls finished must hold the whole file.
+//  already); the single bet is simply sent next. An agency the server
+//  calls finished (v2 and v3) must hold the whole file; check (after a v3
+//  'S'): the skipped bets must be the ones the server holds, by its digest.
 //  The single bet is not checked: it goes after whatever is stored.
 static int
 s_restart (lot_upload_t *self, bool check)
@@ -226,7 +226,8 @@ s_restart (lot_upload_t *self, bool check)
             return s_conflict (self, "the server holds %ld bets of agency %s, more than"
                                " the %zu of the data file: the stored bets are not its"
                                " own", self->stored, self->agency, self->file_bets);
-        if (check && self->server_finished && (size_t) self->stored < self->file_bets)
+        if (self->version >= 2 && self->server_finished
+        &&  (size_t) self->stored < self->file_bets)
             return s_conflict (self, "the server holds %ld bets of agency %s and calls"
                                " it finished, before the %zu of the data file: the"
                                " stored bets are not its own", self->stored, self->agency,

@@ -45,6 +45,15 @@ test_client_v2_stored (void **)
     cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 8 | reason:"
                               " the server holds 8 bets of agency 3, more than the 7 of the"
                               " data file");
+    //  ... and one that calls the agency finished with fewer than the file
+    //  fails it too: no success with bets missing, digest or not
+    run = cf_run_new ();
+    cf_env (run->client, "CLI_PROTOCOL_VERSION=2");
+    cf_script (run->fake, { CF_GREET_V2, .at = 4, .finished = true }, { CF_ONLY_CLOSED });
+    cf_run_play (run, 1);
+    cf_assert_once (run->log, "action: apuestas_enviadas | result: fail | cantidad: 4 | reason:"
+                              " the server holds 4 bets of agency 3 and calls it finished,"
+                              " before the 7 of the data file");
 }
 
 static void
