@@ -28,6 +28,8 @@ struct _lot_upload_t {
                                     //  2 once the server refused v3, or 1 once
                                     //  it showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
+    long unanswered;                //  'H's dropped unanswered before any 'S'
+    bool v1_dropped;                //  A v1 connection dropped with a chunk out
     bool fell_back;                 //  A warning said v1 is spoken
     bool fell_back_v2;              //  A warning said v2 is spoken
     uint32_t server_stored;         //  What the last 'S' said: bets stored,
@@ -123,11 +125,17 @@ s_hello (lot_upload_t *self)
         if (v3 && lot_link_rejected (self->link, LOT_REASON_VERSION)
         &&  !self->config->auth_cert)
             return 3;
-        //  A v1 server closes, resets, keeps silent or answers something
-        //  else; once a server said 'S', a drop is only a drop
-        if (!self->heard_v2 && !lot_signals_caught () && !self->config->auth_cert)
+        //  A v1 server answers something else ('E' "unknown message tag",
+        //  as the course's does). A close, a reset or silence may say the
+        //  same, or be one of ours that could not take the connection (its
+        //  table full, a restart), and v1 would then send the file again
+        //  from its first bet: only the second in a row says v1. Once a
+        //  server said 'S', a drop is only a drop
+        bool dropped = lot_link_dropped (self->link);
+        if (!self->heard_v2 && !lot_signals_caught () && !self->config->auth_cert
+        &&  (!dropped || self->unanswered++ > 0))
             return 2;
-        return lot_link_dropped (self->link) ? 1 : -1;
+        return dropped ? 1 : -1;
     }
     self->server_stored = answer.stored;
     self->server_finished = answer.finished;
@@ -156,6 +164,11 @@ s_greet (void *arg, lot_link_t *link)
         self->version = LOT_PROTOCOL_V2;
         return 2;
     }
+    if (rc == 2 && self->v1_dropped)
+        //  Only an 'S' can say whether the chunk the drop cut was stored
+        return lot_link_fail (link, "the connection dropped in v1, and the server"
+                              " speaks v1 only: it cannot say whether the chunk out"
+                              " was stored");
     if (rc == 2) {
         //  Closed here, so that its close line comes before the warning
         lot_link_close (link, LOT_LOG_DEBUG);
@@ -344,7 +357,7 @@ s_send_chunks (lot_upload_t *self)
 //  dropped connection stored, so a drop ends it; v1 fallen back to asks
 //  'H' again, a loop.period later: a v2 server that dropped a new
 //  connection (at its connection limit, say) looked like a v1 one, and
-//  its 'S' now says what the v1 chunks stored. A
+//  its 'S' now says what the v1 chunks stored, while a v1 one ends it. A
 //  connection that begins with no more bets stored than the one before
 //  is a stall: loop.amount of them in a row end the upload, so a server
 //  that drops every chunk is not fed for ever.
@@ -383,6 +396,7 @@ s_send (lot_upload_t *self)
             return -1;
         lot_link_close_dropped (self->link);
         if (self->version < 2) {
+            self->v1_dropped = true;
             self->version = self->config->protocol_version;
             if (lot_link_pause (self->link, self->config->loop_period))
                 return -1;
