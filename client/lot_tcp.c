@@ -141,8 +141,7 @@ lot_tcp_fill (lot_tcp_t *self, lot_inbox_t *inbox)
     }
 }
 
-//  Connects to address, waiting up to timeout_ms for an answer (< 0: for
-//  as long as the kernel tries).
+//  Connects to address, waiting up to timeout_ms for an answer.
 static int
 s_connect_address (lot_tcp_t *self, const struct addrinfo *address, long timeout_ms)
 {
@@ -177,7 +176,9 @@ s_connect_address (lot_tcp_t *self, const struct addrinfo *address, long timeout
 
 //  When the name has several addresses, each may take
 //  S_CONNECT_ANSWER_MS to answer, each that fails says so in a DEBUG
-//  line, and the reason of the last says how many were tried.
+//  line, and the reason of the last says how many were tried. One address
+//  alone may take server.timeout (the kernel's SYN retries would go on
+//  for two minutes).
 int
 lot_tcp_connect (lot_tcp_t *self)
 {
@@ -199,7 +200,8 @@ lot_tcp_connect (lot_tcp_t *self)
     rc = -1;
     for (size_t i = 0; i < count && rc && !lot_wait_stopped (wait); i++) {
         lot_dial_name (order [i], self->address, sizeof self->address);
-        rc = s_connect_address (self, order [i], count > 1 ? S_CONNECT_ANSWER_MS : -1);
+        rc = s_connect_address (self, order [i],
+                                count > 1 ? S_CONNECT_ANSWER_MS : config->server_timeout);
         if (rc && count > 1 && !lot_wait_stopped (wait))
             lot_log_debug ("action: conectar | result: in_progress | server: %s"
                            " | address: %s | reason: %s", config->server_address,

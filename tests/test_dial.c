@@ -398,9 +398,11 @@ test_client_addresses_silent (void **)
 static void
 test_client_address_silent (void **)
 {
-    //  A name with one address waits for its answer as long as the
-    //  kernel tries, as before: no attempt fails 2 s on, and a SIGTERM
-    //  still ends the wait
+    //  A name with one address waits server.timeout for its connect's
+    //  answer (the kernel's SYN retries would go on for two minutes): with
+    //  the default 30 s no attempt fails 3 s on, and a SIGTERM still ends
+    //  the wait; with 500 ms each attempt gives up then, and the client
+    //  after its two
     s_silent_t silent;
     s_silent_init (&silent, 0);
     cf_client_t *client = cf_client_new (0);
@@ -413,6 +415,18 @@ test_client_address_silent (void **)
     const char *log = cf_client_exits (client, 0);
     cf_assert_once (log, "action: exit | result: success | signal: SIGTERM");
     cf_assert_none (log, "action: conectar");
+    client = cf_client_new (0);
+    cf_env (client, "CLI_SERVER_ADDRESS=%s", silent.name);
+    cf_env (client, "CLI_SERVER_TIMEOUT=500ms");
+    cf_env (client, "CLI_DATA_FILE=%s", cf_write ("agency-3.csv", cf_three_csv));
+    cf_client_start (client);
+    log = cf_client_exits (client, 1);
+    cf_assert_once (log, "action: conectar | result: in_progress | server: %s | intento: 1"
+                         " | reason: no answer to connect within 500ms", silent.name);
+    cf_assert_one_failure (log);
+    const char *failed [] = { "action: conectar | result: fail",
+                              "| reason: no answer to connect within 500ms", NULL };
+    assert_int_equal (tu_count_lines (log, failed), 1);
     s_silent_close (&silent);
 }
 
