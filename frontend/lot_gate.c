@@ -49,7 +49,7 @@ lot_gate_admit (lot_gate_t *self, lot_conn_t *conn, unsigned agency)
     if (proven)
         return proven == agency ? NULL : LOT_REASON_NOT_YOURS;
     if (self->auth == LOT_AUTH_REQUIRED
-    || (self->auth == LOT_AUTH_PER_AGENCY && lot_enrolled_has (self->enrolled, agency)))
+    || (self->auth == LOT_AUTH_PER_AGENCY && lot_enrolled_keyed (self->enrolled, agency)))
         return LOT_REASON_AUTH_NEEDED;
     return NULL;
 }

@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,7 +59,14 @@ lot_enroll (const char *dir, unsigned agency, lot_enroll_t what, char **error)
     bool exists = access (public, F_OK) == 0;
     zcert_t *server = NULL, *cert = NULL;
     int rc = -1;
+    char *marker = zsys_sprintf ("%s/agency-%u.revoked", enrolled, agency);
     if (what == LOT_ENROLL_REVOKE) {
+        //  The mark first: a revoked agency must never look like one that
+        //  has no key (per-agency lets those in without one)
+        FILE *file = fopen (marker, "w");
+        if (!file || fclose (file))
+            *error = zsys_sprintf ("cannot write %s: %s", marker, strerror (errno));
+        else
         if (unlink (public) == 0)
             rc = 0;
         else
@@ -85,6 +93,10 @@ lot_enroll (const char *dir, unsigned agency, lot_enroll_t what, char **error)
         &&  s_save (server, own, "server.pub", false, error) == 0
         &&  s_save (cert, enrolled, name, false, error) == 0)
             rc = 0;
+        if (rc == 0 && unlink (marker) && errno != ENOENT) {
+            *error = zsys_sprintf ("cannot remove %s: %s", marker, strerror (errno));
+            rc = -1;
+        }
     }
     zcert_destroy (&cert);
     zcert_destroy (&server);
@@ -92,5 +104,6 @@ lot_enroll (const char *dir, unsigned agency, lot_enroll_t what, char **error)
     zstr_free (&own);
     zstr_free (&name);
     zstr_free (&public);
+    zstr_free (&marker);
     return rc;
 }

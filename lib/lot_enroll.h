@@ -5,6 +5,7 @@
 
         DIR/server/secret/agencies_secret   the front-end's own: AGENCY_CERT
         DIR/server/enrolled/agency-N.pub    the agencies it lets in: AGENCY_KEYS
+        DIR/server/enrolled/agency-N.revoked  an agency whose key was revoked
         DIR/agency-N/agency_secret          agency N's own: its auth.cert
         DIR/agency-N/server.pub             the front-end's public key, which
                                             agency N pins: its auth.server
@@ -13,7 +14,9 @@
     pair and its public certificate (agency = "N" in its metadata);
     rotating makes a new pair in place of the old one, which no new
     connection may use once the server has read the directory again;
-    revoking removes the public certificate. Every file is written under
+    revoking removes the public certificate and leaves a mark
+    (agency-N.revoked), so that the agency needs a key still: enrolling
+    it again takes the mark away. Every file is written under
     a temporary name and renamed, so a server that reads the directory
     meanwhile sees the old file or the new one, never half of one.
 */

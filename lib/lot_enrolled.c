@@ -16,6 +16,7 @@ struct _lot_enrolled_t {
     long agencies;
     zhashx_t *by_key;           //  Public key (Z85) -> agency, as a pointer
     bool *has;                  //  [1 .. agencies]: a key on file
+    bool *revoked;              //  [1 .. agencies]: a key revoked
     size_t enrolled;            //  Agencies with a key
     uint32_t signature;         //  Of the directory as it was read
 };
@@ -56,6 +57,7 @@ lot_enrolled_destroy (lot_enrolled_t **self_p)
         lot_enrolled_t *self = *self_p;
         zhashx_destroy (&self->by_key);
         free (self->has);
+        free (self->revoked);
         free (self->dir);
         free (self);
         *self_p = NULL;
@@ -96,6 +98,23 @@ s_take (lot_enrolled_t *self, const char *path, char **error)
     return rc;
 }
 
+//  Takes a mark agency-N.revoked in (stem: its name less the suffix): 0,
+//  or -1 with *error set.
+static int
+s_take_revoked (lot_enrolled_t *self, const char *stem, size_t size, char **error)
+{
+    unsigned agency;
+    if (size <= 7 || strncmp (stem, "agency-", 7) != 0
+    ||  lot_bet_parse_agency ((lot_span_t) { stem + 7, size - 7 }, (unsigned) self->agencies,
+                              &agency)) {
+        *error = zsys_sprintf ("%s/%s: a revoked mark names agency-N, N from 1 to %ld",
+                               self->dir, stem, self->agencies);
+        return -1;
+    }
+    self->revoked [agency] = true;
+    return 0;
+}
+
 lot_enrolled_t *
 lot_enrolled_new (const char *dir, long agencies, char **error)
 {
@@ -106,7 +125,8 @@ lot_enrolled_new (const char *dir, long agencies, char **error)
     self->agencies = agencies;
     self->by_key = zhashx_new ();
     self->has = calloc ((size_t) agencies + 1, sizeof *self->has);
-    assert (self->dir && self->by_key && self->has);
+    self->revoked = calloc ((size_t) agencies + 1, sizeof *self->revoked);
+    assert (self->dir && self->by_key && self->has && self->revoked);
     self->signature = s_signature (dir);
     DIR *handle = opendir (dir);
     if (!handle) {
@@ -118,6 +138,10 @@ lot_enrolled_new (const char *dir, long agencies, char **error)
     while (!*error && (entry = readdir (handle))) {
         const char *name = entry->d_name;
         size_t length = strlen (name);
+        if (name [0] != '.' && length > 8 && strcmp (name + length - 8, ".revoked") == 0) {
+            s_take_revoked (self, name, length - 8, error);
+            continue;
+        }
         if (name [0] == '.' || length < 5 || strcmp (name + length - 4, ".pub") != 0)
             continue;           //  Not a certificate: a README, say
         char *path = zsys_sprintf ("%s/%s", dir, name);
@@ -142,6 +166,13 @@ bool
 lot_enrolled_has (lot_enrolled_t *self, unsigned agency)
 {
     return agency >= 1 && agency <= (unsigned) self->agencies && self->has [agency];
+}
+
+bool
+lot_enrolled_keyed (lot_enrolled_t *self, unsigned agency)
+{
+    return lot_enrolled_has (self, agency) || (agency >= 1 && agency <= (unsigned) self->agencies
+                                               && self->revoked [agency]);
 }
 
 size_t

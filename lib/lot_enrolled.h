@@ -4,7 +4,8 @@
     one per agency key, named NAME.pub, each with its agency number in its
     metadata (agency = "3"); bin/lottery-enroll makes them. An agency may
     have several keys (a new one enrolled before the old one is revoked),
-    a key speaks for one agency only. The directory is read whole: one
+    a key speaks for one agency only. An empty file agency-N.revoked says
+    agency N had a key, revoked: it needs one still. The directory is read whole: one
     broken or ambiguous file fails the read, and the caller keeps what it
     had. No file holds a secret key.
 */
@@ -27,6 +28,10 @@ unsigned lot_enrolled_agency (lot_enrolled_t *self, const byte key [32]);
 
 //  Whether an agency has a key on file.
 bool lot_enrolled_has (lot_enrolled_t *self, unsigned agency);
+
+//  Whether an agency must prove a key: it has one on file, or had one
+//  revoked.
+bool lot_enrolled_keyed (lot_enrolled_t *self, unsigned agency);
 
 //  How many agencies have a key, and how many keys there are.
 size_t lot_enrolled_agencies (lot_enrolled_t *self);

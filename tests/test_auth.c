@@ -368,6 +368,30 @@ s_documents_in (const uint8_t *bytes, size_t size)
 //  ---------------------------------------------------------------------
 //  The attacks
 
+static size_t
+s_reloads (const char *actor)
+{
+    char *log = tu_read_file ("server.log", NULL);
+    char *who = tu_printf ("| actor: %s |", actor);
+    size_t count = tu_count_lines (log, PARTS ("action: agencias_inscriptas | result: success",
+                                               who));
+    free (log), free (who);
+    return count;
+}
+
+//  Waits until both the ZAP handler and the front-end read the enrolled
+//  agencies again, after they had read them as often as given.
+static void
+s_expect_reloaded (size_t zap, size_t frontend)
+{
+    for (int waited = 0; s_reloads ("zap") <= zap || s_reloads ("frontend") <= frontend;
+         waited += 10) {
+        if (waited > 10000)
+            fail_msg ("the enrolled agencies were not read again");
+        usleep (10000);
+    }
+}
+
 //  With every agency required to prove its key, a stranger on the plain
 //  port can neither take agency 1's place nor store, nor read its
 //  winners; the real agencies all finish with exactly their bets.
@@ -455,6 +479,13 @@ test_another_agencys_key (void **state)
     s_expect_refused (dealer, "this key speaks for another agency");
     zsock_destroy (&dealer);
     //  Agency 1 itself on the plain port: it has a key, it must use it
+    s_expect_client_fails (1, NULL, NULL, &server, "reason: rejected by the server: this agency"
+                           " must prove its key on the secure port");
+    //  Revoked (its key stolen, say), it has no key on file but needs one
+    //  still: the plain port does not take whoever names it
+    size_t zap = s_reloads ("zap"), frontend = s_reloads ("frontend");
+    s_enroll ("keys", "--revoke", "1");
+    s_expect_reloaded (zap, frontend);
     s_expect_client_fails (1, NULL, NULL, &server, "reason: rejected by the server: this agency"
                            " must prove its key on the secure port");
     for (int agency = 1; agency <= 5; agency++)
@@ -572,30 +603,6 @@ test_server_with_the_wrong_key (void **state)
 }
 
 //  How many times an actor read the enrolled agencies.
-static size_t
-s_reloads (const char *actor)
-{
-    char *log = tu_read_file ("server.log", NULL);
-    char *who = tu_printf ("| actor: %s |", actor);
-    size_t count = tu_count_lines (log, PARTS ("action: agencias_inscriptas | result: success",
-                                               who));
-    free (log), free (who);
-    return count;
-}
-
-//  Waits until both the ZAP handler and the front-end read the enrolled
-//  agencies again, after they had read them as often as given.
-static void
-s_expect_reloaded (size_t zap, size_t frontend)
-{
-    for (int waited = 0; s_reloads ("zap") <= zap || s_reloads ("frontend") <= frontend;
-         waited += 10) {
-        if (waited > 10000)
-            fail_msg ("the enrolled agencies were not read again");
-        usleep (10000);
-    }
-}
-
 //  A revoked key and a rotated one let no new connection in; an agency
 //  enrolled again, and the new key, do. SIGHUP reads the directory at
 //  once; a change is seen within a second without it.
