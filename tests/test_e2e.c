@@ -1198,6 +1198,11 @@ test_two_frontends_and_fault_after_draw (void **state)
     assert_true (tu_wait_for_lines (sys->log, PARTS ("action: sorteo | result: success"), 2,
                                     10000));
     s_expect_winners (first, (unsigned) data.winners [1], data.documents);
+    //  Both front-ends subscribed to the new coordinator again, or a stop
+    //  could cut the second one's handshake (a fail line, and no fault)
+    assert_true (tu_wait_for_lines (sys->log, PARTS ("action: zmq_evento | result: success"
+                                                     " | actor: coordinator | socket: winners"
+                                                     " | event: HANDSHAKE_SUCCEEDED"), 4, 10000));
     s_sys_stop (sys);
     s_check_bets (sys, &data, true);
     s_check_winners (sys, &data);
