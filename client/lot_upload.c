@@ -29,7 +29,7 @@ struct _lot_upload_t {
                                     //  it showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
     long unanswered;                //  'H's dropped unanswered before any 'S'
-    bool v1_dropped;                //  A v1 connection dropped with a chunk out
+    bool v1_dropped;                //  A v1 connection dropped mid-upload
     bool fell_back;                 //  A warning said v1 is spoken
     bool fell_back_v2;              //  A warning said v2 is spoken
     uint32_t server_stored;         //  What the last 'S' said: bets stored,
@@ -126,7 +126,7 @@ s_hello (lot_upload_t *self)
         &&  !self->config->auth_cert)
             return 3;
         //  A v1 server answers something else ('E' "unknown message tag",
-        //  as the course's does). A close, a reset or silence may say the
+        //  say). A close, a reset or silence may say the
         //  same, or be one of ours that could not take the connection (its
         //  table full, a restart), and v1 would then send the file again
         //  from its first bet: only the second in a row says v1. Once a

@@ -60,6 +60,9 @@ lot_enroll (const char *dir, unsigned agency, lot_enroll_t what, char **error)
     zcert_t *server = NULL, *cert = NULL;
     int rc = -1;
     char *marker = zsys_sprintf ("%s/agency-%u.revoked", enrolled, agency);
+    if (what == LOT_ENROLL_REVOKE && !exists)
+        *error = zsys_sprintf ("agency %u is not enrolled (no %s)", agency, public);
+    else
     if (what == LOT_ENROLL_REVOKE) {
         //  The mark first: a revoked agency must never look like one that
         //  has no key (per-agency lets those in without one)
