@@ -5,9 +5,9 @@
     metadata (agency = "3"); bin/lottery-enroll makes them. An agency may
     have several keys (a new one enrolled before the old one is revoked),
     a key speaks for one agency only. An empty file agency-N.revoked says
-    agency N had a key, revoked: it needs one still. The directory is read whole: one
-    broken or ambiguous file fails the read, and the caller keeps what it
-    had. No file holds a secret key.
+    agency N had a key, revoked: it needs one still. The directory is
+    read whole: one broken or ambiguous file fails the read, and the
+    caller keeps what it had. No file holds a secret key.
 */
 #ifndef LOT_ENROLLED_H_INCLUDED
 #define LOT_ENROLLED_H_INCLUDED
