@@ -28,7 +28,7 @@ struct _lot_upload_t {
                                     //  2 once the server refused v3, or 1 once
                                     //  it showed it has no v2
     bool heard_v2;                  //  The server answered 'S' once: it has v2
-    long unanswered;                //  'H's dropped unanswered before any 'S'
+    bool hello_dropped;             //  An 'H' dropped unanswered before any 'S'
     bool v1_dropped;                //  A v1 connection dropped mid-upload
     bool fell_back;                 //  A warning said v1 is spoken
     bool fell_back_v2;              //  A warning said v2 is spoken
@@ -133,8 +133,9 @@ s_hello (lot_upload_t *self)
         //  server said 'S', a drop is only a drop
         bool dropped = lot_link_dropped (self->link);
         if (!self->heard_v2 && !lot_signals_caught () && !self->config->auth_cert
-        &&  (!dropped || self->unanswered++ > 0))
+        &&  (!dropped || self->hello_dropped))
             return 2;
+        self->hello_dropped |= dropped;
         return dropped ? 1 : -1;
     }
     self->server_stored = answer.stored;

@@ -162,17 +162,23 @@ lot_enrolled_agency (lot_enrolled_t *self, const byte key [32])
     return (unsigned) (uintptr_t) zhashx_lookup (self->by_key, text);
 }
 
+//  Whether agency is one of the AGENCIES the arrays hold.
+static bool
+s_known (lot_enrolled_t *self, unsigned agency)
+{
+    return agency >= 1 && agency <= (unsigned) self->agencies;
+}
+
 bool
 lot_enrolled_has (lot_enrolled_t *self, unsigned agency)
 {
-    return agency >= 1 && agency <= (unsigned) self->agencies && self->has [agency];
+    return s_known (self, agency) && self->has [agency];
 }
 
 bool
 lot_enrolled_keyed (lot_enrolled_t *self, unsigned agency)
 {
-    return lot_enrolled_has (self, agency) || (agency >= 1 && agency <= (unsigned) self->agencies
-                                               && self->revoked [agency]);
+    return s_known (self, agency) && (self->has [agency] || self->revoked [agency]);
 }
 
 size_t

@@ -131,10 +131,11 @@ s_sys_spawn (sys_t *sys, const char *program, char *const extra [])
         env [n++] = sys->settings [i];
     assert_true (sys->count < MAX_PROCS);
     sys->programs [sys->count] = program;
-    char *limited [] = { "/usr/bin/prlimit", tu_temp ("--nofile=%s", sys->files),
-                         s_program (program), NULL };
-    char *plain [] = { s_program (program), NULL };
-    sys->procs [sys->count++] = tu_spawn (sys->dir, sys->files ? limited : plain, env,
+    //  The program alone, or under prlimit with its open-files limit
+    char *argv [] = { "/usr/bin/prlimit", NULL, s_program (program), NULL };
+    if (sys->files)
+        argv [1] = tu_temp ("--nofile=%s", sys->files);
+    sys->procs [sys->count++] = tu_spawn (sys->dir, sys->files ? argv : argv + 2, env,
                                           sys->log);
     sys->spawned++;
 }
